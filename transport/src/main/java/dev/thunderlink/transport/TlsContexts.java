@@ -1,0 +1,145 @@
+package dev.thunderlink.transport;
+
+import io.grpc.netty.GrpcSslContexts;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.util.SimpleTrustManagerFactory;
+import java.security.KeyStore;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.function.Predicate;
+import javax.net.ssl.ManagerFactoryParameters;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * Builds the TLS 1.3 contexts of the link: OpenSSL (BoringSSL through netty-tcnative) where
+ * it loads, the JDK's provider otherwise. Trust is never the PKI's: a peer is trusted when
+ * the SHA-256 fingerprint of its certificate is pinned.
+ */
+public final class TlsContexts {
+  private TlsContexts() {}
+
+  /** The provider this JVM uses, as named by {@code status}. */
+  public static SslProvider provider() {
+    return OpenSsl.isAvailable() && SslProvider.isAlpnSupported(SslProvider.OPENSSL)
+        ? SslProvider.OPENSSL
+        : SslProvider.JDK;
+  }
+
+  public static String providerDescription() {
+    if (provider() == SslProvider.OPENSSL) {
+      return "openssl (" + OpenSsl.versionString() + " via netty-tcnative)";
+    }
+    return "jdk (" + System.getProperty("java.vendor") + " " + Runtime.version() + ")";
+  }
+
+  /**
+   * The host's gRPC server context: presents this daemon's certificate and requires one from
+   * the client, whatever it is — an unpaired client must still reach the Pairing service.
+   * Authorization (is the client pinned?) happens per call in the link server.
+   */
+  public static SslContext grpcServer(DeviceIdentity identity) throws SSLException {
+    SslContextBuilder b =
+        SslContextBuilder.forServer(identity.privateKey(), identity.certificate())
+            .clientAuth(ClientAuth.REQUIRE)
+            .trustManager(new PredicateTrustManagerFactory(fp -> true, "client"))
+            .protocols("TLSv1.3");
+    return GrpcSslContexts.configure(b, provider()).build();
+  }
+
+  /**
+   * A client context that accepts only servers whose fingerprint {@code accept} allows
+   * (pinned peers), presenting this daemon's certificate.
+   */
+  public static SslContext grpcClient(DeviceIdentity identity, Predicate<String> accept)
+      throws SSLException {
+    SslContextBuilder b =
+        SslContextBuilder.forClient()
+            .keyManager(identity.privateKey(), identity.certificate())
+            .trustManager(new PredicateTrustManagerFactory(accept, "server"))
+            .protocols("TLSv1.3");
+    return GrpcSslContexts.configure(b, provider()).build();
+  }
+
+  /** Raw (non-gRPC) TLS for the bulk plane, same trust rules, no ALPN. */
+  public static SslContext bulkServer(DeviceIdentity identity) throws SSLException {
+    return SslContextBuilder.forServer(identity.privateKey(), identity.certificate())
+        .clientAuth(ClientAuth.REQUIRE)
+        .trustManager(new PredicateTrustManagerFactory(fp -> true, "client"))
+        .protocols("TLSv1.3")
+        .sslProvider(provider())
+        .build();
+  }
+
+  public static SslContext bulkClient(DeviceIdentity identity, Predicate<String> accept)
+      throws SSLException {
+    return SslContextBuilder.forClient()
+        .keyManager(identity.privateKey(), identity.certificate())
+        .trustManager(new PredicateTrustManagerFactory(accept, "server"))
+        .protocols("TLSv1.3")
+        .sslProvider(provider())
+        .build();
+  }
+
+  /** Trusts a certificate when the predicate accepts its fingerprint. */
+  static final class PredicateTrustManagerFactory extends SimpleTrustManagerFactory {
+    private final X509TrustManager manager;
+
+    PredicateTrustManagerFactory(Predicate<String> accept, String side) {
+      this.manager = new PinnedTrustManager(accept, side);
+    }
+
+    @Override
+    protected void engineInit(KeyStore keyStore) {}
+
+    @Override
+    protected void engineInit(ManagerFactoryParameters params) {}
+
+    @Override
+    protected TrustManager[] engineGetTrustManagers() {
+      return new TrustManager[] {manager};
+    }
+  }
+
+  private static final class PinnedTrustManager implements X509TrustManager {
+    private final Predicate<String> accept;
+    private final String side;
+
+    PinnedTrustManager(Predicate<String> accept, String side) {
+      this.accept = accept;
+      this.side = side;
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+      check(chain);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+      check(chain);
+    }
+
+    private void check(X509Certificate[] chain) throws CertificateException {
+      if (chain == null || chain.length == 0) {
+        throw new CertificateException("the " + side + " presented no certificate");
+      }
+      String fp = DeviceIdentity.fingerprint(chain[0]);
+      if (!accept.test(fp)) {
+        throw new CertificateException(
+            "the " + side + " certificate " + DeviceIdentity.deviceIdOf(fp)
+                + " is not a paired peer; run `thunderlink pair` to pair it");
+      }
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+      return new X509Certificate[0];
+    }
+  }
+}
