@@ -58,10 +58,18 @@ public final class TlsContexts {
    */
   public static SslContext grpcClient(DeviceIdentity identity, Predicate<String> accept)
       throws SSLException {
+    return grpcClient(identity, accept, c -> {});
+  }
+
+  /** As above, also handing the server's certificate to {@code seen} (pairing pins it). */
+  public static SslContext grpcClient(
+      DeviceIdentity identity, Predicate<String> accept, java.util.function.Consumer<X509Certificate> seen)
+      throws SSLException {
     SslContextBuilder b =
         SslContextBuilder.forClient()
             .keyManager(identity.privateKey(), identity.certificate())
-            .trustManager(new PredicateTrustManagerFactory(accept, "server"))
+            .trustManager(new PredicateTrustManagerFactory(accept, "server", seen))
+            .endpointIdentificationAlgorithm(null)
             .protocols("TLSv1.3");
     return GrpcSslContexts.configure(b, provider()).build();
   }
@@ -81,6 +89,7 @@ public final class TlsContexts {
     return SslContextBuilder.forClient()
         .keyManager(identity.privateKey(), identity.certificate())
         .trustManager(new PredicateTrustManagerFactory(accept, "server"))
+        .endpointIdentificationAlgorithm(null)
         .protocols("TLSv1.3")
         .sslProvider(provider())
         .build();
@@ -91,7 +100,12 @@ public final class TlsContexts {
     private final X509TrustManager manager;
 
     PredicateTrustManagerFactory(Predicate<String> accept, String side) {
-      this.manager = new PinnedTrustManager(accept, side);
+      this(accept, side, c -> {});
+    }
+
+    PredicateTrustManagerFactory(
+        Predicate<String> accept, String side, java.util.function.Consumer<X509Certificate> seen) {
+      this.manager = new PinnedTrustManager(accept, side, seen);
     }
 
     @Override
@@ -109,10 +123,13 @@ public final class TlsContexts {
   private static final class PinnedTrustManager implements X509TrustManager {
     private final Predicate<String> accept;
     private final String side;
+    private final java.util.function.Consumer<X509Certificate> seen;
 
-    PinnedTrustManager(Predicate<String> accept, String side) {
+    PinnedTrustManager(
+        Predicate<String> accept, String side, java.util.function.Consumer<X509Certificate> seen) {
       this.accept = accept;
       this.side = side;
+      this.seen = seen;
     }
 
     @Override
@@ -130,6 +147,7 @@ public final class TlsContexts {
         throw new CertificateException("the " + side + " presented no certificate");
       }
       String fp = DeviceIdentity.fingerprint(chain[0]);
+      seen.accept(chain[0]);
       if (!accept.test(fp)) {
         throw new CertificateException(
             "the " + side + " certificate " + DeviceIdentity.deviceIdOf(fp)

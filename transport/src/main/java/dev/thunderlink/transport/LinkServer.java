@@ -1,0 +1,293 @@
+package dev.thunderlink.transport;
+
+import dev.thunderlink.proto.link.Endpoint;
+import dev.thunderlink.proto.link.HandshakeRequest;
+import dev.thunderlink.proto.link.Role;
+import dev.thunderlink.transport.internal.LinkService;
+import dev.thunderlink.transport.internal.PairingService;
+import dev.thunderlink.transport.internal.PeerAuthInterceptor;
+import dev.thunderlink.transport.internal.UnifiedServerNegotiator;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.InternalNettyServerCredentials;
+import io.grpc.netty.NettyServerBuilder;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketAddress;
+import java.net.SocketException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The host's link port: one listening port per address, serving gRPC (Link, Pairing and the
+ * feature services) over mutual TLS, and the bulk plane, told apart by the first bytes.
+ *
+ * <p>Lifecycle: {@link #start()} once, then {@link #close()}: stop accepting, give calls a
+ * grace period, then force. Event loops belong to the caller and outlive the server.
+ */
+public final class LinkServer implements AutoCloseable {
+  private final Builder b;
+  private Server server;
+
+  private LinkServer(Builder b) {
+    this.b = b;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Binds every listen address; fails with the address when one is taken. */
+  public LinkServer start() throws IOException {
+    SslContext grpcTls = TlsContexts.grpcServer(b.identity);
+    SslContext bulkTls = TlsContexts.bulkServer(b.identity);
+    NettyServerBuilder nb =
+        NettyServerBuilder.forAddress(
+            b.listen.get(0),
+            InternalNettyServerCredentials.create(new UnifiedServerNegotiator(grpcTls, b.bulk, bulkTls)));
+    for (int i = 1; i < b.listen.size(); i++) {
+      nb.addListenAddress(b.listen.get(i));
+    }
+    TuningProfile tuning = b.tuning;
+    nb.bossEventLoopGroup(b.boss)
+        .workerEventLoopGroup(b.workers)
+        .channelType(b.transport.serverChannelClass())
+        .flowControlWindow(tuning.flowControlWindowBytes())
+        .permitKeepAliveTime(1, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(true)
+        // A bulk connection never finishes gRPC's handshake; TLS and the preface have their
+        // own 10-second timeouts, so gRPC's must not cut bulk transfers.
+        .handshakeTimeout(365, TimeUnit.DAYS)
+        .maxInboundMessageSize(b.maxInboundMessageBytes)
+        .withOption(ChannelOption.SO_REUSEADDR, true);
+    for (Map.Entry<ChannelOption<?>, Object> e : tuning.channelOptions().entrySet()) {
+      @SuppressWarnings("unchecked")
+      ChannelOption<Object> o = (ChannelOption<Object>) e.getKey();
+      nb.withChildOption(o, e.getValue());
+    }
+    PeerAuthInterceptor auth = new PeerAuthInterceptor(b.peers);
+    LinkService link =
+        new LinkService(b.identity, Role.ROLE_HOST, b.capabilities, this::endpoints, b.onHandshake);
+    nb.addService(ServerInterceptors.intercept(link, auth));
+    nb.addService(ServerInterceptors.intercept(new PairingService(b.identity, b.codes, b.peers), auth));
+    for (BindableService s : b.services) {
+      nb.addService(ServerInterceptors.intercept(s, auth));
+    }
+    for (ServerServiceDefinition s : b.serviceDefinitions) {
+      nb.addService(ServerInterceptors.intercept(s, auth));
+    }
+    try {
+      server = nb.build().start();
+    } catch (IOException e) {
+      throw new IOException(
+          "cannot listen on " + describe(b.listen) + ": " + rootMessage(e)
+              + " (is another thunderlink or program using the port? choose one with --listen ADDR:PORT)",
+          e);
+    }
+    return this;
+  }
+
+  private static String rootMessage(Throwable t) {
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage();
+  }
+
+  private static String describe(List<InetSocketAddress> addrs) {
+    List<String> s = new ArrayList<>();
+    for (InetSocketAddress a : addrs) {
+      s.add(a.getAddress().getHostAddress() + ":" + a.getPort());
+    }
+    return String.join(", ", s);
+  }
+
+  /** The bound addresses (ports resolved when 0 was asked for). */
+  public List<InetSocketAddress> boundAddresses() {
+    List<InetSocketAddress> out = new ArrayList<>();
+    for (SocketAddress a : server.getListenSockets()) {
+      out.add((InetSocketAddress) a);
+    }
+    return out;
+  }
+
+  /** The addresses a workstation can reach this host on, for the handshake. */
+  public List<Endpoint> endpoints() {
+    List<Endpoint> out = new ArrayList<>();
+    for (InetSocketAddress a : boundAddresses()) {
+      if (a.getAddress().isAnyLocalAddress()) {
+        for (Map.Entry<InetAddress, String> e : interfaceAddresses().entrySet()) {
+          out.add(endpoint(e.getKey(), a.getPort(), e.getValue()));
+        }
+      } else {
+        out.add(endpoint(a.getAddress(), a.getPort(), interfaceName(a.getAddress())));
+      }
+    }
+    return out;
+  }
+
+  private static Endpoint endpoint(InetAddress addr, int port, String ifName) {
+    PathKind kind = PathKind.infer(ifName == null ? "" : ifName, addr);
+    return Endpoint.newBuilder()
+        .setAddress(addr.getHostAddress())
+        .setPort(port)
+        .setInterfaceName(ifName == null ? "" : ifName)
+        .setKind(kind.cliName())
+        .build();
+  }
+
+  private static String interfaceName(InetAddress addr) {
+    try {
+      NetworkInterface ni = NetworkInterface.getByInetAddress(addr);
+      return ni == null ? null : ni.getName();
+    } catch (SocketException e) {
+      return null;
+    }
+  }
+
+  private static Map<InetAddress, String> interfaceAddresses() {
+    Map<InetAddress, String> out = new java.util.LinkedHashMap<>();
+    try {
+      for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+        if (!ni.isUp()) {
+          continue;
+        }
+        for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+          if (a instanceof java.net.Inet4Address) {
+            out.put(a, ni.getName());
+          }
+        }
+      }
+    } catch (SocketException e) {
+      // no interfaces to report
+    }
+    return out;
+  }
+
+  /** Graceful: refuse new calls, wait up to {@code grace} for running ones, then force. */
+  public void close(long grace, TimeUnit unit) throws InterruptedException {
+    if (server == null) {
+      return;
+    }
+    server.shutdown();
+    if (!server.awaitTermination(grace, unit)) {
+      server.shutdownNow();
+      server.awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      close(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      server.shutdownNow();
+    }
+  }
+
+  /** Validating builder; every field has a default except identity, peers and event loops. */
+  public static final class Builder {
+    private DeviceIdentity identity;
+    private PeerStore peers;
+    private PairingCodes codes = new PairingCodes(java.time.Clock.systemUTC());
+    private TransportFactory transport;
+    private EventLoopGroup boss;
+    private EventLoopGroup workers;
+    private List<InetSocketAddress> listen = List.of(new InetSocketAddress(LinkPath.DEFAULT_PORT));
+    private TuningProfile tuning = TuningProfile.defaults(PathKind.THUNDERBOLT);
+    private final List<BindableService> services = new ArrayList<>();
+    private final List<ServerServiceDefinition> serviceDefinitions = new ArrayList<>();
+    private List<String> capabilities = List.of("link/1");
+    private BulkAcceptor bulk;
+    private Consumer<HandshakeRequest> onHandshake = r -> {};
+    private int maxInboundMessageBytes = 16 * 1024 * 1024;
+
+    public Builder identity(DeviceIdentity v) {
+      identity = v;
+      return this;
+    }
+
+    public Builder peers(PeerStore v) {
+      peers = v;
+      return this;
+    }
+
+    public Builder pairingCodes(PairingCodes v) {
+      codes = Objects.requireNonNull(v);
+      return this;
+    }
+
+    public Builder transport(TransportFactory t, EventLoopGroup boss, EventLoopGroup workers) {
+      this.transport = t;
+      this.boss = boss;
+      this.workers = workers;
+      return this;
+    }
+
+    public Builder listen(List<InetSocketAddress> v) {
+      if (v.isEmpty()) {
+        throw new IllegalArgumentException("listen: [] (expected: at least one address)");
+      }
+      listen = List.copyOf(v);
+      return this;
+    }
+
+    public Builder tuning(TuningProfile v) {
+      tuning = Objects.requireNonNull(v);
+      return this;
+    }
+
+    public Builder addService(BindableService s) {
+      services.add(s);
+      return this;
+    }
+
+    public Builder addService(ServerServiceDefinition s) {
+      serviceDefinitions.add(s);
+      return this;
+    }
+
+    public Builder capabilities(List<String> v) {
+      capabilities = List.copyOf(v);
+      return this;
+    }
+
+    public Builder bulk(BulkAcceptor v) {
+      bulk = v;
+      return this;
+    }
+
+    public Builder onHandshake(Consumer<HandshakeRequest> v) {
+      onHandshake = v;
+      return this;
+    }
+
+    public Builder maxInboundMessageBytes(int v) {
+      if (v < 1024) {
+        throw new IllegalArgumentException("maxInboundMessageBytes: " + v + " (expected: >= 1024)");
+      }
+      maxInboundMessageBytes = v;
+      return this;
+    }
+
+    public LinkServer build() {
+      Objects.requireNonNull(identity, "identity");
+      Objects.requireNonNull(peers, "peers");
+      Objects.requireNonNull(transport, "transport");
+      return new LinkServer(this);
+    }
+  }
+}
