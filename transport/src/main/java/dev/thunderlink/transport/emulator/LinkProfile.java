@@ -9,9 +9,10 @@ import java.util.Objects;
  * bucket), a one-way delay and a bounded jitter. Both directions get the same profile, each with
  * its own bucket. Immutable and validated on construction.
  *
- * <p>Jitter is drawn uniformly from {@code [-jitter, +jitter]} per segment; a segment never
- * overtakes the one before it (TCP would not reorder bytes), so under load the effective delay
- * leans towards the upper bound. Jitter may not exceed the delay.
+ * <p>Jitter is drawn uniformly from {@code [-jitter, +jitter]}, anew at most once per millisecond
+ * (segments sent together share a draw, as the frames of one Wi-Fi transmission do); a segment
+ * never overtakes the one before it (TCP would not reorder bytes), so under load the effective
+ * delay leans towards the upper bound. Jitter may not exceed the delay.
  *
  * @param name a label for reports
  * @param rateBitsPerSecond the rate in bit/s; {@link #UNLIMITED} for the machine's own speed
