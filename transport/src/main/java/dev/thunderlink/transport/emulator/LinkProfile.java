@@ -68,7 +68,8 @@ public record LinkProfile(String name, long rateBitsPerSecond, Duration oneWayDe
 
   /**
    * Parses a profile name ({@code thunderbolt}, {@code wifi}, {@code wifi-busy}) or a custom spec
-   * {@code RATE,DELAY[,JITTER]} such as {@code 100mbit,2ms,0.5ms} or {@code unlimited,0.05ms}.
+   * {@code RATE,DELAY[,JITTER]} such as {@code 100mbit,2ms,0.5ms} or {@code unlimited,0.05ms};
+   * {@code /} may separate the fields instead of {@code ,} (JMH splits parameter values at commas).
    * Rates take the suffixes {@code kbit, mbit, gbit} (or none for bit/s); times {@code us, ms, s}.
    *
    * @throws IllegalArgumentException with a one-line message naming the bad value
@@ -86,7 +87,7 @@ public record LinkProfile(String name, long rateBitsPerSecond, Duration oneWayDe
       default:
         break;
     }
-    String[] parts = spec.split(",", -1);
+    String[] parts = spec.split("[,/]", -1);
     if (parts.length < 2 || parts.length > 3) {
       throw new IllegalArgumentException(
           "link profile: '" + text + "' (expected: thunderbolt, wifi, wifi-busy"
