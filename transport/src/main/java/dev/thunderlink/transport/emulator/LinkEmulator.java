@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /**
  * A user-space TCP relay that makes a loopback connection behave like a given link: every
@@ -183,9 +185,12 @@ public final class LinkEmulator implements AutoCloseable {
     connections.remove(connection);
   }
 
-  private void forEachConnection(java.util.function.Consumer<RelayConnection> action) {
+  private void forEachConnection(Consumer<RelayConnection> action) {
     for (RelayConnection c : connections) {
-      c.eventLoop().execute(() -> action.accept(c));
+      EventLoop loop = c.eventLoop();
+      if (!loop.isShuttingDown()) {
+        loop.execute(() -> action.accept(c));
+      }
     }
   }
 
