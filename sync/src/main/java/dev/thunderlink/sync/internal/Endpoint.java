@@ -82,4 +82,11 @@ public interface Endpoint extends AutoCloseable {
       super(message);
     }
   }
+
+  /** The peer could not be reached (link down, host restarting): retry the whole cycle later. */
+  final class PeerUnavailableException extends IOException {
+    public PeerUnavailableException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
 }
