@@ -61,6 +61,8 @@ public final class SessionEngine {
   private final Set<String> rescanL = new HashSet<>();
   private final Set<String> rescanR = new HashSet<>();
   private final Set<String> reportedCollisions = new HashSet<>();
+  /** Paths to reconcile again next cycle (conflict copies made, CHANGED answers, a halted plan). */
+  private final Set<String> carry = new TreeSet<>();
 
   final AtomicLong cycles = new AtomicLong();
   final AtomicLong opsApplied = new AtomicLong();
@@ -185,7 +187,8 @@ public final class SessionEngine {
     cl.collisions().forEach(p -> coll.add(local.info().deviceName() + ":" + p));
     cr.collisions().forEach(p -> coll.add(remote.info().deviceName() + ":" + p));
 
-    TreeSet<String> dirty = new TreeSet<>();
+    TreeSet<String> dirty = new TreeSet<>(carry);
+    carry.clear();
     absorb(cl, viewL, dirty);
     absorb(cr, viewR, dirty);
     seenL = cl.lastSeq();
@@ -224,7 +227,12 @@ public final class SessionEngine {
       agreed.forEach((p, e) -> putOrRemove(ancestor, p, e));
     }
     if (!force) {
-      checkSafety(decisions);
+      try {
+        checkSafety(decisions);
+      } catch (SafetyStop e) {
+        carry.addAll(dirty);
+        throw e;
+      }
     }
     return execute(decisions);
   }
@@ -433,10 +441,12 @@ public final class SessionEngine {
           unsettled++;
           rescanL.add(s.path());
           rescanR.add(s.path());
+          carry.add(s.path());
         } else {
           errors.put(s.path(), r.message());
         }
       } catch (Endpoint.ContentChangedException e) {
+        carry.add(s.path());
         unsettled++;
         rescanL.add(s.path());
         rescanR.add(s.path());
@@ -510,6 +520,8 @@ public final class SessionEngine {
     if (r.outcome() == ApplyResult.Outcome.OK) {
       view.remove(p);
       view.put(copy, r.result());
+      carry.add(p);
+      carry.add(copy);
       caseGroups.computeIfAbsent(PathNames.collisionKey(copy), k -> new TreeSet<>()).add(copy);
       state.addConflict(new StateStore.ConflictRow(p, copy, side.info().deviceName(), clock.millis(),
           "both sides changed " + p + "; the " + side.info().deviceName() + " version was kept as " + copy));
