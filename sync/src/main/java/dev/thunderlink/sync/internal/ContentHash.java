@@ -45,16 +45,26 @@ public final class ContentHash {
   }
 
   public static String ofFile(Path file) throws IOException {
+    return hashFile(file).hash();
+  }
+
+  /** A hash and the number of bytes it covers (which may differ from a stat taken earlier). */
+  public record Hashed(String hash, long length) {}
+
+  public static Hashed hashFile(Path file) throws IOException {
     MessageDigest md = sha256();
+    long length = 0;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       ByteBuffer buf = ByteBuffer.allocate(BUFFER);
-      while (ch.read(buf) >= 0) {
+      int n;
+      while ((n = ch.read(buf)) >= 0) {
+        length += n;
         buf.flip();
         md.update(buf);
         buf.clear();
       }
     }
-    return hex(md.digest());
+    return new Hashed(hex(md.digest()), length);
   }
 
   /** Hashes of consecutive {@code blockSize} blocks (the last may be short). */

@@ -288,6 +288,8 @@ public final class DiskEndpoint implements Endpoint {
           seen.put(key, s);
         }
         errors.remove(key);
+      } catch (NoSuchFileException e) {
+        errors.remove(key); // vanished between listing and reading: simply not there any more
       } catch (IOException e) {
         failed.add(key);
         errors.put(key, describe(e));
@@ -320,8 +322,10 @@ public final class DiskEndpoint implements Endpoint {
         && old.entry().executable() == exec) {
       return new Seen(rel, old.entry(), a.size(), recordedMtime, fileKey);
     }
-    String hash = ContentHash.ofFile(p);
-    return new Seen(rel, Entry.file(hash, a.size(), exec, mtimeMillis), a.size(), recordedMtime, fileKey);
+    // the entry's size is what was hashed; the stat kept is the one taken before hashing, so a
+    // file that grew in between differs from its record next time and is hashed again
+    ContentHash.Hashed h = ContentHash.hashFile(p);
+    return new Seen(rel, Entry.file(h.hash(), h.length(), exec, mtimeMillis), a.size(), recordedMtime, fileKey);
   }
 
   private boolean pointsOutside(String key, String target) {
@@ -564,10 +568,23 @@ public final class DiskEndpoint implements Endpoint {
 
   /** Null if {@code path} holds {@code expected} right now, else why not. */
   private String recheck(String path, Entry expected) throws IOException {
+    return recheck(path, expected, null);
+  }
+
+  /**
+   * @param renameSource for a rename's destination: the source path, which on a
+   *     case-insensitive side may be the very entry found under the destination's name
+   */
+  private String recheck(String path, Entry expected, String renameSource) throws IOException {
     Path p = disk(path);
     BasicFileAttributes a = statOrNull(p);
-    if (a != null && !PathNames.nfc(relative(p)).equals(path) && !sameDiskName(p, path)) {
-      a = null;
+    if (a != null && (info.caseInsensitive() || info.normalizing()) && !sameDiskName(p, path)) {
+      // found only by folding case or normalisation: another name holds this place
+      if (expected == null && renameSource != null
+          && PathNames.collisionKey(renameSource).equals(PathNames.collisionKey(path))) {
+        return null;
+      }
+      return expected == null ? "collides with an existing name that differs only in case" : "no longer exists";
     }
     if (expected == null) {
       return a == null ? null : "now exists";
@@ -610,12 +627,23 @@ public final class DiskEndpoint implements Endpoint {
   }
 
   private IndexRecord record(String path, Path p, Entry entry) throws IOException {
+    return record(path, p, entry, null);
+  }
+
+  /**
+   * Records what the applier put at {@code path}. For a file, {@code before} is the stat taken
+   * from the temporary file before the rename (a rename keeps inode, size and mtime): reading
+   * it after the rename could pick up a user's write that landed in between and pair its stat
+   * with our hash, hiding that write from every later scan.
+   */
+  private IndexRecord record(String path, Path p, Entry entry, BasicFileAttributes before) throws IOException {
     String rel = relative(p);
     IndexRecord row;
     if (entry == null) {
       row = new IndexRecord(path, rel, null, 0, 0, null, ++seq);
     } else {
-      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      BasicFileAttributes a = before != null ? before
+          : Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       long mtimeMillis = a.lastModifiedTime().toMillis();
       boolean racy = Math.abs(System.currentTimeMillis() - mtimeMillis) < RACY_MILLIS;
       Entry stored = entry.isFile()
@@ -683,15 +711,16 @@ public final class DiskEndpoint implements Endpoint {
           return ApplyResult.ok(op.target());
         }
         case SET_EXECUTABLE: {
+          BasicFileAttributes before = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
           setExecutable(p, op.target().executable());
           Entry e = Entry.file(op.expected().hash(), op.expected().size(), op.target().executable(),
               op.expected().mtimeMillis());
-          record(op.path(), p, e);
+          record(op.path(), p, e, before);
           return ApplyResult.ok(e);
         }
         case RENAME: {
           String to = PathNames.checkRelative(op.toPath());
-          String whyTo = recheck(to, op.expectedTo());
+          String whyTo = recheck(to, op.expectedTo(), op.path());
           if (whyTo != null) {
             pendingHints.add(to);
             return ApplyResult.changed(to + ": " + whyTo);
@@ -700,9 +729,18 @@ public final class DiskEndpoint implements Endpoint {
             return ApplyResult.failed(op.path() + ": only files and symlinks are renamed");
           }
           Path dest = disk(to);
-          Files.move(p, dest, StandardCopyOption.ATOMIC_MOVE);
+          BasicFileAttributes moved = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          if (PathNames.collisionKey(op.path()).equals(PathNames.collisionKey(to))) {
+            // a case-only rename: some case-insensitive file systems treat it as a no-op, so go
+            // through a temporary name
+            Path step = p.resolveSibling(IgnoreRules.TEMP_PREFIX + UUID.randomUUID());
+            Files.move(p, step, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(step, dest, StandardCopyOption.ATOMIC_MOVE);
+          } else {
+            Files.move(p, dest, StandardCopyOption.ATOMIC_MOVE);
+          }
           record(op.path(), p, null);
-          record(to, dest, op.expected());
+          record(to, dest, op.expected(), moved);
           return ApplyResult.ok(index.get(to).entry());
         }
         default:
@@ -776,9 +814,33 @@ public final class DiskEndpoint implements Endpoint {
     }
     Path parent = dest.getParent();
     if (!Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) {
-      throw new NoSuchFileException(path, null, "parent directory is missing");
+      pendingHints.add(path);
+      return new RefusedUpload(path + ": parent directory is missing");
     }
     return new DiskUpload(path, dest, expected, target, blockSize);
+  }
+
+  /** An upload that cannot land (its directory went away): swallows the bytes, answers CHANGED. */
+  private static final class RefusedUpload implements FileUpload {
+    private final String why;
+
+    RefusedUpload(String why) {
+      this.why = why;
+    }
+
+    @Override
+    public void copyBasis(long blockIndex) {}
+
+    @Override
+    public void write(long offset, byte[] data) {}
+
+    @Override
+    public ApplyResult commit() {
+      return ApplyResult.changed(why);
+    }
+
+    @Override
+    public void close() {}
   }
 
   private final class DiskUpload implements FileUpload {
@@ -864,6 +926,7 @@ public final class DiskEndpoint implements Endpoint {
             pendingHints.add(path);
             return ApplyResult.changed(path + ": " + why);
           }
+          BasicFileAttributes written = Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
           try {
             replace(path, tmp, disk(path), expected);
           } catch (DirectoryNotEmptyException e) {
@@ -871,7 +934,7 @@ public final class DiskEndpoint implements Endpoint {
             return ApplyResult.changed(path + ": directory is not empty");
           }
           done = true;
-          IndexRecord row = record(path, disk(path), target);
+          IndexRecord row = record(path, disk(path), target, written);
           return ApplyResult.ok(row.entry());
         }
       } finally {

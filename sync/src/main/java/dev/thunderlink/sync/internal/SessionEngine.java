@@ -41,6 +41,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code status} are atomics and the error maps concurrent.
  */
 public final class SessionEngine {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SessionEngine.class);
   private final String name;
   private final SyncMode mode;
   private final Endpoint local;
@@ -152,7 +153,14 @@ public final class SessionEngine {
         return total;
       }
     }
-    return total;
+    throw new NotSettled("changes keep coming after 50 cycles; still unsettled: " + carry);
+  }
+
+  /** Cycles kept finding work (a path rewritten faster than it syncs, or a livelock). */
+  public static final class NotSettled extends IOException {
+    NotSettled(String message) {
+      super(message);
+    }
   }
 
   record CycleResult(int applied, int unsettled) {}
@@ -210,6 +218,7 @@ public final class SessionEngine {
     Map<String, Entry> agreed = new HashMap<>();
     for (String p : dirty) {
       if (frozen.contains(p) || underFrozen(p, frozen)) {
+        carry.add(p); // reconcile once the side can be read again
         continue;
       }
       Action a = Reconciler.reconcile(mode, ancestor.get(p), viewL.get(p), viewR.get(p));
@@ -358,6 +367,7 @@ public final class SessionEngine {
         for (String q : present) {
           if (view.get(q) == null) {
             decisions.remove(q);
+            carry.add(q); // re-evaluated (and reported) every cycle until one name goes away
           }
         }
         String what = info.deviceName() + ": names differ only in case: " + String.join(", ", present);
@@ -433,6 +443,9 @@ public final class SessionEngine {
     for (Step s : steps) {
       try {
         ApplyResult r = run(s, renameFrom.get(s.path()));
+        if (log.isDebugEnabled()) {
+          log.debug("  -> {} {}", r.outcome(), r.message());
+        }
         if (r.outcome() == ApplyResult.Outcome.OK) {
           applied++;
           opsApplied.incrementAndGet();
@@ -498,6 +511,10 @@ public final class SessionEngine {
 
   private ApplyResult run(Step s, String renameSource) throws IOException {
     String p = s.path();
+    if (log.isDebugEnabled()) {
+      log.debug("{} {} a={} l={} r={}{}", s.action(), p, ancestor.get(p), viewL.get(p), viewR.get(p),
+          renameSource == null ? "" : " from " + renameSource);
+    }
     Entry l = viewL.get(p);
     Entry r = viewR.get(p);
     switch (s.action()) {
