@@ -146,7 +146,7 @@ public final class SyncSession implements AutoCloseable {
     try {
       boolean force = forceOnce;
       forceOnce = false;
-      engine.runUntilStable(full, force);
+      engine.runUntilStable(full, force, this::running);
       lastError = "";
     } catch (SessionEngine.SafetyStop e) {
       lifecycle = "HALTED";
@@ -174,6 +174,9 @@ public final class SyncSession implements AutoCloseable {
       done.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {
       Throwable c = e.getCause();
+      if (c instanceof TimeoutException) {
+        throw (TimeoutException) c;
+      }
       if (c instanceof IOException) {
         throw (IOException) c;
       }
@@ -183,7 +186,7 @@ public final class SyncSession implements AutoCloseable {
       throw new IOException(c);
     } catch (TimeoutException e) {
       done.cancel(false);
-      throw new TimeoutException("sync " + config.name() + ": flush did not finish within " + timeout
+      throw new TimeoutException("sync " + config.name() + ": flush did not finish in time (" + timeout + ")"
           + (lastError.isEmpty() ? "" : " (last error: " + lastError + ")"));
     }
   }
@@ -200,9 +203,14 @@ public final class SyncSession implements AutoCloseable {
     try {
       boolean force = forceOnce;
       forceOnce = false;
-      engine.runUntilStable(true, force);
+      engine.runUntilStable(true, force, this::running);
       lastError = "";
-      done.complete(null);
+      if (running()) {
+        done.complete(null);
+      } else {
+        done.completeExceptionally(new IllegalStateException("sync " + config.name() + " is "
+            + lifecycle.toLowerCase()));
+      }
     } catch (SessionEngine.SafetyStop e) {
       lifecycle = "HALTED";
       haltReason = e.getMessage();
@@ -212,7 +220,8 @@ public final class SyncSession implements AutoCloseable {
       if (System.nanoTime() < deadline) {
         thread.schedule(() -> attemptFlush(done, deadline), 100, TimeUnit.MILLISECONDS);
       } else {
-        done.completeExceptionally(e);
+        done.completeExceptionally(new TimeoutException("sync " + config.name()
+            + ": flush did not finish in time (last error: " + lastError + ")"));
       }
     }
   }
@@ -237,10 +246,22 @@ public final class SyncSession implements AutoCloseable {
   }
 
   /** Stops propagating changes (scans stop too) until {@link #resume}. */
-  public void pause() {
+  public void pause() throws InterruptedException {
     if (lifecycle.equals("RUNNING")) {
       lifecycle = "PAUSED";
     }
+    // wait for a cycle in flight to stop at its next boundary: after this returns, nothing is applied
+    CompletableFuture<Void> barrier = new CompletableFuture<>();
+    try {
+      thread.execute(() -> barrier.complete(null));
+      barrier.get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException | ExecutionException | TimeoutException e) {
+      // closed, or a single operation is taking very long; it will still stop at the next cycle
+    }
+  }
+
+  private boolean running() {
+    return lifecycle.equals("RUNNING");
   }
 
   /**

@@ -55,6 +55,7 @@ class RandomizedSyncTest {
     try (SyncSession s = SyncSession.start(config, channel)) {
       for (int round = 0; round < rounds; round++) {
         boolean offline = round % 2 == 0;
+        log.debug("=== round {} {}", round, offline ? "offline" : "live");
         if (offline) {
           s.pause();
         }
@@ -94,6 +95,12 @@ class RandomizedSyncTest {
       server.awaitTermination(5, TimeUnit.SECONDS);
       host.close();
     }
+  }
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger("dev.thunderlink.sync.test");
+
+  private static String h(String content) {
+    return dev.thunderlink.sync.internal.ContentHash.of(content.getBytes(UTF_8)).substring(0, 8);
   }
 
   /** One side's random editor; runs on its own thread. */
@@ -174,6 +181,7 @@ class RandomizedSyncTest {
             String c = content();
             Files.write(p, c.getBytes(UTF_8));
             lastWritten.put(f, c);
+            log.debug("{} write {} {}", tag, f, h(c));
           }
           case 2 -> { // append
             List<Path> files = existingFiles();
@@ -185,6 +193,7 @@ class RandomizedSyncTest {
             String add = "+" + content();
             Files.write(p, add.getBytes(UTF_8), StandardOpenOption.APPEND);
             lastWritten.put(rel(p), old + add);
+            log.debug("{} append {} {}", tag, rel(p), h(old + add));
           }
           case 3 -> { // delete a file
             List<Path> files = existingFiles();
@@ -194,6 +203,7 @@ class RandomizedSyncTest {
             Path p = files.get(rnd.nextInt(files.size()));
             Files.delete(p);
             forget(rel(p));
+            log.debug("{} delete {}", tag, rel(p));
           }
           case 4 -> { // rename a file
             List<Path> files = existingFiles();
@@ -211,6 +221,7 @@ class RandomizedSyncTest {
             Files.move(from, dest);
             forget(rel(from));
             lastWritten.put(to, c);
+            log.debug("{} rename {} -> {} {}", tag, rel(from), to, h(c));
           }
           case 5 -> Files.createDirectories(root.resolve(randomDir()).resolve("m" + rnd.nextInt(2)));
           case 6 -> { // rmdir, recursively
@@ -228,6 +239,7 @@ class RandomizedSyncTest {
               }
             }
             forget(d);
+            log.debug("{} rmdir -r {}", tag, d);
           }
           case 7 -> { // chmod +x
             List<Path> files = existingFiles();
@@ -240,6 +252,7 @@ class RandomizedSyncTest {
             if (!wasExecutable) { // a no-op chmod is no edit: the other side may legitimately overwrite it
               lastWritten.put(rel(p), new String(Files.readAllBytes(p), UTF_8));
             }
+            log.debug("{} chmod+x {} (was {})", tag, rel(p), wasExecutable);
           }
           default -> { // symlink to a sibling name
             String d = randomDir();

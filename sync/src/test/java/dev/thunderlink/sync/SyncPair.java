@@ -32,7 +32,7 @@ final class SyncPair implements AutoCloseable {
   }
 
   static FileSystem macJimfs() {
-    return Jimfs.newFileSystem(Configuration.osX().toBuilder().setAttributeViews("basic", "posix").build());
+    return Jimfs.newFileSystem(Configuration.osX().toBuilder().setAttributeViews("basic", "posix", "unix").build());
   }
 
   static SyncPair open(Fs fs, Path tmp, SyncMode mode, Consumer<SyncSessionConfig.Builder> tweak) throws IOException {

@@ -5,6 +5,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -84,6 +87,7 @@ public final class DiskEndpoint implements Endpoint {
   private long seq; // guarded by this
   private boolean scannedOnce; // guarded by this
   private final TreeWatcher watcher;
+  private final boolean unixView;
 
   private DiskEndpoint(Path root, StateStore store, Options options) throws IOException {
     this.root = root;
@@ -97,6 +101,7 @@ public final class DiskEndpoint implements Endpoint {
       seq = Math.max(seq, r.seq());
     }
     this.info = new Info(options.deviceName(), probeCaseInsensitive(root), probeNormalizing(root));
+    this.unixView = root.getFileSystem().supportedFileAttributeViews().contains("unix");
     this.watcher = options.watch()
         ? new TreeWatcher(root, options.debounce(), options.maxDelay(), options.macosLatency(), this::hint,
             () -> pendingFull = true, this::fireListener)
@@ -300,7 +305,6 @@ public final class DiskEndpoint implements Endpoint {
   private Seen observe(String key, String rel, Path p, BasicFileAttributes a, long scanMillis) throws IOException {
     long mtimeNanos = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
     long mtimeMillis = a.lastModifiedTime().toMillis();
-    String fileKey = a.fileKey() == null ? null : a.fileKey().toString();
     if (a.isDirectory()) {
       return new Seen(rel, Entry.directory(), 0, 0, null);
     }
@@ -315,6 +319,7 @@ public final class DiskEndpoint implements Endpoint {
       return null; // sockets, fifos, devices: not content
     }
     boolean exec = isExecutable(p);
+    String fileKey = statKey(p, a);
     IndexRecord old = index.get(key);
     boolean racy = Math.abs(scanMillis - mtimeMillis) < RACY_MILLIS;
     long recordedMtime = racy ? -1 : mtimeNanos;
@@ -326,6 +331,25 @@ public final class DiskEndpoint implements Endpoint {
     // file that grew in between differs from its record next time and is hashed again
     ContentHash.Hashed h = ContentHash.hashFile(p);
     return new Seen(rel, Entry.file(h.hash(), h.length(), exec, mtimeMillis), a.size(), recordedMtime, fileKey);
+  }
+
+  /**
+   * Identity of a file's content as far as stat can tell: inode plus ctime where the file
+   * system has them. ctime changes on every write, rename and chmod and cannot be set by a
+   * user, so an inode reused by a same-size file with a copied mtime still looks different
+   * (git's index does the same).
+   */
+  private String statKey(Path p, BasicFileAttributes a) {
+    String key = a.fileKey() == null ? "" : a.fileKey().toString();
+    if (unixView) {
+      try {
+        Object ctime = Files.getAttribute(p, "unix:ctime", LinkOption.NOFOLLOW_LINKS);
+        key += "/" + ctime;
+      } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+        key += "/?";
+      }
+    }
+    return key;
   }
 
   private boolean pointsOutside(String key, String target) {
@@ -606,7 +630,7 @@ public final class DiskEndpoint implements Endpoint {
           return "executable bit changed";
         }
         IndexRecord r = index.get(path);
-        String key = a.fileKey() == null ? null : a.fileKey().toString();
+        String key = statKey(p, a);
         if (r != null && r.entry() != null && r.entry().isFile() && r.entry().hash().equals(expected.hash())
             && r.statMatches(a.size(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), key)) {
           return null;
@@ -642,15 +666,22 @@ public final class DiskEndpoint implements Endpoint {
     if (entry == null) {
       row = new IndexRecord(path, rel, null, 0, 0, null, ++seq);
     } else {
-      BasicFileAttributes a = before != null ? before
-          : Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      String key = statKey(p, a);
+      if (before != null && !(a.size() == before.size() && a.lastModifiedTime().equals(before.lastModifiedTime())
+          && java.util.Objects.equals(a.fileKey(), before.fileKey()))) {
+        // someone wrote the file right after our rename: keep a stat that cannot match, so the
+        // next scan hashes what is really there
+        a = before;
+        key = "unverified";
+      }
       long mtimeMillis = a.lastModifiedTime().toMillis();
       boolean racy = Math.abs(System.currentTimeMillis() - mtimeMillis) < RACY_MILLIS;
       Entry stored = entry.isFile()
           ? Entry.file(entry.hash(), a.size(), entry.executable(), mtimeMillis) : entry;
       row = new IndexRecord(path, rel, stored, entry.isFile() ? a.size() : 0,
           entry.isFile() ? (racy ? -1 : a.lastModifiedTime().to(TimeUnit.NANOSECONDS)) : 0,
-          entry.isFile() && a.fileKey() != null ? a.fileKey().toString() : null, ++seq);
+          entry.isFile() ? key : null, ++seq);
     }
     index.put(path, row);
     store.writeEntries(List.of(row), seq);
@@ -750,10 +781,22 @@ public final class DiskEndpoint implements Endpoint {
       pendingHints.add(op.path());
       return ApplyResult.changed(op.path() + ": directory is not empty (it holds files the other side has not seen"
           + " or that are ignored)");
-    } catch (NoSuchFileException e) {
-      pendingHints.add(op.path());
-      return ApplyResult.changed(op.path() + ": parent directory is missing");
+    } catch (NoSuchFileException | FileAlreadyExistsException | NotDirectoryException e) {
+      return raced(op.path(), e);
     }
+  }
+
+  /**
+   * The tree changed between the re-check and the change itself (a user's write landed in
+   * between): nothing of theirs was touched; rescan and reconcile again.
+   */
+  private ApplyResult raced(String path, FileSystemException e) {
+    pendingHints.add(path);
+    String parent = PathNames.parent(path);
+    if (!parent.isEmpty()) {
+      pendingHints.add(parent);
+    }
+    return ApplyResult.changed(path + ": changed while being applied (" + e.getClass().getSimpleName() + ")");
   }
 
   /** Renames {@code tmp} over {@code dest}, removing an empty directory that stood there. */
@@ -817,7 +860,12 @@ public final class DiskEndpoint implements Endpoint {
       pendingHints.add(path);
       return new RefusedUpload(path + ": parent directory is missing");
     }
-    return new DiskUpload(path, dest, expected, target, blockSize);
+    try {
+      return new DiskUpload(path, dest, expected, target, blockSize);
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      pendingHints.add(path);
+      return new RefusedUpload(path + ": parent directory is missing");
+    }
   }
 
   /** An upload that cannot land (its directory went away): swallows the bytes, answers CHANGED. */
@@ -853,6 +901,7 @@ public final class DiskEndpoint implements Endpoint {
     private final FileChannel out;
     private FileChannel basis;
     private boolean done;
+    private String raced;
 
     DiskUpload(String path, Path dest, Entry expected, Entry target, int blockSize) throws IOException {
       this.path = path;
@@ -862,15 +911,24 @@ public final class DiskEndpoint implements Endpoint {
       this.blockSize = blockSize;
       this.tmp = dest.resolveSibling(IgnoreRules.TEMP_PREFIX + UUID.randomUUID());
       this.out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+      // (a directory removed under us fails here with NoSuchFileException: beginWrite maps it)
     }
 
     @Override
     public void copyBasis(long blockIndex) throws IOException {
+      if (raced != null) {
+        return;
+      }
       if (basis == null) {
         if (expected == null || !expected.isFile()) {
           throw new IOException(path + ": no basis file to copy blocks from");
         }
-        basis = FileChannel.open(dest, StandardOpenOption.READ);
+        try {
+          basis = FileChannel.open(dest, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+          raced = path + ": the file to update vanished";
+          return;
+        }
       }
       long offset = blockIndex * blockSize;
       long n = Math.min(blockSize, Math.max(0, basis.size() - offset));
@@ -895,6 +953,10 @@ public final class DiskEndpoint implements Endpoint {
     @Override
     public ApplyResult commit() throws IOException {
       try {
+        if (raced != null) {
+          pendingHints.add(path);
+          return ApplyResult.changed(raced);
+        }
         out.truncate(target.size());
         MessageDigest md = ContentHash.sha256();
         ByteBuffer buf = ByteBuffer.allocate(256 * 1024);
@@ -932,6 +994,8 @@ public final class DiskEndpoint implements Endpoint {
           } catch (DirectoryNotEmptyException e) {
             pendingHints.add(path);
             return ApplyResult.changed(path + ": directory is not empty");
+          } catch (NoSuchFileException | FileAlreadyExistsException | NotDirectoryException e) {
+            return raced(path, e);
           }
           done = true;
           IndexRecord row = record(path, disk(path), target, written);

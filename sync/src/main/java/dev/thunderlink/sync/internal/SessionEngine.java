@@ -145,13 +145,22 @@ public final class SessionEngine {
 
   /** Runs cycles until one finds nothing to do; returns the number of operations applied. */
   public int runUntilStable(boolean full, boolean force) throws IOException, SafetyStop {
+    return runUntilStable(full, force, () -> true);
+  }
+
+  /** As above, stopping early (between cycles) once {@code proceed} turns false. */
+  public int runUntilStable(boolean full, boolean force, java.util.function.BooleanSupplier proceed)
+      throws IOException, SafetyStop {
     int total = 0;
-    for (int i = 0; i < 50; i++) {
+    for (int i = 0; i < 50 && proceed.getAsBoolean(); i++) {
       CycleResult r = cycle(full && i == 0, force);
       total += r.applied;
       if (r.applied == 0 && r.unsettled == 0) {
         return total;
       }
+    }
+    if (!proceed.getAsBoolean()) {
+      return total;
     }
     throw new NotSettled("changes keep coming after 50 cycles; still unsettled: " + carry);
   }
@@ -441,8 +450,13 @@ public final class SessionEngine {
     int applied = 0;
     int unsettled = 0;
     for (Step s : steps) {
+      String source = renameFrom.get(s.path());
+      if (source != null) {
+        // the rename stands for the source's deletion too: whatever happens, look at it again
+        carry.add(source);
+      }
       try {
-        ApplyResult r = run(s, renameFrom.get(s.path()));
+        ApplyResult r = run(s, source);
         if (log.isDebugEnabled()) {
           log.debug("  -> {} {}", r.outcome(), r.message());
         }
