@@ -294,6 +294,7 @@ public final class SyncSession implements AutoCloseable {
       thread.shutdownNow();
       Thread.currentThread().interrupt();
     }
+    engine.close();
     try {
       local.close();
     } finally {

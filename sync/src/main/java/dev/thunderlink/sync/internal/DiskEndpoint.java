@@ -88,6 +88,7 @@ public final class DiskEndpoint implements Endpoint {
   private boolean scannedOnce; // guarded by this
   private final TreeWatcher watcher;
   private final boolean unixView;
+  private final List<IndexRecord> unsaved = new ArrayList<>(); // guarded by this
 
   private DiskEndpoint(Path root, StateStore store, Options options) throws IOException {
     this.root = root;
@@ -225,6 +226,7 @@ public final class DiskEndpoint implements Endpoint {
   @Override
   public synchronized ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths)
       throws IOException {
+    saveIndex();
     if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
       return new ChangeSet(Map.of(), seq, Map.copyOf(errors), List.copyOf(collisions), true);
     }
@@ -518,9 +520,8 @@ public final class DiskEndpoint implements Endpoint {
       index.put(path, tomb);
       rows.add(tomb);
     }
-    if (!rows.isEmpty()) {
-      store.writeEntries(rows, seq);
-    }
+    unsaved.addAll(rows);
+    saveIndex();
   }
 
   /** Records what was seen; returns the row to persist, or null if nothing changed. */
@@ -684,8 +685,24 @@ public final class DiskEndpoint implements Endpoint {
           entry.isFile() ? key : null, ++seq);
     }
     index.put(path, row);
-    store.writeEntries(List.of(row), seq);
+    unsaved.add(row);
+    if (unsaved.size() >= 512) {
+      saveIndex();
+    }
     return row;
+  }
+
+  /**
+   * Persists rows the applier recorded. They are written in batches (here, at the start of the
+   * next {@link #changes} call, and on close) rather than one transaction per file: a crash
+   * before the write only costs a re-hash of those files on restart, never a transfer, since
+   * their content is on disk under the real name.
+   */
+  private void saveIndex() throws IOException {
+    if (!unsaved.isEmpty()) {
+      store.writeEntries(new ArrayList<>(unsaved), seq);
+      unsaved.clear();
+    }
   }
 
   private void recordTree(String path, Path p) throws IOException {
@@ -698,9 +715,7 @@ public final class DiskEndpoint implements Endpoint {
         rows.add(tomb);
       }
     }
-    if (!rows.isEmpty()) {
-      store.writeEntries(rows, seq);
-    }
+    unsaved.addAll(rows);
   }
 
   @Override
@@ -1037,6 +1052,7 @@ public final class DiskEndpoint implements Endpoint {
       if (watcher != null) {
         watcher.close();
       }
+      saveIndex();
     } finally {
       store.close();
     }

@@ -64,6 +64,10 @@ public final class SessionEngine {
   private final Set<String> reportedCollisions = new HashSet<>();
   /** Paths to reconcile again next cycle (conflict copies made, CHANGED answers, a halted plan). */
   private final Set<String> carry = new TreeSet<>();
+  /** Ancestor rows agreed during this cycle's execution, written in one transaction at its end. */
+  private final Map<String, Entry> agreedThisCycle = new HashMap<>();
+  /** Threads for the last phase's file I/O; null runs everything on the session thread. */
+  private final java.util.concurrent.ExecutorService transfers;
 
   final AtomicLong cycles = new AtomicLong();
   final AtomicLong opsApplied = new AtomicLong();
@@ -93,6 +97,16 @@ public final class SessionEngine {
     this.safetyMinimum = safetyMinimum;
     this.clock = clock;
     ancestor.putAll(state.loadAncestor());
+    this.transfers = java.util.concurrent.Executors.newFixedThreadPool(8, r -> {
+      Thread t = new Thread(r, "sync-" + name + "-transfer");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Stops the transfer threads (after the session thread has stopped). */
+  public void close() {
+    transfers.shutdownNow();
   }
 
   public Map<String, String> errors() {
@@ -419,7 +433,24 @@ public final class SessionEngine {
 
   private record Step(int phase, String path, Action action) {}
 
+  /**
+   * Runs the plan. Agreed states are persisted once at the end (also when the peer is lost
+   * half-way): a crash before that only loses ancestor rows, and a path whose two sides are
+   * equal but lack an ancestor simply agrees again on the next start, without a transfer.
+   */
   private CycleResult execute(Map<String, Action> decisions) throws IOException {
+    try {
+      return executeSteps(decisions);
+    } finally {
+      if (!agreedThisCycle.isEmpty()) {
+        Map<String, Entry> rows = new HashMap<>(agreedThisCycle);
+        agreedThisCycle.clear();
+        state.writeAncestor(rows);
+      }
+    }
+  }
+
+  private CycleResult executeSteps(Map<String, Action> decisions) throws IOException {
     List<Step> steps = new ArrayList<>();
     Map<String, String> renameFrom = pairRenames(decisions);
     Set<String> renameSources = new HashSet<>(renameFrom.values());
@@ -447,44 +478,121 @@ public final class SessionEngine {
     steps.sort(Comparator.comparingInt(Step::phase)
         .thenComparingInt(s -> s.phase() == 3 ? -PathNames.depth(s.path()) : PathNames.depth(s.path()))
         .thenComparing(Step::path));
-    int applied = 0;
-    int unsettled = 0;
-    for (Step s : steps) {
+    int[] tally = new int[2]; // applied, unsettled
+    int i = 0;
+    while (i < steps.size()) {
+      Step s = steps.get(i);
+      if (s.phase() == 4 && transfers != null) {
+        int j = i;
+        while (j < steps.size() && steps.get(j).phase() == 4) {
+          j++;
+        }
+        runConcurrently(steps.subList(i, j), tally);
+        i = j;
+        continue;
+      }
+      i++;
       String source = renameFrom.get(s.path());
       if (source != null) {
         // the rename stands for the source's deletion too: whatever happens, look at it again
         carry.add(source);
       }
       try {
-        ApplyResult r = run(s, source);
-        if (log.isDebugEnabled()) {
-          log.debug("  -> {} {}", r.outcome(), r.message());
-        }
-        if (r.outcome() == ApplyResult.Outcome.OK) {
-          applied++;
-          opsApplied.incrementAndGet();
-          errors.remove(s.path());
-        } else if (r.outcome() == ApplyResult.Outcome.CHANGED) {
-          unsettled++;
-          rescanL.add(s.path());
-          rescanR.add(s.path());
-          carry.add(s.path());
-        } else {
-          errors.put(s.path(), r.message());
-        }
-      } catch (Endpoint.ContentChangedException e) {
-        carry.add(s.path());
-        unsettled++;
-        rescanL.add(s.path());
-        rescanR.add(s.path());
+        settle(s, run(s, source), tally);
       } catch (IOException e) {
-        if (isConnectionLoss(e)) {
-          throw e;
-        }
-        errors.put(s.path(), e.getMessage() == null ? e.toString() : e.getMessage());
+        fail(s, e, tally);
       }
     }
-    return new CycleResult(applied, unsettled);
+    return new CycleResult(tally[0], tally[1]);
+  }
+
+  /**
+   * Files, links and exec bits (the last phase) have no ordering constraints among
+   * themselves, so their I/O runs on the transfer threads: per-file round trips to the
+   * host overlap instead of adding up. Results are settled here, in plan order.
+   */
+  private void runConcurrently(List<Step> batch, int[] tally) throws IOException {
+    List<java.util.concurrent.Future<ApplyResult>> futures = new ArrayList<>();
+    for (Step t : batch) {
+      String p = t.path();
+      Entry l = viewL.get(p);
+      Entry r = viewR.get(p);
+      if (log.isDebugEnabled()) {
+        log.debug("{} {} a={} l={} r={}", t.action(), p, ancestor.get(p), l, r);
+      }
+      futures.add(transfers.submit(() -> t.action() == Action.TO_REMOTE
+          ? perform(local, remote, p, l, r) : perform(remote, local, p, r, l)));
+    }
+    IOException lost = null;
+    for (int k = 0; k < batch.size(); k++) {
+      Step t = batch.get(k);
+      try {
+        ApplyResult r = await(futures.get(k));
+        recordPropagation(t.action() == Action.TO_REMOTE ? viewR : viewL, t.path(),
+            t.action() == Action.TO_REMOTE ? viewL.get(t.path()) : viewR.get(t.path()), r);
+        settle(t, r, tally);
+      } catch (IOException e) {
+        if (isConnectionLoss(e)) {
+          lost = e;
+          carry.add(t.path());
+        } else {
+          fail(t, e, tally);
+        }
+      }
+    }
+    if (lost != null) {
+      throw lost;
+    }
+  }
+
+  private static ApplyResult await(java.util.concurrent.Future<ApplyResult> f) throws IOException {
+    try {
+      return f.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof IOException) {
+        throw (IOException) e.getCause();
+      }
+      if (e.getCause() instanceof RuntimeException) {
+        throw (RuntimeException) e.getCause();
+      }
+      throw new IOException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
+  private void settle(Step s, ApplyResult r, int[] tally) {
+    if (log.isDebugEnabled()) {
+      log.debug("  {} -> {} {}", s.path(), r.outcome(), r.message());
+    }
+    if (r.outcome() == ApplyResult.Outcome.OK) {
+      tally[0]++;
+      opsApplied.incrementAndGet();
+      errors.remove(s.path());
+    } else if (r.outcome() == ApplyResult.Outcome.CHANGED) {
+      tally[1]++;
+      rescanL.add(s.path());
+      rescanR.add(s.path());
+      carry.add(s.path());
+    } else {
+      errors.put(s.path(), r.message());
+    }
+  }
+
+  private void fail(Step s, IOException e, int[] tally) throws IOException {
+    if (e instanceof Endpoint.ContentChangedException) {
+      carry.add(s.path());
+      tally[1]++;
+      rescanL.add(s.path());
+      rescanR.add(s.path());
+      return;
+    }
+    if (isConnectionLoss(e)) {
+      carry.add(s.path());
+      throw e;
+    }
+    errors.put(s.path(), e.getMessage() == null ? e.toString() : e.getMessage());
   }
 
   static boolean isConnectionLoss(IOException e) {
@@ -570,32 +678,39 @@ public final class SessionEngine {
         renames.incrementAndGet();
         toView.remove(renameSource);
         putOrRemove(toView, p, r.result());
-        Map<String, Entry> anc = new HashMap<>();
-        anc.put(renameSource, null);
-        anc.put(p, src);
-        state.writeAncestor(anc);
+        agreedThisCycle.put(renameSource, null);
+        agreedThisCycle.put(p, src);
         ancestor.remove(renameSource);
         ancestor.put(p, src);
       }
       return r;
     }
+    r = perform(from, to, p, src, dst);
+    recordPropagation(toView, p, src, r);
+    return r;
+  }
+
+  /** The I/O half of a propagation; touches no coordinator state, so it may run on a transfer thread. */
+  private ApplyResult perform(Endpoint from, Endpoint to, String p, Entry src, Entry dst) throws IOException {
     if (src == null) {
-      r = to.apply(new Endpoint.Op(Endpoint.OpKind.DELETE, p, dst, null, null, null));
+      return to.apply(new Endpoint.Op(Endpoint.OpKind.DELETE, p, dst, null, null, null));
     } else if (src.isDirectory()) {
-      r = to.apply(new Endpoint.Op(Endpoint.OpKind.MKDIR, p, dst, src, null, null));
+      return to.apply(new Endpoint.Op(Endpoint.OpKind.MKDIR, p, dst, src, null, null));
     } else if (src.kind() == Kind.SYMLINK) {
-      r = to.apply(new Endpoint.Op(Endpoint.OpKind.SYMLINK, p, dst, src, null, null));
+      return to.apply(new Endpoint.Op(Endpoint.OpKind.SYMLINK, p, dst, src, null, null));
     } else if (dst != null && dst.isFile() && dst.hash().equals(src.hash())) {
-      r = to.apply(new Endpoint.Op(Endpoint.OpKind.SET_EXECUTABLE, p, dst, src, null, null));
-    } else {
-      r = transferFile(from, to, p, src, dst);
+      return to.apply(new Endpoint.Op(Endpoint.OpKind.SET_EXECUTABLE, p, dst, src, null, null));
     }
+    return transferFile(from, to, p, src, dst);
+  }
+
+  /** The bookkeeping half; session thread only. */
+  private void recordPropagation(TreeMap<String, Entry> toView, String p, Entry src, ApplyResult r) {
     if (r.outcome() == ApplyResult.Outcome.OK) {
       putOrRemove(toView, p, r.result());
-      state.writeAncestor(java.util.Collections.singletonMap(p, src));
+      agreedThisCycle.put(p, src);
       putOrRemove(ancestor, p, src);
     }
-    return r;
   }
 
   private static void putOrRemove(Map<String, Entry> m, String p, Entry e) {
