@@ -89,6 +89,8 @@ public final class DiskEndpoint implements Endpoint {
   private final TreeWatcher watcher;
   private final boolean unixView;
   private final List<IndexRecord> unsaved = new ArrayList<>(); // guarded by this
+  /** How many files scans have hashed (tests check that unchanged files are not). */
+  final java.util.concurrent.atomic.AtomicLong filesHashed = new java.util.concurrent.atomic.AtomicLong();
 
   private DiskEndpoint(Path root, StateStore store, Options options) throws IOException {
     this.root = root;
@@ -331,6 +333,7 @@ public final class DiskEndpoint implements Endpoint {
     }
     // the entry's size is what was hashed; the stat kept is the one taken before hashing, so a
     // file that grew in between differs from its record next time and is hashed again
+    filesHashed.incrementAndGet();
     ContentHash.Hashed h = ContentHash.hashFile(p);
     return new Seen(rel, Entry.file(h.hash(), h.length(), exec, mtimeMillis), a.size(), recordedMtime, fileKey);
   }
