@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       DoctorCommand.class,
       DemoCommand.class,
       ConfigCommand.class,
+      ServiceCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ThunderlinkCommand implements Runnable {
