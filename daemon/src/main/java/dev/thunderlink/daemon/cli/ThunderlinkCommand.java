@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       ConfigCommand.class,
       ServiceCommand.class,
+      LogsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ThunderlinkCommand implements Runnable {
