@@ -4,7 +4,6 @@ import dev.thunderlink.daemon.logs.LogFiles;
 import dev.thunderlink.daemon.logs.LogFollower;
 import dev.thunderlink.daemon.logs.Since;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -62,11 +61,10 @@ public final class LogsCommand implements Callable<Integer> {
               + " in the foreground it logs to the terminal)");
       return 1;
     }
-    LogFiles.print(dir, from, from == null ? lines : 0, out::println);
+    long offset = LogFiles.print(dir, from, from == null ? lines : 0, out::println);
     out.flush();
     if (follow) {
       Path current = dir.resolve(LogFiles.CURRENT);
-      long offset = Files.isRegularFile(current) ? Files.size(current) : 0;
       new LogFollower(current, Duration.ofMillis(250))
           .follow(
               offset,

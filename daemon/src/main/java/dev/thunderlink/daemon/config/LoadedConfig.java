@@ -34,7 +34,7 @@ public record LoadedConfig(
     b.append("# ").append(file).append(fileExists ? "" : " (absent: defaults apply)").append('\n');
     int width = 0;
     for (EffectiveValue v : values) {
-      width = Math.max(width, v.key().length() + 3 + TomlValues.render(v.value()).length());
+      width = Math.max(width, Math.min(60, v.key().length() + 3 + TomlValues.render(v.value()).length()));
     }
     for (EffectiveValue v : values) {
       String line = v.key() + " = " + TomlValues.render(v.value());

@@ -75,13 +75,31 @@ public final class LogFiles {
   /**
    * Emits the lines of every entry at or after {@code since} (null: all), keeping only the
    * last {@code lastEntries} entries when that is positive.
+   *
+   * @return how many bytes of the current file were read: where {@code logs -f} goes on, so
+   *     no line written meanwhile is lost or printed twice
    */
-  public static void print(Path logDir, Instant since, int lastEntries, Consumer<String> out) throws IOException {
+  public static long print(Path logDir, Instant since, int lastEntries, Consumer<String> out) throws IOException {
+    long currentBytes = 0;
     Deque<List<String>> kept = new ArrayDeque<>();
     List<String> entry = null;
     boolean include = since == null;
     for (Path f : inOrder(logDir)) {
-      try (BufferedReader r = open(f)) {
+      BufferedReader reader;
+      if (f.getFileName().toString().equals(CURRENT)) {
+        // Read a snapshot (the file is capped at the rolling size) and cut it after its last
+        // newline: a half-written line is left for the follower.
+        byte[] bytes = Files.readAllBytes(f);
+        int end = bytes.length;
+        while (end > 0 && bytes[end - 1] != '\n') {
+          end--;
+        }
+        currentBytes = end;
+        reader = new BufferedReader(new java.io.StringReader(new String(bytes, 0, end, StandardCharsets.UTF_8)));
+      } else {
+        reader = open(f);
+      }
+      try (BufferedReader r = reader) {
         for (String line; (line = r.readLine()) != null; ) {
           Instant t = stamp(line);
           if (t != null) {
@@ -107,6 +125,7 @@ public final class LogFiles {
     for (List<String> e : kept) {
       e.forEach(out);
     }
+    return currentBytes;
   }
 
   private static BufferedReader open(Path f) throws IOException {

@@ -18,7 +18,6 @@ public final class SystemdUnit {
     StringBuilder b = new StringBuilder();
     b.append("[Unit]\n");
     b.append("Description=").append(spec.description()).append('\n');
-    b.append("Documentation=https://github.com/thunderlink/thunderlink\n");
     b.append('\n');
     b.append("[Service]\n");
     b.append("Type=simple\n");

@@ -93,6 +93,13 @@ class LogsTest {
             "2026-11-26T09:00:00.000Z WARN  [main] a - second", "java.io.IOException: boom", "\tat x.y(Z.java:1)",
             "2026-11-26T10:30:00.000Z INFO  [main] a - third", "2026-11-26T11:55:00.000+00:00 INFO  [main] a - fourth");
 
+    Files.writeString(d.resolve("thunderlink.log"), "2026-11-26T11:56:00.000Z INFO  [main] a - half", StandardOpenOption.APPEND);
+    List<String> complete = new ArrayList<>();
+    long offset = LogFiles.print(d, null, 0, complete::add);
+    assertThat(complete).last().asString().endsWith("fourth");
+    assertThat(offset).as("the follower resumes at the half-written line").isEqualTo(
+        "2026-11-26T11:55:00.000+00:00 INFO  [main] a - fourth\n".length());
+
     List<String> last2 = new ArrayList<>();
     LogFiles.print(d, null, 2, last2::add);
     assertThat(last2).hasSize(2).last().asString().endsWith("fourth");
