@@ -65,6 +65,7 @@ public final class ConfigLoader {
       tree = Setting.NODES.objectNode();
     }
     warnUnknown(tree, "", file, warnings);
+    warnUnknownEnvironment(env, warnings);
     for (String k : flags.keySet()) {
       if (!Settings.ALL.containsKey(k)) {
         problems.add(k + ": unknown key (expected: a key listed by `thunderlink config show`) [flag]");
@@ -164,6 +165,19 @@ public final class ConfigLoader {
         warnings.add("unknown key " + key + " ignored [file " + file + "]");
       }
     }
+  }
+
+  /** Variables that are not settings but are read elsewhere (DaemonHome, the service definition). */
+  private static final java.util.Set<String> OTHER_VARIABLES = java.util.Set.of("THUNDERLINK_HOME", "THUNDERLINK_SERVICE");
+
+  /** A typo in a THUNDERLINK_* variable would otherwise be ignored without a word. */
+  private static void warnUnknownEnvironment(Map<String, String> env, List<String> warnings) {
+    java.util.Set<String> known = new java.util.HashSet<>(OTHER_VARIABLES);
+    Settings.ALL.values().forEach(s -> known.add(s.environmentName()));
+    env.keySet().stream()
+        .filter(k -> k.startsWith("THUNDERLINK_") && !known.contains(k))
+        .sorted()
+        .forEach(k -> warnings.add("unknown environment variable " + k + " ignored (expected: THUNDERLINK_<KEY>, e.g. THUNDERLINK_METRICS_PORT)"));
   }
 
   private static JsonNode at(JsonNode tree, String dotted) {

@@ -44,6 +44,11 @@ public record ServiceSpec(
     }
   }
 
+  /** True when this process was started by a service definition written by {@code service install}. */
+  public static boolean runningAsService() {
+    return "1".equals(System.getenv(SERVICE_ENV));
+  }
+
   public static String checkRole(String role) {
     String r = role == null ? "" : role.toLowerCase(Locale.ROOT);
     if (!r.equals("serve") && !r.equals("connect")) {

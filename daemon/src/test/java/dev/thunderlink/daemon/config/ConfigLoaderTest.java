@@ -287,6 +287,16 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void misspelledEnvironmentVariableWarns() {
+    LoadedConfig c =
+        ConfigLoader.load(home, Map.of("THUNDERLINK_METRIC_PORT", "1", "THUNDERLINK_HOME", "/x", "PATH", "/bin"), Map.of());
+    assertThat(c.warnings())
+        .containsExactly(
+            "unknown environment variable THUNDERLINK_METRIC_PORT ignored (expected: THUNDERLINK_<KEY>, e.g. THUNDERLINK_METRICS_PORT)");
+    assertThat(c.config().metrics().port()).isEqualTo(9464);
+  }
+
+  @Test
   void malformedTomlGivesFileLineAndColumn() throws Exception {
     write("[host]\nport = = 3\n");
     ConfigException e = failure(Map.of(), Map.of());
