@@ -27,6 +27,9 @@ import picocli.CommandLine.Command;
       DoctorCommand.class,
       DemoCommand.class,
       SyncCommand.class,
+      ConfigCommand.class,
+      ServiceCommand.class,
+      LogsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ThunderlinkCommand implements Runnable {
