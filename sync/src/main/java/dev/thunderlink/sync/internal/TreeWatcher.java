@@ -69,7 +69,10 @@ final class TreeWatcher implements AutoCloseable {
     DirectoryWatcher.Builder b = DirectoryWatcher.builder()
         .path(root)
         .fileHashing(false)
-        .logger(log)
+        .logger(new WatchLogTap(log, () -> {
+          overflow.run();
+          poke();
+        }))
         .listener(event -> {
           if (event.eventType() == DirectoryChangeEvent.EventType.OVERFLOW) {
             overflow.run();
