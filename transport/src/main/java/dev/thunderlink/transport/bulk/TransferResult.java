@@ -9,9 +9,10 @@ package dev.thunderlink.transport.bulk;
  * @param mode how the bytes travelled (null when skipped or failed before sending)
  * @param skipped the destination was already identical
  * @param error one-line reason, or null on success
+ * @param retryable the connection failed, not the file: a new session resumes it
  */
 public record TransferResult(
-    String path, long bytes, long sentBytes, TransferMode mode, boolean skipped, String error) {
+    String path, long bytes, long sentBytes, TransferMode mode, boolean skipped, String error, boolean retryable) {
   public boolean ok() {
     return error == null;
   }
