@@ -75,7 +75,7 @@ public final class DeviceIdentity {
       gen.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
       KeyPair pair = gen.generateKeyPair();
       X509Certificate cert = selfSign(pair, name);
-      writePrivate(keyFile, toPem(pair.getPrivate()));
+      writePrivate(keyFile, toPem(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(pair.getPrivate(), null)));
       Files.writeString(certFile, toPem(cert));
       return new DeviceIdentity(pair.getPrivate(), cert, name);
     } catch (GeneralSecurityException | OperatorCreationException e) {

@@ -46,7 +46,13 @@ public record LinkPath(String name, InetSocketAddress address, PathKind kind) {
       }
       kind = PathKind.parse(opt.substring(5));
     }
-    InetSocketAddress address = parseHostPort(rest, DEFAULT_PORT, "--path " + spec);
+    InetSocketAddress address;
+    try {
+      address = parseHostPort(rest, DEFAULT_PORT, "--path");
+    } catch (IllegalArgumentException e) {
+      String m = e.getMessage();
+      throw new IllegalArgumentException("--path: " + spec + " " + m.substring(m.indexOf('(')));
+    }
     if (kind == null) {
       kind = PathKind.infer(name, address.getAddress());
     }

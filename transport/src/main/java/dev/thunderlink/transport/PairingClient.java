@@ -173,6 +173,13 @@ public final class PairingClient {
   }
 
   private static String describe(Status s) {
+    Throwable root = s.getCause();
+    while (root != null && root.getCause() != null) {
+      root = root.getCause();
+    }
+    if (root != null && root.getMessage() != null) {
+      return root.getMessage();
+    }
     return s.getDescription() != null ? s.getDescription() : s.getCode().toString();
   }
 

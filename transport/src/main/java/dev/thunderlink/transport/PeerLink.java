@@ -73,6 +73,7 @@ public final class PeerLink implements AutoCloseable {
   private final Channel routing = new ActivePathChannel();
   private String active;
   private HandshakeResponse peer;
+  private long clockSkewMillis;
   private volatile boolean closed;
 
   private PeerLink(Builder b) throws SSLException {
@@ -129,6 +130,11 @@ public final class PeerLink implements AutoCloseable {
   /** The host's handshake answer, once a path has completed one. */
   public synchronized Optional<HandshakeResponse> peer() {
     return Optional.ofNullable(peer);
+  }
+
+  /** The host's clock minus ours, estimated at the last handshake. */
+  public synchronized long clockSkewMillis() {
+    return clockSkewMillis;
   }
 
   public synchronized List<PathSnapshot> paths() {
@@ -232,6 +238,11 @@ public final class PeerLink implements AutoCloseable {
           new Observer<>(e, ch, t0) {
             @Override
             public void onNext(HandshakeResponse r) {
+              long now = System.currentTimeMillis();
+              long rttMillis = (System.nanoTime() - t0) / 1_000_000;
+              synchronized (PeerLink.this) {
+                clockSkewMillis = r.getUnixMillis() - (now - rttMillis / 2);
+              }
               String why = LinkVersion.incompatibility(r.getProtocolVersion(), r.getDaemonVersion(), "host");
               if (why != null) {
                 refused(e, why);

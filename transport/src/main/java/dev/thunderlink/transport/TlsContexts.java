@@ -14,7 +14,6 @@ import java.util.function.Predicate;
 import javax.net.ssl.ManagerFactoryParameters;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 
 /**
  * Builds the TLS 1.3 contexts of the link: OpenSSL (BoringSSL through netty-tcnative) where
@@ -97,7 +96,7 @@ public final class TlsContexts {
 
   /** Trusts a certificate when the predicate accepts its fingerprint. */
   static final class PredicateTrustManagerFactory extends SimpleTrustManagerFactory {
-    private final X509TrustManager manager;
+    private final javax.net.ssl.X509TrustManager manager;
 
     PredicateTrustManagerFactory(Predicate<String> accept, String side) {
       this(accept, side, c -> {});
@@ -120,7 +119,11 @@ public final class TlsContexts {
     }
   }
 
-  private static final class PinnedTrustManager implements X509TrustManager {
+  /**
+   * Extended, so that neither the JDK nor Netty wraps it in a manager that also checks host
+   * names: a pinned certificate is the whole identity, whatever address it answered on.
+   */
+  private static final class PinnedTrustManager extends javax.net.ssl.X509ExtendedTrustManager {
     private final Predicate<String> accept;
     private final String side;
     private final java.util.function.Consumer<X509Certificate> seen;
@@ -153,6 +156,30 @@ public final class TlsContexts {
             "the " + side + " certificate " + DeviceIdentity.deviceIdOf(fp)
                 + " is not a paired peer; run `thunderlink pair` to pair it");
       }
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+        throws CertificateException {
+      check(chain);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, java.net.Socket socket)
+        throws CertificateException {
+      check(chain);
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+        throws CertificateException {
+      check(chain);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine)
+        throws CertificateException {
+      check(chain);
     }
 
     @Override

@@ -83,6 +83,8 @@ public final class PairingService extends PairingGrpc.PairingImplBase {
                 fail("pairing out of order: expected round 1");
                 return;
               }
+              // Bouncy Castle's participant must create its own round 1 before validating the peer's.
+              dev.thunderlink.proto.link.JpakeRound1 mine = jpake.round1();
               jpake.acceptRound1(m.getRound1());
               out.onNext(
                   PairMessage.newBuilder()
@@ -94,7 +96,7 @@ public final class PairingService extends PairingGrpc.PairingImplBase {
                               .setDeviceName(identity.deviceName())
                               .setRole(Role.ROLE_HOST))
                       .build());
-              out.onNext(PairMessage.newBuilder().setRound1(jpake.round1()).build());
+              out.onNext(PairMessage.newBuilder().setRound1(mine).build());
               step = 2;
             }
             case 2 -> {
@@ -102,8 +104,9 @@ public final class PairingService extends PairingGrpc.PairingImplBase {
                 fail("pairing out of order: expected round 2");
                 return;
               }
+              dev.thunderlink.proto.link.JpakeRound2 mine2 = jpake.round2();
               jpake.acceptRound2(m.getRound2());
-              out.onNext(PairMessage.newBuilder().setRound2(jpake.round2()).build());
+              out.onNext(PairMessage.newBuilder().setRound2(mine2).build());
               step = 3;
             }
             case 3 -> {

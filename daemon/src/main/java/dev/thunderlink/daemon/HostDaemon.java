@@ -1,0 +1,127 @@
+package dev.thunderlink.daemon;
+
+import dev.thunderlink.daemon.internal.ControlService;
+import dev.thunderlink.transport.LinkServer;
+import dev.thunderlink.transport.LocalControlServer;
+import dev.thunderlink.transport.PairingCodes;
+import dev.thunderlink.transport.PathKind;
+import dev.thunderlink.transport.TuningProfile;
+import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host daemon (Mac mini): the link port for workstations and the local control
+ * endpoint. Start order: home lock and identity, link server, control endpoint. Close
+ * order is the reverse; the event loops go last.
+ */
+public final class HostDaemon implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HostDaemon.class);
+
+  private final DaemonOptions options;
+  private final List<BindableService> linkServices = new ArrayList<>();
+  private final List<ServerServiceDefinition> controlServices = new ArrayList<>();
+  private DaemonRuntime rt;
+  private LinkServer link;
+  private LocalControlServer control;
+  private final PairingCodes codes = new PairingCodes(Clock.systemUTC());
+  private final java.util.concurrent.atomic.AtomicReference<dev.thunderlink.proto.link.HandshakeRequest> lastWorkstation =
+      new java.util.concurrent.atomic.AtomicReference<>();
+
+  public HostDaemon(DaemonOptions options) {
+    this.options = options;
+  }
+
+  /** Registers a feature's service on the link port (before {@link #start()}). */
+  public HostDaemon addLinkService(BindableService s) {
+    linkServices.add(s);
+    return this;
+  }
+
+  /** Registers a feature's service on the local control endpoint (before {@link #start()}). */
+  public HostDaemon addControlService(ServerServiceDefinition s) {
+    controlServices.add(s);
+    return this;
+  }
+
+  public HostDaemon start() throws IOException {
+    rt = new DaemonRuntime(options, "host");
+    try {
+      List<InetSocketAddress> listen = options.listen();
+      PathKind kind = PathKind.infer("", listen.get(0).getAddress());
+      LinkServer.Builder lb =
+          LinkServer.builder()
+              .identity(rt.identity)
+              .peers(rt.peers)
+              .pairingCodes(codes)
+              .transport(rt.transport, rt.boss, rt.workers)
+              .listen(listen)
+              .tuning(TuningProfile.defaults(kind == PathKind.WIFI || kind == PathKind.LAN ? PathKind.THUNDERBOLT : kind))
+              .onHandshake(
+                  r -> {
+                    lastWorkstation.set(r);
+                    log.info("handshake from workstation {} ({}) on path {}", r.getDeviceName(), r.getDeviceId(), r.getPathName());
+                  });
+      linkServices.forEach(lb::addService);
+      link = lb.build().start();
+      List<ServerServiceDefinition> cs = new ArrayList<>(controlServices);
+      cs.add(new ControlService(rt, "host", null, link, codes, () -> java.util.Optional.ofNullable(lastWorkstation.get())).bindService());
+      control =
+          new LocalControlServer(rt.home.dir(), options.controlPort(), "host", cs, rt.transport, rt.boss, rt.workers)
+              .start();
+      log.info(
+          "host {} ({}) listening on {} with {} transport, TLS {}",
+          rt.identity.deviceName(),
+          rt.identity.deviceId(),
+          link.boundAddresses(),
+          rt.transport,
+          dev.thunderlink.transport.TlsContexts.providerDescription());
+      return this;
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  public List<InetSocketAddress> boundAddresses() {
+    return link.boundAddresses();
+  }
+
+  public PairingCodes pairingCodes() {
+    return codes;
+  }
+
+  public String deviceId() {
+    return rt.identity.deviceId();
+  }
+
+  /** Graceful within {@code grace}, then forced. */
+  public void close(long grace, TimeUnit unit) {
+    try {
+      if (control != null) {
+        control.close(1, TimeUnit.SECONDS);
+      }
+      if (link != null) {
+        link.close(grace, unit);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      if (rt != null) {
+        rt.close();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    close(5, TimeUnit.SECONDS);
+  }
+}

@@ -1,0 +1,114 @@
+package dev.thunderlink.daemon;
+
+import dev.thunderlink.daemon.internal.ControlService;
+import dev.thunderlink.transport.LinkPath;
+import dev.thunderlink.transport.LocalControlServer;
+import dev.thunderlink.transport.PairedPeer;
+import dev.thunderlink.transport.PeerLink;
+import io.grpc.Channel;
+import io.grpc.ServerServiceDefinition;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The workstation daemon (MacBook): the link to the host over every path, and the local
+ * control endpoint that {@code status}, {@code ping} and other tools call. Start order:
+ * home lock and identity, peer link, control endpoint; close is the reverse.
+ */
+public final class WorkstationDaemon implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WorkstationDaemon.class);
+
+  private final DaemonOptions options;
+  private final List<Function<Channel, ServerServiceDefinition>> controlServices = new ArrayList<>();
+  private DaemonRuntime rt;
+  private PeerLink link;
+  private LocalControlServer control;
+
+  public WorkstationDaemon(DaemonOptions options) {
+    this.options = options;
+  }
+
+  /**
+   * Registers a feature's service on the local control endpoint, built from the channel to
+   * the host (before {@link #start()}).
+   */
+  public WorkstationDaemon addControlService(Function<Channel, ServerServiceDefinition> s) {
+    controlServices.add(s);
+    return this;
+  }
+
+  public WorkstationDaemon start() throws IOException {
+    rt = new DaemonRuntime(options, "workstation");
+    try {
+      List<PairedPeer> hosts = rt.peers.peers().stream().filter(p -> p.role().equals("host")).toList();
+      if (hosts.isEmpty()) {
+        throw new IOException(
+            "this workstation is not paired with any host; run `thunderlink pair` on the host, then `thunderlink pair HOST CODE` here");
+      }
+      PeerLink.Builder pb =
+          PeerLink.builder()
+              .identity(rt.identity)
+              .peers(rt.peers)
+              .transport(rt.transport, rt.workers)
+              .discover(options.discover());
+      for (LinkPath p : options.paths()) {
+        pb.addPath(p);
+      }
+      link = pb.build().start();
+      List<ServerServiceDefinition> cs = new ArrayList<>();
+      for (Function<Channel, ServerServiceDefinition> f : controlServices) {
+        cs.add(f.apply(link.channel()));
+      }
+      cs.add(new ControlService(rt, "workstation", link, null, null, java.util.Optional::empty).bindService());
+      control =
+          new LocalControlServer(rt.home.dir(), options.controlPort(), "workstation", cs, rt.transport, rt.boss, rt.workers)
+              .start();
+      log.info(
+          "workstation {} ({}) connecting over {} with {} transport",
+          rt.identity.deviceName(),
+          rt.identity.deviceId(),
+          options.paths(),
+          rt.transport);
+      return this;
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  public PeerLink link() {
+    return link;
+  }
+
+  public boolean awaitConnected(Duration timeout) throws InterruptedException {
+    return link.awaitActive(timeout);
+  }
+
+  public void close(long grace, TimeUnit unit) {
+    try {
+      if (control != null) {
+        control.close(1, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      if (link != null) {
+        link.close();
+      }
+      if (rt != null) {
+        rt.close();
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    close(5, TimeUnit.SECONDS);
+  }
+}

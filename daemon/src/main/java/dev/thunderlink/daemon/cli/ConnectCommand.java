@@ -1,0 +1,81 @@
+package dev.thunderlink.daemon.cli;
+
+import dev.thunderlink.daemon.DaemonHome;
+import dev.thunderlink.daemon.DaemonOptions;
+import dev.thunderlink.daemon.WorkstationDaemon;
+import dev.thunderlink.transport.LinkPath;
+import dev.thunderlink.transport.PairedPeer;
+import dev.thunderlink.transport.PathKind;
+import dev.thunderlink.transport.TransportFactory;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code thunderlink connect}: the workstation daemon, in the foreground. */
+@Command(
+    name = "connect",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the workstation daemon (MacBook): keep a link to the paired host over every path.",
+      "Example: thunderlink connect --path tb=169.254.3.7:7420 --path wifi=192.168.1.20:7420"
+    })
+public final class ConnectCommand implements Callable<Integer> {
+  @Mixin HomeOption home;
+
+  @Parameters(
+      index = "0",
+      arity = "0..1",
+      paramLabel = "HOST[:PORT]",
+      description = "The host (default: the addresses recorded when pairing).")
+  String host;
+
+  @Option(names = "--path", paramLabel = "NAME=ADDR[:PORT]", description = "A named path to the host (repeatable).")
+  List<String> pathSpecs = new ArrayList<>();
+
+  @Option(names = "--discover", negatable = true, description = "Also use host addresses learned in the handshake (default: on macOS).")
+  Boolean discover;
+
+  @Option(names = "--transport", paramLabel = "NAME", description = "auto (default), kqueue, epoll, io-uring or nio.")
+  String transport = "auto";
+
+  @Option(names = "--control-port", paramLabel = "PORT", description = "Local control port on 127.0.0.1 (default: any free port).")
+  int controlPort;
+
+  @Override
+  public Integer call() throws Exception {
+    DaemonHome h = home.resolve();
+    List<LinkPath> paths = new ArrayList<>();
+    if (host != null) {
+      InetSocketAddress a = LinkPath.parseHostPort(host, LinkPath.DEFAULT_PORT, "HOST");
+      paths.add(new LinkPath("default", a, PathKind.infer("", a.getAddress())));
+    }
+    for (String spec : pathSpecs) {
+      paths.add(LinkPath.parse(spec));
+    }
+    if (paths.isEmpty()) {
+      for (PairedPeer p : h.peers().peers()) {
+        if (p.role().equals("host")) {
+          int i = 0;
+          for (String addr : p.addresses()) {
+            InetSocketAddress a = LinkPath.parseHostPort(addr, LinkPath.DEFAULT_PORT, "recorded host address");
+            paths.add(new LinkPath("paired" + (i++ == 0 ? "" : "-" + i), a, PathKind.infer("", a.getAddress())));
+          }
+        }
+      }
+    }
+    if (paths.isEmpty()) {
+      throw new IllegalArgumentException("HOST: missing (expected: thunderlink connect HOST[:PORT] or --path NAME=ADDR:PORT)");
+    }
+    boolean disc = discover != null ? discover : System.getProperty("os.name", "").toLowerCase().contains("mac");
+    DaemonOptions options = new DaemonOptions(h, TransportFactory.select(transport), List.of(), paths, controlPort, disc);
+    WorkstationDaemon daemon = new WorkstationDaemon(options).start();
+    System.err.println("thunderlink workstation running; see `thunderlink status`");
+    ServeCommand.awaitShutdown(daemon);
+    return 0;
+  }
+}

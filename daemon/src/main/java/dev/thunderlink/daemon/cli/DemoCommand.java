@@ -1,0 +1,157 @@
+package dev.thunderlink.daemon.cli;
+
+import dev.thunderlink.daemon.DaemonHome;
+import dev.thunderlink.daemon.DaemonOptions;
+import dev.thunderlink.daemon.HostDaemon;
+import dev.thunderlink.daemon.WorkstationDaemon;
+import dev.thunderlink.proto.control.ControlGrpc;
+import dev.thunderlink.proto.control.ControlPingRequest;
+import dev.thunderlink.proto.control.StatusRequest;
+import dev.thunderlink.transport.LinkPath;
+import dev.thunderlink.transport.LocalControlServer;
+import dev.thunderlink.transport.PairingClient;
+import dev.thunderlink.transport.PairingCodes;
+import dev.thunderlink.transport.PathKind;
+import dev.thunderlink.transport.TransportFactory;
+import io.netty.channel.EventLoopGroup;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code thunderlink demo}: both daemons on this machine over loopback — two loopback
+ * addresses stand for the Thunderbolt and Wi-Fi paths — paired with a real one-time code,
+ * then status and ping, and what to try next.
+ */
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = "Run a host and a workstation daemon on this machine, paired over loopback, and show what they do.")
+public final class DemoCommand implements Callable<Integer> {
+  @Option(names = "--dir", paramLabel = "DIR", description = "Where the two homes live (default: ${DEFAULT-VALUE}).")
+  Path dir = Path.of("thunderlink-demo");
+
+  @Option(names = "--duration", paramLabel = "SECONDS", description = "Stop after this many seconds (default: run until Ctrl-C).")
+  int durationSeconds;
+
+  @Option(names = "--transport", paramLabel = "NAME", description = "auto (default), kqueue, epoll, io-uring or nio.")
+  String transport = "auto";
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    Path hostHome = dir.resolve("host").toAbsolutePath();
+    Path wsHome = dir.resolve("workstation").toAbsolutePath();
+    TransportFactory tf = TransportFactory.select(transport);
+    int port = freePort();
+    InetAddress tbAddr = InetAddress.getByName("127.0.0.1");
+    InetAddress wifiAddr = InetAddress.getByName("127.0.0.2");
+    HostDaemon host =
+        new HostDaemon(
+                new DaemonOptions(
+                    new DaemonHome(hostHome),
+                    tf,
+                    List.of(new InetSocketAddress(tbAddr, port), new InetSocketAddress(wifiAddr, port)),
+                    List.of(),
+                    0,
+                    false))
+            .start();
+    WorkstationDaemon ws = null;
+    try {
+      step(out, "host daemon listening on 127.0.0.1:" + port + " and 127.0.0.2:" + port + " (home " + hostHome + ")");
+      DaemonHome wsHomeDir = new DaemonHome(wsHome).ensure();
+      if (wsHomeDir.peers().peers().stream().noneMatch(p -> p.role().equals("host") && p.deviceId().equals(host.deviceId()))) {
+        PairingCodes.Issued code = host.pairingCodes().issue(Duration.ofMinutes(2));
+        step(out, "host issued pairing code " + code.code() + "; workstation pairs with it (J-PAKE over TLS)");
+        EventLoopGroup g = tf.newGroup(1, "thunderlink-demo-pair");
+        try {
+          PairingClient.pair(
+              new InetSocketAddress(tbAddr, port), code.code(), wsHomeDir.identity(), wsHomeDir.peers(), tf, g, 15_000);
+        } finally {
+          g.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+        }
+        step(out, "paired: each side pinned the other's certificate");
+      } else {
+        step(out, "already paired (homes reused from " + dir.toAbsolutePath() + ")");
+      }
+      ws =
+          new WorkstationDaemon(
+                  new DaemonOptions(
+                      wsHomeDir,
+                      tf,
+                      List.of(),
+                      List.of(
+                          new LinkPath("tb", new InetSocketAddress(tbAddr, port), PathKind.THUNDERBOLT),
+                          new LinkPath("wifi", new InetSocketAddress(wifiAddr, port), PathKind.WIFI)),
+                      0,
+                      false))
+              .start();
+      if (!ws.awaitConnected(Duration.ofSeconds(10))) {
+        throw new IOException("the workstation could not reach the demo host within 10 s");
+      }
+      step(out, "workstation connected; status:");
+      try (LocalControlServer.Connection c = LocalControlServer.connect(wsHome)) {
+        var s = ControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(5, TimeUnit.SECONDS).status(StatusRequest.getDefaultInstance());
+        var m = StatusCommand.toMap(s);
+        out.printf("    transport %s, tls %s, active path %s%n", m.get("transport"), m.get("tls_provider"), m.get("active_path"));
+        var r =
+            ControlGrpc.newBlockingStub(c.channel())
+                .withDeadlineAfter(30, TimeUnit.SECONDS)
+                .ping(ControlPingRequest.newBuilder().setCount(200).setIntervalMillis(0).build());
+        Map<String, Object> p = PingCommand.summarize(r);
+        out.printf(
+            "    ping over %s: p50 %.0f us, p99 %.0f us (%d pings)%n", r.getPath(), p.get("p50_us"), p.get("p99_us"), r.getReceived());
+      }
+      String self = "./thunderlink";
+      out.println();
+      out.println("Try, in another terminal:");
+      out.printf("  %s --home %s status            # workstation view: paths, RTT, peer%n", self, wsHome);
+      out.printf("  %s --home %s ping -c 100 -i 0  # RTT over the active path%n", self, wsHome);
+      out.printf("  %s --home %s ping --path wifi   # RTT over the other path%n", self, wsHome);
+      out.printf("  %s --home %s status            # host view%n", self, hostHome);
+      out.printf("  %s --home %s doctor%n", self, wsHome);
+      out.println(durationSeconds > 0 ? "Stopping in " + durationSeconds + " s." : "Press Ctrl-C to stop both daemons.");
+      out.flush();
+      CountDownLatch stop = new CountDownLatch(1);
+      Thread hook = new Thread(stop::countDown, "thunderlink-demo-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      if (durationSeconds > 0) {
+        stop.await(durationSeconds, TimeUnit.SECONDS);
+      } else {
+        stop.await();
+      }
+      return 0;
+    } finally {
+      if (ws != null) {
+        ws.close();
+      }
+      host.close();
+    }
+  }
+
+  private static void step(PrintWriter out, String s) {
+    out.println("==> " + s);
+    out.flush();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      return s.getLocalPort();
+    }
+  }
+}

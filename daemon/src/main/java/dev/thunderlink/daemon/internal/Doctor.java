@@ -1,0 +1,222 @@
+package dev.thunderlink.daemon.internal;
+
+import dev.thunderlink.proto.control.ControlGrpc;
+import dev.thunderlink.proto.control.PathStatus;
+import dev.thunderlink.proto.control.StatusRequest;
+import dev.thunderlink.proto.control.StatusResponse;
+import dev.thunderlink.transport.LocalControlServer;
+import dev.thunderlink.transport.TlsContexts;
+import dev.thunderlink.transport.TransportFactory;
+import dev.thunderlink.transport.TransportKind;
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The checks behind {@code thunderlink doctor}. On macOS it asks the system tools
+ * (ifconfig, networksetup, sysctl); on Linux it reads /proc and /sys, and says which
+ * macOS-only checks it skipped.
+ */
+public final class Doctor {
+  /** One check: status is ok, warn, fail or skip. */
+  public record Check(String name, String status, String detail, String fix) {}
+
+  private static final long EIGHT_MIB = 8L * 1024 * 1024;
+  private final Path home;
+  private final boolean mac = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("mac");
+
+  public Doctor(Path home) {
+    this.home = home;
+  }
+
+  public List<Check> run() {
+    List<Check> out = new ArrayList<>();
+    out.add(transport());
+    out.add(new Check("tls provider", "ok", TlsContexts.providerDescription(), ""));
+    if (mac) {
+      out.addAll(macBridge());
+      out.add(macSockBuf());
+    } else {
+      out.addAll(linuxInterfaces());
+      out.add(linuxSockBuf());
+      out.add(new Check("thunderbolt bridge0", "skip", "macOS only (bridge0, networksetup); checked link-local interfaces instead", ""));
+    }
+    out.addAll(daemon());
+    return out;
+  }
+
+  private Check transport() {
+    List<TransportKind> kinds = TransportFactory.availableKinds();
+    TransportFactory auto = TransportFactory.auto();
+    boolean nativeOk = auto.kind() != TransportKind.NIO;
+    return new Check(
+        "native transport",
+        nativeOk ? "ok" : "warn",
+        "using " + auto + "; available: " + kinds.stream().map(TransportKind::cliName).toList(),
+        nativeOk ? "" : "no native transport loaded; NIO works but costs CPU (check the netty native jars for this OS/arch)");
+  }
+
+  private List<Check> macBridge() {
+    List<Check> out = new ArrayList<>();
+    String ports = exec("networksetup", "-listallhardwareports");
+    boolean tbPort = ports != null && ports.contains("Thunderbolt");
+    out.add(
+        new Check(
+            "thunderbolt ports",
+            tbPort ? "ok" : "warn",
+            tbPort ? "networksetup lists Thunderbolt hardware ports" : "networksetup lists no Thunderbolt port",
+            tbPort ? "" : "connect the cable; System Settings > Network should show 'Thunderbolt Bridge'"));
+    String ifc = exec("ifconfig", "bridge0");
+    if (ifc == null || ifc.isBlank()) {
+      out.add(new Check("thunderbolt bridge0", "fail", "bridge0 does not exist", "connect the Thunderbolt cable and enable 'Thunderbolt Bridge' in System Settings > Network"));
+      return out;
+    }
+    boolean linkLocal = ifc.contains("inet 169.254.");
+    boolean any = ifc.contains("inet ");
+    out.add(
+        new Check(
+            "thunderbolt bridge0",
+            linkLocal || any ? "ok" : "fail",
+            linkLocal ? "bridge0 has a 169.254/16 address" : any ? "bridge0 has a manual address" : "bridge0 has no IPv4 address",
+            linkLocal || any ? "" : "set Thunderbolt Bridge to 'Using DHCP' (self-assigned 169.254) or give it a manual address"));
+    int mtu = parseMtu(ifc);
+    out.add(
+        new Check(
+            "bridge0 mtu",
+            mtu >= 9000 ? "ok" : "warn",
+            "mtu " + mtu,
+            mtu >= 9000 ? "" : "for full speed in both directions: sudo ifconfig bridge0 mtu 9000 (on both Macs)"));
+    return out;
+  }
+
+  private static int parseMtu(String ifconfig) {
+    int i = ifconfig.indexOf("mtu ");
+    if (i < 0) {
+      return -1;
+    }
+    String rest = ifconfig.substring(i + 4).trim().split("\\s+")[0];
+    try {
+      return Integer.parseInt(rest);
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private Check macSockBuf() {
+    String v = exec("sysctl", "-n", "kern.ipc.maxsockbuf");
+    try {
+      long n = Long.parseLong(v.trim());
+      return new Check(
+          "kern.ipc.maxsockbuf",
+          n >= EIGHT_MIB ? "ok" : "warn",
+          n + " bytes",
+          n >= EIGHT_MIB ? "" : "sudo sysctl -w kern.ipc.maxsockbuf=16777216 (the Thunderbolt profile asks for 8 MiB buffers)");
+    } catch (RuntimeException e) {
+      return new Check("kern.ipc.maxsockbuf", "warn", "cannot read it", "run: sysctl kern.ipc.maxsockbuf");
+    }
+  }
+
+  private List<Check> linuxInterfaces() {
+    List<Check> out = new ArrayList<>();
+    try {
+      for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+        if (!ni.isUp() || ni.isLoopback()) {
+          continue;
+        }
+        for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+          if (a instanceof Inet4Address && a.isLinkLocalAddress()) {
+            int mtu = ni.getMTU();
+            out.add(
+                new Check(
+                    "link-local " + ni.getName(),
+                    mtu >= 9000 ? "ok" : "warn",
+                    a.getHostAddress() + " mtu " + mtu + (ni.getName().startsWith("thunderbolt") ? " (thunderbolt-net)" : ""),
+                    mtu >= 9000 ? "" : "for Thunderbolt networking: ip link set " + ni.getName() + " mtu 9000"));
+          }
+        }
+      }
+    } catch (IOException e) {
+      out.add(new Check("interfaces", "warn", "cannot list interfaces: " + e.getMessage(), ""));
+    }
+    if (out.isEmpty()) {
+      out.add(new Check("thunderbolt interface", "skip", "no link-local (169.254/16) interface is up; loopback and LAN paths still work", "on Linux, load thunderbolt-net and bring up thunderbolt0"));
+    }
+    return out;
+  }
+
+  private Check linuxSockBuf() {
+    long r = readLong("/proc/sys/net/core/rmem_max");
+    long w = readLong("/proc/sys/net/core/wmem_max");
+    boolean ok = r >= EIGHT_MIB && w >= EIGHT_MIB;
+    return new Check(
+        "socket buffer limits",
+        r < 0 ? "warn" : ok ? "ok" : "warn",
+        "net.core.rmem_max=" + r + " wmem_max=" + w,
+        ok ? "" : "sudo sysctl -w net.core.rmem_max=16777216 net.core.wmem_max=16777216 (buffers are capped at these)");
+  }
+
+  private static long readLong(String file) {
+    try {
+      return Long.parseLong(Files.readString(Path.of(file)).trim());
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private List<Check> daemon() {
+    List<Check> out = new ArrayList<>();
+    StatusResponse s;
+    try (LocalControlServer.Connection c = LocalControlServer.connect(home)) {
+      s = ControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(3, TimeUnit.SECONDS).status(StatusRequest.getDefaultInstance());
+    } catch (IOException | RuntimeException e) {
+      out.add(new Check("daemon", "skip", "no daemon answers for " + home + ": peer and clock checks skipped", "start `thunderlink serve` or `thunderlink connect HOST`"));
+      return out;
+    }
+    out.add(new Check("daemon", "ok", s.getRole() + " " + s.getDaemonVersion() + " pid " + s.getPid() + " on " + s.getTransport(), ""));
+    for (PathStatus p : s.getPathsList()) {
+      boolean up = p.getState().equals("up");
+      out.add(
+          new Check(
+              "path " + p.getName(),
+              up ? "ok" : "fail",
+              p.getAddress() + " " + p.getKind() + " " + p.getState() + (p.getRttMicros() >= 0 ? " rtt " + p.getRttMicros() + " us" : "")
+                  + (p.getLastError().isEmpty() ? "" : " (" + p.getLastError() + ")"),
+              up ? "" : "check the cable/network to " + p.getAddress() + " and that `thunderlink serve` runs there"));
+    }
+    if (s.getRole().equals("workstation") && s.hasPeer()) {
+      long skew = Math.abs(s.getClockSkewMillis());
+      out.add(
+          new Check(
+              "clock skew",
+              skew < 2000 ? "ok" : "warn",
+              s.getClockSkewMillis() + " ms (host minus workstation)",
+              skew < 2000 ? "" : "enable automatic time (NTP) on both machines; mtimes and conflict names depend on it"));
+    }
+    return out;
+  }
+
+  private static String exec(String... cmd) {
+    try {
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      byte[] b = p.getInputStream().readAllBytes();
+      if (!p.waitFor(5, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        return null;
+      }
+      return new String(b, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+}

@@ -1,0 +1,287 @@
+package dev.thunderlink.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.thunderlink.proto.control.ControlGrpc;
+import dev.thunderlink.proto.control.StatusRequest;
+import dev.thunderlink.proto.control.StatusResponse;
+import dev.thunderlink.transport.LocalControlServer;
+import dev.thunderlink.transport.emulator.LinkEmulator;
+import dev.thunderlink.transport.emulator.LinkProfile;
+import dev.thunderlink.transport.testing.Await;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A real host and workstation daemon, each in its own JVM, paired and connected over two
+ * loopback paths that run through link emulators (standing for the Thunderbolt cable and
+ * Wi-Fi), driven by the real CLI. The tests run in order: each builds on the pair.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TwoDaemonsTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final List<String> NO_JVM_ARGS = List.of();
+
+  @TempDir static Path dir;
+  Path hostHome;
+  Path wsHome;
+  Path logs;
+  int port;
+  DaemonProcess host;
+  DaemonProcess ws;
+  LinkEmulator tb;
+  LinkEmulator wifi;
+
+  @BeforeAll
+  void startHost() throws Exception {
+    hostHome = dir.resolve("host");
+    wsHome = dir.resolve("ws");
+    logs = dir.resolve("logs");
+    port = freePort();
+    host =
+        DaemonProcess.start(
+            logs, "host", NO_JVM_ARGS,
+            "serve", "--home", hostHome.toString(), "--listen", "127.0.0.2:" + port, "--listen", "127.0.0.3:" + port);
+    Await.until(Duration.ofSeconds(30), () -> Files.exists(hostHome.resolve("control.json")), () -> "host control.json; " + safe(host));
+    tb = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress("127.0.0.4", 0), new InetSocketAddress("127.0.0.2", port));
+    wifi = LinkEmulator.start(LinkProfile.WIFI, new InetSocketAddress("127.0.0.5", 0), new InetSocketAddress("127.0.0.3", port));
+  }
+
+  @AfterAll
+  void stopAll() throws Exception {
+    if (ws != null) {
+      ws.close();
+    }
+    if (host != null) {
+      host.close();
+    }
+    if (tb != null) {
+      tb.close();
+    }
+    if (wifi != null) {
+      wifi.close();
+    }
+  }
+
+  private static String safe(DaemonProcess p) {
+    try {
+      return "stderr:\n" + p.err();
+    } catch (Exception e) {
+      return "(no output)";
+    }
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.2"))) {
+      return s.getLocalPort();
+    }
+  }
+
+  private DaemonProcess.Result cli(String name, String... args) throws Exception {
+    return DaemonProcess.run(logs, name, NO_JVM_ARGS, args);
+  }
+
+  private StatusResponse wsStatus() throws Exception {
+    try (LocalControlServer.Connection c = LocalControlServer.connect(wsHome)) {
+      return ControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(5, TimeUnit.SECONDS).status(StatusRequest.getDefaultInstance());
+    }
+  }
+
+  @Test
+  @Order(1)
+  void wrongPairingCodeFailsWithAClearMessage() throws Exception {
+    DaemonProcess.Result issued = cli("pair-code-0", "pair", "--home", hostHome.toString(), "--json");
+    assertThat(issued.exit()).as(issued.toString()).isZero();
+    String code = JSON.readTree(issued.out()).get("code").asText();
+    String wrong = code.startsWith("A") ? "BBBB-BBBB" : "AAAA-AAAA";
+    DaemonProcess.Result r = cli("pair-wrong", "pair", "--home", wsHome.toString(), "127.0.0.2:" + port, wrong);
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.err()).contains("thunderlink: wrong pairing code");
+    assertThat(r.err().lines().count()).as("one line").isEqualTo(1);
+  }
+
+  @Test
+  @Order(2)
+  void incompatibleProtocolVersionIsRefusedNamingBothVersions() throws Exception {
+    DaemonProcess.Result issued = cli("pair-code-1", "pair", "--home", hostHome.toString(), "--json");
+    String code = JSON.readTree(issued.out()).get("code").asText();
+    DaemonProcess.Result r =
+        DaemonProcess.run(
+            logs, "pair-newer", List.of("-Dthunderlink.protocolVersion=99"),
+            "pair", "--home", dir.resolve("ws-newer").toString(), "127.0.0.2:" + port, code);
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.err()).contains("incompatible protocol").contains("protocol 99").contains("protocol 1");
+    assertThat(host.err()).contains("incompatible protocol");
+  }
+
+  @Test
+  @Order(3)
+  void pairsWithAOneTimeCode() throws Exception {
+    DaemonProcess.Result issued = cli("pair-code-2", "pair", "--home", hostHome.toString(), "--json");
+    assertThat(issued.exit()).as(issued.toString()).isZero();
+    JsonNode j = JSON.readTree(issued.out());
+    String code = j.get("code").asText();
+    assertThat(code).matches("[0-9A-Z]{4}-[0-9A-Z]{4}");
+    DaemonProcess.Result paired = cli("pair-ws", "pair", "--home", wsHome.toString(), "127.0.0.2:" + port, code, "--json");
+    assertThat(paired.exit()).as(paired.toString()).isZero();
+    assertThat(JSON.readTree(paired.out()).get("host_fingerprint").asText()).isEqualTo(j.get("host_fingerprint").asText());
+    DaemonProcess.Result again = cli("pair-reuse", "pair", "--home", dir.resolve("ws3").toString(), "127.0.0.2:" + port, code);
+    assertThat(again.exit()).isEqualTo(1);
+    assertThat(again.err()).contains("no pairing code is active");
+    DaemonProcess.Result peers = cli("peers", "peers", "--home", hostHome.toString(), "--json");
+    assertThat(JSON.readTree(peers.out())).hasSize(1);
+  }
+
+  @Test
+  @Order(4)
+  void connectsOverTheBestPathAndReportsStatus() throws Exception {
+    ws =
+        DaemonProcess.start(
+            logs, "ws", NO_JVM_ARGS,
+            "connect", "--home", wsHome.toString(),
+            "--path", "tb=" + tb.localAddress().getAddress().getHostAddress() + ":" + tb.localAddress().getPort(),
+            "--path", "wifi=" + wifi.localAddress().getAddress().getHostAddress() + ":" + wifi.localAddress().getPort());
+    Await.until(Duration.ofSeconds(30), () -> Files.exists(wsHome.resolve("control.json")), () -> safe(ws));
+    Await.until(
+        Duration.ofSeconds(20),
+        () -> {
+          try {
+            StatusResponse s = wsStatus();
+            return s.getActivePath().equals("tb") && s.getPathsList().stream().allMatch(p -> p.getState().equals("up"));
+          } catch (Exception e) {
+            return false;
+          }
+        },
+        () -> safe(ws));
+    DaemonProcess.Result st = cli("status-ws", "status", "--home", wsHome.toString(), "--json");
+    assertThat(st.exit()).as(st.toString()).isZero();
+    JsonNode s = JSON.readTree(st.out());
+    assertThat(s.get("role").asText()).isEqualTo("workstation");
+    assertThat(s.get("active_path").asText()).isEqualTo("tb");
+    assertThat(s.get("transport").asText()).isIn("epoll", "kqueue", "io-uring", "nio");
+    assertThat(s.get("tls_provider").asText()).isNotEmpty();
+    assertThat(s.get("peer").get("connected").asBoolean()).isTrue();
+    assertThat(s.get("paths")).hasSize(2);
+    assertThat(s.get("tuning").get("thunderbolt").get("sendBufferBytes").asInt()).isPositive();
+    DaemonProcess.Result hs = cli("status-host", "status", "--home", hostHome.toString());
+    assertThat(hs.out()).contains("host").contains("127.0.0.2:" + port).contains("peer:");
+  }
+
+  @Test
+  @Order(5)
+  void pingReportsPercentilesInMicroseconds() throws Exception {
+    DaemonProcess.Result p = cli("ping", "ping", "--home", wsHome.toString(), "-c", "200", "-i", "0", "--json");
+    assertThat(p.exit()).as(p.toString()).isZero();
+    JsonNode j = JSON.readTree(p.out());
+    assertThat(j.get("received").asInt()).isEqualTo(200);
+    assertThat(j.get("p50_us").asDouble()).isPositive();
+    assertThat(j.get("p99_us").asDouble()).isGreaterThanOrEqualTo(j.get("p50_us").asDouble());
+    System.out.printf("thunderlink ping over loopback+emulator: p50 %.1f us, p99 %.1f us%n", j.get("p50_us").asDouble(), j.get("p99_us").asDouble());
+    DaemonProcess.Result w = cli("ping-wifi", "ping", "--home", wsHome.toString(), "-c", "20", "-i", "0", "--path", "wifi", "--json");
+    assertThat(JSON.readTree(w.out()).get("path").asText()).isEqualTo("wifi");
+    assertThat(JSON.readTree(w.out()).get("p50_us").asDouble()).as("wifi profile adds 2 x 2.5 ms").isGreaterThan(4000);
+  }
+
+  @Test
+  @Order(6)
+  void garbageAndPlainHttpToTheLinkPortAreRefusedWhileThePeerKeepsWorking() throws Exception {
+    try (Socket s = new Socket("127.0.0.2", port)) {
+      OutputStream out = s.getOutputStream();
+      out.write("\u0000\u0001garbage-garbage-garbage".getBytes());
+      out.flush();
+      s.setSoTimeout(5000);
+      assertThat(s.getInputStream().read()).isEqualTo(-1);
+    }
+    try (Socket s = new Socket("127.0.0.2", port)) {
+      s.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: mini\r\n\r\n".getBytes());
+      s.setSoTimeout(5000);
+      assertThat(new String(s.getInputStream().readAllBytes())).startsWith("HTTP/1.1 400");
+    }
+    Await.until(Duration.ofSeconds(5), () -> {
+      try {
+        return host.err().contains("refused connection") && host.err().contains("plain HTTP refused");
+      } catch (Exception e) {
+        return false;
+      }
+    }, () -> safe(host));
+    DaemonProcess.Result p = cli("ping-after-garbage", "ping", "--home", wsHome.toString(), "-c", "3", "-i", "0");
+    assertThat(p.exit()).as(p.toString()).isZero();
+  }
+
+  @Test
+  @Order(7)
+  void failsOverWhenTheCableIsPulledAndMovesBackWhenItReturns() throws Exception {
+    long t0 = System.nanoTime();
+    tb.cut();
+    Await.until(Duration.ofSeconds(5), () -> activeIs("wifi"), () -> "no failover; " + safe(ws));
+    long failoverMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    System.out.println("failover after cable cut: " + failoverMillis + " ms");
+    assertThat(failoverMillis).as("failover within 2 s").isLessThan(2000);
+    DaemonProcess.Result p = cli("ping-during-cut", "ping", "--home", wsHome.toString(), "-c", "3", "-i", "0", "--json");
+    assertThat(JSON.readTree(p.out()).get("path").asText()).isEqualTo("wifi");
+    assertThat(JSON.readTree(p.out()).get("received").asInt()).isEqualTo(3);
+    long t1 = System.nanoTime();
+    tb.restore();
+    Await.until(Duration.ofSeconds(10), () -> activeIs("tb"), () -> "did not move back; " + safe(ws));
+    System.out.println("back on tb after restore: " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t1) + " ms");
+    assertThat(ws.err()).contains("active path: tb -> wifi").contains("active path: wifi -> tb");
+  }
+
+  private boolean activeIs(String name) {
+    try {
+      return wsStatus().getActivePath().equals(name);
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  @Test
+  @Order(8)
+  void aSecondDaemonOnTheSameHomeRefusesClearly() throws Exception {
+    DaemonProcess.Result r = cli("host-twice", "serve", "--home", hostHome.toString(), "--listen", "127.0.0.2:0");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).contains("another thunderlink daemon is already running with home");
+  }
+
+  @Test
+  @Order(9)
+  void badArgumentsExplainThemselves() throws Exception {
+    DaemonProcess.Result r = cli("bad-path", "connect", "--home", dir.resolve("x").toString(), "--path", "tb=1.2.3.4:99999");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err().strip()).isEqualTo("thunderlink: --path: tb=1.2.3.4:99999 (expected: a port 0-65535)");
+    DaemonProcess.Result t = cli("bad-transport", "serve", "--home", dir.resolve("y").toString(), "--transport", "carrier");
+    assertThat(t.exit()).isEqualTo(2);
+    assertThat(t.err()).contains("transport: carrier (expected: auto, kqueue, epoll, io-uring or nio)");
+    DaemonProcess.Result st = cli("status-none", "status", "--home", dir.resolve("nobody").toString());
+    assertThat(st.exit()).isEqualTo(1);
+    assertThat(st.err()).contains("no thunderlink daemon is running");
+  }
+
+  @Test
+  @Order(10)
+  void sigtermStopsTheWorkstationPromptly() throws Exception {
+    long ms = ws.terminate();
+    assertThat(ws.process.exitValue()).isIn(0, 143);
+    System.out.println("workstation exited " + ms + " ms after SIGTERM");
+    assertThat(Files.exists(wsHome.resolve("control.json"))).as("control file removed on exit").isFalse();
+  }
+}

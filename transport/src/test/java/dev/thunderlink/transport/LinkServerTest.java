@@ -1,0 +1,235 @@
+package dev.thunderlink.transport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.thunderlink.proto.link.HandshakeRequest;
+import dev.thunderlink.proto.link.HandshakeResponse;
+import dev.thunderlink.proto.link.LinkGrpc;
+import dev.thunderlink.proto.link.PingRequest;
+import dev.thunderlink.proto.link.Role;
+import dev.thunderlink.transport.testing.LinkFixture;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The link server and pairing, run on every transport that loads here. */
+class LinkServerTest {
+  @TempDir Path dir;
+
+  static Stream<TransportKind> transports() {
+    return TransportFactory.availableKinds().stream();
+  }
+
+  @ParameterizedTest
+  @MethodSource("transports")
+  void pairsHandshakesAndPings(TransportKind kind) throws Exception {
+    try (LinkFixture f = new LinkFixture(kind, dir).startHost().pair()) {
+      assertThat(f.wsPeers.peers()).singleElement().satisfies(p -> {
+        assertThat(p.fingerprint()).isEqualTo(f.hostId.fingerprint());
+        assertThat(p.role()).isEqualTo("host");
+      });
+      assertThat(f.hostPeers.isPinned(f.wsId.fingerprint())).isTrue();
+      PeerLink link = f.connect();
+      assertThat(link.peer()).get().extracting(HandshakeResponse::getDeviceId).isEqualTo(f.hostId.deviceId());
+      PeerLink.PingResult r = link.ping(null, 20, Duration.ZERO, 64);
+      assertThat(r.rttNanos()).hasSize(20).allMatch(n -> n > 0);
+      assertThat(f.codes.active(new StringBuilder())).as("a used code is consumed").isEmpty();
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("transports")
+  void garbageBytesAreRefusedAndTheRealPeerKeepsWorking(TransportKind kind) throws Exception {
+    try (LinkFixture f = new LinkFixture(kind, dir).startHost().pair()) {
+      PeerLink link = f.connect();
+      try (Socket s = new Socket(f.hostAddress().getAddress(), f.hostAddress().getPort())) {
+        s.getOutputStream().write(new byte[] {0x00, 0x7f, (byte) 0xff, 0x13, 0x37, 0x42, 0x01, 0x02, 0x03});
+        s.getOutputStream().flush();
+        s.setSoTimeout(5000);
+        assertThat(s.getInputStream().read()).as("server closes the connection").isEqualTo(-1);
+      }
+      assertThat(link.ping(null, 3, Duration.ZERO, 0).rttNanos()).hasSize(3);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("transports")
+  void plainHttpGetsAReadableRefusal(TransportKind kind) throws Exception {
+    try (LinkFixture f = new LinkFixture(kind, dir).startHost().pair()) {
+      try (Socket s = new Socket(f.hostAddress().getAddress(), f.hostAddress().getPort())) {
+        s.setSoTimeout(5000);
+        OutputStream out = s.getOutputStream();
+        out.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        InputStream in = s.getInputStream();
+        String reply = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        assertThat(reply).startsWith("HTTP/1.1 400").contains("thunderlink link port");
+      }
+      assertThat(f.connect().ping(null, 1, Duration.ZERO, 0).rttNanos()).hasSize(1);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("transports")
+  void unpairedClientIsRefusedWithAClearMessage(TransportKind kind) throws Exception {
+    try (LinkFixture f = new LinkFixture(kind, dir).startHost().pair()) {
+      DeviceIdentity stranger = DeviceIdentity.loadOrCreate(dir.resolve("stranger"));
+      ManagedChannel ch =
+          LinkChannels.newChannel(
+              f.hostAddress(),
+              TlsContexts.grpcClient(stranger, fp -> fp.equals(f.hostId.fingerprint())),
+              f.transport,
+              f.workers,
+              TuningProfile.defaults(PathKind.LOOPBACK));
+      try {
+        assertThatThrownBy(() -> LinkGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS).ping(PingRequest.getDefaultInstance()))
+            .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+              assertThat(e.getStatus().getDescription()).contains("is not paired").contains(stranger.deviceId());
+            });
+      } finally {
+        ch.shutdownNow();
+      }
+      assertThat(f.connect().ping(null, 1, Duration.ZERO, 0).rttNanos()).hasSize(1);
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("transports")
+  void workstationRefusesAnUnpinnedHost(TransportKind kind) throws Exception {
+    try (LinkFixture f = new LinkFixture(kind, dir).startHost()) {
+      // never paired: the workstation pins nothing, so the host's certificate is refused
+      PeerLink link =
+          f.track(
+              PeerLink.builder()
+                  .identity(f.wsId)
+                  .peers(f.wsPeers)
+                  .transport(f.transport, f.workers)
+                  .addPath(new LinkPath("lo", f.hostAddress(), PathKind.LOOPBACK))
+                  .build()
+                  .start());
+      assertThat(link.awaitActive(Duration.ofMillis(1500))).isFalse();
+      assertThat(link.paths()).singleElement().satisfies(p -> assertThat(p.lastError()).isNotEmpty());
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("transports")
+  void wrongCodeFailsCleanlyAndTheCodeBurnsAfterThreeTries(TransportKind kind) throws Exception {
+    try (LinkFixture f = new LinkFixture(kind, dir).startHost()) {
+      PairingCodes.Issued code = f.codes.issue(Duration.ofMinutes(1));
+      String wrong = code.code().startsWith("A") ? "BBBB-BBBB" : "AAAA-AAAA";
+      for (int i = 0; i < PairingCodes.MAX_FAILURES; i++) {
+        assertThatThrownBy(() -> PairingClient.pair(f.hostAddress(), wrong, f.wsId, f.wsPeers, f.transport, f.workers, 10_000))
+            .isInstanceOf(PairingClient.PairingException.class)
+            .hasMessage("wrong pairing code");
+      }
+      assertThatThrownBy(() -> PairingClient.pair(f.hostAddress(), code.code(), f.wsId, f.wsPeers, f.transport, f.workers, 10_000))
+          .isInstanceOf(PairingClient.PairingException.class)
+          .hasMessageContaining("no pairing code is active");
+      assertThat(f.wsPeers.peers()).isEmpty();
+      assertThat(f.hostPeers.peers()).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("transports")
+  void malformedCodeIsRejectedBeforeConnecting(TransportKind kind) throws Exception {
+    try (LinkFixture f = new LinkFixture(kind, dir).startHost()) {
+      assertThatThrownBy(() -> PairingClient.pair(f.hostAddress(), "12", f.wsId, f.wsPeers, f.transport, f.workers, 10_000))
+          .isInstanceOf(PairingClient.PairingException.class)
+          .hasMessageContaining("expected: 8 letters or digits");
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("transports")
+  void incompatibleProtocolVersionIsRefusedNamingBoth(TransportKind kind) throws Exception {
+    try (LinkFixture f = new LinkFixture(kind, dir).startHost().pair()) {
+      ManagedChannel ch =
+          LinkChannels.newChannel(
+              f.hostAddress(),
+              TlsContexts.grpcClient(f.wsId, f.wsPeers::isPinned),
+              f.transport,
+              f.workers,
+              TuningProfile.defaults(PathKind.LOOPBACK));
+      try {
+        assertThatThrownBy(
+                () ->
+                    LinkGrpc.newBlockingStub(ch)
+                        .withDeadlineAfter(5, TimeUnit.SECONDS)
+                        .handshake(
+                            HandshakeRequest.newBuilder()
+                                .setProtocolVersion(99)
+                                .setDaemonVersion("9.9.9")
+                                .setRole(Role.ROLE_WORKSTATION)
+                                .build()))
+            .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+              assertThat(e.getStatus().getDescription())
+                  .contains("protocol " + LinkVersion.PROTOCOL)
+                  .contains("protocol 99 (thunderlink 9.9.9)");
+            });
+      } finally {
+        ch.shutdownNow();
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("transports")
+  void expiredCodeSaysSo(TransportKind kind) throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+    PairingCodes codes = new PairingCodes(clock);
+    try (LinkFixture f = new LinkFixture(kind, dir)) {
+      f.startHost(
+          List.of(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0)),
+          b -> b.pairingCodes(codes));
+      PairingCodes.Issued code = codes.issue(Duration.ofMinutes(5));
+      clock.now = clock.now.plus(Duration.ofMinutes(6));
+      assertThatThrownBy(() -> PairingClient.pair(f.hostAddress(), code.code(), f.wsId, f.wsPeers, f.transport, f.workers, 10_000))
+          .isInstanceOf(PairingClient.PairingException.class)
+          .hasMessageContaining("expired");
+    }
+  }
+
+  /** A clock tests move by hand. */
+  static final class MutableClock extends Clock {
+    volatile Instant now;
+
+    MutableClock(Instant now) {
+      this.now = now;
+    }
+
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+  }
+}
