@@ -83,6 +83,7 @@ public final class BulkSession implements AutoCloseable {
   private volatile String failure;
   private volatile boolean failureRetryable = true;
   private volatile boolean cancelled;
+  private volatile boolean pushing;
 
   private static final class Pending {
     final int index;
@@ -253,6 +254,15 @@ public final class BulkSession implements AutoCloseable {
 
   /** Sends the files; one result per item, in order. */
   public List<TransferResult> push(List<PushItem> items, TransferListener listener) {
+    pushing = true;
+    try {
+      return pushAll(items, listener);
+    } finally {
+      pushing = false;
+    }
+  }
+
+  private List<TransferResult> pushAll(List<PushItem> items, TransferListener listener) {
     TransferResult[] res = new TransferResult[items.size()];
     List<Pending> waits = new ArrayList<>();
     FileSender sender = new FileSender(conn);
@@ -385,7 +395,7 @@ public final class BulkSession implements AutoCloseable {
       return failed(p.path, p.size, b.getMessage(), b.retryable());
     } catch (TimeoutException e) {
       failAll("no verdict from the host within " + wait / 1000 + " s", true);
-      conn.close();
+      conn.abort();
       return failed(p.path, p.size, "no verdict from the host within " + wait / 1000 + " s", true);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -434,17 +444,25 @@ public final class BulkSession implements AutoCloseable {
     }
   }
 
-  /** Stops every transfer of this session; the host deletes what it received of them. */
+  /**
+   * Stops every transfer of this session. A push in progress sends CANCEL for its current
+   * file, so the host deletes what it received of it; a pull closes the connection (the
+   * partial files stay for a resume).
+   */
   public void cancel() {
     cancelled = true;
     failAll("cancelled", false);
-    if (conn != null) {
+    if (conn != null && !pushing) {
       conn.close();
     }
   }
 
+  /** Closes the bulk connection (after what was written), then the Verify stream. */
   @Override
   public void close() {
+    if (conn != null) {
+      conn.close();
+    }
     if (verifyOut != null) {
       synchronized (this) {
         try {
@@ -453,9 +471,6 @@ public final class BulkSession implements AutoCloseable {
           // already failed
         }
       }
-    }
-    if (conn != null) {
-      conn.close();
     }
   }
 
@@ -478,7 +493,7 @@ public final class BulkSession implements AutoCloseable {
       Status s = Status.fromThrowable(t);
       failAll("control stream to the host lost: " + (s.getDescription() == null ? s.getCode() : s.getDescription()), true);
       if (conn != null) {
-        conn.close();
+        conn.abort();
       }
     }
 

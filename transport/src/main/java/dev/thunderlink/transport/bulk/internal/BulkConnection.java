@@ -8,6 +8,7 @@ import dev.thunderlink.transport.bulk.BulkConfig;
 import dev.thunderlink.transport.bulk.BulkCounters;
 import dev.thunderlink.transport.bulk.BulkException;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -23,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -249,8 +251,21 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /** Closes without a reason to the peer (cancellation, shutdown). */
+  /**
+   * Closes once everything written so far has gone out (a close right after a CANCEL must
+   * not drop it), or after the stall timeout if the peer stopped reading. Any thread.
+   */
   public void close() {
+    ch.eventLoop()
+        .execute(
+            () -> {
+              ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+              ch.eventLoop().schedule(() -> ch.close(), config.stallTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            });
+  }
+
+  /** Closes now, dropping unsent frames (the path died). Any thread. */
+  public void abort() {
     ch.close();
   }
 

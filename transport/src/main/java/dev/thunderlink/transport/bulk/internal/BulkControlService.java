@@ -181,25 +181,30 @@ public final class BulkControlService extends BulkControlGrpc.BulkControlImplBas
 
       @Override
       public void onError(Throwable t) {
+        // the control path died: the session cannot be verified any more
+        BulkConnection c = session == null ? null : session.connection();
+        if (c != null) {
+          c.abort();
+        }
+        if (session != null) {
+          session.endVerify(false);
+        }
         end();
       }
 
       @Override
       public void onCompleted() {
+        // a clean end: the client closes the bulk connection itself, after its last frame
         end();
-        try {
+        if (session != null) {
+          session.endVerify(true);
+        } else {
           out.onCompleted();
-        } catch (RuntimeException e) {
-          // already closed
         }
       }
 
       private void end() {
         if (session != null) {
-          BulkConnection c = session.connection();
-          if (c != null) {
-            c.close();
-          }
           sessions.remove(session.id);
         }
       }

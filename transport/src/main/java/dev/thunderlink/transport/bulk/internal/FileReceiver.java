@@ -77,6 +77,7 @@ final class FileReceiver {
       counters.resumed(offset);
     }
     out.truncate(offset);
+    out.position(offset);
     position = offset;
   }
 

@@ -34,6 +34,7 @@ public final class HostSessions {
     private BulkConnection conn;
     private StreamObserver<VerifyMessage> toClient;
     private final List<VerifyMessage> queued = new ArrayList<>();
+    private boolean verifyDone;
 
     Session(String id, byte[] ticket, String fingerprint, boolean plaintextGranted, long expiresAt) {
       this.id = id;
@@ -66,14 +67,36 @@ public final class HostSessions {
 
     /** Sends on the Verify stream (queued until it is bound). Any thread. */
     public synchronized void sendToClient(VerifyMessage m) {
+      if (verifyDone) {
+        return;
+      }
       if (toClient == null) {
         queued.add(m);
+        return;
+      }
+      if (toClient instanceof io.grpc.stub.ServerCallStreamObserver<VerifyMessage> o && o.isCancelled()) {
+        verifyDone = true;
         return;
       }
       try {
         toClient.onNext(m);
       } catch (RuntimeException e) {
-        // the stream is gone; the connection's close reports the failure
+        verifyDone = true; // the stream is gone; the connection's close reports the failure
+      }
+    }
+
+    /** Ends the Verify stream; nothing is sent on it afterwards. Any thread. */
+    public synchronized void endVerify(boolean complete) {
+      if (verifyDone) {
+        return;
+      }
+      verifyDone = true;
+      if (complete && toClient != null) {
+        try {
+          toClient.onCompleted();
+        } catch (RuntimeException e) {
+          // already closed
+        }
       }
     }
   }
