@@ -430,7 +430,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
       protocolError(c.getMessage());
     } else if (c instanceof IOException) {
       if (failure == null) {
-        failure = "bulk connection lost: " + c.getMessage();
+        failure = "bulk connection lost: " + (c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage());
       }
       ctx.close();
     } else {
