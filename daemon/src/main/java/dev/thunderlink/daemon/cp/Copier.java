@@ -7,6 +7,7 @@ import dev.thunderlink.transport.bulk.PullItem;
 import dev.thunderlink.transport.bulk.PushItem;
 import dev.thunderlink.transport.bulk.TransferListener;
 import dev.thunderlink.transport.bulk.TransferResult;
+import dev.thunderlink.transport.bulk.internal.FileSender;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -215,7 +216,7 @@ public final class Copier {
       if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
           && Files.size(target) == e.getSize()
           && Files.getLastModifiedTime(target).toMillis() == e.getMtimeMillis()
-          && Files.isExecutable(target) == e.getExecutable()) {
+          && FileSender.isExecutable(target) == e.getExecutable()) {
         entries.add(new CopyReport.Entry(remote, target.toString(), e.getSize(), 0, null, true, null));
         return;
       }

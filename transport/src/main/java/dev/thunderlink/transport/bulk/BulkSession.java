@@ -276,7 +276,7 @@ public final class BulkSession implements AutoCloseable {
       boolean exec;
       try {
         a = Files.readAttributes(it.local(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        exec = Files.isExecutable(it.local());
+        exec = FileSender.isExecutable(it.local());
       } catch (IOException e) {
         res[i] = done(listener, failed(it.remotePath(), 0, "cannot read " + it.local() + ": " + e.getMessage(), false));
         continue;

@@ -14,6 +14,8 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -114,7 +116,11 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   public static BulkConnection install(
       Channel ch, BulkConfig config, BulkCounters counters, boolean encrypted, Role role, boolean authenticated) {
     BulkConnection c = new BulkConnection(ch, config, counters, encrypted, role, authenticated);
-    ch.pipeline().addLast("bulk-frames", c.decoder).addLast("bulk-connection", c);
+    long idle = config.stallTimeout().toMillis() * 2;
+    ch.pipeline()
+        .addLast("bulk-idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS))
+        .addLast("bulk-frames", c.decoder)
+        .addLast("bulk-connection", c);
     return c;
   }
 
@@ -412,6 +418,21 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private void protocolError(String message) {
     log.warn("bulk connection with {}: {}", ch.remoteAddress(), message);
     fail(message);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof IdleStateEvent) {
+      // a pulled cable leaves the connection silent, not closed
+      String why = "no traffic for " + config.stallTimeout().toSeconds() * 2 + " s";
+      if (failure == null) {
+        failure = why;
+      }
+      log.info("bulk connection with {}: {}; closing it", ch.remoteAddress(), why);
+      ctx.close();
+      return;
+    }
+    super.userEventTriggered(ctx, evt);
   }
 
   @Override

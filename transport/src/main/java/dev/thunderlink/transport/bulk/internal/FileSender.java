@@ -269,7 +269,8 @@ public final class FileSender {
     return len;
   }
 
-  static boolean isExecutable(Path file) throws IOException {
+  /** The executable bit as the bulk plane carries it: the owner's. */
+  public static boolean isExecutable(Path file) throws IOException {
     try {
       return Files.getPosixFilePermissions(file).contains(PosixFilePermission.OWNER_EXECUTE);
     } catch (UnsupportedOperationException e) {
