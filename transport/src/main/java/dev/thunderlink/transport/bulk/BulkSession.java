@@ -308,7 +308,10 @@ public final class BulkSession implements AutoCloseable {
         waits.add(p);
       } catch (BulkException e) {
         pending.remove(stream);
-        res[i] = done(listener, failed(it.remotePath(), a.size(), e.getMessage(), e.retryable()));
+        // the stream was stopped because the receiver failed it or the connection died:
+        // report that reason (and whether it is retryable), not the sender's "cancelled"
+        res[i] =
+            done(listener, p.future.isDone() && !cancelled ? outcome(p) : failed(it.remotePath(), a.size(), e.getMessage(), e.retryable()));
       }
     }
     if (conn.failure() == null) {

@@ -247,7 +247,9 @@ class BulkBadInputTest {
     try {
       BulkConfig host = BulkConfig.defaults(List.of(tmp.resolve("root"), small));
       try (BulkFixture f = fixture(kind, host)) {
-        Path src = TestFiles.random(tmp.resolve("src/big.bin"), 3 * 1024 * 1024, 6);
+        // much bigger than the tmpfs: the host's error reaches the sender while it is still
+        // sending, and must be what the result says (not the sender's own "cancelled")
+        Path src = TestFiles.random(tmp.resolve("src/big.bin"), 32 * 1024 * 1024, 6);
         try (BulkSession s = f.client.open()) {
           List<TransferResult> r = s.push(List.of(new PushItem(src, small.resolve("big.bin").toString(), null)), TransferListener.NONE);
           assertThat(r.get(0).error()).isEqualTo("cannot write " + small.resolve("big.bin") + ": No space left on device");
