@@ -63,6 +63,16 @@ public record BulkConfig(
     }
   }
 
+  /**
+   * Whether a bulk connection over a path of this kind uses TLS, for {@code status}: always,
+   * except on Thunderbolt (and loopback) when {@link #plaintextOnThunderbolt()} (the host must
+   * allow it too).
+   */
+  public boolean encrypts(dev.thunderlink.transport.PathKind kind) {
+    return !(plaintextOnThunderbolt
+        && (kind == dev.thunderlink.transport.PathKind.THUNDERBOLT || kind == dev.thunderlink.transport.PathKind.LOOPBACK));
+  }
+
   /** Defaults: plaintext on Thunderbolt, 4 MiB frames, 1 MiB chunks, LZ4 probing on. */
   public static BulkConfig defaults(List<Path> permittedRoots) {
     return new BulkConfig(

@@ -15,7 +15,6 @@ import dev.thunderlink.proto.bulk.Verdict;
 import dev.thunderlink.proto.bulk.VerifyMessage;
 import dev.thunderlink.transport.BulkAcceptor;
 import dev.thunderlink.transport.LinkPath;
-import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.TuningProfile;
 import dev.thunderlink.transport.bulk.internal.BulkConnection;
 import dev.thunderlink.transport.bulk.internal.FileSender;
@@ -121,8 +120,7 @@ public final class BulkSession implements AutoCloseable {
 
   private void start() throws BulkException {
     BulkConfig cfg = client.config;
-    boolean wantPlain =
-        cfg.plaintextOnThunderbolt() && (path.kind() == PathKind.THUNDERBOLT || path.kind() == PathKind.LOOPBACK);
+    boolean wantPlain = !cfg.encrypts(path.kind());
     OpenSessionResponse r;
     try {
       r = stub.withDeadlineAfter(10, TimeUnit.SECONDS).openSession(OpenSessionRequest.newBuilder().setPlaintext(wantPlain).build());
