@@ -77,6 +77,17 @@ public final class LinkServer implements AutoCloseable {
       ChannelOption<Object> o = (ChannelOption<Object>) e.getKey();
       nb.withChildOption(o, e.getValue());
     }
+    // Link calls (handshake, ping, paths) never block: run them on the event loop instead of
+    // handing each to an executor thread and back, which is most of a ping's latency.
+    nb.callExecutor(
+        new io.grpc.ServerCallExecutorSupplier() {
+          @Override
+          public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata headers) {
+            return call.getMethodDescriptor().getServiceName().equals(dev.thunderlink.proto.link.LinkGrpc.SERVICE_NAME)
+                ? com.google.common.util.concurrent.MoreExecutors.directExecutor()
+                : null;
+          }
+        });
     PeerAuthInterceptor auth = new PeerAuthInterceptor(b.peers);
     LinkService link =
         new LinkService(b.identity, Role.ROLE_HOST, b.capabilities, this::endpoints, b.onHandshake);

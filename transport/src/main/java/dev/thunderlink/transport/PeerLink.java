@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * TuningProfile#probeIntervalMillis()} apart, {@link TuningProfile#probeDeadlineMillis()}
  * each), never by errors alone; {@link TuningProfile#missedProbesToDown()} lost probes in a
  * row mark it down, which bounds failover at about interval × (n − 1) + deadline (≈ 1 s with
- * the defaults). A downed path's channel is shut down at once, so calls hanging on it fail
+ * the defaults; probes overlap so a slow one does not delay the next). A downed path's channel is shut down at once, so calls hanging on it fail
  * with UNAVAILABLE instead of waiting for TCP to give up, and a fresh channel keeps probing.
  * A path comes (back) up after two good probes in a row, so a flapping cable does not
  * bounce traffic. Selection prefers the path kind first (Thunderbolt, loopback, LAN,
@@ -59,6 +59,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class PeerLink implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PeerLink.class);
+  /**
+   * Probes overlap: a new one goes out every interval even while earlier ones wait for their
+   * deadline, so a dead path is declared down after about interval × (n − 1) + deadline.
+   */
+  private static final int MAX_PROBES_IN_FLIGHT = 4;
 
   private final Builder b;
   private final SslContext tls;
@@ -210,10 +215,10 @@ public final class PeerLink implements AutoCloseable {
     ManagedChannel ch;
     boolean handshake;
     synchronized (this) {
-      if (e.inFlight || e.state == PathState.REFUSED && System.currentTimeMillis() - e.lastChange < 10_000) {
+      if (e.inFlight >= MAX_PROBES_IN_FLIGHT || (!e.handshaken && e.inFlight > 0) || e.state == PathState.REFUSED && System.currentTimeMillis() - e.lastChange < 10_000) {
         return;
       }
-      e.inFlight = true;
+      e.inFlight++;
       ch = e.channel();
       handshake = !e.handshaken;
       if (ch.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
@@ -341,7 +346,7 @@ public final class PeerLink implements AutoCloseable {
 
   private void result(PathEntry e, ManagedChannel ch, long rttNanos, String error) {
     synchronized (this) {
-      e.inFlight = false;
+      e.inFlight = Math.max(0, e.inFlight - 1);
       if (closed || ch != e.channel) {
         return; // a probe of a channel that has since been replaced
       }
@@ -472,7 +477,7 @@ public final class PeerLink implements AutoCloseable {
     String lastError = "";
     int misses;
     int successes;
-    boolean inFlight;
+    int inFlight;
     boolean handshaken;
     long sequence;
 
@@ -493,7 +498,7 @@ public final class PeerLink implements AutoCloseable {
         channel = null;
       }
       handshaken = false;
-      inFlight = false;
+      inFlight = 0;
     }
 
     void setState(PathState s, String error) {

@@ -28,6 +28,8 @@ public final class PeerStore {
   private final Path file;
   private List<PairedPeer> peers = List.of();
   private FileTime loadedMtime;
+  private long checkedAtNanos;
+  private boolean loadedOnce;
 
   public PeerStore(Path file) {
     this.file = file;
@@ -98,6 +100,12 @@ public final class PeerStore {
   }
 
   private void reloadIfChanged() {
+    long now = System.nanoTime();
+    if (loadedOnce && now - checkedAtNanos < 500_000_000L) {
+      return; // at most two file checks a second: this runs on every authorized call
+    }
+    checkedAtNanos = now;
+    loadedOnce = true;
     try {
       if (!Files.exists(file)) {
         peers = List.of();

@@ -120,11 +120,11 @@ public final class DemoCommand implements Callable<Integer> {
       String self = "./thunderlink";
       out.println();
       out.println("Try, in another terminal:");
-      out.printf("  %s --home %s status            # workstation view: paths, RTT, peer%n", self, wsHome);
-      out.printf("  %s --home %s ping -c 100 -i 0  # RTT over the active path%n", self, wsHome);
-      out.printf("  %s --home %s ping --path wifi   # RTT over the other path%n", self, wsHome);
-      out.printf("  %s --home %s status            # host view%n", self, hostHome);
-      out.printf("  %s --home %s doctor%n", self, wsHome);
+      out.printf("  %s status --home %s            # workstation view: paths, RTT, peer%n", self, wsHome);
+      out.printf("  %s ping -c 100 -i 0 --home %s  # RTT over the active path%n", self, wsHome);
+      out.printf("  %s ping --path wifi --home %s   # RTT over the other path%n", self, wsHome);
+      out.printf("  %s status --home %s            # host view%n", self, hostHome);
+      out.printf("  %s doctor --home %s%n", self, wsHome);
       out.println(durationSeconds > 0 ? "Stopping in " + durationSeconds + " s." : "Press Ctrl-C to stop both daemons.");
       out.flush();
       CountDownLatch stop = new CountDownLatch(1);

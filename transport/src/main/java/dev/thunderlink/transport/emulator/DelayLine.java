@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  *   tat       = max(tat, now - burst) + n / rate     // token bucket as a virtual clock (GCRA)
  *   departure = max(now, tat)                        // last bit has left the sender
- *   arrival   = max(previous arrival, departure + delay + uniform(-jitter, +jitter))
+ *   arrival   = max(previous arrival, departure + delay + j)
+ *   j         = uniform(-jitter, +jitter), drawn anew once 1 ms has passed since the last draw
  * </pre>
  *
  * The max with the previous arrival keeps bytes in order. Bytes held (queued, plus written but
@@ -37,6 +38,13 @@ final class DelayLine {
 
   private static final long MAX_TIMER_SLACK = 300_000;
 
+  /**
+   * Segments leaving within this long of the last jitter draw share it, as the frames of one
+   * Wi-Fi transmit opportunity do. Independent draws per segment would stretch every message
+   * written in several pieces (a gRPC response is three) to the worst of its draws.
+   */
+  private static final long JITTER_COHERENCE_NANOS = 1_000_000;
+
   private enum End { NONE, HALF_CLOSE, CLOSE }
 
   private record Segment(ByteBuf data, End end, long arrivalNanos) {}
@@ -51,6 +59,8 @@ final class DelayLine {
   private long heldBytes;
   private long tatNanos = Long.MIN_VALUE / 2;
   private long lastArrivalNanos = Long.MIN_VALUE / 2;
+  private long jitterNanos;
+  private long jitterDrawnAtNanos = Long.MIN_VALUE / 2;
   private ScheduledFuture<?> timer;
   private long timerDueNanos;
   /** Typical timer lateness of this loop (EWMA), subtracted when scheduling. */
@@ -166,7 +176,11 @@ final class DelayLine {
     long delay = profile.oneWayDelay().toNanos();
     long jitter = profile.jitter().toNanos();
     if (jitter > 0) {
-      delay += ThreadLocalRandom.current().nextLong(-jitter, jitter + 1);
+      if (departureNanos - jitterDrawnAtNanos > JITTER_COHERENCE_NANOS) {
+        jitterNanos = ThreadLocalRandom.current().nextLong(-jitter, jitter + 1);
+        jitterDrawnAtNanos = departureNanos;
+      }
+      delay += Math.max(-jitter, Math.min(jitter, jitterNanos));
     }
     long arrival = Math.max(lastArrivalNanos, departureNanos + delay);
     lastArrivalNanos = arrival;
@@ -174,6 +188,14 @@ final class DelayLine {
   }
 
   private void enqueue(Segment segment) {
+    if (connection.isClosed()) {
+      // A failed write can close the connection synchronously while onRead is still slicing.
+      if (segment.data != null) {
+        release(segment.data.readableBytes());
+        segment.data.release();
+      }
+      return;
+    }
     queue.add(segment);
     if (queue.size() == 1 && timer == null && !emulator.isCut()) {
       scheduleHead();

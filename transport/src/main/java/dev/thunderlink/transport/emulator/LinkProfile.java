@@ -9,9 +9,10 @@ import java.util.Objects;
  * bucket), a one-way delay and a bounded jitter. Both directions get the same profile, each with
  * its own bucket. Immutable and validated on construction.
  *
- * <p>Jitter is drawn uniformly from {@code [-jitter, +jitter]} per segment; a segment never
- * overtakes the one before it (TCP would not reorder bytes), so under load the effective delay
- * leans towards the upper bound. Jitter may not exceed the delay.
+ * <p>Jitter is drawn uniformly from {@code [-jitter, +jitter]}, anew at most once per millisecond
+ * (segments sent together share a draw, as the frames of one Wi-Fi transmission do); a segment
+ * never overtakes the one before it (TCP would not reorder bytes), so under load the effective
+ * delay leans towards the upper bound. Jitter may not exceed the delay.
  *
  * @param name a label for reports
  * @param rateBitsPerSecond the rate in bit/s; {@link #UNLIMITED} for the machine's own speed
@@ -67,7 +68,8 @@ public record LinkProfile(String name, long rateBitsPerSecond, Duration oneWayDe
 
   /**
    * Parses a profile name ({@code thunderbolt}, {@code wifi}, {@code wifi-busy}) or a custom spec
-   * {@code RATE,DELAY[,JITTER]} such as {@code 100mbit,2ms,0.5ms} or {@code unlimited,0.05ms}.
+   * {@code RATE,DELAY[,JITTER]} such as {@code 100mbit,2ms,0.5ms} or {@code unlimited,0.05ms};
+   * {@code /} may separate the fields instead of {@code ,} (JMH splits parameter values at commas).
    * Rates take the suffixes {@code kbit, mbit, gbit} (or none for bit/s); times {@code us, ms, s}.
    *
    * @throws IllegalArgumentException with a one-line message naming the bad value
@@ -85,7 +87,7 @@ public record LinkProfile(String name, long rateBitsPerSecond, Duration oneWayDe
       default:
         break;
     }
-    String[] parts = spec.split(",", -1);
+    String[] parts = spec.split("[,/]", -1);
     if (parts.length < 2 || parts.length > 3) {
       throw new IllegalArgumentException(
           "link profile: '" + text + "' (expected: thunderbolt, wifi, wifi-busy"

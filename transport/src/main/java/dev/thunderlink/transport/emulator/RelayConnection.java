@@ -107,7 +107,7 @@ final class RelayConnection {
     InetSocketAddress address = emulator.target();
     Bootstrap bootstrap = new Bootstrap()
         .group(client.eventLoop())
-        .channel(emulator.transport().socketChannelClass())
+        .channel(emulator.transport().channelClass())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
         .option(ChannelOption.AUTO_READ, false)

@@ -31,10 +31,67 @@ class LinkEmulatorTest {
       new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
   private static final Duration AWAIT = Duration.ofSeconds(10);
 
+  /*
+   * Timing claims on a shared CI machine: CPU contention only ever adds delay and takes away
+   * throughput. So each claim is measured up to three times and must hold in one attempt, while
+   * the bound contention cannot explain (faster than the profile, shorter than the delay) must
+   * hold in every attempt.
+   */
+
   @Test
   void rateLimitWithinTenPercentUpstream() throws Exception {
     long rate = 100_000_000L; // 12.5 MB/s
-    int total = 6 * 1024 * 1024;
+    assertRateWithinTenPercent(rate, () -> upstreamRate(rate, 6 * 1024 * 1024));
+  }
+
+  @Test
+  void wifiRateWithinTenPercentDownstream() throws Exception {
+    long rate = LinkProfile.WIFI.rateBitsPerSecond(); // 75 MB/s
+    assertRateWithinTenPercent(rate, () -> downstreamRate(LinkProfile.WIFI, 30 * 1024 * 1024));
+  }
+
+  @Test
+  void delayWithinHalfMillisecondAtLowLoad() throws Exception {
+    try (LoopbackPeer echo = LoopbackPeer.echo()) {
+      for (LinkProfile profile : new LinkProfile[] {
+          LinkProfile.custom(0, Duration.ofMillis(5), Duration.ZERO),
+          LinkProfile.WIFI,
+          LinkProfile.THUNDERBOLT}) {
+        double expected = profile.oneWayDelay().toNanos() / 1e6;
+        double best = Double.MAX_VALUE;
+        for (int attempt = 0; attempt < 3 && Math.abs(best - expected) > 0.5; attempt++) {
+          double baseline = medianRttMillis(echo.address());
+          try (LinkEmulator link = LinkEmulator.start(profile, ANY_LOOPBACK, echo.address())) {
+            double oneWay = (medianRttMillis(link.localAddress()) - baseline) / 2;
+            assertThat(oneWay).as("median one-way delay added by %s, ms", profile)
+                .isGreaterThan(expected - 0.5);
+            best = Math.min(best, oneWay);
+          }
+        }
+        assertThat(best)
+            .as("median one-way delay added by %s, ms, best of 3", profile)
+            .isCloseTo(expected, within(0.5));
+      }
+    }
+  }
+
+  private interface RateMeasurement {
+    double bitsPerSecond() throws Exception;
+  }
+
+  private static void assertRateWithinTenPercent(long rate, RateMeasurement measurement)
+      throws Exception {
+    double best = 0;
+    for (int attempt = 0; attempt < 3 && best < rate * 0.9; attempt++) {
+      double measured = measurement.bitsPerSecond();
+      assertThat(measured).as("never faster than the profile").isLessThan(rate * 1.1);
+      best = Math.max(best, measured);
+    }
+    assertThat(best).as("bit/s, best of 3").isCloseTo(rate, within(rate * 0.10));
+  }
+
+  /** Sends {@code total} bytes through a fresh emulator; rate between first and last byte. */
+  private static double upstreamRate(long rate, int total) throws Exception {
     AtomicLong firstByteNanos = new AtomicLong();
     AtomicLong lastByteNanos = new AtomicLong();
     AtomicLong received = new AtomicLong();
@@ -55,17 +112,13 @@ class LinkEmulatorTest {
       client.getOutputStream().write(new byte[total]);
       client.shutdownOutput();
       await("all bytes at the sink", AWAIT, () -> received.get() == total);
-      double seconds = (lastByteNanos.get() - firstByteNanos.get()) / 1e9;
-      double measured = total * 8 / seconds;
-      assertThat(measured).isCloseTo(rate, within(rate * 0.10));
-      assertThat(link.stats().bytesToTarget()).isEqualTo(total);
+      await("stats to count them", AWAIT, () -> link.stats().bytesToTarget() == total);
+      return total * 8 / ((lastByteNanos.get() - firstByteNanos.get()) / 1e9);
     }
   }
 
-  @Test
-  void wifiRateWithinTenPercentDownstream() throws Exception {
-    long rate = LinkProfile.WIFI.rateBitsPerSecond(); // 75 MB/s
-    int total = 30 * 1024 * 1024;
+  /** Receives {@code total} bytes from the target through a fresh emulator. */
+  private static double downstreamRate(LinkProfile profile, int total) throws Exception {
     try (LoopbackPeer source = new LoopbackPeer(s -> {
           OutputStream out = s.getOutputStream();
           byte[] chunk = new byte[64 * 1024];
@@ -75,7 +128,7 @@ class LinkEmulatorTest {
           s.shutdownOutput();
           s.getInputStream().read(); // hold the socket open until the client closes
         });
-        LinkEmulator link = LinkEmulator.start(LinkProfile.WIFI, ANY_LOOPBACK, source.address());
+        LinkEmulator link = LinkEmulator.start(profile, ANY_LOOPBACK, source.address());
         Socket client = connect(link.localAddress())) {
       InputStream in = client.getInputStream();
       byte[] buf = new byte[64 * 1024];
@@ -91,27 +144,8 @@ class LinkEmulatorTest {
         got += n;
       }
       assertThat(got).isEqualTo(total);
-      double measured = total * 8 / ((last - first) / 1e9);
-      assertThat(measured).isCloseTo(rate, within(rate * 0.10));
-      assertThat(link.stats().bytesToClient()).isEqualTo(total);
-    }
-  }
-
-  @Test
-  void delayWithinHalfMillisecondAtLowLoad() throws Exception {
-    try (LoopbackPeer echo = LoopbackPeer.echo()) {
-      double baseline = medianRttMillis(echo.address());
-      for (LinkProfile profile : new LinkProfile[] {
-          LinkProfile.custom(0, Duration.ofMillis(5), Duration.ZERO),
-          LinkProfile.WIFI,
-          LinkProfile.THUNDERBOLT}) {
-        try (LinkEmulator link = LinkEmulator.start(profile, ANY_LOOPBACK, echo.address())) {
-          double oneWay = (medianRttMillis(link.localAddress()) - baseline) / 2;
-          assertThat(oneWay)
-              .as("median one-way delay added by %s, ms", profile)
-              .isCloseTo(profile.oneWayDelay().toNanos() / 1e6, within(0.5));
-        }
-      }
+      await("stats to count them", AWAIT, () -> link.stats().bytesToClient() == total);
+      return total * 8 / ((last - first) / 1e9);
     }
   }
 
@@ -126,20 +160,21 @@ class LinkEmulatorTest {
       byte[] sent = new byte[200 * 16];
       new Random(42).nextBytes(sent);
       medianRttMillis(client, 5); // warm up the path and the JIT
-      double min = Double.MAX_VALUE;
-      double max = 0;
+      double[] rtts = new double[20];
       for (int i = 0; i < 20; i++) {
         long t0 = System.nanoTime();
         out.write(sent, i * 160, 160);
         byte[] back = readFully(in, 160);
-        double rtt = (System.nanoTime() - t0) / 1e6;
-        min = Math.min(min, rtt);
-        max = Math.max(max, rtt);
+        rtts[i] = (System.nanoTime() - t0) / 1e6;
         assertThat(back).isEqualTo(Arrays.copyOfRange(sent, i * 160, (i + 1) * 160));
       }
-      assertThat(min).isGreaterThanOrEqualTo(2 * 1.0);
-      assertThat(max).isLessThan(2 * 7.0 + 2.0);
-      assertThat(max - min).as("jitter is visible").isGreaterThan(0.5);
+      double[] measured = rtts.clone();
+      Arrays.sort(measured);
+      // Nothing arrives before the shortest delay; contention may add, never subtract.
+      assertThat(measured[0]).isGreaterThanOrEqualTo(2 * 1.0);
+      // Most round trips stay within the longest delay (2 x 7 ms) plus some slack for load.
+      assertThat(measured[15]).isLessThan(2 * 7.0 + 2.0);
+      assertThat(measured[15] - measured[0]).as("jitter is visible").isGreaterThan(0.5);
       // A burst of small writes spread over the jitter window still arrives in order.
       for (int i = 0; i < sent.length; i += 16) {
         out.write(sent, i, 16);
@@ -318,8 +353,9 @@ class LinkEmulatorTest {
       double fast = medianRttMillis(client, 10);
       link.setProfile(LinkProfile.custom(0, Duration.ofMillis(10), Duration.ZERO));
       assertThat(link.profile().oneWayDelay()).isEqualTo(Duration.ofMillis(10));
-      double slow = medianRttMillis(client, 5);
-      assertThat(slow - fast).isCloseTo(20.0, within(1.0));
+      double slow = medianRttMillis(client, 9);
+      // The precise delay is delayWithinHalfMillisecondAtLowLoad's business; here: it applies.
+      assertThat(slow - fast).isBetween(19.0, 30.0);
     }
   }
 

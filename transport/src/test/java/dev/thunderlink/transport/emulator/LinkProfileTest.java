@@ -36,6 +36,9 @@ class LinkProfileTest {
     assertThat(q.oneWayDelay()).isEqualTo(Duration.ofNanos(50_000));
     assertThat(q.jitter()).isZero();
     assertThat(LinkProfile.parse("1.5gbit,0.01s").rateBitsPerSecond()).isEqualTo(1_500_000_000L);
+    assertThat(LinkProfile.parse("100mbit/2ms/0.5ms")).isEqualTo(
+        new LinkProfile("100mbit/2ms/0.5ms", 100_000_000L, Duration.ofMillis(2),
+            Duration.ofNanos(500_000)));
   }
 
   @ParameterizedTest
