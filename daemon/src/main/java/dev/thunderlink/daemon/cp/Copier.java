@@ -260,6 +260,12 @@ public final class Copier {
       } catch (BulkException e) {
         lastError = e.getMessage();
         results = null;
+        if (!e.retryable()) {
+          for (Plan p : todo) {
+            entries.add(entry(push, p, new TransferResult(p.remote(), p.size(), 0, null, false, e.getMessage(), false)));
+          }
+          return;
+        }
       } finally {
         current = null;
         s.close();

@@ -77,7 +77,8 @@ public final class BulkSession implements AutoCloseable {
   private final CompletableFuture<Void> helloOk = new CompletableFuture<>();
   private String sessionId;
   private boolean encrypted;
-  private BulkConnection conn;
+  /** Set once in {@link #start()}, read by gRPC callbacks. */
+  private volatile BulkConnection conn;
   private StreamObserver<VerifyMessage> verifyOut;
   private volatile String failure;
   private volatile boolean failureRetryable = true;
