@@ -60,7 +60,7 @@ class TwoDaemonsTest {
     port = freePort();
     host =
         DaemonProcess.start(
-            logs, "host", NO_JVM_ARGS,
+            logs, "host", NO_JVM_ARGS, java.util.Map.of("THUNDERLINK_BULK_PERMITTED_ROOTS", dir.resolve("host-files").toString()),
             "serve", "--home", hostHome.toString(), "--listen", "127.0.0.2:" + port, "--listen", "127.0.0.3:" + port);
     Await.until(Duration.ofSeconds(30), () -> Files.exists(hostHome.resolve("control.json")), () -> "host control.json; " + safe(host));
     tb = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress("127.0.0.4", 0), new InetSocketAddress("127.0.0.2", port));
@@ -234,6 +234,38 @@ class TwoDaemonsTest {
     DaemonProcess.Result bad = cli("sync-bad", "sync", "status", "nope", "--home", wsHome.toString());
     assertThat(bad.exit()).isNotZero();
     assertThat(bad.err()).contains("nope");
+  }
+
+  @Test
+  @Order(57)
+  void copiesFilesToAndFromTheHostWithinThePermittedRoots() throws Exception {
+    Path src = dir.resolve("cp-src");
+    Files.createDirectories(src.resolve("tree/sub"));
+    byte[] big = new byte[3 * 1024 * 1024];
+    new java.util.Random(7).nextBytes(big);
+    Files.write(src.resolve("tree/model.bin"), big);
+    Files.writeString(src.resolve("tree/sub/notes.txt"), "hello ".repeat(1000));
+    Path hostFiles = dir.resolve("host-files");
+    Files.createDirectories(hostFiles);
+    DaemonProcess.Result push =
+        cli("cp-push", "cp", "--home", wsHome.toString(), "--json", src.resolve("tree").toString(), "host:" + hostFiles.resolve("in"));
+    assertThat(push.exit()).as(push.toString()).isZero();
+    JsonNode j = JSON.readTree(push.out());
+    assertThat(j.toString()).contains("files");
+    // like cp -r: a destination that does not exist yet becomes the copy of the tree
+    assertThat(hostFiles.resolve("in/model.bin")).hasBinaryContent(big);
+    assertThat(hostFiles.resolve("in/sub/notes.txt")).hasContent("hello ".repeat(1000));
+    Path back = dir.resolve("cp-back");
+    Files.createDirectories(back);
+    DaemonProcess.Result pull =
+        cli("cp-pull", "cp", "--home", wsHome.toString(), "host:" + hostFiles.resolve("in/model.bin"), back.toString());
+    assertThat(pull.exit()).as(pull.toString()).isZero();
+    assertThat(back.resolve("model.bin")).hasBinaryContent(big);
+    DaemonProcess.Result refused =
+        cli("cp-refused", "cp", "--home", wsHome.toString(), src.resolve("tree/sub/notes.txt").toString(), "host:/etc/thunderlink-test");
+    assertThat(refused.exit()).as(refused.toString()).isNotZero();
+    assertThat(Path.of("/etc/thunderlink-test")).doesNotExist();
+    assertThat(refused.err().strip().lines().count()).isLessThanOrEqualTo(2);
   }
 
   @Test
