@@ -8,7 +8,10 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -40,9 +43,11 @@ public final class OllamaSimulator implements AutoCloseable {
   private final EventLoopGroup group;
   private final SimulatorEngine engine;
   private final Channel serverChannel;
+  private final ChannelGroup connections;
 
   private OllamaSimulator(SimulatorConfig config, EventLoopGroup group, SimulatorEngine engine,
-      Channel serverChannel) {
+      Channel serverChannel, ChannelGroup connections) {
+    this.connections = connections;
     this.config = config;
     this.group = group;
     this.engine = engine;
@@ -57,6 +62,7 @@ public final class OllamaSimulator implements AutoCloseable {
   public static OllamaSimulator start(SimulatorConfig config) {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     SimulatorEngine engine = new SimulatorEngine(config, group.next());
+    ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     try {
       Channel ch = new ServerBootstrap()
           .group(group)
@@ -64,13 +70,14 @@ public final class OllamaSimulator implements AutoCloseable {
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
+              connections.add(ch);
               ch.pipeline().addLast(new HttpServerCodec(),
                   new HttpObjectAggregator(config.maxRequestBytes()),
                   new SimulatorHttpHandler(engine));
             }
           })
           .bind(config.bindHost(), config.port()).syncUninterruptibly().channel();
-      OllamaSimulator sim = new OllamaSimulator(config, group, engine, ch);
+      OllamaSimulator sim = new OllamaSimulator(config, group, engine, ch, connections);
       log.info("Ollama SIMULATOR (not a model server) listening on {}: {}", sim.baseUri(), config);
       return sim;
     } catch (RuntimeException e) {
@@ -109,6 +116,7 @@ public final class OllamaSimulator implements AutoCloseable {
   @Override
   public void close() {
     serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(6, TimeUnit.SECONDS);
   }
 }

@@ -91,6 +91,8 @@ public final class SimulatorEngine {
     ArrayNode toolCalls;
     long promptEvalSim;
     long evalSim;
+    /** Real time at which prompt evaluation ends and tokens start. */
+    long genStartNanos;
 
     Job(Kind kind, SimulatedModel model, ObjectNode body, Map<String, String> loadOptions,
         Exchange exchange, boolean stream, Duration keepAlive) {
@@ -493,6 +495,7 @@ public final class SimulatorEngine {
     if (job.stream) {
       job.exchange.startStream();
     }
+    job.genStartNanos = System.nanoTime() + real(job.promptEvalSim);
     job.timer = loop.schedule(() -> emit(job), real(job.promptEvalSim + perToken), TimeUnit.NANOSECONDS);
   }
 
@@ -558,18 +561,25 @@ public final class SimulatorEngine {
       complete(job);
       return;
     }
-    String token = (job.emitted == 0 ? "" : " ") + WORDS[job.emitted % WORDS.length];
-    job.emitted++;
-    job.evalSim += perToken;
-    job.full.append(token);
-    if (job.stream) {
-      job.exchange.streamLine(chunk(job, token, null, false));
-    }
-    if (job.emitted >= job.evalTarget) {
-      complete(job);
-    } else {
-      job.timer = loop.schedule(() -> emit(job), real(perToken), TimeUnit.NANOSECONDS);
-    }
+    // Timers fire late (about a millisecond on NIO), so emit every token that is due by now:
+    // the rate stays right however coarse the timer or large the time scale.
+    long realPerToken = Math.max(1, real(perToken));
+    long due = (System.nanoTime() - job.genStartNanos) / realPerToken;
+    do {
+      String token = (job.emitted == 0 ? "" : " ") + WORDS[job.emitted % WORDS.length];
+      job.emitted++;
+      job.evalSim += perToken;
+      job.full.append(token);
+      if (job.stream) {
+        job.exchange.streamLine(chunk(job, token, null, false));
+      }
+      if (job.emitted >= job.evalTarget) {
+        complete(job);
+        return;
+      }
+    } while (job.emitted < due && (!job.stream || job.exchange.isWritable()));
+    long next = job.genStartNanos + (job.emitted + 1) * realPerToken - System.nanoTime();
+    job.timer = loop.schedule(() -> emit(job), Math.max(0, next), TimeUnit.NANOSECONDS);
   }
 
   private void complete(Job job) {
