@@ -292,14 +292,11 @@ public final class HostInference implements AutoCloseable {
     }
 
     void started(Upstream upstream, String path, ObjectNode body, ModelScheduler.Job job) {
-      long d;
       synchronized (this) {
         if (cancelled) {
           job.release();
           return;
         }
-        d = demand;
-        demand = 0;
       }
       Upstream.Stream s = upstream.stream(path, body, new Upstream.Observer() {
         @Override
@@ -330,11 +327,12 @@ public final class HostInference implements AutoCloseable {
         s.cancel();
         job.release();
       });
+      long d;
       synchronized (this) {
+        // Take the demand and publish the stream in one step, or a request() in between is lost.
         stream = s;
-        if (cancelled) {
-          d = 0;
-        }
+        d = cancelled ? 0 : demand;
+        demand = 0;
       }
       if (d > 0) {
         s.request(d);
