@@ -105,12 +105,16 @@ public final class OllamaSimulator implements AutoCloseable {
   public Counters counters() {
     SimulatorEngine.Counters c = engine.counters();
     return new Counters(c.requests(), c.loads(), c.unloads(), c.evictions(), c.reloads(),
-        c.completed(), c.cancelled(), c.maxActive(), c.loadsByModel());
+        c.completed(), c.cancelled(), c.maxActive(), c.writePauses(), c.loadsByModel());
   }
 
-  /** A snapshot of the simulator's counters. */
+  /**
+   * A snapshot of the simulator's counters; {@code writePauses} counts the times a stream
+   * stopped generating because its client did not read (backpressure reached the model).
+   */
   public record Counters(long requests, long loads, long unloads, long evictions, long reloads,
-      long completed, long cancelled, long maxConcurrentRequests, Map<String, Long> loadsByModel) {}
+      long completed, long cancelled, long maxConcurrentRequests, long writePauses,
+      Map<String, Long> loadsByModel) {}
 
   /** Closes the listening socket and all connections; waits up to 5 s. */
   @Override

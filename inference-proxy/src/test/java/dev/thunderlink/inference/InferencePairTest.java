@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -448,5 +449,55 @@ class InferencePairTest {
     assertThat(last.getDone()).isTrue();
     assertThat(last.getStatistics().getEvalCount()).isEqualTo(6);
     assertThat(last.getStatistics().getLoadDuration()).isPositive();
+  }
+
+  @Test
+  void aSlowGrpcReaderSlowsTheUpstreamInsteadOfFillingMemory() throws Exception {
+    tearDown();
+    start(sim().timeScale(1_000_000).defaultResponseTokens(100_000).model(SimulatedModel.of("tiny:1b", 1000)),
+        FrontConfig.builder());
+    OllamaSimulator sim = host.simulator().orElseThrow();
+    java.util.concurrent.atomic.AtomicInteger received = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicReference<io.grpc.stub.ClientCallStreamObserver<dev.thunderlink.proto.inference.GenerateRequest>> ref =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    InferenceGrpc.newStub(channel).generate(dev.thunderlink.proto.inference.GenerateRequest.newBuilder()
+        .setModel("tiny:1b").setPrompt("go").setOptionsJson("{\"num_predict\":200000}").build(),
+        new io.grpc.stub.ClientResponseObserver<dev.thunderlink.proto.inference.GenerateRequest, GenerateChunk>() {
+          @Override
+          public void beforeStart(io.grpc.stub.ClientCallStreamObserver<dev.thunderlink.proto.inference.GenerateRequest> r) {
+            ref.set(r);
+            r.disableAutoRequestWithInitial(1); // read one chunk, then stall
+          }
+
+          @Override
+          public void onNext(GenerateChunk value) {
+            received.incrementAndGet();
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            done.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            done.complete(null);
+          }
+        });
+    Await.until(Duration.ofSeconds(5), "first chunk", () -> received.get() == 1);
+    // The reader holds still. The simulator could emit all 200000 tokens at once; instead the
+    // chain of flow control (gRPC window, the host's isReady, the HTTP client's demand, TCP)
+    // must stop it: it reports pausing because its connection is not writable.
+    long t0 = System.nanoTime();
+    Await.until(Duration.ofSeconds(60), "the simulator pauses for backpressure",
+        () -> sim.counters().writePauses() > 0);
+    System.out.printf("backpressure reached the simulator after %d ms%n",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+    assertThat(sim.counters().completed()).isZero();
+    assertThat(received.get()).isEqualTo(1);
+    ref.get().cancel("done", null);
+    Await.until(Duration.ofSeconds(5), "upstream cancelled", () -> sim.counters().cancelled() == 1);
+    Await.until(Duration.ofSeconds(5), "nothing stuck", () -> status().inFlight() == 0);
   }
 }

@@ -28,7 +28,6 @@ import dev.thunderlink.proto.inference.WaitStats;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -105,9 +104,12 @@ public final class InferenceGrpcService extends InferenceGrpc.InferenceImplBase 
    * ready. The upstream thread sends; onReady only asks the upstream for more.
    */
   static final class FlowControlled<I, O> implements Upstream.Observer {
+    /** Upstream objects asked for ahead of the transport: pipelining without unbounded buffers. */
+    static final int WINDOW = 16;
     private final ServerCallStreamObserver<O> out;
     volatile Function<JsonNode, O> mapper;
-    private final AtomicBoolean wantMore = new AtomicBoolean();
+    /** Objects consumed while the transport was not ready, to be asked for again on onReady. */
+    private final java.util.concurrent.atomic.AtomicInteger owed = new java.util.concurrent.atomic.AtomicInteger();
     private volatile Upstream.Stream upstream;
 
     FlowControlled(ServerCallStreamObserver<O> out, Function<JsonNode, O> mapper) {
@@ -121,12 +123,15 @@ public final class InferenceGrpcService extends InferenceGrpc.InferenceImplBase 
         log.debug("client cancelled; cancelling upstream");
         s.cancel();
       });
-      out.setOnReadyHandler(() -> {
-        if (wantMore.compareAndSet(true, false)) {
-          s.request(1);
-        }
-      });
-      s.request(1);
+      out.setOnReadyHandler(this::repay);
+      s.request(WINDOW);
+    }
+
+    private void repay() {
+      int n = owed.getAndSet(0);
+      if (n > 0) {
+        upstream.request(n);
+      }
     }
 
     @Override
@@ -135,10 +140,11 @@ public final class InferenceGrpcService extends InferenceGrpc.InferenceImplBase 
         return;
       }
       out.onNext(mapper.apply(object));
-      // Ask for the next object only when the transport can take it.
-      wantMore.set(true);
-      if (out.isReady() && wantMore.compareAndSet(true, false)) {
-        upstream.request(1);
+      // Replace the consumed object only while the transport can take more; otherwise owe it
+      // until onReady. Check readiness after recording the debt, or a wake-up could be lost.
+      owed.incrementAndGet();
+      if (out.isReady()) {
+        repay();
       }
     }
 

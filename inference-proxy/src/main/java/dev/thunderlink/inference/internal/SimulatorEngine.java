@@ -56,12 +56,17 @@ public final class SimulatorEngine {
     void sendJson(int status, JsonNode body);
     void startStream();
     void streamLine(JsonNode line);
+
+    /** Writes a line without flushing; {@link #flush} sends what was written. */
+    void streamLineLater(JsonNode line);
+
+    void flush();
     void endStream();
   }
 
   /** Snapshot of the counters; any thread. */
   public record Counters(long requests, long loads, long unloads, long evictions, long reloads,
-      long completed, long cancelled, long maxActive, Map<String, Long> loadsByModel) {}
+      long completed, long cancelled, long maxActive, long writePauses, Map<String, Long> loadsByModel) {}
 
   enum Kind { CHAT, GENERATE, EMBED }
 
@@ -149,6 +154,7 @@ public final class SimulatorEngine {
   private final AtomicLong completed = new AtomicLong();
   private final AtomicLong cancelled = new AtomicLong();
   private final AtomicLong maxActive = new AtomicLong();
+  private final AtomicLong writePauses = new AtomicLong();
   private final Map<String, LongAdder> loadsByModel = new ConcurrentHashMap<>();
   private int activeNow;
   private final Map<Object, Job> byConnection = new java.util.HashMap<>();
@@ -166,7 +172,7 @@ public final class SimulatorEngine {
     Map<String, Long> byModel = new TreeMap<>();
     loadsByModel.forEach((k, v) -> byModel.put(k, v.sum()));
     return new Counters(requests.get(), loads.get(), unloads.get(), evictions.get(),
-        reloads.get(), completed.get(), cancelled.get(), maxActive.get(), byModel);
+        reloads.get(), completed.get(), cancelled.get(), maxActive.get(), writePauses.get(), byModel);
   }
 
   public SimulatedModel find(String name) {
@@ -549,6 +555,7 @@ public final class SimulatorEngine {
     }
     if (job.stream && !job.exchange.isWritable()) {
       job.pausedForWrite = true; // resumed by channelWritabilityChanged
+      writePauses.incrementAndGet();
       return;
     }
     long perToken = (long) (1e9 / config.evalTokensPerSecond());
@@ -571,13 +578,16 @@ public final class SimulatorEngine {
       job.evalSim += perToken;
       job.full.append(token);
       if (job.stream) {
-        job.exchange.streamLine(chunk(job, token, null, false));
+        job.exchange.streamLineLater(chunk(job, token, null, false));
       }
       if (job.emitted >= job.evalTarget) {
         complete(job);
         return;
       }
     } while (job.emitted < due && (!job.stream || job.exchange.isWritable()));
+    if (job.stream) {
+      job.exchange.flush(); // one flush for every token that was due
+    }
     long next = job.genStartNanos + (job.emitted + 1) * realPerToken - System.nanoTime();
     job.timer = loop.schedule(() -> emit(job), Math.max(0, next), TimeUnit.NANOSECONDS);
   }

@@ -229,6 +229,16 @@ public final class SimulatorHttpHandler extends SimpleChannelInboundHandler<Full
       }
 
       @Override
+      public void streamLineLater(JsonNode line) {
+        ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(OllamaJson.line(line))));
+      }
+
+      @Override
+      public void flush() {
+        ctx.flush();
+      }
+
+      @Override
       public void endStream() {
         var f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
         if (!keepAlive) {

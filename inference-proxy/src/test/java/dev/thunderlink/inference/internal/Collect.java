@@ -7,7 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** A recording observer: every object, the time of the first, and the end. Any thread. */
-final class Collect implements Upstream.Observer {
+class Collect implements Upstream.Observer {
   final List<JsonNode> objects = new CopyOnWriteArrayList<>();
   final CompletableFuture<List<JsonNode>> done = new CompletableFuture<>();
   final long startNanos = System.nanoTime();
