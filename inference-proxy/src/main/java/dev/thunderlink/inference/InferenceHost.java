@@ -6,6 +6,7 @@ import dev.thunderlink.inference.internal.InferenceClient;
 import dev.thunderlink.inference.internal.InferenceGrpcService;
 import dev.thunderlink.inference.internal.ModelScheduler;
 import dev.thunderlink.inference.internal.OllamaUpstream;
+import dev.thunderlink.inference.internal.OpenAiUpstream;
 import dev.thunderlink.inference.internal.Upstream;
 import dev.thunderlink.proto.inference.Priority;
 import dev.thunderlink.proto.inference.SchedulerStatusResponse;
@@ -91,12 +92,9 @@ public final class InferenceHost implements AutoCloseable {
             config.connectTimeout(), config.headersTimeout(), config.idleTimeout(), timer));
       }
       for (UpstreamConfig u : config.upstreams()) {
-        if (u.kind() != UpstreamConfig.Kind.OLLAMA) {
-          throw new IllegalArgumentException("upstream " + u.name() + ": kind " + u.kind()
-              + " is not supported yet (expected: OLLAMA)");
-        }
-        ups.add(new OllamaUpstream(u.name(), u.baseUri(), u.parallel(), config.connectTimeout(),
-            config.headersTimeout(), config.idleTimeout(), timer));
+        OllamaUpstream http = new OllamaUpstream(u.name(), u.baseUri(), u.parallel(),
+            config.connectTimeout(), config.headersTimeout(), config.idleTimeout(), timer);
+        ups.add(u.kind() == UpstreamConfig.Kind.OLLAMA ? http : new OpenAiUpstream(http));
       }
       host = new HostInference(ups, config.scheduler());
       try {

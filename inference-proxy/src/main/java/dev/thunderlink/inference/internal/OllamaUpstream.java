@@ -119,10 +119,37 @@ public final class OllamaUpstream implements Upstream {
   @Override
   public Stream stream(String path, ObjectNode body, Observer observer) {
     body.put("stream", true);
+    return streamLines(path, body, this::ndjson, observer);
+  }
+
+  /** Ollama's NDJSON: one object per line; an {@code error} line fails the stream. */
+  private java.util.List<JsonNode> ndjson(String line) {
+    if (line.isBlank()) {
+      return java.util.List.of();
+    }
+    JsonNode n;
+    try {
+      n = OllamaJson.MAPPER.readTree(line);
+    } catch (java.io.IOException e) {
+      throw new UpstreamException(502, "upstream " + name + " sent a bad line: " + OllamaJson.parseError(e));
+    }
+    if (n.hasNonNull("error") && !n.has("done")) {
+      throw new UpstreamException(500, n.get("error").asText());
+    }
+    return java.util.List.of(n);
+  }
+
+  /**
+   * POSTs {@code body} to {@code path} and streams the response line by line through
+   * {@code translate}, which turns a line into zero or more objects (or throws an
+   * {@link UpstreamException}). Lines that yield nothing do not consume demand.
+   */
+  Stream streamLines(String path, JsonNode body,
+      java.util.function.Function<String, java.util.List<JsonNode>> translate, Observer observer) {
     HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).timeout(headersTimeout)
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofByteArray(OllamaJson.bytes(body))).build();
-    LineStream s = new LineStream(observer);
+    LineStream s = new LineStream(observer, translate);
     s.future = http.sendAsync(req, info -> {
       if (info.statusCode() / 100 != 2) {
         int status = info.statusCode();
@@ -155,8 +182,11 @@ public final class OllamaUpstream implements Upstream {
     /** Lines asked for and not yet delivered: the idle timer only counts while this is > 0. */
     private final java.util.concurrent.atomic.AtomicLong outstanding = new java.util.concurrent.atomic.AtomicLong();
 
-    LineStream(Observer observer) {
+    private final java.util.function.Function<String, java.util.List<JsonNode>> translate;
+
+    LineStream(Observer observer, java.util.function.Function<String, java.util.List<JsonNode>> translate) {
       this.observer = observer;
+      this.translate = translate;
     }
 
     @Override
@@ -215,26 +245,24 @@ public final class OllamaUpstream implements Upstream {
     public void onNext(String line) {
       outstanding.decrementAndGet();
       armIdle();
-      if (line.isBlank() || terminated.get()) {
-        if (line.isBlank()) {
-          request(1);
-        }
+      if (terminated.get()) {
         return;
       }
-      JsonNode n;
+      java.util.List<JsonNode> objects;
       try {
-        n = OllamaJson.MAPPER.readTree(line);
-      } catch (java.io.IOException e) {
-        fail(new UpstreamException(502, "upstream " + name + " sent a bad line: " + OllamaJson.parseError(e)));
+        objects = translate.apply(line);
+      } catch (UpstreamException e) {
+        fail(e);
         cancel();
         return;
       }
-      if (n.hasNonNull("error") && !n.has("done")) {
-        fail(new UpstreamException(500, n.get("error").asText()));
-        cancel();
+      if (objects.isEmpty()) {
+        request(1); // nothing for the consumer: the demand is still open
         return;
       }
-      observer.onObject(n);
+      for (JsonNode n : objects) {
+        observer.onObject(n);
+      }
     }
 
     @Override
