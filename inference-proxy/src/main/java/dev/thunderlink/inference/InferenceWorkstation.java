@@ -15,15 +15,18 @@ import java.net.InetSocketAddress;
  * <pre>{@code
  * InferenceWorkstation ws = InferenceWorkstation.start(FrontConfig.builder().port(apiPort).build(), linkChannel);
  * ...
+ * controlServerBuilder.addService(ws.controlService());   // gRPC inference for local tools
  * ws.close();
  * }</pre>
  * Thread-safe.
  */
 public final class InferenceWorkstation implements AutoCloseable {
   private final FrontServer front;
+  private final io.grpc.BindableService controlService;
 
-  private InferenceWorkstation(FrontServer front) {
+  private InferenceWorkstation(FrontServer front, io.grpc.BindableService controlService) {
     this.front = front;
+    this.controlService = controlService;
   }
 
   /**
@@ -36,7 +39,16 @@ public final class InferenceWorkstation implements AutoCloseable {
         config.maxBodyBytes(), config.bearerToken().orElse(null), !config.allowRemoteClients(),
         config.interactive() ? Priority.PRIORITY_INTERACTIVE : Priority.PRIORITY_BATCH, "workstation"),
         new InferenceClient(hostChannel));
-    return new InferenceWorkstation(f);
+    return new InferenceWorkstation(f, new dev.thunderlink.inference.internal.ForwardingInferenceService(
+        new InferenceClient(hostChannel)));
+  }
+
+  /**
+   * The inference service for the workstation's local control endpoint (register it there):
+   * tools call it with any gRPC library and it forwards to the host, flow control intact.
+   */
+  public io.grpc.BindableService controlService() {
+    return controlService;
   }
 
   public InetSocketAddress address() {

@@ -33,7 +33,7 @@ public final class SimulatorConfig {
   private SimulatorConfig(Builder b) {
     this.bindHost = b.bindHost;
     this.port = b.port;
-    this.models = Map.copyOf(b.models);
+    this.models = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.models));
     this.memoryLimitBytes = b.memoryLimitBytes;
     this.maxLoadedModels = b.maxLoadedModels;
     this.numParallel = b.numParallel;

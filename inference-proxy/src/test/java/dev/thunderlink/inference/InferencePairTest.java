@@ -393,6 +393,10 @@ class InferencePairTest {
     assertThat(JSON.readTree(an.body()).path("error").path("type").asText()).isEqualTo("overloaded_error");
     HttpResponse<String> tags = get("/api/tags");
     assertThat(tags.statusCode()).isEqualTo(503);
+    // a model not seen before: the upstream is unreachable, not the model unknown
+    HttpResponse<String> fresh = post("/api/chat", "{\"model\":\"big:70b\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+    assertThat(fresh.statusCode()).isEqualTo(503);
+    assertThat(JSON.readTree(fresh.body()).path("error").asText()).contains("refused the connection");
     assertThat(status().queued()).isZero();
     assertThat(status().inFlight()).isZero();
   }
@@ -499,5 +503,26 @@ class InferencePairTest {
     ref.get().cancel("done", null);
     Await.until(Duration.ofSeconds(5), "upstream cancelled", () -> sim.counters().cancelled() == 1);
     Await.until(Duration.ofSeconds(5), "nothing stuck", () -> status().inFlight() == 0);
+  }
+
+  @Test
+  void workstationControlServiceForwardsToTheHost() throws Exception {
+    Server control = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(ws.controlService()).build().start();
+    ManagedChannel local = NettyChannelBuilder.forAddress("127.0.0.1", control.getPort()).usePlaintext().build();
+    try {
+      List<GenerateChunk> chunks = new ArrayList<>();
+      InferenceGrpc.newBlockingStub(local).chat(ChatRequest.newBuilder().setModel("coder:32b")
+          .addMessages(Message.newBuilder().setRole("user").setContent("hi")).build()).forEachRemaining(chunks::add);
+      assertThat(chunks.get(chunks.size() - 1).getDone()).isTrue();
+      assertThat(InferenceGrpc.newBlockingStub(local).list(dev.thunderlink.proto.inference.ListRequest.getDefaultInstance())
+          .getModelsCount()).isEqualTo(3);
+      assertThatThrownBy(() -> InferenceGrpc.newBlockingStub(local).chat(ChatRequest.newBuilder().setModel("nope")
+          .addMessages(Message.newBuilder().setRole("user").setContent("hi")).build()).forEachRemaining(c -> { }))
+          .isInstanceOf(io.grpc.StatusRuntimeException.class).hasMessageContaining("NOT_FOUND");
+    } finally {
+      local.shutdownNow();
+      control.shutdownNow();
+    }
   }
 }

@@ -138,7 +138,15 @@ public final class FrontServer implements AutoCloseable {
           HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Unpooled.wrappedBuffer(body));
       resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json; charset=utf-8");
       HttpUtil.setContentLength(resp, body.length);
-      ctx.writeAndFlush(resp).addListener(ChannelFutureListener.CLOSE);
+      // Keep a keep-alive connection open: the aggregator discards the rest of the body, and
+      // a client still sending it would otherwise see a reset instead of this answer.
+      boolean keep = !(oversized instanceof io.netty.handler.codec.http.FullHttpMessage)
+          && HttpUtil.isKeepAlive(oversized);
+      HttpUtil.setKeepAlive(resp, keep);
+      var f = ctx.writeAndFlush(resp);
+      if (!keep) {
+        f.addListener(ChannelFutureListener.CLOSE);
+      }
     }
   }
 

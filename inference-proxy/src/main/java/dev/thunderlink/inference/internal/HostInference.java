@@ -78,13 +78,21 @@ public final class HostInference implements AutoCloseable {
   /** Re-reads every upstream's /api/tags; the first upstream listing a model serves it. */
   public CompletableFuture<Void> refresh() {
     List<CompletableFuture<JsonNode>> fs = new ArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<UpstreamException> lastError = new java.util.concurrent.atomic.AtomicReference<>();
     for (Upstream u : upstreams) {
       fs.add(u.get("/api/tags").exceptionally(t -> {
-        log.warn("upstream {}: cannot list models: {}", u.name(), UpstreamException.of(u.name(), t).getMessage());
+        UpstreamException e = UpstreamException.of(u.name(), t);
+        lastError.set(e);
+        log.warn("upstream {}: cannot list models: {}", u.name(), e.getMessage());
         return null;
       }));
     }
     return CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).thenRun(() -> {
+      if (fs.stream().allMatch(f -> f.join() == null)) {
+        // Nobody answered: "not found" would mislead; say the upstream is unreachable.
+        UpstreamException e = lastError.get();
+        throw new UpstreamException(e.status() == 0 ? 503 : e.status(), e.getMessage(), e);
+      }
       for (int i = upstreams.size() - 1; i >= 0; i--) {
         JsonNode tags = fs.get(i).join();
         if (tags == null) {

@@ -664,7 +664,12 @@ public final class ModelScheduler implements AutoCloseable {
       timer.cancel(false);
     }
     timerAt = next;
-    timer = exec.schedule(this::pump, next - now, TimeUnit.NANOSECONDS);
+    timer = exec.schedule(() -> {
+      // Forget this timer first, or the pump below could not arm the next one.
+      timer = null;
+      timerAt = Long.MAX_VALUE;
+      pump();
+    }, next - now, TimeUnit.NANOSECONDS);
   }
 
   // ------------------------------------------------------------------ status
