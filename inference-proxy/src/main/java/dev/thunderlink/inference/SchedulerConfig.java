@@ -30,6 +30,7 @@ public final class SchedulerConfig {
   private final Duration linger;
   private final Duration agingAfter;
   private final int maxQueued;
+  private final Duration idleUnloadAfter;
   private final Map<String, Map<String, Object>> pinnedOptions;
 
   private SchedulerConfig(Builder b) {
@@ -39,6 +40,7 @@ public final class SchedulerConfig {
     this.linger = b.linger;
     this.agingAfter = b.agingAfter;
     this.maxQueued = b.maxQueued;
+    this.idleUnloadAfter = b.idleUnloadAfter;
     Map<String, Map<String, Object>> p = new LinkedHashMap<>();
     b.pinnedOptions.forEach((k, v) -> p.put(k, Map.copyOf(v)));
     this.pinnedOptions = Map.copyOf(p);
@@ -58,6 +60,11 @@ public final class SchedulerConfig {
   public Duration linger() { return linger; }
   public Duration agingAfter() { return agingAfter; }
   public int maxQueued() { return maxQueued; }
+  /**
+   * An idle loaded model is unloaded after this long (the scheduler sends requests with
+   * {@code keep_alive: -1}, so the upstream never unloads on its own); zero = never.
+   */
+  public Duration idleUnloadAfter() { return idleUnloadAfter; }
   /** Model name ({@code name:tag}) to pinned load-time options. */
   public Map<String, Map<String, Object>> pinnedOptions() { return pinnedOptions; }
 
@@ -65,7 +72,8 @@ public final class SchedulerConfig {
   public String toString() {
     return "SchedulerConfig{maxLoadedModels=" + maxLoadedModels + ", memoryBudgetBytes="
         + memoryBudgetBytes + ", maxGroupWait=" + maxGroupWait + ", linger=" + linger
-        + ", agingAfter=" + agingAfter + ", maxQueued=" + maxQueued + ", pinnedOptions="
+        + ", agingAfter=" + agingAfter + ", maxQueued=" + maxQueued + ", idleUnloadAfter="
+        + idleUnloadAfter + ", pinnedOptions="
         + pinnedOptions + '}';
   }
 
@@ -77,6 +85,7 @@ public final class SchedulerConfig {
     private Duration linger = Duration.ofSeconds(3);
     private Duration agingAfter = Duration.ofSeconds(30);
     private int maxQueued = 1000;
+    private Duration idleUnloadAfter = Duration.ofMinutes(30);
     private final Map<String, Map<String, Object>> pinnedOptions = new LinkedHashMap<>();
 
     private Builder() {}
@@ -87,6 +96,7 @@ public final class SchedulerConfig {
     public Builder linger(Duration v) { this.linger = Objects.requireNonNull(v); return this; }
     public Builder agingAfter(Duration v) { this.agingAfter = Objects.requireNonNull(v); return this; }
     public Builder maxQueued(int v) { this.maxQueued = v; return this; }
+    public Builder idleUnloadAfter(Duration v) { this.idleUnloadAfter = Objects.requireNonNull(v); return this; }
 
     /** Pins load-time options for a model, e.g. {@code pin("qwen2.5-coder:32b", Map.of("num_ctx", 32768))}. */
     public Builder pin(String model, Map<String, Object> options) {
@@ -102,6 +112,7 @@ public final class SchedulerConfig {
       if (maxGroupWait.isNegative()) errors.add("maxGroupWait: " + maxGroupWait + " (expected: >= 0)");
       if (linger.isNegative()) errors.add("linger: " + linger + " (expected: >= 0)");
       if (agingAfter.isNegative()) errors.add("agingAfter: " + agingAfter + " (expected: >= 0)");
+      if (idleUnloadAfter.isNegative()) errors.add("idleUnloadAfter: " + idleUnloadAfter + " (expected: >= 0, 0 = never)");
       if (maxQueued < 1) errors.add("maxQueued: " + maxQueued + " (expected: >= 1)");
       pinnedOptions.forEach((model, opts) -> opts.forEach((k, v) -> {
         if (!dev.thunderlink.inference.internal.OllamaJson.LOAD_OPTIONS.contains(k)) {

@@ -323,6 +323,7 @@ public final class ModelScheduler implements AutoCloseable {
         }
       }
     }
+    unloadIdle(now);
     boolean progress = true;
     while (progress) {
       progress = advanceSwap(now);
@@ -470,6 +471,22 @@ public final class ModelScheduler implements AutoCloseable {
       v.pinned = null;
       pump();
     }));
+  }
+
+  /** Unloads loaded models nobody has used for idleUnloadAfter. */
+  private void unloadIdle(long now) {
+    long idle = config.idleUnloadAfter().toNanos();
+    if (idle == 0) {
+      return;
+    }
+    for (Model m : models.values()) {
+      if (m.residency == Residency.RESIDENT && m.inFlight == 0 && !m.hasWork()
+          && swapTarget == null && now - m.lastActiveNanos >= idle) {
+        log.info("scheduler: {} idle for {} s", m.name, (now - m.lastActiveNanos) / 1_000_000_000L);
+        m.residency = Residency.UNLOADING;
+        startUnload(m);
+      }
+    }
   }
 
   /** Dispatches to loaded models while they have work and free slots. */
@@ -629,6 +646,10 @@ public final class ModelScheduler implements AutoCloseable {
       }
     }
     for (Model m : models.values()) {
+      if (config.idleUnloadAfter().toNanos() > 0 && m.residency == Residency.RESIDENT
+          && m.inFlight == 0 && !m.hasWork()) {
+        next = Math.min(next, m.lastActiveNanos + config.idleUnloadAfter().toNanos());
+      }
       for (Job j : m.queue) {
         if (j.requestClass == RequestClass.BATCH && now - j.enqueuedNanos < agingNanos) {
           next = Math.min(next, j.enqueuedNanos + agingNanos);

@@ -326,6 +326,18 @@ class ModelSchedulerTest {
   }
 
   @Test
+  void anIdleModelIsUnloadedAfterIdleUnloadAfter() {
+    start(simConfig(), SchedulerConfig.builder().idleUnloadAfter(Duration.ofMillis(100)));
+    call("a:32b", BATCH).done.join();
+    Await.until(Duration.ofSeconds(5), "idle unload", () -> sim.counters().unloads() == 1);
+    assertThat(snapshot().loaded()).isEmpty();
+    assertThat(snapshot().unloads()).isEqualTo(1);
+    // and it comes back on demand
+    call("a:32b", BATCH).done.join();
+    assertThat(sim.counters().loads()).isEqualTo(2);
+  }
+
+  @Test
   void configRejectsBadValues() {
     assertThatThrownBy(() -> SchedulerConfig.builder().maxLoadedModels(0).linger(Duration.ofSeconds(-1))
         .pin("x", Map.of("temperature", 1)).build())
