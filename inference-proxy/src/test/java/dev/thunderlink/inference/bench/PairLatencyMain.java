@@ -34,7 +34,8 @@ public final class PairLatencyMain {
     SimulatorConfig sim = SimulatorConfig.builder().timeScale(1).evalTokensPerSecond(1000)
         .promptTokensPerSecond(1e9).defaultResponseTokens(tokens)
         .model(SimulatedModel.of("tiny:1b", 1000)).build();
-    try (InferenceHost host = InferenceHost.start(InferenceHostConfig.builder().simulator(sim).noLocalFront().build())) {
+    try (InferenceHost host = InferenceHost.start(InferenceHostConfig.builder().simulator(sim)
+        .localFront(FrontConfig.builder().port(0).build()).build())) {
       Server link = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
           .addService(host.linkService()).build().start();
       ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", link.getPort()).usePlaintext().build();
@@ -44,6 +45,7 @@ public final class PairLatencyMain {
         measure("warm-up", ws.address().getPort(), 50, tokens);
         measure("straight to the simulator", direct.getPort(), runs, tokens);
         measure("through the pair", ws.address().getPort(), runs, tokens);
+        measure("host's local front (no link)", host.localFrontAddress().orElseThrow().getPort(), runs, tokens);
       } finally {
         ch.shutdownNow();
         link.shutdownNow();
