@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       DoctorCommand.class,
       DemoCommand.class,
       SyncCommand.class,
+      ModelsCommand.class,
       dev.thunderlink.daemon.cp.CpCommand.class,
       ConfigCommand.class,
       ServiceCommand.class,
