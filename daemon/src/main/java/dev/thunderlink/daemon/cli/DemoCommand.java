@@ -70,6 +70,8 @@ public final class DemoCommand implements Callable<Integer> {
                     List.of(),
                     0,
                     false))
+            .inference(simulatorOnly())
+            .permittedRoots(List.of(dir.toAbsolutePath()), true)
             .start();
     WorkstationDaemon ws = null;
     try {
@@ -100,6 +102,7 @@ public final class DemoCommand implements Callable<Integer> {
                           new LinkPath("wifi", new InetSocketAddress(wifiAddr, port), PathKind.WIFI)),
                       0,
                       false))
+              .inferenceFront(dev.thunderlink.inference.FrontConfig.builder().port(apiPort()).build())
               .start();
       if (!ws.awaitConnected(Duration.ofSeconds(10))) {
         throw new IOException("the workstation could not reach the demo host within 10 s");
@@ -117,6 +120,36 @@ public final class DemoCommand implements Callable<Integer> {
         out.printf(
             "    ping over %s: p50 %.0f us, p99 %.0f us (%d pings)%n", r.getPath(), p.get("p50_us"), p.get("p99_us"), r.getReceived());
       }
+      int api = ws.inference().map(i -> i.address().getPort()).orElse(-1);
+      step(out, "inference: the host serves models from the Ollama SIMULATOR (no model server here); on the workstation at http://127.0.0.1:" + api);
+      Path wsProject = dir.resolve("workstation-project").toAbsolutePath();
+      Path hostProject = dir.resolve("host-project").toAbsolutePath();
+      java.nio.file.Files.createDirectories(wsProject);
+      java.nio.file.Path hello = wsProject.resolve("HELLO.md");
+      if (!java.nio.file.Files.exists(hello)) {
+        java.nio.file.Files.writeString(hello, "Edit me here; I appear in " + hostProject + "\n");
+      }
+      try (LocalControlServer.Connection c = LocalControlServer.connect(wsHome)) {
+        var sync = dev.thunderlink.proto.synccontrol.SyncControlGrpc.newBlockingStub(c.channel());
+        boolean exists =
+            sync.withDeadlineAfter(10, TimeUnit.SECONDS)
+                .list(dev.thunderlink.proto.synccontrol.SyncListRequest.getDefaultInstance())
+                .getSessionsList()
+                .stream()
+                .anyMatch(x -> x.getName().equals("demo"));
+        if (!exists) {
+          sync.withDeadlineAfter(60, TimeUnit.SECONDS)
+              .create(
+                  dev.thunderlink.proto.synccontrol.SyncCreateRequest.newBuilder()
+                      .setName("demo")
+                      .setLocalRoot(wsProject.toString())
+                      .setRemoteRoot(hostProject.toString())
+                      .build());
+        }
+        sync.withDeadlineAfter(60, TimeUnit.SECONDS)
+            .flush(dev.thunderlink.proto.synccontrol.SyncFlushRequest.newBuilder().setName("demo").setTimeoutSeconds(50).build());
+      }
+      step(out, "mirror: " + wsProject + " <-> " + hostProject + " (session \"demo\", in sync)");
       String self = "./thunderlink";
       out.println();
       out.println("Try, in another terminal:");
@@ -125,6 +158,11 @@ public final class DemoCommand implements Callable<Integer> {
       out.printf("  %s ping --path wifi --home %s   # RTT over the other path%n", self, wsHome);
       out.printf("  %s status --home %s            # host view%n", self, hostHome);
       out.printf("  %s doctor --home %s%n", self, wsHome);
+      out.printf("  echo hi > %s/new.txt; ls %s        # edit one side, watch the other%n", wsProject, hostProject);
+      out.printf("  %s sync status demo --home %s      # the mirror's counters%n", self, wsHome);
+      out.printf("  curl -s localhost:%d/api/generate -d '{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}'  # tokens over the link%n", api);
+      out.printf("  OLLAMA_HOST=127.0.0.1:%d ollama list  /  ANTHROPIC_BASE_URL=http://127.0.0.1:%d claude%n", api, api);
+      out.printf("  %s models --home %s                # the host scheduler: loaded models, queues, loads%n", self, wsHome);
       out.println(durationSeconds > 0 ? "Stopping in " + durationSeconds + " s." : "Press Ctrl-C to stop both daemons.");
       out.flush();
       CountDownLatch stop = new CountDownLatch(1);
@@ -141,6 +179,22 @@ public final class DemoCommand implements Callable<Integer> {
         ws.close();
       }
       host.close();
+    }
+  }
+
+  private static dev.thunderlink.inference.InferenceHostConfig simulatorOnly() throws IOException {
+    return dev.thunderlink.inference.InferenceHostConfig.builder()
+        .simulator(dev.thunderlink.inference.SimulatorConfig.macMini64().build())
+        .localFront(dev.thunderlink.inference.FrontConfig.builder().port(freePort()).interactive(false).build())
+        .build();
+  }
+
+  /** 11434 (where Ollama clients look) when free, another port otherwise. */
+  private static int apiPort() throws IOException {
+    try (ServerSocket s = new ServerSocket(11434, 1, InetAddress.getByName("127.0.0.1"))) {
+      return 11434;
+    } catch (IOException e) {
+      return freePort();
     }
   }
 
