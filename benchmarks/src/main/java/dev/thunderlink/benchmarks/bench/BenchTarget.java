@@ -1,0 +1,49 @@
+package dev.thunderlink.benchmarks.bench;
+
+import dev.thunderlink.transport.PeerLink;
+import io.grpc.Channel;
+import java.net.InetSocketAddress;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One path to the host as a suite sees it: a workstation {@link PeerLink} whose only path is this
+ * one (real mutual TLS to a real {@code LinkServer}), and where the raw TCP baselines of the same
+ * path are served.
+ *
+ * @param name the path's name ({@code tb}, {@code wifi})
+ * @param label the name in reports ({@code Thunderbolt}, {@code Wi-Fi})
+ * @param description what the path is, e.g. {@code emulated wifi: 600 Mbit/s, 2.5 ms ± 1.5 ms}
+ * @param link the workstation's link over this path only
+ * @param rawEcho a raw TCP echo server over the same path, or null
+ * @param rawBulk a raw TCP bulk sink over the same path, or null
+ * @param rawUnavailable why the raw servers are missing, when they are
+ */
+public record BenchTarget(
+    String name,
+    String label,
+    String description,
+    PeerLink link,
+    InetSocketAddress rawEcho,
+    InetSocketAddress rawBulk,
+    String rawUnavailable) {
+
+  public BenchTarget {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(label, "label");
+    Objects.requireNonNull(link, "link");
+  }
+
+  /** Calls over this path (mutual TLS, the path's tuning). */
+  public Channel channel() {
+    return link.channel();
+  }
+
+  public Optional<InetSocketAddress> echo() {
+    return Optional.ofNullable(rawEcho);
+  }
+
+  public Optional<InetSocketAddress> bulk() {
+    return Optional.ofNullable(rawBulk);
+  }
+}
