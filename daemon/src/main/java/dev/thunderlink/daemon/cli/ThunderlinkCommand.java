@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       UnpairCommand.class,
       DoctorCommand.class,
       DemoCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ThunderlinkCommand implements Runnable {
