@@ -1,19 +1,16 @@
 package dev.thunderlink.benchmarks.bench;
 
 import dev.thunderlink.benchmarks.internal.BenchLink;
-import dev.thunderlink.transport.DeviceIdentity;
+import dev.thunderlink.benchmarks.internal.HomeLink;
 import dev.thunderlink.transport.LinkPath;
 import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.PeerLink;
-import dev.thunderlink.transport.PeerStore;
 import dev.thunderlink.transport.TransportFactory;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -45,31 +42,11 @@ final class HomeEnvironment implements BenchEnvironment {
    * @throws IOException when a path's link does not come up
    */
   static HomeEnvironment start(Path home, List<LinkPath> paths) throws Exception {
-    Path identityDir = home.resolve("identity");
-    if (!Files.isRegularFile(identityDir.resolve("cert.pem"))) {
-      throw new IllegalArgumentException("--home: " + home + " (expected: a workstation home with an"
-          + " identity; pair first: thunderlink pair HOST CODE --home " + home + ")");
-    }
-    PeerStore peers = new PeerStore(home.resolve("peers.json"));
-    if (peers.peers().isEmpty()) {
-      throw new IllegalArgumentException("--home: " + home + " (expected: a paired host; pair first:"
-          + " thunderlink pair HOST CODE --home " + home + ")");
-    }
-    DeviceIdentity identity = DeviceIdentity.loadOrCreate(identityDir);
     HomeEnvironment env = new HomeEnvironment(home, TransportFactory.auto());
     try {
       for (LinkPath p : paths) {
-        PeerLink link = PeerLink.builder()
-            .identity(identity)
-            .peers(peers)
-            .transport(env.transport, env.group)
-            .addPath(p)
-            .build()
-            .start();
+        PeerLink link = HomeLink.open(home, p, env.transport, env.group);
         env.links.add(link);
-        if (!link.awaitActive(Duration.ofSeconds(15))) {
-          throw new IOException("path " + p + " did not come up within 15 s: " + link.paths());
-        }
         InetSocketAddress echo = new InetSocketAddress(p.address().getAddress(), BenchLink.ECHO_PORT);
         InetSocketAddress bulk = new InetSocketAddress(p.address().getAddress(), BenchLink.BULK_PORT);
         String missing = null;
