@@ -1,0 +1,308 @@
+package dev.thunderlink.sync;
+
+import dev.thunderlink.sync.internal.DiskEndpoint;
+import dev.thunderlink.sync.internal.Endpoint;
+import dev.thunderlink.sync.internal.RemoteEndpoint;
+import dev.thunderlink.sync.internal.SessionEngine;
+import dev.thunderlink.sync.internal.StateStore;
+import io.grpc.Channel;
+import java.io.IOException;
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A running sync session on the workstation: it owns the local side, talks to the remote
+ * side (over gRPC, or a second local directory for the demo and tests), and runs the
+ * coordinator on its own thread.
+ *
+ * <p>Lifecycle: {@code start*} opens both sides, then the first cycle (a full scan of both)
+ * runs in the background; {@link #flush} waits until every change made before the call has
+ * reached the other side; {@link #pause}/{@link #resume} stop and restart propagation;
+ * {@link #close} stops the thread (waiting up to 5 s for a running cycle) and closes both
+ * sides. State persists in {@link SyncSessionConfig#stateDir()}, so starting a session with
+ * the same config again resumes without a full transfer.
+ *
+ * <p>Threads: one session thread ({@code sync-NAME}) runs every cycle; the public methods are
+ * safe to call from any thread.
+ */
+public final class SyncSession implements AutoCloseable {
+  private final SyncSessionConfig config;
+  private final Endpoint local;
+  private final Endpoint remote;
+  private final StateStore state;
+  private final SessionEngine engine;
+  private final ScheduledExecutorService thread;
+  private final AtomicBoolean cycleQueued = new AtomicBoolean();
+  private volatile String lifecycle = "RUNNING";
+  private volatile String haltReason = "";
+  private volatile String lastError = "";
+  private volatile boolean forceOnce;
+  private volatile long lastCycleMillis;
+
+  private SyncSession(SyncSessionConfig config, Endpoint local, Endpoint remote, StateStore state) throws IOException {
+    this.config = config;
+    this.local = local;
+    this.remote = remote;
+    this.state = state;
+    this.engine = new SessionEngine(config.name(), config.mode(), local, remote, state, config.blockSize(),
+        config.safetyDeleteFraction(), config.safetyMinimumEntries(), Clock.systemDefaultZone());
+    this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "sync-" + config.name());
+      t.setDaemon(true);
+      return t;
+    });
+    local.onChange(this::requestCycle);
+    remote.onChange(this::requestCycle);
+    long every = config.rescanInterval().toMillis();
+    thread.scheduleWithFixedDelay(() -> runCycle(true), every, every, TimeUnit.MILLISECONDS);
+    requestCycle();
+  }
+
+  /** Starts a session whose remote side is the host reached through {@code channel}. */
+  public static SyncSession start(SyncSessionConfig config, Channel channel) throws IOException {
+    Endpoint local = openLocal(config, config.localRoot(), "local.db", config.deviceName());
+    try {
+      Endpoint remote = RemoteEndpoint.open(channel, config.name(), config.remoteRoot(), config.ignores(),
+          config.useGitignoreFiles(), config.ignoreVcs(), config.outsideSymlinks() == SyncSessionConfig.OutsideSymlinks.KEEP);
+      return create(config, local, remote);
+    } catch (IOException | RuntimeException e) {
+      local.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Starts a session between two directories of this machine ({@code thunderlink demo},
+   * tests): the remote root is a local path and both sides run in this process.
+   */
+  public static SyncSession startLocal(SyncSessionConfig config, Path remoteRoot, String remoteDevice)
+      throws IOException {
+    Endpoint local = openLocal(config, config.localRoot(), "local.db", config.deviceName());
+    try {
+      Endpoint remote = openLocal(config, remoteRoot, "remote.db", remoteDevice);
+      return create(config, local, remote);
+    } catch (IOException | RuntimeException e) {
+      local.close();
+      throw e;
+    }
+  }
+
+  private static SyncSession create(SyncSessionConfig config, Endpoint local, Endpoint remote) throws IOException {
+    StateStore state = null;
+    try {
+      state = StateStore.open(config.stateDir().resolve("session.db"));
+      return new SyncSession(config, local, remote, state);
+    } catch (IOException | RuntimeException e) {
+      if (state != null) {
+        state.close();
+      }
+      local.close();
+      remote.close();
+      throw e;
+    }
+  }
+
+  private static Endpoint openLocal(SyncSessionConfig c, Path root, String db, String device) throws IOException {
+    boolean watchable = c.watch() && root.getFileSystem() == FileSystems.getDefault();
+    DiskEndpoint.Options o = new DiskEndpoint.Options(device, c.ignores(), c.useGitignoreFiles(), c.ignoreVcs(),
+        c.outsideSymlinks() == SyncSessionConfig.OutsideSymlinks.KEEP, watchable, c.debounce(),
+        Duration.ofMillis(50), c.macosLatency());
+    return DiskEndpoint.open(root, c.stateDir().resolve(db), o, false);
+  }
+
+  public SyncSessionConfig config() {
+    return config;
+  }
+
+  private void requestCycle() {
+    if (cycleQueued.compareAndSet(false, true)) {
+      try {
+        thread.execute(() -> {
+          cycleQueued.set(false);
+          runCycle(false);
+        });
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        cycleQueued.set(false); // closed
+      }
+    }
+  }
+
+  /** Runs on the session thread. */
+  private void runCycle(boolean full) {
+    if (!lifecycle.equals("RUNNING")) {
+      return;
+    }
+    try {
+      boolean force = forceOnce;
+      forceOnce = false;
+      engine.runUntilStable(full, force, this::running);
+      lastError = "";
+    } catch (SessionEngine.SafetyStop e) {
+      lifecycle = "HALTED";
+      haltReason = e.getMessage();
+    } catch (IOException | RuntimeException e) {
+      lastError = e.getMessage() == null ? e.toString() : e.getMessage();
+      thread.schedule(this::requestCycle, 500, TimeUnit.MILLISECONDS);
+    } finally {
+      lastCycleMillis = System.currentTimeMillis();
+    }
+  }
+
+  /**
+   * Returns once every change made on either side before this call has reached the other
+   * side (a full stat scan of both sides, then cycles until nothing is left to do).
+   *
+   * @throws TimeoutException if that did not happen within {@code timeout}
+   * @throws IllegalStateException if the session is paused, halted or closed
+   */
+  public void flush(Duration timeout) throws TimeoutException, IOException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    thread.execute(() -> attemptFlush(done, deadline));
+    try {
+      done.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof TimeoutException) {
+        throw (TimeoutException) c;
+      }
+      if (c instanceof IOException) {
+        throw (IOException) c;
+      }
+      if (c instanceof RuntimeException) {
+        throw (RuntimeException) c;
+      }
+      throw new IOException(c);
+    } catch (TimeoutException e) {
+      done.cancel(false);
+      throw new TimeoutException("sync " + config.name() + ": flush did not finish in time (" + timeout + ")"
+          + (lastError.isEmpty() ? "" : " (last error: " + lastError + ")"));
+    }
+  }
+
+  private void attemptFlush(CompletableFuture<Void> done, long deadline) {
+    if (done.isDone()) {
+      return;
+    }
+    if (!lifecycle.equals("RUNNING")) {
+      done.completeExceptionally(new IllegalStateException("sync " + config.name() + " is " + lifecycle.toLowerCase()
+          + (haltReason.isEmpty() ? "" : ": " + haltReason)));
+      return;
+    }
+    try {
+      boolean force = forceOnce;
+      forceOnce = false;
+      engine.runUntilStable(true, force, this::running);
+      lastError = "";
+      if (running()) {
+        done.complete(null);
+      } else {
+        done.completeExceptionally(new IllegalStateException("sync " + config.name() + " is "
+            + lifecycle.toLowerCase()));
+      }
+    } catch (SessionEngine.SafetyStop e) {
+      lifecycle = "HALTED";
+      haltReason = e.getMessage();
+      done.completeExceptionally(new IllegalStateException("sync " + config.name() + " halted: " + e.getMessage()));
+    } catch (IOException | RuntimeException e) {
+      lastError = e.getMessage() == null ? e.toString() : e.getMessage();
+      if (System.nanoTime() < deadline) {
+        thread.schedule(() -> attemptFlush(done, deadline), 100, TimeUnit.MILLISECONDS);
+      } else {
+        done.completeExceptionally(new TimeoutException("sync " + config.name()
+            + ": flush did not finish in time (last error: " + lastError + ")"));
+      }
+    }
+  }
+
+  public SyncStatus status() {
+    return new SyncStatus(config.name(), config.mode().cliName(), lifecycle, haltReason, lastError,
+        engine.localEntries(), engine.remoteEntries(), engine.cycles(), engine.opsApplied(),
+        engine.filesTransferred(), engine.bytesSent(), engine.bytesReused(), engine.renames(),
+        conflictCount(), engine.errors(), engine.collisions(), lastCycleMillis);
+  }
+
+  private long conflictCount() {
+    try {
+      return state.conflicts().size();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  public List<SyncConflict> conflicts() throws IOException {
+    return new ArrayList<>(engine.conflicts());
+  }
+
+  /** Stops propagating changes (scans stop too) until {@link #resume}. */
+  public void pause() throws InterruptedException {
+    if (lifecycle.equals("RUNNING")) {
+      lifecycle = "PAUSED";
+    }
+    // wait for a cycle in flight to stop at its next boundary: after this returns, nothing is applied
+    CompletableFuture<Void> barrier = new CompletableFuture<>();
+    try {
+      thread.execute(() -> barrier.complete(null));
+      barrier.get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException | ExecutionException | TimeoutException e) {
+      // closed, or a single operation is taking very long; it will still stop at the next cycle
+    }
+  }
+
+  private boolean running() {
+    return lifecycle.equals("RUNNING");
+  }
+
+  /**
+   * Resumes a paused or halted session. {@code force} confirms a safety stop: the next cycle
+   * applies the plan that tripped it.
+   */
+  public void resume(boolean force) {
+    if (lifecycle.equals("CLOSED")) {
+      throw new IllegalStateException("sync " + config.name() + " is closed");
+    }
+    if (lifecycle.equals("HALTED") && !force) {
+      throw new IllegalStateException("sync " + config.name() + " halted: " + haltReason + " (use --force to confirm)");
+    }
+    forceOnce = force;
+    haltReason = "";
+    lifecycle = "RUNNING";
+    thread.execute(() -> runCycle(true));
+  }
+
+  /** Stops the session thread and closes both sides; the state stays for a later start. */
+  @Override
+  public void close() throws IOException {
+    lifecycle = "CLOSED";
+    thread.shutdown();
+    try {
+      if (!thread.awaitTermination(5, TimeUnit.SECONDS)) {
+        thread.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      thread.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    engine.close();
+    try {
+      local.close();
+    } finally {
+      try {
+        remote.close();
+      } finally {
+        state.close();
+      }
+    }
+  }
+}

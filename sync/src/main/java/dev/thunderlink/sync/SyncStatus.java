@@ -1,0 +1,25 @@
+package dev.thunderlink.sync;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A snapshot of a session for {@code sync status}/{@code sync list}. Counts are cumulative
+ * since the session object started.
+ *
+ * @param state       RUNNING, PAUSED, HALTED (a safety stop; see {@code haltReason}), CLOSED
+ * @param haltReason  why a safety stop happened, or empty
+ * @param lastError   the last session-level error (e.g. the peer unreachable), or empty
+ * @param errors      per-path problems (unreadable files, refused symlinks, failed writes)
+ * @param collisions  names that cannot coexist on one side (case or normalisation)
+ */
+public record SyncStatus(String name, String mode, String state, String haltReason, String lastError,
+    long localEntries, long remoteEntries, long cycles, long opsApplied, long filesTransferred,
+    long bytesSent, long bytesReused, long renamesApplied, long conflicts, Map<String, String> errors,
+    List<String> collisions, long lastCycleMillis) {
+
+  public SyncStatus {
+    errors = Map.copyOf(errors);
+    collisions = List.copyOf(collisions);
+  }
+}

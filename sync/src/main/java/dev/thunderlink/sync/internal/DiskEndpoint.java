@@ -1,0 +1,1063 @@
+package dev.thunderlink.sync.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One side of a session on a real (or injected, e.g. Jimfs) file system: scanner, index and
+ * applier in one object, so the applier's own writes go straight into the index and never
+ * come back as changes (echo suppression: the next scan finds stat data equal to what the
+ * applier recorded).
+ *
+ * <p><b>Scanning.</b> Stat first; hash (SHA-256) only when size, mtime or file key differ from
+ * the index. A file whose mtime is within {@link #RACY_MILLIS} of the scan is "racy" (a
+ * same-size rewrite in the same clock tick would look unchanged), so its stat is not trusted
+ * next time. Names are normalised to NFC; two on-disk names with one NFC form are a reported
+ * collision and neither is synced. Symlinks are never followed; one pointing outside the root
+ * is refused (reported) or kept as-is per options. Unreadable paths are reported and their
+ * index rows kept, so an I/O error never turns into a deletion on the other side.
+ *
+ * <p><b>Applying.</b> Every operation names what the path must hold; it is re-checked right
+ * before the change, and a mismatch returns {@code CHANGED} without touching anything. Files
+ * are written to a temporary file in the destination directory, verified against the target
+ * hash, then renamed over the destination.
+ *
+ * <p>Threads: public methods are synchronized on this object except the byte-moving parts of
+ * an upload; the watcher thread only adds to the concurrent pending set.
+ */
+public final class DiskEndpoint implements Endpoint {
+  static final long RACY_MILLIS = 1000;
+
+  /** Options of one side. */
+  public record Options(String deviceName, List<String> ignorePatterns, boolean useGitignore, boolean ignoreVcs,
+      boolean keepOutsideSymlinks, boolean watch, Duration debounce, Duration maxDelay, Duration macosLatency) {
+    public Options {
+      ignorePatterns = List.copyOf(ignorePatterns);
+    }
+
+    public static Options defaults(String deviceName) {
+      return new Options(deviceName, List.of(), false, false, false, false, Duration.ofMillis(2),
+          Duration.ofMillis(50), Duration.ofMillis(10));
+    }
+  }
+
+  private final Path root;
+  private final StateStore store;
+  private final Options options;
+  private final IgnoreRules rules;
+  private final Info info;
+  private final TreeMap<String, IndexRecord> index = new TreeMap<>(); // guarded by this
+  private final Set<String> pendingHints = ConcurrentHashMap.newKeySet();
+  private volatile boolean pendingFull;
+  private volatile Runnable listener;
+  private final Map<String, String> errors = new TreeMap<>(); // guarded by this
+  private final Set<String> collisions = new java.util.TreeSet<>(); // guarded by this
+  private long seq; // guarded by this
+  private boolean scannedOnce; // guarded by this
+  private final TreeWatcher watcher;
+  private final boolean unixView;
+  private final List<IndexRecord> unsaved = new ArrayList<>(); // guarded by this
+  /** How many files scans have hashed (tests check that unchanged files are not). */
+  final java.util.concurrent.atomic.AtomicLong filesHashed = new java.util.concurrent.atomic.AtomicLong();
+
+  private DiskEndpoint(Path root, StateStore store, Options options) throws IOException {
+    this.root = root;
+    this.store = store;
+    this.options = options;
+    this.rules = new IgnoreRules(root, options.ignorePatterns(), options.useGitignore(), options.ignoreVcs());
+    this.index.putAll(store.loadEntries());
+    String last = store.meta("last_seq");
+    this.seq = last == null ? 0 : Long.parseLong(last);
+    for (IndexRecord r : index.values()) {
+      seq = Math.max(seq, r.seq());
+    }
+    this.info = new Info(options.deviceName(), probeCaseInsensitive(root), probeNormalizing(root));
+    this.unixView = root.getFileSystem().supportedFileAttributeViews().contains("unix");
+    this.watcher = options.watch()
+        ? new TreeWatcher(root, options.debounce(), options.maxDelay(), options.macosLatency(), this::hint,
+            () -> pendingFull = true, this::fireListener)
+        : null;
+  }
+
+  /** Opens a side rooted at {@code root} with its index in {@code stateDb}. */
+  public static DiskEndpoint open(Path root, Path stateDb, Options options, boolean createRoot) throws IOException {
+    if (createRoot) {
+      Files.createDirectories(root);
+    }
+    if (!Files.isDirectory(root)) {
+      throw new NoSuchFileException(root.toString(), null, "sync root is not a directory");
+    }
+    StateStore store = StateStore.open(stateDb);
+    try {
+      return new DiskEndpoint(root, store, options);
+    } catch (IOException | RuntimeException e) {
+      store.close();
+      throw e;
+    }
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** True if the state database was found corrupt and recreated (a full rescan rebuilds it). */
+  public boolean indexRebuilt() {
+    return store.rebuilt();
+  }
+
+  private static boolean probeCaseInsensitive(Path root) {
+    Path probe = root.resolve(IgnoreRules.TEMP_PREFIX + "probe-" + UUID.randomUUID() + "-Ab");
+    try {
+      Files.createFile(probe);
+      try {
+        String name = probe.getFileName().toString();
+        return Files.exists(root.resolve(name.substring(0, name.length() - 2) + "aB"), LinkOption.NOFOLLOW_LINKS);
+      } finally {
+        Files.deleteIfExists(probe);
+      }
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static boolean probeNormalizing(Path root) {
+    String base = IgnoreRules.TEMP_PREFIX + "probe-" + UUID.randomUUID() + "-";
+    Path probe = root.resolve(base + "\u00e9");
+    try {
+      Files.createFile(probe);
+      try {
+        return Files.exists(root.resolve(base + "e\u0301"), LinkOption.NOFOLLOW_LINKS);
+      } finally {
+        Files.deleteIfExists(probe);
+      }
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public Info info() {
+    return info;
+  }
+
+  @Override
+  public void onChange(Runnable listener) {
+    this.listener = listener;
+  }
+
+  private void fireListener() {
+    Runnable l = listener;
+    if (l != null) {
+      l.run();
+    }
+  }
+
+  private void hint(Path absolute) {
+    if (!absolute.startsWith(root)) {
+      return;
+    }
+    String rel = relative(absolute);
+    if (rel.isEmpty()) {
+      pendingFull = true;
+    } else {
+      pendingHints.add(PathNames.nfc(rel));
+    }
+  }
+
+  /** Marks paths to rescan on the next {@link #changes} call (the watcher's way in). */
+  void hintPaths(Collection<String> paths) {
+    pendingHints.addAll(paths);
+  }
+
+  private String relative(Path absolute) {
+    Path rel = root.relativize(absolute);
+    String s = rel.toString();
+    String sep = root.getFileSystem().getSeparator();
+    return sep.equals("/") ? s : s.replace(sep, "/");
+  }
+
+  /** The on-disk location of a (NFC) path: the name found by the scanner, else the NFC name. */
+  private Path disk(String path) {
+    IndexRecord r = index.get(path);
+    if (r != null) {
+      return root.resolve(r.diskPath());
+    }
+    String parent = PathNames.parent(path);
+    Path base = parent.isEmpty() ? root : disk(parent);
+    return base.resolve(PathNames.fileName(path));
+  }
+
+  private String diskRel(String path) {
+    return relative(disk(path));
+  }
+
+  // ------------------------------------------------------------------ scanning
+
+  @Override
+  public synchronized ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths)
+      throws IOException {
+    saveIndex();
+    if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+      return new ChangeSet(Map.of(), seq, Map.copyOf(errors), List.copyOf(collisions), true);
+    }
+    Set<String> hints = new HashSet<>(rescanPaths);
+    for (String h : pendingHints) {
+      pendingHints.remove(h);
+      hints.add(h);
+    }
+    if (hints.stream().anyMatch(IgnoreRules::isRulesFile)) {
+      rules.invalidate();
+      full = true;
+    }
+    if (full || pendingFull || !scannedOnce) {
+      pendingFull = false;
+      rules.invalidate();
+      scan(List.of(""));
+      scannedOnce = true;
+    } else if (!hints.isEmpty()) {
+      scan(hints);
+    }
+    Map<String, Entry> out = new LinkedHashMap<>();
+    for (IndexRecord r : index.values()) {
+      if (r.seq() > sinceSeq) {
+        out.put(r.path(), r.entry());
+      }
+    }
+    return new ChangeSet(out, seq, Map.copyOf(errors), List.copyOf(collisions), false);
+  }
+
+  /** What one scan saw at one NFC path. */
+  private record Seen(String diskPath, Entry entry, long size, long mtimeNanos, String key) {}
+
+  private final class Pass {
+    final long startMillis = System.currentTimeMillis();
+    final Map<String, Seen> seen = new HashMap<>();
+    final Set<String> collided = new HashSet<>();
+    final Set<String> failed = new HashSet<>();
+    final Set<String> walkedDirs = new HashSet<>();
+    final boolean sweepTemps = !scannedOnce;
+
+    void visit(Path p, BasicFileAttributes a) {
+      String rel = relative(p);
+      String name = PathNames.fileName(rel);
+      if (name.startsWith(IgnoreRules.TEMP_PREFIX)) {
+        if (sweepTemps && !a.isDirectory()) {
+          try {
+            Files.deleteIfExists(p); // left by an apply that was killed
+          } catch (IOException ignored) {
+            // reported nowhere: it is ours and ignored
+          }
+        }
+        return;
+      }
+      String key = PathNames.nfc(rel);
+      if (rules.matches(key, a.isDirectory())) {
+        return;
+      }
+      Seen previous = seen.get(key);
+      if (previous != null && !previous.diskPath().equals(rel)) {
+        collided.add(key);
+        return;
+      }
+      try {
+        Seen s = observe(key, rel, p, a, startMillis);
+        if (s != null) {
+          seen.put(key, s);
+        }
+        errors.remove(key);
+      } catch (NoSuchFileException e) {
+        errors.remove(key); // vanished between listing and reading: simply not there any more
+      } catch (IOException e) {
+        failed.add(key);
+        errors.put(key, describe(e));
+      }
+    }
+  }
+
+  private Seen observe(String key, String rel, Path p, BasicFileAttributes a, long scanMillis) throws IOException {
+    long mtimeNanos = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
+    long mtimeMillis = a.lastModifiedTime().toMillis();
+    if (a.isDirectory()) {
+      return new Seen(rel, Entry.directory(), 0, 0, null);
+    }
+    if (a.isSymbolicLink()) {
+      String target = Files.readSymbolicLink(p).toString();
+      if (!options.keepOutsideSymlinks() && pointsOutside(key, target)) {
+        throw new IOException("symlink points outside the sync root: " + target + " (refused; not followed)");
+      }
+      return new Seen(rel, Entry.symlink(target.replace(root.getFileSystem().getSeparator(), "/")), 0, 0, null);
+    }
+    if (!a.isRegularFile()) {
+      return null; // sockets, fifos, devices: not content
+    }
+    boolean exec = isExecutable(p);
+    String fileKey = statKey(p, a);
+    IndexRecord old = index.get(key);
+    boolean racy = Math.abs(scanMillis - mtimeMillis) < RACY_MILLIS;
+    long recordedMtime = racy ? -1 : mtimeNanos;
+    if (old != null && old.entry() != null && old.entry().isFile() && old.statMatches(a.size(), mtimeNanos, fileKey)
+        && old.entry().executable() == exec) {
+      return new Seen(rel, old.entry(), a.size(), recordedMtime, fileKey);
+    }
+    // the entry's size is what was hashed; the stat kept is the one taken before hashing, so a
+    // file that grew in between differs from its record next time and is hashed again
+    filesHashed.incrementAndGet();
+    ContentHash.Hashed h = ContentHash.hashFile(p);
+    return new Seen(rel, Entry.file(h.hash(), h.length(), exec, mtimeMillis), a.size(), recordedMtime, fileKey);
+  }
+
+  /**
+   * Identity of a file's content as far as stat can tell: inode plus ctime where the file
+   * system has them. ctime changes on every write, rename and chmod and cannot be set by a
+   * user, so an inode reused by a same-size file with a copied mtime still looks different
+   * (git's index does the same).
+   */
+  private String statKey(Path p, BasicFileAttributes a) {
+    String key = a.fileKey() == null ? "" : a.fileKey().toString();
+    if (unixView) {
+      try {
+        Object ctime = Files.getAttribute(p, "unix:ctime", LinkOption.NOFOLLOW_LINKS);
+        key += "/" + ctime;
+      } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+        key += "/?";
+      }
+    }
+    return key;
+  }
+
+  private boolean pointsOutside(String key, String target) {
+    Path t = root.getFileSystem().getPath(target);
+    if (t.isAbsolute()) {
+      return true;
+    }
+    String parent = PathNames.parent(key);
+    Path base = parent.isEmpty() ? root : root.resolve(parent);
+    return !base.resolve(t).normalize().startsWith(root.normalize());
+  }
+
+  private static String describe(IOException e) {
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof NoSuchFileException) {
+      return "vanished while scanning";
+    }
+    String m = e.getMessage();
+    return m == null ? e.getClass().getSimpleName() : m;
+  }
+
+  /** Scans the given NFC paths ("" = the whole tree) and commits the differences as one transaction. */
+  private void scan(Collection<String> paths) throws IOException {
+    Pass pass = new Pass();
+    List<String> tops = new ArrayList<>(paths);
+    // a hinted path whose parents are unknown to the index needs them scanned too
+    for (String p : paths) {
+      String parent = PathNames.parent(p);
+      while (!parent.isEmpty() && !isLiveDir(parent)) {
+        tops.add(parent);
+        parent = PathNames.parent(parent);
+      }
+    }
+    Set<String> gone = new HashSet<>();
+    for (String top : tops) {
+      if (!top.isEmpty() && rules.isIgnored(top, isLiveDir(top))) {
+        continue;
+      }
+      Path start = top.isEmpty() ? root : disk(top);
+      BasicFileAttributes a;
+      try {
+        a = Files.readAttributes(start, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      } catch (NoSuchFileException e) {
+        gone.add(top);
+        continue;
+      } catch (IOException e) {
+        pass.failed.add(top);
+        errors.put(top, describe(e));
+        continue;
+      }
+      if (!top.isEmpty() && !PathNames.nfc(relative(start)).equals(top)) {
+        gone.add(top); // case-insensitive lookup found another name: the hinted one is gone
+      }
+      if (a.isDirectory()) {
+        pass.walkedDirs.add(top);
+        walk(start, pass);
+      } else if (!top.isEmpty()) {
+        pass.visit(start, a);
+      }
+    }
+    commit(pass, gone);
+  }
+
+  private void walk(Path start, Pass pass) throws IOException {
+    Files.walkFileTree(start, new SimpleFileVisitor<>() {
+      @Override
+      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+        if (dir.equals(root)) {
+          return FileVisitResult.CONTINUE;
+        }
+        String rel = relative(dir);
+        String name = PathNames.fileName(rel);
+        String key = PathNames.nfc(rel);
+        if (name.startsWith(IgnoreRules.TEMP_PREFIX) || rules.matches(key, true)) {
+          return FileVisitResult.SKIP_SUBTREE;
+        }
+        pass.visit(dir, attrs);
+        return pass.collided.contains(key) ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+        pass.visit(file, attrs);
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult visitFileFailed(Path file, IOException e) {
+        if (!(e instanceof NoSuchFileException)) {
+          String key = PathNames.nfc(relative(file));
+          pass.failed.add(key);
+          errors.put(key, describe(e));
+        }
+        return FileVisitResult.CONTINUE;
+      }
+
+      @Override
+      public FileVisitResult postVisitDirectory(Path dir, IOException e) {
+        if (e != null && !(e instanceof NoSuchFileException)) {
+          String key = dir.equals(root) ? "" : PathNames.nfc(relative(dir));
+          pass.failed.add(key);
+          errors.put(key.isEmpty() ? "." : key, describe(e));
+        }
+        return FileVisitResult.CONTINUE;
+      }
+    });
+  }
+
+  private boolean isLiveDir(String path) {
+    IndexRecord r = index.get(path);
+    return r != null && r.entry() != null && r.entry().isDirectory();
+  }
+
+  private boolean underAny(String path, Set<String> prefixes) {
+    if (prefixes.contains(path) || prefixes.contains("")) {
+      return true;
+    }
+    String p = path;
+    while (!p.isEmpty()) {
+      p = PathNames.parent(p);
+      if (prefixes.contains(p) && (!p.isEmpty())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void commit(Pass pass, Set<String> gone) throws IOException {
+    List<IndexRecord> rows = new ArrayList<>();
+    collisions.removeIf(k -> !pass.collided.contains(k) && pass.seen.containsKey(k));
+    for (String k : pass.collided) {
+      collisions.add(k);
+      pass.seen.remove(k);
+    }
+    for (Map.Entry<String, Seen> e : pass.seen.entrySet()) {
+      IndexRecord row = upsert(e.getKey(), e.getValue());
+      if (row != null) {
+        rows.add(row);
+      }
+    }
+    // deletions: live rows inside what was walked, not seen, not failed, not collided, not now ignored
+    Set<String> scopes = new HashSet<>(pass.walkedDirs);
+    scopes.addAll(gone);
+    List<String> candidates = new ArrayList<>();
+    for (String scope : scopes) {
+      Map<String, IndexRecord> range = scope.isEmpty() ? index : index.subMap(scope, true, scope + "/\uffff", true);
+      for (IndexRecord r : range.values()) {
+        if (r.entry() != null && (r.path().equals(scope) ? gone.contains(scope) : PathNames.isDescendant(r.path(), scope))) {
+          candidates.add(r.path());
+        }
+      }
+    }
+    for (String path : candidates) {
+      if (pass.seen.containsKey(path) || pass.collided.contains(path) || underAny(path, pass.failed)
+          || collisions.contains(path)) {
+        continue;
+      }
+      IndexRecord r = index.get(path);
+      if (r.entry() == null || rules.isIgnored(path, r.entry().isDirectory())) {
+        continue;
+      }
+      errors.remove(path);
+      IndexRecord tomb = new IndexRecord(path, r.diskPath(), null, 0, 0, null, ++seq);
+      index.put(path, tomb);
+      rows.add(tomb);
+    }
+    unsaved.addAll(rows);
+    saveIndex();
+  }
+
+  /** Records what was seen; returns the row to persist, or null if nothing changed. */
+  private IndexRecord upsert(String key, Seen s) {
+    IndexRecord old = index.get(key);
+    boolean same = old != null && Entry.sameContent(old.entry(), s.entry()) && old.diskPath().equals(s.diskPath());
+    if (same && old.statMatches(s.size(), s.mtimeNanos(), s.key())) {
+      return null;
+    }
+    IndexRecord row = new IndexRecord(key, s.diskPath(), s.entry(), s.size(), s.mtimeNanos(), s.key(),
+        same ? old.seq() : ++seq);
+    index.put(key, row);
+    return row;
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  @Override
+  public synchronized BlockSignature blocks(String path, int blockSize) throws IOException {
+    Path p = disk(path);
+    if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+      return new BlockSignature(-1, List.of());
+    }
+    return new BlockSignature(Files.size(p), ContentHash.blocksOf(p, blockSize));
+  }
+
+  @Override
+  public void read(String path, String expectedHash, List<long[]> ranges, ChunkSink sink) throws IOException {
+    Path p;
+    IndexRecord r;
+    synchronized (this) {
+      p = disk(path);
+      r = index.get(path);
+    }
+    BasicFileAttributes before = statOrNull(p);
+    if (r == null || r.entry() == null || !r.entry().isFile() || !r.entry().hash().equals(expectedHash)
+        || before == null || !before.isRegularFile() || before.size() != r.statSize()) {
+      throw new ContentChangedException(path + " changed since it was scanned");
+    }
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+      for (long[] range : ranges) {
+        long offset = range[0];
+        int length = (int) range[1];
+        ByteBuffer buf = ByteBuffer.allocate(length);
+        while (buf.hasRemaining()) {
+          if (ch.read(buf, offset + buf.position()) < 0) {
+            throw new ContentChangedException(path + " shrank while being read");
+          }
+        }
+        sink.accept(offset, buf.array());
+      }
+    }
+    BasicFileAttributes after = statOrNull(p);
+    if (after == null || after.size() != before.size()
+        || !after.lastModifiedTime().equals(before.lastModifiedTime())) {
+      throw new ContentChangedException(path + " was modified while being read");
+    }
+  }
+
+  private static BasicFileAttributes statOrNull(Path p) throws IOException {
+    try {
+      return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  // ------------------------------------------------------------------ applying
+
+  /** Null if {@code path} holds {@code expected} right now, else why not. */
+  private String recheck(String path, Entry expected) throws IOException {
+    return recheck(path, expected, null);
+  }
+
+  /**
+   * @param renameSource for a rename's destination: the source path, which on a
+   *     case-insensitive side may be the very entry found under the destination's name
+   */
+  private String recheck(String path, Entry expected, String renameSource) throws IOException {
+    Path p = disk(path);
+    BasicFileAttributes a = statOrNull(p);
+    if (a != null && (info.caseInsensitive() || info.normalizing()) && !sameDiskName(p, path)) {
+      // found only by folding case or normalisation: another name holds this place
+      if (expected == null && renameSource != null
+          && PathNames.collisionKey(renameSource).equals(PathNames.collisionKey(path))) {
+        return null;
+      }
+      return expected == null ? "collides with an existing name that differs only in case" : "no longer exists";
+    }
+    if (expected == null) {
+      return a == null ? null : "now exists";
+    }
+    if (a == null) {
+      return "no longer exists";
+    }
+    switch (expected.kind()) {
+      case DIRECTORY:
+        return a.isDirectory() ? null : "is no longer a directory";
+      case SYMLINK:
+        return a.isSymbolicLink() && Files.readSymbolicLink(p).toString().equals(expected.target())
+            ? null : "symlink changed";
+      default:
+        if (!a.isRegularFile()) {
+          return "is no longer a file";
+        }
+        if (isExecutable(p) != expected.executable()) {
+          return "executable bit changed";
+        }
+        IndexRecord r = index.get(path);
+        String key = statKey(p, a);
+        if (r != null && r.entry() != null && r.entry().isFile() && r.entry().hash().equals(expected.hash())
+            && r.statMatches(a.size(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), key)) {
+          return null;
+        }
+        return ContentHash.ofFile(p).equals(expected.hash()) ? null : "content changed";
+    }
+  }
+
+  /** On a case-insensitive side, is the existing entry really named {@code path}? */
+  private boolean sameDiskName(Path p, String path) throws IOException {
+    Path parent = p.getParent();
+    String want = PathNames.fileName(path);
+    try (var s = Files.list(parent)) {
+      return s.anyMatch(c -> PathNames.nfc(c.getFileName().toString()).equals(want));
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+  }
+
+  private IndexRecord record(String path, Path p, Entry entry) throws IOException {
+    return record(path, p, entry, null);
+  }
+
+  /**
+   * Records what the applier put at {@code path}. For a file, {@code before} is the stat taken
+   * from the temporary file before the rename (a rename keeps inode, size and mtime): reading
+   * it after the rename could pick up a user's write that landed in between and pair its stat
+   * with our hash, hiding that write from every later scan.
+   */
+  private IndexRecord record(String path, Path p, Entry entry, BasicFileAttributes before) throws IOException {
+    String rel = relative(p);
+    IndexRecord row;
+    if (entry == null) {
+      row = new IndexRecord(path, rel, null, 0, 0, null, ++seq);
+    } else {
+      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      String key = statKey(p, a);
+      if (before != null && !(a.size() == before.size() && a.lastModifiedTime().equals(before.lastModifiedTime())
+          && java.util.Objects.equals(a.fileKey(), before.fileKey()))) {
+        // someone wrote the file right after our rename: keep a stat that cannot match, so the
+        // next scan hashes what is really there
+        a = before;
+        key = "unverified";
+      }
+      long mtimeMillis = a.lastModifiedTime().toMillis();
+      boolean racy = Math.abs(System.currentTimeMillis() - mtimeMillis) < RACY_MILLIS;
+      Entry stored = entry.isFile()
+          ? Entry.file(entry.hash(), a.size(), entry.executable(), mtimeMillis) : entry;
+      row = new IndexRecord(path, rel, stored, entry.isFile() ? a.size() : 0,
+          entry.isFile() ? (racy ? -1 : a.lastModifiedTime().to(TimeUnit.NANOSECONDS)) : 0,
+          entry.isFile() ? key : null, ++seq);
+    }
+    index.put(path, row);
+    unsaved.add(row);
+    if (unsaved.size() >= 512) {
+      saveIndex();
+    }
+    return row;
+  }
+
+  /**
+   * Persists rows the applier recorded. They are written in batches (here, at the start of the
+   * next {@link #changes} call, and on close) rather than one transaction per file: a crash
+   * before the write only costs a re-hash of those files on restart, never a transfer, since
+   * their content is on disk under the real name.
+   */
+  private void saveIndex() throws IOException {
+    if (!unsaved.isEmpty()) {
+      store.writeEntries(new ArrayList<>(unsaved), seq);
+      unsaved.clear();
+    }
+  }
+
+  private void recordTree(String path, Path p) throws IOException {
+    // a directory moved or removed with everything under it: tombstone the old rows
+    List<IndexRecord> rows = new ArrayList<>();
+    for (IndexRecord r : new ArrayList<>(index.subMap(path + "/", path + "/\uffff").values())) {
+      if (r.entry() != null) {
+        IndexRecord tomb = new IndexRecord(r.path(), r.diskPath(), null, 0, 0, null, ++seq);
+        index.put(r.path(), tomb);
+        rows.add(tomb);
+      }
+    }
+    unsaved.addAll(rows);
+  }
+
+  @Override
+  public synchronized ApplyResult apply(Op op) throws IOException {
+    PathNames.checkRelative(op.path());
+    String why = recheck(op.path(), op.expected());
+    if (why != null) {
+      pendingHints.add(op.path());
+      return ApplyResult.changed(op.path() + ": " + why);
+    }
+    Path p = disk(op.path());
+    try {
+      switch (op.kind()) {
+        case MKDIR: {
+          if (op.expected() != null && op.expected().isDirectory()) {
+            return ApplyResult.ok(Entry.directory());
+          }
+          if (op.expected() != null) {
+            Files.delete(p);
+            p = disk(op.path());
+          }
+          Files.createDirectory(p);
+          record(op.path(), p, Entry.directory());
+          return ApplyResult.ok(Entry.directory());
+        }
+        case DELETE: {
+          if (op.expected() == null) {
+            return ApplyResult.ok(null);
+          }
+          Files.delete(p);
+          record(op.path(), p, null);
+          return ApplyResult.ok(null);
+        }
+        case SYMLINK: {
+          Path tmp = p.resolveSibling(IgnoreRules.TEMP_PREFIX + UUID.randomUUID());
+          Files.createSymbolicLink(tmp, root.getFileSystem().getPath(op.target().target()));
+          replace(op.path(), tmp, p, op.expected());
+          record(op.path(), disk(op.path()), op.target());
+          return ApplyResult.ok(op.target());
+        }
+        case SET_EXECUTABLE: {
+          BasicFileAttributes before = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          setExecutable(p, op.target().executable());
+          Entry e = Entry.file(op.expected().hash(), op.expected().size(), op.target().executable(),
+              op.expected().mtimeMillis());
+          record(op.path(), p, e, before);
+          return ApplyResult.ok(e);
+        }
+        case RENAME: {
+          String to = PathNames.checkRelative(op.toPath());
+          String whyTo = recheck(to, op.expectedTo(), op.path());
+          if (whyTo != null) {
+            pendingHints.add(to);
+            return ApplyResult.changed(to + ": " + whyTo);
+          }
+          if (op.expected() == null || op.expected().isDirectory()) {
+            return ApplyResult.failed(op.path() + ": only files and symlinks are renamed");
+          }
+          Path dest = disk(to);
+          BasicFileAttributes moved = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          if (PathNames.collisionKey(op.path()).equals(PathNames.collisionKey(to))) {
+            // a case-only rename: some case-insensitive file systems treat it as a no-op, so go
+            // through a temporary name
+            Path step = p.resolveSibling(IgnoreRules.TEMP_PREFIX + UUID.randomUUID());
+            Files.move(p, step, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(step, dest, StandardCopyOption.ATOMIC_MOVE);
+          } else {
+            Files.move(p, dest, StandardCopyOption.ATOMIC_MOVE);
+          }
+          record(op.path(), p, null);
+          record(to, dest, op.expected(), moved);
+          return ApplyResult.ok(index.get(to).entry());
+        }
+        default:
+          throw new IllegalArgumentException("op: " + op.kind());
+      }
+    } catch (DirectoryNotEmptyException e) {
+      pendingHints.add(op.path());
+      return ApplyResult.changed(op.path() + ": directory is not empty (it holds files the other side has not seen"
+          + " or that are ignored)");
+    } catch (NoSuchFileException | FileAlreadyExistsException | NotDirectoryException e) {
+      return raced(op.path(), e);
+    }
+  }
+
+  /**
+   * The tree changed between the re-check and the change itself (a user's write landed in
+   * between): nothing of theirs was touched; rescan and reconcile again.
+   */
+  private ApplyResult raced(String path, FileSystemException e) {
+    pendingHints.add(path);
+    String parent = PathNames.parent(path);
+    if (!parent.isEmpty()) {
+      pendingHints.add(parent);
+    }
+    return ApplyResult.changed(path + ": changed while being applied (" + e.getClass().getSimpleName() + ")");
+  }
+
+  /** Renames {@code tmp} over {@code dest}, removing an empty directory that stood there. */
+  private void replace(String path, Path tmp, Path dest, Entry expected) throws IOException {
+    try {
+      if (expected != null && expected.isDirectory()) {
+        Files.delete(dest);
+        recordTree(path, dest);
+      }
+      Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      Files.deleteIfExists(tmp);
+      throw e;
+    }
+  }
+
+  static boolean isExecutable(Path p) {
+    try {
+      return Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS).contains(PosixFilePermission.OWNER_EXECUTE);
+    } catch (UnsupportedOperationException | IOException e) {
+      return false;
+    }
+  }
+
+  static void setExecutable(Path p, boolean exec) throws IOException {
+    Set<PosixFilePermission> perms;
+    try {
+      perms = EnumSet.copyOf(Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+    } catch (UnsupportedOperationException e) {
+      return;
+    }
+    if (perms.isEmpty()) {
+      perms = EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE);
+    }
+    PosixFilePermission[][] pairs = {
+        {PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_EXECUTE},
+        {PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_EXECUTE},
+        {PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_EXECUTE}};
+    for (PosixFilePermission[] pair : pairs) {
+      if (exec && perms.contains(pair[0])) {
+        perms.add(pair[1]);
+      } else if (!exec) {
+        perms.remove(pair[1]);
+      }
+    }
+    Files.setPosixFilePermissions(p, perms);
+  }
+
+  @Override
+  public FileUpload beginWrite(String path, Entry expected, Entry target, int blockSize) throws IOException {
+    PathNames.checkRelative(path);
+    if (!target.isFile()) {
+      throw new IllegalArgumentException("target: " + target + " (expected: a file)");
+    }
+    Path dest;
+    synchronized (this) {
+      dest = disk(path);
+    }
+    Path parent = dest.getParent();
+    if (!Files.isDirectory(parent, LinkOption.NOFOLLOW_LINKS)) {
+      pendingHints.add(path);
+      return new RefusedUpload(path + ": parent directory is missing");
+    }
+    try {
+      return new DiskUpload(path, dest, expected, target, blockSize);
+    } catch (NoSuchFileException | NotDirectoryException e) {
+      pendingHints.add(path);
+      return new RefusedUpload(path + ": parent directory is missing");
+    }
+  }
+
+  /** An upload that cannot land (its directory went away): swallows the bytes, answers CHANGED. */
+  private static final class RefusedUpload implements FileUpload {
+    private final String why;
+
+    RefusedUpload(String why) {
+      this.why = why;
+    }
+
+    @Override
+    public void copyBasis(long blockIndex) {}
+
+    @Override
+    public void write(long offset, byte[] data) {}
+
+    @Override
+    public ApplyResult commit() {
+      return ApplyResult.changed(why);
+    }
+
+    @Override
+    public void close() {}
+  }
+
+  private final class DiskUpload implements FileUpload {
+    private final String path;
+    private final Path dest;
+    private final Path tmp;
+    private final Entry expected;
+    private final Entry target;
+    private final int blockSize;
+    private final FileChannel out;
+    private FileChannel basis;
+    private boolean done;
+    private String raced;
+
+    DiskUpload(String path, Path dest, Entry expected, Entry target, int blockSize) throws IOException {
+      this.path = path;
+      this.dest = dest;
+      this.expected = expected;
+      this.target = target;
+      this.blockSize = blockSize;
+      this.tmp = dest.resolveSibling(IgnoreRules.TEMP_PREFIX + UUID.randomUUID());
+      this.out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+      // (a directory removed under us fails here with NoSuchFileException: beginWrite maps it)
+    }
+
+    @Override
+    public void copyBasis(long blockIndex) throws IOException {
+      if (raced != null) {
+        return;
+      }
+      if (basis == null) {
+        if (expected == null || !expected.isFile()) {
+          throw new IOException(path + ": no basis file to copy blocks from");
+        }
+        try {
+          basis = FileChannel.open(dest, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+          raced = path + ": the file to update vanished";
+          return;
+        }
+      }
+      long offset = blockIndex * blockSize;
+      long n = Math.min(blockSize, Math.max(0, basis.size() - offset));
+      long copied = 0;
+      while (copied < n) {
+        long c = basis.transferTo(offset + copied, n - copied, out.position(offset + copied));
+        if (c <= 0) {
+          throw new IOException(path + ": basis file shrank");
+        }
+        copied += c;
+      }
+    }
+
+    @Override
+    public void write(long offset, byte[] data) throws IOException {
+      ByteBuffer buf = ByteBuffer.wrap(data);
+      while (buf.hasRemaining()) {
+        out.write(buf, offset + buf.position());
+      }
+    }
+
+    @Override
+    public ApplyResult commit() throws IOException {
+      try {
+        if (raced != null) {
+          pendingHints.add(path);
+          return ApplyResult.changed(raced);
+        }
+        out.truncate(target.size());
+        MessageDigest md = ContentHash.sha256();
+        ByteBuffer buf = ByteBuffer.allocate(256 * 1024);
+        long pos = 0;
+        while (true) {
+          buf.clear();
+          int n = out.read(buf, pos);
+          if (n < 0) {
+            break;
+          }
+          pos += n;
+          buf.flip();
+          md.update(buf);
+        }
+        out.close();
+        if (basis != null) {
+          basis.close();
+        }
+        if (pos != target.size() || !ContentHash.hex(md.digest()).equals(target.hash())) {
+          return ApplyResult.changed(path + ": content changed while it was being sent");
+        }
+        setExecutable(tmp, target.executable());
+        if (target.mtimeMillis() > 0) {
+          Files.setLastModifiedTime(tmp, FileTime.fromMillis(target.mtimeMillis()));
+        }
+        synchronized (DiskEndpoint.this) {
+          String why = recheck(path, expected);
+          if (why != null) {
+            pendingHints.add(path);
+            return ApplyResult.changed(path + ": " + why);
+          }
+          BasicFileAttributes written = Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          try {
+            replace(path, tmp, disk(path), expected);
+          } catch (DirectoryNotEmptyException e) {
+            pendingHints.add(path);
+            return ApplyResult.changed(path + ": directory is not empty");
+          } catch (NoSuchFileException | FileAlreadyExistsException | NotDirectoryException e) {
+            return raced(path, e);
+          }
+          done = true;
+          IndexRecord row = record(path, disk(path), target, written);
+          return ApplyResult.ok(row.entry());
+        }
+      } finally {
+        close();
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (out.isOpen()) {
+        out.close();
+      }
+      if (basis != null && basis.isOpen()) {
+        basis.close();
+      }
+      if (!done) {
+        Files.deleteIfExists(tmp);
+      }
+    }
+  }
+
+  /** Entries currently live in the index (for tests and status). */
+  public synchronized Map<String, Entry> snapshot() {
+    Map<String, Entry> out = new TreeMap<>();
+    for (IndexRecord r : index.values()) {
+      if (r.entry() != null) {
+        out.put(r.path(), r.entry());
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    try {
+      if (watcher != null) {
+        watcher.close();
+      }
+      saveIndex();
+    } finally {
+      store.close();
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.thunderlink.sync.internal;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One side of a session, as the coordinator sees it: a scanned index that it reads as deltas,
+ * content it reads by block, and operations it applies after re-checking the disk. The
+ * local side is a {@link DiskEndpoint}; the remote side is the same class on the host,
+ * reached through {@link RemoteEndpoint} over gRPC. Every apply carries what the coordinator
+ * believes the destination holds, and the endpoint refuses ({@link ApplyResult.Outcome#CHANGED})
+ * when the disk says otherwise, so nothing the coordinator has not seen is ever clobbered.
+ *
+ * <p>Implementations are thread-safe; calls may block on disk or network.
+ */
+public interface Endpoint extends AutoCloseable {
+
+  /** Identity and file-system semantics of this side. */
+  record Info(String deviceName, boolean caseInsensitive, boolean normalizing) {}
+
+  /** Index entries changed since a sequence number; a null entry is a deletion. */
+  record ChangeSet(Map<String, Entry> changes, long lastSeq, Map<String, String> errors, List<String> collisions,
+      boolean rootMissing) {}
+
+  /** Per-block SHA-256 hashes of a file as it is on disk now. */
+  record BlockSignature(long size, List<String> blockHashes) {}
+
+  /** Receives bytes read from a file. */
+  interface ChunkSink {
+    void accept(long offset, byte[] data) throws IOException;
+  }
+
+  /** An atomic file write in progress: parts in increasing offset order, then commit or abort. */
+  interface FileUpload extends AutoCloseable {
+    void copyBasis(long blockIndex) throws IOException;
+
+    void write(long offset, byte[] data) throws IOException;
+
+    ApplyResult commit() throws IOException;
+
+    /** Aborts if not committed; removes the temporary file. */
+    @Override
+    void close() throws IOException;
+  }
+
+  enum OpKind { MKDIR, DELETE, SYMLINK, RENAME, SET_EXECUTABLE }
+
+  /** A non-content operation; {@code expected} is what the path must hold right now. */
+  record Op(OpKind kind, String path, Entry expected, Entry target, String toPath, Entry expectedTo) {}
+
+  Info info();
+
+  /**
+   * Scans (the paths the watcher reported plus {@code rescanPaths}, or everything when
+   * {@code full}) and returns the entries whose sequence number is above {@code sinceSeq}.
+   */
+  ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths) throws IOException;
+
+  /** Sets the callback run (on a watcher thread) when changes are pending; null clears it. */
+  void onChange(Runnable listener);
+
+  BlockSignature blocks(String path, int blockSize) throws IOException;
+
+  /**
+   * Reads ranges ({@code [offset, length]} pairs) of a file, failing with
+   * {@link ContentChangedException} if it no longer has {@code expectedHash}.
+   */
+  void read(String path, String expectedHash, List<long[]> ranges, ChunkSink sink) throws IOException;
+
+  FileUpload beginWrite(String path, Entry expected, Entry target, int blockSize) throws IOException;
+
+  ApplyResult apply(Op op) throws IOException;
+
+  @Override
+  void close() throws IOException;
+
+  /** The source file no longer has the content the coordinator planned to send. */
+  final class ContentChangedException extends IOException {
+    public ContentChangedException(String message) {
+      super(message);
+    }
+  }
+
+  /** The peer could not be reached (link down, host restarting): retry the whole cycle later. */
+  final class PeerUnavailableException extends IOException {
+    public PeerUnavailableException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

@@ -1,0 +1,354 @@
+package dev.thunderlink.sync.internal;
+
+import com.google.protobuf.ByteString;
+import dev.thunderlink.proto.sync.ApplyRequest;
+import dev.thunderlink.proto.sync.ApplyResponse;
+import dev.thunderlink.proto.sync.BlockSignaturesRequest;
+import dev.thunderlink.proto.sync.BlockSignaturesResponse;
+import dev.thunderlink.proto.sync.ChangesBatch;
+import dev.thunderlink.proto.sync.ChangesRequest;
+import dev.thunderlink.proto.sync.CloseRequest;
+import dev.thunderlink.proto.sync.CloseResponse;
+import dev.thunderlink.proto.sync.OpenRequest;
+import dev.thunderlink.proto.sync.OpenResponse;
+import dev.thunderlink.proto.sync.PathError;
+import dev.thunderlink.proto.sync.ReadChunk;
+import dev.thunderlink.proto.sync.ReadRequest;
+import dev.thunderlink.proto.sync.WatchEvent;
+import dev.thunderlink.proto.sync.WatchRequest;
+import dev.thunderlink.proto.sync.WriteMessage;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The host's open endpoints, one per session name, and the gRPC call handling behind
+ * {@code SyncHostService}. Errors become gRPC statuses with a one-line description:
+ * NOT_FOUND for an unknown endpoint id, INVALID_ARGUMENT for a bad path or root,
+ * FAILED_PRECONDITION when a file changed under a read.
+ *
+ * <p>Threads: any gRPC executor thread; the map and the watcher sets are concurrent.
+ */
+public final class HostEndpoints {
+  private static final int BATCH = 1000;
+
+  private final Path stateDir;
+  private final String deviceName;
+  private final boolean watch;
+  private final Duration macosLatency;
+  private final Map<String, DiskEndpoint> open = new ConcurrentHashMap<>();
+  private final Map<String, Set<StreamObserver<WatchEvent>>> watchers = new ConcurrentHashMap<>();
+
+  public HostEndpoints(Path stateDir, String deviceName, boolean watch, Duration macosLatency) {
+    this.stateDir = stateDir;
+    this.deviceName = deviceName;
+    this.watch = watch;
+    this.macosLatency = macosLatency;
+  }
+
+  private DiskEndpoint endpoint(String id) {
+    DiskEndpoint e = open.get(id);
+    if (e == null) {
+      throw Status.NOT_FOUND.withDescription("no open sync endpoint " + id).asRuntimeException();
+    }
+    return e;
+  }
+
+  private static void fail(StreamObserver<?> o, Throwable t) {
+    if (t instanceof io.grpc.StatusRuntimeException) {
+      o.onError(t);
+    } else if (t instanceof Endpoint.ContentChangedException) {
+      o.onError(Status.FAILED_PRECONDITION.withDescription(t.getMessage()).asRuntimeException());
+    } else if (t instanceof IllegalArgumentException) {
+      o.onError(Status.INVALID_ARGUMENT.withDescription(t.getMessage()).asRuntimeException());
+    } else {
+      o.onError(Status.INTERNAL.withDescription(String.valueOf(t.getMessage())).asRuntimeException());
+    }
+  }
+
+  public void open(OpenRequest req, StreamObserver<OpenResponse> out) {
+    try {
+      String session = req.getSession();
+      if (!session.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+        throw new IllegalArgumentException("session: " + session + " (expected: 1-64 of [A-Za-z0-9._-])");
+      }
+      Path root = Paths.get(req.getRoot());
+      if (!root.isAbsolute()) {
+        throw new IllegalArgumentException("remote root: " + req.getRoot() + " (expected: an absolute path)");
+      }
+      for (String p : req.getIgnorePatternsList()) {
+        IgnoreRules.validatePattern(p);
+      }
+      DiskEndpoint e = open.get(session);
+      if (e == null || !e.root().equals(root)) {
+        if (e != null) {
+          e.close();
+        }
+        DiskEndpoint.Options o = new DiskEndpoint.Options(deviceName, req.getIgnorePatternsList(),
+            req.getUseGitignoreFiles(), req.getIgnoreVcs(), "keep".equals(req.getOutsideSymlinks()), watch,
+            Duration.ofMillis(2), Duration.ofMillis(50), macosLatency);
+        e = DiskEndpoint.open(root, stateDir.resolve(session).resolve("index.db"), o, req.getCreateRoot());
+        e.onChange(() -> notifyWatchers(session));
+        open.put(session, e);
+      }
+      Endpoint.Info info = e.info();
+      out.onNext(OpenResponse.newBuilder().setEndpointId(session).setDeviceName(info.deviceName())
+          .setCaseInsensitive(info.caseInsensitive()).setNormalizing(info.normalizing()).build());
+      out.onCompleted();
+    } catch (IOException | RuntimeException e) {
+      fail(out, e instanceof IOException ? new IllegalArgumentException("remote root: " + req.getRoot() + " ("
+          + e.getMessage() + ")") : e);
+    }
+  }
+
+  private void notifyWatchers(String id) {
+    Set<StreamObserver<WatchEvent>> set = watchers.get(id);
+    if (set == null) {
+      return;
+    }
+    for (StreamObserver<WatchEvent> o : set) {
+      try {
+        synchronized (o) {
+          o.onNext(WatchEvent.newBuilder().setPendingPaths(1).build());
+        }
+      } catch (RuntimeException e) {
+        set.remove(o);
+      }
+    }
+  }
+
+  public void watch(WatchRequest req, StreamObserver<WatchEvent> out) {
+    try {
+      endpoint(req.getEndpointId());
+      Set<StreamObserver<WatchEvent>> set = watchers.computeIfAbsent(req.getEndpointId(),
+          k -> ConcurrentHashMap.newKeySet());
+      set.add(out);
+      if (out instanceof ServerCallStreamObserver) {
+        ((ServerCallStreamObserver<WatchEvent>) out).setOnCancelHandler(() -> set.remove(out));
+      }
+    } catch (RuntimeException e) {
+      fail(out, e);
+    }
+  }
+
+  public void changes(ChangesRequest req, StreamObserver<ChangesBatch> out) {
+    try {
+      for (String p : req.getRescanPathsList()) {
+        PathNames.checkRelative(p);
+      }
+      Endpoint.ChangeSet cs = endpoint(req.getEndpointId()).changes(req.getSinceSeq(), req.getFullRescan(),
+          req.getRescanPathsList());
+      ChangesBatch.Builder b = ChangesBatch.newBuilder();
+      for (Map.Entry<String, Entry> c : cs.changes().entrySet()) {
+        b.addEntries(ProtoCodec.toProto(c.getKey(), c.getValue()));
+        if (b.getEntriesCount() >= BATCH) {
+          out.onNext(b.build());
+          b = ChangesBatch.newBuilder();
+        }
+      }
+      b.setLast(true).setLastSeq(cs.lastSeq()).setRootMissing(cs.rootMissing()).addAllCollisions(cs.collisions());
+      for (Map.Entry<String, String> err : cs.errors().entrySet()) {
+        b.addErrors(PathError.newBuilder().setPath(err.getKey()).setMessage(err.getValue()));
+      }
+      out.onNext(b.build());
+      out.onCompleted();
+    } catch (IOException | RuntimeException e) {
+      fail(out, e);
+    }
+  }
+
+  public void blockSignatures(BlockSignaturesRequest req, StreamObserver<BlockSignaturesResponse> out) {
+    try {
+      if (req.getBlockSize() < 4096 || req.getBlockSize() > (1 << 22)) {
+        throw new IllegalArgumentException("block size: " + req.getBlockSize() + " (expected: in [4096, 4194304])");
+      }
+      Endpoint.BlockSignature s = endpoint(req.getEndpointId()).blocks(PathNames.checkRelative(req.getPath()),
+          req.getBlockSize());
+      BlockSignaturesResponse.Builder b = BlockSignaturesResponse.newBuilder().setSize(s.size());
+      for (String h : s.blockHashes()) {
+        b.addBlockHashes(ByteString.copyFrom(ContentHash.bytes(h)));
+      }
+      out.onNext(b.build());
+      out.onCompleted();
+    } catch (IOException | RuntimeException e) {
+      fail(out, e);
+    }
+  }
+
+  public void read(ReadRequest req, StreamObserver<ReadChunk> out) {
+    try {
+      if (req.getOffsetsCount() != req.getLengthsCount()) {
+        throw new IllegalArgumentException("ranges: " + req.getOffsetsCount() + " offsets, " + req.getLengthsCount()
+            + " lengths (expected: equal counts)");
+      }
+      List<long[]> ranges = new ArrayList<>();
+      for (int i = 0; i < req.getOffsetsCount(); i++) {
+        if (req.getOffsets(i) < 0 || req.getLengths(i) < 0 || req.getLengths(i) > (4 << 20)) {
+          throw new IllegalArgumentException("range: " + req.getOffsets(i) + "+" + req.getLengths(i)
+              + " (expected: offset >= 0, length in [0, 4 MiB])");
+        }
+        ranges.add(new long[] {req.getOffsets(i), req.getLengths(i)});
+      }
+      endpoint(req.getEndpointId()).read(PathNames.checkRelative(req.getPath()),
+          ContentHash.hex(req.getExpectedHash().toByteArray()), ranges,
+          (off, data) -> out.onNext(ReadChunk.newBuilder().setOffset(off).setData(ByteString.copyFrom(data)).build()));
+      out.onCompleted();
+    } catch (IOException | RuntimeException e) {
+      fail(out, e);
+    }
+  }
+
+  public StreamObserver<WriteMessage> write(StreamObserver<ApplyResponse> out) {
+    return new StreamObserver<>() {
+      private Endpoint.FileUpload upload;
+      private boolean answered;
+
+      @Override
+      public void onNext(WriteMessage m) {
+        if (answered) {
+          return;
+        }
+        try {
+          switch (m.getPartCase()) {
+            case HEADER: {
+              Entry expected = ProtoCodec.fromProto(m.getHeader().getExpected());
+              Entry target = ProtoCodec.fromProto(m.getHeader().getTarget());
+              if (target == null || !target.isFile()) {
+                throw new IllegalArgumentException("write target: " + target + " (expected: a file)");
+              }
+              upload = endpoint(m.getHeader().getEndpointId()).beginWrite(
+                  PathNames.checkRelative(m.getHeader().getTarget().getPath()), expected, target,
+                  Math.max(4096, m.getHeader().getBlockSize()));
+              break;
+            }
+            case LITERAL:
+              requireUpload().write(m.getLiteral().getOffset(), m.getLiteral().getData().toByteArray());
+              break;
+            case BASIS:
+              requireUpload().copyBasis(m.getBasis().getBlockIndex());
+              break;
+            case COMMIT: {
+              ApplyResult r = requireUpload().commit();
+              answered = true;
+              out.onNext(toProto(r));
+              out.onCompleted();
+              break;
+            }
+            default:
+              throw new IllegalArgumentException("write message: empty (expected: header, literal, basis or commit)");
+          }
+        } catch (IOException | RuntimeException e) {
+          answered = true;
+          closeUpload();
+          fail(out, e);
+        }
+      }
+
+      private Endpoint.FileUpload requireUpload() {
+        if (upload == null) {
+          throw new IllegalArgumentException("write: data before header (expected: header first)");
+        }
+        return upload;
+      }
+
+      private void closeUpload() {
+        if (upload != null) {
+          try {
+            upload.close();
+          } catch (IOException ignored) {
+            // the temp file is swept at the next start
+          }
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        closeUpload();
+      }
+
+      @Override
+      public void onCompleted() {
+        if (!answered) {
+          closeUpload();
+          answered = true;
+          out.onError(Status.INVALID_ARGUMENT.withDescription("write ended without commit").asRuntimeException());
+        }
+      }
+    };
+  }
+
+  static ApplyResponse toProto(ApplyResult r) {
+    ApplyResponse.Outcome o = r.outcome() == ApplyResult.Outcome.OK ? ApplyResponse.Outcome.OK
+        : r.outcome() == ApplyResult.Outcome.CHANGED ? ApplyResponse.Outcome.CHANGED : ApplyResponse.Outcome.FAILED;
+    ApplyResponse.Builder b = ApplyResponse.newBuilder().setOutcome(o).setMessage(r.message());
+    if (r.result() != null) {
+      b.setResult(ProtoCodec.toProto("", r.result()));
+    }
+    return b.build();
+  }
+
+  public void apply(ApplyRequest req, StreamObserver<ApplyResponse> out) {
+    try {
+      String path = PathNames.checkRelative(req.getExpected().getPath());
+      Endpoint.OpKind kind = Endpoint.OpKind.valueOf(req.getOp().name());
+      Entry target = ProtoCodec.fromProto(req.getTarget());
+      if ((kind == Endpoint.OpKind.SYMLINK || kind == Endpoint.OpKind.SET_EXECUTABLE) && target == null) {
+        throw new IllegalArgumentException("target: absent (expected: an entry for " + kind + ")");
+      }
+      String to = kind == Endpoint.OpKind.RENAME ? PathNames.checkRelative(req.getToPath()) : null;
+      Endpoint.Op op = new Endpoint.Op(kind, path, ProtoCodec.fromProto(req.getExpected()), target, to,
+          kind == Endpoint.OpKind.RENAME ? ProtoCodec.fromProto(req.getExpectedTo()) : null);
+      out.onNext(toProto(endpoint(req.getEndpointId()).apply(op)));
+      out.onCompleted();
+    } catch (IOException | RuntimeException e) {
+      fail(out, e);
+    }
+  }
+
+  public void close(CloseRequest req, StreamObserver<CloseResponse> out) {
+    DiskEndpoint e = open.remove(req.getEndpointId());
+    Set<StreamObserver<WatchEvent>> set = watchers.remove(req.getEndpointId());
+    if (set != null) {
+      for (StreamObserver<WatchEvent> o : set) {
+        try {
+          o.onCompleted();
+        } catch (RuntimeException ignored) {
+          // already cancelled
+        }
+      }
+    }
+    try {
+      if (e != null) {
+        e.close();
+      }
+      out.onNext(CloseResponse.getDefaultInstance());
+      out.onCompleted();
+    } catch (IOException ex) {
+      fail(out, ex);
+    }
+  }
+
+  public void closeAll() {
+    for (String id : new ArrayList<>(open.keySet())) {
+      close(CloseRequest.newBuilder().setEndpointId(id).build(), new StreamObserver<>() {
+        @Override
+        public void onNext(CloseResponse value) {}
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {}
+      });
+    }
+  }
+}

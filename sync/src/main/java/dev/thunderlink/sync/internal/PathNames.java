@@ -1,0 +1,82 @@
+package dev.thunderlink.sync.internal;
+
+import java.text.Normalizer;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+
+/**
+ * Path name rules shared by both sides: relative paths are '/'-separated and in Unicode NFC;
+ * collision keys fold case and normalisation; conflict copies get a recognisable name.
+ * Stateless and thread-safe.
+ */
+public final class PathNames {
+  private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss", Locale.ROOT);
+
+  private PathNames() {}
+
+  public static String nfc(String name) {
+    return Normalizer.isNormalized(name, Normalizer.Form.NFC) ? name : Normalizer.normalize(name, Normalizer.Form.NFC);
+  }
+
+  /** A key equal for two names that a case-insensitive, normalising file system treats as one. */
+  public static String collisionKey(String path) {
+    return Normalizer.normalize(path, Normalizer.Form.NFC).toLowerCase(Locale.ROOT);
+  }
+
+  public static String parent(String path) {
+    int slash = path.lastIndexOf('/');
+    return slash < 0 ? "" : path.substring(0, slash);
+  }
+
+  public static String fileName(String path) {
+    return path.substring(path.lastIndexOf('/') + 1);
+  }
+
+  /** True if {@code path} lies strictly inside directory {@code dir} ("" is the root). */
+  public static boolean isDescendant(String path, String dir) {
+    if (dir.isEmpty()) {
+      return !path.isEmpty();
+    }
+    return path.length() > dir.length() && path.startsWith(dir) && path.charAt(dir.length()) == '/';
+  }
+
+  public static int depth(String path) {
+    int depth = 0;
+    for (int i = 0; i < path.length(); i++) {
+      if (path.charAt(i) == '/') {
+        depth++;
+      }
+    }
+    return depth;
+  }
+
+  /**
+   * {@code NAME.conflict-<device>-<yyyyMMdd-HHmmss>.EXT}: {@code a/report.txt} becomes
+   * {@code a/report.conflict-mini-20261126-110200.txt}; a name without extension (or a dotfile
+   * such as {@code .bashrc}) gets the suffix at the end.
+   */
+  public static String conflictName(String path, String device, LocalDateTime when) {
+    String parent = parent(path);
+    String name = fileName(path);
+    String safeDevice = device.replaceAll("[^A-Za-z0-9_-]", "_");
+    String suffix = ".conflict-" + safeDevice + "-" + STAMP.format(when);
+    int dot = name.lastIndexOf('.');
+    String renamed = dot <= 0 ? name + suffix : name.substring(0, dot) + suffix + name.substring(dot);
+    return parent.isEmpty() ? renamed : parent + "/" + renamed;
+  }
+
+  /** Rejects paths that could escape the root or are not in canonical form. */
+  public static String checkRelative(String path) {
+    if (path == null || path.isEmpty() || path.startsWith("/") || path.endsWith("/") || path.contains("\\")
+        || path.contains("\0")) {
+      throw new IllegalArgumentException("path: " + path + " (expected: a relative '/'-separated path)");
+    }
+    for (String part : path.split("/", -1)) {
+      if (part.isEmpty() || part.equals(".") || part.equals("..")) {
+        throw new IllegalArgumentException("path: " + path + " (expected: no empty, '.' or '..' segments)");
+      }
+    }
+    return path;
+  }
+}

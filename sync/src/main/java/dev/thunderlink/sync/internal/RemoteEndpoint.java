@@ -1,0 +1,393 @@
+package dev.thunderlink.sync.internal;
+
+import com.google.protobuf.ByteString;
+import dev.thunderlink.proto.sync.ApplyRequest;
+import dev.thunderlink.proto.sync.ApplyResponse;
+import dev.thunderlink.proto.sync.BlockSignaturesRequest;
+import dev.thunderlink.proto.sync.BlockSignaturesResponse;
+import dev.thunderlink.proto.sync.ChangesBatch;
+import dev.thunderlink.proto.sync.ChangesRequest;
+import dev.thunderlink.proto.sync.CloseRequest;
+import dev.thunderlink.proto.sync.OpenRequest;
+import dev.thunderlink.proto.sync.OpenResponse;
+import dev.thunderlink.proto.sync.PathError;
+import dev.thunderlink.proto.sync.ReadChunk;
+import dev.thunderlink.proto.sync.ReadRequest;
+import dev.thunderlink.proto.sync.SyncEndpointGrpc;
+import dev.thunderlink.proto.sync.WatchEvent;
+import dev.thunderlink.proto.sync.WatchRequest;
+import dev.thunderlink.proto.sync.WriteBasis;
+import dev.thunderlink.proto.sync.WriteCommit;
+import dev.thunderlink.proto.sync.WriteHeader;
+import dev.thunderlink.proto.sync.WriteLiteral;
+import dev.thunderlink.proto.sync.WriteMessage;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The host side of a session as seen from the workstation: every {@link Endpoint} call is a
+ * call of the {@code SyncEndpoint} gRPC service on the given channel. A call that fails with
+ * UNAVAILABLE (link path died, host restarting) surfaces as
+ * {@link Endpoint.PeerUnavailableException}, and the session retries the whole cycle; an
+ * endpoint the host no longer knows (it restarted) is opened again transparently.
+ *
+ * <p>Threads: calls block the caller (the session thread); the watch stream runs on gRPC's
+ * executor and re-subscribes from a small scheduler thread.
+ */
+public final class RemoteEndpoint implements Endpoint {
+  private static final long CALL_SECONDS = 60;
+
+  private final Channel channel;
+  private final OpenRequest openRequest;
+  private final SyncEndpointGrpc.SyncEndpointBlockingStub blocking;
+  private final SyncEndpointGrpc.SyncEndpointStub async;
+  private final ScheduledExecutorService resubscriber;
+  private volatile String endpointId;
+  private volatile Info info;
+  private volatile Runnable listener;
+  private volatile boolean closed;
+
+  private RemoteEndpoint(Channel channel, OpenRequest req) {
+    this.channel = channel;
+    this.openRequest = req;
+    this.blocking = SyncEndpointGrpc.newBlockingStub(channel);
+    this.async = SyncEndpointGrpc.newStub(channel);
+    this.resubscriber = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "sync-remote-watch");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  public static RemoteEndpoint open(Channel channel, String session, String root, List<String> ignores,
+      boolean useGitignore, boolean ignoreVcs, boolean keepOutsideSymlinks) throws IOException {
+    OpenRequest req = OpenRequest.newBuilder().setSession(session).setRoot(root).addAllIgnorePatterns(ignores)
+        .setUseGitignoreFiles(useGitignore).setIgnoreVcs(ignoreVcs)
+        .setOutsideSymlinks(keepOutsideSymlinks ? "keep" : "refuse").setCreateRoot(true).build();
+    RemoteEndpoint e = new RemoteEndpoint(channel, req);
+    try {
+      e.reopen();
+    } catch (IOException | RuntimeException ex) {
+      e.resubscriber.shutdownNow();
+      throw ex;
+    }
+    e.subscribe();
+    return e;
+  }
+
+  private void reopen() throws IOException {
+    try {
+      OpenResponse r = blocking.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).open(openRequest);
+      endpointId = r.getEndpointId();
+      info = new Info(r.getDeviceName(), r.getCaseInsensitive(), r.getNormalizing());
+    } catch (StatusRuntimeException e) {
+      throw translate(e, "open");
+    }
+  }
+
+  private IOException translate(StatusRuntimeException e, String what) {
+    Status.Code code = e.getStatus().getCode();
+    String msg = "remote " + what + ": " + code + (e.getStatus().getDescription() == null ? ""
+        : " " + e.getStatus().getDescription());
+    switch (code) {
+      case UNAVAILABLE:
+      case DEADLINE_EXCEEDED:
+      case CANCELLED:
+      case ABORTED:
+        return new PeerUnavailableException(msg, e);
+      case NOT_FOUND:
+        try {
+          reopen(); // the host restarted and forgot the endpoint
+        } catch (IOException ignored) {
+          // reported by the retry
+        }
+        return new PeerUnavailableException(msg, e);
+      case FAILED_PRECONDITION:
+        return new ContentChangedException(msg);
+      default:
+        return new IOException(msg, e);
+    }
+  }
+
+  private void subscribe() {
+    if (closed) {
+      return;
+    }
+    async.watch(WatchRequest.newBuilder().setEndpointId(endpointId).build(), new StreamObserver<WatchEvent>() {
+      @Override
+      public void onNext(WatchEvent value) {
+        Runnable l = listener;
+        if (l != null) {
+          l.run();
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        retry();
+      }
+
+      @Override
+      public void onCompleted() {
+        retry();
+      }
+
+      private void retry() {
+        if (!closed) {
+          try {
+            resubscriber.schedule(RemoteEndpoint.this::subscribe, 500, TimeUnit.MILLISECONDS);
+          } catch (java.util.concurrent.RejectedExecutionException ignored) {
+            // closing
+          }
+        }
+      }
+    });
+  }
+
+  @Override
+  public Info info() {
+    return info;
+  }
+
+  @Override
+  public void onChange(Runnable listener) {
+    this.listener = listener;
+  }
+
+  @Override
+  public ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths) throws IOException {
+    try {
+      Iterator<ChangesBatch> it = blocking.withDeadlineAfter(10, TimeUnit.MINUTES).changes(ChangesRequest.newBuilder()
+          .setEndpointId(endpointId).setSinceSeq(sinceSeq).setFullRescan(full).addAllRescanPaths(rescanPaths).build());
+      Map<String, Entry> changes = new LinkedHashMap<>();
+      Map<String, String> errors = new LinkedHashMap<>();
+      List<String> collisions = new ArrayList<>();
+      long last = sinceSeq;
+      boolean rootMissing = false;
+      while (it.hasNext()) {
+        ChangesBatch b = it.next();
+        for (dev.thunderlink.proto.sync.Entry e : b.getEntriesList()) {
+          changes.put(PathNames.checkRelative(e.getPath()), ProtoCodec.fromProto(e));
+        }
+        if (b.getLast()) {
+          last = b.getLastSeq();
+          rootMissing = b.getRootMissing();
+          for (PathError pe : b.getErrorsList()) {
+            errors.put(pe.getPath(), pe.getMessage());
+          }
+          collisions.addAll(b.getCollisionsList());
+        }
+      }
+      return new ChangeSet(changes, last, errors, collisions, rootMissing);
+    } catch (StatusRuntimeException e) {
+      throw translate(e, "changes");
+    }
+  }
+
+  @Override
+  public BlockSignature blocks(String path, int blockSize) throws IOException {
+    try {
+      BlockSignaturesResponse r = blocking.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).blockSignatures(
+          BlockSignaturesRequest.newBuilder().setEndpointId(endpointId).setPath(path).setBlockSize(blockSize).build());
+      List<String> hashes = new ArrayList<>();
+      for (ByteString b : r.getBlockHashesList()) {
+        hashes.add(ContentHash.hex(b.toByteArray()));
+      }
+      return new BlockSignature(r.getSize(), hashes);
+    } catch (StatusRuntimeException e) {
+      throw translate(e, "block signatures");
+    }
+  }
+
+  @Override
+  public void read(String path, String expectedHash, List<long[]> ranges, ChunkSink sink) throws IOException {
+    ReadRequest.Builder b = ReadRequest.newBuilder().setEndpointId(endpointId).setPath(path)
+        .setExpectedHash(ByteString.copyFrom(ContentHash.bytes(expectedHash)));
+    for (long[] r : ranges) {
+      b.addOffsets(r[0]).addLengths((int) r[1]);
+    }
+    try {
+      Iterator<ReadChunk> it = blocking.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).read(b.build());
+      while (it.hasNext()) {
+        ReadChunk c = it.next();
+        sink.accept(c.getOffset(), c.getData().toByteArray());
+      }
+    } catch (StatusRuntimeException e) {
+      throw translate(e, "read " + path);
+    }
+  }
+
+  @Override
+  public ApplyResult apply(Op op) throws IOException {
+    ApplyRequest.Builder b = ApplyRequest.newBuilder().setEndpointId(endpointId)
+        .setOp(ApplyRequest.Op.valueOf(op.kind().name()))
+        .setExpected(ProtoCodec.toProto(op.path(), op.expected()))
+        .setTarget(ProtoCodec.toProto(op.path(), op.target()));
+    if (op.toPath() != null) {
+      b.setToPath(op.toPath()).setExpectedTo(ProtoCodec.toProto(op.toPath(), op.expectedTo()));
+    }
+    try {
+      return fromProto(blocking.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).apply(b.build()));
+    } catch (StatusRuntimeException e) {
+      throw translate(e, "apply " + op.kind() + " " + op.path());
+    }
+  }
+
+  static ApplyResult fromProto(ApplyResponse r) {
+    switch (r.getOutcome()) {
+      case OK:
+        return ApplyResult.ok(ProtoCodec.fromProto(r.getResult()));
+      case CHANGED:
+        return ApplyResult.changed(r.getMessage());
+      default:
+        return ApplyResult.failed(r.getMessage());
+    }
+  }
+
+  @Override
+  public FileUpload beginWrite(String path, Entry expected, Entry target, int blockSize) throws IOException {
+    return new RemoteUpload(path, expected, target, blockSize);
+  }
+
+  /** A client-streaming Write call that respects gRPC flow control (waits for isReady). */
+  private final class RemoteUpload implements FileUpload {
+    private final CompletableFuture<ApplyResponse> response = new CompletableFuture<>();
+    private final Object readyLock = new Object();
+    private ClientCallStreamObserver<WriteMessage> requests;
+    private final String path;
+    private boolean finished;
+
+    RemoteUpload(String path, Entry expected, Entry target, int blockSize) throws IOException {
+      this.path = path;
+      async.withDeadlineAfter(10, TimeUnit.MINUTES).write(new ClientResponseObserver<WriteMessage, ApplyResponse>() {
+        @Override
+        public void beforeStart(ClientCallStreamObserver<WriteMessage> stream) {
+          requests = stream;
+          stream.setOnReadyHandler(() -> {
+            synchronized (readyLock) {
+              readyLock.notifyAll();
+            }
+          });
+        }
+
+        @Override
+        public void onNext(ApplyResponse value) {
+          response.complete(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          response.completeExceptionally(t);
+          synchronized (readyLock) {
+            readyLock.notifyAll();
+          }
+        }
+
+        @Override
+        public void onCompleted() {
+          response.completeExceptionally(new IOException("remote write ended without a result"));
+        }
+      });
+      send(WriteMessage.newBuilder().setHeader(WriteHeader.newBuilder().setEndpointId(endpointId)
+          .setExpected(ProtoCodec.toProto(path, expected)).setTarget(ProtoCodec.toProto(path, target))
+          .setBlockSize(blockSize)).build());
+    }
+
+    private void send(WriteMessage m) throws IOException {
+      synchronized (readyLock) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CALL_SECONDS);
+        while (!requests.isReady() && !response.isDone()) {
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            throw new PeerUnavailableException("remote write " + path + ": peer not reading", null);
+          }
+          try {
+            readyLock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+          }
+        }
+      }
+      if (response.isDone()) {
+        result(); // throws the failure
+      }
+      requests.onNext(m);
+    }
+
+    @Override
+    public void copyBasis(long blockIndex) throws IOException {
+      send(WriteMessage.newBuilder().setBasis(WriteBasis.newBuilder().setBlockIndex(blockIndex)).build());
+    }
+
+    @Override
+    public void write(long offset, byte[] data) throws IOException {
+      send(WriteMessage.newBuilder().setLiteral(WriteLiteral.newBuilder().setOffset(offset)
+          .setData(ByteString.copyFrom(data))).build());
+    }
+
+    @Override
+    public ApplyResult commit() throws IOException {
+      send(WriteMessage.newBuilder().setCommit(WriteCommit.getDefaultInstance()).build());
+      requests.onCompleted();
+      finished = true;
+      return fromProto(result());
+    }
+
+    private ApplyResponse result() throws IOException {
+      try {
+        return response.get(CALL_SECONDS, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof StatusRuntimeException) {
+          throw translate((StatusRuntimeException) e.getCause(), "write " + path);
+        }
+        throw new IOException("remote write " + path + ": " + e.getCause(), e.getCause());
+      } catch (TimeoutException e) {
+        throw new PeerUnavailableException("remote write " + path + ": no answer", e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted", e);
+      }
+    }
+
+    @Override
+    public void close() {
+      if (!finished) {
+        finished = true;
+        requests.cancel("aborted", null);
+      }
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    closed = true;
+    resubscriber.shutdownNow();
+    try {
+      blocking.withDeadlineAfter(5, TimeUnit.SECONDS).close(CloseRequest.newBuilder().setEndpointId(endpointId).build());
+    } catch (StatusRuntimeException e) {
+      // the host may be gone; its endpoint closes with it
+    }
+  }
+
+  Channel channel() {
+    return channel;
+  }
+}

@@ -1,0 +1,799 @@
+package dev.thunderlink.sync.internal;
+
+import dev.thunderlink.sync.SyncConflict;
+import dev.thunderlink.sync.SyncMode;
+import dev.thunderlink.sync.internal.Reconciler.Action;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The coordinator of one session: it pulls index deltas from both endpoints, reconciles the
+ * changed paths three ways against the ancestor, plans and executes the operations, and
+ * records each agreed state in the ancestor table as soon as it holds on both sides.
+ *
+ * <p>Design. The coordinator keeps an in-memory view of each side's index (rebuilt from
+ * the endpoints' own persistent indexes on start, which costs no hashing) and the ancestor
+ * (persisted). A cycle touches only the paths whose entries changed ("dirty"), widened to
+ * the subtrees of dirty directories. Per path the pure {@link Reconciler} decides; the
+ * planner then fixes what a per-path view cannot see: a directory is not deleted while a
+ * child survives on that side (it is recreated on the other instead), creations that would
+ * collide by case on a case-insensitive side are held back and reported, and a deletion plus
+ * a creation of the same content on one side become a rename. Operations run in an order
+ * that keeps every intermediate tree valid: conflict copies, directories (shallow first),
+ * renames, deletions (deep first), then files and links. Each carries the state the
+ * coordinator saw; an endpoint that finds something else answers CHANGED and the path is
+ * rescanned and reconciled again on the next iteration, so nothing unseen is clobbered.
+ *
+ * <p>Threads: not thread-safe. One session thread runs every method; counters read by
+ * {@code status} are atomics and the error maps concurrent.
+ */
+public final class SessionEngine {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SessionEngine.class);
+  private final String name;
+  private final SyncMode mode;
+  private final Endpoint local;
+  private final Endpoint remote;
+  private final StateStore state;
+  private final int blockSize;
+  private final double safetyFraction;
+  private final int safetyMinimum;
+  private final Clock clock;
+
+  private final TreeMap<String, Entry> ancestor = new TreeMap<>();
+  private final TreeMap<String, Entry> viewL = new TreeMap<>();
+  private final TreeMap<String, Entry> viewR = new TreeMap<>();
+  private final Map<String, Set<String>> caseGroups = new HashMap<>();
+  private long seenL;
+  private long seenR;
+  private boolean primed;
+  private final Set<String> rescanL = new HashSet<>();
+  private final Set<String> rescanR = new HashSet<>();
+  private final Set<String> reportedCollisions = new HashSet<>();
+  /** Paths to reconcile again next cycle (conflict copies made, CHANGED answers, a halted plan). */
+  private final Set<String> carry = new TreeSet<>();
+  /** Ancestor rows agreed during this cycle's execution, written in one transaction at its end. */
+  private final Map<String, Entry> agreedThisCycle = new HashMap<>();
+  /** Threads for the last phase's file I/O; null runs everything on the session thread. */
+  private final java.util.concurrent.ExecutorService transfers;
+
+  final AtomicLong cycles = new AtomicLong();
+  final AtomicLong opsApplied = new AtomicLong();
+  final AtomicLong filesTransferred = new AtomicLong();
+  final AtomicLong bytesSent = new AtomicLong();
+  final AtomicLong bytesReused = new AtomicLong();
+  final AtomicLong renames = new AtomicLong();
+  private final Map<String, String> errors = new ConcurrentHashMap<>();
+  private volatile List<String> collisions = List.of();
+
+  /** Thrown when a plan trips a safety stop; the session halts until resumed with force. */
+  public static final class SafetyStop extends Exception {
+    public SafetyStop(String message) {
+      super(message);
+    }
+  }
+
+  public SessionEngine(String name, SyncMode mode, Endpoint local, Endpoint remote, StateStore state, int blockSize,
+      double safetyFraction, int safetyMinimum, Clock clock) throws IOException {
+    this.name = name;
+    this.mode = mode;
+    this.local = local;
+    this.remote = remote;
+    this.state = state;
+    this.blockSize = blockSize;
+    this.safetyFraction = safetyFraction;
+    this.safetyMinimum = safetyMinimum;
+    this.clock = clock;
+    ancestor.putAll(state.loadAncestor());
+    this.transfers = java.util.concurrent.Executors.newFixedThreadPool(8, r -> {
+      Thread t = new Thread(r, "sync-" + name + "-transfer");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Stops the transfer threads (after the session thread has stopped). */
+  public void close() {
+    transfers.shutdownNow();
+  }
+
+  public Map<String, String> errors() {
+    return Map.copyOf(errors);
+  }
+
+  public List<String> collisions() {
+    return collisions;
+  }
+
+  public long localEntries() {
+    return viewL.size();
+  }
+
+  public long remoteEntries() {
+    return viewR.size();
+  }
+
+  public long cycles() {
+    return cycles.get();
+  }
+
+  public long opsApplied() {
+    return opsApplied.get();
+  }
+
+  public long filesTransferred() {
+    return filesTransferred.get();
+  }
+
+  public long bytesSent() {
+    return bytesSent.get();
+  }
+
+  public long bytesReused() {
+    return bytesReused.get();
+  }
+
+  public long renames() {
+    return renames.get();
+  }
+
+  public List<SyncConflict> conflicts() throws IOException {
+    List<SyncConflict> out = new ArrayList<>();
+    for (StateStore.ConflictRow r : state.conflicts()) {
+      out.add(new SyncConflict(r.path(), r.copyPath(), r.device(), r.atMillis(), r.reason()));
+    }
+    return out;
+  }
+
+  /** Runs cycles until one finds nothing to do; returns the number of operations applied. */
+  public int runUntilStable(boolean full, boolean force) throws IOException, SafetyStop {
+    return runUntilStable(full, force, () -> true);
+  }
+
+  /** As above, stopping early (between cycles) once {@code proceed} turns false. */
+  public int runUntilStable(boolean full, boolean force, java.util.function.BooleanSupplier proceed)
+      throws IOException, SafetyStop {
+    int total = 0;
+    for (int i = 0; i < 50 && proceed.getAsBoolean(); i++) {
+      CycleResult r = cycle(full && i == 0, force);
+      total += r.applied;
+      if (r.applied == 0 && r.unsettled == 0) {
+        return total;
+      }
+    }
+    if (!proceed.getAsBoolean()) {
+      return total;
+    }
+    throw new NotSettled("changes keep coming after 50 cycles; still unsettled: " + carry);
+  }
+
+  /** Cycles kept finding work (a path rewritten faster than it syncs, or a livelock). */
+  public static final class NotSettled extends IOException {
+    NotSettled(String message) {
+      super(message);
+    }
+  }
+
+  record CycleResult(int applied, int unsettled) {}
+
+  private void absorb(Endpoint.ChangeSet cs, TreeMap<String, Entry> view, Set<String> dirty) {
+    for (Map.Entry<String, Entry> c : cs.changes().entrySet()) {
+      String p = c.getKey();
+      Entry before = c.getValue() == null ? view.remove(p) : view.put(p, c.getValue());
+      if (!Entry.sameContent(before, c.getValue()) || !primed) {
+        dirty.add(p);
+      }
+      caseGroups.computeIfAbsent(PathNames.collisionKey(p), k -> new TreeSet<>()).add(p);
+    }
+  }
+
+  CycleResult cycle(boolean full, boolean force) throws IOException, SafetyStop {
+    cycles.incrementAndGet();
+    Endpoint.ChangeSet cl = local.changes(seenL, full, new ArrayList<>(rescanL));
+    Endpoint.ChangeSet cr = remote.changes(seenR, full, new ArrayList<>(rescanR));
+    rescanL.clear();
+    rescanR.clear();
+    if (cl.rootMissing()) {
+      throw new SafetyStop("the local root is missing; not propagating the deletion of the whole tree");
+    }
+    if (cr.rootMissing()) {
+      throw new SafetyStop("the remote root is missing; not propagating the deletion of the whole tree");
+    }
+    errors.keySet().removeIf(k -> k.startsWith("local:") || k.startsWith("remote:"));
+    cl.errors().forEach((p, m) -> errors.put("local:" + p, m));
+    cr.errors().forEach((p, m) -> errors.put("remote:" + p, m));
+    List<String> coll = new ArrayList<>();
+    cl.collisions().forEach(p -> coll.add(local.info().deviceName() + ":" + p));
+    cr.collisions().forEach(p -> coll.add(remote.info().deviceName() + ":" + p));
+
+    TreeSet<String> dirty = new TreeSet<>(carry);
+    carry.clear();
+    absorb(cl, viewL, dirty);
+    absorb(cr, viewR, dirty);
+    seenL = cl.lastSeq();
+    seenR = cr.lastSeq();
+    if (!primed) {
+      dirty.addAll(ancestor.keySet());
+      dirty.addAll(viewL.keySet());
+      dirty.addAll(viewR.keySet());
+      primed = true;
+    }
+    // a side's scan errors must not read as deletions: leave those paths alone this cycle
+    Set<String> frozen = new HashSet<>(cl.errors().keySet());
+    frozen.addAll(cr.errors().keySet());
+    frozen.addAll(cl.collisions());
+    frozen.addAll(cr.collisions());
+    widen(dirty);
+
+    Map<String, Action> decisions = new TreeMap<>();
+    Map<String, Entry> agreed = new HashMap<>();
+    for (String p : dirty) {
+      if (frozen.contains(p) || underFrozen(p, frozen)) {
+        carry.add(p); // reconcile once the side can be read again
+        continue;
+      }
+      Action a = Reconciler.reconcile(mode, ancestor.get(p), viewL.get(p), viewR.get(p));
+      if (a == Action.AGREE) {
+        agreed.put(p, viewL.get(p));
+      } else if (a != Action.NONE) {
+        decisions.put(p, a);
+      }
+    }
+    keepDirectoriesWithSurvivors(decisions);
+    holdBackCollisions(decisions, coll);
+    collisions = List.copyOf(coll);
+    if (!agreed.isEmpty()) {
+      state.writeAncestor(agreed);
+      agreed.forEach((p, e) -> putOrRemove(ancestor, p, e));
+    }
+    if (!force) {
+      try {
+        checkSafety(decisions);
+      } catch (SafetyStop e) {
+        carry.addAll(dirty);
+        throw e;
+      }
+    }
+    return execute(decisions);
+  }
+
+  private static boolean underFrozen(String p, Set<String> frozen) {
+    if (frozen.isEmpty()) {
+      return false;
+    }
+    for (String q = PathNames.parent(p); ; q = PathNames.parent(q)) {
+      if (frozen.contains(q)) {
+        return true;
+      }
+      if (q.isEmpty()) {
+        return false;
+      }
+    }
+  }
+
+  /** Adds the subtrees of dirty directories, so tree-level fix-ups see every child. */
+  private void widen(TreeSet<String> dirty) {
+    List<String> dirs = new ArrayList<>();
+    for (String p : dirty) {
+      if (isDir(ancestor.get(p)) || isDir(viewL.get(p)) || isDir(viewR.get(p))) {
+        dirs.add(p);
+      }
+    }
+    for (String d : dirs) {
+      for (NavigableMap<String, Entry> m : List.of(ancestor, viewL, viewR)) {
+        dirty.addAll(m.subMap(d + "/", true, d + "/\uffff", true).keySet());
+      }
+    }
+  }
+
+  private static boolean isDir(Entry e) {
+    return e != null && e.isDirectory();
+  }
+
+  /** Target entry on a side after a decision (null: absent, or unchanged if not decided). */
+  private Entry after(String p, Action a, boolean onLocal) {
+    if (a == null) {
+      return onLocal ? viewL.get(p) : viewR.get(p);
+    }
+    switch (a) {
+      case TO_REMOTE:
+        return onLocal ? viewL.get(p) : viewL.get(p);
+      case TO_LOCAL:
+        return viewR.get(p);
+      case CONFLICT_RENAME_REMOTE:
+        return viewL.get(p);
+      case CONFLICT_RENAME_LOCAL:
+        return viewR.get(p);
+      default:
+        return onLocal ? viewL.get(p) : viewR.get(p);
+    }
+  }
+
+  /**
+   * A decision that would remove a directory on one side while something under it stays
+   * there is turned around: the directory is kept and recreated on the other side (when it
+   * was deleted there) or the other side's non-directory is moved aside as a conflict.
+   */
+  private void keepDirectoriesWithSurvivors(Map<String, Action> decisions) {
+    List<String> paths = new ArrayList<>(decisions.keySet());
+    paths.sort(Comparator.comparingInt(PathNames::depth).reversed());
+    for (String p : paths) {
+      Action a = decisions.get(p);
+      for (boolean onLocal : new boolean[] {true, false}) {
+        TreeMap<String, Entry> view = onLocal ? viewL : viewR;
+        Entry now = view.get(p);
+        if (!isDir(now)) {
+          continue;
+        }
+        Entry target = after(p, a, onLocal);
+        if (isDir(target)) {
+          continue;
+        }
+        boolean survivor = false;
+        for (String child : view.subMap(p + "/", true, p + "/\uffff", true).keySet()) {
+          if (after(child, decisions.get(child), onLocal) != null) {
+            survivor = true;
+            break;
+          }
+        }
+        if (!survivor) {
+          continue;
+        }
+        if (target == null) {
+          decisions.put(p, onLocal ? Action.TO_REMOTE : Action.TO_LOCAL);
+        } else {
+          decisions.put(p, onLocal ? Action.CONFLICT_RENAME_REMOTE : Action.CONFLICT_RENAME_LOCAL);
+        }
+        a = decisions.get(p);
+      }
+    }
+  }
+
+  /** Creations that would merge two names on a case-insensitive side are held back and reported. */
+  private void holdBackCollisions(Map<String, Action> decisions, List<String> coll) {
+    Set<String> keys = new HashSet<>();
+    for (String p : decisions.keySet()) {
+      keys.add(PathNames.collisionKey(p));
+    }
+    for (String key : keys) {
+      Set<String> group = caseGroups.get(key);
+      if (group == null || group.size() < 2) {
+        continue;
+      }
+      for (boolean onLocal : new boolean[] {true, false}) {
+        Endpoint.Info info = onLocal ? local.info() : remote.info();
+        if (!info.caseInsensitive()) {
+          continue;
+        }
+        List<String> present = new ArrayList<>();
+        for (String q : group) {
+          if (after(q, decisions.get(q), onLocal) != null) {
+            present.add(q);
+          }
+        }
+        if (present.size() < 2) {
+          continue;
+        }
+        TreeMap<String, Entry> view = onLocal ? viewL : viewR;
+        for (String q : present) {
+          if (view.get(q) == null) {
+            decisions.remove(q);
+            carry.add(q); // re-evaluated (and reported) every cycle until one name goes away
+          }
+        }
+        String what = info.deviceName() + ": names differ only in case: " + String.join(", ", present);
+        coll.add(what);
+        if (reportedCollisions.add(what)) {
+          try {
+            state.addConflict(new StateStore.ConflictRow(present.get(0), "", info.deviceName(), clock.millis(),
+                "name collision (case-insensitive side): " + String.join(", ", present)));
+          } catch (IOException e) {
+            errors.put("session", "cannot record conflict: " + e.getMessage());
+          }
+        }
+      }
+    }
+  }
+
+  private void checkSafety(Map<String, Action> decisions) throws SafetyStop {
+    int delL = 0;
+    int delR = 0;
+    for (Map.Entry<String, Action> d : decisions.entrySet()) {
+      String p = d.getKey();
+      if (d.getValue() == Action.TO_REMOTE && viewL.get(p) == null && viewR.get(p) != null) {
+        delR++;
+      } else if (d.getValue() == Action.TO_LOCAL && viewR.get(p) == null && viewL.get(p) != null) {
+        delL++;
+      }
+    }
+    check(delL, viewL.size(), local.info().deviceName());
+    check(delR, viewR.size(), remote.info().deviceName());
+  }
+
+  private void check(int deletions, int size, String device) throws SafetyStop {
+    if (deletions > safetyMinimum && deletions >= safetyFraction * size) {
+      throw new SafetyStop("would delete " + deletions + " of " + size + " entries on " + device
+          + " at once; confirm with resume --force");
+    }
+  }
+
+  // ------------------------------------------------------------------ execution
+
+  private record Step(int phase, String path, Action action) {}
+
+  /**
+   * Runs the plan. Agreed states are persisted once at the end (also when the peer is lost
+   * half-way): a crash before that only loses ancestor rows, and a path whose two sides are
+   * equal but lack an ancestor simply agrees again on the next start, without a transfer.
+   */
+  private CycleResult execute(Map<String, Action> decisions) throws IOException {
+    try {
+      return executeSteps(decisions);
+    } finally {
+      if (!agreedThisCycle.isEmpty()) {
+        Map<String, Entry> rows = new HashMap<>(agreedThisCycle);
+        agreedThisCycle.clear();
+        state.writeAncestor(rows);
+      }
+    }
+  }
+
+  private CycleResult executeSteps(Map<String, Action> decisions) throws IOException {
+    List<Step> steps = new ArrayList<>();
+    Map<String, String> renameFrom = pairRenames(decisions);
+    Set<String> renameSources = new HashSet<>(renameFrom.values());
+    for (Map.Entry<String, Action> d : decisions.entrySet()) {
+      String p = d.getKey();
+      Action a = d.getValue();
+      if (renameSources.contains(p)) {
+        continue; // carried out by the rename
+      }
+      Entry src = a == Action.TO_LOCAL ? viewR.get(p) : viewL.get(p);
+      int phase;
+      if (a == Action.CONFLICT_RENAME_LOCAL || a == Action.CONFLICT_RENAME_REMOTE) {
+        phase = 0;
+      } else if (renameFrom.containsKey(p)) {
+        phase = 2;
+      } else if (src == null) {
+        phase = 3;
+      } else if (src.isDirectory()) {
+        phase = 1;
+      } else {
+        phase = 4;
+      }
+      steps.add(new Step(phase, p, a));
+    }
+    steps.sort(Comparator.comparingInt(Step::phase)
+        .thenComparingInt(s -> s.phase() == 3 ? -PathNames.depth(s.path()) : PathNames.depth(s.path()))
+        .thenComparing(Step::path));
+    int[] tally = new int[2]; // applied, unsettled
+    int i = 0;
+    while (i < steps.size()) {
+      Step s = steps.get(i);
+      if (s.phase() == 4 && transfers != null) {
+        int j = i;
+        while (j < steps.size() && steps.get(j).phase() == 4) {
+          j++;
+        }
+        runConcurrently(steps.subList(i, j), tally);
+        i = j;
+        continue;
+      }
+      i++;
+      String source = renameFrom.get(s.path());
+      if (source != null) {
+        // the rename stands for the source's deletion too: whatever happens, look at it again
+        carry.add(source);
+      }
+      try {
+        settle(s, run(s, source), tally);
+      } catch (IOException e) {
+        fail(s, e, tally);
+      }
+    }
+    return new CycleResult(tally[0], tally[1]);
+  }
+
+  /**
+   * Files, links and exec bits (the last phase) have no ordering constraints among
+   * themselves, so their I/O runs on the transfer threads: per-file round trips to the
+   * host overlap instead of adding up. Results are settled here, in plan order.
+   */
+  private void runConcurrently(List<Step> batch, int[] tally) throws IOException {
+    List<java.util.concurrent.Future<ApplyResult>> futures = new ArrayList<>();
+    for (Step t : batch) {
+      String p = t.path();
+      Entry l = viewL.get(p);
+      Entry r = viewR.get(p);
+      if (log.isDebugEnabled()) {
+        log.debug("{} {} a={} l={} r={}", t.action(), p, ancestor.get(p), l, r);
+      }
+      futures.add(transfers.submit(() -> t.action() == Action.TO_REMOTE
+          ? perform(local, remote, p, l, r) : perform(remote, local, p, r, l)));
+    }
+    IOException lost = null;
+    for (int k = 0; k < batch.size(); k++) {
+      Step t = batch.get(k);
+      try {
+        ApplyResult r = await(futures.get(k));
+        recordPropagation(t.action() == Action.TO_REMOTE ? viewR : viewL, t.path(),
+            t.action() == Action.TO_REMOTE ? viewL.get(t.path()) : viewR.get(t.path()), r);
+        settle(t, r, tally);
+      } catch (IOException e) {
+        if (isConnectionLoss(e)) {
+          lost = e;
+          carry.add(t.path());
+        } else {
+          fail(t, e, tally);
+        }
+      }
+    }
+    if (lost != null) {
+      throw lost;
+    }
+  }
+
+  private static ApplyResult await(java.util.concurrent.Future<ApplyResult> f) throws IOException {
+    try {
+      return f.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof IOException) {
+        throw (IOException) e.getCause();
+      }
+      if (e.getCause() instanceof RuntimeException) {
+        throw (RuntimeException) e.getCause();
+      }
+      throw new IOException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
+  }
+
+  private void settle(Step s, ApplyResult r, int[] tally) {
+    if (log.isDebugEnabled()) {
+      log.debug("  {} -> {} {}", s.path(), r.outcome(), r.message());
+    }
+    if (r.outcome() == ApplyResult.Outcome.OK) {
+      tally[0]++;
+      opsApplied.incrementAndGet();
+      errors.remove(s.path());
+    } else if (r.outcome() == ApplyResult.Outcome.CHANGED) {
+      tally[1]++;
+      rescanL.add(s.path());
+      rescanR.add(s.path());
+      carry.add(s.path());
+    } else {
+      errors.put(s.path(), r.message());
+    }
+  }
+
+  private void fail(Step s, IOException e, int[] tally) throws IOException {
+    if (e instanceof Endpoint.ContentChangedException) {
+      carry.add(s.path());
+      tally[1]++;
+      rescanL.add(s.path());
+      rescanR.add(s.path());
+      return;
+    }
+    if (isConnectionLoss(e)) {
+      carry.add(s.path());
+      throw e;
+    }
+    errors.put(s.path(), e.getMessage() == null ? e.toString() : e.getMessage());
+  }
+
+  static boolean isConnectionLoss(IOException e) {
+    return e instanceof Endpoint.PeerUnavailableException;
+  }
+
+  /** Pairs a deletion and a creation of the same file content on one side into a rename. */
+  private Map<String, String> pairRenames(Map<String, Action> decisions) {
+    Map<String, String> out = new HashMap<>();
+    for (boolean toRemote : new boolean[] {true, false}) {
+      Action dir = toRemote ? Action.TO_REMOTE : Action.TO_LOCAL;
+      TreeMap<String, Entry> src = toRemote ? viewL : viewR;
+      TreeMap<String, Entry> dst = toRemote ? viewR : viewL;
+      Map<String, List<String>> deletedByHash = new HashMap<>();
+      for (Map.Entry<String, Action> d : decisions.entrySet()) {
+        String p = d.getKey();
+        Entry gone = dst.get(p);
+        if (d.getValue() == dir && src.get(p) == null && gone != null && gone.isFile()) {
+          deletedByHash.computeIfAbsent(gone.hash() + gone.executable(), k -> new ArrayList<>()).add(p);
+        }
+      }
+      if (deletedByHash.isEmpty()) {
+        continue;
+      }
+      for (Map.Entry<String, Action> d : decisions.entrySet()) {
+        String p = d.getKey();
+        Entry made = src.get(p);
+        if (d.getValue() == dir && made != null && made.isFile() && dst.get(p) == null) {
+          List<String> candidates = deletedByHash.get(made.hash() + made.executable());
+          if (candidates != null && !candidates.isEmpty()) {
+            out.put(p, candidates.remove(candidates.size() - 1));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private ApplyResult run(Step s, String renameSource) throws IOException {
+    String p = s.path();
+    if (log.isDebugEnabled()) {
+      log.debug("{} {} a={} l={} r={}{}", s.action(), p, ancestor.get(p), viewL.get(p), viewR.get(p),
+          renameSource == null ? "" : " from " + renameSource);
+    }
+    Entry l = viewL.get(p);
+    Entry r = viewR.get(p);
+    switch (s.action()) {
+      case CONFLICT_RENAME_REMOTE:
+        return moveAside(remote, viewR, p, r);
+      case CONFLICT_RENAME_LOCAL:
+        return moveAside(local, viewL, p, l);
+      case TO_REMOTE:
+        return propagate(local, remote, viewR, p, l, r, renameSource);
+      case TO_LOCAL:
+        return propagate(remote, local, viewL, p, r, l, renameSource);
+      default:
+        throw new IllegalStateException("action: " + s.action());
+    }
+  }
+
+  private ApplyResult moveAside(Endpoint side, TreeMap<String, Entry> view, String p, Entry e) throws IOException {
+    String copy = PathNames.conflictName(p, side.info().deviceName(), LocalDateTime.now(clock));
+    ApplyResult r = side.apply(new Endpoint.Op(Endpoint.OpKind.RENAME, p, e, null, copy, null));
+    if (r.outcome() == ApplyResult.Outcome.OK) {
+      view.remove(p);
+      view.put(copy, r.result());
+      carry.add(p);
+      carry.add(copy);
+      caseGroups.computeIfAbsent(PathNames.collisionKey(copy), k -> new TreeSet<>()).add(copy);
+      state.addConflict(new StateStore.ConflictRow(p, copy, side.info().deviceName(), clock.millis(),
+          "both sides changed " + p + "; the " + side.info().deviceName() + " version was kept as " + copy));
+    }
+    return r;
+  }
+
+  private ApplyResult propagate(Endpoint from, Endpoint to, TreeMap<String, Entry> toView, String p, Entry src,
+      Entry dst, String renameSource) throws IOException {
+    ApplyResult r;
+    if (renameSource != null) {
+      Entry old = toView.get(renameSource);
+      r = to.apply(new Endpoint.Op(Endpoint.OpKind.RENAME, renameSource, old, null, p, dst));
+      if (r.outcome() == ApplyResult.Outcome.OK) {
+        renames.incrementAndGet();
+        toView.remove(renameSource);
+        putOrRemove(toView, p, r.result());
+        agreedThisCycle.put(renameSource, null);
+        agreedThisCycle.put(p, src);
+        ancestor.remove(renameSource);
+        ancestor.put(p, src);
+      }
+      return r;
+    }
+    r = perform(from, to, p, src, dst);
+    recordPropagation(toView, p, src, r);
+    return r;
+  }
+
+  /** The I/O half of a propagation; touches no coordinator state, so it may run on a transfer thread. */
+  private ApplyResult perform(Endpoint from, Endpoint to, String p, Entry src, Entry dst) throws IOException {
+    if (src == null) {
+      return to.apply(new Endpoint.Op(Endpoint.OpKind.DELETE, p, dst, null, null, null));
+    } else if (src.isDirectory()) {
+      return to.apply(new Endpoint.Op(Endpoint.OpKind.MKDIR, p, dst, src, null, null));
+    } else if (src.kind() == Kind.SYMLINK) {
+      return to.apply(new Endpoint.Op(Endpoint.OpKind.SYMLINK, p, dst, src, null, null));
+    } else if (dst != null && dst.isFile() && dst.hash().equals(src.hash())) {
+      return to.apply(new Endpoint.Op(Endpoint.OpKind.SET_EXECUTABLE, p, dst, src, null, null));
+    }
+    return transferFile(from, to, p, src, dst);
+  }
+
+  /** The bookkeeping half; session thread only. */
+  private void recordPropagation(TreeMap<String, Entry> toView, String p, Entry src, ApplyResult r) {
+    if (r.outcome() == ApplyResult.Outcome.OK) {
+      putOrRemove(toView, p, r.result());
+      agreedThisCycle.put(p, src);
+      putOrRemove(ancestor, p, src);
+    }
+  }
+
+  private static void putOrRemove(Map<String, Entry> m, String p, Entry e) {
+    if (e == null) {
+      m.remove(p);
+    } else {
+      m.put(p, e);
+    }
+  }
+
+  private static final int CHUNK = 1 << 20;
+
+  /**
+   * Sends a file, only the blocks that differ from what the destination already has at the
+   * same offsets (fixed-offset block matching: an in-place edit costs one block; an insertion
+   * resends from the insertion point on).
+   */
+  private ApplyResult transferFile(Endpoint from, Endpoint to, String p, Entry src, Entry dst) throws IOException {
+    List<String> dstBlocks = List.of();
+    List<String> srcBlocks = List.of();
+    if (dst != null && dst.isFile() && src.size() > blockSize && dst.size() > blockSize) {
+      dstBlocks = to.blocks(p, blockSize).blockHashes();
+      if (!dstBlocks.isEmpty()) {
+        srcBlocks = from.blocks(p, blockSize).blockHashes();
+      }
+    }
+    long sent = 0;
+    long reused = 0;
+    try (Endpoint.FileUpload up = to.beginWrite(p, dst, src, blockSize)) {
+      List<long[]> ranges = new ArrayList<>();
+      long blocks = (src.size() + blockSize - 1) / blockSize;
+      for (long i = 0; i < blocks; i++) {
+        long off = i * blockSize;
+        long len = Math.min(blockSize, src.size() - off);
+        boolean same = i < dstBlocks.size() && i < srcBlocks.size()
+            && dstBlocks.get((int) i).equals(srcBlocks.get((int) i));
+        if (same) {
+          sent += flush(from, p, src, ranges, up);
+          up.copyBasis(i);
+          reused += len;
+        } else {
+          long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
+          if (last != null && last[0] + last[1] == off && last[1] + len <= CHUNK) {
+            last[1] += len;
+          } else {
+            ranges.add(new long[] {off, len});
+          }
+          if (ranges.size() >= 8) {
+            sent += flush(from, p, src, ranges, up);
+          }
+        }
+      }
+      sent += flush(from, p, src, ranges, up);
+      ApplyResult r = up.commit();
+      if (r.outcome() == ApplyResult.Outcome.OK) {
+        filesTransferred.incrementAndGet();
+        bytesSent.addAndGet(sent);
+        bytesReused.addAndGet(reused);
+      }
+      return r;
+    }
+  }
+
+  private static long flush(Endpoint from, String p, Entry src, List<long[]> ranges, Endpoint.FileUpload up)
+      throws IOException {
+    if (ranges.isEmpty()) {
+      return 0;
+    }
+    long n = 0;
+    for (long[] r : ranges) {
+      n += r[1];
+    }
+    from.read(p, src.hash(), new ArrayList<>(ranges), up::write);
+    ranges.clear();
+    return n;
+  }
+
+  /** Test hook: the coordinator's current idea of the ancestor. */
+  Map<String, Entry> ancestorView() {
+    return new TreeMap<>(ancestor);
+  }
+
+  String name() {
+    return name;
+  }
+}

@@ -1,0 +1,163 @@
+package dev.thunderlink.sync;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.thunderlink.proto.sync.ApplyRequest;
+import dev.thunderlink.proto.sync.Entry;
+import dev.thunderlink.proto.sync.EntryKind;
+import dev.thunderlink.proto.sync.OpenRequest;
+import dev.thunderlink.proto.sync.SyncEndpointGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A workstation session and a host service talking over a real grpc-netty server on 127.0.0.1. */
+class SyncOverGrpcTest {
+  @TempDir
+  Path tmp;
+
+  private Server server;
+  private SyncHostService host;
+  private ManagedChannel channel;
+  private int port;
+  private Path a;
+  private Path b;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    a = Files.createDirectories(tmp.resolve("a"));
+    b = tmp.resolve("b");
+    startHost(0);
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+  }
+
+  private void startHost(int p) throws IOException {
+    host = new SyncHostService(tmp.resolve("host-state"), "mini", true, Duration.ofMillis(10));
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", p)).addService(host).build().start();
+    port = server.getPort();
+  }
+
+  private void stopHost() throws InterruptedException {
+    server.shutdownNow();
+    server.awaitTermination(5, TimeUnit.SECONDS);
+    host.close();
+  }
+
+  @AfterEach
+  void tearDown() throws InterruptedException {
+    channel.shutdownNow();
+    channel.awaitTermination(5, TimeUnit.SECONDS);
+    stopHost();
+  }
+
+  private SyncSessionConfig.Builder config() {
+    return SyncSessionConfig.builder("proj").localRoot(a).remoteRoot(b.toString()).stateDir(tmp.resolve("ws-state"))
+        .deviceName("book").blockSize(64 * 1024);
+  }
+
+  private static void await(String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.onSpinWait();
+    }
+  }
+
+  private static boolean hasContent(Path p, String content) {
+    try {
+      return Files.isRegularFile(p) && new String(Files.readAllBytes(p), UTF_8).equals(content);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Test
+  void twoSessionsConvergeOverLoopbackGrpcWithBlockDeltas() throws Exception {
+    try (SyncSession s = SyncSession.start(config().watch(false).build(), channel)) {
+      Files.write(a.resolve("hello.txt"), "from book".getBytes(UTF_8));
+      byte[] big = new byte[2 * 1024 * 1024];
+      new Random(3).nextBytes(big);
+      Files.write(a.resolve("big.bin"), big);
+      Files.createDirectories(b.resolve("from-mini"));
+      Files.write(b.resolve("from-mini/x.txt"), "from mini".getBytes(UTF_8));
+      s.flush(Duration.ofSeconds(30));
+      assertThat(SyncPair.tree(a)).isEqualTo(SyncPair.tree(b)).containsEntry("from-mini/x.txt", "from mini");
+
+      long sent = s.status().bytesSent();
+      big[123_456] ^= 0x55;
+      Files.write(a.resolve("big.bin"), big);
+      s.flush(Duration.ofSeconds(30));
+      assertThat(Arrays.equals(Files.readAllBytes(b.resolve("big.bin")), big)).isTrue();
+      assertThat(s.status().bytesSent() - sent).isEqualTo(64 * 1024);
+
+      // and the other way: the host's file changes by one byte, only one block travels back
+      sent = s.status().bytesSent();
+      big[1_900_000] ^= 0x11;
+      Files.write(b.resolve("big.bin"), big);
+      s.flush(Duration.ofSeconds(30));
+      assertThat(Arrays.equals(Files.readAllBytes(a.resolve("big.bin")), big)).isTrue();
+      assertThat(s.status().bytesSent() - sent).isEqualTo(64 * 1024);
+    }
+  }
+
+  @Test
+  void watchersPropagateEditsWithoutFlush() throws Exception {
+    try (SyncSession s = SyncSession.start(config().build(), channel)) {
+      s.flush(Duration.ofSeconds(30));
+      Files.write(a.resolve("w.txt"), "one".getBytes(UTF_8));
+      await("book -> mini", () -> hasContent(b.resolve("w.txt"), "one"));
+      Files.write(b.resolve("w.txt"), "two".getBytes(UTF_8));
+      await("mini -> book", () -> hasContent(a.resolve("w.txt"), "two"));
+    }
+  }
+
+  @Test
+  void sessionRecoversWhenTheHostRestarts() throws Exception {
+    try (SyncSession s = SyncSession.start(config().watch(false).build(), channel)) {
+      Files.write(a.resolve("1.txt"), "1".getBytes(UTF_8));
+      s.flush(Duration.ofSeconds(30));
+      stopHost();
+      Files.write(a.resolve("2.txt"), "2".getBytes(UTF_8));
+      assertThatThrownBy(() -> s.flush(Duration.ofMillis(300))).isInstanceOf(java.util.concurrent.TimeoutException.class)
+          .hasMessageContaining("flush did not finish");
+      startHost(port);
+      s.flush(Duration.ofSeconds(30));
+      assertThat(SyncPair.tree(b)).containsEntry("1.txt", "1").containsEntry("2.txt", "2");
+    }
+  }
+
+  @Test
+  void hostRejectsBadRequestsWithOneLineErrors() {
+    var stub = SyncEndpointGrpc.newBlockingStub(channel);
+    assertThatThrownBy(() -> stub.open(OpenRequest.newBuilder().setSession("s").setRoot("relative/path").build()))
+        .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("INVALID_ARGUMENT")
+        .hasMessageContaining("expected: an absolute path");
+    assertThatThrownBy(() -> stub.open(OpenRequest.newBuilder().setSession("s").setRoot(b.toString())
+        .addIgnorePatterns("").build())).hasMessageContaining("expected: a non-empty .gitignore pattern");
+    stub.open(OpenRequest.newBuilder().setSession("s").setRoot(b.toString()).setCreateRoot(true).build());
+    assertThatThrownBy(() -> stub.apply(ApplyRequest.newBuilder().setEndpointId("s").setOp(ApplyRequest.Op.DELETE)
+        .setExpected(Entry.newBuilder().setPath("../escape").setKind(EntryKind.FILE)).build()))
+        .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("no empty, '.' or '..' segments");
+    assertThatThrownBy(() -> stub.apply(ApplyRequest.newBuilder().setEndpointId("nope").setOp(ApplyRequest.Op.MKDIR)
+        .setExpected(Entry.newBuilder().setPath("x")).build())).hasMessageContaining("NOT_FOUND");
+  }
+}

@@ -1,0 +1,283 @@
+package dev.thunderlink.sync;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.thunderlink.sync.SyncPair.Fs;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The engine end to end (scanner, reconciler, applier, SQLite state), on the real FS and on Jimfs like macOS. */
+class SyncSessionTest {
+  @TempDir
+  Path tmp;
+
+  private static void write(Path p, String s) throws Exception {
+    Files.createDirectories(p.getParent());
+    Files.write(p, s.getBytes(UTF_8));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void propagatesCreateModifyDeleteBothWays(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> { })) {
+      write(p.a.resolve("src/main.c"), "int main;");
+      Files.createDirectories(p.b.resolve("empty/dir"));
+      write(p.b.resolve("notes.md"), "hi");
+      p.flush();
+      assertThat(SyncPair.tree(p.b)).isEqualTo(SyncPair.tree(p.a)).containsEntry("src/main.c", "int main;")
+          .containsEntry("empty/dir", "dir").containsEntry("notes.md", "hi");
+
+      write(p.b.resolve("src/main.c"), "int main(void);");
+      Files.delete(p.a.resolve("notes.md"));
+      p.flush();
+      assertThat(SyncPair.tree(p.a)).isEqualTo(SyncPair.tree(p.b)).containsEntry("src/main.c", "int main(void);")
+          .doesNotContainKey("notes.md");
+
+      Files.delete(p.b.resolve("src/main.c"));
+      Files.delete(p.b.resolve("src"));
+      p.flush();
+      assertThat(SyncPair.tree(p.a)).isEqualTo(SyncPair.tree(p.b)).doesNotContainKey("src");
+      assertThat(p.session.status().errors()).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void twoDifferentEditsKeepBothVersions(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> { })) {
+      write(p.a.resolve("doc/report.txt"), "base");
+      p.flush();
+      write(p.a.resolve("doc/report.txt"), "local edit");
+      write(p.b.resolve("doc/report.txt"), "remote edit");
+      p.flush();
+      Map<String, String> ta = SyncPair.tree(p.a);
+      assertThat(ta).isEqualTo(SyncPair.tree(p.b)).containsEntry("doc/report.txt", "local edit");
+      assertThat(ta.entrySet()).anySatisfy(e -> {
+        assertThat(e.getKey()).matches("doc/report\\.conflict-mini-\\d{8}-\\d{6}\\.txt");
+        assertThat(e.getValue()).isEqualTo("remote edit");
+      });
+      assertThat(p.session.conflicts()).singleElement().satisfies(c -> {
+        assertThat(c.path()).isEqualTo("doc/report.txt");
+        assertThat(c.device()).isEqualTo("mini");
+      });
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void identicalEditsAreNoConflictAndDeletionLosesToModification(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> { })) {
+      write(p.a.resolve("same.txt"), "x");
+      write(p.a.resolve("d/keep.txt"), "v1");
+      p.flush();
+      write(p.a.resolve("same.txt"), "y");
+      write(p.b.resolve("same.txt"), "y");
+      // delete the whole directory on one side while the other edits a file in it
+      Files.delete(p.a.resolve("d/keep.txt"));
+      Files.delete(p.a.resolve("d"));
+      write(p.b.resolve("d/keep.txt"), "v2");
+      p.flush();
+      assertThat(SyncPair.tree(p.a)).isEqualTo(SyncPair.tree(p.b)).containsEntry("same.txt", "y")
+          .containsEntry("d/keep.txt", "v2");
+      assertThat(p.session.conflicts()).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void resolvedModeLetsTheWorkstationWin(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_RESOLVED, b -> { })) {
+      write(p.a.resolve("f"), "base");
+      p.flush();
+      write(p.a.resolve("f"), "mine");
+      write(p.b.resolve("f"), "theirs");
+      p.flush();
+      assertThat(SyncPair.tree(p.b)).isEqualTo(Map.of("f", "mine"));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void replicaModeRevertsRemoteChanges(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.ONE_WAY_REPLICA, b -> { })) {
+      write(p.a.resolve("f"), "source");
+      write(p.b.resolve("stray"), "x");
+      p.flush();
+      write(p.b.resolve("f"), "tampered");
+      p.flush();
+      assertThat(SyncPair.tree(p.b)).isEqualTo(Map.of("f", "source"));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void mirrorsExecutableBitSymlinksAndEmptyDirectories(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> { })) {
+      write(p.a.resolve("bin/run.sh"), "#!/bin/sh");
+      Files.setPosixFilePermissions(p.a.resolve("bin/run.sh"), PosixFilePermissions.fromString("rwxr-xr-x"));
+      Files.createSymbolicLink(p.a.resolve("link"), p.a.getFileSystem().getPath("bin/run.sh"));
+      Files.createDirectories(p.a.resolve("empty"));
+      p.flush();
+      assertThat(SyncPair.tree(p.b)).containsEntry("bin/run.sh", "+x:#!/bin/sh").containsEntry("link", "link:bin/run.sh")
+          .containsEntry("empty", "dir");
+      Files.setPosixFilePermissions(p.b.resolve("bin/run.sh"), PosixFilePermissions.fromString("rw-r--r--"));
+      p.flush();
+      assertThat(SyncPair.tree(p.a)).containsEntry("bin/run.sh", "#!/bin/sh");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void refusesSymlinksPointingOutsideTheRoot(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> { })) {
+      Files.createSymbolicLink(p.a.resolve("escape"), p.a.getFileSystem().getPath("../../etc"));
+      Files.createSymbolicLink(p.a.resolve("abs"), p.a.getFileSystem().getPath("/etc/passwd"));
+      write(p.a.resolve("ok.txt"), "fine");
+      p.flush();
+      assertThat(SyncPair.tree(p.b)).isEqualTo(Map.of("ok.txt", "fine"));
+      assertThat(p.session.status().errors()).containsKeys("local:escape", "local:abs");
+      assertThat(p.session.status().errors().get("local:escape")).contains("outside the sync root");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void ownWritesDoNotComeBackAsChanges(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> { })) {
+      for (int i = 0; i < 20; i++) {
+        write(p.a.resolve("f" + i), "v" + i);
+      }
+      p.flush();
+      long ops = p.session.status().opsApplied();
+      p.flush();
+      p.flush();
+      assertThat(p.session.status().opsApplied()).isEqualTo(ops);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void oneByteEditSendsOnlyTheChangedBlock(Fs fs) throws Exception {
+    int block = 64 * 1024;
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> b.blockSize(block))) {
+      byte[] data = new byte[4 * 1024 * 1024];
+      new Random(7).nextBytes(data);
+      Files.write(p.a.resolve("big.bin"), data);
+      p.flush();
+      long sent = p.session.status().bytesSent();
+      data[1_000_000] ^= 1;
+      Files.write(p.a.resolve("big.bin"), data);
+      p.flush();
+      assertThat(Files.readAllBytes(p.b.resolve("big.bin"))).isEqualTo(data);
+      assertThat(p.session.status().bytesSent() - sent).isEqualTo(block);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void renameIsAppliedAsRenameNotResent(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> { })) {
+      byte[] data = new byte[300_000];
+      new Random(1).nextBytes(data);
+      Files.createDirectories(p.a.resolve("x"));
+      Files.write(p.a.resolve("x/big.bin"), data);
+      p.flush();
+      long sent = p.session.status().bytesSent();
+      Files.createDirectories(p.a.resolve("y"));
+      Files.move(p.a.resolve("x/big.bin"), p.a.resolve("y/moved.bin"));
+      p.flush();
+      assertThat(Files.readAllBytes(p.b.resolve("y/moved.bin"))).isEqualTo(data);
+      assertThat(Files.exists(p.b.resolve("x/big.bin"))).isFalse();
+      assertThat(p.session.status().renamesApplied()).isEqualTo(1);
+      assertThat(p.session.status().bytesSent()).isEqualTo(sent);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void safetyStopHaltsMassDeletionUntilForced(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> b.safetyMinimumEntries(10))) {
+      for (int i = 0; i < 30; i++) {
+        write(p.a.resolve("f" + i), "v");
+      }
+      write(p.a.resolve("keep"), "k");
+      p.flush();
+      for (int i = 0; i < 30; i++) {
+        Files.delete(p.a.resolve("f" + i));
+      }
+      assertThatThrownBy(p::flush).isInstanceOf(IllegalStateException.class).hasMessageContaining("would delete 30 of 31");
+      assertThat(p.session.status().state()).isEqualTo("HALTED");
+      assertThat(SyncPair.tree(p.b)).hasSize(31);
+      p.session.resume(true);
+      p.flush();
+      assertThat(SyncPair.tree(p.b)).isEqualTo(Map.of("keep", "k"));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void ignoreRulesAndBuiltIns(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> b.ignore("*.log").ignore("build/"))) {
+      write(p.a.resolve("app.log"), "noise");
+      write(p.a.resolve("build/out.o"), "obj");
+      write(p.a.resolve(".DS_Store"), "finder");
+      write(p.a.resolve(".git/index.lock"), "lock");
+      write(p.a.resolve(".git/refs/heads/main.lock"), "lock");
+      write(p.a.resolve(".git/config"), "[core]");
+      write(p.a.resolve(".thunderlinkignore"), "secret.txt\n");
+      write(p.a.resolve("secret.txt"), "s");
+      write(p.a.resolve("src/a.c"), "c");
+      p.flush();
+      assertThat(SyncPair.tree(p.b).keySet()).containsExactlyInAnyOrder(".git", ".git/config", ".git/refs",
+          ".git/refs/heads", ".thunderlinkignore", "src", "src/a.c");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void restartResumesWithoutResendingAndSurvivesADeletedDatabase(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> { })) {
+      for (int i = 0; i < 10; i++) {
+        write(p.a.resolve("f" + i), "v" + i);
+      }
+      p.flush();
+      p.restart();
+      p.flush();
+      assertThat(p.session.status().filesTransferred()).isZero();
+      p.session.close();
+      Files.delete(p.state.resolve("session.db"));
+      write(p.a.resolve("f1"), "edited while the state was lost");
+      p.start();
+      p.flush();
+      // no ancestor: the differing file is kept both ways, nothing is lost
+      Map<String, String> ta = SyncPair.tree(p.a);
+      assertThat(ta).isEqualTo(SyncPair.tree(p.b)).containsEntry("f1", "edited while the state was lost")
+          .containsValue("v1");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void corruptDatabaseIsRebuilt(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> { })) {
+      write(p.a.resolve("f"), "v");
+      p.flush();
+      p.session.close();
+      Files.write(p.state.resolve("local.db"), "this is not a database, it is garbage".repeat(200).getBytes(UTF_8));
+      Files.deleteIfExists(p.state.resolve("local.db-wal"));
+      Files.deleteIfExists(p.state.resolve("local.db-shm"));
+      p.start();
+      write(p.b.resolve("g"), "w");
+      p.flush();
+      assertThat(SyncPair.tree(p.a)).isEqualTo(SyncPair.tree(p.b)).containsEntry("f", "v").containsEntry("g", "w");
+    }
+  }
+}

@@ -1,0 +1,87 @@
+package dev.thunderlink.sync;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The registry the daemon's {@code sync} commands call, over an in-process gRPC host. */
+class SyncSessionsTest {
+  @TempDir
+  Path tmp;
+
+  @Test
+  void createListFlushPauseResumeTerminateAndRestart() throws Exception {
+    SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
+    Server server = InProcessServerBuilder.forName("sessions-test").directExecutor().addService(host).build().start();
+    ManagedChannel channel = InProcessChannelBuilder.forName("sessions-test").directExecutor().build();
+    Path a = Files.createDirectories(tmp.resolve("a"));
+    Path b = tmp.resolve("b");
+    try {
+      SyncSessions.Definition def = new SyncSessions.Definition("proj", a.toString(), b.toString(), "two-way-safe",
+          List.of("*.log"), false, false, "refuse", false);
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
+        assertThat(reg.create(def).name()).isEqualTo("proj");
+        assertThatThrownBy(() -> reg.create(def)).hasMessage("sync session: proj (expected: a name not in use)");
+        Files.write(a.resolve("x.txt"), "x".getBytes(UTF_8));
+        reg.flush("proj", Duration.ofSeconds(30));
+        assertThat(Files.readString(b.resolve("x.txt"))).isEqualTo("x");
+        assertThat(reg.list()).extracting(SyncStatus::name).containsExactly("proj");
+        reg.pause("proj");
+        assertThat(reg.status("proj").state()).isEqualTo("PAUSED");
+        assertThatThrownBy(() -> reg.flush("proj", Duration.ofSeconds(5))).isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("paused");
+        assertThatThrownBy(() -> reg.status("nope")).hasMessage("sync session: nope (expected: one of [proj])");
+      }
+      // a restart brings the session back, still paused
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
+        assertThat(reg.startAll()).isEmpty();
+        assertThat(reg.status("proj").state()).isEqualTo("PAUSED");
+        reg.resume("proj", false);
+        Files.write(a.resolve("y.txt"), "y".getBytes(UTF_8));
+        reg.flush("proj", Duration.ofSeconds(30));
+        assertThat(Files.readString(b.resolve("y.txt"))).isEqualTo("y");
+        assertThat(reg.status("proj").filesTransferred()).isEqualTo(1); // x.txt was not sent again
+        reg.terminate("proj");
+        assertThat(reg.list()).isEmpty();
+        assertThat(Files.exists(tmp.resolve("home/sync/proj"))).isFalse();
+        assertThat(Files.readString(a.resolve("x.txt"))).isEqualTo("x");
+      }
+    } finally {
+      channel.shutdownNow();
+      server.shutdownNow();
+      host.close();
+    }
+  }
+
+  @Test
+  void badDefinitionsGetOneLineErrors() {
+    try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book",
+        InProcessChannelBuilder.forName("unused").build())) {
+      assertThatThrownBy(() -> reg.create(new SyncSessions.Definition("p", "relative", "/r", null, List.of(), false,
+          false, null, false))).hasMessage("local root: relative (expected: an absolute path)");
+      assertThatThrownBy(() -> reg.create(new SyncSessions.Definition("p", "/abs", "/r", "sideways", List.of(), false,
+          false, null, false))).hasMessage("mode: sideways (expected: one of two-way-safe, two-way-resolved, one-way-replica)");
+      assertThatThrownBy(() -> reg.create(new SyncSessions.Definition("bad name", "/abs", "/r", null, List.of(), false,
+          false, null, false))).hasMessageStartingWith("name: bad name (expected:");
+      assertThatThrownBy(() -> reg.create(new SyncSessions.Definition("p", "/abs", "/r", null, List.of(" "), false,
+          false, null, false))).hasMessageStartingWith("ignore pattern: ' '");
+      assertThatThrownBy(() -> reg.create(new SyncSessions.Definition("p", tmp.resolve("missing").toString(), "/r",
+          null, List.of(), false, false, null, false))).hasMessageEndingWith("missing: sync root is not a directory");
+      assertThat(reg.list()).isEmpty();
+      assertThat(tmp.resolve("home/sync/p/session.json")).doesNotExist();
+    } catch (java.io.IOException e) {
+      throw new AssertionError(e);
+    }
+  }
+}

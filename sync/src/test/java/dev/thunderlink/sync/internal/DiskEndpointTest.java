@@ -1,0 +1,130 @@
+package dev.thunderlink.sync.internal;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The scanner and applier of one side: stat-first scanning, re-check before clobbering, echo suppression. */
+class DiskEndpointTest {
+  @TempDir
+  Path tmp;
+
+  private Path root;
+  private DiskEndpoint side;
+
+  @BeforeEach
+  void open() throws Exception {
+    root = Files.createDirectories(tmp.resolve("root"));
+    side = DiskEndpoint.open(root, tmp.resolve("index.db"), DiskEndpoint.Options.defaults("book"), false);
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    side.close();
+  }
+
+  private Path old(Path p) throws Exception {
+    Files.setLastModifiedTime(p, FileTime.fromMillis(System.currentTimeMillis() - 60_000)); // not "racy"
+    return p;
+  }
+
+  private void assertNoTempFiles() throws Exception {
+    try (Stream<Path> s = Files.walk(root)) {
+      assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(IgnoreRules.TEMP_PREFIX));
+    }
+  }
+
+  @Test
+  void rescanHashesOnlyWhatStatSaysChanged() throws Exception {
+    for (int i = 0; i < 100; i++) {
+      old(Files.write(root.resolve("f" + i), ("v" + i).getBytes(UTF_8)));
+    }
+    side.changes(0, true, List.of());
+    assertThat(side.filesHashed.get()).isEqualTo(100);
+    old(Files.write(root.resolve("f7"), "changed".getBytes(UTF_8)));
+    Endpoint.ChangeSet cs = side.changes(0, true, List.of());
+    assertThat(side.filesHashed.get()).isEqualTo(101);
+    assertThat(cs.changes()).hasSize(100);
+    Endpoint.ChangeSet again = side.changes(cs.lastSeq(), true, List.of());
+    assertThat(again.changes()).isEmpty();
+    assertThat(side.filesHashed.get()).isEqualTo(101);
+  }
+
+  @Test
+  void writeRefusesToClobberAFileChangedSinceItWasScanned() throws Exception {
+    Path f = old(Files.write(root.resolve("doc.txt"), "scanned".getBytes(UTF_8)));
+    Entry scanned = side.changes(0, true, List.of()).changes().get("doc.txt");
+    Files.write(f, "edited after the scan".getBytes(UTF_8)); // the user's edit
+    byte[] incoming = "from the other side".getBytes(UTF_8);
+    Entry target = Entry.file(ContentHash.of(incoming), incoming.length, false, 0);
+    ApplyResult r;
+    try (Endpoint.FileUpload up = side.beginWrite("doc.txt", scanned, target, 4096)) {
+      up.write(0, incoming);
+      r = up.commit();
+    }
+    assertThat(r.outcome()).isEqualTo(ApplyResult.Outcome.CHANGED);
+    assertThat(Files.readString(f)).isEqualTo("edited after the scan");
+    assertNoTempFiles();
+    // and a delete is refused the same way
+    assertThat(side.apply(new Endpoint.Op(Endpoint.OpKind.DELETE, "doc.txt", scanned, null, null, null)).outcome())
+        .isEqualTo(ApplyResult.Outcome.CHANGED);
+    assertThat(Files.readString(f)).isEqualTo("edited after the scan");
+  }
+
+  @Test
+  void bytesThatDoNotMatchTheTargetHashNeverReachTheRealName() throws Exception {
+    Entry target = Entry.file(ContentHash.of("promised".getBytes(UTF_8)), 8, false, 0);
+    ApplyResult r;
+    try (Endpoint.FileUpload up = side.beginWrite("new.txt", null, target, 4096)) {
+      up.write(0, "modified".getBytes(UTF_8)); // the source changed while being sent
+      r = up.commit();
+    }
+    assertThat(r.outcome()).isEqualTo(ApplyResult.Outcome.CHANGED);
+    assertThat(r.message()).contains("changed while it was being sent");
+    assertThat(root.resolve("new.txt")).doesNotExist();
+    assertNoTempFiles();
+  }
+
+  @Test
+  void ownWritesAreRecordedSoARescanFindsNothingNew() throws Exception {
+    long seq = side.changes(0, true, List.of()).lastSeq();
+    byte[] data = "hello".getBytes(UTF_8);
+    Entry target = Entry.file(ContentHash.of(data), data.length, true, System.currentTimeMillis() - 60_000);
+    try (Endpoint.FileUpload up = side.beginWrite("a.sh", null, target, 4096)) {
+      up.write(0, data);
+      assertThat(up.commit().outcome()).isEqualTo(ApplyResult.Outcome.OK);
+    }
+    assertThat(DiskEndpoint.isExecutable(root.resolve("a.sh"))).isTrue();
+    Endpoint.ChangeSet echo = side.changes(seq, true, List.of());
+    assertThat(echo.changes()).containsOnlyKeys("a.sh"); // the applier's own record, reported once
+    long hashed = side.filesHashed.get();
+    Endpoint.ChangeSet quiet = side.changes(echo.lastSeq(), true, List.of());
+    assertThat(quiet.changes()).isEmpty();
+    assertThat(side.filesHashed.get()).as("our own write is not re-hashed").isEqualTo(hashed);
+  }
+
+  @Test
+  void leftoverTempFilesFromAKilledApplyAreSweptOnStart() throws Exception {
+    side.close();
+    Files.write(root.resolve(IgnoreRules.TEMP_PREFIX + "dead"), "half".getBytes(UTF_8));
+    side = DiskEndpoint.open(root, tmp.resolve("index.db"), DiskEndpoint.Options.defaults("book"), false);
+    assertThat(side.changes(0, false, List.of()).changes()).isEmpty();
+    assertNoTempFiles();
+  }
+
+  @Test
+  void unknownPathsAndEscapesAreRejected() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() ->
+        side.apply(new Endpoint.Op(Endpoint.OpKind.MKDIR, "../outside", null, Entry.directory(), null, null)))
+        .hasMessage("path: ../outside (expected: no empty, '.' or '..' segments)");
+  }
+}

@@ -1,0 +1,59 @@
+package dev.thunderlink.sync.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IgnoreRulesTest {
+  @TempDir
+  Path root;
+
+  @Test
+  void builtInsCannotBeNegated() {
+    IgnoreRules r = new IgnoreRules(root, List.of("!.DS_Store", "!*.lock"), false, false);
+    assertThat(r.isIgnored(".DS_Store", false)).isTrue();
+    assertThat(r.isIgnored("sub/.DS_Store", false)).isTrue();
+    assertThat(r.isIgnored(".git/index.lock", false)).isTrue();
+    assertThat(r.isIgnored(".git/refs/heads/main.lock", false)).isTrue();
+    assertThat(r.isIgnored(".thunderlink-tmp-123", false)).isTrue();
+    assertThat(r.isIgnored(".git/config", false)).isFalse();
+    assertThat(r.isIgnored("Cargo.lock", false)).as("*.lock outside .git syncs").isFalse();
+  }
+
+  @Test
+  void vcsIgnoreLeavesGitOut() {
+    IgnoreRules r = new IgnoreRules(root, List.of(), false, true);
+    assertThat(r.isIgnored(".git", true)).isTrue();
+    assertThat(r.isIgnored(".git/config", false)).isTrue();
+    assertThat(r.isIgnored("src/.gitkeep", false)).isFalse();
+  }
+
+  @Test
+  void nestedGitignoresOverrideParentsAndSessionPatterns() throws Exception {
+    Files.writeString(root.resolve(".gitignore"), "*.log\nbuild/\n");
+    Files.createDirectories(root.resolve("app"));
+    Files.writeString(root.resolve("app/.gitignore"), "!keep.log\n");
+    IgnoreRules r = new IgnoreRules(root, List.of("*.tmp"), true, false);
+    assertThat(r.isIgnored("x.log", false)).isTrue();
+    assertThat(r.isIgnored("app/x.log", false)).isTrue();
+    assertThat(r.isIgnored("app/keep.log", false)).isFalse();
+    assertThat(r.isIgnored("build", true)).isTrue();
+    assertThat(r.isIgnored("build/a/b.c", false)).as("inside an ignored directory").isTrue();
+    assertThat(r.isIgnored("a.tmp", false)).isTrue();
+    assertThat(r.isIgnored("src/main.c", false)).isFalse();
+    // without use of .gitignore files, only session patterns apply
+    IgnoreRules noGit = new IgnoreRules(root, List.of("*.tmp"), false, false);
+    assertThat(noGit.isIgnored("x.log", false)).isFalse();
+  }
+
+  @Test
+  void badPatternsGetOneLineErrors() {
+    assertThatThrownBy(() -> IgnoreRules.validatePattern(" ")).hasMessage(
+        "ignore pattern: ' ' (expected: a non-empty .gitignore pattern)");
+  }
+}
