@@ -11,9 +11,10 @@ import java.util.regex.Pattern;
  * @param unit unit of the value ({@code us}, {@code MiB/s})
  * @param higherIsBetter true for throughput, false for latency
  * @param limitId id of the metric in the same suite that is this one's raw baseline on the same
- *     path, or null when this metric is itself a limit (or has none)
+ *     path, or null when it has none (or is itself a limit)
+ * @param isLimit true for a raw baseline ("the machine's limit"), false for a thunderlink figure
  */
-public record BenchMetric(String id, String name, String unit, boolean higherIsBetter, String limitId) {
+public record BenchMetric(String id, String name, String unit, boolean higherIsBetter, String limitId, boolean isLimit) {
   private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,39}");
 
   public BenchMetric {
@@ -26,15 +27,16 @@ public record BenchMetric(String id, String name, String unit, boolean higherIsB
 
   /** A thunderlink figure compared with the raw baseline {@code limitId}. */
   public static BenchMetric measured(String id, String name, String unit, boolean higherIsBetter, String limitId) {
-    return new BenchMetric(id, name, unit, higherIsBetter, Objects.requireNonNull(limitId, "limitId"));
+    return new BenchMetric(id, name, unit, higherIsBetter, Objects.requireNonNull(limitId, "limitId"), false);
+  }
+
+  /** A thunderlink figure with no raw baseline on the same path (e.g. sync latency). */
+  public static BenchMetric unpaired(String id, String name, String unit, boolean higherIsBetter) {
+    return new BenchMetric(id, name, unit, higherIsBetter, null, false);
   }
 
   /** A raw baseline: what the path itself gives, without thunderlink. */
   public static BenchMetric limit(String id, String name, String unit, boolean higherIsBetter) {
-    return new BenchMetric(id, name, unit, higherIsBetter, null);
-  }
-
-  public boolean isLimit() {
-    return limitId == null;
+    return new BenchMetric(id, name, unit, higherIsBetter, null, true);
   }
 }

@@ -44,10 +44,12 @@ final class BenchReport {
     written.add(json);
     List<String> charts = new ArrayList<>();
     for (BenchResults.SuiteResult s : r.suites) {
-      Path png = chart(r, s, dir);
-      if (png != null) {
-        written.add(png);
-        charts.add(png.getFileName().toString());
+      for (String unit : units(s)) {
+        Path png = chart(r, s, unit, dir);
+        if (png != null) {
+          written.add(png);
+          charts.add(png.getFileName().toString());
+        }
       }
     }
     Path md = dir.resolve("report.md");
@@ -159,7 +161,7 @@ final class BenchReport {
           b.append(' ').append(cell(s.cell(m.id(), p.name()), m.unit())).append(" |");
         }
         b.append(' ').append(ratio(m, s, r)).append(" |");
-        if (m.isLimit()) {
+        if (m.limitId() == null) {
           b.append(" — |\n");
         } else {
           BenchMetric limit = s.metric(m.limitId());
@@ -193,7 +195,10 @@ final class BenchReport {
         b.append('\n');
       }
       if (missing.size() < s.suite.metrics().size() * r.paths.size()) {
-        b.append("![").append(s.suite.title()).append("](").append(chartName(s)).append(")\n\n");
+        for (String unit : units(s)) {
+          b.append("![").append(s.suite.title()).append(" (").append(unit).append(")](")
+              .append(chartName(s, unit)).append(")\n\n");
+        }
       }
     }
     if (!r.notMeasuredYet.isEmpty()) {
@@ -244,23 +249,36 @@ final class BenchReport {
 
   // ---- charts ---------------------------------------------------------------------------
 
-  static String chartName(BenchResults.SuiteResult s) {
-    return s.suite.id() + ".png";
+  /** The suite's units in order of first use; one chart each. */
+  static List<String> units(BenchResults.SuiteResult s) {
+    List<String> out = new ArrayList<>();
+    for (BenchMetric m : s.suite.metrics()) {
+      if (!out.contains(m.unit())) {
+        out.add(m.unit());
+      }
+    }
+    return out;
+  }
+
+  /** {@code <id>.png} for the suite's first unit, {@code <id>-<unit>.png} for the others. */
+  static String chartName(BenchResults.SuiteResult s, String unit) {
+    boolean first = units(s).indexOf(unit) == 0;
+    return s.suite.id() + (first ? "" : "-" + unit.replaceAll("[^A-Za-z0-9]", "")) + ".png";
   }
 
   /**
    * A grouped bar chart: one group per path, one bar per metric (thunderlink's in blue, the
    * limits in grey), values printed on the bars. Null when no figure was measured.
    */
-  private static Path chart(BenchResults r, BenchResults.SuiteResult s, Path dir) throws IOException {
+  private static Path chart(BenchResults r, BenchResults.SuiteResult s, String unit, Path dir) throws IOException {
     List<String> categories = r.paths.stream().map(BenchResults.PathInfo::label).toList();
-    String unit = s.suite.metrics().get(0).unit();
+    List<BenchMetric> metrics = s.suite.metrics().stream().filter(m -> m.unit().equals(unit)).toList();
     CategoryChart chart = new CategoryChartBuilder()
         .width(900)
         .height(520)
         .title(s.suite.title() + ": " + String.join(" vs ", categories))
         .xAxisTitle("path")
-        .yAxisTitle(unit + (s.suite.metrics().get(0).higherIsBetter() ? " (higher is better)" : " (lower is better)"))
+        .yAxisTitle(unit + (metrics.get(0).higherIsBetter() ? " (higher is better)" : " (lower is better)"))
         .build();
     Styler st = chart.getStyler();
     st.setLegendPosition(Styler.LegendPosition.OutsideS);
@@ -275,7 +293,7 @@ final class BenchReport {
     boolean any = false;
     int measured = 0;
     int limits = 0;
-    for (BenchMetric m : s.suite.metrics()) {
+    for (BenchMetric m : metrics) {
       List<Double> values = new ArrayList<>();
       for (BenchResults.PathInfo p : r.paths) {
         BenchResults.Cell c = s.cell(m.id(), p.name());
@@ -292,7 +310,7 @@ final class BenchReport {
     if (!any) {
       return null;
     }
-    Path png = dir.resolve(chartName(s));
+    Path png = dir.resolve(chartName(s, unit));
     BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
     return png;
   }

@@ -3,6 +3,7 @@ package dev.thunderlink.benchmarks.bench;
 import dev.thunderlink.transport.PeerLink;
 import io.grpc.Channel;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -18,6 +19,8 @@ import java.util.Optional;
  * @param rawEcho a raw TCP echo server over the same path, or null
  * @param rawBulk a raw TCP bulk sink over the same path, or null
  * @param rawUnavailable why the raw servers are missing, when they are
+ * @param hostScratch a directory the host side serves (its sync service may open roots below it)
+ *     when the host runs in this process ({@code --emulate}); null for a real host
  */
 public record BenchTarget(
     String name,
@@ -26,7 +29,8 @@ public record BenchTarget(
     PeerLink link,
     InetSocketAddress rawEcho,
     InetSocketAddress rawBulk,
-    String rawUnavailable) {
+    String rawUnavailable,
+    Path hostScratch) {
 
   public BenchTarget {
     Objects.requireNonNull(name, "name");

@@ -8,14 +8,21 @@ import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.PeerLink;
 import dev.thunderlink.transport.emulator.LinkEmulator;
 import dev.thunderlink.transport.emulator.LinkProfile;
+import dev.thunderlink.sync.SyncHostService;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * {@code --emulate}: host and workstation on this machine. A real host {@code LinkServer} (with
- * the bench's byte sink), a raw TCP echo server and bulk sink on loopback; per path a {@link
+ * the bench's byte sink and the mirror's {@link SyncHostService}), a raw TCP echo server and bulk sink on loopback; per path a {@link
  * LinkEmulator} with the path's profile in front of each of the three, and a workstation {@link
  * PeerLink} through the path's link emulator, paired with the host through the real exchange.
  *
@@ -25,37 +32,51 @@ final class EmulatedEnvironment implements BenchEnvironment {
 
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final List<BenchTarget> targets = new ArrayList<>();
-  private final String transport;
+  private final Path scratch;
+  private String transport = "?";
 
-  private EmulatedEnvironment(String transport) {
-    this.transport = transport;
+  private EmulatedEnvironment(Path scratch) {
+    this.scratch = scratch;
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 
   /** Thunderbolt and Wi-Fi, the profiles. */
   static EmulatedEnvironment start() throws Exception {
     return start(List.of(
-        new Path("tb", "Thunderbolt", PathKind.THUNDERBOLT, LinkProfile.THUNDERBOLT),
-        new Path("wifi", "Wi-Fi", PathKind.WIFI, LinkProfile.WIFI)));
+        new EmulatedPath("tb", "Thunderbolt", PathKind.THUNDERBOLT, LinkProfile.THUNDERBOLT),
+        new EmulatedPath("wifi", "Wi-Fi", PathKind.WIFI, LinkProfile.WIFI)));
   }
 
   /** One emulated path: its name, report label, the kind the link tunes for, the profile. */
-  record Path(String name, String label, PathKind kind, LinkProfile profile) {}
+  record EmulatedPath(String name, String label, PathKind kind, LinkProfile profile) {}
 
-  static EmulatedEnvironment start(List<Path> paths) throws Exception {
-    LinkPair pair = LinkPair.start(ByteSinkService.definition());
-    EmulatedEnvironment env = new EmulatedEnvironment(pair.transport().toString());
+  static EmulatedEnvironment start(List<EmulatedPath> paths) throws Exception {
+    Path scratch = Files.createTempDirectory("thunderlink-bench-host-");
+    EmulatedEnvironment env = new EmulatedEnvironment(scratch);
     try {
-      env.resources.add(pair);
+      // closed last (resources close in reverse): the sync service after the server, then the files
+      env.resources.add(() -> deleteTree(scratch));
+      SyncHostService sync = env.add(new SyncHostService(scratch.resolve("sync-state"), "bench-host", true, Duration.ofMillis(10)));
+      LinkPair pair = env.add(LinkPair.start(ByteSinkService.definition(), sync.bindService()));
+      env.transport = pair.transport().toString();
       InetSocketAddress anyLoopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
       EchoServer echo = env.add(new EchoServer(anyLoopback));
       BulkSinkServer bulk = env.add(new BulkSinkServer(anyLoopback));
-      for (Path p : paths) {
+      for (EmulatedPath p : paths) {
         LinkEmulator linkEmu = env.add(LinkEmulator.start(p.profile(), anyLoopback, pair.hostAddress()));
         LinkEmulator echoEmu = env.add(LinkEmulator.start(p.profile(), anyLoopback, echo.address()));
         LinkEmulator bulkEmu = env.add(LinkEmulator.start(p.profile(), anyLoopback, bulk.address()));
         PeerLink link = pair.connect(p.name(), linkEmu.localAddress(), p.kind());
         env.targets.add(new BenchTarget(p.name(), p.label(), "emulated " + describe(p.profile()),
-            link, echoEmu.localAddress(), bulkEmu.localAddress(), null));
+            link, echoEmu.localAddress(), bulkEmu.localAddress(), null,
+            Files.createDirectories(scratch.resolve("paths").resolve(p.name()))));
       }
       return env;
     } catch (Exception | Error e) {

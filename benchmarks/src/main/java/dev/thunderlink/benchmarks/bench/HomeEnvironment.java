@@ -57,7 +57,7 @@ final class HomeEnvironment implements BenchEnvironment {
           echo = null;
           bulk = null;
         }
-        env.targets.add(new BenchTarget(p.name(), label(p), "real path " + p, link, echo, bulk, missing));
+        env.targets.add(new BenchTarget(p.name(), label(p), "real path " + p, link, echo, bulk, missing, null));
       }
       return env;
     } catch (Exception | Error e) {

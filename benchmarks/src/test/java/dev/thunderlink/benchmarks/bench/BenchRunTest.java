@@ -50,11 +50,12 @@ class BenchRunTest {
 
     List<Path> written = BenchReport.write(results, dir);
     assertThat(written).extracting(p -> p.getFileName().toString())
-        .containsExactlyInAnyOrder("results.json", "report.md", "round-trip.png", "throughput.png");
+        .containsExactlyInAnyOrder("results.json", "report.md", "round-trip.png", "throughput.png",
+            "sync.png", "sync-s.png");
 
     JsonNode json = new ObjectMapper().readTree(dir.resolve("results.json").toFile());
     assertThat(json.get("mode").asText()).isEqualTo("emulate");
-    assertThat(json.get("suites")).hasSize(2);
+    assertThat(json.get("suites")).hasSize(3);
     JsonNode ping = json.get("suites").get(0).get("metrics").get(0);
     assertThat(ping.get("id").asText()).isEqualTo("ping-p50");
     assertThat(ping.get("paths").get("wifi").get("value").asDouble())
@@ -63,10 +64,11 @@ class BenchRunTest {
     String md = Files.readString(dir.resolve("report.md"));
     assertThat(md)
         .contains("| metric | Thunderbolt | Wi-Fi | Thunderbolt vs Wi-Fi | the machine's limit (Thunderbolt / Wi-Fi) |")
-        .contains("| Link Ping p50 |", "| gRPC stream over the link |", "raw TCP bulk")
-        .contains("![RPC round trip](round-trip.png)", "![Throughput](throughput.png)")
-        .contains("## Not measured yet", "`sync`");
-    for (String png : List.of("round-trip.png", "throughput.png")) {
+        .contains("| Link Ping p50 |", "| gRPC stream over the link |", "raw TCP bulk", "| initial sync of the tree |")
+        .contains("](round-trip.png)", "](throughput.png)", "](sync.png)", "](sync-s.png)")
+        .contains("## Not measured yet", "`token-stream`")
+        .doesNotContain("`sync`: mirror");
+    for (String png : List.of("round-trip.png", "throughput.png", "sync.png", "sync-s.png")) {
       BufferedImage image = ImageIO.read(dir.resolve(png).toFile());
       assertThat(image).as(png).isNotNull();
       assertThat(image.getWidth()).isEqualTo(900);
