@@ -70,7 +70,8 @@ final class SyncSuite implements BenchSuite {
 
   @Override
   public long plannedMillis(BenchBudget budget) {
-    return files(budget) * 2L + edits(budget) * 20L + rounds(budget) * 50L;
+    // measured here under load: about 2 s of warm-up and 5-10 ms per file of initial sync
+    return budget.millis(2000) + files(budget) * 8L + edits(budget) * 20L + rounds(budget) * 50L;
   }
 
   @Override
@@ -134,7 +135,7 @@ final class SyncSuite implements BenchSuite {
       session.flush(Duration.ofMinutes(budget.full() ? 30 : 5));
       long initial = System.nanoTime() - t0;
       recorder.value("initial", initial / 1e9, tree.files());
-      recorder.worked(files(budget) * 2L);
+      recorder.worked(files(budget) * 8L);
       if (session.status().filesTransferred() < tree.files()) {
         recorder.note(target.label() + ": initial sync transferred " + session.status().filesTransferred()
             + " of " + tree.files() + " files");
