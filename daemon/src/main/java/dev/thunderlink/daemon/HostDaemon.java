@@ -31,6 +31,7 @@ public final class HostDaemon implements AutoCloseable {
   private DaemonRuntime rt;
   private LinkServer link;
   private LocalControlServer control;
+  private dev.thunderlink.sync.SyncHostService sync;
   private final PairingCodes codes = new PairingCodes(Clock.systemUTC());
   private final java.util.concurrent.atomic.AtomicReference<dev.thunderlink.proto.link.HandshakeRequest> lastWorkstation =
       new java.util.concurrent.atomic.AtomicReference<>();
@@ -70,6 +71,10 @@ public final class HostDaemon implements AutoCloseable {
                     log.info("handshake from workstation {} ({}) on path {}", r.getDeviceName(), r.getDeviceId(), r.getPathName());
                   });
       linkServices.forEach(lb::addService);
+      sync =
+          new dev.thunderlink.sync.SyncHostService(
+              rt.home.dir().resolve("sync-host"), rt.identity.deviceName(), true, java.time.Duration.ofMillis(20));
+      lb.addService(sync);
       link = lb.build().start();
       List<ServerServiceDefinition> cs = new ArrayList<>(controlServices);
       cs.add(new ControlService(rt, "host", null, link, codes, () -> java.util.Optional.ofNullable(lastWorkstation.get())).bindService());
@@ -110,6 +115,9 @@ public final class HostDaemon implements AutoCloseable {
       }
       if (link != null) {
         link.close(grace, unit);
+      }
+      if (sync != null) {
+        sync.close();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -29,6 +29,9 @@ public final class WorkstationDaemon implements AutoCloseable {
   private DaemonRuntime rt;
   private PeerLink link;
   private LocalControlServer control;
+  private dev.thunderlink.sync.SyncSessions sync;
+  private dev.thunderlink.daemon.internal.SyncControlService syncControl;
+  private Thread syncStarter;
 
   public WorkstationDaemon(DaemonOptions options) {
     this.options = options;
@@ -65,10 +68,14 @@ public final class WorkstationDaemon implements AutoCloseable {
       for (Function<Channel, ServerServiceDefinition> f : controlServices) {
         cs.add(f.apply(link.channel()));
       }
+      sync = new dev.thunderlink.sync.SyncSessions(rt.home.dir(), rt.identity.deviceName(), link.channel());
+      syncControl = new dev.thunderlink.daemon.internal.SyncControlService(sync);
+      cs.add(syncControl.bindService());
       cs.add(new ControlService(rt, "workstation", link, null, null, java.util.Optional::empty).bindService());
       control =
           new LocalControlServer(rt.home.dir(), options.controlPort(), "workstation", cs, rt.transport, rt.boss, rt.workers)
               .start();
+      startSyncSessionsWhenLinked();
       log.info(
           "workstation {} ({}) connecting over {} with {} transport",
           rt.identity.deviceName(),
@@ -80,6 +87,46 @@ public final class WorkstationDaemon implements AutoCloseable {
       close();
       throw e;
     }
+  }
+
+  /**
+   * Persisted sync sessions open their remote side over the link, so they start once a path
+   * is up, and sessions that fail to start (host unreachable) are retried every two seconds.
+   */
+  private void startSyncSessionsWhenLinked() {
+    Thread t =
+        new Thread(
+            () -> {
+              java.util.Map<String, String> lastFailures = java.util.Map.of();
+              while (!Thread.currentThread().isInterrupted() && sync != null) {
+                try {
+                  if (link.awaitActive(java.time.Duration.ofSeconds(2))) {
+                    java.util.Map<String, String> failed = sync.startAll();
+                    if (failed.isEmpty()) {
+                      return;
+                    }
+                    if (!failed.equals(lastFailures)) {
+                      failed.forEach((name, why) -> log.warn("sync session {} not started yet: {} (retrying)", name, why));
+                    }
+                    lastFailures = failed;
+                    Thread.sleep(2000); // retry pacing
+                  }
+                } catch (InterruptedException e) {
+                  return;
+                } catch (IOException | RuntimeException e) {
+                  log.warn("starting sync sessions: {}", e.getMessage());
+                  try {
+                    Thread.sleep(2000); // retry pacing
+                  } catch (InterruptedException ie) {
+                    return;
+                  }
+                }
+              }
+            },
+            "thunderlink-sync-starter");
+    t.setDaemon(true);
+    t.start();
+    syncStarter = t;
   }
 
   public PeerLink link() {
@@ -98,6 +145,19 @@ public final class WorkstationDaemon implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
+      if (syncStarter != null) {
+        syncStarter.interrupt();
+      }
+      if (syncControl != null) {
+        syncControl.close();
+      }
+      if (sync != null) {
+        try {
+          sync.close();
+        } catch (IOException e) {
+          log.warn("closing sync sessions: {}", e.getMessage());
+        }
+      }
       if (link != null) {
         link.close();
       }

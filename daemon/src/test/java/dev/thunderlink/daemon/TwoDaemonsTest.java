@@ -107,7 +107,7 @@ class TwoDaemonsTest {
   }
 
   @Test
-  @Order(1)
+  @Order(10)
   void wrongPairingCodeFailsWithAClearMessage() throws Exception {
     DaemonProcess.Result issued = cli("pair-code-0", "pair", "--home", hostHome.toString(), "--json");
     assertThat(issued.exit()).as(issued.toString()).isZero();
@@ -120,7 +120,7 @@ class TwoDaemonsTest {
   }
 
   @Test
-  @Order(2)
+  @Order(20)
   void incompatibleProtocolVersionIsRefusedNamingBothVersions() throws Exception {
     DaemonProcess.Result issued = cli("pair-code-1", "pair", "--home", hostHome.toString(), "--json");
     String code = JSON.readTree(issued.out()).get("code").asText();
@@ -134,7 +134,7 @@ class TwoDaemonsTest {
   }
 
   @Test
-  @Order(3)
+  @Order(30)
   void pairsWithAOneTimeCode() throws Exception {
     DaemonProcess.Result issued = cli("pair-code-2", "pair", "--home", hostHome.toString(), "--json");
     assertThat(issued.exit()).as(issued.toString()).isZero();
@@ -152,7 +152,7 @@ class TwoDaemonsTest {
   }
 
   @Test
-  @Order(4)
+  @Order(40)
   void connectsOverTheBestPathAndReportsStatus() throws Exception {
     ws =
         DaemonProcess.start(
@@ -187,7 +187,7 @@ class TwoDaemonsTest {
   }
 
   @Test
-  @Order(5)
+  @Order(50)
   void pingReportsPercentilesInMicroseconds() throws Exception {
     DaemonProcess.Result p = cli("ping", "ping", "--home", wsHome.toString(), "-c", "200", "-i", "0", "--json");
     assertThat(p.exit()).as(p.toString()).isZero();
@@ -202,7 +202,38 @@ class TwoDaemonsTest {
   }
 
   @Test
-  @Order(6)
+  @Order(55)
+  void mirrorsAProjectBothWaysAndFlushWaitsForIt() throws Exception {
+    Path local = dir.resolve("proj-local");
+    Path remote = dir.resolve("proj-remote");
+    Files.createDirectories(local.resolve("src"));
+    Files.writeString(local.resolve("src/Main.java"), "class Main {}\n");
+    DaemonProcess.Result c =
+        cli("sync-create", "sync", "create", "proj", "--home", wsHome.toString(), "--local", local.toString(),
+            "--remote", remote.toString(), "--ignore", "*.log", "--json");
+    assertThat(c.exit()).as(c.toString()).isZero();
+    assertThat(JSON.readTree(c.out()).get("name").asText()).isEqualTo("proj");
+    DaemonProcess.Result f = cli("sync-flush", "sync", "flush", "proj", "--home", wsHome.toString(), "--timeout", "30");
+    assertThat(f.exit()).as(f.toString()).isZero();
+    assertThat(remote.resolve("src/Main.java")).hasContent("class Main {}");
+    Files.writeString(remote.resolve("from-host.txt"), "written by an agent on the mini\n");
+    Files.writeString(local.resolve("build.log"), "ignored\n");
+    DaemonProcess.Result f2 = cli("sync-flush-2", "sync", "flush", "proj", "--home", wsHome.toString(), "--timeout", "30");
+    assertThat(f2.exit()).as(f2.toString()).isZero();
+    assertThat(local.resolve("from-host.txt")).hasContent("written by an agent on the mini");
+    assertThat(remote.resolve("build.log")).doesNotExist();
+    DaemonProcess.Result st = cli("sync-status", "sync", "status", "proj", "--home", wsHome.toString(), "--json");
+    JsonNode s = JSON.readTree(st.out());
+    assertThat(s.get("files_transferred").asLong()).isGreaterThanOrEqualTo(2);
+    DaemonProcess.Result list = cli("sync-list", "sync", "list", "--home", wsHome.toString());
+    assertThat(list.out()).contains("proj");
+    DaemonProcess.Result bad = cli("sync-bad", "sync", "status", "nope", "--home", wsHome.toString());
+    assertThat(bad.exit()).isNotZero();
+    assertThat(bad.err()).contains("nope");
+  }
+
+  @Test
+  @Order(60)
   void garbageAndPlainHttpToTheLinkPortAreRefusedWhileThePeerKeepsWorking() throws Exception {
     try (Socket s = new Socket("127.0.0.2", port)) {
       OutputStream out = s.getOutputStream();
@@ -228,7 +259,7 @@ class TwoDaemonsTest {
   }
 
   @Test
-  @Order(7)
+  @Order(70)
   void failsOverWhenTheCableIsPulledAndMovesBackWhenItReturns() throws Exception {
     long t0 = System.nanoTime();
     tb.cut();
@@ -255,7 +286,7 @@ class TwoDaemonsTest {
   }
 
   @Test
-  @Order(8)
+  @Order(80)
   void aSecondDaemonOnTheSameHomeRefusesClearly() throws Exception {
     DaemonProcess.Result r = cli("host-twice", "serve", "--home", hostHome.toString(), "--listen", "127.0.0.2:0");
     assertThat(r.exit()).isEqualTo(1);
@@ -263,7 +294,7 @@ class TwoDaemonsTest {
   }
 
   @Test
-  @Order(9)
+  @Order(90)
   void badArgumentsExplainThemselves() throws Exception {
     DaemonProcess.Result r = cli("bad-path", "connect", "--home", dir.resolve("x").toString(), "--path", "tb=1.2.3.4:99999");
     assertThat(r.exit()).isEqualTo(2);
@@ -277,7 +308,7 @@ class TwoDaemonsTest {
   }
 
   @Test
-  @Order(10)
+  @Order(100)
   void sigtermStopsTheWorkstationPromptly() throws Exception {
     long ms = ws.terminate();
     assertThat(ws.process.exitValue()).isIn(0, 143);

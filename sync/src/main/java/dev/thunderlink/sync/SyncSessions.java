@@ -64,6 +64,9 @@ public final class SyncSessions implements AutoCloseable {
         try {
           Definition def = JSON.readValue(f.toFile(), Definition.class);
           definitions.put(def.name(), def);
+          if (running.containsKey(def.name())) {
+            continue; // started by an earlier call: startAll is retried until every session runs
+          }
           start(def);
         } catch (IOException | RuntimeException e) {
           failed.put(d.getFileName().toString(), String.valueOf(e.getMessage()));

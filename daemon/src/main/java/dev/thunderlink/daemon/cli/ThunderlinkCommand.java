@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       DoctorCommand.class,
       DemoCommand.class,
       BenchCommand.class,
+      SyncCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ThunderlinkCommand implements Runnable {

@@ -1,0 +1,312 @@
+package dev.thunderlink.daemon.cli;
+
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import dev.thunderlink.proto.synccontrol.SyncConflict;
+import dev.thunderlink.proto.synccontrol.SyncConflictsResponse;
+import dev.thunderlink.proto.synccontrol.SyncControlGrpc;
+import dev.thunderlink.proto.synccontrol.SyncCreateRequest;
+import dev.thunderlink.proto.synccontrol.SyncFlushRequest;
+import dev.thunderlink.proto.synccontrol.SyncListRequest;
+import dev.thunderlink.proto.synccontrol.SyncNameRequest;
+import dev.thunderlink.proto.synccontrol.SyncResumeRequest;
+import dev.thunderlink.proto.synccontrol.SyncSessionStatus;
+import dev.thunderlink.transport.LocalControlServer;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code thunderlink sync ...}: the mirror's sessions, driven through the workstation daemon. */
+@Command(
+    name = "sync",
+    mixinStandardHelpOptions = true,
+    description = "Mirror a project tree between the workstation and the host, continuously, both ways.",
+    subcommands = {
+      SyncCommand.Create.class,
+      SyncCommand.ListCmd.class,
+      SyncCommand.StatusCmd.class,
+      SyncCommand.Conflicts.class,
+      SyncCommand.Pause.class,
+      SyncCommand.Resume.class,
+      SyncCommand.Terminate.class,
+      SyncCommand.Flush.class
+    })
+public final class SyncCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** Shared options and the call plumbing. */
+  abstract static class Base implements Callable<Integer> {
+    @Mixin HomeOption home;
+
+    @Option(names = "--json", description = "Print JSON for scripts.")
+    boolean json;
+
+    @Spec CommandSpec spec;
+
+    PrintWriter out() {
+      return spec.commandLine().getOut();
+    }
+
+    interface Body<T> {
+      T call(SyncControlGrpc.SyncControlBlockingStub stub) throws Exception;
+    }
+
+    <T> T call(long deadlineSeconds, Body<T> body) throws Exception {
+      try (LocalControlServer.Connection c = LocalControlServer.connect(home.resolve().dir())) {
+        if (!c.role().equals("workstation")) {
+          throw new IllegalStateException("sync sessions live on the workstation daemon; this home runs the " + c.role());
+        }
+        return body.call(SyncControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS));
+      }
+    }
+
+    void printJson(MessageOrBuilder m) throws Exception {
+      out().println(JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence().print(m));
+      out().flush();
+    }
+
+    void printStatus(SyncSessionStatus s) {
+      PrintWriter o = out();
+      o.printf("%s  [%s, %s]%n", s.getName(), s.getState(), s.getMode());
+      if (!s.getHaltReason().isEmpty()) {
+        o.printf("  HALTED: %s%n  (check, then `thunderlink sync resume %s --force` to go on)%n", s.getHaltReason(), s.getName());
+      }
+      o.printf(
+          "  entries: %d local, %d remote; %d files sent (%d bytes, %d reused), %d renames, %d conflicts%n",
+          s.getLocalEntries(), s.getRemoteEntries(), s.getFilesTransferred(), s.getBytesSent(), s.getBytesReused(),
+          s.getRenamesApplied(), s.getConflicts());
+      if (!s.getLastError().isEmpty()) {
+        o.printf("  last error: %s%n", s.getLastError());
+      }
+      for (Map.Entry<String, String> e : s.getErrorsMap().entrySet()) {
+        o.printf("  problem: %s: %s%n", e.getKey(), e.getValue());
+      }
+      for (String c : s.getCollisionsList()) {
+        o.printf("  name collision: %s%n", c);
+      }
+      o.flush();
+    }
+  }
+
+  @Command(name = "create", mixinStandardHelpOptions = true, description = "Create a session and start syncing.")
+  static final class Create extends Base {
+    @Parameters(index = "0", paramLabel = "NAME", description = "Session name.")
+    String name;
+
+    @Option(names = "--local", required = true, paramLabel = "PATH", description = "Folder on this machine.")
+    Path local;
+
+    @Option(names = "--remote", required = true, paramLabel = "PATH", description = "Folder on the host.")
+    String remote;
+
+    @Option(names = "--mode", paramLabel = "MODE", description = "two-way-safe (default), two-way-resolved, one-way-replica.")
+    String mode = "two-way-safe";
+
+    @Option(names = "--ignore", paramLabel = "PATTERN", description = "Ignore pattern, .gitignore syntax (repeatable).")
+    List<String> ignores = new ArrayList<>();
+
+    @Option(names = "--vcs", paramLabel = "sync|ignore", description = "Sync .git (default) or ignore it.")
+    String vcs = "sync";
+
+    @Option(names = "--use-gitignore", description = "Also honour the tree's .gitignore files.")
+    boolean useGitignore;
+
+    @Option(names = "--outside-symlinks", paramLabel = "refuse|keep", description = "Symlinks pointing outside the root: refuse (default) or keep as-is.")
+    String outsideSymlinks = "refuse";
+
+    @Override
+    public Integer call() throws Exception {
+      SyncSessionStatus s =
+          call(120, stub -> stub.create(
+              SyncCreateRequest.newBuilder()
+                  .setName(name)
+                  .setLocalRoot(local.toAbsolutePath().normalize().toString())
+                  .setRemoteRoot(remote)
+                  .setMode(mode)
+                  .addAllIgnores(ignores)
+                  .setVcs(vcs)
+                  .setUseGitignoreFiles(useGitignore)
+                  .setOutsideSymlinks(outsideSymlinks)
+                  .build()));
+      if (json) {
+        printJson(s);
+      } else {
+        out().printf("created session %s: %s <-> host:%s%n", name, local.toAbsolutePath().normalize(), remote);
+        printStatus(s);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List sessions.")
+  static final class ListCmd extends Base {
+    @Override
+    public Integer call() throws Exception {
+      var r = call(10, stub -> stub.list(SyncListRequest.getDefaultInstance()));
+      if (json) {
+        printJson(r);
+      } else if (r.getSessionsCount() == 0) {
+        out().println("no sync sessions; create one with `thunderlink sync create NAME --local PATH --remote PATH`");
+        out().flush();
+      } else {
+        for (SyncSessionStatus s : r.getSessionsList()) {
+          printStatus(s);
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "status", mixinStandardHelpOptions = true, description = "One session's state, counters and problems.")
+  static final class StatusCmd extends Base {
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Override
+    public Integer call() throws Exception {
+      SyncSessionStatus s = call(10, stub -> stub.status(SyncNameRequest.newBuilder().setName(name).build()));
+      if (json) {
+        printJson(s);
+      } else {
+        printStatus(s);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "conflicts", mixinStandardHelpOptions = true, description = "Conflicts kept as copies (both versions survive).")
+  static final class Conflicts extends Base {
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Override
+    public Integer call() throws Exception {
+      SyncConflictsResponse r = call(10, stub -> stub.conflicts(SyncNameRequest.newBuilder().setName(name).build()));
+      if (json) {
+        printJson(r);
+      } else if (r.getConflictsCount() == 0) {
+        out().println("no conflicts");
+      } else {
+        for (SyncConflict c : r.getConflictsList()) {
+          out().printf("%s  ->  %s  (%s, %s, %s)%n", c.getPath(), c.getCopyPath(), c.getDevice(), Instant.ofEpochMilli(c.getAtUnixMillis()), c.getReason());
+        }
+      }
+      out().flush();
+      return 0;
+    }
+  }
+
+  @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause a session (stays paused across restarts).")
+  static final class Pause extends Base {
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Override
+    public Integer call() throws Exception {
+      SyncSessionStatus s = call(30, stub -> stub.pause(SyncNameRequest.newBuilder().setName(name).build()));
+      if (json) {
+        printJson(s);
+      } else {
+        out().println("paused " + name);
+        out().flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume a session; --force confirms a halted mass deletion.")
+  static final class Resume extends Base {
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Option(names = "--force", description = "Go on after a safety stop (e.g. most of the tree deleted on one side).")
+    boolean force;
+
+    @Override
+    public Integer call() throws Exception {
+      SyncSessionStatus s = call(30, stub -> stub.resume(SyncResumeRequest.newBuilder().setName(name).setForce(force).build()));
+      if (json) {
+        printJson(s);
+      } else {
+        out().println("resumed " + name);
+        out().flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "terminate", mixinStandardHelpOptions = true, description = "Stop a session and delete its state (files stay).")
+  static final class Terminate extends Base {
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Override
+    public Integer call() throws Exception {
+      var r = call(30, stub -> stub.terminate(SyncNameRequest.newBuilder().setName(name).build()));
+      if (json) {
+        printJson(r);
+      } else {
+        out().println("terminated " + name + " (the files on both sides are untouched)");
+        out().flush();
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "flush",
+      mixinStandardHelpOptions = true,
+      description = "Return once every change made on either side before this call has reached the other side (exit 1 on timeout).")
+  static final class Flush extends Base {
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "Give up after this long (default ${DEFAULT-VALUE}).")
+    int timeoutSeconds = 60;
+
+    @Override
+    public Integer call() throws Exception {
+      if (timeoutSeconds < 1) {
+        throw new IllegalArgumentException("--timeout: " + timeoutSeconds + " (expected: >= 1)");
+      }
+      long t0 = System.nanoTime();
+      SyncSessionStatus s;
+      try {
+        s = call(timeoutSeconds + 5L, stub -> stub.flush(
+            SyncFlushRequest.newBuilder().setName(name).setTimeoutSeconds(timeoutSeconds).build()));
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED) {
+          throw new IllegalStateException("sync flush " + name + ": not in sync after " + timeoutSeconds + " s ("
+              + (e.getStatus().getDescription() == null ? "timed out" : e.getStatus().getDescription()) + ")");
+        }
+        throw e;
+      }
+      long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+      if (json) {
+        printJson(s);
+      } else {
+        out().printf("%s is in sync (%d ms)%n", name, ms);
+        out().flush();
+      }
+      return 0;
+    }
+  }
+}
