@@ -31,13 +31,14 @@ import picocli.CommandLine.Option;
     version = "thunderlink bench 1",
     sortOptions = false,
     description = {
-      "Measure the link over each path, Thunderbolt against Wi-Fi, beside the machine's limit,",
-      "and write a report folder: results.json, report.md and PNG charts.",
+      "Measure the link over each path, Thunderbolt against Wi-Fi, beside the machine's limit.",
+      "Writes a report folder: results.json, report.md and PNG charts.",
       "",
-      "On one machine:         thunderlink bench --emulate",
-      "Against a paired host:  thunderlink bench --path tb=169.254.3.7:7420 --path wifi=192.168.1.20:7420",
+      "One machine:    thunderlink bench --emulate",
+      "A paired host:  thunderlink bench --path tb=169.254.3.7:7420 --path wifi=192.168.1.20",
       "",
-      "For the raw TCP limits on a real host, run there: java -cp benchmarks.jar dev.thunderlink.benchmarks.PeerServer",
+      "Raw TCP limits on a real host need, there:",
+      "  java -cp benchmarks.jar dev.thunderlink.benchmarks.PeerServer",
     })
 public final class BenchMain implements Callable<Integer> {
 
@@ -50,7 +51,7 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--path", paramLabel = "NAME=ADDR[:PORT]", description = "A path to the real host, e.g. tb=169.254.3.7:7420 or wifi=192.168.1.20 (repeat; order = report order).")
   List<String> paths = new ArrayList<>();
 
-  @Option(names = "--full", description = "Measure five times longer per phase (the short run takes about a minute).")
+  @Option(names = "--full", description = "Measure five times longer per phase (the short run takes 1-2 minutes).")
   boolean full;
 
   @Option(names = "--only", paramLabel = "ID", split = ",", description = "Run only these benchmarks (see --list).")

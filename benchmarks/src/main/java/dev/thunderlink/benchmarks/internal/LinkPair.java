@@ -91,6 +91,14 @@ public final class LinkPair implements AutoCloseable {
     return server.boundAddresses().get(0);
   }
 
+  /**
+   * The workstation's home directory ({@code identity/}, {@code peers.json}, the layout of a
+   * daemon home), for code that opens its own links the way {@code thunderlink bench --path} does.
+   */
+  public Path workstationHome() {
+    return dir.resolve("ws");
+  }
+
   public TransportFactory transport() {
     return transport;
   }
