@@ -27,10 +27,10 @@ import org.knowm.xchart.style.Styler;
  */
 final class BenchReport {
 
-  private static final Color THUNDERLINK = new Color(0x1f, 0x6f, 0xeb);
-  private static final Color THUNDERLINK_LIGHT = new Color(0x7f, 0xb0, 0xf5);
-  private static final Color LIMIT = new Color(0x8c, 0x8c, 0x8c);
-  private static final Color LIMIT_LIGHT = new Color(0xc8, 0xc8, 0xc8);
+  /** thunderlink's figures in blues, the limits in greys, darkest first. */
+  private static final Color[] THUNDERLINK = {
+    new Color(0x0b, 0x3d, 0x91), new Color(0x1f, 0x6f, 0xeb), new Color(0x7f, 0xb0, 0xf5), new Color(0xbf, 0xd8, 0xfa)};
+  private static final Color[] LIMIT = {new Color(0x6e, 0x6e, 0x6e), new Color(0xb4, 0xb4, 0xb4)};
 
   private BenchReport() {}
 
@@ -302,9 +302,9 @@ final class BenchReport {
       }
       var series = chart.addSeries(m.name() + (m.isLimit() ? " (limit)" : ""), categories, values);
       if (m.isLimit()) {
-        series.setFillColor(limits++ == 0 ? LIMIT : LIMIT_LIGHT);
+        series.setFillColor(LIMIT[limits++ % LIMIT.length]);
       } else {
-        series.setFillColor(measured++ == 0 ? THUNDERLINK : THUNDERLINK_LIGHT);
+        series.setFillColor(THUNDERLINK[measured++ % THUNDERLINK.length]);
       }
     }
     if (!any) {
