@@ -37,6 +37,7 @@ interface BenchProgress extends AutoCloseable {
           .setTaskName("bench")
           .setInitialMax(Math.max(1, plannedMillis))
           .setStyle(ProgressBarStyle.ASCII)
+          .setUnit(" s", 1000)
           .setUpdateIntervalMillis(250)
           .hideEta()
           .continuousUpdate()
