@@ -111,6 +111,15 @@ public final class BenchMain implements Callable<Integer> {
     try (BenchEnvironment env = emulate
         ? EmulatedEnvironment.start()
         : HomeEnvironment.start(resolveHome(), linkPaths)) {
+      // Ctrl-C: stop the servers and remove the temporary trees even when the run is cut short
+      Thread cleanup = new Thread(() -> {
+        try {
+          env.close();
+        } catch (Exception e) {
+          // exiting anyway
+        }
+      }, "bench-cleanup");
+      Runtime.getRuntime().addShutdownHook(cleanup);
       long planned = 0;
       for (BenchSuite s : suites) {
         planned += s.plannedMillis(budget) * env.targets().size();
@@ -125,6 +134,7 @@ public final class BenchMain implements Callable<Integer> {
       for (BenchResults.SuiteResult s : results.suites) {
         stdout.println(summary(results, s));
       }
+      Runtime.getRuntime().removeShutdownHook(cleanup);
       return 0;
     }
   }

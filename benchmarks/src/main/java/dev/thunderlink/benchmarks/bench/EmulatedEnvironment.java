@@ -34,6 +34,7 @@ final class EmulatedEnvironment implements BenchEnvironment {
   private final List<BenchTarget> targets = new ArrayList<>();
   private final Path scratch;
   private String transport = "?";
+  private boolean closed; // guarded by this
 
   private EmulatedEnvironment(Path scratch) {
     this.scratch = scratch;
@@ -115,9 +116,16 @@ final class EmulatedEnvironment implements BenchEnvironment {
     return "emulate";
   }
 
-  /** Closes in reverse order of creation: emulators, raw servers, then the link pair. */
+  /**
+   * Closes in reverse order of creation: emulators, raw servers, the link pair, the host's sync
+   * service, the temporary files. Once only; may be called from a shutdown hook.
+   */
   @Override
-  public void close() throws Exception {
+  public synchronized void close() throws Exception {
+    if (closed) {
+      return;
+    }
+    closed = true;
     Exception first = null;
     for (int i = resources.size() - 1; i >= 0; i--) {
       try {

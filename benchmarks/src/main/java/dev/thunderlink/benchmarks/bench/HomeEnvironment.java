@@ -30,6 +30,7 @@ final class HomeEnvironment implements BenchEnvironment {
   private final List<BenchTarget> targets = new ArrayList<>();
   private final Path home;
   private final TransportFactory transport;
+  private boolean closed; // guarded by this
 
   private HomeEnvironment(Path home, TransportFactory transport) {
     this.home = home;
@@ -100,8 +101,13 @@ final class HomeEnvironment implements BenchEnvironment {
     return "home";
   }
 
+  /** Once only; may be called from a shutdown hook. */
   @Override
-  public void close() {
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     for (PeerLink l : links) {
       l.close();
     }

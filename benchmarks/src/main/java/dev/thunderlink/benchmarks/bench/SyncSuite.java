@@ -84,7 +84,8 @@ final class SyncSuite implements BenchSuite {
       recorder.worked(plannedMillis(budget));
       return;
     }
-    Path ws = Files.createTempDirectory("thunderlink-bench-ws-");
+    // the workstation's side lives in the environment's scratch too, so a cut-short run leaves nothing
+    Path ws = Files.createDirectories(target.hostScratch().resolve("workstation"));
     try {
       run(target, budget, recorder, ws);
     } finally {
@@ -105,7 +106,7 @@ final class SyncSuite implements BenchSuite {
         TreeSpec.DEFAULT_SEED + 1), warmLocal);
     SyncSessionConfig warm = SyncSessionConfig.builder("bench-warm-" + target.name())
         .localRoot(warmLocal)
-        .remoteRoot(target.hostScratch().resolve("warm").toString())
+        .remoteRoot(target.hostScratch().resolve("host").resolve("warm").toString())
         .stateDir(ws.resolve("warm-state"))
         .deviceName("bench-workstation")
         .build();
@@ -115,14 +116,14 @@ final class SyncSuite implements BenchSuite {
       for (int i = 0; i < 5; i++) {
         byte[] content = ("warm " + i + "\n").getBytes(StandardCharsets.UTF_8);
         Files.write(f, content);
-        awaitContent(target.hostScratch().resolve("warm").resolve(warmLocal.relativize(f).toString()), content);
+        awaitContent(target.hostScratch().resolve("host").resolve("warm").resolve(warmLocal.relativize(f).toString()), content);
       }
     }
 
     recorder.phase("sync: generating " + files(budget) + " files");
     Path local = ws.resolve("tree");
     TreeSummary tree = TreeGenerator.generate(TreeSpec.sourceTree(files(budget)), local);
-    Path remote = target.hostScratch().resolve("tree");
+    Path remote = target.hostScratch().resolve("host").resolve("tree");
     SyncSessionConfig config = SyncSessionConfig.builder("bench-" + target.name())
         .localRoot(local)
         .remoteRoot(remote.toString())
