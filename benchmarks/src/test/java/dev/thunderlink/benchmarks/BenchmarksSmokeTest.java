@@ -43,6 +43,7 @@ class BenchmarksSmokeTest {
     assertThat(ran).containsExactlyInAnyOrder(
         "RoundTripBenchmark.tcpEcho/thunderbolt", "RoundTripBenchmark.tcpEcho/wifi",
         "RoundTripBenchmark.linkPing/thunderbolt", "RoundTripBenchmark.linkPing/wifi",
-        "BulkThroughputBenchmark.tcpBulk/thunderbolt", "BulkThroughputBenchmark.tcpBulk/wifi");
+        "BulkThroughputBenchmark.tcpBulk/thunderbolt", "BulkThroughputBenchmark.tcpBulk/wifi",
+        "BulkModeBenchmark.push/thunderbolt", "BulkModeBenchmark.push/wifi");
   }
 }

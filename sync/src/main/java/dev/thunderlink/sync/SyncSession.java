@@ -230,7 +230,8 @@ public final class SyncSession implements AutoCloseable {
     return new SyncStatus(config.name(), config.mode().cliName(), lifecycle, haltReason, lastError,
         engine.localEntries(), engine.remoteEntries(), engine.cycles(), engine.opsApplied(),
         engine.filesTransferred(), engine.bytesSent(), engine.bytesReused(), engine.renames(),
-        conflictCount(), engine.errors(), engine.collisions(), lastCycleMillis);
+        conflictCount(), engine.errors(), engine.collisions(), lastCycleMillis, engine.planOps.get(),
+        engine.planOpsDone.get(), engine.planBytes.get(), engine.planBytesDone.get(), engine.planStartedMillis);
   }
 
   private long conflictCount() {

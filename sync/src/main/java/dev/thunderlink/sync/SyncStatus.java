@@ -12,11 +12,15 @@ import java.util.Map;
  * @param lastError   the last session-level error (e.g. the peer unreachable), or empty
  * @param errors      per-path problems (unreadable files, refused symlinks, failed writes)
  * @param collisions  names that cannot coexist on one side (case or normalisation)
+ * @param planOps, planOpsDone, planBytes, planBytesDone, planStartedMillis  progress of the plan
+ *     being applied now (or the last one): a terminal shows files, bytes, rate
+ *     ({@code planBytesDone / elapsed}) and ETA from these
  */
 public record SyncStatus(String name, String mode, String state, String haltReason, String lastError,
     long localEntries, long remoteEntries, long cycles, long opsApplied, long filesTransferred,
     long bytesSent, long bytesReused, long renamesApplied, long conflicts, Map<String, String> errors,
-    List<String> collisions, long lastCycleMillis) {
+    List<String> collisions, long lastCycleMillis, long planOps, long planOpsDone, long planBytes,
+    long planBytesDone, long planStartedMillis) {
 
   public SyncStatus {
     errors = Map.copyOf(errors);

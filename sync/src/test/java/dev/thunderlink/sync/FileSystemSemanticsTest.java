@@ -32,11 +32,12 @@ class FileSystemSemanticsTest {
   @Test
   void namesDifferingOnlyInCaseBecomeAReportedConflictNotAMerge() throws Exception {
     Path linux = Files.createDirectories(tmp.resolve("linux"));
+    // written before the session starts, so its first scan sees both names at once
+    Files.write(linux.resolve("Readme.md"), "upper".getBytes(UTF_8));
+    Files.write(linux.resolve("readme.md"), "lower".getBytes(UTF_8));
+    Files.write(linux.resolve("other.txt"), "x".getBytes(UTF_8));
     try (FileSystem fs = SyncPair.macJimfs(); SyncSession s = open(linux, Files.createDirectories(fs.getPath("/m")))) {
       Path mac = fs.getPath("/m");
-      Files.write(linux.resolve("Readme.md"), "upper".getBytes(UTF_8));
-      Files.write(linux.resolve("readme.md"), "lower".getBytes(UTF_8));
-      Files.write(linux.resolve("other.txt"), "x".getBytes(UTF_8));
       s.flush(Duration.ofSeconds(30));
       // neither name is silently merged into the other on the case-insensitive side
       assertThat(SyncPair.tree(mac)).isEqualTo(Map.of("other.txt", "x"));
@@ -88,9 +89,9 @@ class FileSystemSemanticsTest {
   @Test
   void twoNamesWithOneNfcFormAreAReportedCollision() throws Exception {
     Path linux = Files.createDirectories(tmp.resolve("linux"));
+    Files.write(linux.resolve(NFC), "composed".getBytes(UTF_8));
+    Files.write(linux.resolve(NFD), "decomposed".getBytes(UTF_8));
     try (FileSystem fs = SyncPair.macJimfs(); SyncSession s = open(linux, Files.createDirectories(fs.getPath("/m")))) {
-      Files.write(linux.resolve(NFC), "composed".getBytes(UTF_8));
-      Files.write(linux.resolve(NFD), "decomposed".getBytes(UTF_8));
       s.flush(Duration.ofSeconds(30));
       assertThat(SyncPair.tree(fs.getPath("/m"))).isEmpty();
       assertThat(s.status().collisions()).containsExactly("linux:" + Normalizer.normalize(NFC, Normalizer.Form.NFC));

@@ -32,6 +32,9 @@ class SyncSessionTest {
       Files.createDirectories(p.b.resolve("empty/dir"));
       write(p.b.resolve("notes.md"), "hi");
       p.flush();
+      SyncStatus st = p.session.status();
+      assertThat(st.planOps()).isEqualTo(st.planOpsDone()).isPositive();
+      assertThat(st.planBytesDone()).isEqualTo(st.planBytes());
       assertThat(SyncPair.tree(p.b)).isEqualTo(SyncPair.tree(p.a)).containsEntry("src/main.c", "int main;")
           .containsEntry("empty/dir", "dir").containsEntry("notes.md", "hi");
 

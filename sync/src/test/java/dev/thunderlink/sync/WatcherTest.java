@@ -34,13 +34,14 @@ class WatcherTest {
     try (SyncSession s = SyncSession.startLocal(c, b, "mini")) {
       s.flush(Duration.ofSeconds(30));
       long cyclesBefore = s.status().cycles();
-      int n = 1000;
+      int n = 2000; // enough to overflow the JDK watch key (512 pending events) under load
       for (int i = 0; i < n; i++) {
         Files.write(a.resolve("burst-" + i + ".txt"), ("x" + i).getBytes());
       }
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (files(b) < n) {
-        assertThat(System.nanoTime()).as("burst not mirrored in time").isLessThan(deadline);
+        assertThat(System.nanoTime()).as("burst not mirrored in time: %s files, %s", files(b), s.status())
+            .isLessThan(deadline);
         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
       }
       // coalesced: far fewer cycles than files (each cycle handles a whole batch)

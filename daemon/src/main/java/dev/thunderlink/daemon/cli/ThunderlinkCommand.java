@@ -28,6 +28,9 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       BenchCommand.class,
       SyncCommand.class,
+      ConfigCommand.class,
+      ServiceCommand.class,
+      LogsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class ThunderlinkCommand implements Runnable {

@@ -75,6 +75,12 @@ public final class SessionEngine {
   final AtomicLong bytesSent = new AtomicLong();
   final AtomicLong bytesReused = new AtomicLong();
   final AtomicLong renames = new AtomicLong();
+  /** Progress of the plan being executed (read by status from any thread). */
+  public final AtomicLong planOps = new AtomicLong();
+  public final AtomicLong planOpsDone = new AtomicLong();
+  public final AtomicLong planBytes = new AtomicLong();
+  public final AtomicLong planBytesDone = new AtomicLong();
+  public volatile long planStartedMillis;
   private final Map<String, String> errors = new ConcurrentHashMap<>();
   private volatile List<String> collisions = List.of();
 
@@ -478,6 +484,21 @@ public final class SessionEngine {
     steps.sort(Comparator.comparingInt(Step::phase)
         .thenComparingInt(s -> s.phase() == 3 ? -PathNames.depth(s.path()) : PathNames.depth(s.path()))
         .thenComparing(Step::path));
+    if (!steps.isEmpty()) {
+      long bytes = 0;
+      for (Step st : steps) {
+        Entry src = st.action() == Action.TO_LOCAL ? viewR.get(st.path()) : viewL.get(st.path());
+        Entry dst = st.action() == Action.TO_LOCAL ? viewL.get(st.path()) : viewR.get(st.path());
+        if (src != null && src.isFile() && (dst == null || !dst.isFile() || !dst.hash().equals(src.hash()))) {
+          bytes += src.size();
+        }
+      }
+      planOps.set(steps.size());
+      planOpsDone.set(0);
+      planBytes.set(bytes);
+      planBytesDone.set(0);
+      planStartedMillis = clock.millis();
+    }
     int[] tally = new int[2]; // applied, unsettled
     int i = 0;
     while (i < steps.size()) {
@@ -563,6 +584,7 @@ public final class SessionEngine {
   }
 
   private void settle(Step s, ApplyResult r, int[] tally) {
+    planOpsDone.incrementAndGet();
     if (log.isDebugEnabled()) {
       log.debug("  {} -> {} {}", s.path(), r.outcome(), r.message());
     }
@@ -766,6 +788,7 @@ public final class SessionEngine {
       sent += flush(from, p, src, ranges, up);
       ApplyResult r = up.commit();
       if (r.outcome() == ApplyResult.Outcome.OK) {
+        planBytesDone.addAndGet(src.size());
         filesTransferred.incrementAndGet();
         bytesSent.addAndGet(sent);
         bytesReused.addAndGet(reused);

@@ -29,7 +29,6 @@ import org.slf4j.LoggerFactory;
 final class TreeWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TreeWatcher.class);
 
-  private final DirectoryWatcher watcher;
   private final ExecutorService watchThread;
   private final ScheduledExecutorService timer;
   private final Runnable onBurstEnd;
@@ -39,18 +38,45 @@ final class TreeWatcher implements AutoCloseable {
   private ScheduledFuture<?> pending; // guarded by lock
   private long burstStart; // guarded by lock
 
+  private final Path root;
+  private final Duration macosLatency;
+  private final Consumer<Path> pathSink;
+  private final Runnable overflow;
+  private volatile DirectoryWatcher watcher;
+  private volatile boolean closed;
+  private final java.util.concurrent.atomic.AtomicBoolean restarting = new java.util.concurrent.atomic.AtomicBoolean();
+
   TreeWatcher(Path root, Duration debounce, Duration maxDelay, Duration macosLatency, Consumer<Path> pathSink,
       Runnable overflow, Runnable onBurstEnd) throws IOException {
+    this.root = root;
+    this.macosLatency = macosLatency;
+    this.pathSink = pathSink;
+    this.overflow = overflow;
     this.onBurstEnd = onBurstEnd;
     this.debounceNanos = debounce.toNanos();
     this.maxDelayNanos = maxDelay.toNanos();
+    this.watchThread = Executors.newSingleThreadExecutor(r -> daemon(r, "sync-watch"));
+    this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "sync-watch-debounce"));
+    start();
+  }
+
+  /**
+   * (Re)starts the library's watcher. If its loop ends while we are open (directory-watcher
+   * 0.19.1 throws a NullPointerException on an inotify OVERFLOW event and stops watching),
+   * everything it may have missed is covered by a full rescan and the watcher is restarted.
+   */
+  private void start() throws IOException {
     DirectoryWatcher.Builder b = DirectoryWatcher.builder()
         .path(root)
         .fileHashing(false)
-        .logger(log)
+        .logger(new WatchLogTap(log, () -> {
+          overflow.run();
+          poke();
+        }))
         .listener(event -> {
           if (event.eventType() == DirectoryChangeEvent.EventType.OVERFLOW) {
             overflow.run();
+            restartSoon(); // after an inotify overflow the library stops reporting reliably
           } else if (event.path() != null) {
             pathSink.accept(event.path());
           }
@@ -75,10 +101,48 @@ final class TreeWatcher implements AutoCloseable {
         }
       }));
     }
-    this.watcher = b.build();
-    this.watchThread = Executors.newSingleThreadExecutor(r -> daemon(r, "sync-watch"));
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "sync-watch-debounce"));
-    watcher.watchAsync(watchThread);
+    DirectoryWatcher w = b.build();
+    watcher = w;
+    w.watchAsync(watchThread).whenComplete((ok, error) -> {
+      if (!closed && watcher == w) {
+        log.warn("directory watcher for {} stopped ({}); restarting it", root, error == null ? "ended" : error.toString());
+        restartSoon();
+      }
+    });
+  }
+
+  /**
+   * Replaces the library's watcher with a fresh one, then asks for a full rescan, which
+   * covers whatever changed while no watcher was listening. Runs on the timer thread.
+   */
+  private void restartSoon() {
+    if (closed || !restarting.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      timer.schedule(() -> {
+        try {
+          DirectoryWatcher old = watcher;
+          if (closed) {
+            return;
+          }
+          start();
+          try {
+            old.close();
+          } catch (IOException | RuntimeException ignored) {
+            // it was already failing
+          }
+        } catch (IOException e) {
+          log.warn("cannot restart the directory watcher for {}: {}", root, e.toString());
+        } finally {
+          restarting.set(false);
+          overflow.run();
+          poke();
+        }
+      }, 50, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      restarting.set(false); // closing
+    }
   }
 
   private static Thread daemon(Runnable r, String name) {
@@ -113,6 +177,7 @@ final class TreeWatcher implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    closed = true;
     watcher.close();
     timer.shutdownNow();
     watchThread.shutdownNow();

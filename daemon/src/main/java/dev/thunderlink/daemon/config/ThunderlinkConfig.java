@@ -1,0 +1,167 @@
+package dev.thunderlink.daemon.config;
+
+import dev.thunderlink.transport.LinkPath;
+import dev.thunderlink.transport.PathKind;
+import dev.thunderlink.transport.TuningProfile;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Every setting of a daemon, immutable and validated; read by {@link ConfigLoader} from
+ * {@code HOME/config.toml}, the environment and flags. Each section is one TOML table.
+ *
+ * <p>The records check their own invariants (non-null, copies of collections, cross-field
+ * rules) so a config built in code is as valid as one loaded; the loader validates each key
+ * first so that its error names the key, the value and what was expected.
+ */
+public record ThunderlinkConfig(
+    Host host,
+    Workstation workstation,
+    Transport transport,
+    Map<PathKind, TuningProfile> tuning,
+    Bulk bulk,
+    Inference inference,
+    Sync sync,
+    Service service,
+    Metrics metrics) {
+
+  public ThunderlinkConfig {
+    Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(workstation, "workstation");
+    Objects.requireNonNull(transport, "transport");
+    Objects.requireNonNull(bulk, "bulk");
+    Objects.requireNonNull(inference, "inference");
+    Objects.requireNonNull(sync, "sync");
+    Objects.requireNonNull(service, "service");
+    Objects.requireNonNull(metrics, "metrics");
+    EnumMap<PathKind, TuningProfile> t = new EnumMap<>(PathKind.class);
+    for (PathKind k : PathKind.values()) {
+      TuningProfile p = tuning.get(k);
+      t.put(k, p != null ? p : TuningProfile.defaults(k));
+    }
+    tuning = Map.copyOf(t);
+  }
+
+  /** The tuning profile for a path kind (the default one unless {@code [tuning.<kind>]} overrides it). */
+  public TuningProfile tuning(PathKind kind) {
+    return tuning.get(kind);
+  }
+
+  /**
+   * {@code [host]}: where the host daemon listens.
+   *
+   * @param listen addresses with ports (a listen entry without a port gets {@code port})
+   * @param port the default link port
+   */
+  public record Host(List<InetSocketAddress> listen, int port) {
+    public Host {
+      listen = List.copyOf(listen);
+      if (listen.isEmpty()) {
+        throw new IllegalArgumentException("host.listen: [] (expected: at least one address)");
+      }
+    }
+  }
+
+  /**
+   * {@code [workstation]}: how the workstation reaches the host.
+   *
+   * @param paths named paths to the host; empty means "the addresses recorded when pairing"
+   * @param discover also use host addresses learned in the handshake
+   */
+  public record Workstation(List<LinkPath> paths, boolean discover) {
+    public Workstation {
+      paths = List.copyOf(paths);
+    }
+  }
+
+  /** {@code [transport]}: {@code auto}, {@code kqueue}, {@code epoll}, {@code io-uring} or {@code nio}. */
+  public record Transport(String kind) {
+    public Transport {
+      Objects.requireNonNull(kind, "kind");
+    }
+  }
+
+  /**
+   * {@code [bulk]}: the bulk file plane.
+   *
+   * @param encryptOnThunderbolt encrypt bulk data even on a verified Thunderbolt path (off:
+   *     plaintext there, so sendfile can be used; integrity rests on content hashes)
+   * @param permittedRoots directories a peer may read or write through the bulk plane
+   */
+  public record Bulk(boolean encryptOnThunderbolt, List<Path> permittedRoots) {
+    public Bulk {
+      permittedRoots = List.copyOf(permittedRoots);
+    }
+  }
+
+  /** An upstream model server on the host. An empty model list means "every model it has". */
+  public record Upstream(String name, URI url, String kind, List<String> models) {
+    public Upstream {
+      Objects.requireNonNull(name, "name");
+      Objects.requireNonNull(url, "url");
+      Objects.requireNonNull(kind, "kind");
+      models = List.copyOf(models);
+    }
+  }
+
+  /**
+   * A scheduler priority class.
+   *
+   * @param priority lower runs first
+   * @param agingSeconds a waiter is promoted one priority level after this long, so nothing starves
+   */
+  public record PriorityClass(String name, int priority, int agingSeconds) {
+    public PriorityClass {
+      Objects.requireNonNull(name, "name");
+    }
+  }
+
+  /**
+   * {@code [inference]}: the proxy fronts, the upstreams and the scheduler budget.
+   *
+   * @param apiPort the workstation's local Ollama/OpenAI/Anthropic front
+   * @param hostApiPort the host's local front for its own agents
+   * @param maxLoadedModels at most this many models loaded at once
+   * @param memoryBytes the memory budget for loaded models
+   */
+  public record Inference(
+      int apiPort,
+      int hostApiPort,
+      List<Upstream> upstreams,
+      int maxLoadedModels,
+      long memoryBytes,
+      List<PriorityClass> classes) {
+    public Inference {
+      upstreams = List.copyOf(upstreams);
+      classes = List.copyOf(classes);
+    }
+  }
+
+  /**
+   * {@code [sync]}: the mirror.
+   *
+   * @param watcherLatencyMillis how long watch events are batched before a rescan of what changed
+   * @param rescanIntervalSeconds the periodic full rescan (the backstop when events are lost)
+   * @param ignores default ignore rules in .gitignore syntax
+   */
+  public record Sync(int watcherLatencyMillis, int rescanIntervalSeconds, List<String> ignores) {
+    public Sync {
+      ignores = List.copyOf(ignores);
+    }
+  }
+
+  /** {@code [service]}: lifecycle. */
+  public record Service(int shutdownGraceSeconds) {}
+
+  /** {@code [metrics]}: the Prometheus endpoint on 127.0.0.1; port 0 turns it off. */
+  public record Metrics(int port) {
+    public boolean enabled() {
+      return port != 0;
+    }
+  }
+}

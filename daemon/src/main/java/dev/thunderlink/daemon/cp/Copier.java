@@ -1,0 +1,354 @@
+package dev.thunderlink.daemon.cp;
+
+import dev.thunderlink.proto.bulk.FileEntry;
+import dev.thunderlink.transport.bulk.BulkException;
+import dev.thunderlink.transport.bulk.BulkSession;
+import dev.thunderlink.transport.bulk.PullItem;
+import dev.thunderlink.transport.bulk.PushItem;
+import dev.thunderlink.transport.bulk.TransferListener;
+import dev.thunderlink.transport.bulk.TransferResult;
+import dev.thunderlink.transport.bulk.internal.FileSender;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The logic of {@code thunderlink cp}: plans which files go where (scp/cp conventions: into an
+ * existing directory under the source's name, otherwise as the named path), skips files that
+ * are already identical (same size, mtime and executable bit), moves the rest through one
+ * bulk session, and — when the path to the host fails mid-way — waits for the link to come
+ * back on any path and resumes the unfinished files from the bytes the receiver kept.
+ *
+ * <p>Runs on the calling thread (blocking); {@link #cancel()} from any other thread.
+ */
+public final class Copier {
+  private static final int MAX_ATTEMPTS = 20;
+
+  private final CpLink.Connected link;
+  private final Duration failoverTimeout;
+  private volatile BulkSession current;
+  private volatile boolean cancelled;
+
+  /**
+   * @param failoverTimeout how long to wait for a path to come back before giving up on the
+   *     files still unfinished
+   */
+  public Copier(CpLink.Connected link, Duration failoverTimeout) {
+    this.link = link;
+    this.failoverTimeout = failoverTimeout;
+  }
+
+  /** A copy that cannot start (bad host path, no link); one line. */
+  public static final class CopyException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public CopyException(String message) {
+      super(message);
+    }
+  }
+
+  /** One file of the plan. */
+  private record Plan(Path local, String remote, long size) {}
+
+  /** Stops the copy: the file in flight is cancelled, the rest are not started. */
+  public void cancel() {
+    cancelled = true;
+    BulkSession s = current;
+    if (s != null) {
+      s.cancel();
+    }
+  }
+
+  /** Progress of a copy; called from several threads (see {@link TransferListener}). */
+  public interface Listener extends TransferListener {
+    /** The plan is made: this many files and bytes will be transferred at most. */
+    default void planned(long files, long bytes) {}
+  }
+
+  public CopyReport copy(CpSpec spec, Listener listener) throws CopyException, InterruptedException {
+    long t0 = System.nanoTime();
+    List<CopyReport.Entry> entries = new ArrayList<>();
+    List<Plan> plan = new ArrayList<>();
+    Outcome o = new Outcome();
+    BulkSession first = openSession(null);
+    try {
+      o.encrypted = first.encrypted();
+      if (spec.push()) {
+        planPush(first, spec, plan, entries);
+      } else {
+        planPull(first, spec, plan, entries);
+      }
+    } finally {
+      first.close();
+    }
+    long total = 0;
+    for (Plan p : plan) {
+      total += p.size();
+    }
+    listener.planned(plan.size(), total);
+    transfer(spec.push(), plan, listener, entries, o);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    long bytes = 0;
+    long copied = 0;
+    long skipped = 0;
+    long failed = 0;
+    for (CopyReport.Entry e : entries) {
+      bytes += e.sent();
+      if (e.error() != null) {
+        failed++;
+      } else if (e.skipped()) {
+        skipped++;
+      } else {
+        copied++;
+      }
+    }
+    return new CopyReport(
+        spec.push() ? "push" : "pull", entries.size(), copied, skipped, failed, bytes, seconds,
+        seconds > 0 ? bytes / seconds / (1024 * 1024) : 0, o.encrypted, o.attempts, entries);
+  }
+
+  /** What the transfer loop learns beyond per-file results. */
+  private static final class Outcome {
+    boolean encrypted;
+    int attempts;
+  }
+
+  // ---- planning ------------------------------------------------------------------------
+
+  private static String join(String dir, String name) {
+    return dir.endsWith("/") ? dir + name : dir + "/" + name;
+  }
+
+  private void planPush(BulkSession s, CpSpec spec, List<Plan> plan, List<CopyReport.Entry> entries)
+      throws CopyException {
+    FileEntry dest = stat(s, List.of(spec.destination())).get(0);
+    if (!dest.getError().isEmpty()) {
+      throw new CopyException("cp: " + dest.getError());
+    }
+    boolean destIsDir = dest.getExists() && dest.getDirectory();
+    boolean many = spec.sources().size() > 1;
+    if (many && !destIsDir) {
+      throw new CopyException(
+          "cp: host:" + spec.destination() + " is not a directory on the host (expected: an existing directory for " + spec.sources().size() + " sources)");
+    }
+    for (String src : spec.sources()) {
+      Path p = Path.of(src).toAbsolutePath().normalize();
+      if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+        entries.add(new CopyReport.Entry(src, null, 0, 0, null, false, "no such file or directory: " + src));
+        continue;
+      }
+      String name = p.getFileName() == null ? "root" : p.getFileName().toString();
+      String base = destIsDir || spec.destination().endsWith("/") ? join(spec.destination(), name) : spec.destination();
+      if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+        try (Stream<Path> walk = Files.walk(p)) {
+          for (Path f : (Iterable<Path>) walk.sorted()::iterator) {
+            BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            String rel = p.relativize(f).toString().replace('\\', '/');
+            if (a.isRegularFile()) {
+              plan.add(new Plan(f, join(base, rel), a.size()));
+            } else if (a.isSymbolicLink()) {
+              entries.add(new CopyReport.Entry(f.toString(), join(base, rel), 0, 0, null, false, "symbolic link not copied: " + f));
+            }
+          }
+        } catch (IOException | java.io.UncheckedIOException e) {
+          entries.add(new CopyReport.Entry(src, base, 0, 0, null, false, "cannot read " + src + ": " + e.getMessage()));
+        }
+      } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+        try {
+          plan.add(new Plan(p, base, Files.size(p)));
+        } catch (IOException e) {
+          entries.add(new CopyReport.Entry(src, base, 0, 0, null, false, "cannot read " + src + ": " + e.getMessage()));
+        }
+      } else {
+        entries.add(new CopyReport.Entry(src, base, 0, 0, null, false, "not a regular file or directory: " + src));
+      }
+    }
+  }
+
+  private void planPull(BulkSession s, CpSpec spec, List<Plan> plan, List<CopyReport.Entry> entries)
+      throws CopyException {
+    String src = spec.sources().get(0);
+    List<FileEntry> listed;
+    try {
+      listed = s.list(src);
+    } catch (BulkException e) {
+      throw new CopyException("cp: " + e.getMessage());
+    }
+    String trimmed = src.replaceAll("/+$", "");
+    String name = trimmed.contains("/") ? trimmed.substring(trimmed.lastIndexOf('/') + 1) : trimmed;
+    Path local = Path.of(spec.destination()).toAbsolutePath().normalize();
+    boolean localIsDir = Files.isDirectory(local);
+    if (listed.size() == 1 && listed.get(0).getPath().isEmpty()) {
+      FileEntry e = listed.get(0);
+      Path target = localIsDir || spec.destination().endsWith("/") ? local.resolve(name) : local;
+      planPullFile(src, target, e, plan, entries);
+      return;
+    }
+    Path base = localIsDir ? local.resolve(name) : local;
+    for (FileEntry e : listed) {
+      Path target = base.resolve(e.getPath()).normalize();
+      String remote = join(trimmed, e.getPath());
+      if (!target.startsWith(base)) {
+        entries.add(new CopyReport.Entry(remote, target.toString(), e.getSize(), 0, null, false,
+            "refused: host path " + e.getPath() + " leads outside " + base));
+        continue;
+      }
+      if (e.getDirectory()) {
+        try {
+          Files.createDirectories(target);
+        } catch (IOException ex) {
+          entries.add(new CopyReport.Entry(remote, target.toString(), 0, 0, null, false, "cannot create " + target + ": " + ex.getMessage()));
+        }
+        continue;
+      }
+      planPullFile(remote, target, e, plan, entries);
+    }
+  }
+
+  private static void planPullFile(String remote, Path target, FileEntry e, List<Plan> plan, List<CopyReport.Entry> entries) {
+    try {
+      if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
+          && Files.size(target) == e.getSize()
+          && Files.getLastModifiedTime(target).toMillis() == e.getMtimeMillis()
+          && FileSender.isExecutable(target) == e.getExecutable()) {
+        entries.add(new CopyReport.Entry(remote, target.toString(), e.getSize(), 0, null, true, null));
+        return;
+      }
+    } catch (IOException ex) {
+      // compare failed: copy it
+    }
+    plan.add(new Plan(target, remote, e.getSize()));
+  }
+
+  // ---- transfer with failover -------------------------------------------------------------
+
+  private void transfer(boolean push, List<Plan> plan, TransferListener listener, List<CopyReport.Entry> entries, Outcome o)
+      throws InterruptedException {
+    List<Plan> todo = plan;
+    long giveUpAt = 0;
+    String lastError = null;
+    while (!todo.isEmpty()) {
+      if (cancelled || o.attempts >= MAX_ATTEMPTS || (giveUpAt != 0 && System.nanoTime() > giveUpAt)) {
+        String why = cancelled ? "cancelled" : "the link to the host did not come back: " + lastError;
+        for (Plan p : todo) {
+          entries.add(entry(push, p, new TransferResult(p.remote(), p.size(), 0, null, false, why, false)));
+        }
+        return;
+      }
+      o.attempts++;
+      BulkSession s;
+      try {
+        s = openSession(giveUpAt);
+      } catch (CopyException e) {
+        lastError = e.getMessage();
+        if (giveUpAt == 0) {
+          giveUpAt = System.nanoTime() + failoverTimeout.toNanos();
+        }
+        continue;
+      }
+      List<TransferResult> results;
+      try {
+        current = s;
+        o.encrypted |= s.encrypted();
+        results = push ? push(s, todo, listener) : s.pull(pullItems(todo), listener);
+      } catch (BulkException e) {
+        lastError = e.getMessage();
+        results = null;
+        if (!e.retryable()) {
+          for (Plan p : todo) {
+            entries.add(entry(push, p, new TransferResult(p.remote(), p.size(), 0, null, false, e.getMessage(), false)));
+          }
+          return;
+        }
+      } finally {
+        current = null;
+        s.close();
+      }
+      List<Plan> again = new ArrayList<>();
+      boolean progress = false;
+      for (int i = 0; i < todo.size(); i++) {
+        TransferResult r = results == null ? null : results.get(i);
+        if (r == null || (r.retryable() && !cancelled)) {
+          again.add(todo.get(i));
+          if (r != null) {
+            lastError = r.error();
+          }
+        } else {
+          progress |= r.ok();
+          entries.add(entry(push, todo.get(i), r));
+        }
+      }
+      if (!again.isEmpty()) {
+        if (progress || giveUpAt == 0) {
+          giveUpAt = System.nanoTime() + failoverTimeout.toNanos();
+        }
+        long left = giveUpAt - System.nanoTime();
+        if (left > 0) {
+          link.awaitPath(Duration.ofNanos(left));
+        }
+      }
+      todo = again;
+    }
+  }
+
+  private List<TransferResult> push(BulkSession s, List<Plan> todo, TransferListener listener) throws BulkException {
+    List<String> remotes = new ArrayList<>();
+    for (Plan p : todo) {
+      remotes.add(p.remote());
+    }
+    List<FileEntry> st = s.stat(remotes);
+    List<PushItem> items = new ArrayList<>();
+    for (int i = 0; i < todo.size(); i++) {
+      items.add(new PushItem(todo.get(i).local(), todo.get(i).remote(), st.get(i)));
+    }
+    return s.push(items, listener);
+  }
+
+  private static List<PullItem> pullItems(List<Plan> todo) {
+    List<PullItem> items = new ArrayList<>();
+    for (Plan p : todo) {
+      items.add(new PullItem(p.remote(), p.local(), p.size()));
+    }
+    return items;
+  }
+
+  private static CopyReport.Entry entry(boolean push, Plan p, TransferResult r) {
+    String src = push ? p.local().toString() : "host:" + p.remote();
+    String dst = push ? "host:" + p.remote() : p.local().toString();
+    return new CopyReport.Entry(
+        src, dst, p.size(), r.sentBytes(), r.mode() == null ? null : r.mode().cliName(), r.skipped(), r.error());
+  }
+
+  private List<FileEntry> stat(BulkSession s, List<String> paths) throws CopyException {
+    try {
+      return s.stat(paths);
+    } catch (BulkException e) {
+      throw new CopyException("cp: " + e.getMessage());
+    }
+  }
+
+  private BulkSession openSession(Long giveUpAt) throws CopyException, InterruptedException {
+    long deadline = giveUpAt != null && giveUpAt != 0 ? giveUpAt : System.nanoTime() + failoverTimeout.toNanos();
+    while (true) {
+      try {
+        return link.client().open();
+      } catch (BulkException e) {
+        long left = deadline - System.nanoTime();
+        if (!e.retryable() || left <= 0 || cancelled) {
+          throw new CopyException("cp: " + e.getMessage());
+        }
+        if (!link.awaitPath(Duration.ofNanos(left))) {
+          throw new CopyException("cp: " + e.getMessage());
+        }
+        // a path is up (again) but may still be settling: back off before the next try
+        java.util.concurrent.TimeUnit.MILLISECONDS.sleep(200);
+      }
+    }
+  }
+}

@@ -1,0 +1,43 @@
+package dev.thunderlink.daemon.cp;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
+
+/**
+ * The summary {@code thunderlink cp --json} prints.
+ *
+ * @param direction "push" or "pull"
+ * @param files files considered
+ * @param copied files transferred and verified
+ * @param skipped files already identical at the destination
+ * @param failed files that failed
+ * @param bytes payload bytes transferred (resumed and skipped bytes excluded)
+ * @param seconds wall-clock time of the whole copy
+ * @param throughputMiBps bytes / seconds, in MiB/s
+ * @param encrypted whether the bulk connection used TLS
+ * @param attempts sessions used (more than one after a path failover)
+ * @param entries one line per file
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record CopyReport(
+    String direction,
+    long files,
+    long copied,
+    long skipped,
+    long failed,
+    long bytes,
+    double seconds,
+    @JsonProperty("throughput_mib_s") double throughputMiBps,
+    boolean encrypted,
+    int attempts,
+    List<Entry> entries) {
+
+  /** One file. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Entry(String source, String destination, long size, long sent, String mode, boolean skipped, String error) {}
+
+  public boolean ok() {
+    return failed == 0;
+  }
+}

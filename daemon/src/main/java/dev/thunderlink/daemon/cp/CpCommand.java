@@ -1,0 +1,181 @@
+package dev.thunderlink.daemon.cp;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.thunderlink.transport.bulk.BulkConfig;
+import dev.thunderlink.transport.bulk.TransferResult;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code thunderlink cp}: copies files and trees to or from the host over the bulk plane.
+ * Thin: parses, asks its {@link CpLink} for a connected link, runs a {@link Copier}, prints.
+ * The main command registers it with {@code new CpCommand(daemonLink)} (or the no-argument
+ * constructor, which builds a link of its own from the home directory).
+ */
+@Command(
+    name = "cp",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Copy files and directories to or from the host over the link.",
+      "  thunderlink cp LOCAL... host:PATH     (to the host)",
+      "  thunderlink cp host:PATH LOCAL        (from the host)",
+      "Identical files (same size, mtime, executable bit) are skipped; every file is verified",
+      "by SHA-256 and written atomically; an interrupted copy resumes where it stopped."
+    })
+public final class CpCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  @Parameters(arity = "2..*", paramLabel = "OPERAND", description = "LOCAL... host:PATH, or host:PATH LOCAL.")
+  List<String> operands;
+
+  @Option(names = "--home", paramLabel = "DIR", description = "State directory (default: $THUNDERLINK_HOME or ~/.thunderlink).")
+  Path home;
+
+  @Option(names = "--json", description = "Print a JSON summary (bytes, files, seconds, mode per file, throughput).")
+  boolean json;
+
+  @Option(names = "--no-progress", description = "No progress bar even on a terminal.")
+  boolean noProgress;
+
+  @Option(names = "--failover-timeout", paramLabel = "SECONDS", description = "How long to wait for a path to the host to come back (default ${DEFAULT-VALUE}).")
+  int failoverSeconds = 30;
+
+  @Spec CommandSpec spec;
+
+  private final CpLink link;
+
+  /** With a link of its own (see {@link StandaloneCpLink}). */
+  public CpCommand() {
+    this(new StandaloneCpLink(Duration.ofSeconds(10), BulkConfig.defaults(List.of())));
+  }
+
+  /** With the link the caller provides (the workstation daemon's). */
+  public CpCommand(CpLink link) {
+    this.link = link;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (failoverSeconds < 0) {
+      throw new IllegalArgumentException("--failover-timeout: " + failoverSeconds + " (expected: >= 0)");
+    }
+    CpSpec cp = CpSpec.parse(operands);
+    PrintWriter out = spec.commandLine().getOut();
+    boolean bar = !json && !noProgress && System.console() != null;
+    CopyReport report;
+    try (CpLink.Connected c = link.open(home)) {
+      Copier copier = new Copier(c, Duration.ofSeconds(failoverSeconds));
+      Thread main = Thread.currentThread();
+      Thread hook = new Thread(copier::cancel, "thunderlink-cp-cancel");
+      Runtime.getRuntime().addShutdownHook(hook);
+      ProgressListener progress = new ProgressListener(bar);
+      try {
+        report = copier.copy(cp, progress);
+      } catch (Copier.CopyException e) {
+        throw new IllegalStateException(e.getMessage(), e);
+      } finally {
+        progress.close();
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+          // shutting down: the hook is running
+        }
+        if (main.isInterrupted()) {
+          copier.cancel();
+        }
+      }
+    }
+    print(out, report);
+    return report.ok() ? 0 : 1;
+  }
+
+  void print(PrintWriter out, CopyReport r) throws Exception {
+    if (json) {
+      out.println(JSON.writeValueAsString(r));
+      out.flush();
+      return;
+    }
+    for (CopyReport.Entry e : r.entries()) {
+      if (e.error() != null) {
+        out.println("failed: " + e.source() + ": " + e.error());
+      }
+    }
+    out.printf(
+        Locale.ROOT,
+        "%s %d file(s), %s in %.2f s (%.1f MiB/s), %d skipped as identical, %d failed, %s%n",
+        r.direction().equals("push") ? "sent" : "received",
+        r.copied(), human(r.bytes()), r.seconds(), r.throughputMiBps(), r.skipped(), r.failed(),
+        r.encrypted() ? "encrypted (TLS)" : "plaintext on Thunderbolt, SHA-256 verified");
+    out.flush();
+  }
+
+  static String human(long bytes) {
+    if (bytes < 1024) {
+      return bytes + " B";
+    }
+    String[] units = {"KiB", "MiB", "GiB", "TiB"};
+    double v = bytes;
+    int u = -1;
+    while (v >= 1024 && u < units.length - 1) {
+      v /= 1024;
+      u++;
+    }
+    return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+  }
+
+  /** Feeds a terminal progress bar (thread-safe: ProgressBar synchronizes its steps). */
+  private static final class ProgressListener implements Copier.Listener, AutoCloseable {
+    private final boolean enabled;
+    private volatile ProgressBar bar;
+
+    ProgressListener(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    @Override
+    public void planned(long files, long bytes) {
+      if (enabled) {
+        bar =
+            new ProgressBarBuilder()
+                .setTaskName("cp " + files + " file(s)")
+                .setInitialMax(bytes)
+                .setUnit("MiB", 1024 * 1024)
+                .setStyle(ProgressBarStyle.ASCII)
+                .showSpeed()
+                .build();
+      }
+    }
+
+    @Override
+    public void bytes(long n) {
+      ProgressBar b = bar;
+      if (b != null) {
+        b.stepBy(n);
+      }
+    }
+
+    @Override
+    public void fileDone(TransferResult result) {}
+
+    @Override
+    public void close() {
+      ProgressBar b = bar;
+      if (b != null) {
+        b.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package dev.thunderlink.daemon.cp;
+
+import dev.thunderlink.daemon.DaemonHome;
+import dev.thunderlink.transport.DeviceIdentity;
+import dev.thunderlink.transport.LinkPath;
+import dev.thunderlink.transport.PairedPeer;
+import dev.thunderlink.transport.PeerLink;
+import dev.thunderlink.transport.PeerStore;
+import dev.thunderlink.transport.TransportFactory;
+import dev.thunderlink.transport.bulk.BulkClient;
+import dev.thunderlink.transport.bulk.BulkConfig;
+import io.netty.channel.EventLoopGroup;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A link of {@code cp}'s own: reads the workstation's identity and paired host from the
+ * home directory, probes the host's known addresses like the daemon does, and opens bulk
+ * sessions over the best path. Used until the workstation daemon lends its own link.
+ *
+ * <p>One command at a time; {@link Connected#close()} stops the link and its event loops.
+ */
+public final class StandaloneCpLink implements CpLink {
+  private final Duration connectTimeout;
+  private final BulkConfig config;
+
+  public StandaloneCpLink(Duration connectTimeout, BulkConfig config) {
+    this.connectTimeout = connectTimeout;
+    this.config = config;
+  }
+
+  @Override
+  public Connected open(Path homeOption) throws Exception {
+    DaemonHome home = DaemonHome.resolve(homeOption);
+    DeviceIdentity id = home.identity();
+    PeerStore peers = home.peers();
+    PairedPeer host =
+        peers.peers().stream()
+            .filter(p -> "host".equals(p.role()) && !p.addresses().isEmpty())
+            .findFirst()
+            .orElseThrow(
+                () -> new IllegalArgumentException(
+                    "cp: no paired host with a known address in " + home.dir() + " (run `thunderlink pair HOST CODE` first)"));
+    TransportFactory transport = TransportFactory.auto();
+    EventLoopGroup group = transport.newGroup(2, "thunderlink-cp");
+    PeerLink.Builder b = PeerLink.builder().identity(id).peers(peers).hostFingerprint(host.fingerprint()).transport(transport, group);
+    int i = 0;
+    for (String a : host.addresses()) {
+      b.addPath(LinkPath.parse("p" + i++ + "=" + a));
+    }
+    PeerLink link = b.build().start();
+    Connected c =
+        new Connected() {
+          final BulkClient client =
+              BulkClient.forLink(link).identity(id).hostFingerprint(host.fingerprint()).transport(transport, group).config(config).build();
+
+          @Override
+          public BulkClient client() {
+            return client;
+          }
+
+          @Override
+          public boolean awaitPath(Duration timeout) throws InterruptedException {
+            return link.awaitActive(timeout);
+          }
+
+          @Override
+          public void close() {
+            link.close();
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+          }
+        };
+    if (!link.awaitActive(connectTimeout)) {
+      String paths = link.paths().toString();
+      c.close();
+      throw new IllegalStateException("cp: no path to the host came up within " + connectTimeout.toSeconds() + " s: " + paths);
+    }
+    return c;
+  }
+}

@@ -1,0 +1,185 @@
+package dev.thunderlink.daemon.cp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.thunderlink.transport.LinkPath;
+import dev.thunderlink.transport.PathKind;
+import dev.thunderlink.transport.PeerLink;
+import dev.thunderlink.transport.TransportFactory;
+import dev.thunderlink.transport.bulk.BulkClient;
+import dev.thunderlink.transport.bulk.BulkConfig;
+import dev.thunderlink.transport.bulk.BulkServer;
+import dev.thunderlink.transport.emulator.LinkEmulator;
+import dev.thunderlink.transport.emulator.LinkProfile;
+import dev.thunderlink.transport.testing.LinkFixture;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The cp logic against a real host (LinkServer + BulkServer) and a real PeerLink on loopback. */
+class CopierTest {
+  @TempDir Path tmp;
+  private LinkFixture fx;
+  private BulkServer bulk;
+  private Path root;
+
+  private LinkFixture host() throws Exception {
+    root = Files.createDirectories(tmp.resolve("host-root"));
+    fx = new LinkFixture(TransportFactory.auto().kind(), tmp);
+    bulk = new BulkServer(BulkConfig.defaults(List.of(root)), fx.hostPeers);
+    fx.startHost(
+        List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
+        b -> b.addService(bulk.controlService()).bulk(bulk));
+    return fx.pair();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    if (fx != null) {
+      fx.close();
+    }
+  }
+
+  private CpLink.Connected connected(PeerLink link) throws Exception {
+    BulkClient client =
+        BulkClient.forLink(link).identity(fx.wsId).peers(fx.wsPeers).transport(fx.transport, fx.workers).build();
+    return new CpLink.Connected() {
+      @Override
+      public BulkClient client() {
+        return client;
+      }
+
+      @Override
+      public boolean awaitPath(Duration timeout) throws InterruptedException {
+        return link.awaitActive(timeout);
+      }
+
+      @Override
+      public void close() {}
+    };
+  }
+
+  private static Path random(Path p, int size, long seed) throws IOException {
+    byte[] b = new byte[size];
+    new Random(seed).nextBytes(b);
+    Files.createDirectories(p.getParent());
+    return Files.write(p, b);
+  }
+
+  @Test
+  void treePushedThenPulledBackKeepsContentExecBitAndMtimeAndSkipsIdenticalFiles() throws Exception {
+    host();
+    Path src = tmp.resolve("proj");
+    random(src.resolve("bin/model.bin"), 3 * 1024 * 1024, 1);
+    Files.writeString(src.resolve("README.md"), "hello\n".repeat(5000));
+    Path script = Files.writeString(src.resolve("bin/run.sh"), "#!/bin/sh\necho hi\n");
+    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setLastModifiedTime(script, FileTime.fromMillis(1_500_000_000_000L));
+    Files.createDirectories(root.resolve("in"));
+
+    try (CpLink.Connected c = connected(fx.connect())) {
+      Copier copier = new Copier(c, Duration.ofSeconds(5));
+      CopyReport push = copier.copy(CpSpec.parse(List.of(src.toString(), "host:" + root.resolve("in"))), new Copier.Listener() {});
+      assertThat(push.failed()).isZero();
+      assertThat(push.copied()).isEqualTo(3);
+      assertThat(push.encrypted()).isFalse();
+      assertThat(push.entries()).extracting(CopyReport.Entry::mode).containsExactlyInAnyOrder("zero-copy", "lz4", "heap");
+      Path remote = root.resolve("in/proj");
+      assertThat(Files.mismatch(src.resolve("bin/model.bin"), remote.resolve("bin/model.bin"))).isEqualTo(-1);
+      assertThat(Files.isExecutable(remote.resolve("bin/run.sh"))).isTrue();
+      assertThat(Files.getLastModifiedTime(remote.resolve("bin/run.sh")).toMillis()).isEqualTo(1_500_000_000_000L);
+
+      CopyReport again = copier.copy(CpSpec.parse(List.of(src.toString(), "host:" + root.resolve("in"))), new Copier.Listener() {});
+      assertThat(again.skipped()).isEqualTo(3);
+      assertThat(again.bytes()).isZero();
+
+      Path back = tmp.resolve("back");
+      CopyReport pull = copier.copy(CpSpec.parse(List.of("host:" + remote, back.toString())), new Copier.Listener() {});
+      assertThat(pull.failed()).isZero();
+      assertThat(pull.copied()).isEqualTo(3);
+      assertThat(Files.mismatch(src.resolve("README.md"), back.resolve("README.md"))).isEqualTo(-1);
+      assertThat(Files.isExecutable(back.resolve("bin/run.sh"))).isTrue();
+      assertThat(Files.getLastModifiedTime(back.resolve("bin/run.sh")).toMillis()).isEqualTo(1_500_000_000_000L);
+
+      Path one = tmp.resolve("one.md");
+      CopyReport single = copier.copy(CpSpec.parse(List.of("host:" + remote.resolve("README.md"), one.toString())), new Copier.Listener() {});
+      assertThat(single.copied()).isEqualTo(1);
+      assertThat(Files.readString(one, StandardCharsets.UTF_8)).isEqualTo("hello\n".repeat(5000));
+    }
+  }
+
+  @Test
+  void hostPathsOutsideThePermittedRootsAreRefusedInOneLine() throws Exception {
+    host();
+    Path f = Files.writeString(tmp.resolve("x.txt"), "x");
+    try (CpLink.Connected c = connected(fx.connect())) {
+      Copier copier = new Copier(c, Duration.ofSeconds(5));
+      assertThatThrownBy(() -> copier.copy(CpSpec.parse(List.of(f.toString(), "host:/etc/x.txt")), new Copier.Listener() {}))
+          .isInstanceOf(Copier.CopyException.class)
+          .hasMessage("cp: path /etc/x.txt is outside the permitted roots [" + root + "] of the host");
+      assertThatThrownBy(() -> copier.copy(CpSpec.parse(List.of("host:/etc/passwd", tmp.resolve("p").toString())), new Copier.Listener() {}))
+          .isInstanceOf(Copier.CopyException.class)
+          .hasMessage("cp: cannot list /etc/passwd on the host: path /etc/passwd is outside the permitted roots [" + root + "] of the host");
+      assertThat(Files.exists(Path.of("/etc/x.txt"))).isFalse();
+    }
+  }
+
+  @Test
+  void aPathDyingMidCopyFailsOverAndResumesFromTheKeptBytes() throws Exception {
+    host();
+    try (LinkEmulator tb = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), fx.hostAddress())) {
+      PeerLink link =
+          fx.track(
+              PeerLink.builder()
+                  .identity(fx.wsId)
+                  .peers(fx.wsPeers)
+                  .transport(fx.transport, fx.workers)
+                  .addPath(new LinkPath("tb", tb.localAddress(), PathKind.THUNDERBOLT))
+                  .addPath(new LinkPath("lan", fx.hostAddress(), PathKind.LAN))
+                  .build()
+                  .start());
+      Duration up = Duration.ofSeconds(10);
+      long deadline = System.nanoTime() + up.toNanos();
+      while (!link.activePath().orElse("").equals("tb") && System.nanoTime() < deadline) {
+        link.awaitActive(Duration.ofMillis(100));
+        Thread.onSpinWait();
+      }
+      assertThat(link.activePath()).contains("tb");
+      Path big = random(tmp.resolve("big.bin"), 96 * 1024 * 1024, 3);
+      AtomicLong sent = new AtomicLong();
+      try (CpLink.Connected c = connected(link)) {
+        Copier copier = new Copier(c, Duration.ofSeconds(20));
+        CopyReport r =
+            copier.copy(
+                CpSpec.parse(List.of(big.toString(), "host:big.bin")),
+                new Copier.Listener() {
+                  @Override
+                  public void bytes(long n) {
+                    if (sent.addAndGet(n) > 24 * 1024 * 1024 && !tb.isCut()) {
+                      tb.cut(); // the cable is pulled: silence, no reset
+                    }
+                  }
+                });
+        assertThat(r.failed()).as("%s", r).isZero();
+        assertThat(r.attempts()).isGreaterThanOrEqualTo(2);
+        assertThat(r.encrypted()).as("the second attempt runs over the LAN path, with TLS").isTrue();
+      }
+      assertThat(Files.mismatch(big, root.resolve("big.bin"))).isEqualTo(-1);
+      assertThat(bulk.counters().snapshot().resumedBytes()).isGreaterThan(0);
+      assertThat(link.activePath()).contains("lan");
+    }
+  }
+}

@@ -1,0 +1,141 @@
+package dev.thunderlink.transport.bulk;
+
+import dev.thunderlink.transport.DeviceIdentity;
+import dev.thunderlink.transport.LinkPath;
+import dev.thunderlink.transport.PathSnapshot;
+import dev.thunderlink.transport.PeerLink;
+import dev.thunderlink.transport.PeerStore;
+import dev.thunderlink.transport.TlsContexts;
+import dev.thunderlink.transport.TransportFactory;
+import io.grpc.Channel;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Supplier;
+import javax.net.ssl.SSLException;
+
+/**
+ * The workstation side of the bulk plane: opens {@link BulkSession}s to the host over the
+ * link's active path — a session on the control channel, then a bulk connection to the same
+ * address and port. Plaintext only when the path is Thunderbolt (or loopback) and the config
+ * allows it; TLS with the pinned host certificate otherwise.
+ *
+ * <p>Thread-safe; sessions are independent.
+ */
+public final class BulkClient {
+  final BulkConfig config;
+  final TransportFactory transport;
+  final EventLoopGroup group;
+  final Channel control;
+  final Supplier<Optional<LinkPath>> target;
+  final SslContext tls;
+  final BulkCounters counters = new BulkCounters();
+
+  private BulkClient(Builder b) throws SSLException {
+    this.config = b.config;
+    this.transport = b.transport;
+    this.group = b.group;
+    this.control = b.control;
+    this.target = b.target;
+    String host = b.hostFingerprint;
+    PeerStore peers = b.peers;
+    this.tls = TlsContexts.bulkClient(b.identity, fp -> host != null ? host.equalsIgnoreCase(fp) : peers.isPinned(fp));
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A client on a workstation's link: its channel and whichever path is active. */
+  public static Builder forLink(PeerLink link) {
+    return builder().control(link.channel()).target(() -> activePath(link));
+  }
+
+  static Optional<LinkPath> activePath(PeerLink link) {
+    for (PathSnapshot s : link.paths()) {
+      if (s.active()) {
+        return Optional.of(s.path());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Opens a session (blocking: a gRPC call, a connection, a handshake). */
+  public BulkSession open() throws BulkException {
+    return BulkSession.open(this);
+  }
+
+  /** What this client sent and received, per mode. */
+  public BulkCounters counters() {
+    return counters;
+  }
+
+  public BulkConfig config() {
+    return config;
+  }
+
+  /** Validating builder. */
+  public static final class Builder {
+    private BulkConfig config = BulkConfig.defaults(java.util.List.of());
+    private DeviceIdentity identity;
+    private PeerStore peers;
+    private String hostFingerprint;
+    private TransportFactory transport;
+    private EventLoopGroup group;
+    private Channel control;
+    private Supplier<Optional<LinkPath>> target;
+
+    public Builder config(BulkConfig v) {
+      config = Objects.requireNonNull(v);
+      return this;
+    }
+
+    public Builder identity(DeviceIdentity v) {
+      identity = v;
+      return this;
+    }
+
+    /** Trust any pinned peer as the host. */
+    public Builder peers(PeerStore v) {
+      peers = v;
+      return this;
+    }
+
+    /** Trust exactly this host certificate. */
+    public Builder hostFingerprint(String v) {
+      hostFingerprint = v;
+      return this;
+    }
+
+    public Builder transport(TransportFactory t, EventLoopGroup g) {
+      transport = t;
+      group = g;
+      return this;
+    }
+
+    /** The gRPC channel to the host (the link's routing channel). */
+    public Builder control(Channel v) {
+      control = v;
+      return this;
+    }
+
+    /** The path bulk connections go to (the link's active path). */
+    public Builder target(Supplier<Optional<LinkPath>> v) {
+      target = v;
+      return this;
+    }
+
+    public BulkClient build() throws SSLException {
+      Objects.requireNonNull(identity, "identity");
+      Objects.requireNonNull(transport, "transport");
+      Objects.requireNonNull(group, "group");
+      Objects.requireNonNull(control, "control");
+      Objects.requireNonNull(target, "target");
+      if (peers == null && hostFingerprint == null) {
+        throw new IllegalArgumentException("bulk client: peers or hostFingerprint (expected: one of them, to trust the host)");
+      }
+      return new BulkClient(this);
+    }
+  }
+}

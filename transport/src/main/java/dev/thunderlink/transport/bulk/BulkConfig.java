@@ -1,0 +1,98 @@
+package dev.thunderlink.transport.bulk;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Settings of the bulk plane, validated once. Immutable.
+ *
+ * @param permittedRoots host side: the only directories a peer may write into or read from
+ *     (absolute; a path outside every root is refused); empty refuses everything
+ * @param plaintextOnThunderbolt run without TLS on a Thunderbolt (or loopback) path, with
+ *     integrity from digests over the control plane; false encrypts there too
+ * @param maxFrameBytes largest frame payload accepted; bigger frames fail the connection
+ * @param chunkBytes payload bytes per data frame a sender writes
+ * @param zeroCopyMinBytes smaller incompressible files are sent from a heap copy
+ * @param lz4 try LZ4 on each file (probe of the first block)
+ * @param forceMode null to choose per payload; otherwise always this mode where the
+ *     connection allows it (benchmarks, tests)
+ * @param receiveQueueBytes received bytes waiting for the disk above which reading pauses
+ * @param stallTimeout how long a sender waits for a peer that stopped reading
+ */
+public record BulkConfig(
+    List<Path> permittedRoots,
+    boolean plaintextOnThunderbolt,
+    int maxFrameBytes,
+    int chunkBytes,
+    long zeroCopyMinBytes,
+    boolean lz4,
+    TransferMode forceMode,
+    long receiveQueueBytes,
+    Duration stallTimeout) {
+
+  public static final int LZ4_BLOCK_BYTES = 64 * 1024;
+
+  public BulkConfig {
+    List<Path> roots = new ArrayList<>();
+    for (Path p : Objects.requireNonNull(permittedRoots, "permittedRoots")) {
+      if (!p.isAbsolute()) {
+        throw new IllegalArgumentException("bulk.permittedRoots: " + p + " (expected: an absolute path)");
+      }
+      roots.add(p.normalize());
+    }
+    permittedRoots = List.copyOf(roots);
+    if (maxFrameBytes < 2 * LZ4_BLOCK_BYTES) {
+      throw new IllegalArgumentException("bulk.maxFrameBytes: " + maxFrameBytes + " (expected: >= " + 2 * LZ4_BLOCK_BYTES + ")");
+    }
+    if (chunkBytes < 4096 || chunkBytes > maxFrameBytes) {
+      throw new IllegalArgumentException(
+          "bulk.chunkBytes: " + chunkBytes + " (expected: 4096.." + maxFrameBytes + ", the max frame size)");
+    }
+    if (zeroCopyMinBytes < 0) {
+      throw new IllegalArgumentException("bulk.zeroCopyMinBytes: " + zeroCopyMinBytes + " (expected: >= 0)");
+    }
+    if (receiveQueueBytes < maxFrameBytes) {
+      throw new IllegalArgumentException(
+          "bulk.receiveQueueBytes: " + receiveQueueBytes + " (expected: >= maxFrameBytes " + maxFrameBytes + ")");
+    }
+    if (stallTimeout == null || stallTimeout.isNegative() || stallTimeout.isZero()) {
+      throw new IllegalArgumentException("bulk.stallTimeout: " + stallTimeout + " (expected: > 0)");
+    }
+  }
+
+  /**
+   * Whether a bulk connection over a path of this kind uses TLS, for {@code status}: always,
+   * except on Thunderbolt (and loopback) when {@link #plaintextOnThunderbolt()} (the host must
+   * allow it too).
+   */
+  public boolean encrypts(dev.thunderlink.transport.PathKind kind) {
+    return !(plaintextOnThunderbolt
+        && (kind == dev.thunderlink.transport.PathKind.THUNDERBOLT || kind == dev.thunderlink.transport.PathKind.LOOPBACK));
+  }
+
+  /** Defaults: plaintext on Thunderbolt, 4 MiB frames, 1 MiB chunks, LZ4 probing on. */
+  public static BulkConfig defaults(List<Path> permittedRoots) {
+    return new BulkConfig(
+        permittedRoots, true, 4 * 1024 * 1024, 1024 * 1024, 64 * 1024, true, null, 32L * 1024 * 1024,
+        Duration.ofSeconds(30));
+  }
+
+  public BulkConfig withPlaintextOnThunderbolt(boolean v) {
+    return new BulkConfig(permittedRoots, v, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode, receiveQueueBytes, stallTimeout);
+  }
+
+  public BulkConfig withForceMode(TransferMode v) {
+    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, v, receiveQueueBytes, stallTimeout);
+  }
+
+  public BulkConfig withFrames(int maxFrame, int chunk) {
+    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrame, chunk, zeroCopyMinBytes, lz4, forceMode, Math.max(receiveQueueBytes, maxFrame), stallTimeout);
+  }
+
+  public BulkConfig withStallTimeout(Duration v) {
+    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode, receiveQueueBytes, v);
+  }
+}

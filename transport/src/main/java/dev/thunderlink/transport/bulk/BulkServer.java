@@ -1,0 +1,142 @@
+package dev.thunderlink.transport.bulk;
+
+import dev.thunderlink.transport.BulkAcceptor;
+import dev.thunderlink.transport.DeviceIdentity;
+import dev.thunderlink.transport.PathKind;
+import dev.thunderlink.transport.PeerStore;
+import dev.thunderlink.transport.bulk.internal.BulkConnection;
+import dev.thunderlink.transport.bulk.internal.BulkControlService;
+import dev.thunderlink.transport.bulk.internal.HostRole;
+import dev.thunderlink.transport.bulk.internal.HostSessions;
+import dev.thunderlink.transport.bulk.internal.PermittedRoots;
+import io.grpc.BindableService;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.handler.ssl.SslHandler;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host side of the bulk plane. Register {@link #controlService()} on the link server
+ * ({@code LinkServer.builder().addService(...)}) and pass this as its bulk acceptor
+ * ({@code .bulk(server)}), so both planes share the link port.
+ *
+ * <p>A bulk connection is admitted when its HELLO carries the one-time ticket of a session
+ * the same paired device opened over gRPC; under TLS its certificate must also be pinned and
+ * the session owner's. Plaintext is refused unless the config allows it and the connection
+ * arrived on a Thunderbolt (or loopback) address of this host.
+ *
+ * <p>{@link #accept} runs on the connection's event loop; the rest is thread-safe.
+ */
+public final class BulkServer implements BulkAcceptor {
+  private static final Logger log = LoggerFactory.getLogger(BulkServer.class);
+  private static final long HELLO_TIMEOUT_SECONDS = 10;
+
+  private final BulkConfig config;
+  private final PeerStore peers;
+  private final PermittedRoots roots;
+  private final HostSessions sessions = new HostSessions();
+  private final BulkCounters counters = new BulkCounters();
+  private final BulkControlService control;
+
+  public BulkServer(BulkConfig config, PeerStore peers) {
+    this.config = config;
+    this.peers = peers;
+    this.roots = new PermittedRoots(config.permittedRoots());
+    this.control = new BulkControlService(config, sessions, roots);
+  }
+
+  /** The gRPC half, for {@code LinkServer.builder().addService}. */
+  public BindableService controlService() {
+    return control;
+  }
+
+  public BulkCounters counters() {
+    return counters;
+  }
+
+  public BulkConfig config() {
+    return config;
+  }
+
+  @Override
+  public void accept(Channel ch, boolean encrypted) {
+    if (!encrypted) {
+      PathKind kind = kindOf(ch);
+      if (!config.plaintextOnThunderbolt() || (kind != PathKind.THUNDERBOLT && kind != PathKind.LOOPBACK)) {
+        String why =
+            !config.plaintextOnThunderbolt()
+                ? "plaintext bulk connections are disabled on this host (bulk encryption is on)"
+                : "plaintext bulk connection refused on a " + kind.cliName() + " path (only Thunderbolt)";
+        log.warn("bulk connection from {}: {}", ch.remoteAddress(), why);
+        ch.writeAndFlush(
+                dev.thunderlink.transport.bulk.internal.Frame.encode(
+                    ch.alloc(), dev.thunderlink.transport.bulk.internal.Frame.ERROR, 0, why))
+            .addListener(ChannelFutureListener.CLOSE);
+        return;
+      }
+    }
+    HostRole role = new HostRole(sessions, roots, encrypted);
+    BulkConnection conn = BulkConnection.install(ch, config, counters, encrypted, role, false);
+    if (encrypted) {
+      SslHandler ssl = ch.pipeline().get(SslHandler.class);
+      ssl.handshakeFuture()
+          .addListener(
+              f -> {
+                if (!f.isSuccess()) {
+                  return; // the SslHandler closes and logs
+                }
+                String fp = peerFingerprint(ssl);
+                if (fp == null || !peers.isPinned(fp)) {
+                  conn.fail("bulk connection refused: the client certificate is not a paired peer");
+                  return;
+                }
+                role.peerFingerprint(fp);
+              });
+    }
+    ch.eventLoop()
+        .schedule(
+            () -> {
+              if (ch.isActive() && conn.failure() == null && !role.admitted()) {
+                conn.fail("no valid HELLO within " + HELLO_TIMEOUT_SECONDS + " s");
+              }
+            },
+            HELLO_TIMEOUT_SECONDS,
+            TimeUnit.SECONDS);
+  }
+
+  private static String peerFingerprint(SslHandler ssl) {
+    try {
+      Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
+      return chain.length > 0 && chain[0] instanceof X509Certificate x ? DeviceIdentity.fingerprint(x) : null;
+    } catch (SSLPeerUnverifiedException e) {
+      return null;
+    }
+  }
+
+  private static PathKind kindOf(Channel ch) {
+    if (!(ch.localAddress() instanceof InetSocketAddress local)) {
+      return PathKind.LAN;
+    }
+    String name = "";
+    try {
+      NetworkInterface ni = NetworkInterface.getByInetAddress(local.getAddress());
+      name = ni == null ? "" : ni.getName();
+    } catch (SocketException e) {
+      // unknown interface: judged by the address alone
+    }
+    return PathKind.infer(name, local.getAddress());
+  }
+
+  /** Open sessions, for status and tests. */
+  public int openSessions() {
+    return sessions.size();
+  }
+}

@@ -1,0 +1,12 @@
+package dev.thunderlink.transport.bulk;
+
+import java.nio.file.Path;
+
+/**
+ * One host file to fetch.
+ *
+ * @param remotePath the file on the host
+ * @param local where it goes (written atomically; a kept partial is resumed)
+ * @param size its size as listed (for progress)
+ */
+public record PullItem(String remotePath, Path local, long size) {}

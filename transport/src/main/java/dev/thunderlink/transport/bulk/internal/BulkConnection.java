@@ -1,0 +1,590 @@
+package dev.thunderlink.transport.bulk.internal;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.thunderlink.proto.bulk.Digest;
+import dev.thunderlink.proto.bulk.FileHeader;
+import dev.thunderlink.proto.bulk.Verdict;
+import dev.thunderlink.transport.bulk.BulkConfig;
+import dev.thunderlink.transport.bulk.BulkCounters;
+import dev.thunderlink.transport.bulk.BulkException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One bulk connection, either end: decodes frames, feeds incoming files to their {@link
+ * FileReceiver}s, and offers senders a blocking, backpressured way to write frames.
+ *
+ * <p>Design. The event loop never touches a disk: it only decodes and hands each frame to
+ * the connection's single <em>disk thread</em>, which owns every receiver (so receiver state
+ * needs no locks and a stream's frames stay in order). When more than {@link
+ * BulkConfig#receiveQueueBytes()} wait for the disk, reading pauses ({@code autoRead}
+ * off) until the disk thread has drained a quarter of it: a slow disk slows the sender
+ * through TCP instead of filling memory. Senders run on their own threads and write each
+ * frame as one event-loop task (so frames from several threads never interleave); they
+ * block while the bytes in flight — file regions included, which Netty's water marks do
+ * not count — exceed the high mark or the channel is not writable.
+ *
+ * <p>Threads: Netty callbacks on the event loop; receiver work on the disk thread; {@link
+ * #writeFrame}, {@link #awaitWritable} on sender threads; {@link #onDigest} from any thread.
+ * Event-loop state ({@code live}, {@code maxStream}, {@code authenticated}) is touched on
+ * the event loop only; disk state on the disk thread only.
+ */
+public final class BulkConnection extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(BulkConnection.class);
+
+  /** The role-specific half (server or client). */
+  public interface Role {
+    /** HELLO, HELLO_OK or GET; on the event loop. The frame is released by the caller. */
+    void control(BulkConnection c, Frame f) throws BulkException;
+
+    /** Where an incoming file goes; a refusal as {@link BulkException}. On the disk thread. */
+    Path destination(int stream, FileHeader header) throws BulkException;
+
+    /** The verdict of a received file. On the disk thread. */
+    void verdict(int stream, Verdict verdict);
+
+    /** The peer reported a failure of a stream (or of the connection, stream 0). Event loop. */
+    void peerError(int stream, String message);
+
+    /** The connection ended; null reason for a clean close. */
+    void closed(String reason);
+  }
+
+  private final Channel ch;
+  private final BulkConfig config;
+  private final BulkCounters counters;
+  private final boolean encrypted;
+  private final Role role;
+  private final FrameDecoder decoder;
+  private final ExecutorService disk;
+  private final long inflightHigh;
+  // event loop
+  private final Set<Integer> live = new HashSet<>();
+  private int maxStream;
+  private volatile boolean authenticated;
+  private boolean paused;
+  // disk thread
+  private final Map<Integer, FileReceiver> receivers = new HashMap<>();
+  private final Map<Integer, Digest> early = new HashMap<>();
+  private int maxBegun;
+  // any thread
+  private final AtomicLong queued = new AtomicLong();
+  private final AtomicLong inflight = new AtomicLong();
+  private final Object writeLock = new Object();
+  private volatile String failure;
+
+  private BulkConnection(Channel ch, BulkConfig config, BulkCounters counters, boolean encrypted, Role role, boolean authenticated) {
+    this.ch = ch;
+    this.config = config;
+    this.counters = counters;
+    this.encrypted = encrypted;
+    this.role = role;
+    this.authenticated = authenticated;
+    this.decoder = new FrameDecoder(config.maxFrameBytes());
+    this.disk =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "thunderlink-bulk-disk-" + ch.id().asShortText());
+              t.setDaemon(true);
+              return t;
+            });
+    this.inflightHigh = Math.max(ch.config().getWriteBufferHighWaterMark(), 2L * config.chunkBytes());
+  }
+
+  /** Adds the decoder and the connection to the end of the pipeline. Event loop or before registration. */
+  public static BulkConnection install(
+      Channel ch, BulkConfig config, BulkCounters counters, boolean encrypted, Role role, boolean authenticated) {
+    BulkConnection c = new BulkConnection(ch, config, counters, encrypted, role, authenticated);
+    long idle = config.stallTimeout().toMillis() * 2;
+    ch.pipeline()
+        .addLast("bulk-idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS))
+        .addLast("bulk-frames", c.decoder)
+        .addLast("bulk-connection", c);
+    return c;
+  }
+
+  /** Where the bytes of a transfer to {@code dest} collect until verified (kept for resume). */
+  public static Path partialPath(Path dest) {
+    return FileReceiver.partialPath(dest);
+  }
+
+  public Channel channel() {
+    return ch;
+  }
+
+  public boolean encrypted() {
+    return encrypted;
+  }
+
+  public BulkConfig config() {
+    return config;
+  }
+
+  public BulkCounters counters() {
+    return counters;
+  }
+
+  /** Marks the peer authenticated (after a good HELLO). Event loop. */
+  public void authenticated() {
+    authenticated = true;
+  }
+
+  /** Why the connection failed, or null while it is up. */
+  public String failure() {
+    return failure;
+  }
+
+  // ---- sending ---------------------------------------------------------------------------
+
+  /**
+   * Writes one frame (header, then payload: a ByteBuf or a FileRegion) as one event-loop
+   * task, counting {@code bytes} in flight until written. Any thread.
+   */
+  public void writeFrame(ByteBuf header, Object payload, long bytes, boolean flush) {
+    inflight.addAndGet(bytes);
+    Runnable task =
+        () -> {
+          ch.write(header, ch.voidPromise());
+          ChannelFuture f = payload == null ? null : ch.write(payload);
+          if (flush) {
+            ch.flush();
+          }
+          if (f == null) {
+            written(bytes);
+          } else {
+            f.addListener(x -> written(bytes));
+          }
+        };
+    if (ch.eventLoop().inEventLoop()) {
+      task.run();
+    } else {
+      try {
+        ch.eventLoop().execute(task);
+      } catch (RejectedExecutionException e) {
+        ReferenceCountUtil.release(header);
+        ReferenceCountUtil.release(payload);
+        written(bytes);
+      }
+    }
+  }
+
+  /** A whole small frame. Any thread. */
+  public void writeFrame(ByteBuf frame, boolean flush) {
+    writeFrame(frame, null, frame.readableBytes(), flush);
+  }
+
+  public void flush() {
+    ch.flush();
+  }
+
+  private void written(long bytes) {
+    if (inflight.addAndGet(-bytes) <= inflightHigh) {
+      synchronized (writeLock) {
+        writeLock.notifyAll();
+      }
+    }
+  }
+
+  /**
+   * Blocks the sender thread until more may be written: the channel is writable and the
+   * bytes in flight are under the high mark. Never call on the event loop.
+   *
+   * @throws BulkException (retryable) if the connection fails or the peer stops reading for
+   *     longer than the stall timeout
+   */
+  public void awaitWritable() throws BulkException {
+    long deadline = System.nanoTime() + config.stallTimeout().toNanos();
+    synchronized (writeLock) {
+      while (true) {
+        if (failure != null || !ch.isActive()) {
+          throw new BulkException(failure != null ? failure : "bulk connection closed", true);
+        }
+        if (ch.isWritable() && inflight.get() <= inflightHigh) {
+          return;
+        }
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          String msg = "the peer stopped reading for " + config.stallTimeout().toSeconds() + " s";
+          fail(msg);
+          throw new BulkException(msg, true);
+        }
+        try {
+          writeLock.wait(Math.max(1, Math.min(left / 1_000_000, 100)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new BulkException("interrupted while sending", false);
+        }
+      }
+    }
+  }
+
+  /** Reports a stream failure to the peer (receiver side). Any thread. */
+  public void sendError(int stream, String message) {
+    writeFrame(Frame.encode(ch.alloc(), Frame.ERROR, stream, oneLine(message)), true);
+  }
+
+  /** Fails the whole connection with a reason sent to the peer, then closes. Any thread. */
+  public void fail(String reason) {
+    if (failure == null) {
+      failure = reason;
+    }
+    if (ch.isActive()) {
+      ch.writeAndFlush(Frame.encode(ch.alloc(), Frame.ERROR, 0, oneLine(reason))).addListener(ChannelFutureListener.CLOSE);
+    }
+    synchronized (writeLock) {
+      writeLock.notifyAll();
+    }
+  }
+
+  /**
+   * Closes once everything written so far has gone out (a close right after a CANCEL must
+   * not drop it), or after the stall timeout if the peer stopped reading. Any thread.
+   */
+  public void close() {
+    ch.eventLoop()
+        .execute(
+            () -> {
+              ch.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+              ch.eventLoop().schedule(() -> ch.close(), config.stallTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            });
+  }
+
+  /** Closes now, dropping unsent frames (the path died). Any thread. */
+  public void abort() {
+    ch.close();
+  }
+
+  static String oneLine(String s) {
+    String t = s == null ? "unknown error" : s.replace('\n', ' ').replace('\r', ' ');
+    return t.length() > 1000 ? t.substring(0, 1000) + "…" : t;
+  }
+
+  // ---- receiving: event loop ---------------------------------------------------------
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    Frame f = (Frame) msg;
+    boolean handedOff = false;
+    try {
+      if (failure != null) {
+        return;
+      }
+      if (!authenticated && f.type != Frame.HELLO && f.type != Frame.ERROR) {
+        protocolError("expected HELLO as the first frame, got " + Frame.typeName(f.type));
+        return;
+      }
+      switch (f.type) {
+        case Frame.HELLO:
+        case Frame.HELLO_OK:
+        case Frame.GET:
+          if (f.type == Frame.GET && f.stream <= maxStream) {
+            protocolError("GET for stream " + f.stream + " which was already used");
+            return;
+          }
+          maxStream = Math.max(maxStream, f.stream);
+          role.control(this, f);
+          return;
+        case Frame.BEGIN:
+          onBegin(f);
+          return;
+        case Frame.DATA_RAW:
+        case Frame.DATA_LZ4:
+          handedOff = onData(f);
+          return;
+        case Frame.END:
+        case Frame.CANCEL:
+          onEndOrCancel(f);
+          return;
+        case Frame.ERROR:
+          role.peerError(f.stream, f.text());
+          if (f.stream == 0) {
+            if (failure == null) {
+              failure = "the peer closed the bulk connection: " + f.text();
+            }
+            ctx.close();
+          } else if (live.remove(f.stream)) {
+            String why = f.text();
+            int s = f.stream;
+            onDisk(() -> cancel(s, why));
+          }
+          return;
+        default:
+          protocolError("unknown frame " + Frame.typeName(f.type) + " on stream " + f.stream);
+      }
+    } catch (BulkException e) {
+      protocolError(e.getMessage());
+    } finally {
+      if (!handedOff) {
+        f.release();
+      }
+    }
+  }
+
+  private void onBegin(Frame f) {
+    int s = f.stream;
+    if (s <= 0 || live.contains(s)) {
+      protocolError("BEGIN for stream " + s + " which is " + (s <= 0 ? "reserved" : "already open"));
+      return;
+    }
+    FileHeader h;
+    try {
+      h = FileHeader.parseFrom(f.payload.nioBuffer());
+    } catch (InvalidProtocolBufferException e) {
+      protocolError("unreadable BEGIN on stream " + s + ": " + e.getMessage());
+      return;
+    }
+    live.add(s);
+    maxStream = Math.max(maxStream, s);
+    onDisk(() -> begin(s, h));
+  }
+
+  private boolean onData(Frame f) {
+    int s = f.stream;
+    if (!live.contains(s)) {
+      if (s > 0 && s <= maxStream) {
+        return false; // a stream that already ended or failed; the sender had it in flight
+      }
+      protocolError("data for unknown stream " + s);
+      return false;
+    }
+    long n = f.payload.readableBytes();
+    if (queued.addAndGet(n) > config.receiveQueueBytes() && !paused) {
+      paused = true;
+      ch.config().setAutoRead(false);
+    }
+    onDisk(
+        () -> {
+          try {
+            data(s, f.type, f.payload);
+          } finally {
+            f.release();
+            drained(n);
+          }
+        });
+    return true;
+  }
+
+  private void onEndOrCancel(Frame f) {
+    int s = f.stream;
+    if (!live.remove(s)) {
+      if (s > 0 && s <= maxStream) {
+        return;
+      }
+      protocolError(Frame.typeName(f.type) + " for unknown stream " + s);
+      return;
+    }
+    if (f.type == Frame.END) {
+      onDisk(() -> end(s));
+    } else {
+      String why = f.text();
+      onDisk(() -> cancel(s, "the sender cancelled: " + why));
+    }
+  }
+
+  private void drained(long n) {
+    if (queued.addAndGet(-n) < config.receiveQueueBytes() / 4) {
+      ch.eventLoop().execute(
+          () -> {
+            if (paused && queued.get() < config.receiveQueueBytes() / 4) {
+              paused = false;
+              ch.config().setAutoRead(true);
+              ch.read();
+            }
+          });
+    }
+  }
+
+  private void protocolError(String message) {
+    log.warn("bulk connection with {}: {}", ch.remoteAddress(), message);
+    fail(message);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof IdleStateEvent) {
+      // a pulled cable leaves the connection silent, not closed
+      String why = "no traffic for " + config.stallTimeout().toSeconds() * 2 + " s";
+      if (failure == null) {
+        failure = why;
+      }
+      log.info("bulk connection with {}: {}; closing it", ch.remoteAddress(), why);
+      ctx.close();
+      return;
+    }
+    super.userEventTriggered(ctx, evt);
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    synchronized (writeLock) {
+      writeLock.notifyAll();
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    Throwable c = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
+        && !(cause instanceof FrameDecoder.FrameTooLargeException) ? cause.getCause() : cause;
+    if (c instanceof FrameDecoder.FrameTooLargeException) {
+      protocolError(c.getMessage());
+    } else if (c instanceof IOException) {
+      if (failure == null) {
+        failure = "bulk connection lost: " + (c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage());
+      }
+      ctx.close();
+    } else {
+      protocolError("bulk connection failed: " + c);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    String partial = decoder.partialFrame();
+    String reason = failure;
+    if (reason == null && partial != null) {
+      reason = "the peer closed the connection in the middle of a " + partial;
+    } else if (reason == null && !live.isEmpty()) {
+      reason = "the peer closed the connection with " + live.size() + " transfer(s) open";
+    }
+    if (failure == null) {
+      failure = reason == null ? "bulk connection closed" : reason;
+    }
+    if (reason != null) {
+      log.info("bulk connection with {} ended: {}", ch.remoteAddress(), reason);
+    }
+    synchronized (writeLock) {
+      writeLock.notifyAll();
+    }
+    onDisk(this::lost);
+    disk.shutdown();
+    role.closed(reason);
+    ctx.fireChannelInactive();
+  }
+
+  // ---- receiving: disk thread --------------------------------------------------------
+
+  private void onDisk(Runnable r) {
+    try {
+      disk.execute(r);
+    } catch (RejectedExecutionException e) {
+      // the connection is gone; the receivers were abandoned already
+    }
+  }
+
+  /** The sender's digest for a stream, from the control plane. Any thread. */
+  public void onDigest(int stream, Digest d) {
+    onDisk(
+        () -> {
+          FileReceiver r = receivers.get(stream);
+          if (r == null) {
+            if (stream > maxBegun) {
+              early.put(stream, d);
+            }
+            return;
+          }
+          r.digest(d);
+          maybeFinish(r);
+        });
+  }
+
+  private void begin(int s, FileHeader h) {
+    maxBegun = Math.max(maxBegun, s);
+    FileReceiver r = null;
+    try {
+      Path dest = role.destination(s, h);
+      r = new FileReceiver(s, h, dest, counters);
+      r.open();
+      receivers.put(s, r);
+      Digest d = early.remove(s);
+      if (d != null) {
+        r.digest(d);
+      }
+    } catch (BulkException e) {
+      streamFailed(s, null, e.getMessage());
+    } catch (IOException e) {
+      streamFailed(s, r, "cannot write " + (r == null ? h.getPath() : r.dest) + ": " + e.getMessage());
+    }
+  }
+
+  private void data(int s, byte type, ByteBuf buf) {
+    FileReceiver r = receivers.get(s);
+    if (r == null) {
+      return;
+    }
+    try {
+      r.data(type, buf);
+    } catch (IOException e) {
+      receivers.remove(s);
+      streamFailed(s, r, "cannot write " + r.dest + ": " + e.getMessage());
+    }
+  }
+
+  private void end(int s) {
+    FileReceiver r = receivers.get(s);
+    if (r != null) {
+      r.end();
+      maybeFinish(r);
+    }
+  }
+
+  private void cancel(int s, String reason) {
+    FileReceiver r = receivers.remove(s);
+    if (r != null) {
+      role.verdict(s, r.fail(reason));
+    }
+  }
+
+  private void maybeFinish(FileReceiver r) {
+    if (r.ready()) {
+      receivers.remove(r.stream);
+      Verdict v = r.finish();
+      if (!v.getOk()) {
+        log.warn("bulk: {}", v.getError());
+      }
+      role.verdict(r.stream, v);
+    }
+  }
+
+  private void streamFailed(int s, FileReceiver r, String message) {
+    Verdict v =
+        r != null
+            ? r.fail(message)
+            : Verdict.newBuilder().setOk(false).setError(message).build();
+    if (r == null) {
+      counters.fileFailed();
+    }
+    log.warn("bulk: {}", v.getError());
+    role.verdict(s, v);
+    sendError(s, v.getError());
+  }
+
+  private void lost() {
+    for (FileReceiver r : receivers.values()) {
+      r.abandon();
+    }
+    receivers.clear();
+    early.clear();
+  }
+}

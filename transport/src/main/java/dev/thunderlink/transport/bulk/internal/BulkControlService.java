@@ -1,0 +1,213 @@
+package dev.thunderlink.transport.bulk.internal;
+
+import com.google.protobuf.ByteString;
+import dev.thunderlink.proto.bulk.BulkControlGrpc;
+import dev.thunderlink.proto.bulk.FileEntry;
+import dev.thunderlink.proto.bulk.ListRequest;
+import dev.thunderlink.proto.bulk.OpenSessionRequest;
+import dev.thunderlink.proto.bulk.OpenSessionResponse;
+import dev.thunderlink.proto.bulk.StatRequest;
+import dev.thunderlink.proto.bulk.StatResponse;
+import dev.thunderlink.proto.bulk.VerifyMessage;
+import dev.thunderlink.transport.PeerContext;
+import dev.thunderlink.transport.bulk.BulkConfig;
+import dev.thunderlink.transport.bulk.BulkException;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host's BulkControl gRPC service: sessions and tickets, Stat and List for planning,
+ * and the Verify stream that carries digests and verdicts. Registered on the link server,
+ * whose interceptor has already required a pinned peer.
+ *
+ * <p>Runs on gRPC's executor; state lives in the thread-safe {@link HostSessions}.
+ */
+public final class BulkControlService extends BulkControlGrpc.BulkControlImplBase {
+  private static final Logger log = LoggerFactory.getLogger(BulkControlService.class);
+
+  private final BulkConfig config;
+  private final HostSessions sessions;
+  private final PermittedRoots roots;
+
+  public BulkControlService(BulkConfig config, HostSessions sessions, PermittedRoots roots) {
+    this.config = config;
+    this.sessions = sessions;
+    this.roots = roots;
+  }
+
+  @Override
+  public void openSession(OpenSessionRequest req, StreamObserver<OpenSessionResponse> out) {
+    String fp = PeerContext.fingerprint();
+    if (fp == null) {
+      out.onError(Status.UNAUTHENTICATED.withDescription("bulk sessions need a paired peer").asRuntimeException());
+      return;
+    }
+    boolean plain = req.getPlaintext() && config.plaintextOnThunderbolt();
+    HostSessions.Session s = sessions.create(fp, plain);
+    out.onNext(
+        OpenSessionResponse.newBuilder()
+            .setSessionId(s.id)
+            .setTicket(ByteString.copyFrom(s.ticket()))
+            .setPlaintextAllowed(plain)
+            .setMaxFrameBytes(config.maxFrameBytes())
+            .build());
+    out.onCompleted();
+  }
+
+  @Override
+  public void stat(StatRequest req, StreamObserver<StatResponse> out) {
+    StatResponse.Builder b = StatResponse.newBuilder();
+    for (String p : req.getPathsList()) {
+      b.addEntries(statOne(p));
+    }
+    out.onNext(b.build());
+    out.onCompleted();
+  }
+
+  private FileEntry statOne(String requested) {
+    FileEntry.Builder e = FileEntry.newBuilder().setPath(requested);
+    try {
+      Path p = roots.resolve(requested);
+      e.setPath(p.toString());
+      if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+        describe(p, e);
+      }
+      Path partial = BulkConnection.partialPath(p);
+      if (Files.isRegularFile(partial, LinkOption.NOFOLLOW_LINKS)) {
+        long n = Files.size(partial);
+        MessageDigest md = Hashing.sha256();
+        try (FileChannel fc = FileChannel.open(partial, StandardOpenOption.READ)) {
+          Hashing.update(md, fc, n, ByteBuffer.allocateDirect(1 << 20));
+        }
+        e.setPartialBytes(n).setPartialSha256(ByteString.copyFrom(md.digest()));
+      }
+    } catch (BulkException ex) {
+      e.setError(ex.getMessage());
+    } catch (IOException ex) {
+      e.setError("cannot read " + requested + " on the host: " + ex.getMessage());
+    }
+    return e.build();
+  }
+
+  private static void describe(Path p, FileEntry.Builder e) throws IOException {
+    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    e.setExists(true)
+        .setDirectory(a.isDirectory())
+        .setSize(a.isRegularFile() ? a.size() : 0)
+        .setMtimeMillis(a.lastModifiedTime().toMillis())
+        .setExecutable(a.isRegularFile() && FileSender.isExecutable(p));
+  }
+
+  @Override
+  public void list(ListRequest req, StreamObserver<FileEntry> out) {
+    Path root;
+    try {
+      root = roots.resolve(req.getPath());
+    } catch (BulkException e) {
+      out.onError(Status.PERMISSION_DENIED.withDescription(e.getMessage()).asRuntimeException());
+      return;
+    }
+    if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+      out.onError(Status.NOT_FOUND.withDescription("no such file or directory on the host: " + root).asRuntimeException());
+      return;
+    }
+    try {
+      if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+        FileEntry.Builder e = FileEntry.newBuilder().setPath("");
+        describe(root, e);
+        out.onNext(e.build());
+      } else {
+        List<Path> all;
+        try (Stream<Path> s = Files.walk(root)) {
+          all = s.filter(p -> !p.equals(root)).sorted(Comparator.naturalOrder()).collect(Collectors.toList());
+        }
+        for (Path p : all) {
+          if (Files.isSymbolicLink(p) || p.getFileName().toString().endsWith(".tlpart")) {
+            continue;
+          }
+          FileEntry.Builder e = FileEntry.newBuilder().setPath(root.relativize(p).toString().replace('\\', '/'));
+          describe(p, e);
+          out.onNext(e.build());
+        }
+      }
+      out.onCompleted();
+    } catch (IOException | java.io.UncheckedIOException e) {
+      out.onError(Status.INTERNAL.withDescription("cannot list " + root + " on the host: " + e.getMessage()).asRuntimeException());
+    }
+  }
+
+  @Override
+  public StreamObserver<VerifyMessage> verify(StreamObserver<VerifyMessage> out) {
+    String fp = PeerContext.fingerprint();
+    return new StreamObserver<>() {
+      HostSessions.Session session;
+
+      @Override
+      public void onNext(VerifyMessage m) {
+        if (session == null) {
+          HostSessions.Session s = sessions.get(m.getSessionId());
+          if (s == null || fp == null || !fp.equalsIgnoreCase(s.fingerprint)) {
+            out.onError(Status.PERMISSION_DENIED.withDescription("unknown bulk session").asRuntimeException());
+            return;
+          }
+          session = s;
+          s.attachVerify(out);
+          return;
+        }
+        if (m.hasDigest()) {
+          BulkConnection c = session.connection();
+          if (c != null) {
+            c.onDigest(m.getStreamId(), m.getDigest());
+          }
+        } else if (m.hasVerdict() && !m.getVerdict().getOk()) {
+          log.info("bulk: the workstation could not take stream {}: {}", m.getStreamId(), m.getVerdict().getError());
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        // the control path died: the session cannot be verified any more
+        BulkConnection c = session == null ? null : session.connection();
+        if (c != null) {
+          c.abort();
+        }
+        if (session != null) {
+          session.endVerify(false);
+        }
+        end();
+      }
+
+      @Override
+      public void onCompleted() {
+        // a clean end: the client closes the bulk connection itself, after its last frame
+        end();
+        if (session != null) {
+          session.endVerify(true);
+        } else {
+          out.onCompleted();
+        }
+      }
+
+      private void end() {
+        if (session != null) {
+          sessions.remove(session.id);
+        }
+      }
+    };
+  }
+}

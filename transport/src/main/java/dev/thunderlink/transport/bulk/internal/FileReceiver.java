@@ -1,0 +1,245 @@
+package dev.thunderlink.transport.bulk.internal;
+
+import dev.thunderlink.proto.bulk.Digest;
+import dev.thunderlink.proto.bulk.FileHeader;
+import dev.thunderlink.proto.bulk.Verdict;
+import dev.thunderlink.transport.bulk.BulkCounters;
+import dev.thunderlink.transport.bulk.TransferMode;
+import io.netty.buffer.ByteBuf;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.MessageDigest;
+import java.util.EnumSet;
+import java.util.Set;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4SafeDecompressor;
+
+/**
+ * Receives one file of one stream into a temporary file beside the destination and, once
+ * both the last byte and the sender's digest (from the control plane) are in and agree,
+ * renames it over the destination with the sender's executable bit and mtime. On any
+ * failure the temporary file is deleted, so the destination name never holds a partial or
+ * unverified file. When the connection is lost the temporary file is kept as the partial
+ * of a later resume.
+ *
+ * <p>Runs on its connection's disk thread only (not thread-safe).
+ */
+final class FileReceiver {
+  private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
+
+  final int stream;
+  final FileHeader header;
+  final Path dest;
+  final Path temp;
+  private final BulkCounters counters;
+  private final MessageDigest md = Hashing.sha256();
+  private FileChannel out;
+  private long position;
+  private long wire;
+  private boolean ended;
+  private Digest digest;
+  private byte[] block;
+
+  FileReceiver(int stream, FileHeader header, Path dest, BulkCounters counters) {
+    this.stream = stream;
+    this.header = header;
+    this.dest = dest;
+    this.temp = partialPath(dest);
+    this.counters = counters;
+  }
+
+  /** Where the bytes of a transfer to {@code dest} collect: hidden, same directory. */
+  static Path partialPath(Path dest) {
+    return dest.resolveSibling("." + dest.getFileName() + ".tlpart");
+  }
+
+  void open() throws IOException {
+    Files.createDirectories(dest.getParent());
+    if (Files.isDirectory(dest)) {
+      throw new IOException(dest + " is a directory");
+    }
+    out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    long offset = header.getOffset();
+    if (offset > 0) {
+      long have = out.size();
+      if (have < offset) {
+        throw new IOException("cannot resume " + dest + " at byte " + offset + ": only " + have + " bytes were kept");
+      }
+      Hashing.update(md, out, offset, ByteBuffer.allocateDirect(256 * 1024));
+      counters.resumed(offset);
+    }
+    out.truncate(offset);
+    out.position(offset);
+    position = offset;
+  }
+
+  /** Raw bytes or one LZ4 block; the buffer is released by the caller. */
+  void data(byte type, ByteBuf buf) throws IOException {
+    if (position + payloadSize(type, buf) > header.getSize()) {
+      throw new IOException(
+          "the sender sent more than the announced " + header.getSize() + " bytes for " + dest);
+    }
+    wire += buf.readableBytes();
+    if (type == Frame.DATA_RAW) {
+      ByteBuffer[] parts = buf.nioBuffers();
+      for (ByteBuffer p : parts) {
+        md.update(p.duplicate());
+      }
+      long n = buf.readableBytes();
+      long written = 0;
+      while (written < n) {
+        written += out.write(parts);
+      }
+      position += n;
+    } else {
+      int raw = buf.readInt();
+      boolean stored = buf.readByte() == 0;
+      ByteBuffer src = buf.nioBuffer();
+      if (stored) {
+        if (src.remaining() != raw) {
+          throw new IOException("bad LZ4 frame for " + dest + ": stored block of " + src.remaining() + " bytes, announced " + raw);
+        }
+        md.update(src.duplicate());
+        while (src.hasRemaining()) {
+          out.write(src);
+        }
+      } else {
+        if (raw > BulkConfigLimits.MAX_LZ4_BLOCK || raw < 0) {
+          throw new IOException("bad LZ4 frame for " + dest + ": block of " + raw + " bytes");
+        }
+        if (block == null || block.length < raw) {
+          block = new byte[Math.max(raw, 64 * 1024)];
+        }
+        int n;
+        try {
+          n = LZ4.decompress(src, src.position(), src.remaining(), ByteBuffer.wrap(block), 0, raw);
+        } catch (net.jpountz.lz4.LZ4Exception e) {
+          throw new IOException("corrupt LZ4 block for " + dest + ": " + e.getMessage());
+        }
+        if (n != raw) {
+          throw new IOException("bad LZ4 block for " + dest + ": " + n + " bytes, announced " + raw);
+        }
+        md.update(block, 0, raw);
+        ByteBuffer w = ByteBuffer.wrap(block, 0, raw);
+        while (w.hasRemaining()) {
+          out.write(w);
+        }
+      }
+      position += raw;
+    }
+  }
+
+  private static long payloadSize(byte type, ByteBuf buf) {
+    return type == Frame.DATA_RAW ? buf.readableBytes() : buf.getInt(buf.readerIndex());
+  }
+
+  void end() {
+    ended = true;
+  }
+
+  void digest(Digest d) {
+    digest = d;
+  }
+
+  /** True when both the end and the digest are in. */
+  boolean ready() {
+    return ended && digest != null;
+  }
+
+  boolean hasDigest() {
+    return digest != null;
+  }
+
+  /** Verifies and installs; returns the verdict (the temp file is gone either way). */
+  Verdict finish() {
+    TransferMode mode = TransferMode.of(header.getMode());
+    try {
+      if (!digest.getAbort().isEmpty()) {
+        return fail(digest.getAbort());
+      }
+      out.close();
+      if (position != header.getSize() || digest.getSize() != header.getSize()) {
+        return fail(
+            "size mismatch for " + dest + ": received " + position + " bytes, the sender announced "
+                + header.getSize() + " and hashed " + digest.getSize());
+      }
+      byte[] got = md.digest();
+      if (!MessageDigest.isEqual(got, digest.getSha256().toByteArray())) {
+        return fail(
+            "content hash mismatch for " + dest + ": received " + Hashing.shortHex(got) + "…, the sender hashed "
+                + Hashing.shortHex(digest.getSha256().toByteArray()) + "…; nothing was written");
+      }
+      applyMetadata();
+      try {
+        Files.move(temp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temp, dest, StandardCopyOption.REPLACE_EXISTING);
+      }
+      long sent = header.getSize() - header.getOffset();
+      counters.addPayload(mode, sent);
+      counters.addWire(mode, wire);
+      counters.fileDone(mode);
+      return Verdict.newBuilder().setOk(true).setBytes(sent).setMode(header.getMode()).build();
+    } catch (IOException e) {
+      return fail("cannot install " + dest + ": " + e.getMessage());
+    }
+  }
+
+  private void applyMetadata() throws IOException {
+    try {
+      Set<PosixFilePermission> perms = EnumSet.copyOf(Files.getPosixFilePermissions(temp));
+      if (header.getExecutable()) {
+        perms.add(PosixFilePermission.OWNER_EXECUTE);
+        if (perms.contains(PosixFilePermission.GROUP_READ)) {
+          perms.add(PosixFilePermission.GROUP_EXECUTE);
+        }
+        if (perms.contains(PosixFilePermission.OTHERS_READ)) {
+          perms.add(PosixFilePermission.OTHERS_EXECUTE);
+        }
+      } else {
+        perms.remove(PosixFilePermission.OWNER_EXECUTE);
+        perms.remove(PosixFilePermission.GROUP_EXECUTE);
+        perms.remove(PosixFilePermission.OTHERS_EXECUTE);
+      }
+      Files.setPosixFilePermissions(temp, perms);
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: no executable bit to carry
+    }
+    Files.setLastModifiedTime(temp, FileTime.fromMillis(header.getMtimeMillis()));
+  }
+
+  /** Gives up: deletes the temporary file; returns the failed verdict. */
+  Verdict fail(String reason) {
+    closeQuietly();
+    try {
+      Files.deleteIfExists(temp);
+    } catch (IOException e) {
+      reason = reason + " (and the temporary file " + temp + " could not be removed: " + e.getMessage() + ")";
+    }
+    counters.fileFailed();
+    return Verdict.newBuilder().setOk(false).setError(reason).setMode(header.getMode()).build();
+  }
+
+  /** The connection is gone: keep what was written for a resume. */
+  void abandon() {
+    closeQuietly();
+  }
+
+  private void closeQuietly() {
+    if (out != null) {
+      try {
+        out.close();
+      } catch (IOException e) {
+        // closing after a failure; the failure is what gets reported
+      }
+    }
+  }
+}

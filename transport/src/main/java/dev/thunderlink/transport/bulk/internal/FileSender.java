@@ -1,0 +1,280 @@
+package dev.thunderlink.transport.bulk.internal;
+
+import com.google.protobuf.ByteString;
+import dev.thunderlink.proto.bulk.Digest;
+import dev.thunderlink.proto.bulk.Encoding;
+import dev.thunderlink.proto.bulk.FileHeader;
+import dev.thunderlink.transport.bulk.BulkConfig;
+import dev.thunderlink.transport.bulk.BulkException;
+import dev.thunderlink.transport.bulk.TransferMode;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.DefaultFileRegion;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.security.MessageDigest;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongConsumer;
+import net.jpountz.lz4.LZ4Compressor;
+import net.jpountz.lz4.LZ4Factory;
+
+/**
+ * Sends one file on one stream: chooses the mode, writes BEGIN, the data frames and END,
+ * hashing what it sends, and returns the digest for the control plane.
+ *
+ * <p>Mode choice: the first block is compressed as a probe; if LZ4 saves at least 10 % the
+ * file goes as LZ4 blocks (a block that does not shrink travels stored). Otherwise, on
+ * plaintext, files of at least {@link BulkConfig#zeroCopyMinBytes()} go as file regions
+ * (sendfile) and smaller ones from a buffer; under TLS from a buffer.
+ *
+ * <p>For zero-copy the sender thread reads each chunk to hash it while the kernel sends the
+ * same range; if the file changes in between, the receiver's hash differs and the stream
+ * fails. A change is also caught by comparing size and mtime before and after, which turns
+ * into an abort with a clear reason.
+ *
+ * <p>Runs on the calling (sender) thread; blocks for backpressure. Not thread-safe; one
+ * instance per sending thread (it keeps its buffers).
+ */
+public final class FileSender {
+  private static final LZ4Compressor LZ4 = LZ4Factory.fastestInstance().fastCompressor();
+  private static final int LZ4_BLOCK = BulkConfig.LZ4_BLOCK_BYTES;
+
+  private final BulkConnection conn;
+  private final ByteBuffer scratch;
+  private final byte[] block = new byte[LZ4_BLOCK];
+  private long unflushed;
+
+  public FileSender(BulkConnection conn) {
+    this.conn = conn;
+    this.scratch = ByteBuffer.allocateDirect(conn.config().chunkBytes());
+  }
+
+  /** What was sent. */
+  public record Outcome(TransferMode mode, Digest digest, long sentBytes) {}
+
+  /**
+   * Sends {@code file} as {@code remotePath} on {@code stream}, starting at {@code offset}
+   * (the receiver keeps the first bytes; they are hashed here from the file).
+   *
+   * @param progress called with each chunk's payload bytes
+   * @param cancelled polled per chunk; true stops the stream with CANCEL
+   * @throws BulkException retryable when the connection fails; otherwise the file's problem
+   */
+  public Outcome send(
+      int stream, Path file, String remotePath, long offset, LongConsumer progress, BooleanSupplier cancelled)
+      throws BulkException {
+    BasicFileAttributes before;
+    boolean exec;
+    try {
+      before = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      exec = isExecutable(file);
+    } catch (NoSuchFileException e) {
+      throw new BulkException("cannot read " + file + ": no such file", false);
+    } catch (IOException e) {
+      throw new BulkException("cannot read " + file + ": " + e.getMessage(), false);
+    }
+    if (!before.isRegularFile()) {
+      throw new BulkException("cannot send " + file + ": not a regular file", false);
+    }
+    long size = before.size();
+    if (offset > size) {
+      offset = 0;
+    }
+    MessageDigest md = Hashing.sha256();
+    try (FileChannel fc = FileChannel.open(file, StandardOpenOption.READ)) {
+      if (offset > 0) {
+        Hashing.update(md, fc, offset, scratch);
+      }
+      TransferMode mode = choose(fc, offset, size);
+      FileHeader h =
+          FileHeader.newBuilder()
+              .setPath(remotePath)
+              .setSize(size)
+              .setMtimeMillis(before.lastModifiedTime().toMillis())
+              .setExecutable(exec)
+              .setEncoding(mode == TransferMode.LZ4 ? Encoding.ENCODING_LZ4 : Encoding.ENCODING_RAW)
+              .setMode(mode.wire())
+              .setOffset(offset)
+              .build();
+      conn.awaitWritable();
+      write(Frame.encode(conn.channel().alloc(), Frame.BEGIN, stream, h.toByteArray()), null, 0);
+      long pos = offset;
+      while (pos < size) {
+        if (cancelled.getAsBoolean()) {
+          write(Frame.encode(conn.channel().alloc(), Frame.CANCEL, stream, "cancelled"), null, 0);
+          conn.flush();
+          throw new BulkException("cancelled", false);
+        }
+        conn.awaitWritable();
+        long n;
+        switch (mode) {
+          case ZERO_COPY:
+            n = sendRegion(stream, file, fc, pos, size, md);
+            break;
+          case LZ4:
+            n = sendLz4Block(stream, file, fc, pos, size, md);
+            break;
+          default:
+            n = sendBuffer(stream, file, fc, pos, size, md);
+        }
+        pos += n;
+        progress.accept(n);
+      }
+      write(Frame.encode(conn.channel().alloc(), Frame.END, stream, new byte[0]), null, 0);
+      if (size >= conn.config().zeroCopyMinBytes()) {
+        flush();
+      }
+      Digest.Builder d = Digest.newBuilder().setSize(size);
+      BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (after.size() != size || !after.lastModifiedTime().equals(before.lastModifiedTime())) {
+        d.setAbort(
+            "source " + file + " changed while it was being sent (size " + size + " -> " + after.size()
+                + "); nothing was written, copy it again");
+      } else {
+        d.setSha256(ByteString.copyFrom(md.digest()));
+      }
+      return new Outcome(mode, d.build(), size - offset);
+    } catch (BulkException e) {
+      throw e;
+    } catch (IOException e) {
+      if (conn.failure() != null) {
+        throw new BulkException(conn.failure(), true, e);
+      }
+      write(Frame.encode(conn.channel().alloc(), Frame.CANCEL, stream, "cannot read " + file + ": " + e.getMessage()), null, 0);
+      flush();
+      throw new BulkException("cannot read " + file + ": " + e.getMessage(), false, e);
+    }
+  }
+
+  /** Sends whatever is buffered. */
+  public void flush() {
+    unflushed = 0;
+    conn.flush();
+  }
+
+  private void write(ByteBuf header, Object payload, long payloadBytes) {
+    long total = header.readableBytes() + payloadBytes;
+    unflushed += total;
+    boolean flush = unflushed >= conn.config().chunkBytes();
+    if (flush) {
+      unflushed = 0;
+    }
+    conn.writeFrame(header, payload, total, flush);
+  }
+
+  private TransferMode choose(FileChannel fc, long offset, long size) throws IOException {
+    BulkConfig cfg = conn.config();
+    boolean tls = conn.encrypted();
+    TransferMode forced = cfg.forceMode();
+    if (forced != null) {
+      if (forced == TransferMode.LZ4) {
+        return TransferMode.LZ4;
+      }
+      if (tls) {
+        return TransferMode.TLS;
+      }
+      return forced == TransferMode.TLS ? TransferMode.HEAP : forced;
+    }
+    long remaining = size - offset;
+    if (cfg.lz4() && remaining >= 512) {
+      ByteBuffer probe = ByteBuffer.wrap(block, 0, (int) Math.min(LZ4_BLOCK, remaining));
+      while (probe.hasRemaining() && fc.read(probe, offset + probe.position()) > 0) {
+        // fill the probe block
+      }
+      int len = probe.position();
+      byte[] out = new byte[LZ4.maxCompressedLength(len)];
+      int c = LZ4.compress(block, 0, len, out, 0, out.length);
+      if (c < len * 0.9) {
+        return TransferMode.LZ4;
+      }
+    }
+    if (tls) {
+      return TransferMode.TLS;
+    }
+    return remaining >= cfg.zeroCopyMinBytes() ? TransferMode.ZERO_COPY : TransferMode.HEAP;
+  }
+
+  private long sendRegion(int stream, Path file, FileChannel fc, long pos, long size, MessageDigest md)
+      throws IOException {
+    int len = (int) Math.min(scratch.capacity(), size - pos);
+    scratch.clear().limit(len);
+    while (scratch.hasRemaining()) {
+      if (fc.read(scratch, pos + scratch.position()) < 0) {
+        throw new IOException("source " + file + " shrank to " + (pos + scratch.position()) + " bytes while being sent");
+      }
+    }
+    scratch.flip();
+    md.update(scratch);
+    write(
+        Frame.header(conn.channel().alloc(), Frame.DATA_RAW, stream, len),
+        new DefaultFileRegion(file.toFile(), pos, len),
+        len);
+    return len;
+  }
+
+  private long sendBuffer(int stream, Path file, FileChannel fc, long pos, long size, MessageDigest md)
+      throws IOException {
+    int len = (int) Math.min(conn.config().chunkBytes(), size - pos);
+    ByteBuf buf = conn.channel().alloc().directBuffer(len);
+    try {
+      while (buf.writableBytes() > 0) {
+        if (buf.writeBytes(fc, pos + buf.writerIndex(), buf.writableBytes()) < 0) {
+          throw new IOException("source " + file + " shrank to " + (pos + buf.writerIndex()) + " bytes while being sent");
+        }
+      }
+      md.update(buf.nioBuffer());
+    } catch (IOException | RuntimeException e) {
+      buf.release();
+      throw e;
+    }
+    write(Frame.header(conn.channel().alloc(), Frame.DATA_RAW, stream, len), buf, len);
+    return len;
+  }
+
+  private long sendLz4Block(int stream, Path file, FileChannel fc, long pos, long size, MessageDigest md)
+      throws IOException {
+    int len = (int) Math.min(LZ4_BLOCK, size - pos);
+    ByteBuffer in = ByteBuffer.wrap(block, 0, len);
+    while (in.hasRemaining()) {
+      if (fc.read(in, pos + in.position()) < 0) {
+        throw new IOException("source " + file + " shrank to " + (pos + in.position()) + " bytes while being sent");
+      }
+    }
+    md.update(block, 0, len);
+    int max = LZ4.maxCompressedLength(len);
+    ByteBuf out = conn.channel().alloc().heapBuffer(5 + max);
+    try {
+      out.writeInt(len);
+      out.writeByte(1);
+      int c = LZ4.compress(block, 0, len, out.array(), out.arrayOffset() + out.writerIndex(), max);
+      if (c >= len) {
+        out.setByte(4, 0);
+        out.writeBytes(block, 0, len);
+      } else {
+        out.writerIndex(out.writerIndex() + c);
+      }
+    } catch (RuntimeException e) {
+      out.release();
+      throw e;
+    }
+    int payload = out.readableBytes();
+    write(Frame.header(conn.channel().alloc(), Frame.DATA_LZ4, stream, payload), out, payload);
+    return len;
+  }
+
+  /** The executable bit as the bulk plane carries it: the owner's. */
+  public static boolean isExecutable(Path file) throws IOException {
+    try {
+      return Files.getPosixFilePermissions(file).contains(PosixFilePermission.OWNER_EXECUTE);
+    } catch (UnsupportedOperationException e) {
+      return Files.isExecutable(file);
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package dev.thunderlink.transport.bulk.internal;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.thunderlink.proto.bulk.Digest;
+import dev.thunderlink.proto.bulk.FileHeader;
+import dev.thunderlink.proto.bulk.GetRequest;
+import dev.thunderlink.proto.bulk.Hello;
+import dev.thunderlink.proto.bulk.Verdict;
+import dev.thunderlink.proto.bulk.VerifyMessage;
+import dev.thunderlink.transport.bulk.BulkException;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host's half of a bulk connection: admits it on a valid ticket, writes pushed files
+ * under the permitted roots, and serves GETs from a sender thread of its own.
+ *
+ * <p>Event-loop callbacks as in {@link BulkConnection.Role}; GETs run in order on the
+ * connection's sender thread. {@code session} is written once on the event loop before
+ * any file frame is accepted.
+ */
+public final class HostRole implements BulkConnection.Role {
+  private static final Logger log = LoggerFactory.getLogger(HostRole.class);
+
+  private final HostSessions sessions;
+  private final PermittedRoots roots;
+  private final boolean encrypted;
+  private volatile String peerFingerprint;
+  private volatile HostSessions.Session session;
+  private ExecutorService sender;
+
+  public HostRole(HostSessions sessions, PermittedRoots roots, boolean encrypted) {
+    this.sessions = sessions;
+    this.roots = roots;
+    this.encrypted = encrypted;
+  }
+
+  /** Whether a HELLO admitted the connection. */
+  public boolean admitted() {
+    return session != null;
+  }
+
+  /** The TLS peer's fingerprint once its handshake succeeded. */
+  public void peerFingerprint(String fp) {
+    peerFingerprint = fp;
+  }
+
+  @Override
+  public void control(BulkConnection c, Frame f) throws BulkException {
+    if (f.type == Frame.HELLO) {
+      if (session != null) {
+        throw new BulkException("second HELLO on one connection", false);
+      }
+      Hello h;
+      try {
+        h = Hello.parseFrom(f.payload.nioBuffer());
+      } catch (InvalidProtocolBufferException e) {
+        throw new BulkException("unreadable HELLO: " + e.getMessage(), false);
+      }
+      session = sessions.redeem(h.getSessionId(), h.getTicket().toByteArray(), encrypted, peerFingerprint, c);
+      c.authenticated();
+      c.writeFrame(Frame.encode(c.channel().alloc(), Frame.HELLO_OK, 0, new byte[0]), true);
+      return;
+    }
+    if (f.type == Frame.GET) {
+      GetRequest g;
+      try {
+        g = GetRequest.parseFrom(f.payload.nioBuffer());
+      } catch (InvalidProtocolBufferException e) {
+        throw new BulkException("unreadable GET: " + e.getMessage(), false);
+      }
+      int stream = f.stream;
+      synchronized (this) {
+        if (sender == null) {
+          sender =
+              Executors.newSingleThreadExecutor(
+                  r -> {
+                    Thread t = new Thread(r, "thunderlink-bulk-send-" + c.channel().id().asShortText());
+                    t.setDaemon(true);
+                    return t;
+                  });
+        }
+      }
+      try {
+        sender.execute(() -> serve(c, stream, g));
+      } catch (RejectedExecutionException e) {
+        // closing
+      }
+      return;
+    }
+    throw new BulkException("unexpected " + Frame.typeName(f.type) + " from the client", false);
+  }
+
+  /** Used on the sender thread only. */
+  private FileSender fileSender;
+
+  private void serve(BulkConnection c, int stream, GetRequest g) {
+    if (c.failure() != null) {
+      return;
+    }
+    if (fileSender == null) {
+      fileSender = new FileSender(c);
+    }
+    try {
+      Path p = roots.resolve(g.getPath());
+      FileSender.Outcome o = fileSender.send(stream, p, g.getPath(), g.getOffset(), n -> {}, () -> c.failure() != null);
+      fileSender.flush();
+      c.counters().addPayload(o.mode(), o.sentBytes());
+      session.sendToClient(VerifyMessage.newBuilder().setStreamId(stream).setDigest(o.digest()).build());
+    } catch (BulkException e) {
+      if (!e.retryable()) {
+        fileSender.flush();
+        c.sendError(stream, e.getMessage());
+        session.sendToClient(
+            VerifyMessage.newBuilder()
+                .setStreamId(stream)
+                .setDigest(Digest.newBuilder().setAbort(e.getMessage()))
+                .build());
+      }
+    }
+  }
+
+  @Override
+  public Path destination(int stream, FileHeader header) throws BulkException {
+    return roots.resolve(header.getPath());
+  }
+
+  @Override
+  public void verdict(int stream, Verdict verdict) {
+    session.sendToClient(VerifyMessage.newBuilder().setStreamId(stream).setVerdict(verdict).build());
+  }
+
+  @Override
+  public void peerError(int stream, String message) {
+    log.info("bulk: the workstation reports for stream {}: {}", stream, message);
+  }
+
+  @Override
+  public void closed(String reason) {
+    ExecutorService s;
+    synchronized (this) {
+      s = sender;
+    }
+    if (s != null) {
+      s.shutdownNow();
+    }
+    if (session != null) {
+      sessions.remove(session.id);
+    }
+  }
+}

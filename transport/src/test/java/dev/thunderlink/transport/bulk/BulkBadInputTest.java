@@ -1,0 +1,335 @@
+package dev.thunderlink.transport.bulk;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.thunderlink.proto.bulk.FileEntry;
+import dev.thunderlink.proto.bulk.VerifyMessage;
+import dev.thunderlink.transport.PathKind;
+import dev.thunderlink.transport.TransportFactory;
+import dev.thunderlink.transport.TransportKind;
+import dev.thunderlink.transport.bulk.internal.BulkConnection;
+import dev.thunderlink.transport.bulk.internal.Frame;
+import com.google.protobuf.ByteString;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every bad input the host must survive: each gives a one-line reason, leaves no file at
+ * the destination name, and the host serves the next transfer. Over every transport.
+ */
+class BulkBadInputTest {
+  @TempDir Path tmp;
+
+  static List<TransportKind> transports() {
+    return TransportFactory.availableKinds();
+  }
+
+  private BulkFixture fixture(TransportKind kind) throws Exception {
+    return fixture(kind, BulkFixture.config(tmp.resolve("root")));
+  }
+
+  private BulkFixture fixture(TransportKind kind, BulkConfig host) throws Exception {
+    return new BulkFixture(tmp, kind, host, BulkConfig.defaults(List.of()), PathKind.LOOPBACK);
+  }
+
+  /** The host still takes a normal file. */
+  private static void stillServes(BulkFixture f) throws Exception {
+    Path src = TestFiles.random(f.dir.resolve("src/after.bin"), 200_000, 9);
+    try (BulkSession s = f.client.open()) {
+      assertThat(s.push(List.of(new PushItem(src, "after.bin", null)), TransferListener.NONE))
+          .singleElement().satisfies(r -> assertThat(r.error()).isNull());
+    }
+    assertThat(Files.mismatch(src, f.root.resolve("after.bin"))).isEqualTo(-1);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void truncatedFrameLeavesNoFileAndTheHostKeepsServing(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      try (RawBulkPeer p = new RawBulkPeer(f)) {
+        assertThat(p.hello()).isEqualTo(Frame.HELLO_OK);
+        p.begin(1, "cut.bin", 1000);
+        p.out.writeInt(1000);
+        p.out.writeByte(Frame.DATA_RAW);
+        p.out.writeInt(1);
+        p.out.write(new byte[10]);
+        p.out.flush();
+      }
+      stillServes(f);
+      assertThat(f.root.resolve("cut.bin")).doesNotExist();
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void oversizedFrameIsRefusedWithItsSize(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      try (RawBulkPeer p = new RawBulkPeer(f)) {
+        assertThat(p.hello()).isEqualTo(Frame.HELLO_OK);
+        p.out.writeInt(64 * 1024 * 1024);
+        p.out.writeByte(Frame.DATA_LZ4);
+        p.out.writeInt(1);
+        p.out.write(new byte[100]);
+        p.out.flush();
+        RawBulkPeer.Received r = p.readFrame();
+        assertThat(r.type()).isEqualTo(Frame.ERROR);
+        assertThat(r.text()).isEqualTo(
+            "frame DATA_LZ4 of 67108864 bytes on stream 1 exceeds the maximum of 4194304 bytes");
+        assertThat(p.closedByHost()).isTrue();
+      }
+      stillServes(f);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void frameForAnUnknownStreamIsRefused(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      try (RawBulkPeer p = new RawBulkPeer(f)) {
+        assertThat(p.hello()).isEqualTo(Frame.HELLO_OK);
+        p.frame(Frame.DATA_RAW, 7, new byte[] {1, 2, 3});
+        RawBulkPeer.Received r = p.readFrame();
+        assertThat(r.type()).isEqualTo(Frame.ERROR);
+        assertThat(r.text()).isEqualTo("data for unknown stream 7");
+        assertThat(p.closedByHost()).isTrue();
+      }
+      stillServes(f);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void filesBeforeHelloOrWithAWrongOrReusedTicketAreRefused(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      try (RawBulkPeer p = new RawBulkPeer(f)) {
+        p.begin(1, "x", 1);
+        RawBulkPeer.Received r = p.readFrame();
+        assertThat(r.text()).isEqualTo("expected HELLO as the first frame, got BEGIN");
+      }
+      try (RawBulkPeer p = new RawBulkPeer(f)) {
+        assertThat(p.hello(ByteString.copyFrom(new byte[32]))).isEqualTo(Frame.ERROR);
+      }
+      RawBulkPeer first = new RawBulkPeer(f);
+      assertThat(first.hello()).isEqualTo(Frame.HELLO_OK);
+      try (RawBulkPeer again = new RawBulkPeer(f)) {
+        // a second connection presenting the first session's ticket
+        again.frame(
+            Frame.HELLO,
+            0,
+            dev.thunderlink.proto.bulk.Hello.newBuilder()
+                .setSessionId(first.session.getSessionId())
+                .setTicket(first.session.getTicket())
+                .build()
+                .toByteArray());
+        RawBulkPeer.Received r = again.readFrame();
+        assertThat(r.type()).isEqualTo(Frame.ERROR);
+        assertThat(r.text()).isEqualTo("bulk connection refused: the ticket was used already or expired");
+      }
+      first.close();
+      stillServes(f);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void plaintextIsRefusedWhenTheHostRequiresEncryption(TransportKind kind) throws Exception {
+    BulkConfig host = BulkFixture.config(tmp.resolve("root")).withPlaintextOnThunderbolt(false);
+    try (BulkFixture f = fixture(kind, host)) {
+      try (RawBulkPeer p = new RawBulkPeer(f)) {
+        RawBulkPeer.Received r = p.readFrame();
+        assertThat(r.type()).isEqualTo(Frame.ERROR);
+        assertThat(r.text()).isEqualTo("plaintext bulk connections are disabled on this host (bulk encryption is on)");
+      }
+      // the real client falls back to TLS when the host does not grant plaintext
+      try (BulkSession s = f.client.open()) {
+        assertThat(s.encrypted()).isTrue();
+      }
+      stillServes(f);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void hashMismatchInstallsNothing(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      try (RawBulkPeer p = new RawBulkPeer(f)) {
+        assertThat(p.hello()).isEqualTo(Frame.HELLO_OK);
+        byte[] data = "hello, bulk".getBytes();
+        p.begin(1, "mismatch.txt", data.length);
+        p.frame(Frame.DATA_RAW, 1, data);
+        p.frame(Frame.END, 1, new byte[0]);
+        p.digest(1, MessageDigest.getInstance("SHA-256").digest("something else".getBytes()), data.length);
+        VerifyMessage v = p.nextVerdict();
+        assertThat(v.getVerdict().getOk()).isFalse();
+        assertThat(v.getVerdict().getError())
+            .startsWith("content hash mismatch for " + f.root.resolve("mismatch.txt") + ": received ")
+            .endsWith("; nothing was written");
+      }
+      assertThat(f.root.resolve("mismatch.txt")).doesNotExist();
+      assertThat(BulkConnection.partialPath(f.root.resolve("mismatch.txt"))).doesNotExist();
+      stillServes(f);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void pathsOutsideThePermittedRootsAreRefused(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      Path outside = Files.createDirectories(tmp.resolve("outside"));
+      Files.createSymbolicLink(f.root.resolve("link"), outside);
+      Path src = TestFiles.random(tmp.resolve("src/evil"), 1000, 4);
+      try (BulkSession s = f.client.open()) {
+        List<TransferResult> r =
+            s.push(
+                List.of(
+                    new PushItem(src, outside.resolve("evil").toString(), null),
+                    new PushItem(src, "../outside/evil2", null),
+                    new PushItem(src, "link/evil3", null)),
+                TransferListener.NONE);
+        assertThat(r).extracting(TransferResult::error).allSatisfy(e ->
+            assertThat(e).contains("is outside the permitted roots [" + f.root + "] of the host"));
+        List<FileEntry> st = s.stat(List.of("/etc/passwd"));
+        assertThat(st.get(0).getError()).isEqualTo("path /etc/passwd is outside the permitted roots [" + f.root + "] of the host");
+      }
+      try (Stream<Path> s = Files.list(outside)) {
+        assertThat(s).isEmpty();
+      }
+      stillServes(f);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void sourceChangingMidSendIsRejected(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      Path src = TestFiles.random(tmp.resolve("src/growing.bin"), 6 * 1024 * 1024, 5);
+      AtomicBoolean touched = new AtomicBoolean();
+      TransferListener appendOnce =
+          new TransferListener() {
+            @Override
+            public void bytes(long n) {
+              if (touched.compareAndSet(false, true)) {
+                try {
+                  Files.write(src, new byte[] {1, 2, 3}, StandardOpenOption.APPEND);
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              }
+            }
+          };
+      try (BulkSession s = f.client.open()) {
+        List<TransferResult> r = s.push(List.of(new PushItem(src, "growing.bin", null)), appendOnce);
+        assertThat(r.get(0).error())
+            .isEqualTo("source " + src + " changed while it was being sent (size 6291456 -> 6291459); nothing was written, copy it again");
+      }
+      assertThat(f.root.resolve("growing.bin")).doesNotExist();
+      TestFiles.await(() -> !Files.exists(BulkConnection.partialPath(f.root.resolve("growing.bin"))), Duration.ofSeconds(5), "temp removed");
+      stillServes(f);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void fullDiskFailsTheFileCleanlyAndTheHostKeepsServing(TransportKind kind) throws Exception {
+    Path small = Files.createDirectories(tmp.resolve("small"));
+    assumeTrue(TmpfsMount.mount(small, "1m"), "needs root to mount a 1 MiB tmpfs");
+    try {
+      BulkConfig host = BulkConfig.defaults(List.of(tmp.resolve("root"), small));
+      try (BulkFixture f = fixture(kind, host)) {
+        // much bigger than the tmpfs: the host's error reaches the sender while it is still
+        // sending, and must be what the result says (not the sender's own "cancelled")
+        Path src = TestFiles.random(tmp.resolve("src/big.bin"), 32 * 1024 * 1024, 6);
+        try (BulkSession s = f.client.open()) {
+          List<TransferResult> r = s.push(List.of(new PushItem(src, small.resolve("big.bin").toString(), null)), TransferListener.NONE);
+          assertThat(r.get(0).error()).isEqualTo("cannot write " + small.resolve("big.bin") + ": No space left on device");
+        }
+        assertThat(small.resolve("big.bin")).doesNotExist();
+        TestFiles.await(() -> !Files.exists(BulkConnection.partialPath(small.resolve("big.bin"))), Duration.ofSeconds(5), "temp removed");
+        Path little = TestFiles.text(tmp.resolve("src/little.txt"), 10_000);
+        try (BulkSession s = f.client.open()) {
+          assertThat(s.push(List.of(new PushItem(little, small.resolve("little.txt").toString(), null)), TransferListener.NONE))
+              .singleElement().satisfies(r -> assertThat(r.error()).isNull());
+        }
+        assertThat(Files.mismatch(little, small.resolve("little.txt"))).isEqualTo(-1);
+        stillServes(f);
+      }
+    } finally {
+      TmpfsMount.unmount(small);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void peerVanishingMidTransferKeepsAPartialThatTheNextSessionResumes(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      Path src = TestFiles.random(tmp.resolve("src/model.bin"), 4 * 1024 * 1024, 7);
+      byte[] all = Files.readAllBytes(src);
+      int half = 2 * 1024 * 1024;
+      Path dest = f.root.resolve("model.bin");
+      try (RawBulkPeer p = new RawBulkPeer(f)) {
+        assertThat(p.hello()).isEqualTo(Frame.HELLO_OK);
+        p.frame(
+            Frame.BEGIN,
+            1,
+            dev.thunderlink.proto.bulk.FileHeader.newBuilder()
+                .setPath("model.bin").setSize(all.length).setMtimeMillis(Files.getLastModifiedTime(src).toMillis())
+                .setEncoding(dev.thunderlink.proto.bulk.Encoding.ENCODING_RAW).setMode(TransferMode.HEAP.wire())
+                .build().toByteArray());
+        p.frame(Frame.DATA_RAW, 1, java.util.Arrays.copyOf(all, half));
+        TestFiles.await(() -> sizeOf(BulkConnection.partialPath(dest)) == half, Duration.ofSeconds(10), "half written");
+      } // vanishes
+      assertThat(dest).doesNotExist();
+      try (BulkSession s = f.client.open()) {
+        FileEntry e = s.stat(List.of("model.bin")).get(0);
+        assertThat(e.getPartialBytes()).isEqualTo(half);
+        List<TransferResult> r = s.push(List.of(new PushItem(src, "model.bin", e)), TransferListener.NONE);
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(0).sentBytes()).isEqualTo(all.length - half);
+      }
+      assertThat(Files.mismatch(src, dest)).isEqualTo(-1);
+      assertThat(f.bulkServer.counters().snapshot().resumedBytes()).isEqualTo(half);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void cancelStopsThePushAndTheHostDeletesWhatItGot(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      Path src = TestFiles.random(tmp.resolve("src/long.bin"), 16 * 1024 * 1024, 8);
+      try (BulkSession s = f.client.open()) {
+        TransferListener cancelEarly =
+            new TransferListener() {
+              @Override
+              public void bytes(long n) {
+                s.cancel();
+              }
+            };
+        List<TransferResult> r = s.push(List.of(new PushItem(src, "long.bin", null)), cancelEarly);
+        assertThat(r.get(0).error()).isEqualTo("cancelled");
+        assertThat(r.get(0).retryable()).isFalse();
+      }
+      assertThat(f.root.resolve("long.bin")).doesNotExist();
+      TestFiles.await(() -> !Files.exists(BulkConnection.partialPath(f.root.resolve("long.bin"))), Duration.ofSeconds(5), "temp removed");
+      stillServes(f);
+    }
+  }
+
+  private static long sizeOf(Path p) {
+    try {
+      return Files.size(p);
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package dev.thunderlink.transport.bulk;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.thunderlink.transport.PathKind;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BulkConfigTest {
+  @Test
+  void badValuesAreNamedWithWhatWasExpected() {
+    assertThatThrownBy(() -> BulkConfig.defaults(List.of(Path.of("relative"))))
+        .hasMessage("bulk.permittedRoots: relative (expected: an absolute path)");
+    assertThatThrownBy(() -> BulkConfig.defaults(List.of()).withFrames(1 << 20, 2 << 20))
+        .hasMessage("bulk.chunkBytes: 2097152 (expected: 4096..1048576, the max frame size)");
+    assertThatThrownBy(() -> BulkConfig.defaults(List.of()).withFrames(1000, 4096))
+        .hasMessage("bulk.maxFrameBytes: 1000 (expected: >= 131072)");
+    assertThatThrownBy(() -> BulkConfig.defaults(List.of()).withStallTimeout(java.time.Duration.ZERO))
+        .hasMessage("bulk.stallTimeout: PT0S (expected: > 0)");
+  }
+
+  @Test
+  void plaintextOnlyOnThunderboltAndOnlyWhenAllowed() {
+    BulkConfig c = BulkConfig.defaults(List.of());
+    assertThat(c.encrypts(PathKind.THUNDERBOLT)).isFalse();
+    assertThat(c.encrypts(PathKind.LOOPBACK)).isFalse();
+    assertThat(c.encrypts(PathKind.LAN)).isTrue();
+    assertThat(c.encrypts(PathKind.WIFI)).isTrue();
+    assertThat(c.withPlaintextOnThunderbolt(false).encrypts(PathKind.THUNDERBOLT)).isTrue();
+  }
+}

@@ -1,0 +1,158 @@
+package dev.thunderlink.transport.bulk;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.thunderlink.proto.bulk.FileEntry;
+import dev.thunderlink.transport.PathKind;
+import dev.thunderlink.transport.TransportFactory;
+import dev.thunderlink.transport.TransportKind;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Every payload mode, both directions, over every transport that loads here. */
+class BulkTransferTest {
+  @TempDir Path tmp;
+
+  static List<TransportKind> transports() {
+    return TransportFactory.availableKinds();
+  }
+
+  static Stream<Arguments> transportsAndModes() {
+    List<Arguments> out = new ArrayList<>();
+    for (TransportKind k : transports()) {
+      for (TransferMode m : TransferMode.values()) {
+        out.add(Arguments.of(k, m));
+      }
+    }
+    return out.stream();
+  }
+
+  private BulkFixture fixture(TransportKind kind, TransferMode mode) throws Exception {
+    Path root = tmp.resolve("root");
+    BulkConfig host = BulkFixture.config(root);
+    BulkConfig client = BulkConfig.defaults(List.of());
+    PathKind path = PathKind.LOOPBACK;
+    if (mode == TransferMode.TLS) {
+      path = PathKind.LAN;
+    } else if (mode != null) {
+      client = client.withForceMode(mode);
+      host = host.withForceMode(mode);
+    }
+    return new BulkFixture(tmp, kind, host, client, path);
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("transportsAndModes")
+  void pushAndPullInEachModeVerifyContentExecBitAndMtime(TransportKind kind, TransferMode mode) throws Exception {
+    try (BulkFixture f = fixture(kind, mode)) {
+      Path src =
+          mode == TransferMode.LZ4
+              ? TestFiles.text(tmp.resolve("src/tool.txt"), 3 * 1024 * 1024 + 17)
+              : TestFiles.random(tmp.resolve("src/tool.bin"), 3 * 1024 * 1024 + 17, 1);
+      Files.setPosixFilePermissions(src, PosixFilePermissions.fromString("rwxr-x---"));
+      Files.setLastModifiedTime(src, FileTime.fromMillis(1_600_000_000_000L));
+      Path dest = f.root.resolve("sub/dir/copy");
+      try (BulkSession s = f.client.open()) {
+        assertThat(s.encrypted()).isEqualTo(mode == TransferMode.TLS);
+        List<TransferResult> r = s.push(List.of(new PushItem(src, dest.toString(), null)), TransferListener.NONE);
+        assertThat(r).singleElement().satisfies(x -> {
+          assertThat(x.error()).isNull();
+          assertThat(x.mode()).isEqualTo(mode);
+        });
+      }
+      assertThat(Files.mismatch(src, dest)).isEqualTo(-1);
+      assertThat(Files.isExecutable(dest)).isTrue();
+      assertThat(Files.getLastModifiedTime(dest).toMillis()).isEqualTo(1_600_000_000_000L);
+      assertThat(f.bulkServer.counters().snapshot().payloadBytes().get(mode)).isEqualTo(Files.size(src));
+      if (mode == TransferMode.LZ4) {
+        assertThat(f.bulkServer.counters().snapshot().wireBytes().get(mode)).isLessThan(Files.size(src) / 2);
+      }
+
+      Path back = tmp.resolve("back/copy");
+      try (BulkSession s = f.client.open()) {
+        List<TransferResult> r =
+            s.pull(List.of(new PullItem(dest.toString(), back, Files.size(dest))), TransferListener.NONE);
+        assertThat(r).singleElement().satisfies(x -> assertThat(x.error()).isNull());
+      }
+      assertThat(Files.mismatch(src, back)).isEqualTo(-1);
+      assertThat(Files.isExecutable(back)).isTrue();
+      assertThat(Files.getLastModifiedTime(back).toMillis()).isEqualTo(1_600_000_000_000L);
+      assertThat(f.server.boundAddresses()).isNotEmpty();
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void autoModeProbesEachPayload(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind, null)) {
+      Path big = TestFiles.random(tmp.resolve("src/big.bin"), 2 * 1024 * 1024, 2);
+      Path small = TestFiles.random(tmp.resolve("src/small.bin"), 3000, 3);
+      Path text = TestFiles.text(tmp.resolve("src/text.txt"), 500_000);
+      Path empty = Files.write(tmp.resolve("src/empty"), new byte[0]);
+      try (BulkSession s = f.client.open()) {
+        List<TransferResult> r =
+            s.push(
+                List.of(
+                    new PushItem(big, "big.bin", null),
+                    new PushItem(small, "small.bin", null),
+                    new PushItem(text, "text.txt", null),
+                    new PushItem(empty, "empty", null)),
+                TransferListener.NONE);
+        assertThat(r).extracting(TransferResult::error).containsOnlyNulls();
+        assertThat(r).extracting(TransferResult::mode)
+            .containsExactly(TransferMode.ZERO_COPY, TransferMode.HEAP, TransferMode.LZ4, TransferMode.HEAP);
+      }
+      for (String n : List.of("big.bin", "small.bin", "text.txt", "empty")) {
+        assertThat(Files.mismatch(tmp.resolve("src").resolve(n), f.root.resolve(n))).isEqualTo(-1);
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void manySmallFilesArePipelinedBothWaysAndIdenticalOnesSkipped(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind, null)) {
+      List<PushItem> items = new ArrayList<>();
+      List<String> remote = new ArrayList<>();
+      for (int i = 0; i < 400; i++) {
+        Path p = i % 2 == 0
+            ? TestFiles.text(tmp.resolve("src/d" + i % 7 + "/f" + i), 1024 + i * 37)
+            : TestFiles.random(tmp.resolve("src/d" + i % 7 + "/f" + i), 1024 + i * 37, i);
+        String r = "tree/d" + i % 7 + "/f" + i;
+        remote.add(r);
+        items.add(new PushItem(p, r, null));
+      }
+      try (BulkSession s = f.client.open()) {
+        assertThat(s.push(items, TransferListener.NONE)).allSatisfy(r -> assertThat(r.error()).isNull());
+        List<FileEntry> st = s.stat(remote);
+        List<PushItem> again = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+          again.add(new PushItem(items.get(i).local(), remote.get(i), st.get(i)));
+        }
+        assertThat(s.push(again, TransferListener.NONE)).allSatisfy(r -> assertThat(r.skipped()).isTrue());
+
+        List<FileEntry> listed = s.list("tree");
+        List<PullItem> pulls = new ArrayList<>();
+        for (FileEntry e : listed) {
+          if (!e.getDirectory()) {
+            pulls.add(new PullItem("tree/" + e.getPath(), tmp.resolve("back").resolve(e.getPath()), e.getSize()));
+          }
+        }
+        assertThat(pulls).hasSize(400);
+        assertThat(s.pull(pulls, TransferListener.NONE)).allSatisfy(r -> assertThat(r.error()).isNull());
+      }
+      for (int i = 0; i < 400; i++) {
+        assertThat(Files.mismatch(items.get(i).local(), tmp.resolve("back/d" + i % 7 + "/f" + i))).isEqualTo(-1);
+      }
+    }
+  }
+}
