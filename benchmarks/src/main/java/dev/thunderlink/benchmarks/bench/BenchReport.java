@@ -205,7 +205,7 @@ final class BenchReport {
       b.append("## Not measured yet\n\n");
       for (String id : r.notMeasuredYet) {
         String what = BenchSuites.PLANNED.getOrDefault(id, "");
-        b.append("- `").append(id).append("`: ").append(what).append(" — its module has not landed\n");
+        b.append("- `").append(id).append("`: ").append(what).append(" — not built yet\n");
       }
       b.append('\n');
     }

@@ -13,8 +13,9 @@ import java.util.ServiceLoader;
  * <p>Planned suites, each owned by the module that builds the feature (ids reserved):
  *
  * <ul>
- *   <li>{@code bulk-modes}: the bulk plane's zero-copy, LZ4, TLS, heap-copy and gRPC-chunk modes
- *       for a random 1 GiB file and a compressible source tree ({@code transport/bulk});
+ *   <li>{@code bulk-modes}: the bulk plane per forced mode for a random 1 GiB file and a
+ *       compressible source tree ({@code transport/bulk}; {@code throughput} already pushes files
+ *       in the mode the sender picks);
  *   <li>{@code token-stream}: time to first token and per-token time through the link beside
  *       straight to the upstream simulator ({@code inference-proxy});
  *   <li>{@code sync}: single-edit propagation, initial sync of 20,000 files, convergence after 10
@@ -30,7 +31,8 @@ public final class BenchSuites {
 
   /** Suites the issue asks for that are not built yet: id and what it will measure. */
   static final Map<String, String> PLANNED = Map.of(
-      "bulk-modes", "bulk plane per mode (zero-copy, LZ4, TLS, heap copy, gRPC chunks)",
+      "bulk-modes", "bulk plane per forced mode (heap copy, TLS on Thunderbolt) for a 1 GiB file and a"
+          + " 20,000-file tree; `throughput` has the modes the sender picks, JMH BulkModeBenchmark each mode",
       "token-stream", "token streaming: time to first token, per-token time",
       "sync", "mirror: single-edit propagation, initial sync, convergence",
       "scheduler", "inference scheduler: mixed trace, loads and waits");

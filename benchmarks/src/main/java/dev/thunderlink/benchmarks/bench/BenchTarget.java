@@ -1,6 +1,7 @@
 package dev.thunderlink.benchmarks.bench;
 
 import dev.thunderlink.transport.PeerLink;
+import dev.thunderlink.transport.bulk.BulkClient;
 import io.grpc.Channel;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -21,6 +22,8 @@ import java.util.Optional;
  * @param rawUnavailable why the raw servers are missing, when they are
  * @param hostScratch a directory the host side serves (its sync service may open roots below it)
  *     when the host runs in this process ({@code --emulate}); null for a real host
+ * @param bulk a bulk-plane client over this path whose host side writes below {@code
+ *     hostScratch/bulk}, or null (a real host: bench writes nothing into its roots)
  */
 public record BenchTarget(
     String name,
@@ -30,7 +33,8 @@ public record BenchTarget(
     InetSocketAddress rawEcho,
     InetSocketAddress rawBulk,
     String rawUnavailable,
-    Path hostScratch) {
+    Path hostScratch,
+    BulkClient bulk) {
 
   public BenchTarget {
     Objects.requireNonNull(name, "name");
@@ -47,7 +51,7 @@ public record BenchTarget(
     return Optional.ofNullable(rawEcho);
   }
 
-  public Optional<InetSocketAddress> bulk() {
+  public Optional<InetSocketAddress> rawBulkAddress() {
     return Optional.ofNullable(rawBulk);
   }
 }

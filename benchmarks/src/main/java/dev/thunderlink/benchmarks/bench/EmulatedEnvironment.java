@@ -9,6 +9,8 @@ import dev.thunderlink.transport.PeerLink;
 import dev.thunderlink.transport.emulator.LinkEmulator;
 import dev.thunderlink.transport.emulator.LinkProfile;
 import dev.thunderlink.sync.SyncHostService;
+import dev.thunderlink.transport.bulk.BulkConfig;
+import dev.thunderlink.transport.bulk.BulkServer;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -65,7 +67,12 @@ final class EmulatedEnvironment implements BenchEnvironment {
       // closed last (resources close in reverse): the sync service after the server, then the files
       env.resources.add(() -> deleteTree(scratch));
       SyncHostService sync = env.add(new SyncHostService(scratch.resolve("sync-state"), "bench-host", true, Duration.ofMillis(10)));
-      LinkPair pair = env.add(LinkPair.start(ByteSinkService.definition(), sync.bindService()));
+      // the bulk plane on the same port, as the host daemon serves it; it writes below scratch/paths/*/bulk
+      BulkConfig bulkConfig = BulkConfig.defaults(List.of(Files.createDirectories(scratch.resolve("paths"))));
+      LinkPair pair = env.add(LinkPair.start((b, hostPeers) -> {
+        BulkServer bulk = new BulkServer(bulkConfig, hostPeers);
+        b.addService(bulk.controlService()).bulk(bulk);
+      }, ByteSinkService.definition(), sync.bindService()));
       env.transport = pair.transport().toString();
       InetSocketAddress anyLoopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
       EchoServer echo = env.add(new EchoServer(anyLoopback));
@@ -77,7 +84,8 @@ final class EmulatedEnvironment implements BenchEnvironment {
         PeerLink link = pair.connect(p.name(), linkEmu.localAddress(), p.kind());
         env.targets.add(new BenchTarget(p.name(), p.label(), "emulated " + describe(p.profile()),
             link, echoEmu.localAddress(), bulkEmu.localAddress(), null,
-            Files.createDirectories(scratch.resolve("paths").resolve(p.name()))));
+            Files.createDirectories(scratch.resolve("paths").resolve(p.name())),
+            pair.bulkClient(link, bulkConfig)));
       }
       return env;
     } catch (Exception | Error e) {

@@ -9,6 +9,8 @@ import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.PeerLink;
 import dev.thunderlink.transport.PeerStore;
 import dev.thunderlink.transport.TransportFactory;
+import dev.thunderlink.transport.bulk.BulkClient;
+import dev.thunderlink.transport.bulk.BulkConfig;
 import io.grpc.ServerServiceDefinition;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
@@ -22,6 +24,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import javax.net.ssl.SSLException;
 import java.util.stream.Stream;
 
 /**
@@ -63,19 +67,30 @@ public final class LinkPair implements AutoCloseable {
    * the workstation with it.
    */
   public static LinkPair start(ServerServiceDefinition... services) throws Exception {
+    return start((b, peers) -> {}, services);
+  }
+
+  /**
+   * As {@link #start(ServerServiceDefinition...)}, letting {@code customize} add to the host's
+   * builder what needs the host's peer store, such as a bulk server.
+   */
+  public static LinkPair start(BiConsumer<LinkServer.Builder, PeerStore> customize,
+      ServerServiceDefinition... services) throws Exception {
     Path dir = Files.createTempDirectory("thunderlink-bench-");
     LinkPair pair = new LinkPair(dir, TransportFactory.auto());
     try {
       PairingCodes codes = new PairingCodes(Clock.systemUTC());
+      PeerStore hostPeers = new PeerStore(dir.resolve("host/peers.json"));
       LinkServer.Builder b = LinkServer.builder()
           .identity(DeviceIdentity.loadOrCreate(dir.resolve("host/identity")))
-          .peers(new PeerStore(dir.resolve("host/peers.json")))
+          .peers(hostPeers)
           .pairingCodes(codes)
           .transport(pair.transport, pair.boss, pair.workers)
           .listen(List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)));
       for (ServerServiceDefinition s : services) {
         b.addService(s);
       }
+      customize.accept(b, hostPeers);
       pair.server = b.build().start();
       PairingClient.pair(pair.hostAddress(), codes.issue(Duration.ofMinutes(1)).code(), pair.wsId,
           pair.wsPeers, pair.transport, pair.clientGroup, 10_000);
@@ -120,6 +135,12 @@ public final class LinkPair implements AutoCloseable {
       throw new IOException("the link over " + name + " (" + address + ") did not come up: " + link.paths());
     }
     return link;
+  }
+
+  /** A bulk-plane client over {@code link} (its active path) with this workstation's identity. */
+  public BulkClient bulkClient(PeerLink link, BulkConfig config) throws SSLException {
+    return BulkClient.forLink(link).identity(wsId).peers(wsPeers).transport(transport, clientGroup)
+        .config(config).build();
   }
 
   /** Order: workstation links, host server (2 s grace), event loops, temporary files. */

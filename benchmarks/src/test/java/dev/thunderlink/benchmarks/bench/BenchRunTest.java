@@ -64,7 +64,8 @@ class BenchRunTest {
     String md = Files.readString(dir.resolve("report.md"));
     assertThat(md)
         .contains("| metric | Thunderbolt | Wi-Fi | Thunderbolt vs Wi-Fi | the machine's limit (Thunderbolt / Wi-Fi) |")
-        .contains("| Link Ping p50 |", "| gRPC stream over the link |", "raw TCP bulk", "| initial sync of the tree |")
+        .contains("| Link Ping p50 |", "| gRPC stream over the link |", "| bulk plane, random file |", "raw TCP bulk",
+            "| initial sync of the tree |", "the sender chose [zero-copy]")
         .contains("](round-trip.png)", "](throughput.png)", "](sync.png)", "](sync-s.png)")
         .contains("## Not measured yet", "`token-stream`")
         .doesNotContain("`sync`: mirror");

@@ -41,6 +41,7 @@ class HomeEnvironmentTest {
         assertThat(tput.cell("raw-tcp", "tb").unavailable()).contains("PeerServer");
       }
       assertThat(sync.cell("initial", "tb").unavailable()).contains("--emulate");
+      assertThat(tput.cell("bulk-random", "tb").unavailable()).contains("--emulate"); // writes nothing on a real host
     }
   }
 
