@@ -32,6 +32,9 @@ public final class HostDaemon implements AutoCloseable {
   private LinkServer link;
   private LocalControlServer control;
   private dev.thunderlink.sync.SyncHostService sync;
+  private dev.thunderlink.transport.bulk.BulkServer bulk;
+  private List<java.nio.file.Path> permittedRoots = List.of(java.nio.file.Path.of(System.getProperty("user.home")));
+  private boolean plaintextOnThunderbolt = true;
   private final PairingCodes codes = new PairingCodes(Clock.systemUTC());
   private final java.util.concurrent.atomic.AtomicReference<dev.thunderlink.proto.link.HandshakeRequest> lastWorkstation =
       new java.util.concurrent.atomic.AtomicReference<>();
@@ -50,6 +53,18 @@ public final class HostDaemon implements AutoCloseable {
   public HostDaemon addControlService(ServerServiceDefinition s) {
     controlServices.add(s);
     return this;
+  }
+
+  /** Where `thunderlink cp` from the workstation may read and write (before {@link #start()}). */
+  public HostDaemon permittedRoots(List<java.nio.file.Path> roots, boolean plaintextOnThunderbolt) {
+    this.permittedRoots = List.copyOf(roots);
+    this.plaintextOnThunderbolt = plaintextOnThunderbolt;
+    return this;
+  }
+
+  private dev.thunderlink.transport.bulk.BulkConfig bulkConfig() {
+    return dev.thunderlink.transport.bulk.BulkConfig.defaults(permittedRoots)
+        .withPlaintextOnThunderbolt(plaintextOnThunderbolt);
   }
 
   public HostDaemon start() throws IOException {
@@ -71,6 +86,10 @@ public final class HostDaemon implements AutoCloseable {
                     log.info("handshake from workstation {} ({}) on path {}", r.getDeviceName(), r.getDeviceId(), r.getPathName());
                   });
       linkServices.forEach(lb::addService);
+      // Bulk plane on the same port. The peer may write only under the permitted roots
+      // (default: this user's home directory); plaintext only on Thunderbolt/loopback paths.
+      bulk = new dev.thunderlink.transport.bulk.BulkServer(bulkConfig(), rt.peers);
+      lb.bulk(bulk).addService(bulk.controlService());
       sync =
           new dev.thunderlink.sync.SyncHostService(
               rt.home.dir().resolve("sync-host"), rt.identity.deviceName(), true, java.time.Duration.ofMillis(20));

@@ -32,6 +32,8 @@ public final class WorkstationDaemon implements AutoCloseable {
   private dev.thunderlink.sync.SyncSessions sync;
   private dev.thunderlink.daemon.internal.SyncControlService syncControl;
   private Thread syncStarter;
+  private dev.thunderlink.daemon.metrics.Metrics metrics;
+  private java.util.concurrent.ScheduledExecutorService metricsFeed;
 
   public WorkstationDaemon(DaemonOptions options) {
     this.options = options;
@@ -44,6 +46,43 @@ public final class WorkstationDaemon implements AutoCloseable {
   public WorkstationDaemon addControlService(Function<Channel, ServerServiceDefinition> s) {
     controlServices.add(s);
     return this;
+  }
+
+  /** Feed path RTT and state into these metrics (before {@link #start()}). */
+  public WorkstationDaemon metrics(dev.thunderlink.daemon.metrics.Metrics m) {
+    this.metrics = m;
+    return this;
+  }
+
+  private void feedMetrics() {
+    if (metrics == null) {
+      return;
+    }
+    metricsFeed =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "thunderlink-metrics-feed");
+              t.setDaemon(true);
+              return t;
+            });
+    metricsFeed.scheduleWithFixedDelay(
+        () -> {
+          for (dev.thunderlink.transport.PathSnapshot p : link.paths()) {
+            if (p.rttMicros() >= 0) {
+              metrics.pathRtt(p.path().name(), java.time.Duration.ofNanos(p.rttMicros() * 1000));
+            }
+            metrics.pathState(
+                p.path().name(),
+                p.active()
+                    ? dev.thunderlink.daemon.metrics.Metrics.PathState.ACTIVE
+                    : p.state() == dev.thunderlink.transport.PathState.UP
+                        ? dev.thunderlink.daemon.metrics.Metrics.PathState.STANDBY
+                        : dev.thunderlink.daemon.metrics.Metrics.PathState.DOWN);
+          }
+        },
+        1,
+        1,
+        java.util.concurrent.TimeUnit.SECONDS);
   }
 
   public WorkstationDaemon start() throws IOException {
@@ -76,6 +115,7 @@ public final class WorkstationDaemon implements AutoCloseable {
           new LocalControlServer(rt.home.dir(), options.controlPort(), "workstation", cs, rt.transport, rt.boss, rt.workers)
               .start();
       startSyncSessionsWhenLinked();
+      feedMetrics();
       log.info(
           "workstation {} ({}) connecting over {} with {} transport",
           rt.identity.deviceName(),
@@ -145,6 +185,9 @@ public final class WorkstationDaemon implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
+      if (metricsFeed != null) {
+        metricsFeed.shutdownNow();
+      }
       if (syncStarter != null) {
         syncStarter.interrupt();
       }

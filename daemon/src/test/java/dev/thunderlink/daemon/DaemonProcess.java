@@ -25,6 +25,12 @@ final class DaemonProcess implements AutoCloseable {
   }
 
   static DaemonProcess start(Path logDir, String name, List<String> jvmArgs, String... args) throws IOException {
+    return start(logDir, name, jvmArgs, java.util.Map.of(), args);
+  }
+
+  static DaemonProcess start(
+      Path logDir, String name, List<String> jvmArgs, java.util.Map<String, String> env, String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xss512k");
@@ -40,8 +46,12 @@ final class DaemonProcess implements AutoCloseable {
     Files.createDirectories(logDir);
     Path out = logDir.resolve(name + ".out");
     Path err = logDir.resolve(name + ".err");
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    // No metrics endpoint unless a test asks for one: several daemons share this machine.
+    pb.environment().put("THUNDERLINK_METRICS_PORT", "0");
+    pb.environment().putAll(env);
     Process p =
-        new ProcessBuilder(cmd)
+        pb
             .redirectOutput(out.toFile())
             .redirectError(err.toFile())
             .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))

@@ -46,6 +46,7 @@ class TwoDaemonsTest {
   Path wsHome;
   Path logs;
   int port;
+  int metricsPort;
   DaemonProcess host;
   DaemonProcess ws;
   LinkEmulator tb;
@@ -154,9 +155,10 @@ class TwoDaemonsTest {
   @Test
   @Order(40)
   void connectsOverTheBestPathAndReportsStatus() throws Exception {
+    metricsPort = freePort();
     ws =
         DaemonProcess.start(
-            logs, "ws", NO_JVM_ARGS,
+            logs, "ws", NO_JVM_ARGS, java.util.Map.of("THUNDERLINK_METRICS_PORT", String.valueOf(metricsPort)),
             "connect", "--home", wsHome.toString(),
             "--path", "tb=" + tb.localAddress().getAddress().getHostAddress() + ":" + tb.localAddress().getPort(),
             "--path", "wifi=" + wifi.localAddress().getAddress().getHostAddress() + ":" + wifi.localAddress().getPort());
@@ -182,6 +184,8 @@ class TwoDaemonsTest {
     assertThat(s.get("peer").get("connected").asBoolean()).isTrue();
     assertThat(s.get("paths")).hasSize(2);
     assertThat(s.get("tuning").get("thunderbolt").get("sendBufferBytes").asInt()).isPositive();
+    Await.until(Duration.ofSeconds(10), () -> scrape().contains("thunderlink_path_rtt_seconds{path=\"tb\"}"), this::scrape);
+    assertThat(scrape()).contains("thunderlink_path_state");
     DaemonProcess.Result hs = cli("status-host", "status", "--home", hostHome.toString());
     assertThat(hs.out()).contains("host").contains("127.0.0.2:" + port).contains("peer:");
   }
@@ -277,6 +281,18 @@ class TwoDaemonsTest {
     assertThat(ws.err()).contains("active path: tb -> wifi").contains("active path: wifi -> tb");
   }
 
+  private String scrape() {
+    try {
+      var c = java.net.http.HttpClient.newHttpClient();
+      var r = c.send(
+          java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + metricsPort + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      return r.body();
+    } catch (Exception e) {
+      return "scrape failed: " + e;
+    }
+  }
+
   private boolean activeIs(String name) {
     try {
       return wsStatus().getActivePath().equals(name);
@@ -301,7 +317,7 @@ class TwoDaemonsTest {
     assertThat(r.err().strip()).isEqualTo("thunderlink: --path: tb=1.2.3.4:99999 (expected: a port 0-65535)");
     DaemonProcess.Result t = cli("bad-transport", "serve", "--home", dir.resolve("y").toString(), "--transport", "carrier");
     assertThat(t.exit()).isEqualTo(2);
-    assertThat(t.err()).contains("transport: carrier (expected: auto, kqueue, epoll, io-uring or nio)");
+    assertThat(t.err()).contains("transport.kind: \"carrier\" (expected: auto, kqueue, epoll, io-uring, nio) [flag]");
     DaemonProcess.Result st = cli("status-none", "status", "--home", dir.resolve("nobody").toString());
     assertThat(st.exit()).isEqualTo(1);
     assertThat(st.err()).contains("no thunderlink daemon is running");

@@ -41,14 +41,23 @@ public final class ConnectCommand implements Callable<Integer> {
   Boolean discover;
 
   @Option(names = "--transport", paramLabel = "NAME", description = "auto (default), kqueue, epoll, io-uring or nio.")
-  String transport = "auto";
+  String transport; // null: from config.toml, else auto
 
   @Option(names = "--control-port", paramLabel = "PORT", description = "Local control port on 127.0.0.1 (default: any free port).")
   int controlPort;
 
   @Override
   public Integer call() throws Exception {
-    DaemonHome h = home.resolve();
+    DaemonHome h = home.resolve().ensure();
+    java.util.Map<String, Object> flags = new java.util.LinkedHashMap<>();
+    if (transport != null) {
+      flags.put("transport.kind", transport);
+    }
+    if (discover != null) {
+      flags.put("workstation.discover", discover);
+    }
+    dev.thunderlink.daemon.service.DaemonServices svc = dev.thunderlink.daemon.service.DaemonServices.start(h.dir(), flags);
+    var cfg = svc.config();
     List<LinkPath> paths = new ArrayList<>();
     if (host != null) {
       InetSocketAddress a = LinkPath.parseHostPort(host, LinkPath.DEFAULT_PORT, "HOST");
@@ -56,6 +65,9 @@ public final class ConnectCommand implements Callable<Integer> {
     }
     for (String spec : pathSpecs) {
       paths.add(LinkPath.parse(spec));
+    }
+    if (paths.isEmpty()) {
+      paths.addAll(cfg.workstation().paths());
     }
     if (paths.isEmpty()) {
       for (PairedPeer p : h.peers().peers()) {
@@ -71,11 +83,24 @@ public final class ConnectCommand implements Callable<Integer> {
     if (paths.isEmpty()) {
       throw new IllegalArgumentException("HOST: missing (expected: thunderlink connect HOST[:PORT] or --path NAME=ADDR:PORT)");
     }
-    boolean disc = discover != null ? discover : System.getProperty("os.name", "").toLowerCase().contains("mac");
-    DaemonOptions options = new DaemonOptions(h, TransportFactory.select(transport), List.of(), paths, controlPort, disc);
-    WorkstationDaemon daemon = new WorkstationDaemon(options).start();
-    System.err.println("thunderlink workstation running; see `thunderlink status`");
-    ServeCommand.awaitShutdown(daemon);
+    boolean disc =
+        discover != null
+            ? discover
+            : cfg.workstation().discover() || System.getProperty("os.name", "").toLowerCase().contains("mac");
+    DaemonOptions options =
+        new DaemonOptions(h, TransportFactory.select(cfg.transport().kind()), List.of(), paths, controlPort, disc);
+    WorkstationDaemon daemon;
+    try {
+      daemon = new WorkstationDaemon(options).metrics(svc.metrics()).start();
+    } catch (Exception e) {
+      svc.close();
+      throw e;
+    }
+    ServeCommand.registerClose(svc, "workstation daemon", daemon::close);
+    System.err.println(
+        "thunderlink workstation running; see `thunderlink status`"
+            + svc.metricsPort().map(p -> "; metrics on http://127.0.0.1:" + p + "/metrics").orElse(""));
+    svc.awaitShutdown(r -> {});
     return 0;
   }
 }

@@ -4,7 +4,6 @@ import dev.thunderlink.daemon.DaemonOptions;
 import dev.thunderlink.daemon.HostDaemon;
 import dev.thunderlink.transport.LinkPath;
 import dev.thunderlink.transport.TransportFactory;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -28,27 +27,57 @@ public final class ServeCommand implements Callable<Integer> {
   List<String> listen = new ArrayList<>();
 
   @Option(names = "--transport", paramLabel = "NAME", description = "auto (default), kqueue, epoll, io-uring or nio.")
-  String transport = "auto";
+  String transport; // null: from config.toml, else auto
 
   @Option(names = "--control-port", paramLabel = "PORT", description = "Local control port on 127.0.0.1 (default: any free port).")
   int controlPort;
 
   @Override
   public Integer call() throws Exception {
-    List<InetSocketAddress> addrs = new ArrayList<>();
-    for (String l : listen) {
-      addrs.add(LinkPath.parseHostPort(l, LinkPath.DEFAULT_PORT, "--listen"));
+    java.util.Map<String, Object> flags = new java.util.LinkedHashMap<>();
+    if (!listen.isEmpty()) {
+      flags.put("host.listen", listen);
     }
-    if (addrs.isEmpty()) {
-      addrs.add(new InetSocketAddress(LinkPath.DEFAULT_PORT));
+    if (transport != null) {
+      flags.put("transport.kind", transport);
     }
+    dev.thunderlink.daemon.DaemonHome h = home.resolve().ensure();
+    dev.thunderlink.daemon.service.DaemonServices svc = dev.thunderlink.daemon.service.DaemonServices.start(h.dir(), flags);
+    var cfg = svc.config();
     DaemonOptions options =
-        new DaemonOptions(home.resolve(), TransportFactory.select(transport), addrs, List.of(), controlPort, false);
-    HostDaemon daemon = new HostDaemon(options).start();
+        new DaemonOptions(h, TransportFactory.select(cfg.transport().kind()), cfg.host().listen(), List.of(), controlPort, false);
+    HostDaemon daemon;
+    try {
+      daemon =
+          new HostDaemon(options)
+              .permittedRoots(
+                  cfg.bulk().permittedRoots().isEmpty()
+                      ? List.of(java.nio.file.Path.of(System.getProperty("user.home")))
+                      : cfg.bulk().permittedRoots(),
+                  !cfg.bulk().encryptOnThunderbolt())
+              .start();
+    } catch (Exception e) {
+      svc.close();
+      throw e;
+    }
+    registerClose(svc, "host daemon", daemon::close);
     System.err.println(
-        "thunderlink host ready on " + daemon.boundAddresses() + "; pair a workstation with `thunderlink pair`");
-    awaitShutdown(daemon);
+        "thunderlink host ready on " + daemon.boundAddresses() + "; pair a workstation with `thunderlink pair`"
+            + svc.metricsPort().map(p -> "; metrics on http://127.0.0.1:" + p + "/metrics").orElse(""));
+    svc.awaitShutdown(r -> {});
     return 0;
+  }
+
+  /** The daemon closes (gracefully, within the configured grace) when the coordinator runs. */
+  static void registerClose(dev.thunderlink.daemon.service.DaemonServices svc, String name, Runnable close) {
+    svc.shutdown()
+        .register(
+            dev.thunderlink.daemon.service.ShutdownCoordinator.Participant.of(
+                name,
+                () -> {},
+                () -> java.util.concurrent.CompletableFuture.completedFuture(null),
+                List::of,
+                close::run));
   }
 
   static void awaitShutdown(AutoCloseable daemon) throws InterruptedException {

@@ -168,7 +168,7 @@ public final class ConfigLoader {
   }
 
   /** Variables that are not settings but are read elsewhere (DaemonHome, the service definition). */
-  private static final java.util.Set<String> OTHER_VARIABLES = java.util.Set.of("THUNDERLINK_HOME", "THUNDERLINK_SERVICE");
+  private static final java.util.Set<String> OTHER_VARIABLES = java.util.Set.of("THUNDERLINK_HOME", "THUNDERLINK_SERVICE", "THUNDERLINK_DEVICE_NAME", "THUNDERLINK_JAVA_OPTS");
 
   /** A typo in a THUNDERLINK_* variable would otherwise be ignored without a word. */
   private static void warnUnknownEnvironment(Map<String, String> env, List<String> warnings) {
