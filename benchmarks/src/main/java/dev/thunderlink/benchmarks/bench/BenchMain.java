@@ -120,7 +120,7 @@ public final class BenchMain implements Callable<Integer> {
         }
       }, "bench-cleanup");
       Runtime.getRuntime().addShutdownHook(cleanup);
-      long planned = 0;
+      long planned = BenchRun.warmUpMillis(budget);
       for (BenchSuite s : suites) {
         planned += s.plannedMillis(budget) * env.targets().size();
       }

@@ -110,6 +110,7 @@ final class BenchReport {
     }
     root.put("suites", suites);
     root.put("not_measured_yet", r.notMeasuredYet);
+    root.put("warnings", r.warnings);
     return root;
   }
 
@@ -140,6 +141,9 @@ final class BenchReport {
     Map<String, Object> machine = machine();
     b.append("- machine: ").append(machine.get("os")).append(", ").append(machine.get("cpus"))
         .append(" CPUs, ").append(machine.get("java")).append('\n');
+    for (String w : r.warnings) {
+      b.append("- warning: ").append(w).append('\n');
+    }
     b.append('\n');
     String ratioHeader = r.paths.size() >= 2
         ? r.paths.get(0).label() + " vs " + r.paths.get(1).label()

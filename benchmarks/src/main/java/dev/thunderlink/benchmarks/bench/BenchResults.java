@@ -69,6 +69,7 @@ final class BenchResults {
   final List<PathInfo> paths = new ArrayList<>();
   final List<SuiteResult> suites = new ArrayList<>();
   final List<String> notMeasuredYet = new ArrayList<>();
+  final List<String> warnings = new ArrayList<>();
   Instant finished;
 
   BenchResults(Instant started, String mode, String environment, boolean full) {
