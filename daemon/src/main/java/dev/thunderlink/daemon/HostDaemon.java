@@ -33,6 +33,8 @@ public final class HostDaemon implements AutoCloseable {
   private LocalControlServer control;
   private dev.thunderlink.sync.SyncHostService sync;
   private dev.thunderlink.transport.bulk.BulkServer bulk;
+  private dev.thunderlink.inference.InferenceHostConfig inferenceConfig;
+  private dev.thunderlink.inference.InferenceHost inference;
   private List<java.nio.file.Path> permittedRoots = List.of(java.nio.file.Path.of(System.getProperty("user.home")));
   private boolean plaintextOnThunderbolt = true;
   private final PairingCodes codes = new PairingCodes(Clock.systemUTC());
@@ -52,6 +54,12 @@ public final class HostDaemon implements AutoCloseable {
   /** Registers a feature's service on the local control endpoint (before {@link #start()}). */
   public HostDaemon addControlService(ServerServiceDefinition s) {
     controlServices.add(s);
+    return this;
+  }
+
+  /** Serve models (upstreams or the simulator) through the scheduler (before {@link #start()}). */
+  public HostDaemon inference(dev.thunderlink.inference.InferenceHostConfig config) {
+    this.inferenceConfig = config;
     return this;
   }
 
@@ -90,12 +98,23 @@ public final class HostDaemon implements AutoCloseable {
       // (default: this user's home directory); plaintext only on Thunderbolt/loopback paths.
       bulk = new dev.thunderlink.transport.bulk.BulkServer(bulkConfig(), rt.peers);
       lb.bulk(bulk).addService(bulk.controlService());
+      if (inferenceConfig != null) {
+        try {
+          inference = dev.thunderlink.inference.InferenceHost.start(inferenceConfig);
+        } catch (IllegalStateException e) {
+          throw new IOException("inference: " + e.getMessage(), e);
+        }
+        lb.addService(inference.linkService());
+      }
       sync =
           new dev.thunderlink.sync.SyncHostService(
               rt.home.dir().resolve("sync-host"), rt.identity.deviceName(), true, java.time.Duration.ofMillis(20));
       lb.addService(sync);
       link = lb.build().start();
       List<ServerServiceDefinition> cs = new ArrayList<>(controlServices);
+      if (inference != null) {
+        cs.add(inference.linkService().bindService()); // `thunderlink models` on the host
+      }
       cs.add(new ControlService(rt, "host", null, link, codes, () -> java.util.Optional.ofNullable(lastWorkstation.get())).bindService());
       control =
           new LocalControlServer(rt.home.dir(), options.controlPort(), "host", cs, rt.transport, rt.boss, rt.workers)
@@ -137,6 +156,9 @@ public final class HostDaemon implements AutoCloseable {
       }
       if (sync != null) {
         sync.close();
+      }
+      if (inference != null) {
+        inference.close();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

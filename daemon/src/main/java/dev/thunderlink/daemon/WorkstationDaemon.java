@@ -33,6 +33,8 @@ public final class WorkstationDaemon implements AutoCloseable {
   private dev.thunderlink.daemon.internal.SyncControlService syncControl;
   private Thread syncStarter;
   private dev.thunderlink.daemon.metrics.Metrics metrics;
+  private dev.thunderlink.inference.FrontConfig frontConfig;
+  private dev.thunderlink.inference.InferenceWorkstation inference;
   private java.util.concurrent.ScheduledExecutorService metricsFeed;
 
   public WorkstationDaemon(DaemonOptions options) {
@@ -46,6 +48,16 @@ public final class WorkstationDaemon implements AutoCloseable {
   public WorkstationDaemon addControlService(Function<Channel, ServerServiceDefinition> s) {
     controlServices.add(s);
     return this;
+  }
+
+  /** Open the Ollama/OpenAI/Anthropic fronts on this port (before {@link #start()}). */
+  public WorkstationDaemon inferenceFront(dev.thunderlink.inference.FrontConfig config) {
+    this.frontConfig = config;
+    return this;
+  }
+
+  public java.util.Optional<dev.thunderlink.inference.InferenceWorkstation> inference() {
+    return java.util.Optional.ofNullable(inference);
   }
 
   /** Feed path RTT and state into these metrics (before {@link #start()}). */
@@ -106,6 +118,14 @@ public final class WorkstationDaemon implements AutoCloseable {
       List<ServerServiceDefinition> cs = new ArrayList<>();
       for (Function<Channel, ServerServiceDefinition> f : controlServices) {
         cs.add(f.apply(link.channel()));
+      }
+      if (frontConfig != null) {
+        try {
+          inference = dev.thunderlink.inference.InferenceWorkstation.start(frontConfig, link.channel());
+        } catch (IllegalStateException e) {
+          throw new IOException(e.getMessage(), e);
+        }
+        cs.add(inference.controlService().bindService());
       }
       sync = new dev.thunderlink.sync.SyncSessions(rt.home.dir(), rt.identity.deviceName(), link.channel());
       syncControl = new dev.thunderlink.daemon.internal.SyncControlService(sync);
@@ -185,6 +205,9 @@ public final class WorkstationDaemon implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
+      if (inference != null) {
+        inference.close();
+      }
       if (metricsFeed != null) {
         metricsFeed.shutdownNow();
       }

@@ -47,6 +47,8 @@ class TwoDaemonsTest {
   Path logs;
   int port;
   int metricsPort;
+  int apiPort;
+  int hostApiPort;
   DaemonProcess host;
   DaemonProcess ws;
   LinkEmulator tb;
@@ -60,7 +62,9 @@ class TwoDaemonsTest {
     port = freePort();
     host =
         DaemonProcess.start(
-            logs, "host", NO_JVM_ARGS,
+            logs, "host", NO_JVM_ARGS, java.util.Map.of(
+                "THUNDERLINK_BULK_PERMITTED_ROOTS", dir.resolve("host-files").toString(),
+                "THUNDERLINK_INFERENCE_HOST_API_PORT", String.valueOf(hostApiPort = freePort())),
             "serve", "--home", hostHome.toString(), "--listen", "127.0.0.2:" + port, "--listen", "127.0.0.3:" + port);
     Await.until(Duration.ofSeconds(30), () -> Files.exists(hostHome.resolve("control.json")), () -> "host control.json; " + safe(host));
     tb = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress("127.0.0.4", 0), new InetSocketAddress("127.0.0.2", port));
@@ -158,7 +162,9 @@ class TwoDaemonsTest {
     metricsPort = freePort();
     ws =
         DaemonProcess.start(
-            logs, "ws", NO_JVM_ARGS, java.util.Map.of("THUNDERLINK_METRICS_PORT", String.valueOf(metricsPort)),
+            logs, "ws", NO_JVM_ARGS, java.util.Map.of(
+                "THUNDERLINK_METRICS_PORT", String.valueOf(metricsPort),
+                "THUNDERLINK_INFERENCE_API_PORT", String.valueOf(apiPort = freePort())),
             "connect", "--home", wsHome.toString(),
             "--path", "tb=" + tb.localAddress().getAddress().getHostAddress() + ":" + tb.localAddress().getPort(),
             "--path", "wifi=" + wifi.localAddress().getAddress().getHostAddress() + ":" + wifi.localAddress().getPort());
@@ -234,6 +240,73 @@ class TwoDaemonsTest {
     DaemonProcess.Result bad = cli("sync-bad", "sync", "status", "nope", "--home", wsHome.toString());
     assertThat(bad.exit()).isNotZero();
     assertThat(bad.err()).contains("nope");
+  }
+
+  @Test
+  @Order(57)
+  void copiesFilesToAndFromTheHostWithinThePermittedRoots() throws Exception {
+    Path src = dir.resolve("cp-src");
+    Files.createDirectories(src.resolve("tree/sub"));
+    byte[] big = new byte[3 * 1024 * 1024];
+    new java.util.Random(7).nextBytes(big);
+    Files.write(src.resolve("tree/model.bin"), big);
+    Files.writeString(src.resolve("tree/sub/notes.txt"), "hello ".repeat(1000));
+    Path hostFiles = dir.resolve("host-files");
+    Files.createDirectories(hostFiles);
+    DaemonProcess.Result push =
+        cli("cp-push", "cp", "--home", wsHome.toString(), "--json", src.resolve("tree").toString(), "host:" + hostFiles.resolve("in"));
+    assertThat(push.exit()).as(push.toString()).isZero();
+    JsonNode j = JSON.readTree(push.out());
+    assertThat(j.toString()).contains("files");
+    // like cp -r: a destination that does not exist yet becomes the copy of the tree
+    assertThat(hostFiles.resolve("in/model.bin")).hasBinaryContent(big);
+    assertThat(hostFiles.resolve("in/sub/notes.txt")).hasContent("hello ".repeat(1000));
+    Path back = dir.resolve("cp-back");
+    Files.createDirectories(back);
+    DaemonProcess.Result pull =
+        cli("cp-pull", "cp", "--home", wsHome.toString(), "host:" + hostFiles.resolve("in/model.bin"), back.toString());
+    assertThat(pull.exit()).as(pull.toString()).isZero();
+    assertThat(back.resolve("model.bin")).hasBinaryContent(big);
+    DaemonProcess.Result refused =
+        cli("cp-refused", "cp", "--home", wsHome.toString(), src.resolve("tree/sub/notes.txt").toString(), "host:/etc/thunderlink-test");
+    assertThat(refused.exit()).as(refused.toString()).isNotZero();
+    assertThat(Path.of("/etc/thunderlink-test")).doesNotExist();
+    assertThat(refused.err().strip().lines().count()).isLessThanOrEqualTo(2);
+  }
+
+  @Test
+  @Order(58)
+  void servesTheHostsModelsOnTheWorkstationsLocalhost() throws Exception {
+    var http = java.net.http.HttpClient.newHttpClient();
+    var tags =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + apiPort + "/api/tags")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(tags.statusCode()).isEqualTo(200);
+    assertThat(tags.body()).contains("llama3.2:3b");
+    var gen =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + apiPort + "/api/generate"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                    "{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\",\"stream\":false,\"options\":{\"num_predict\":8}}"))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(gen.statusCode()).as(gen.body()).isEqualTo(200);
+    JsonNode g = JSON.readTree(gen.body());
+    assertThat(g.get("done").asBoolean()).isTrue();
+    assertThat(g.get("eval_count").asInt()).isPositive();
+    assertThat(host.err()).contains("SIMULATOR");
+    DaemonProcess.Result models = cli("models", "models", "--home", wsHome.toString(), "--json");
+    assertThat(models.exit()).as(models.toString()).isZero();
+    assertThat(models.out()).contains("llama3.2:3b");
+    var bad =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + apiPort + "/api/generate"))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{not json"))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.body()).contains("error");
   }
 
   @Test

@@ -46,6 +46,12 @@ public final class ConnectCommand implements Callable<Integer> {
   @Option(names = "--control-port", paramLabel = "PORT", description = "Local control port on 127.0.0.1 (default: any free port).")
   int controlPort;
 
+  @Option(names = "--api-port", paramLabel = "PORT", description = "Local port of the Ollama/OpenAI/Anthropic fronts (default 11434, or inference.api_port).")
+  Integer apiPort;
+
+  @Option(names = "--no-inference", description = "Do not open the inference fronts.")
+  boolean noInference;
+
   @Override
   public Integer call() throws Exception {
     DaemonHome h = home.resolve().ensure();
@@ -55,6 +61,9 @@ public final class ConnectCommand implements Callable<Integer> {
     }
     if (discover != null) {
       flags.put("workstation.discover", discover);
+    }
+    if (apiPort != null) {
+      flags.put("inference.api_port", apiPort);
     }
     dev.thunderlink.daemon.service.DaemonServices svc = dev.thunderlink.daemon.service.DaemonServices.start(h.dir(), flags);
     var cfg = svc.config();
@@ -91,7 +100,12 @@ public final class ConnectCommand implements Callable<Integer> {
         new DaemonOptions(h, TransportFactory.select(cfg.transport().kind()), List.of(), paths, controlPort, disc);
     WorkstationDaemon daemon;
     try {
-      daemon = new WorkstationDaemon(options).metrics(svc.metrics()).start();
+      daemon =
+          new WorkstationDaemon(options)
+              .metrics(svc.metrics())
+              .inferenceFront(
+                  noInference ? null : dev.thunderlink.inference.FrontConfig.builder().port(cfg.inference().apiPort()).build())
+              .start();
     } catch (Exception e) {
       svc.close();
       throw e;

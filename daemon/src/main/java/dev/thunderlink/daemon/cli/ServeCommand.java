@@ -32,6 +32,12 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--control-port", paramLabel = "PORT", description = "Local control port on 127.0.0.1 (default: any free port).")
   int controlPort;
 
+  @Option(names = "--simulator", description = "Serve models from the built-in Ollama simulator even if a model server answers.")
+  boolean simulator;
+
+  @Option(names = "--no-inference", description = "Do not serve models.")
+  boolean noInference;
+
   @Override
   public Integer call() throws Exception {
     java.util.Map<String, Object> flags = new java.util.LinkedHashMap<>();
@@ -55,6 +61,7 @@ public final class ServeCommand implements Callable<Integer> {
                       ? List.of(java.nio.file.Path.of(System.getProperty("user.home")))
                       : cfg.bulk().permittedRoots(),
                   !cfg.bulk().encryptOnThunderbolt())
+              .inference(noInference ? null : dev.thunderlink.daemon.internal.InferenceSetup.host(cfg.inference(), simulator))
               .start();
     } catch (Exception e) {
       svc.close();

@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       BenchCommand.class,
       SyncCommand.class,
+      ModelsCommand.class,
       dev.thunderlink.daemon.cp.CpCommand.class,
       ConfigCommand.class,
       ServiceCommand.class,
