@@ -16,8 +16,6 @@ import java.util.ServiceLoader;
  *   <li>{@code bulk-modes}: the bulk plane per forced mode for a random 1 GiB file and a
  *       compressible source tree ({@code transport/bulk}; {@code throughput} already pushes files
  *       in the mode the sender picks);
- *   <li>{@code token-stream}: time to first token and per-token time through the link beside
- *       straight to the upstream simulator ({@code inference-proxy});
  *   <li>{@code sync}: single-edit propagation, initial sync of 20,000 files, convergence after 10
  *       changed files ({@code sync});
  *   <li>{@code scheduler}: the mixed trace of the inference issue, loads and waits ({@code
@@ -39,9 +37,9 @@ public final class BenchSuites {
 
   private BenchSuites() {}
 
-  /** The suites this module builds in ({@code sync} since the mirror landed). */
+  /** The suites this module builds in ({@code sync} and {@code token-stream} since the mirror and the inference proxy landed). */
   public static List<BenchSuite> builtIn() {
-    return List.of(new RoundTripSuite(), new ThroughputSuite(), new SyncSuite());
+    return List.of(new RoundTripSuite(), new ThroughputSuite(), new SyncSuite(), new TokenStreamSuite());
   }
 
   /** Built-in suites, then {@link ServiceLoader} ones, by id. */

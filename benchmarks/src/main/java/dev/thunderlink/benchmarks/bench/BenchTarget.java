@@ -4,6 +4,7 @@ import dev.thunderlink.transport.PeerLink;
 import dev.thunderlink.transport.bulk.BulkClient;
 import io.grpc.Channel;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -22,6 +23,8 @@ import java.util.Optional;
  * @param rawUnavailable why the raw servers are missing, when they are
  * @param hostScratch a directory the host side serves (its sync service may open roots below it)
  *     when the host runs in this process ({@code --emulate}); null for a real host
+ * @param simulator the host's upstream model simulator (HTTP, reached directly, not over the link)
+ *     when the host runs in this process; null for a real host
  * @param bulk a bulk-plane client over this path whose host side writes below {@code
  *     hostScratch/bulk}, or null (a real host: bench writes nothing into its roots)
  */
@@ -34,6 +37,7 @@ public record BenchTarget(
     InetSocketAddress rawBulk,
     String rawUnavailable,
     Path hostScratch,
+    URI simulator,
     BulkClient bulk) {
 
   public BenchTarget {

@@ -8,6 +8,7 @@ import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.PeerLink;
 import dev.thunderlink.transport.emulator.LinkEmulator;
 import dev.thunderlink.transport.emulator.LinkProfile;
+import dev.thunderlink.inference.InferenceHost;
 import dev.thunderlink.sync.SyncHostService;
 import dev.thunderlink.transport.bulk.BulkConfig;
 import dev.thunderlink.transport.bulk.BulkServer;
@@ -24,7 +25,7 @@ import java.util.stream.Stream;
 
 /**
  * {@code --emulate}: host and workstation on this machine. A real host {@code LinkServer} (with
- * the bench's byte sink and the mirror's {@link SyncHostService}), a raw TCP echo server and bulk sink on loopback; per path a {@link
+ * the bench's byte sink and the mirror's {@link SyncHostService}, the inference host over a SIMULATED model server), a raw TCP echo server and bulk sink on loopback; per path a {@link
  * LinkEmulator} with the path's profile in front of each of the three, and a workstation {@link
  * PeerLink} through the path's link emulator, paired with the host through the real exchange.
  *
@@ -69,10 +70,11 @@ final class EmulatedEnvironment implements BenchEnvironment {
       SyncHostService sync = env.add(new SyncHostService(scratch.resolve("sync-state"), "bench-host", true, Duration.ofMillis(10)));
       // the bulk plane on the same port, as the host daemon serves it; it writes below scratch/paths/*/bulk
       BulkConfig bulkConfig = BulkConfig.defaults(List.of(Files.createDirectories(scratch.resolve("paths"))));
+      InferenceHost inference = env.add(TokenStreamSuite.startHost());
       LinkPair pair = env.add(LinkPair.start((b, hostPeers) -> {
         BulkServer bulk = new BulkServer(bulkConfig, hostPeers);
         b.addService(bulk.controlService()).bulk(bulk);
-      }, ByteSinkService.definition(), sync.bindService()));
+      }, ByteSinkService.definition(), sync.bindService(), inference.linkService().bindService()));
       env.transport = pair.transport().toString();
       InetSocketAddress anyLoopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
       EchoServer echo = env.add(new EchoServer(anyLoopback));
@@ -85,6 +87,7 @@ final class EmulatedEnvironment implements BenchEnvironment {
         env.targets.add(new BenchTarget(p.name(), p.label(), "emulated " + describe(p.profile()),
             link, echoEmu.localAddress(), bulkEmu.localAddress(), null,
             Files.createDirectories(scratch.resolve("paths").resolve(p.name())),
+            inference.simulator().orElseThrow().baseUri(),
             pair.bulkClient(link, bulkConfig)));
       }
       return env;

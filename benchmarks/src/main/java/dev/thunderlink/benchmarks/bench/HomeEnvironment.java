@@ -58,7 +58,7 @@ final class HomeEnvironment implements BenchEnvironment {
           echo = null;
           bulk = null;
         }
-        env.targets.add(new BenchTarget(p.name(), label(p), "real path " + p, link, echo, bulk, missing, null, null));
+        env.targets.add(new BenchTarget(p.name(), label(p), "real path " + p, link, echo, bulk, missing, null, null, null));
       }
       return env;
     } catch (Exception | Error e) {

@@ -51,11 +51,11 @@ class BenchRunTest {
     List<Path> written = BenchReport.write(results, dir);
     assertThat(written).extracting(p -> p.getFileName().toString())
         .containsExactlyInAnyOrder("results.json", "report.md", "round-trip.png", "throughput.png",
-            "sync.png", "sync-s.png");
+            "sync.png", "sync-s.png", "token-stream.png");
 
     JsonNode json = new ObjectMapper().readTree(dir.resolve("results.json").toFile());
     assertThat(json.get("mode").asText()).isEqualTo("emulate");
-    assertThat(json.get("suites")).hasSize(3);
+    assertThat(json.get("suites")).hasSize(4);
     JsonNode ping = json.get("suites").get(0).get("metrics").get(0);
     assertThat(ping.get("id").asText()).isEqualTo("ping-p50");
     assertThat(ping.get("paths").get("wifi").get("value").asDouble())
@@ -67,9 +67,10 @@ class BenchRunTest {
         .contains("| Link Ping p50 |", "| gRPC stream over the link |", "| bulk plane, random file |", "raw TCP bulk",
             "| initial sync of the tree |", "the sender chose [zero-copy]")
         .contains("](round-trip.png)", "](throughput.png)", "](sync.png)", "](sync-s.png)")
-        .contains("## Not measured yet", "`token-stream`")
-        .doesNotContain("`sync`: mirror");
-    for (String png : List.of("round-trip.png", "throughput.png", "sync.png", "sync-s.png")) {
+        .contains("| time to first token, median |", "SIMULATED")
+        .contains("## Not measured yet", "`scheduler`")
+        .doesNotContain("`sync`: mirror", "`token-stream`: token");
+    for (String png : List.of("round-trip.png", "throughput.png", "sync.png", "sync-s.png", "token-stream.png")) {
       BufferedImage image = ImageIO.read(dir.resolve(png).toFile());
       assertThat(image).as(png).isNotNull();
       assertThat(image.getWidth()).isEqualTo(900);

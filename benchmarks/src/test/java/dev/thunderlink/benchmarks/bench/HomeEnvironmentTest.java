@@ -42,6 +42,7 @@ class HomeEnvironmentTest {
       }
       assertThat(sync.cell("initial", "tb").unavailable()).contains("--emulate");
       assertThat(tput.cell("bulk-random", "tb").unavailable()).contains("--emulate"); // writes nothing on a real host
+      assertThat(results.suites.get(3).cell("ttft", "tb").unavailable()).contains("--emulate");
     }
   }
 
