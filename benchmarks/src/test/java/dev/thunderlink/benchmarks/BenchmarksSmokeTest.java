@@ -42,7 +42,7 @@ class BenchmarksSmokeTest {
     }
     assertThat(ran).containsExactlyInAnyOrder(
         "RoundTripBenchmark.tcpEcho/thunderbolt", "RoundTripBenchmark.tcpEcho/wifi",
-        "RoundTripBenchmark.grpcPing/thunderbolt", "RoundTripBenchmark.grpcPing/wifi",
+        "RoundTripBenchmark.linkPing/thunderbolt", "RoundTripBenchmark.linkPing/wifi",
         "BulkThroughputBenchmark.tcpBulk/thunderbolt", "BulkThroughputBenchmark.tcpBulk/wifi",
         "BulkModeBenchmark.push/thunderbolt", "BulkModeBenchmark.push/wifi");
   }

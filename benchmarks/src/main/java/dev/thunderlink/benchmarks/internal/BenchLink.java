@@ -26,7 +26,6 @@ public final class BenchLink implements AutoCloseable {
   /** Default ports of {@code PeerServer}. */
   public static final int ECHO_PORT = 7101;
   public static final int BULK_PORT = 7102;
-  public static final int GRPC_PORT = 7103;
 
   private final InetSocketAddress address;
   private final LinkEmulator emulator;

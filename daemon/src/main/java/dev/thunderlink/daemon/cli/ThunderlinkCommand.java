@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       UnpairCommand.class,
       DoctorCommand.class,
       DemoCommand.class,
+      BenchCommand.class,
       SyncCommand.class,
       ModelsCommand.class,
       dev.thunderlink.daemon.cp.CpCommand.class,

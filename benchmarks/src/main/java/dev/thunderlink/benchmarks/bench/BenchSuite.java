@@ -1,0 +1,42 @@
+package dev.thunderlink.benchmarks.bench;
+
+import java.util.List;
+
+/**
+ * One benchmark of {@code thunderlink bench}: measures a few metrics over one path at a time, so
+ * each figure comes as a Thunderbolt/Wi-Fi pair, and names for each thunderlink metric the raw
+ * baseline ("the limit") measured on the same path.
+ *
+ * <p>Extension point. The built-in suites are {@code round-trip} and {@code throughput}; the bulk
+ * plane's modes ({@code bulk-modes}), token streaming ({@code token-stream}), the mirror ({@code
+ * sync}) and the inference scheduler ({@code scheduler}) plug in here as their modules land, either
+ * by a line in {@link BenchSuites#builtIn()} or, from another jar, through {@link
+ * java.util.ServiceLoader} ({@code META-INF/services/dev.thunderlink.benchmarks.bench.BenchSuite});
+ * see {@link BenchSuites}.
+ *
+ * <p>Threads: {@link #run} is called on the bench's main thread, once per path, one path after
+ * the other; it may block. It must not keep threads or connections after it returns.
+ */
+public interface BenchSuite {
+
+  /** Short id for {@code --only}, results.json and chart file names, e.g. {@code round-trip}. */
+  String id();
+
+  /** Title of the report section, e.g. {@code RPC round trip}. */
+  String title();
+
+  /** One or two sentences for the report: what is measured and how. */
+  String description();
+
+  /** Every metric {@link #run} may record, in report order. */
+  List<BenchMetric> metrics();
+
+  /** Roughly how long {@link #run} takes on one path, for the progress bar. */
+  long plannedMillis(BenchBudget budget);
+
+  /**
+   * Measures over {@code target}. Records each metric or why it could not be measured; an
+   * exception marks every metric not yet recorded as failed with its message.
+   */
+  void run(BenchTarget target, BenchBudget budget, BenchRecorder recorder) throws Exception;
+}

@@ -1,0 +1,216 @@
+package dev.thunderlink.benchmarks.bench;
+
+import dev.thunderlink.benchmarks.workload.TreeGenerator;
+import dev.thunderlink.benchmarks.workload.TreeSpec;
+import dev.thunderlink.benchmarks.workload.TreeSummary;
+import dev.thunderlink.sync.SyncSession;
+import dev.thunderlink.sync.SyncSessionConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
+
+/**
+ * {@code sync}: the mirror over one path. A workstation {@link SyncSession} through the real link
+ * to the host's {@code SyncHostService}: initial sync of a generated source tree (the shared
+ * {@link TreeGenerator}; 1,000 files in the short run, 20,000 with {@code --full}), then the time
+ * from writing one small file on the workstation until the host's copy has the new content, then
+ * the same for 10 files changed at once. Both trees are on this machine, so the host's copy is
+ * read directly; the bytes still travel the link.
+ *
+ * <p>Needs the host in this process ({@code --emulate}); against a real host it reports why not.
+ */
+final class SyncSuite implements BenchSuite {
+
+  @Override
+  public String id() {
+    return "sync";
+  }
+
+  @Override
+  public String title() {
+    return "Mirror (sync)";
+  }
+
+  @Override
+  public String description() {
+    return "A two-way mirror session from workstation to host over the link: initial sync of a generated"
+        + " source tree (text files of 1-16 KiB), then one small edit on the workstation until the host's"
+        + " file has the new content (p50, p99), then 10 files changed at once until all 10 arrived"
+        + " (median of rounds). Lower is better.";
+  }
+
+  @Override
+  public List<BenchMetric> metrics() {
+    return List.of(
+        BenchMetric.unpaired("edit-p50", "one edit reaches the host, p50", "ms", false),
+        BenchMetric.unpaired("edit-p99", "one edit reaches the host, p99", "ms", false),
+        BenchMetric.unpaired("ten-files", "10 changed files all on the host, median", "ms", false),
+        BenchMetric.unpaired("initial", "initial sync of the tree", "s", false));
+  }
+
+  static int files(BenchBudget b) {
+    return b.full() ? 20_000 : Math.max(100, (int) (1_000 * Math.min(1, b.factor())));
+  }
+
+  private static int edits(BenchBudget b) {
+    return b.full() ? 100 : Math.max(3, (int) (30 * Math.min(1, b.factor())));
+  }
+
+  private static int rounds(BenchBudget b) {
+    return b.full() ? 20 : Math.max(2, (int) (8 * Math.min(1, b.factor())));
+  }
+
+  @Override
+  public long plannedMillis(BenchBudget budget) {
+    // measured here under load: about 2 s of warm-up and 5-10 ms per file of initial sync
+    return budget.millis(2000) + files(budget) * 8L + edits(budget) * 20L + rounds(budget) * 50L;
+  }
+
+  @Override
+  public void run(BenchTarget target, BenchBudget budget, BenchRecorder recorder) throws Exception {
+    if (target.hostScratch() == null) {
+      String why = "needs a host-side directory: measured with --emulate in this version";
+      for (BenchMetric m : metrics()) {
+        recorder.unavailable(m.id(), why);
+      }
+      recorder.worked(plannedMillis(budget));
+      return;
+    }
+    // the workstation's side lives in the environment's scratch too, so a cut-short run leaves nothing
+    Path ws = Files.createDirectories(target.hostScratch().resolve("workstation"));
+    try {
+      run(target, budget, recorder, ws);
+    } finally {
+      try (Stream<Path> files = Files.walk(ws)) {
+        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
+
+  private void run(BenchTarget target, BenchBudget budget, BenchRecorder recorder, Path ws) throws Exception {
+    // Warm-up, not measured: a small session first, so the path measured first does not pay for
+    // class loading, JIT and SQLite's first open.
+    recorder.phase("sync: warm-up over " + target.label());
+    Path warmLocal = ws.resolve("warm");
+    TreeGenerator.generate(new TreeSpec(Math.max(30, (int) (200 * Math.min(1, budget.factor()))), 1024, 16 * 1024, 50,
+        TreeSpec.DEFAULT_SEED + 1), warmLocal);
+    SyncSessionConfig warm = SyncSessionConfig.builder("bench-warm-" + target.name())
+        .localRoot(warmLocal)
+        .remoteRoot(target.hostScratch().resolve("host").resolve("warm").toString())
+        .stateDir(ws.resolve("warm-state"))
+        .deviceName("bench-workstation")
+        .build();
+    try (SyncSession session = SyncSession.start(warm, target.channel())) {
+      session.flush(Duration.ofMinutes(2));
+      Path f = pick(warmLocal, 1).get(0);
+      for (int i = 0; i < 5; i++) {
+        byte[] content = ("warm " + i + "\n").getBytes(StandardCharsets.UTF_8);
+        Files.write(f, content);
+        awaitContent(target.hostScratch().resolve("host").resolve("warm").resolve(warmLocal.relativize(f).toString()), content);
+      }
+    }
+
+    recorder.phase("sync: generating " + files(budget) + " files");
+    Path local = ws.resolve("tree");
+    TreeSummary tree = TreeGenerator.generate(TreeSpec.sourceTree(files(budget)), local);
+    Path remote = target.hostScratch().resolve("host").resolve("tree");
+    SyncSessionConfig config = SyncSessionConfig.builder("bench-" + target.name())
+        .localRoot(local)
+        .remoteRoot(remote.toString())
+        .stateDir(ws.resolve("state"))
+        .deviceName("bench-workstation")
+        .build();
+    recorder.phase("sync: initial sync of " + tree.files() + " files over " + target.label());
+    long t0 = System.nanoTime();
+    try (SyncSession session = SyncSession.start(config, target.channel())) {
+      session.flush(Duration.ofMinutes(budget.full() ? 30 : 5));
+      long initial = System.nanoTime() - t0;
+      recorder.value("initial", initial / 1e9, tree.files());
+      recorder.worked(files(budget) * 8L);
+      if (session.status().filesTransferred() < tree.files()) {
+        recorder.note(target.label() + ": initial sync transferred " + session.status().filesTransferred()
+            + " of " + tree.files() + " files");
+      }
+
+      recorder.phase("sync: single edits over " + target.label());
+      List<Path> someFiles = pick(local, 10);
+      Path edited = someFiles.get(0);
+      long[] edit = new long[edits(budget)];
+      for (int i = 0; i < edit.length; i++) {
+        byte[] content = ("edit " + i + " " + System.nanoTime() + "\n").getBytes(StandardCharsets.UTF_8);
+        long start = System.nanoTime();
+        Files.write(edited, content);
+        awaitContent(remote.resolve(local.relativize(edited).toString()), content);
+        edit[i] = System.nanoTime() - start;
+        recorder.worked(20);
+      }
+      Arrays.sort(edit);
+      recorder.value("edit-p50", percentile(edit, 50) / 1e6, edit.length);
+      recorder.value("edit-p99", percentile(edit, 99) / 1e6, edit.length);
+
+      recorder.phase("sync: 10 files at once over " + target.label());
+      long[] ten = new long[rounds(budget)];
+      for (int round = 0; round < ten.length; round++) {
+        byte[][] contents = new byte[someFiles.size()][];
+        long start = System.nanoTime();
+        for (int i = 0; i < someFiles.size(); i++) {
+          contents[i] = ("round " + round + " file " + i + " " + System.nanoTime() + "\n").getBytes(StandardCharsets.UTF_8);
+          Files.write(someFiles.get(i), contents[i]);
+        }
+        for (int i = 0; i < someFiles.size(); i++) {
+          awaitContent(remote.resolve(local.relativize(someFiles.get(i)).toString()), contents[i]);
+        }
+        ten[round] = System.nanoTime() - start;
+        recorder.worked(50);
+      }
+      Arrays.sort(ten);
+      recorder.value("ten-files", percentile(ten, 50) / 1e6, ten.length);
+    }
+  }
+
+  /** {@code n} regular files of the tree, spread over it, in a stable order. */
+  private static List<Path> pick(Path root, int n) throws IOException {
+    List<Path> all;
+    try (Stream<Path> s = Files.walk(root)) {
+      all = s.filter(Files::isRegularFile).sorted().toList();
+    }
+    if (all.size() < n) {
+      throw new IOException("the generated tree has " + all.size() + " files (expected: >= " + n + ")");
+    }
+    int step = all.size() / n;
+    return java.util.stream.IntStream.range(0, n).mapToObj(i -> all.get(i * step)).toList();
+  }
+
+  /** Waits until {@code file} holds {@code content}: polls every 0.1 ms, gives up after 30 s. */
+  private static void awaitContent(Path file, byte[] content) throws IOException, TimeoutException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (true) {
+      try {
+        if (Files.size(file) == content.length && Arrays.equals(Files.readAllBytes(file), content)) {
+          return;
+        }
+      } catch (IOException e) {
+        // not there yet, or being renamed into place
+      }
+      if (System.nanoTime() > deadline) {
+        throw new TimeoutException("sync: " + file + " did not get the new content within 30 s");
+      }
+      LockSupport.parkNanos(100_000);
+    }
+  }
+
+  private static long percentile(long[] sorted, int p) {
+    int rank = (int) Math.ceil(p / 100.0 * sorted.length);
+    return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+  }
+}

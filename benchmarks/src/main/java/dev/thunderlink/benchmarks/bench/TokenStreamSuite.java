@@ -1,0 +1,179 @@
+package dev.thunderlink.benchmarks.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.thunderlink.inference.FrontConfig;
+import dev.thunderlink.inference.InferenceHost;
+import dev.thunderlink.inference.InferenceHostConfig;
+import dev.thunderlink.inference.InferenceWorkstation;
+import dev.thunderlink.inference.SchedulerConfig;
+import dev.thunderlink.inference.SimulatedModel;
+import dev.thunderlink.inference.SimulatorConfig;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * {@code token-stream}: an Ollama {@code /api/generate} stream as a client on the workstation sees
+ * it, through the workstation's front, the link and the host's scheduler, beside the same request
+ * sent straight to the upstream: time to first token and time per token. The upstream is the
+ * inference proxy's SIMULATED Ollama (no model server runs here), set fast (500 tokens/s) so the
+ * figures show what the path adds, not a model's speed.
+ *
+ * <p>Needs the host in this process ({@code --emulate}); against a real host it reports why not.
+ */
+final class TokenStreamSuite implements BenchSuite {
+  static final String MODEL = "bench-simulated:1b";
+  static final int TOKENS = 64;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The host side for {@code --emulate}: scheduler over a fast simulator, no local front. */
+  static InferenceHost startHost() {
+    return InferenceHost.start(InferenceHostConfig.builder()
+        .simulator(SimulatorConfig.builder()
+            .model(SimulatedModel.of(MODEL, 1_000_000_000L))
+            .evalTokensPerSecond(500)
+            .promptTokensPerSecond(50_000)
+            .loadBytesPerSecond(20e9)
+            .defaultResponseTokens(TOKENS)
+            .build())
+        .scheduler(SchedulerConfig.builder().linger(Duration.ZERO).build())
+        .noLocalFront()
+        .build());
+  }
+
+  @Override
+  public String id() {
+    return "token-stream";
+  }
+
+  @Override
+  public String title() {
+    return "Token streaming";
+  }
+
+  @Override
+  public String description() {
+    return "Ollama /api/generate, " + TOKENS + " streamed tokens, one request at a time: through the"
+        + " workstation's front, the link (gRPC, mutual TLS) and the host's scheduler, beside the same"
+        + " request straight to the upstream (the limit). The upstream is a SIMULATED Ollama producing"
+        + " 500 tokens/s, so the figures show what the path adds. Lower is better.";
+  }
+
+  @Override
+  public List<BenchMetric> metrics() {
+    return List.of(
+        BenchMetric.measured("ttft", "time to first token, median", "ms", false, "ttft-direct"),
+        BenchMetric.measured("per-token", "time per token, median", "ms", false, "per-token-direct"),
+        BenchMetric.limit("ttft-direct", "straight to the upstream: first token", "ms", false),
+        BenchMetric.limit("per-token-direct", "straight to the upstream: per token", "ms", false));
+  }
+
+  private static int requests(BenchBudget b) {
+    return b.full() ? 100 : Math.max(3, (int) (15 * Math.min(1, b.factor())));
+  }
+
+  @Override
+  public long plannedMillis(BenchBudget budget) {
+    return (requests(budget) + 2) * 2L * 150;
+  }
+
+  @Override
+  public void run(BenchTarget target, BenchBudget budget, BenchRecorder recorder) throws Exception {
+    if (target.simulator() == null) {
+      String why = "needs the host's upstream in this process: measured with --emulate in this version";
+      for (BenchMetric m : metrics()) {
+        recorder.unavailable(m.id(), why);
+      }
+      recorder.worked(plannedMillis(budget));
+      return;
+    }
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    try (InferenceWorkstation ws = InferenceWorkstation.start(FrontConfig.builder().port(0).build(), target.channel())) {
+      URI front = URI.create("http://127.0.0.1:" + ws.address().getPort());
+      recorder.phase("token stream through the link over " + target.label());
+      measure(http, front, requests(budget), recorder, "ttft", "per-token");
+      recorder.phase("token stream straight to the upstream");
+      measure(http, target.simulator(), requests(budget), recorder, "ttft-direct", "per-token-direct");
+    }
+  }
+
+  private static void measure(HttpClient http, URI base, int n, BenchRecorder recorder, String ttftId,
+      String perTokenId) throws IOException, InterruptedException {
+    stream(http, base); // warm-up (and the model load, the first time)
+    stream(http, base);
+    double[] ttft = new double[n];
+    double[] perToken = new double[n];
+    for (int i = 0; i < n; i++) {
+      long t0 = System.nanoTime();
+      double[] r = stream(http, base);
+      ttft[i] = r[0];
+      perToken[i] = r[1];
+      recorder.worked((System.nanoTime() - t0) / 1_000_000);
+    }
+    recorder.value(ttftId, median(ttft), n);
+    recorder.value(perTokenId, median(perToken), n);
+  }
+
+  /** One streamed generate; returns {ms to the first token, ms per token after it}. */
+  private static double[] stream(HttpClient http, URI base) throws IOException, InterruptedException {
+    String body = JSON.createObjectNode()
+        .put("model", MODEL)
+        .put("prompt", "Write a function that adds two numbers.")
+        .put("stream", true)
+        .set("options", JSON.createObjectNode().put("num_predict", TOKENS))
+        .toString();
+    HttpRequest request = HttpRequest.newBuilder(base.resolve("/api/generate"))
+        .header("content-type", "application/json")
+        .timeout(Duration.ofSeconds(60))
+        .POST(HttpRequest.BodyPublishers.ofString(body))
+        .build();
+    long t0 = System.nanoTime();
+    HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    long first = -1;
+    long last = -1;
+    int tokens = 0;
+    try (BufferedReader lines = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+      if (response.statusCode() != 200) {
+        throw new IOException("POST " + request.uri() + ": HTTP " + response.statusCode() + " " + lines.readLine());
+      }
+      String line;
+      while ((line = lines.readLine()) != null) {
+        if (line.isBlank()) {
+          continue;
+        }
+        JsonNode chunk = JSON.readTree(line);
+        if (chunk.has("error")) {
+          throw new IOException("POST " + request.uri() + ": " + chunk.get("error").asText());
+        }
+        if (!chunk.path("response").asText("").isEmpty()) {
+          long now = System.nanoTime();
+          if (first < 0) {
+            first = now;
+          }
+          last = now;
+          tokens++;
+        }
+      }
+    }
+    if (tokens < 2) {
+      throw new IOException("POST " + request.uri() + ": " + tokens + " tokens streamed (expected: >= 2)");
+    }
+    return new double[] {(first - t0) / 1e6, (last - first) / 1e6 / (tokens - 1)};
+  }
+
+  private static double median(double[] values) {
+    double[] sorted = values.clone();
+    Arrays.sort(sorted);
+    return sorted[(sorted.length - 1) / 2];
+  }
+}
