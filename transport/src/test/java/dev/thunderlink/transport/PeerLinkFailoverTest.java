@@ -72,6 +72,8 @@ class PeerLinkFailoverTest {
 
         tb.restore();
         Await.until(Duration.ofSeconds(10), () -> link.activePath().orElse("").equals("tb"), () -> String.valueOf(link.paths()));
+        // listeners are told on the monitor thread, just after the switch
+        Await.until(Duration.ofSeconds(2), () -> changes.size() >= 3, changes::toString);
         assertThat(changes).extracting(PeerLink.PathChange::to).containsSubsequence("tb", "wifi", "tb");
         System.out.println(kind + ": failover " + failover + " ms");
       }
