@@ -11,8 +11,6 @@ import dev.thunderlink.transport.bulk.TransferListener;
 import dev.thunderlink.transport.bulk.TransferMode;
 import dev.thunderlink.transport.bulk.TransferResult;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
@@ -131,7 +129,7 @@ final class ThroughputSuite implements BenchSuite {
       boolean text) throws Exception {
     recorder.phase("bulk plane (" + (text ? "text" : "random") + ") over " + target.label());
     Path local = Files.createDirectories(target.hostScratch().resolve("workstation-bulk")).resolve(metric);
-    writePayload(local, (long) FILE_MIB << 20, text);
+    dev.thunderlink.benchmarks.workload.Payloads.write(local, (long) FILE_MIB << 20, text);
     Path hostDir = Files.createDirectories(target.hostScratch().resolve("bulk"));
     String remoteDir = target.hostScratch().getFileName() + "/bulk/";
     Set<TransferMode> modes = EnumSet.noneOf(TransferMode.class);
@@ -161,25 +159,6 @@ final class ThroughputSuite implements BenchSuite {
     Files.deleteIfExists(local);
   }
 
-  /** Random bytes, or text that compresses like source code (the JMH bulk benchmark's generator). */
-  private static void writePayload(Path f, long bytes, boolean text) throws IOException {
-    SplittableRandom r = new SplittableRandom(1);
-    byte[] block = new byte[1 << 20];
-    try (OutputStream out = Files.newOutputStream(f)) {
-      for (long done = 0; done < bytes; done += block.length) {
-        if (text) {
-          StringBuilder sb = new StringBuilder(block.length + 100);
-          while (sb.length() < block.length) {
-            sb.append("  return compute(").append(r.nextInt(1000)).append(", ctx.value").append(r.nextInt(50)).append(");\n");
-          }
-          System.arraycopy(sb.toString().getBytes(StandardCharsets.US_ASCII), 0, block, 0, block.length);
-        } else {
-          r.nextBytes(block);
-        }
-        out.write(block);
-      }
-    }
-  }
 
   private interface Transfer {
     void run() throws IOException, InterruptedException, BulkException;

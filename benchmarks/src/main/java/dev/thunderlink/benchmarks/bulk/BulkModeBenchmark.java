@@ -22,16 +22,13 @@ import dev.thunderlink.transport.bulk.TransferResult;
 import io.grpc.ManagedChannel;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.openjdk.jmh.annotations.AuxCounters;
@@ -111,7 +108,7 @@ public class BulkModeBenchmark {
     dir = Files.createTempDirectory("bulk-bench");
     Path root = Files.createDirectories(dir.resolve("root"));
     file = dir.resolve("payload");
-    writePayload(file, (long) fileMiB << 20, mode.equals("lz4"));
+    dev.thunderlink.benchmarks.workload.Payloads.write(file, (long) fileMiB << 20, mode.equals("lz4"));
     DeviceIdentity host = DeviceIdentity.loadOrCreate(dir.resolve("ids/host"));
     DeviceIdentity ws = DeviceIdentity.loadOrCreate(dir.resolve("ids/ws"));
     PeerStore hostPeers = new PeerStore(dir.resolve("ids/host-peers.json"));
@@ -151,24 +148,6 @@ public class BulkModeBenchmark {
     throw new IllegalArgumentException("mode: " + m + " (expected: zero-copy, heap, lz4 or tls)");
   }
 
-  private static void writePayload(Path f, long bytes, boolean text) throws IOException {
-    SplittableRandom r = new SplittableRandom(1);
-    byte[] block = new byte[1 << 20];
-    try (OutputStream out = Files.newOutputStream(f)) {
-      for (long done = 0; done < bytes; done += block.length) {
-        if (text) {
-          StringBuilder sb = new StringBuilder(block.length + 100);
-          while (sb.length() < block.length) {
-            sb.append("  return compute(").append(r.nextInt(1000)).append(", ctx.value").append(r.nextInt(50)).append(");\n");
-          }
-          System.arraycopy(sb.toString().getBytes(StandardCharsets.US_ASCII), 0, block, 0, block.length);
-        } else {
-          r.nextBytes(block);
-        }
-        out.write(block);
-      }
-    }
-  }
 
   @TearDown(Level.Trial)
   public void tearDown() throws Exception {
