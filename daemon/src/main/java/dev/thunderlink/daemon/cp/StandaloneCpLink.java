@@ -72,9 +72,13 @@ public final class StandaloneCpLink implements CpLink {
           }
         };
     if (!link.awaitActive(connectTimeout)) {
-      String paths = link.paths().toString();
+      String paths =
+          link.paths().stream()
+              .map(p -> p.path().name() + " " + p.path().address().getAddress().getHostAddress() + ":" + p.path().address().getPort()
+                  + " " + p.state().cliName() + (p.lastError().isEmpty() ? "" : " (" + p.lastError() + ")"))
+              .collect(java.util.stream.Collectors.joining("; "));
       c.close();
-      throw new IllegalStateException("cp: no path to the host came up within " + connectTimeout.toSeconds() + " s: " + paths);
+      throw new IllegalStateException("cp: no path to the host came up within " + connectTimeout.toSeconds() + " s (" + paths + "); is `thunderlink serve` running on the host?");
     }
     return c;
   }
