@@ -189,6 +189,9 @@ class TwoDaemonsTest {
     assertThat(s.get("tls_provider").asText()).isNotEmpty();
     assertThat(s.get("peer").get("connected").asBoolean()).isTrue();
     assertThat(s.get("paths")).hasSize(2);
+    for (JsonNode p : s.get("paths")) {
+      assertThat(p.get("bulk_mode").asText()).startsWith(p.get("name").asText().equals("tb") ? "plaintext" : "tls");
+    }
     assertThat(s.get("tuning").get("thunderbolt").get("sendBufferBytes").asInt()).isPositive();
     Await.until(Duration.ofSeconds(10), () -> scrape().contains("thunderlink_path_rtt_seconds{path=\"tb\"}"), this::scrape);
     assertThat(scrape()).contains("thunderlink_path_state");

@@ -69,6 +69,7 @@ public final class StatusCommand implements Callable<Integer> {
       pm.put("rtt_us", p.getRttMicros() < 0 ? null : p.getRttMicros());
       pm.put("last_change_unix_ms", p.getLastChangeUnixMillis());
       pm.put("last_error", p.getLastError().isEmpty() ? null : p.getLastError());
+      pm.put("bulk_mode", p.getBulkMode());
       paths.add(pm);
     }
     m.put("paths", paths);
@@ -110,13 +111,14 @@ public final class StatusCommand implements Callable<Integer> {
       out.println("  paths:");
       for (PathStatus p : s.getPathsList()) {
         out.printf(
-            "    %s %-10s %-22s %-11s %-8s %s%s%n",
+            "    %s %-10s %-22s %-11s %-8s %-14s bulk %s%s%n",
             p.getActive() ? "*" : " ",
             p.getName(),
             p.getAddress(),
             p.getKind(),
             p.getState(),
             p.getRttMicros() < 0 ? "rtt -" : "rtt " + p.getRttMicros() + " us",
+            p.getBulkMode().startsWith("tls") ? "tls" : "plaintext",
             p.getLastError().isEmpty() ? "" : "  (" + p.getLastError() + ")");
       }
       out.println(s.getActivePath().isEmpty() ? "  active path: none" : "  active path: " + s.getActivePath());

@@ -42,6 +42,8 @@ import java.util.function.Supplier;
  */
 public final class ControlService extends ControlGrpc.ControlImplBase {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final dev.thunderlink.transport.bulk.BulkConfig BULK =
+      dev.thunderlink.transport.bulk.BulkConfig.defaults(java.util.List.of());
 
   private final DaemonState rt;
   private final String role;
@@ -104,7 +106,11 @@ public final class ControlService extends ControlGrpc.ControlImplBase {
                 .setActive(s.active())
                 .setRttMicros(s.rttMicros())
                 .setLastChangeUnixMillis(s.lastChangeMillis())
-                .setLastError(s.lastError()));
+                .setLastError(s.lastError())
+                .setBulkMode(
+                    BULK.encrypts(s.path().kind())
+                        ? "tls"
+                        : "plaintext (zero-copy or lz4; integrity from hashes over the authenticated control plane)"));
       }
       link.activePath().ifPresent(b::setActivePath);
       b.setClockSkewMillis(link.clockSkewMillis());
