@@ -361,4 +361,42 @@ class PlainHttpRelayTest {
     assertThat(names).containsExactly("echo:1");
     assertThat(lastRequestHeaders).isEmpty(); // /custom routes never hit
   }
+
+  @Test
+  void theControlEndpointRelaysForwardCallsToo() throws Exception {
+    startPair();
+    Server control = io.grpc.inprocess.InProcessServerBuilder.forName("relay-control").directExecutor()
+        .addService(ws.controlService()).build().start();
+    ManagedChannel local = io.grpc.inprocess.InProcessChannelBuilder.forName("relay-control").directExecutor().build();
+    try {
+      java.util.concurrent.LinkedBlockingQueue<Object> got = new java.util.concurrent.LinkedBlockingQueue<>();
+      var call = dev.thunderlink.proto.inference.InferenceGrpc.newStub(local).forward(
+          new io.grpc.stub.StreamObserver<dev.thunderlink.proto.inference.ForwardResponse>() {
+            @Override public void onNext(dev.thunderlink.proto.inference.ForwardResponse m) { got.add(m); }
+            @Override public void onError(Throwable t) { got.add(t); }
+            @Override public void onCompleted() { got.add("done"); }
+          });
+      call.onNext(dev.thunderlink.proto.inference.ForwardRequest.newBuilder().setHead(
+          dev.thunderlink.proto.inference.ForwardRequestHead.newBuilder().setMethod("GET")
+              .setPathAndQuery("/custom/stream?via=control")).build());
+      call.onCompleted();
+      var head = (dev.thunderlink.proto.inference.ForwardResponse) got.poll(10, TimeUnit.SECONDS);
+      assertThat(head.getHead().getStatus()).isEqualTo(200);
+      assertThat(head.getHead().getHeadersList()).anyMatch(h -> h.getName().equalsIgnoreCase("x-echo-query")
+          && h.getValue().equals("via=control"));
+      var first = (dev.thunderlink.proto.inference.ForwardResponse) got.poll(10, TimeUnit.SECONDS);
+      assertThat(first.getBody().toStringUtf8()).isEqualTo("first\n"); // before the upstream is released
+      release.countDown();
+      StringBuilder rest = new StringBuilder();
+      Object o;
+      while (!((o = got.poll(10, TimeUnit.SECONDS)) instanceof String)) {
+        assertThat(o).isInstanceOf(dev.thunderlink.proto.inference.ForwardResponse.class);
+        rest.append(((dev.thunderlink.proto.inference.ForwardResponse) o).getBody().toStringUtf8());
+      }
+      assertThat(rest.toString()).isEqualTo("second\n");
+    } finally {
+      local.shutdownNow();
+      control.shutdownNow();
+    }
+  }
 }
