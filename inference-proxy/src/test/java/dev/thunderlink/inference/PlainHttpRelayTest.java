@@ -131,6 +131,14 @@ class PlainHttpRelayTest {
         ex.close();
       }
     });
+    upstream.createContext("/custom/broken", ex -> {
+      ex.sendResponseHeaders(200, 1000); // promises 1000 bytes, sends 6, then hangs up
+      OutputStream out = ex.getResponseBody();
+      out.write("part1\n".getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      ex.close(); // bytes missing: the JDK server drops the connection
+
+    });
     upstream.start();
     upstreamUri = URI.create("http://127.0.0.1:" + upstream.getAddress().getPort());
   }
@@ -397,6 +405,18 @@ class PlainHttpRelayTest {
     } finally {
       local.shutdownNow();
       control.shutdownNow();
+    }
+  }
+
+  @Test
+  void anUpstreamBreakingOffMidAnswerBreaksTheClientsConnectionToo() throws Exception {
+    startPair();
+    try (Socket s = new Socket("127.0.0.1", base.getPort())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(("GET /custom/broken HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      byte[] all = s.getInputStream().readAllBytes(); // returns when the front closes the connection
+      String text = new String(all, StandardCharsets.UTF_8);
+      assertThat(text).startsWith("HTTP/1.1 200").contains("content-length: 1000").endsWith("part1\n");
     }
   }
 }
