@@ -419,4 +419,23 @@ class PlainHttpRelayTest {
       assertThat(text).startsWith("HTTP/1.1 200").contains("content-length: 1000").endsWith("part1\n");
     }
   }
+
+  @Test
+  void theHostsOwnFrontRelaysToo() throws Exception {
+    host = InferenceHost.start(InferenceHostConfig.builder().upstream(new UpstreamConfig("test", upstreamUri,
+        UpstreamConfig.Kind.OLLAMA, 1)).localFront(FrontConfig.builder().port(0).build()).build());
+    URI local = URI.create("http://127.0.0.1:" + host.localFrontAddress().orElseThrow().getPort());
+    SubmissionPublisher<ByteBuffer> body = new SubmissionPublisher<>();
+    var response = http.sendAsync(HttpRequest.newBuilder(local.resolve("/custom/echo"))
+        .header("Content-Type", "text/plain")
+        .POST(HttpRequest.BodyPublishers.fromPublisher(body)).build(), HttpResponse.BodyHandlers.ofString());
+    subscribed(body);
+    body.submit(ByteBuffer.wrap("in-process\n".getBytes(StandardCharsets.UTF_8)));
+    assertThat(gotFirstPiece.await(10, TimeUnit.SECONDS)).isTrue();
+    body.submit(ByteBuffer.wrap("relay\n".getBytes(StandardCharsets.UTF_8)));
+    body.close();
+    HttpResponse<String> r = response.get(10, TimeUnit.SECONDS);
+    assertThat(r.statusCode()).isEqualTo(201);
+    assertThat(r.body()).isEqualTo("IN-PROCESS\nRELAY\n");
+  }
 }

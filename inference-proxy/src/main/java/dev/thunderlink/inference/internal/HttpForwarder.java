@@ -97,6 +97,7 @@ public final class HttpForwarder {
     public void onNext(ForwardRequest m) {
       Flow.Subscriber<? super ByteBuffer> sub = null;
       ByteBuffer chunk = null;
+      boolean askMore = false;
       synchronized (this) {
         if (finished) {
           return;
@@ -133,11 +134,14 @@ public final class HttpForwarder {
         chunk = m.getBody().asReadOnlyByteBuffer();
         if (bodyDemand > 0) {
           bodyRequested = true;
-          out.request(1);
+          askMore = true;
         }
       }
       if (sub != null && chunk.hasRemaining()) {
         sub.onNext(chunk);
+      }
+      if (askMore) {
+        out.request(1); // outside the monitor: an in-process caller delivers the next one at once
       }
     }
 
@@ -369,12 +373,16 @@ public final class HttpForwarder {
       subscriber.onSubscribe(new Flow.Subscription() {
         @Override
         public void request(long n) {
+          boolean ask = false;
           synchronized (Exchange.this) {
             bodyDemand = Math.min(Long.MAX_VALUE / 2, bodyDemand + n);
             if (!bodyRequested && !inboundDone && !finished) {
               bodyRequested = true;
-              out.request(1);
+              ask = true;
             }
+          }
+          if (ask) {
+            out.request(1); // outside the monitor, as above
           }
         }
 
