@@ -96,7 +96,7 @@ public final class InferenceHost implements AutoCloseable {
             config.connectTimeout(), config.headersTimeout(), config.idleTimeout(), timer);
         ups.add(u.kind() == UpstreamConfig.Kind.OLLAMA ? http : new OpenAiUpstream(http));
       }
-      host = new HostInference(ups, config.scheduler());
+      host = new HostInference(ups, config.scheduler(), config.connectTimeout(), config.headersTimeout());
       try {
         host.start().get(config.connectTimeout().toMillis() * 2 + 1000, TimeUnit.MILLISECONDS);
       } catch (Exception e) {

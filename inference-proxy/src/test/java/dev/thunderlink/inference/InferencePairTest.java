@@ -435,9 +435,17 @@ class InferencePairTest {
   }
 
   @Test
-  void unknownPathIs404() throws Exception {
-    assertThat(get("/api/nothing").statusCode()).isEqualTo(404);
-    assertThat(JSON.readTree(get("/v1/nothing").body()).path("error").path("message").asText()).contains("no such endpoint");
+  void unknownPathIsRelayedToTheUpstreamWhichAnswersItsOwn404() throws Exception {
+    for (String path : List.of("/api/nothing", "/v1/nothing")) {
+      HttpResponse<String> r = get(path);
+      assertThat(r.statusCode()).isEqualTo(404);
+      assertThat(r.body()).isEqualTo("404 page not found"); // the simulator's (and Ollama's) own answer
+      assertThat(r.headers().firstValue("x-thunderlink-simulator")).isPresent();
+    }
+    // A path the fronts own, with a method they do not serve, is still the front's 404.
+    HttpResponse<String> post = post("/v1/models", "{}");
+    assertThat(post.statusCode()).isEqualTo(404);
+    assertThat(JSON.readTree(post.body()).path("error").path("message").asText()).contains("no such endpoint");
   }
 
   // ------------------------------------------------------------------ gRPC

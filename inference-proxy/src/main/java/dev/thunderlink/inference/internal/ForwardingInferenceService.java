@@ -147,4 +147,86 @@ public final class ForwardingInferenceService extends InferenceGrpc.InferenceImp
   public void schedulerStatus(SchedulerStatusRequest request, StreamObserver<SchedulerStatusResponse> response) {
     unary(host.futures().schedulerStatus(request), response);
   }
+
+  /**
+   * Plain HTTP relay, passed through to the host message by message: a message is asked of
+   * either side only when the other side's transport is ready for it.
+   */
+  @Override
+  public StreamObserver<dev.thunderlink.proto.inference.ForwardRequest> forward(
+      StreamObserver<dev.thunderlink.proto.inference.ForwardResponse> response) {
+    ServerCallStreamObserver<dev.thunderlink.proto.inference.ForwardResponse> out =
+        (ServerCallStreamObserver<dev.thunderlink.proto.inference.ForwardResponse>) response;
+    out.disableAutoRequest();
+    java.util.concurrent.atomic.AtomicBoolean owedIn = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicBoolean owedOut = new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicReference<io.grpc.stub.ClientCallStreamObserver<dev.thunderlink.proto.inference.ForwardRequest>> up =
+        new AtomicReference<>();
+    host.forward(new io.grpc.stub.ClientResponseObserver<dev.thunderlink.proto.inference.ForwardRequest,
+        dev.thunderlink.proto.inference.ForwardResponse>() {
+      @Override
+      public void beforeStart(io.grpc.stub.ClientCallStreamObserver<dev.thunderlink.proto.inference.ForwardRequest> call) {
+        up.set(call);
+        call.disableAutoRequestWithInitial(1);
+        call.setOnReadyHandler(() -> {
+          if (call.isReady() && owedIn.compareAndSet(true, false)) {
+            out.request(1);
+          }
+        });
+      }
+
+      @Override
+      public void onNext(dev.thunderlink.proto.inference.ForwardResponse m) {
+        if (out.isCancelled()) {
+          return;
+        }
+        out.onNext(m);
+        owedOut.set(true);
+        if (out.isReady() && owedOut.compareAndSet(true, false)) {
+          up.get().request(1);
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        if (!out.isCancelled()) {
+          out.onError(Status.fromThrowable(t).asRuntimeException());
+        }
+      }
+
+      @Override
+      public void onCompleted() {
+        if (!out.isCancelled()) {
+          out.onCompleted();
+        }
+      }
+    });
+    out.setOnReadyHandler(() -> {
+      if (out.isReady() && owedOut.compareAndSet(true, false)) {
+        up.get().request(1);
+      }
+    });
+    out.setOnCancelHandler(() -> up.get().cancel("caller cancelled", null));
+    out.request(1);
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(dev.thunderlink.proto.inference.ForwardRequest m) {
+        up.get().onNext(m);
+        owedIn.set(true);
+        if (up.get().isReady() && owedIn.compareAndSet(true, false)) {
+          out.request(1);
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        up.get().cancel("caller failed", t);
+      }
+
+      @Override
+      public void onCompleted() {
+        up.get().onCompleted();
+      }
+    };
+  }
 }

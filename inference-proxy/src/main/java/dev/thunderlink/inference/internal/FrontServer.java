@@ -39,8 +39,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP fronts on one port: Ollama's, OpenAI's and Anthropic's APIs, translated to the gRPC
- * inference service through an {@link InferenceClient}. Netty's HTTP codec; requests are read
- * whole (up to a limit), answers are streamed as they come.
+ * inference service through an {@link InferenceClient}. Netty's HTTP codec; requests to the
+ * translated paths are read whole (up to a limit), answers are streamed as they come. Every
+ * other path is relayed as plain HTTP to the host's upstream by {@link FrontForwarder},
+ * streaming both ways.
  *
  * <p>Threading: one small event loop group serves connections; answers are written from gRPC's
  * threads through the channel. {@link #start} and {@link #close} from any thread.
@@ -81,7 +83,8 @@ public final class FrontServer implements AutoCloseable {
             @Override
             protected void initChannel(SocketChannel ch) {
               connections.add(ch);
-              ch.pipeline().addLast(new HttpServerCodec(), new LimitedAggregator(s.maxBodyBytes()),
+              ch.pipeline().addLast(new HttpServerCodec(), new FrontForwarder(s, client),
+                  new LimitedAggregator(s.maxBodyBytes()),
                   new Handler(s, ollama, openai, anthropic));
             }
           })
@@ -117,6 +120,41 @@ public final class FrontServer implements AutoCloseable {
     server.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     group.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(6, TimeUnit.SECONDS);
+  }
+
+  /** The paths the API translators answer; any other is relayed to the upstream as is. */
+  private static final java.util.Set<String> TRANSLATED = java.util.Set.of("/", "/api/version",
+      "/api/tags", "/api/ps", "/api/chat", "/api/generate", "/api/show", "/api/embed", "/api/pull",
+      "/v1/models", "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/messages",
+      "/v1/messages/count_tokens");
+
+  static boolean handledLocally(String path) {
+    return TRANSLATED.contains(path);
+  }
+
+  static String pathOf(String uri) {
+    int q = uri.indexOf('?');
+    return q >= 0 ? uri.substring(0, q) : uri;
+  }
+
+  /** 0 if the client may use the port, else the status refusing it (403 or 401), logged. */
+  static int admit(Settings s, ChannelHandlerContext ctx, io.netty.handler.codec.http.HttpHeaders h, String path) {
+    InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
+    if (s.loopbackOnly() && !remote.getAddress().isLoopbackAddress()) {
+      log.warn("refused {} from {}: only loopback clients are allowed", path, remote);
+      return 403;
+    }
+    if (s.bearerToken() != null) {
+      String auth = h.get(HttpHeaderNames.AUTHORIZATION, "");
+      String key = auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).trim()
+          : h.get("x-api-key", "");
+      if (!MessageDigest.isEqual(key.getBytes(StandardCharsets.UTF_8),
+          s.bearerToken().getBytes(StandardCharsets.UTF_8))) {
+        log.info("refused {}: missing or wrong bearer token", path);
+        return 401;
+      }
+    }
+    return 0;
   }
 
   /** Answers a body over the limit in the API's own error format. */
@@ -167,23 +205,14 @@ public final class FrontServer implements AutoCloseable {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-      String path = req.uri();
-      int q = path.indexOf('?');
-      if (q >= 0) {
-        path = path.substring(0, q);
-      }
+      String path = pathOf(req.uri());
       HttpExchange ex = new HttpExchange(ctx, HttpUtil.isKeepAlive(req), req.headers(), path);
       current = ex;
       ApiDialect dialect = ApiDialect.of(path);
-      InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-      if (s.loopbackOnly() && !remote.getAddress().isLoopbackAddress()) {
-        log.warn("refused {} from {}: only loopback clients are allowed", path, remote);
-        ex.json(403, dialect.error(403, "only clients on this machine may use this port"));
-        return;
-      }
-      if (s.bearerToken() != null && !authorized(req)) {
-        log.info("refused {}: missing or wrong bearer token", path);
-        ex.json(401, dialect.error(401, "missing or wrong bearer token"));
+      int refusal = admit(s, ctx, req.headers(), path);
+      if (refusal != 0) {
+        ex.json(refusal, dialect.error(refusal, refusal == 403
+            ? "only clients on this machine may use this port" : "missing or wrong bearer token"));
         return;
       }
       String method = req.method().name();
@@ -218,14 +247,6 @@ public final class FrontServer implements AutoCloseable {
       if (!handled) {
         ex.json(404, dialect.error(404, "no such endpoint: " + method + " " + path));
       }
-    }
-
-    private boolean authorized(FullHttpRequest req) {
-      String auth = req.headers().get(HttpHeaderNames.AUTHORIZATION, "");
-      String key = auth.regionMatches(true, 0, "Bearer ", 0, 7) ? auth.substring(7).trim()
-          : req.headers().get("x-api-key", "");
-      return MessageDigest.isEqual(key.getBytes(StandardCharsets.UTF_8),
-          s.bearerToken().getBytes(StandardCharsets.UTF_8));
     }
 
     @Override

@@ -34,18 +34,34 @@ public final class HostInference implements AutoCloseable {
 
   private final List<Upstream> upstreams;
   private final ModelScheduler scheduler;
+  private final HttpForwarder forwarder;
   private final Map<String, Route> routes = new ConcurrentHashMap<>();
 
   public HostInference(List<Upstream> upstreams, SchedulerConfig config) {
+    this(upstreams, config, java.time.Duration.ofSeconds(2), java.time.Duration.ofMinutes(5));
+  }
+
+  /**
+   * @param connectTimeout and {@code headersTimeout} apply to requests relayed as plain HTTP
+   *     ({@link #forwarder})
+   */
+  public HostInference(List<Upstream> upstreams, SchedulerConfig config,
+      java.time.Duration connectTimeout, java.time.Duration headersTimeout) {
     if (upstreams.isEmpty()) {
       throw new IllegalArgumentException("upstreams: [] (expected: at least one)");
     }
     this.upstreams = List.copyOf(upstreams);
     this.scheduler = new ModelScheduler(config);
+    this.forwarder = new HttpForwarder(this, connectTimeout, headersTimeout);
   }
 
   public ModelScheduler scheduler() {
     return scheduler;
+  }
+
+  /** Relays the HTTP paths the fronts do not translate. */
+  public HttpForwarder forwarder() {
+    return forwarder;
   }
 
   public List<Upstream> upstreams() {

@@ -67,6 +67,17 @@ public final class InferenceClient {
     return stream(InferenceGrpc.getPullMethod(), request, sink);
   }
 
+  /**
+   * Opens a {@code Forward} call (plain HTTP relay). Not retried: a body already streamed
+   * cannot be replayed. The observer's {@code beforeStart} sets up flow control.
+   */
+  public io.grpc.stub.StreamObserver<dev.thunderlink.proto.inference.ForwardRequest> forward(
+      ClientResponseObserver<dev.thunderlink.proto.inference.ForwardRequest,
+          dev.thunderlink.proto.inference.ForwardResponse> observer) {
+    return ClientCalls.asyncBidiStreamingCall(
+        channel.newCall(InferenceGrpc.getForwardMethod(), CallOptions.DEFAULT), observer);
+  }
+
   private <Q, R> Cancellable stream(MethodDescriptor<Q, R> method, Q request, Sink<R> sink) {
     Attempt<Q, R> a = new Attempt<>(method, request, sink, 1);
     a.start();

@@ -295,4 +295,11 @@ public final class InferenceGrpcService extends InferenceGrpc.InferenceImplBase 
       }
     });
   }
+
+  /** Any other HTTP path: relayed to an upstream as plain HTTP, streaming both ways. */
+  @Override
+  public StreamObserver<dev.thunderlink.proto.inference.ForwardRequest> forward(
+      StreamObserver<dev.thunderlink.proto.inference.ForwardResponse> response) {
+    return host.forwarder().open(response);
+  }
 }

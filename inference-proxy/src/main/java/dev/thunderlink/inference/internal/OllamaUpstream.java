@@ -66,6 +66,11 @@ public final class OllamaUpstream implements Upstream {
   }
 
   @Override
+  public java.util.Optional<URI> baseUri() {
+    return java.util.Optional.of(base);
+  }
+
+  @Override
   public CompletableFuture<JsonNode> get(String path) {
     HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).timeout(headersTimeout).GET().build();
     return http.sendAsync(req, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))

@@ -33,6 +33,11 @@ public final class OpenAiUpstream implements Upstream {
   }
 
   @Override
+  public java.util.Optional<java.net.URI> baseUri() {
+    return http.baseUri();
+  }
+
+  @Override
   public int parallel() {
     return http.parallel();
   }

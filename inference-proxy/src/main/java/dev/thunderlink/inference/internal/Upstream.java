@@ -48,6 +48,11 @@ public interface Upstream extends AutoCloseable {
   /** Unloads a model now (Ollama: {@code keep_alive: 0} with no prompt). */
   CompletableFuture<Void> unload(String model);
 
+  /** The server's base URI, for relaying other HTTP paths as they are; empty if it has none. */
+  default java.util.Optional<java.net.URI> baseUri() {
+    return java.util.Optional.empty();
+  }
+
   /** Maximum requests one loaded model serves at once (Ollama's OLLAMA_NUM_PARALLEL). */
   int parallel();
 
