@@ -5,14 +5,15 @@
 #   iperf3 (the path's limit), cp (the disk's limit, no network), scp, rsync over ssh,
 #   rsync daemon, unison over ssh, syncthing (two local instances), an `ssh -L` tunnel
 #   (throughput via iperf3, round trip via RttProbe: the shape of a token stream), and
-#   thunderlink (hook below, filled in once `thunderlink cp` exists).
+#   thunderlink: `thunderlink cp` to a host daemon paired on loopback, and a `thunderlink sync`
+#   session's initial sync of the tree (needs jq; builds daemon/target/thunderlink.jar if missing).
 # Writes one markdown table (stdout and OUT/peer-compare.md; OUT defaults to bench-results/).
 #
 # Usage: benchmarks/peer-compare.sh [--install] [--size 1g] [--files 20000]
 #                                   [--min 1k] [--max 16k] [--only LIST] [--out DIR] [--keep]
 #   --install   apt-get install the missing Debian packages first (nothing is installed without it)
 #   --only      comma-separated subset: iperf3,cp,scp,rsync-ssh,rsync-daemon,unison,syncthing,
-#               ssh-tunnel,thunderlink
+#               ssh-tunnel,thunderlink,thunderlink-sync
 #
 # Everything listens on 127.0.0.1 only. ssh runs against a private sshd started on a spare port
 # with a throwaway host key and client key in a temp dir; the machine's ssh configuration, keys
@@ -43,7 +44,7 @@ while [[ $# -gt 0 ]]; do
     --only) ONLY="${2:?--only needs a value}"; shift 2 ;;
     --out) OUT="${2:?--out needs a value}"; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown option: $1 (expected: --install, --size, --files, --min, --max, --only, --out, --keep)" ;;
   esac
 done
@@ -345,24 +346,98 @@ if wanted ssh-tunnel && [[ $SSH_OK == 1 ]]; then
 fi
 
 # ================================================================ THUNDERLINK HOOK
-# Filled in by the link's author: copy the same workload with thunderlink over loopback and
-# record its times. Runs only when a `thunderlink` command with a `cp` subcommand exists
-# (./thunderlink in the repository root or on PATH); until then the row says so.
-run_thunderlink() {
-  local tl=""
-  if [[ -x "$HERE/../thunderlink" ]]; then tl="$HERE/../thunderlink"; elif command -v thunderlink >/dev/null; then tl=thunderlink; fi
-  if [[ -z "$tl" ]] || ! "$tl" cp --help >/dev/null 2>&1; then
-    record thunderlink "" "" "not measured: no \`thunderlink cp\` yet"
-    return
+# thunderlink the way a user runs it, on loopback: a host daemon (`serve`, homes under $T, bulk
+# writes allowed only under $T/dst, no inference, no metrics port) and a workstation home paired
+# with it by the real one-time code. `thunderlink cp` pushes the file and the tree to
+# host:$T/dst; then, for the mirror row, a workstation daemon (`connect`) runs one sync session
+# of the tree and `sync flush` returns when it has all reached the host. Every figure is the
+# wall clock of the commands, JVM start and link handshake included, like ssh's for scp; the
+# note gives `cp`'s own transfer time. The daemons are in PIDS: the EXIT trap stops them.
+TL_JAR="$HERE/../daemon/target/thunderlink.jar"
+TL_PORT=""
+tl() { java ${THUNDERLINK_JAVA_OPTS:-} -jar "$TL_JAR" "$@"; }
+tl_fail() { # tl_fail MESSAGE: the daemons' last log lines, then die
+  local f
+  for f in "$T"/tl-host.log "$T"/tl-ws.log; do
+    [[ -f "$f" ]] && { echo "--- tail of $f" >&2; tail -n 20 "$f" >&2; }
+  done
+  die "thunderlink: $1"
+}
+tl_await() { # tl_await DESCRIPTION TIMEOUT_S COMMAND...
+  local deadline=$(( $(date +%s) + $2 )); local what=$1; shift 2
+  until "$@"; do
+    (( $(date +%s) < deadline )) || tl_fail "timed out waiting for $what"
+    sleep 0.1
+  done
+}
+tl_connected() { tl status --home "$T/tl-ws" --json 2>/dev/null | jq -e '.peer.connected == true' >/dev/null; }
+tl_pair() { # starts the host daemon and pairs $T/tl-ws with it
+  if [[ ! -f "$TL_JAR" ]]; then
+    command -v mvn >/dev/null || die "missing $TL_JAR and no mvn to build it"
+    log "building $TL_JAR"
+    (cd "$HERE/.." && mvn -B -ntp -q -DskipTests -pl daemon -am package) >&2 || die "building the daemon jar failed"
   fi
-  log "thunderlink cp"
+  command -v jq >/dev/null || die "jq not found (needed to read thunderlink's JSON)"
+  TL_PORT=$(free_port)
   fresh_dst
-  f=$(timed "$tl" cp "$T/src/random.bin" "$T/dst/random.bin"); verify_file "$T/dst/random.bin" thunderlink
+  THUNDERLINK_METRICS_PORT=0 THUNDERLINK_BULK_PERMITTED_ROOTS="$T/dst" \
+    java ${THUNDERLINK_JAVA_OPTS:-} -jar "$TL_JAR" serve --home "$T/tl-host" --listen "127.0.0.1:$TL_PORT" \
+    --no-inference >"$T/tl-host.log" 2>&1 & PIDS+=($!)
+  await_port "$TL_PORT" "thunderlink serve"
+  # The control endpoint (which `pair` talks to) comes up just after the link port.
+  tl_await "the host's control endpoint" 10 test -f "$T/tl-host/control.json"
+  local code
+  code=$(tl pair --home "$T/tl-host" --json | jq -r '.code // empty') || true
+  [[ -n "$code" ]] || tl_fail "the host printed no pairing code"
+  tl pair --home "$T/tl-ws" "127.0.0.1:$TL_PORT" "$code" >&2 || tl_fail "pairing the workstation failed"
+}
+tl_verify_tree() { # tl_verify_tree DIR WHAT: like verify_tree, but shows what differs
+  # Syncthing, when it ran, left its folder marker (an empty .stfolder directory) in the source
+  # tree; thunderlink copies files, not empty directories, so the marker is left out like
+  # syncthing's own check does.
+  diff -rq -x .stfolder "$T/src/tree" "$1" >"$T/tl-diff.txt" 2>&1 && return 0
+  echo "--- $(wc -l <"$T/tl-diff.txt") differences, first 10:" >&2; head -n 10 "$T/tl-diff.txt" >&2
+  tl_fail "$2: copied tree differs from the source"
+}
+tl_cp() { # tl_cp JSON_OUT SRC DST: one push, its JSON summary kept; prints the wall-clock seconds
+  local a b
+  a=$(now)
+  tl cp --home "$T/tl-ws" --no-progress --json "$2" "host:$3" >"$1" || tl_fail "cp $2 failed"
+  b=$(now)
+  elapsed "$a" "$b"
+}
+run_thunderlink() {
+  log "thunderlink cp (host daemon and paired workstation on loopback)"
+  tl_pair
+  local f t modes
   fresh_dst
-  t=$(timed "$tl" cp "$T/src/tree" "$T/dst/tree"); verify_tree "$T/dst/tree" thunderlink
-  record thunderlink "$f" "$t" "loopback"
+  f=$(tl_cp "$T/tl-cp-file.json" "$T/src/random.bin" "$T/dst/random.bin")
+  verify_file "$T/dst/random.bin" thunderlink
+  fresh_dst
+  t=$(tl_cp "$T/tl-cp-tree.json" "$T/src/tree" "$T/dst/tree")
+  tl_verify_tree "$T/dst/tree" cp
+  modes=$(jq -r '[.entries[].mode] | group_by(.) | map("\(.[0]) x\(length)") | join(", ")' "$T/tl-cp-file.json" "$T/tl-cp-tree.json" | paste -sd ';' - | sed 's/;/; tree /')
+  record thunderlink "$f" "$t" "$(jq -r '.encrypted | if . then "TLS" else "plaintext" end' "$T/tl-cp-file.json") on loopback, file $modes; cp's own transfer time $(jq -r '.seconds * 100 | round / 100' "$T/tl-cp-file.json") s / $(jq -r '.seconds * 100 | round / 100' "$T/tl-cp-tree.json") s, the rest is JVM start + handshake"
+}
+run_thunderlink_sync() {
+  log "thunderlink sync (workstation daemon, one two-way session, initial sync of the tree)"
+  [[ -n "$TL_PORT" ]] || tl_pair
+  THUNDERLINK_METRICS_PORT=0 java ${THUNDERLINK_JAVA_OPTS:-} -jar "$TL_JAR" connect --home "$T/tl-ws" \
+    --no-inference --no-discover "127.0.0.1:$TL_PORT" >"$T/tl-ws.log" 2>&1 & PIDS+=($!)
+  tl_await "the workstation daemon to connect" 60 tl_connected
+  fresh_dst; mkdir -p "$T/dst/mirror"
+  local a b t
+  a=$(now)
+  tl sync create --home "$T/tl-ws" --local "$T/src/tree" --remote "$T/dst/mirror/tree" bench-tree >&2 ||
+    tl_fail "sync create failed"
+  tl sync flush --home "$T/tl-ws" --timeout 1800 bench-tree >&2 || tl_fail "sync flush failed (or timed out)"
+  b=$(now)
+  t=$(elapsed "$a" "$b")
+  tl_verify_tree "$T/dst/mirror/tree" sync
+  record thunderlink-sync "" "$t" "two-way-safe session, sync create until sync flush returns (two JVM starts included)"
 }
 if wanted thunderlink; then run_thunderlink; fi
+if wanted thunderlink-sync; then run_thunderlink_sync; fi
 # ================================================================ END THUNDERLINK HOOK
 
 # ---------------------------------------------------------------- report
