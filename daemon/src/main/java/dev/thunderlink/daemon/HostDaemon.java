@@ -35,6 +35,8 @@ public final class HostDaemon implements AutoCloseable {
   private dev.thunderlink.transport.bulk.BulkServer bulk;
   private dev.thunderlink.inference.InferenceHostConfig inferenceConfig;
   private dev.thunderlink.inference.InferenceHost inference;
+  private dev.thunderlink.daemon.metrics.Metrics metrics;
+  private java.util.concurrent.ScheduledExecutorService metricsFeed;
   private List<java.nio.file.Path> permittedRoots = List.of(java.nio.file.Path.of(System.getProperty("user.home")));
   private boolean plaintextOnThunderbolt = true;
   private final PairingCodes codes = new PairingCodes(Clock.systemUTC());
@@ -61,6 +63,47 @@ public final class HostDaemon implements AutoCloseable {
   public HostDaemon inference(dev.thunderlink.inference.InferenceHostConfig config) {
     this.inferenceConfig = config;
     return this;
+  }
+
+  /**
+   * Feed the bulk plane's bytes per mode and the scheduler's loads and swaps into these
+   * metrics once a second, and show them in {@code status} (before {@link #start()}).
+   */
+  public HostDaemon metrics(dev.thunderlink.daemon.metrics.Metrics m) {
+    this.metrics = m;
+    return this;
+  }
+
+  private java.util.Map<String, Double> metricsSummary() {
+    return metrics == null ? java.util.Map.of() : metrics.summary();
+  }
+
+  private void feedMetrics() {
+    if (metrics == null) {
+      return;
+    }
+    dev.thunderlink.daemon.metrics.MetricsFeeder feeder = new dev.thunderlink.daemon.metrics.MetricsFeeder(metrics);
+    metricsFeed =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "thunderlink-metrics-feed");
+              t.setDaemon(true);
+              return t;
+            });
+    metricsFeed.scheduleWithFixedDelay(
+        () -> {
+          try {
+            feeder.bulk(bulk.counters().snapshot());
+            if (inference != null) {
+              feeder.scheduler(inference.schedulerStatus());
+            }
+          } catch (RuntimeException e) {
+            log.warn("feeding metrics: {}", e.toString()); // keep the schedule alive
+          }
+        },
+        1,
+        1,
+        java.util.concurrent.TimeUnit.SECONDS);
   }
 
   /** Where `thunderlink cp` from the workstation may read and write (before {@link #start()}). */
@@ -115,10 +158,12 @@ public final class HostDaemon implements AutoCloseable {
       if (inference != null) {
         cs.add(inference.linkService().bindService()); // `thunderlink models` on the host
       }
-      cs.add(new ControlService(rt, "host", null, link, codes, () -> java.util.Optional.ofNullable(lastWorkstation.get())).bindService());
+      cs.add(new ControlService(rt, "host", null, link, codes, () -> java.util.Optional.ofNullable(lastWorkstation.get()), this::metricsSummary)
+              .bindService());
       control =
           new LocalControlServer(rt.home.dir(), options.controlPort(), "host", cs, rt.transport, rt.boss, rt.workers)
               .start();
+      feedMetrics();
       log.info(
           "host {} ({}) listening on {} with {} transport, TLS {}",
           rt.identity.deviceName(),
@@ -148,6 +193,9 @@ public final class HostDaemon implements AutoCloseable {
   /** Graceful within {@code grace}, then forced. */
   public void close(long grace, TimeUnit unit) {
     try {
+      if (metricsFeed != null) {
+        metricsFeed.shutdownNow();
+      }
       if (control != null) {
         control.close(1, TimeUnit.SECONDS);
       }

@@ -60,16 +60,21 @@ public final class WorkstationDaemon implements AutoCloseable {
     return java.util.Optional.ofNullable(inference);
   }
 
-  /** Feed path RTT and state into these metrics (before {@link #start()}). */
+  /** Feed path RTT and state and the sync sessions' numbers into these metrics (before {@link #start()}). */
   public WorkstationDaemon metrics(dev.thunderlink.daemon.metrics.Metrics m) {
     this.metrics = m;
     return this;
+  }
+
+  private java.util.Map<String, Double> metricsSummary() {
+    return metrics == null ? java.util.Map.of() : metrics.summary();
   }
 
   private void feedMetrics() {
     if (metrics == null) {
       return;
     }
+    dev.thunderlink.daemon.metrics.MetricsFeeder feeder = new dev.thunderlink.daemon.metrics.MetricsFeeder(metrics);
     metricsFeed =
         java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -90,6 +95,11 @@ public final class WorkstationDaemon implements AutoCloseable {
                     : p.state() == dev.thunderlink.transport.PathState.UP
                         ? dev.thunderlink.daemon.metrics.Metrics.PathState.STANDBY
                         : dev.thunderlink.daemon.metrics.Metrics.PathState.DOWN);
+          }
+          try {
+            feeder.sync(sync.list());
+          } catch (RuntimeException e) {
+            log.warn("feeding sync metrics: {}", e.toString()); // keep the schedule alive
           }
         },
         1,
@@ -130,7 +140,7 @@ public final class WorkstationDaemon implements AutoCloseable {
       sync = new dev.thunderlink.sync.SyncSessions(rt.home.dir(), rt.identity.deviceName(), link.channel());
       syncControl = new dev.thunderlink.daemon.internal.SyncControlService(sync);
       cs.add(syncControl.bindService());
-      cs.add(new ControlService(rt, "workstation", link, null, null, java.util.Optional::empty).bindService());
+      cs.add(new ControlService(rt, "workstation", link, null, null, java.util.Optional::empty, this::metricsSummary).bindService());
       control =
           new LocalControlServer(rt.home.dir(), options.controlPort(), "workstation", cs, rt.transport, rt.boss, rt.workers)
               .start();

@@ -275,6 +275,38 @@ class TwoDaemonsTest {
     assertThat(refused.exit()).as(refused.toString()).isNotZero();
     assertThat(Path.of("/etc/thunderlink-test")).doesNotExist();
     assertThat(refused.err().strip().lines().count()).isLessThanOrEqualTo(2);
+    // The host's metrics feed (once a second) counted both copies' file bytes; `status --json`
+    // reads them from the same Metrics instance /metrics would serve.
+    long moved = 2L * big.length + "hello ".repeat(1000).length();
+    Await.until(Duration.ofSeconds(10), () -> hostSentBytes() >= moved, () -> "host bulk bytes " + hostSentBytes());
+    DaemonProcess.Result hs = cli("status-host-metrics", "status", "--home", hostHome.toString(), "--json");
+    assertThat(hs.exit()).as(hs.toString()).isZero();
+    JsonNode metrics = JSON.readTree(hs.out()).get("metrics");
+    assertThat(metrics).as(hs.out()).isNotNull();
+    double total = 0;
+    for (var it = metrics.fields(); it.hasNext(); ) {
+      var e = it.next();
+      if (e.getKey().startsWith("thunderlink_sent_bytes_total{mode=")) {
+        total += e.getValue().asDouble();
+      }
+    }
+    assertThat(total).as(hs.out()).isGreaterThanOrEqualTo(moved);
+  }
+
+  private double hostSentBytes() {
+    try (LocalControlServer.Connection c = LocalControlServer.connect(hostHome)) {
+      return ControlGrpc.newBlockingStub(c.channel())
+          .withDeadlineAfter(5, TimeUnit.SECONDS)
+          .status(StatusRequest.getDefaultInstance())
+          .getMetricsMap()
+          .entrySet()
+          .stream()
+          .filter(e -> e.getKey().startsWith("thunderlink_sent_bytes_total{mode="))
+          .mapToDouble(java.util.Map.Entry::getValue)
+          .sum();
+    } catch (Exception e) {
+      return -1;
+    }
   }
 
   @Test

@@ -62,6 +62,7 @@ public final class ServeCommand implements Callable<Integer> {
                       : cfg.bulk().permittedRoots(),
                   !cfg.bulk().encryptOnThunderbolt())
               .inference(noInference ? null : dev.thunderlink.daemon.internal.InferenceSetup.host(cfg.inference(), simulator))
+              .metrics(svc.metrics())
               .start();
     } catch (Exception e) {
       svc.close();

@@ -87,6 +87,7 @@ public final class StatusCommand implements Callable<Integer> {
     }
     JsonNode tuning = JsonOut.MAPPER.readTree(s.getTuningJson().isEmpty() ? "{}" : s.getTuningJson());
     m.put("tuning", tuning);
+    m.put("metrics", new java.util.TreeMap<>(s.getMetricsMap()));
     return m;
   }
 

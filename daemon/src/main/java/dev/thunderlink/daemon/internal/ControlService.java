@@ -51,6 +51,7 @@ public final class ControlService extends ControlGrpc.ControlImplBase {
   private final LinkServer server;
   private final PairingCodes codes;
   private final Supplier<Optional<HandshakeRequest>> lastWorkstation;
+  private final Supplier<? extends Map<String, Double>> metrics;
 
   /** What the control service needs to know about the daemon it belongs to. */
   public interface DaemonState {
@@ -71,8 +72,10 @@ public final class ControlService extends ControlGrpc.ControlImplBase {
       PeerLink link,
       LinkServer server,
       PairingCodes codes,
-      Supplier<Optional<HandshakeRequest>> lastWorkstation) {
+      Supplier<Optional<HandshakeRequest>> lastWorkstation,
+      Supplier<? extends Map<String, Double>> metrics) {
     this.rt = rt;
+    this.metrics = metrics;
     this.role = role;
     this.link = link;
     this.server = server;
@@ -94,7 +97,8 @@ public final class ControlService extends ControlGrpc.ControlImplBase {
             .setUptimeMillis(rt.uptimeMillis())
             .setPid(ProcessHandle.current().pid())
             .setHome(rt.homeDir())
-            .setTuningJson(tuningJson());
+            .setTuningJson(tuningJson())
+            .putAllMetrics(metrics.get());
     if (link != null) {
       for (PathSnapshot s : link.paths()) {
         b.addPaths(

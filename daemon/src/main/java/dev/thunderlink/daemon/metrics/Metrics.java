@@ -30,6 +30,8 @@ public final class Metrics {
     ZERO_COPY,
     LZ4,
     PLAIN,
+    /** Raw bytes inside TLS (a path that encrypts the bulk plane). */
+    TLS,
     GRPC;
 
     String label() {
@@ -58,7 +60,7 @@ public final class Metrics {
       StateSet.builder().name("thunderlink_path_state").help("State of each path: active (carrying traffic), standby or down.")
           .states(PATH_STATES).labelNames("path").register(registry);
   private final Counter bytesSent =
-      Counter.builder().name("thunderlink_sent").help("Bytes sent to the peer, by how they went on the wire.")
+      Counter.builder().name("thunderlink_sent").help("File bytes the bulk plane carried to or from the peer, by how they went on the wire.")
           .unit(Unit.BYTES).labelNames("mode").register(registry);
   private final Histogram syncPropagation =
       Histogram.builder().name("thunderlink_sync_propagation_seconds")
@@ -171,6 +173,45 @@ public final class Metrics {
 
   public long errors(String kind) {
     return errors.labelValues(kind).getLongValue();
+  }
+
+  /**
+   * Every current value, flattened for {@code status --json} under the names /metrics uses:
+   * counters as {@code name_total{label="value"}}, gauges as {@code name{label="value"}}, histograms as {@code name_count} and {@code name_sum},
+   * state sets as one 0/1 entry per state. Keys are sorted.
+   */
+  public java.util.SortedMap<String, Double> summary() {
+    java.util.SortedMap<String, Double> m = new java.util.TreeMap<>();
+    for (io.prometheus.metrics.model.snapshots.MetricSnapshot ms : registry.scrape()) {
+      String name = ms.getMetadata().getPrometheusName();
+      for (io.prometheus.metrics.model.snapshots.DataPointSnapshot dp : ms.getDataPoints()) {
+        String labels = labels(dp.getLabels(), null);
+        if (dp instanceof io.prometheus.metrics.model.snapshots.CounterSnapshot.CounterDataPointSnapshot c) {
+          m.put(name + "_total" + labels, c.getValue());
+        } else if (dp instanceof io.prometheus.metrics.model.snapshots.GaugeSnapshot.GaugeDataPointSnapshot g) {
+          m.put(name + labels, g.getValue());
+        } else if (dp instanceof io.prometheus.metrics.model.snapshots.HistogramSnapshot.HistogramDataPointSnapshot h) {
+          m.put(name + "_count" + labels, (double) h.getCount());
+          m.put(name + "_sum" + labels, h.getSum());
+        } else if (dp instanceof io.prometheus.metrics.model.snapshots.StateSetSnapshot.StateSetDataPointSnapshot st) {
+          for (int i = 0; i < st.size(); i++) {
+            m.put(name + labels(dp.getLabels(), st.getName(i)), st.isTrue(i) ? 1.0 : 0.0);
+          }
+        }
+      }
+    }
+    return m;
+  }
+
+  private static String labels(io.prometheus.metrics.model.snapshots.Labels labels, String state) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < labels.size(); i++) {
+      b.append(b.length() == 0 ? "{" : ",").append(labels.getName(i)).append("=\"").append(labels.getValue(i)).append('"');
+    }
+    if (state != null) {
+      b.append(b.length() == 0 ? "{" : ",").append("state=\"").append(state).append('"');
+    }
+    return b.length() == 0 ? "" : b.append('}').toString();
   }
 
   private static double seconds(Duration d) {
