@@ -115,9 +115,9 @@ public final class CpCommand implements Callable<Integer> {
     }
     out.printf(
         Locale.ROOT,
-        "%s %d file(s), %s in %.2f s (%.1f MiB/s), %d skipped as identical, %d failed, %s%n",
+        "%s %d file(s) and link(s), %d director(ies), %s in %.2f s (%.1f MiB/s), %d skipped as identical, %d failed, %s%n",
         r.direction().equals("push") ? "sent" : "received",
-        r.copied(), human(r.bytes()), r.seconds(), r.throughputMiBps(), r.skipped(), r.failed(),
+        r.copied(), r.directories(), human(r.bytes()), r.seconds(), r.throughputMiBps(), r.skipped(), r.failed(),
         r.encrypted() ? "encrypted (TLS)" : "plaintext on Thunderbolt, SHA-256 verified");
     out.flush();
   }
