@@ -24,7 +24,9 @@ import java.util.stream.Stream;
 /**
  * The logic of {@code thunderlink cp}: plans which files go where (scp/cp conventions: into an
  * existing directory under the source's name, otherwise as the named path), skips files that
- * are already identical (same size, mtime and executable bit), moves the rest through one
+ * are already identical (same size, mtime and executable bit), recreates a tree's directories
+ * (empty ones too) and its symbolic links whose relative target stays inside the tree
+ * (others are reported, one line each, and never followed), moves the files through one
  * bulk session, and — when the path to the host fails mid-way — waits for the link to come
  * back on any path and resumes the unfinished files from the bytes the receiver kept.
  *

@@ -33,7 +33,9 @@ import picocli.CommandLine.Spec;
       "  thunderlink cp LOCAL... host:PATH     (to the host)",
       "  thunderlink cp host:PATH LOCAL        (from the host)",
       "Identical files (same size, mtime, executable bit) are skipped; every file is verified",
-      "by SHA-256 and written atomically; an interrupted copy resumes where it stopped."
+      "by SHA-256 and written atomically; an interrupted copy resumes where it stopped.",
+      "Trees keep their empty directories; a symbolic link is copied as a link when its",
+      "relative target stays inside the copied tree, and reported (not followed) otherwise."
     })
 public final class CpCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
