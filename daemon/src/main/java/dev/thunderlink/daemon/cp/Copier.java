@@ -1,6 +1,8 @@
 package dev.thunderlink.daemon.cp;
 
 import dev.thunderlink.proto.bulk.FileEntry;
+import dev.thunderlink.proto.bulk.MakeEntry;
+import dev.thunderlink.proto.bulk.MakeResult;
 import dev.thunderlink.transport.bulk.BulkException;
 import dev.thunderlink.transport.bulk.BulkSession;
 import dev.thunderlink.transport.bulk.PullItem;
@@ -8,6 +10,7 @@ import dev.thunderlink.transport.bulk.PushItem;
 import dev.thunderlink.transport.bulk.TransferListener;
 import dev.thunderlink.transport.bulk.TransferResult;
 import dev.thunderlink.transport.bulk.internal.FileSender;
+import dev.thunderlink.transport.bulk.internal.Symlinks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -21,7 +24,9 @@ import java.util.stream.Stream;
 /**
  * The logic of {@code thunderlink cp}: plans which files go where (scp/cp conventions: into an
  * existing directory under the source's name, otherwise as the named path), skips files that
- * are already identical (same size, mtime and executable bit), moves the rest through one
+ * are already identical (same size, mtime and executable bit), recreates a tree's directories
+ * (empty ones too) and its symbolic links whose relative target stays inside the tree
+ * (others are reported, one line each, and never followed), moves the files through one
  * bulk session, and — when the path to the host fails mid-way — waits for the link to come
  * back on any path and resumes the unfinished files from the bytes the receiver kept.
  *
@@ -76,13 +81,16 @@ public final class Copier {
     List<CopyReport.Entry> entries = new ArrayList<>();
     List<Plan> plan = new ArrayList<>();
     Outcome o = new Outcome();
+    Tree tree = new Tree();
     BulkSession first = openSession(null);
     try {
       o.encrypted = first.encrypted();
       if (spec.push()) {
-        planPush(first, spec, plan, entries);
+        planPush(first, spec, plan, entries, tree);
+        makeOnHost(first, tree, entries, o);
       } else {
-        planPull(first, spec, plan, entries);
+        planPull(first, spec, plan, entries, tree);
+        o.directories = tree.directories;
       }
     } finally {
       first.close();
@@ -93,6 +101,10 @@ public final class Copier {
     }
     listener.planned(plan.size(), total);
     transfer(spec.push(), plan, listener, entries, o);
+    if (!spec.push()) {
+      // after the files, so that no pulled file is ever written through a link just made
+      makeLocalLinks(tree, entries);
+    }
     double seconds = (System.nanoTime() - t0) / 1e9;
     long bytes = 0;
     long copied = 0;
@@ -109,7 +121,7 @@ public final class Copier {
       }
     }
     return new CopyReport(
-        spec.push() ? "push" : "pull", entries.size(), copied, skipped, failed, bytes, seconds,
+        spec.push() ? "push" : "pull", entries.size(), copied, skipped, failed, o.directories, bytes, seconds,
         seconds > 0 ? bytes / seconds / (1024 * 1024) : 0, o.encrypted, o.attempts, entries);
   }
 
@@ -117,6 +129,65 @@ public final class Copier {
   private static final class Outcome {
     boolean encrypted;
     int attempts;
+    long directories;
+  }
+
+  /** Directories and symbolic links of the copied trees (not files). */
+  private static final class Tree {
+    /** Push: host directories and links, in walk order (parents first). */
+    final List<MakeEntry> make = new ArrayList<>();
+    /** Push: the local path of each entry of {@link #make}, for the report. */
+    final List<Path> makeLocal = new ArrayList<>();
+    /** Pull: links to create once the files are in, with the host path each came from. */
+    final List<Link> links = new ArrayList<>();
+    /** Pull: local directories created or present. */
+    long directories;
+  }
+
+  private record Link(Path local, String target, String remote) {}
+
+  private static String under(String base, String rel) {
+    return rel.isEmpty() ? base : join(base, rel);
+  }
+
+  private void makeOnHost(BulkSession s, Tree tree, List<CopyReport.Entry> entries, Outcome o) throws CopyException {
+    if (tree.make.isEmpty()) {
+      return;
+    }
+    List<MakeResult> results;
+    try {
+      results = s.make(tree.make);
+    } catch (BulkException e) {
+      throw new CopyException("cp: " + e.getMessage());
+    }
+    for (int i = 0; i < results.size(); i++) {
+      MakeEntry m = tree.make.get(i);
+      MakeResult r = results.get(i);
+      String src = tree.makeLocal.get(i).toString();
+      String dst = "host:" + m.getPath();
+      String error = r.getError().isEmpty() ? null : r.getError();
+      if (m.getSymlinkTarget().isEmpty()) {
+        if (error == null) {
+          o.directories++;
+        } else {
+          entries.add(new CopyReport.Entry(src, dst, 0, 0, null, false, error));
+        }
+      } else {
+        entries.add(new CopyReport.Entry(src, dst, 0, 0, error == null ? "symlink" : null, error == null && r.getExisted(), error));
+      }
+    }
+  }
+
+  private static void makeLocalLinks(Tree tree, List<CopyReport.Entry> entries) {
+    for (Link l : tree.links) {
+      String src = "host:" + l.remote();
+      try {
+        boolean same = Symlinks.place(l.local(), l.target());
+        entries.add(new CopyReport.Entry(src, l.local().toString(), 0, 0, "symlink", same, null));
+      } catch (IOException e) {
+        entries.add(new CopyReport.Entry(src, l.local().toString(), 0, 0, null, false, "cannot create symbolic link " + l.local() + ": " + e.getMessage()));
+      }
+    }
   }
 
   // ---- planning ------------------------------------------------------------------------
@@ -125,7 +196,7 @@ public final class Copier {
     return dir.endsWith("/") ? dir + name : dir + "/" + name;
   }
 
-  private void planPush(BulkSession s, CpSpec spec, List<Plan> plan, List<CopyReport.Entry> entries)
+  private void planPush(BulkSession s, CpSpec spec, List<Plan> plan, List<CopyReport.Entry> entries, Tree tree)
       throws CopyException {
     FileEntry dest = stat(s, List.of(spec.destination())).get(0);
     if (!dest.getError().isEmpty()) {
@@ -152,8 +223,18 @@ public final class Copier {
             String rel = p.relativize(f).toString().replace('\\', '/');
             if (a.isRegularFile()) {
               plan.add(new Plan(f, join(base, rel), a.size()));
+            } else if (a.isDirectory()) {
+              tree.make.add(MakeEntry.newBuilder().setPath(under(base, rel)).build());
+              tree.makeLocal.add(f);
             } else if (a.isSymbolicLink()) {
-              entries.add(new CopyReport.Entry(f.toString(), join(base, rel), 0, 0, null, false, "symbolic link not copied: " + f));
+              String target = Files.readSymbolicLink(f).toString();
+              String refused = Symlinks.refusal(rel, target);
+              if (refused != null) {
+                entries.add(new CopyReport.Entry(f.toString(), "host:" + join(base, rel), 0, 0, null, false, refused));
+              } else {
+                tree.make.add(MakeEntry.newBuilder().setPath(join(base, rel)).setSymlinkTarget(target).build());
+                tree.makeLocal.add(f);
+              }
             }
           }
         } catch (IOException | java.io.UncheckedIOException e) {
@@ -171,7 +252,7 @@ public final class Copier {
     }
   }
 
-  private void planPull(BulkSession s, CpSpec spec, List<Plan> plan, List<CopyReport.Entry> entries)
+  private void planPull(BulkSession s, CpSpec spec, List<Plan> plan, List<CopyReport.Entry> entries, Tree tree)
       throws CopyException {
     String src = spec.sources().get(0);
     List<FileEntry> listed;
@@ -184,7 +265,7 @@ public final class Copier {
     String name = trimmed.contains("/") ? trimmed.substring(trimmed.lastIndexOf('/') + 1) : trimmed;
     Path local = Path.of(spec.destination()).toAbsolutePath().normalize();
     boolean localIsDir = Files.isDirectory(local);
-    if (listed.size() == 1 && listed.get(0).getPath().isEmpty()) {
+    if (listed.size() == 1 && listed.get(0).getPath().isEmpty() && !listed.get(0).getDirectory()) {
       FileEntry e = listed.get(0);
       Path target = localIsDir || spec.destination().endsWith("/") ? local.resolve(name) : local;
       planPullFile(src, target, e, plan, entries);
@@ -193,15 +274,25 @@ public final class Copier {
     Path base = localIsDir ? local.resolve(name) : local;
     for (FileEntry e : listed) {
       Path target = base.resolve(e.getPath()).normalize();
-      String remote = join(trimmed, e.getPath());
+      String remote = under(trimmed, e.getPath());
       if (!target.startsWith(base)) {
         entries.add(new CopyReport.Entry(remote, target.toString(), e.getSize(), 0, null, false,
             "refused: host path " + e.getPath() + " leads outside " + base));
         continue;
       }
+      if (!e.getSymlinkTarget().isEmpty()) {
+        String refused = Symlinks.refusal(e.getPath(), e.getSymlinkTarget());
+        if (refused != null) {
+          entries.add(new CopyReport.Entry("host:" + remote, target.toString(), 0, 0, null, false, refused));
+        } else {
+          tree.links.add(new Link(target, e.getSymlinkTarget(), remote));
+        }
+        continue;
+      }
       if (e.getDirectory()) {
         try {
           Files.createDirectories(target);
+          tree.directories++;
         } catch (IOException ex) {
           entries.add(new CopyReport.Entry(remote, target.toString(), 0, 0, null, false, "cannot create " + target + ": " + ex.getMessage()));
         }

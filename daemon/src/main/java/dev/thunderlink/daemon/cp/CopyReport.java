@@ -8,10 +8,12 @@ import java.util.List;
  * The summary {@code thunderlink cp --json} prints.
  *
  * @param direction "push" or "pull"
- * @param files files considered
- * @param copied files transferred and verified
- * @param skipped files already identical at the destination
- * @param failed files that failed
+ * @param files files and symbolic links considered
+ * @param copied files transferred and verified, and symbolic links created
+ * @param skipped files (and links) already identical at the destination
+ * @param failed files, links and directories that failed
+ * @param directories directories of the copied trees created or already present (empty ones
+ *     included)
  * @param bytes payload bytes transferred (resumed and skipped bytes excluded)
  * @param seconds wall-clock time of the whole copy
  * @param throughputMiBps bytes / seconds, in MiB/s
@@ -26,6 +28,7 @@ public record CopyReport(
     long copied,
     long skipped,
     long failed,
+    long directories,
     long bytes,
     double seconds,
     @JsonProperty("throughput_mib_s") double throughputMiBps,
@@ -33,7 +36,7 @@ public record CopyReport(
     int attempts,
     List<Entry> entries) {
 
-  /** One file. */
+  /** One file, symbolic link (mode "symlink") or failed directory. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Entry(String source, String destination, long size, long sent, String mode, boolean skipped, String error) {}
 

@@ -33,7 +33,9 @@ import picocli.CommandLine.Spec;
       "  thunderlink cp LOCAL... host:PATH     (to the host)",
       "  thunderlink cp host:PATH LOCAL        (from the host)",
       "Identical files (same size, mtime, executable bit) are skipped; every file is verified",
-      "by SHA-256 and written atomically; an interrupted copy resumes where it stopped."
+      "by SHA-256 and written atomically; an interrupted copy resumes where it stopped.",
+      "Trees keep their empty directories; a symbolic link is copied as a link when its",
+      "relative target stays inside the copied tree, and reported (not followed) otherwise."
     })
 public final class CpCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -115,9 +117,9 @@ public final class CpCommand implements Callable<Integer> {
     }
     out.printf(
         Locale.ROOT,
-        "%s %d file(s), %s in %.2f s (%.1f MiB/s), %d skipped as identical, %d failed, %s%n",
+        "%s %d file(s) and link(s), %d director(ies), %s in %.2f s (%.1f MiB/s), %d skipped as identical, %d failed, %s%n",
         r.direction().equals("push") ? "sent" : "received",
-        r.copied(), human(r.bytes()), r.seconds(), r.throughputMiBps(), r.skipped(), r.failed(),
+        r.copied(), r.directories(), human(r.bytes()), r.seconds(), r.throughputMiBps(), r.skipped(), r.failed(),
         r.encrypted() ? "encrypted (TLS)" : "plaintext on Thunderbolt, SHA-256 verified");
     out.flush();
   }

@@ -182,4 +182,97 @@ class CopierTest {
       assertThat(link.activePath()).contains("lan");
     }
   }
+
+  @Test
+  void emptyDirectoriesAndInsideLinksTravelBothWaysOutsideLinksAreRefusedOneLineEach() throws Exception {
+    host();
+    Path src = tmp.resolve("proj");
+    Files.createDirectories(src.resolve("empty"));
+    Files.createDirectories(src.resolve("a/b/c"));
+    Files.writeString(src.resolve("a/f.txt"), "f\n");
+    Files.createSymbolicLink(src.resolve("a/l"), Path.of("f.txt"));
+    Files.createSymbolicLink(src.resolve("a/up"), Path.of("../empty"));
+    Files.createSymbolicLink(src.resolve("out"), Path.of("../outside.txt"));
+    Files.createSymbolicLink(src.resolve("abs"), Path.of("/etc/passwd"));
+    Files.createSymbolicLink(src.resolve("a/twisty"), Path.of("b/../../.."));
+    Files.writeString(tmp.resolve("outside.txt"), "secret");
+    Files.createDirectories(root.resolve("in"));
+
+    try (CpLink.Connected c = connected(fx.connect())) {
+      Copier copier = new Copier(c, Duration.ofSeconds(5));
+      CopyReport push = copier.copy(CpSpec.parse(List.of(src.toString(), "host:" + root.resolve("in"))), new Copier.Listener() {});
+      Path remote = root.resolve("in/proj");
+      assertThat(push.directories()).isEqualTo(5); // proj, a, a/b, a/b/c, empty
+      assertThat(Files.isDirectory(remote.resolve("empty"))).isTrue();
+      assertThat(Files.isDirectory(remote.resolve("a/b/c"))).isTrue();
+      assertThat(Files.readSymbolicLink(remote.resolve("a/l"))).isEqualTo(Path.of("f.txt"));
+      assertThat(Files.readString(remote.resolve("a/l"))).isEqualTo("f\n");
+      assertThat(Files.readSymbolicLink(remote.resolve("a/up"))).isEqualTo(Path.of("../empty"));
+      for (String n : List.of("out", "abs", "a/twisty")) {
+        assertThat(remote.resolve(n)).doesNotExist();
+        assertThat(Files.isSymbolicLink(remote.resolve(n))).isFalse();
+      }
+      assertThat(push.failed()).isEqualTo(3);
+      assertThat(push.copied()).isEqualTo(3); // f.txt and two links
+      assertThat(push.entries()).filteredOn(e -> e.error() != null).extracting(CopyReport.Entry::error)
+          .containsExactlyInAnyOrder(
+              "symbolic link out -> ../outside.txt not copied: it points outside the copied tree",
+              "symbolic link abs -> /etc/passwd not copied: its target is absolute (only relative links inside the copied tree are copied)",
+              "symbolic link a/twisty -> b/../../.. not copied: its target climbs with '..' after a name (only plain relative links inside the copied tree are copied)")
+          .allSatisfy(e -> assertThat(e).doesNotContain("\n"));
+
+      CopyReport again = copier.copy(CpSpec.parse(List.of(src.toString(), "host:" + root.resolve("in"))), new Copier.Listener() {});
+      assertThat(again.skipped()).as("the file and both links are already there").isEqualTo(3);
+
+      // a link planted on the host that leads out of the tree is not brought back
+      Files.createSymbolicLink(remote.resolve("esc"), Path.of("../../../outside.txt"));
+      Path back = tmp.resolve("back");
+      CopyReport pull = copier.copy(CpSpec.parse(List.of("host:" + remote, back.toString())), new Copier.Listener() {});
+      assertThat(pull.entries()).filteredOn(e -> e.error() != null).extracting(CopyReport.Entry::error)
+          .containsExactly("symbolic link esc -> ../../../outside.txt not copied: it points outside the copied tree");
+      assertThat(pull.copied()).isEqualTo(3);
+      assertThat(pull.directories()).isEqualTo(5);
+      assertThat(Files.isDirectory(back.resolve("empty"))).isTrue();
+      assertThat(Files.isDirectory(back.resolve("a/b/c"))).isTrue();
+      assertThat(Files.readSymbolicLink(back.resolve("a/l"))).isEqualTo(Path.of("f.txt"));
+      assertThat(Files.readSymbolicLink(back.resolve("a/up"))).isEqualTo(Path.of("../empty"));
+      assertThat(Files.readString(back.resolve("a/f.txt"))).isEqualTo("f\n");
+      assertThat(Files.exists(back.resolve("esc"), java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+
+      // an empty directory alone, both ways
+      CopyReport emptyPull = copier.copy(CpSpec.parse(List.of("host:" + remote.resolve("empty"), tmp.resolve("e2").toString())), new Copier.Listener() {});
+      assertThat(emptyPull.ok()).isTrue();
+      assertThat(Files.isDirectory(tmp.resolve("e2"))).isTrue();
+      CopyReport emptyPush = copier.copy(CpSpec.parse(List.of(src.resolve("empty").toString(), "host:" + root.resolve("e3"))), new Copier.Listener() {});
+      assertThat(emptyPush.ok()).isTrue();
+      assertThat(emptyPush.directories()).isEqualTo(1);
+      assertThat(Files.isDirectory(root.resolve("e3"))).isTrue();
+    }
+  }
+
+  @Test
+  void directoriesOutsideThePermittedRootsAreRefused() throws Exception {
+    host();
+    Path outside = Files.createDirectories(tmp.resolve("outside"));
+    Files.createDirectories(outside.resolve("secret-dir"));
+    Files.createSymbolicLink(root.resolve("esc"), outside);
+    Path src = tmp.resolve("tree");
+    Files.createDirectories(src.resolve("empty"));
+    try (CpLink.Connected c = connected(fx.connect())) {
+      Copier copier = new Copier(c, Duration.ofSeconds(5));
+      assertThatThrownBy(() -> copier.copy(CpSpec.parse(List.of(src.toString(), "host:" + outside)), new Copier.Listener() {}))
+          .isInstanceOf(Copier.CopyException.class)
+          .hasMessage("cp: path " + outside + " is outside the permitted roots [" + root + "] of the host");
+      assertThatThrownBy(() -> copier.copy(CpSpec.parse(List.of(src.toString(), "host:esc/")), new Copier.Listener() {}))
+          .isInstanceOf(Copier.CopyException.class)
+          .hasMessageContaining("is outside the permitted roots [" + root + "] of the host");
+      assertThatThrownBy(() -> copier.copy(CpSpec.parse(List.of("host:esc/secret-dir", tmp.resolve("got").toString())), new Copier.Listener() {}))
+          .isInstanceOf(Copier.CopyException.class)
+          .hasMessageContaining("is outside the permitted roots [" + root + "] of the host");
+      assertThat(tmp.resolve("got")).doesNotExist();
+    }
+    try (java.util.stream.Stream<Path> s = Files.list(outside)) {
+      assertThat(s).containsExactly(outside.resolve("secret-dir"));
+    }
+  }
 }

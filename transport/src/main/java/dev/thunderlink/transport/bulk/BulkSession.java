@@ -8,6 +8,9 @@ import dev.thunderlink.proto.bulk.FileHeader;
 import dev.thunderlink.proto.bulk.GetRequest;
 import dev.thunderlink.proto.bulk.Hello;
 import dev.thunderlink.proto.bulk.ListRequest;
+import dev.thunderlink.proto.bulk.MakeEntry;
+import dev.thunderlink.proto.bulk.MakeRequest;
+import dev.thunderlink.proto.bulk.MakeResult;
 import dev.thunderlink.proto.bulk.OpenSessionRequest;
 import dev.thunderlink.proto.bulk.OpenSessionResponse;
 import dev.thunderlink.proto.bulk.StatRequest;
@@ -236,7 +239,11 @@ public final class BulkSession implements AutoCloseable {
     return out;
   }
 
-  /** The files and directories under a host path (one entry with an empty path for a file). */
+  /**
+   * The files, directories and symbolic links (with their target, not followed) under a host
+   * path. The first entry, with an empty path, is the listed path itself: a file alone, or
+   * the top directory before its contents.
+   */
   public List<FileEntry> list(String hostPath) throws BulkException {
     List<FileEntry> out = new ArrayList<>();
     try {
@@ -245,6 +252,27 @@ public final class BulkSession implements AutoCloseable {
       it.forEachRemaining(out::add);
     } catch (StatusRuntimeException e) {
       throw grpcFailure("cannot list " + hostPath + " on the host", e);
+    }
+    return out;
+  }
+
+  /**
+   * Creates directories and symbolic links on the host, in order (one call); one result per
+   * entry, an empty error meaning success. The host refuses paths and link targets outside
+   * its permitted roots.
+   */
+  public List<MakeResult> make(List<MakeEntry> entries) throws BulkException {
+    List<MakeResult> out = new ArrayList<>();
+    int batch = 2000;
+    for (int i = 0; i < entries.size(); i += batch) {
+      try {
+        out.addAll(
+            stub.withDeadlineAfter(60, TimeUnit.SECONDS)
+                .make(MakeRequest.newBuilder().addAllEntries(entries.subList(i, Math.min(entries.size(), i + batch))).build())
+                .getResultsList());
+      } catch (StatusRuntimeException e) {
+        throw grpcFailure("cannot create directories and links on the host", e);
+      }
     }
     return out;
   }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.thunderlink.proto.bulk.FileEntry;
+import dev.thunderlink.proto.bulk.MakeEntry;
+import dev.thunderlink.proto.bulk.MakeResult;
 import dev.thunderlink.proto.bulk.VerifyMessage;
 import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.TransportFactory;
@@ -201,6 +203,65 @@ class BulkBadInputTest {
             assertThat(e).contains("is outside the permitted roots [" + f.root + "] of the host"));
         List<FileEntry> st = s.stat(List.of("/etc/passwd"));
         assertThat(st.get(0).getError()).isEqualTo("path /etc/passwd is outside the permitted roots [" + f.root + "] of the host");
+      }
+      try (Stream<Path> s = Files.list(outside)) {
+        assertThat(s).isEmpty();
+      }
+      stillServes(f);
+    }
+  }
+
+  private static MakeEntry dir(String p) {
+    return MakeEntry.newBuilder().setPath(p).build();
+  }
+
+  private static MakeEntry link(String p, String target) {
+    return MakeEntry.newBuilder().setPath(p).setSymlinkTarget(target).build();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void directoriesAndLinksOutsideThePermittedRootsAreNotMade(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      Path outside = Files.createDirectories(tmp.resolve("outside"));
+      Files.createSymbolicLink(f.root.resolve("esc"), outside);
+      Files.createDirectories(f.root.resolve("x/y"));
+      Files.createSymbolicLink(f.root.resolve("x/y/a"), Path.of("../.."));
+      try (BulkSession s = f.client.open()) {
+        List<MakeResult> r =
+            s.make(
+                List.of(
+                    dir(outside.resolve("d1").toString()),
+                    dir("../outside/d2"),
+                    dir("esc/d3"),
+                    link("l4", "../outside"),
+                    link("x/y/l5", "a/../../.."),
+                    link("x/y/a/l6", "../../.."), // inside as written, outside from where a really leads
+                    link("l7", "/etc/passwd"),
+                    dir("ok/empty"),
+                    link("ok/l", "empty")));
+        assertThat(r.subList(0, 3)).extracting(MakeResult::getError).allSatisfy(e ->
+            assertThat(e).contains("is outside the permitted roots [" + f.root + "] of the host"));
+        assertThat(r.get(3).getError())
+            .isEqualTo("symbolic link " + f.root.resolve("l4") + " -> ../outside refused: its target leads outside the permitted roots [" + f.root + "] of the host");
+        assertThat(r.get(4).getError()).contains("refused: its target climbs with '..' after a name");
+        assertThat(r.get(5).getError())
+            .isEqualTo("symbolic link " + f.root.resolve("x/y/a/l6") + " -> ../../.. refused: its target leads outside the permitted roots [" + f.root + "] of the host");
+        assertThat(r.get(6).getError()).contains("refused: its target is absolute");
+        assertThat(r.subList(7, 9)).extracting(MakeResult::getError).containsOnly("");
+        assertThat(r.subList(7, 9)).extracting(MakeResult::getExisted).containsOnly(false);
+        assertThat(s.make(List.of(dir("ok/empty"), link("ok/l", "empty"))))
+            .extracting(MakeResult::getExisted).containsExactly(true, true);
+
+        List<FileEntry> listed = s.list("ok");
+        assertThat(listed).extracting(FileEntry::getPath).containsExactly("", "empty", "l");
+        assertThat(listed.get(0).getDirectory()).isTrue();
+        assertThat(listed.get(2).getSymlinkTarget()).isEqualTo("empty");
+      }
+      assertThat(Files.isDirectory(f.root.resolve("ok/empty"))).isTrue();
+      assertThat(Files.readSymbolicLink(f.root.resolve("ok/l"))).isEqualTo(Path.of("empty"));
+      for (String n : List.of("l4", "x/y/l5", "l6", "l7")) {
+        assertThat(Files.exists(f.root.resolve(n), java.nio.file.LinkOption.NOFOLLOW_LINKS)).as(n).isFalse();
       }
       try (Stream<Path> s = Files.list(outside)) {
         assertThat(s).isEmpty();

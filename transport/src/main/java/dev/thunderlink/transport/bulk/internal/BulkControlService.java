@@ -4,6 +4,10 @@ import com.google.protobuf.ByteString;
 import dev.thunderlink.proto.bulk.BulkControlGrpc;
 import dev.thunderlink.proto.bulk.FileEntry;
 import dev.thunderlink.proto.bulk.ListRequest;
+import dev.thunderlink.proto.bulk.MakeEntry;
+import dev.thunderlink.proto.bulk.MakeRequest;
+import dev.thunderlink.proto.bulk.MakeResponse;
+import dev.thunderlink.proto.bulk.MakeResult;
 import dev.thunderlink.proto.bulk.OpenSessionRequest;
 import dev.thunderlink.proto.bulk.OpenSessionResponse;
 import dev.thunderlink.proto.bulk.StatRequest;
@@ -114,6 +118,40 @@ public final class BulkControlService extends BulkControlGrpc.BulkControlImplBas
   }
 
   @Override
+  public void make(MakeRequest req, StreamObserver<MakeResponse> out) {
+    MakeResponse.Builder b = MakeResponse.newBuilder();
+    for (MakeEntry m : req.getEntriesList()) {
+      b.addResults(makeOne(m));
+    }
+    out.onNext(b.build());
+    out.onCompleted();
+  }
+
+  private MakeResult makeOne(MakeEntry m) {
+    MakeResult.Builder r = MakeResult.newBuilder();
+    try {
+      Path p = roots.resolve(m.getPath());
+      if (m.getSymlinkTarget().isEmpty()) {
+        if (Files.isDirectory(p)) {
+          r.setExisted(true); // a real directory, or a link to one that resolve() found inside the roots
+        } else if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+          r.setError("cannot create directory " + p + " on the host: it exists and is not a directory");
+        } else {
+          Files.createDirectories(p);
+        }
+      } else {
+        roots.checkLinkTarget(p, m.getSymlinkTarget());
+        r.setExisted(Symlinks.place(p, m.getSymlinkTarget()));
+      }
+    } catch (BulkException e) {
+      r.setError(e.getMessage());
+    } catch (IOException e) {
+      r.setError("cannot create " + m.getPath() + " on the host: " + e.getMessage());
+    }
+    return r.build();
+  }
+
+  @Override
   public void list(ListRequest req, StreamObserver<FileEntry> out) {
     Path root;
     try {
@@ -132,16 +170,24 @@ public final class BulkControlService extends BulkControlGrpc.BulkControlImplBas
         describe(root, e);
         out.onNext(e.build());
       } else {
+        FileEntry.Builder top = FileEntry.newBuilder().setPath("");
+        describe(root, top);
+        out.onNext(top.build());
         List<Path> all;
         try (Stream<Path> s = Files.walk(root)) {
           all = s.filter(p -> !p.equals(root)).sorted(Comparator.naturalOrder()).collect(Collectors.toList());
         }
         for (Path p : all) {
-          if (Files.isSymbolicLink(p) || p.getFileName().toString().endsWith(".tlpart")) {
+          String name = p.getFileName().toString();
+          if (name.endsWith(".tlpart") || name.endsWith(".tlpart-link")) {
             continue;
           }
           FileEntry.Builder e = FileEntry.newBuilder().setPath(root.relativize(p).toString().replace('\\', '/'));
           describe(p, e);
+          if (Files.isSymbolicLink(p)) {
+            // reported, never followed: the workstation decides whether it stays inside the tree
+            e.setSymlinkTarget(Files.readSymbolicLink(p).toString());
+          }
           out.onNext(e.build());
         }
       }

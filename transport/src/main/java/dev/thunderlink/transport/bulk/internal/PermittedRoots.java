@@ -51,6 +51,36 @@ public final class PermittedRoots {
         "path " + abs + " is outside the permitted roots " + roots + " of the host", false);
   }
 
+  /**
+   * Checks that a link at {@code link} (already resolved by {@link #resolve}) with a relative
+   * {@code target} points under a root both as written and from its directory's real path.
+   */
+  public void checkLinkTarget(Path link, String target) throws BulkException {
+    String form = Symlinks.formError(target);
+    String refused = "symbolic link " + link + " -> " + target + " refused: ";
+    if (form != null) {
+      throw new BulkException(refused + form, false);
+    }
+    Path lexical = link.getParent().resolve(target).normalize();
+    try {
+      resolve(lexical.toString());
+    } catch (BulkException e) {
+      throw new BulkException(refused + "its target leads outside the permitted roots " + roots + " of the host", false);
+    }
+    try {
+      Path real = link.getParent().toRealPath().resolve(target).normalize();
+      for (Path root : roots) {
+        Path realRoot = Files.exists(root) ? root.toRealPath() : root;
+        if ((real.startsWith(realRoot) || real.startsWith(root)) && realUnder(real, root)) {
+          return;
+        }
+      }
+    } catch (IOException e) {
+      throw new BulkException(refused + "cannot resolve " + link.getParent() + ": " + e.getMessage(), false);
+    }
+    throw new BulkException(refused + "its target leads outside the permitted roots " + roots + " of the host", false);
+  }
+
   private static boolean realUnder(Path abs, Path root) {
     try {
       Path realRoot = Files.exists(root) ? root.toRealPath() : root;
