@@ -392,10 +392,7 @@ tl_pair() { # starts the host daemon and pairs $T/tl-ws with it
   tl pair --home "$T/tl-ws" "127.0.0.1:$TL_PORT" "$code" >&2 || tl_fail "pairing the workstation failed"
 }
 tl_verify_tree() { # tl_verify_tree DIR WHAT: like verify_tree, but shows what differs
-  # Syncthing, when it ran, left its folder marker (an empty .stfolder directory) in the source
-  # tree; thunderlink copies files, not empty directories, so the marker is left out like
-  # syncthing's own check does.
-  diff -rq -x .stfolder "$T/src/tree" "$1" >"$T/tl-diff.txt" 2>&1 && return 0
+  diff -rq "$T/src/tree" "$1" >"$T/tl-diff.txt" 2>&1 && return 0
   echo "--- $(wc -l <"$T/tl-diff.txt") differences, first 10:" >&2; head -n 10 "$T/tl-diff.txt" >&2
   tl_fail "$2: copied tree differs from the source"
 }
