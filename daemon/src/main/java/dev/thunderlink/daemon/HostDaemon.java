@@ -84,26 +84,13 @@ public final class HostDaemon implements AutoCloseable {
     }
     dev.thunderlink.daemon.metrics.MetricsFeeder feeder = new dev.thunderlink.daemon.metrics.MetricsFeeder(metrics);
     metricsFeed =
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "thunderlink-metrics-feed");
-              t.setDaemon(true);
-              return t;
+        dev.thunderlink.daemon.metrics.MetricsFeeder.everySecond(
+            () -> {
+              feeder.bulk(bulk.counters().snapshot());
+              if (inference != null) {
+                feeder.scheduler(inference.schedulerStatus());
+              }
             });
-    metricsFeed.scheduleWithFixedDelay(
-        () -> {
-          try {
-            feeder.bulk(bulk.counters().snapshot());
-            if (inference != null) {
-              feeder.scheduler(inference.schedulerStatus());
-            }
-          } catch (RuntimeException e) {
-            log.warn("feeding metrics: {}", e.toString()); // keep the schedule alive
-          }
-        },
-        1,
-        1,
-        java.util.concurrent.TimeUnit.SECONDS);
   }
 
   /** Where `thunderlink cp` from the workstation may read and write (before {@link #start()}). */

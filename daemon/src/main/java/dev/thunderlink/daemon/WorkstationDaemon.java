@@ -76,35 +76,11 @@ public final class WorkstationDaemon implements AutoCloseable {
     }
     dev.thunderlink.daemon.metrics.MetricsFeeder feeder = new dev.thunderlink.daemon.metrics.MetricsFeeder(metrics);
     metricsFeed =
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "thunderlink-metrics-feed");
-              t.setDaemon(true);
-              return t;
+        dev.thunderlink.daemon.metrics.MetricsFeeder.everySecond(
+            () -> {
+              feeder.paths(link.paths());
+              feeder.sync(sync.list());
             });
-    metricsFeed.scheduleWithFixedDelay(
-        () -> {
-          for (dev.thunderlink.transport.PathSnapshot p : link.paths()) {
-            if (p.rttMicros() >= 0) {
-              metrics.pathRtt(p.path().name(), java.time.Duration.ofNanos(p.rttMicros() * 1000));
-            }
-            metrics.pathState(
-                p.path().name(),
-                p.active()
-                    ? dev.thunderlink.daemon.metrics.Metrics.PathState.ACTIVE
-                    : p.state() == dev.thunderlink.transport.PathState.UP
-                        ? dev.thunderlink.daemon.metrics.Metrics.PathState.STANDBY
-                        : dev.thunderlink.daemon.metrics.Metrics.PathState.DOWN);
-          }
-          try {
-            feeder.sync(sync.list());
-          } catch (RuntimeException e) {
-            log.warn("feeding sync metrics: {}", e.toString()); // keep the schedule alive
-          }
-        },
-        1,
-        1,
-        java.util.concurrent.TimeUnit.SECONDS);
   }
 
   public WorkstationDaemon start() throws IOException {

@@ -16,7 +16,6 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.MetadataUtils;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -222,12 +221,4 @@ public final class LocalControlServer implements AutoCloseable {
     return new Connection(ch, String.valueOf(m.get("role")), pid);
   }
 
-  static boolean isRefused(Throwable t) {
-    for (; t != null; t = t.getCause()) {
-      if (t instanceof ConnectException) {
-        return true;
-      }
-    }
-    return false;
-  }
 }

@@ -7,7 +7,6 @@ import dev.thunderlink.transport.TransportFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -88,21 +87,4 @@ public final class ServeCommand implements Callable<Integer> {
                 close::run));
   }
 
-  static void awaitShutdown(AutoCloseable daemon) throws InterruptedException {
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  try {
-                    daemon.close();
-                  } catch (Exception e) {
-                    System.err.println("thunderlink: error while stopping: " + e.getMessage());
-                  } finally {
-                    stopped.countDown();
-                  }
-                },
-                "thunderlink-shutdown"));
-    stopped.await();
-  }
 }

@@ -37,6 +37,46 @@ public final class MetricsFeeder {
   private final Map<String, String> lastErrors = new HashMap<>();
   private final Map<String, String> states = new HashMap<>();
 
+  /**
+   * Runs {@code poll} once a second on its own daemon thread until the returned executor is
+   * shut down; a failing poll is logged and the schedule goes on.
+   */
+  public static java.util.concurrent.ScheduledExecutorService everySecond(Runnable poll) {
+    java.util.concurrent.ScheduledExecutorService ex =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "thunderlink-metrics-feed");
+              t.setDaemon(true);
+              return t;
+            });
+    ex.scheduleWithFixedDelay(
+        () -> {
+          try {
+            poll.run();
+          } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(MetricsFeeder.class).warn("feeding metrics: {}", e.toString());
+          }
+        },
+        1,
+        1,
+        java.util.concurrent.TimeUnit.SECONDS);
+    return ex;
+  }
+
+  /** Each path's smoothed RTT and whether it is active, standing by, or down. */
+  public void paths(java.util.List<dev.thunderlink.transport.PathSnapshot> paths) {
+    for (dev.thunderlink.transport.PathSnapshot p : paths) {
+      if (p.rttMicros() >= 0) {
+        metrics.pathRtt(p.path().name(), java.time.Duration.ofNanos(p.rttMicros() * 1000));
+      }
+      metrics.pathState(
+          p.path().name(),
+          p.active()
+              ? Metrics.PathState.ACTIVE
+              : p.state() == dev.thunderlink.transport.PathState.UP ? Metrics.PathState.STANDBY : Metrics.PathState.DOWN);
+    }
+  }
+
   public MetricsFeeder(Metrics metrics) {
     this.metrics = metrics;
   }

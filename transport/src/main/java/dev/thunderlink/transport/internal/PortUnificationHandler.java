@@ -126,8 +126,11 @@ final class PortUnificationHandler extends ByteToMessageDecoder {
     }
   }
 
+  /** The first four bytes of HTTP/1 requests, and of the h2c preface ("PRI * HTTP/2.0"). */
+  private static final String[] HTTP_STARTS = {"GET ", "POST", "PUT ", "HEAD", "DELE", "OPTI", "PATC", "CONN", "TRAC", "PRI "};
+
   private static boolean looksLikeHttp(String head) {
-    for (String m : new String[] {"GET ", "POST", "PUT ", "HEAD", "DELE", "OPTI", "PATC", "CONN", "TRAC"}) {
+    for (String m : HTTP_STARTS) {
       if (head.startsWith(m)) {
         return true;
       }
@@ -135,8 +138,9 @@ final class PortUnificationHandler extends ByteToMessageDecoder {
     return false;
   }
 
+  /** Fewer than 8 bytes so far that could still become an HTTP request line. */
   private static boolean looksLikeHttpPrefix(String head) {
-    for (String m : new String[] {"GET ", "POST", "PUT ", "HEAD", "PRI "}) {
+    for (String m : HTTP_STARTS) {
       if (m.startsWith(head) || head.startsWith(m)) {
         return true;
       }
