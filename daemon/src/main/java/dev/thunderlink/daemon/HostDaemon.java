@@ -93,7 +93,10 @@ public final class HostDaemon implements AutoCloseable {
             });
   }
 
-  /** Where `thunderlink cp` from the workstation may read and write (before {@link #start()}). */
+  /**
+   * Where the workstation may read and write through `thunderlink cp` and open mirror
+   * sessions (before {@link #start()}).
+   */
   public HostDaemon permittedRoots(List<java.nio.file.Path> roots, boolean plaintextOnThunderbolt) {
     this.permittedRoots = List.copyOf(roots);
     this.plaintextOnThunderbolt = plaintextOnThunderbolt;
@@ -138,7 +141,8 @@ public final class HostDaemon implements AutoCloseable {
       }
       sync =
           new dev.thunderlink.sync.SyncHostService(
-              rt.home.dir().resolve("sync-host"), rt.identity.deviceName(), true, java.time.Duration.ofMillis(20));
+              rt.home.dir().resolve("sync-host"), rt.identity.deviceName(), true, java.time.Duration.ofMillis(20),
+              permittedRoots);
       lb.addService(sync);
       link = lb.build().start();
       List<ServerServiceDefinition> cs = new ArrayList<>(controlServices);

@@ -63,7 +63,7 @@ class TwoDaemonsTest {
     host =
         DaemonProcess.start(
             logs, "host", NO_JVM_ARGS, java.util.Map.of(
-                "THUNDERLINK_BULK_PERMITTED_ROOTS", dir.resolve("host-files").toString(),
+                "THUNDERLINK_BULK_PERMITTED_ROOTS", dir.toString(),
                 "THUNDERLINK_INFERENCE_HOST_API_PORT", String.valueOf(hostApiPort = freePort())),
             "serve", "--home", hostHome.toString(), "--listen", "127.0.0.2:" + port, "--listen", "127.0.0.3:" + port);
     Await.until(Duration.ofSeconds(30), () -> Files.exists(hostHome.resolve("control.json")), () -> "host control.json; " + safe(host));
@@ -240,6 +240,12 @@ class TwoDaemonsTest {
     assertThat(s.get("files_transferred").asLong()).isGreaterThanOrEqualTo(2);
     DaemonProcess.Result list = cli("sync-list", "sync", "list", "--home", wsHome.toString());
     assertThat(list.out()).contains("proj");
+    Files.createDirectories(dir.resolve("etc-copy"));
+    DaemonProcess.Result outside =
+        cli("sync-outside", "sync", "create", "etc", "--home", wsHome.toString(), "--local", dir.resolve("etc-copy").toString(),
+            "--remote", "/etc");
+    assertThat(outside.exit()).as(outside.toString()).isNotZero();
+    assertThat(outside.err()).contains("outside the host's permitted roots").contains("bulk.permitted_roots");
     DaemonProcess.Result bad = cli("sync-bad", "sync", "status", "nope", "--home", wsHome.toString());
     assertThat(bad.exit()).isNotZero();
     assertThat(bad.err()).contains("nope");

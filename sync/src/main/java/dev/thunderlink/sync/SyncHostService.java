@@ -32,6 +32,7 @@ import java.time.Duration;
  */
 public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase implements AutoCloseable {
   private final HostEndpoints endpoints;
+  private final java.util.List<Path> permittedRoots;
 
   /**
    * @param stateDir    where per-session index databases live
@@ -40,11 +41,32 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
    * @param macosLatency FSEvents latency on macOS
    */
   public SyncHostService(Path stateDir, String deviceName, boolean watch, Duration macosLatency) {
+    this(stateDir, deviceName, watch, macosLatency, java.util.List.of());
+  }
+
+  /**
+   * As above, but a workstation may open session roots only under {@code permittedRoots}
+   * (empty: anywhere), checked on the normalised path and, where it exists, on its real path,
+   * so a symlink cannot lead a session out of them.
+   */
+  public SyncHostService(
+      Path stateDir, String deviceName, boolean watch, Duration macosLatency, java.util.List<Path> permittedRoots) {
+    this.permittedRoots = permittedRoots.stream().map(r -> r.toAbsolutePath().normalize()).toList();
     this.endpoints = new HostEndpoints(stateDir, deviceName, watch, macosLatency);
   }
 
   @Override
   public void open(OpenRequest request, StreamObserver<OpenResponse> response) {
+    String outside = outsideRoots(request.getRoot());
+    if (outside != null) {
+      response.onError(
+          io.grpc.Status.PERMISSION_DENIED
+              .withDescription(
+                  "remote root " + request.getRoot() + " is outside the host's permitted roots " + permittedRoots
+                      + " (" + outside + "); add it to bulk.permitted_roots in the host's config.toml")
+              .asRuntimeException());
+      return;
+    }
     endpoints.open(request, response);
   }
 
@@ -87,5 +109,45 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
   @Override
   public void close() {
     endpoints.closeAll();
+  }
+
+  /** Null when {@code root} may be synced, else why not. */
+  private String outsideRoots(String root) {
+    if (permittedRoots.isEmpty()) {
+      return null;
+    }
+    Path p;
+    try {
+      p = Path.of(root);
+    } catch (java.nio.file.InvalidPathException e) {
+      return "not a path";
+    }
+    if (!p.isAbsolute()) {
+      return "not an absolute path";
+    }
+    p = p.normalize();
+    if (permittedRoots.stream().noneMatch(p::startsWith)) {
+      return "not under any of them";
+    }
+    Path existing = p;
+    while (existing != null && !java.nio.file.Files.exists(existing, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      existing = existing.getParent();
+    }
+    if (existing != null) {
+      try {
+        Path real = existing.toRealPath();
+        boolean inside = false;
+        for (Path r : permittedRoots) {
+          Path rr = java.nio.file.Files.exists(r) ? r.toRealPath() : r;
+          inside |= real.startsWith(rr);
+        }
+        if (!inside) {
+          return "a symlink leads it to " + real;
+        }
+      } catch (java.io.IOException e) {
+        return "cannot resolve " + existing + ": " + e.getMessage();
+      }
+    }
+    return null;
   }
 }
