@@ -83,6 +83,9 @@ public final class HostDaemon implements AutoCloseable {
       return;
     }
     dev.thunderlink.daemon.metrics.MetricsFeeder feeder = new dev.thunderlink.daemon.metrics.MetricsFeeder(metrics);
+    if (inference != null) {
+      inference.observe(feeder.inferenceEvents());
+    }
     metricsFeed =
         dev.thunderlink.daemon.metrics.MetricsFeeder.everySecond(
             () -> {

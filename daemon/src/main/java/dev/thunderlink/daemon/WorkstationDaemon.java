@@ -75,6 +75,7 @@ public final class WorkstationDaemon implements AutoCloseable {
       return;
     }
     dev.thunderlink.daemon.metrics.MetricsFeeder feeder = new dev.thunderlink.daemon.metrics.MetricsFeeder(metrics);
+    sync.onPropagated(feeder.syncPropagations());
     metricsFeed =
         dev.thunderlink.daemon.metrics.MetricsFeeder.everySecond(
             () -> {

@@ -238,6 +238,9 @@ class TwoDaemonsTest {
     DaemonProcess.Result st = cli("sync-status", "sync", "status", "proj", "--home", wsHome.toString(), "--json");
     JsonNode s = JSON.readTree(st.out());
     assertThat(s.get("files_transferred").asLong()).isGreaterThanOrEqualTo(2);
+    // every path the mirror applied was observed, as it happened, in the workstation's /metrics
+    String scraped = scrape();
+    assertThat(scraped).containsPattern("(?m)^thunderlink_sync_propagation_seconds_count [1-9]");
     DaemonProcess.Result list = cli("sync-list", "sync", "list", "--home", wsHome.toString());
     assertThat(list.out()).contains("proj");
     Files.createDirectories(dir.resolve("etc-copy"));
@@ -299,6 +302,13 @@ class TwoDaemonsTest {
     assertThat(total).as(hs.out()).isGreaterThanOrEqualTo(moved);
   }
 
+  private java.util.Map<String, Double> hostMetrics() throws Exception {
+    try (LocalControlServer.Connection c = LocalControlServer.connect(hostHome)) {
+      return ControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(5, TimeUnit.SECONDS)
+          .status(StatusRequest.getDefaultInstance()).getMetricsMap();
+    }
+  }
+
   private double hostSentBytes() {
     try (LocalControlServer.Connection c = LocalControlServer.connect(hostHome)) {
       return ControlGrpc.newBlockingStub(c.channel())
@@ -337,6 +347,10 @@ class TwoDaemonsTest {
     assertThat(g.get("done").asBoolean()).isTrue();
     assertThat(g.get("eval_count").asInt()).isPositive();
     assertThat(host.err()).contains("SIMULATOR");
+    // the host's scheduler reported the request's queue wait and first token to its metrics
+    java.util.Map<String, Double> hm = hostMetrics();
+    assertThat(hm.get("thunderlink_inference_queue_wait_seconds_count{class=\"interactive\"}")).as(hm.toString()).isPositive();
+    assertThat(hm.get("thunderlink_inference_time_to_first_token_seconds_count{model=\"llama3.2:3b\"}")).as(hm.toString()).isPositive();
     DaemonProcess.Result models = cli("models", "models", "--home", wsHome.toString(), "--json");
     assertThat(models.exit()).as(models.toString()).isZero();
     assertThat(models.out()).contains("llama3.2:3b");

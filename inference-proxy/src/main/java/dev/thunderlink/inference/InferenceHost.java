@@ -153,6 +153,11 @@ public final class InferenceHost implements AutoCloseable {
     return config;
   }
 
+  /** Reports every request's queue wait and time to first token to {@code o} (replacing the last). */
+  public void observe(InferenceObserver o) {
+    host.scheduler().observer(o);
+  }
+
   @Override
   public void close() {
     if (localFront != null) {

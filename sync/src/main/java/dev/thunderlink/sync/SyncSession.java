@@ -62,8 +62,8 @@ public final class SyncSession implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    local.onChange(this::requestCycle);
-    remote.onChange(this::requestCycle);
+    local.onChange(this::changeNoticed);
+    remote.onChange(this::changeNoticed);
     long every = config.rescanInterval().toMillis();
     thread.scheduleWithFixedDelay(() -> runCycle(true), every, every, TimeUnit.MILLISECONDS);
     requestCycle();
@@ -123,6 +123,21 @@ public final class SyncSession implements AutoCloseable {
 
   public SyncSessionConfig config() {
     return config;
+  }
+
+  /**
+   * Hears the propagation latency of each change this session applies: from the session
+   * noticing the change (a side's watcher reporting it, after its debounce; for a change found
+   * by a periodic rescan or a flush, the start of that cycle) to the other side confirming the
+   * apply. One call per path applied, on the session thread; must not block.
+   */
+  public void onPropagated(java.util.function.Consumer<Duration> c) {
+    engine.onPropagated(c);
+  }
+
+  private void changeNoticed() {
+    engine.changeNoticed();
+    requestCycle();
   }
 
   private void requestCycle() {

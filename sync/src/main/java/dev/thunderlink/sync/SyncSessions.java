@@ -37,6 +37,7 @@ public final class SyncSessions implements AutoCloseable {
   private final Channel channel;
   private final Map<String, SyncSession> running = new TreeMap<>();
   private final Map<String, Definition> definitions = new TreeMap<>();
+  private java.util.function.Consumer<Duration> onPropagated = d -> {};
 
   /**
    * @param home       the daemon's home; sessions live in {@code home/sync}
@@ -101,8 +102,18 @@ public final class SyncSessions implements AutoCloseable {
     return s.status();
   }
 
+  /**
+   * Hears the propagation latency of every change applied by any session, running or started
+   * later (see {@link SyncSession#onPropagated}).
+   */
+  public synchronized void onPropagated(java.util.function.Consumer<Duration> c) {
+    onPropagated = java.util.Objects.requireNonNull(c);
+    running.values().forEach(s -> s.onPropagated(c));
+  }
+
   private SyncSession start(Definition def) throws IOException {
     SyncSession s = SyncSession.start(toConfig(def), channel);
+    s.onPropagated(onPropagated);
     running.put(def.name(), s);
     if (def.paused()) {
       try {

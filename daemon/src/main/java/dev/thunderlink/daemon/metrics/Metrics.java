@@ -64,7 +64,8 @@ public final class Metrics {
           .unit(Unit.BYTES).labelNames("mode").register(registry);
   private final Histogram syncPropagation =
       Histogram.builder().name("thunderlink_sync_propagation_seconds")
-          .help("From a change on disk to it being applied on the other side.")
+          .help("From the workstation's mirror session noticing a change (a side's watcher reporting it, after its debounce;"
+              + " or the start of the rescan or flush cycle that found it) to the other side confirming the apply; one per path applied.")
           .unit(Unit.SECONDS).classicOnly()
           .classicUpperBounds(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30).register(registry);
   private final Gauge pendingChanges =
@@ -73,12 +74,13 @@ public final class Metrics {
       Counter.builder().name("thunderlink_sync_conflicts").help("Files both sides changed (a conflict copy was kept).").register(registry);
   private final Histogram timeToFirstToken =
       Histogram.builder().name("thunderlink_inference_time_to_first_token_seconds")
-          .help("From a request arriving to its first token leaving, by model.")
+          .help("From a chat or generate request reaching the host's inference service to the upstream's first streamed chunk,"
+              + " by model (host side: includes queueing and model loads; excludes the link and the workstation's front).")
           .unit(Unit.SECONDS).classicOnly()
           .classicUpperBounds(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60).labelNames("model").register(registry);
   private final Histogram queueWait =
       Histogram.builder().name("thunderlink_inference_queue_wait_seconds")
-          .help("Time a request waited in the scheduler, by priority class.")
+          .help("Time a request waited in the host's model scheduler before going to its upstream, by priority class.")
           .unit(Unit.SECONDS).classicOnly()
           .classicUpperBounds(0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300).labelNames("class").register(registry);
   private final Counter modelLoads =

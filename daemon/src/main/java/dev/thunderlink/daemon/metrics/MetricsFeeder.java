@@ -19,7 +19,13 @@ import java.util.Set;
  * change since the previous call. A counter that went down (a session restarted) counts its
  * whole new value.
  *
- * <p>Not thread-safe: one feed thread (the daemon's {@code thunderlink-metrics-feed}) calls it.
+ * <p>Events that carry a duration (queue waits, time to first token, sync propagation) are not
+ * polled: {@link #inferenceEvents()} and {@link #syncPropagations()} hand them to the histograms
+ * as they happen.
+ *
+ * <p>Not thread-safe: one feed thread (the daemon's {@code thunderlink-metrics-feed}) calls the
+ * polling methods. The event adapters are thread-safe ({@link Metrics} is) and run on the
+ * threads that report the events.
  */
 public final class MetricsFeeder {
   /** Label for a load whose model left the loaded set before the next poll saw it. */
@@ -79,6 +85,26 @@ public final class MetricsFeeder {
 
   public MetricsFeeder(Metrics metrics) {
     this.metrics = metrics;
+  }
+
+  /** For {@code InferenceHost.observe}: queue waits by class, time to first token by model. */
+  public dev.thunderlink.inference.InferenceObserver inferenceEvents() {
+    return new dev.thunderlink.inference.InferenceObserver() {
+      @Override
+      public void queueWait(String model, String requestClass, java.time.Duration waited) {
+        metrics.queueWait(requestClass, waited);
+      }
+
+      @Override
+      public void firstToken(String model, String requestClass, java.time.Duration sinceArrival) {
+        metrics.timeToFirstToken(model, sinceArrival);
+      }
+    };
+  }
+
+  /** For {@code SyncSessions.onPropagated}: one observation per path a mirror applied. */
+  public java.util.function.Consumer<java.time.Duration> syncPropagations() {
+    return metrics::syncPropagated;
   }
 
   /** Bytes per mode (payload bytes, both directions) and failed files of the bulk plane. */

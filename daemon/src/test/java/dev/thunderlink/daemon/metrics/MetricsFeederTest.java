@@ -88,6 +88,61 @@ class MetricsFeederTest {
         .containsEntry("thunderlink_path_state{path=\"tb\",state=\"down\"}", 0.0);
   }
 
+  @Test
+  void queueWaitAndTimeToFirstTokenAreObservedForRealRequestsThroughTheSchedulerAndTheSimulator() throws Exception {
+    dev.thunderlink.inference.SimulatorConfig sim =
+        dev.thunderlink.inference.SimulatorConfig.macMini64().timeScale(1000).defaultResponseTokens(4).build();
+    try (dev.thunderlink.inference.InferenceHost host =
+        dev.thunderlink.inference.InferenceHost.start(
+            dev.thunderlink.inference.InferenceHostConfig.builder()
+                .simulator(sim)
+                .localFront(dev.thunderlink.inference.FrontConfig.builder().port(0).interactive(false).build())
+                .build())) {
+      host.observe(feeder.inferenceEvents());
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      for (int i = 0; i < 3; i++) {
+        java.net.http.HttpResponse<String> r =
+            http.send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + host.localFrontAddress().orElseThrow().getPort() + "/api/generate"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.body()).contains("\"done\":true");
+      }
+    }
+    Map<String, Double> s = metrics.summary();
+    // the host's local front is the batch class; each request waited (at least) for nothing
+    assertThat(s).containsEntry("thunderlink_inference_queue_wait_seconds_count{class=\"batch\"}", 3.0);
+    assertThat(s).containsEntry("thunderlink_inference_time_to_first_token_seconds_count{model=\"llama3.2:3b\"}", 3.0);
+    // the first request loaded the model (simulated load time), so the first token took a while
+    assertThat(s.get("thunderlink_inference_time_to_first_token_seconds_sum{model=\"llama3.2:3b\"}")).isPositive();
+  }
+
+  @Test
+  void syncPropagationIsObservedForEachPathARealMirrorApplies(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+      throws Exception {
+    java.nio.file.Path a = java.nio.file.Files.createDirectories(tmp.resolve("a"));
+    java.nio.file.Path b = java.nio.file.Files.createDirectories(tmp.resolve("b"));
+    dev.thunderlink.sync.SyncSessionConfig c =
+        dev.thunderlink.sync.SyncSessionConfig.builder("m").localRoot(a).remoteRoot(b.toString())
+            .stateDir(tmp.resolve("state")).deviceName("book").build();
+    try (dev.thunderlink.sync.SyncSession session = dev.thunderlink.sync.SyncSession.startLocal(c, b, "mini")) {
+      session.onPropagated(feeder.syncPropagations());
+      session.flush(java.time.Duration.ofSeconds(30));
+      double before = metrics.summary().getOrDefault("thunderlink_sync_propagation_seconds_count", 0.0);
+      java.nio.file.Files.writeString(a.resolve("one.txt"), "1");
+      java.nio.file.Files.createDirectories(a.resolve("dir"));
+      java.nio.file.Files.writeString(a.resolve("dir/two.txt"), "2");
+      session.flush(java.time.Duration.ofSeconds(30));
+      assertThat(b.resolve("dir/two.txt")).hasContent("2");
+      // one.txt, dir and dir/two.txt: one observation per path applied
+      assertThat(metrics.summary().get("thunderlink_sync_propagation_seconds_count") - before).isEqualTo(3.0);
+      assertThat(metrics.summary().get("thunderlink_sync_propagation_seconds_sum")).isPositive();
+    }
+  }
+
   private static SchedulerStatusResponse status(long loads, long swaps, long failed, String... loaded) {
     SchedulerStatusResponse.Builder b = SchedulerStatusResponse.newBuilder().setLoads(loads).setSwaps(swaps).setFailed(failed);
     for (String m : loaded) {

@@ -148,7 +148,7 @@ public final class HostInference implements AutoCloseable {
    */
   public Call stream(String path, ObjectNode body, ModelScheduler.RequestClass requestClass,
       Upstream.Observer observer) {
-    ScheduledCall call = new ScheduledCall(observer);
+    ScheduledCall call = new ScheduledCall(observer, scheduler, requestClass, System.nanoTime());
     resolve(body.path("model").asText("")).whenComplete((route, err) -> {
       if (err != null) {
         call.fail(UpstreamException.of("routing", err));
@@ -296,14 +296,34 @@ public final class HostInference implements AutoCloseable {
   /** Demand and cancellation for a call that may still be queued. Guarded by itself. */
   private static final class ScheduledCall implements Call {
     private final Upstream.Observer observer;
+    private final ModelScheduler scheduler;
+    private final ModelScheduler.RequestClass requestClass;
+    /** When the request reached the host (System.nanoTime), for time to first token. */
+    private final long arrivedNanos;
+    private final java.util.concurrent.atomic.AtomicBoolean firstSeen = new java.util.concurrent.atomic.AtomicBoolean();
     private ModelScheduler.Job job;
     private Upstream.Stream stream;
     private long demand;
     private boolean cancelled;
     private boolean terminated;
 
-    ScheduledCall(Upstream.Observer observer) {
+    ScheduledCall(Upstream.Observer observer, ModelScheduler scheduler, ModelScheduler.RequestClass requestClass,
+        long arrivedNanos) {
       this.observer = Objects.requireNonNull(observer);
+      this.scheduler = scheduler;
+      this.requestClass = requestClass;
+      this.arrivedNanos = arrivedNanos;
+    }
+
+    private void firstChunk(String model) {
+      if (firstSeen.compareAndSet(false, true)) {
+        try {
+          scheduler.observer().firstToken(model, ModelScheduler.label(requestClass),
+              java.time.Duration.ofNanos(System.nanoTime() - arrivedNanos));
+        } catch (RuntimeException e) {
+          log.warn("inference observer failed: {}", e.toString());
+        }
+      }
     }
 
     @Override
@@ -325,6 +345,7 @@ public final class HostInference implements AutoCloseable {
       Upstream.Stream s = upstream.stream(path, body, new Upstream.Observer() {
         @Override
         public void onObject(JsonNode object) {
+          firstChunk(job.model);
           observer.onObject(object);
         }
 

@@ -172,6 +172,7 @@ public final class ModelScheduler implements AutoCloseable {
   private final AtomicLong cancelledCount = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
   private final Map<RequestClass, WaitRing> waits = new EnumMap<>(RequestClass.class);
+  private volatile dev.thunderlink.inference.InferenceObserver observer = dev.thunderlink.inference.InferenceObserver.NONE;
 
   public ModelScheduler(SchedulerConfig config) {
     this(config, System::nanoTime);
@@ -193,6 +194,19 @@ public final class ModelScheduler implements AutoCloseable {
 
   public SchedulerConfig config() {
     return config;
+  }
+
+  /** Who hears of each dispatch (queue wait) and first token (metrics). Any thread. */
+  public void observer(dev.thunderlink.inference.InferenceObserver o) {
+    observer = Objects.requireNonNull(o);
+  }
+
+  public dev.thunderlink.inference.InferenceObserver observer() {
+    return observer;
+  }
+
+  static String label(RequestClass c) {
+    return c.name().toLowerCase(java.util.Locale.ROOT);
   }
 
   private void execute(Runnable r) {
@@ -522,6 +536,11 @@ public final class ModelScheduler implements AutoCloseable {
     m.inFlight++;
     m.lastActiveNanos = now;
     waits.get(job.requestClass).add(now - job.enqueuedNanos);
+    try {
+      observer.queueWait(m.name, label(job.requestClass), java.time.Duration.ofNanos(now - job.enqueuedNanos));
+    } catch (RuntimeException e) {
+      log.warn("scheduler observer failed: {}", e.toString());
+    }
     pin(m, job.body);
     try {
       job.work.start(job.body, job);

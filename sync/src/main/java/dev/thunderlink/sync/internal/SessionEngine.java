@@ -83,6 +83,11 @@ public final class SessionEngine {
   public volatile long planStartedMillis;
   private final Map<String, String> errors = new ConcurrentHashMap<>();
   private volatile List<String> collisions = List.of();
+  /** When a side first reported pending changes since the last cycle began (nanoTime); 0: none. */
+  private final AtomicLong noticedNanos = new AtomicLong();
+  /** Where this cycle's propagation latencies are measured from; session thread. */
+  private long cycleFromNanos;
+  private volatile java.util.function.Consumer<java.time.Duration> onPropagated = d -> {};
 
   /** Thrown when a plan trips a safety stop; the session halts until resumed with force. */
   public static final class SafetyStop extends Exception {
@@ -113,6 +118,28 @@ public final class SessionEngine {
   /** Stops the transfer threads (after the session thread has stopped). */
   public void close() {
     transfers.shutdownNow();
+  }
+
+  /** See {@code SyncSession#onPropagated}. Any thread. */
+  public void onPropagated(java.util.function.Consumer<java.time.Duration> c) {
+    onPropagated = java.util.Objects.requireNonNull(c);
+  }
+
+  /**
+   * A side reported pending changes (watcher thread): the propagation latency of what the next
+   * cycle applies is measured from the first such report. Any thread.
+   */
+  public void changeNoticed() {
+    long now = System.nanoTime();
+    noticedNanos.compareAndSet(0, now == 0 ? 1 : now);
+  }
+
+  private void propagated() {
+    try {
+      onPropagated.accept(java.time.Duration.ofNanos(System.nanoTime() - cycleFromNanos));
+    } catch (RuntimeException e) {
+      log.warn("propagation listener failed: {}", e.toString());
+    }
   }
 
   public Map<String, String> errors() {
@@ -207,6 +234,8 @@ public final class SessionEngine {
 
   CycleResult cycle(boolean full, boolean force) throws IOException, SafetyStop {
     cycles.incrementAndGet();
+    long noticed = noticedNanos.getAndSet(0);
+    cycleFromNanos = noticed != 0 ? noticed : System.nanoTime();
     Endpoint.ChangeSet cl = local.changes(seenL, full, new ArrayList<>(rescanL));
     Endpoint.ChangeSet cr = remote.changes(seenR, full, new ArrayList<>(rescanR));
     rescanL.clear();
@@ -698,6 +727,7 @@ public final class SessionEngine {
       r = to.apply(new Endpoint.Op(Endpoint.OpKind.RENAME, renameSource, old, null, p, dst));
       if (r.outcome() == ApplyResult.Outcome.OK) {
         renames.incrementAndGet();
+        propagated();
         toView.remove(renameSource);
         putOrRemove(toView, p, r.result());
         agreedThisCycle.put(renameSource, null);
@@ -729,6 +759,7 @@ public final class SessionEngine {
   /** The bookkeeping half; session thread only. */
   private void recordPropagation(TreeMap<String, Entry> toView, String p, Entry src, ApplyResult r) {
     if (r.outcome() == ApplyResult.Outcome.OK) {
+      propagated();
       putOrRemove(toView, p, r.result());
       agreedThisCycle.put(p, src);
       putOrRemove(ancestor, p, src);
