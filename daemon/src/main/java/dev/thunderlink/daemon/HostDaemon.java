@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
 public final class HostDaemon implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(HostDaemon.class);
 
+  /** What workstations are told, in gRPC statuses and bulk frames, while the host stops. */
+  public static final String SHUTTING_DOWN = "thunderlink host is shutting down; retry after it restarts";
+
   private final DaemonOptions options;
   private final List<BindableService> linkServices = new ArrayList<>();
   private final List<ServerServiceDefinition> controlServices = new ArrayList<>();
@@ -128,7 +131,9 @@ public final class HostDaemon implements AutoCloseable {
                   r -> {
                     lastWorkstation.set(r);
                     log.info("handshake from workstation {} ({}) on path {}", r.getDeviceName(), r.getDeviceId(), r.getPathName());
-                  });
+                  })
+              // a mirror's watch never ends by itself: shutdown cuts it at once, not at the deadline
+              .subscription(dev.thunderlink.proto.sync.SyncEndpointGrpc.getWatchMethod().getFullMethodName());
       linkServices.forEach(lb::addService);
       // Bulk plane on the same port. The peer may write only under the permitted roots
       // (default: this user's home directory); plaintext only on Thunderbolt/loopback paths.
@@ -182,6 +187,33 @@ public final class HostDaemon implements AutoCloseable {
 
   public String deviceId() {
     return rt.identity.deviceId();
+  }
+
+  /**
+   * The host's part in a graceful shutdown ({@link dev.thunderlink.daemon.service.ShutdownCoordinator}):
+   * stop accepting — new gRPC calls get {@code UNAVAILABLE} with {@link #SHUTTING_DOWN} (the port
+   * stays open so the workstation hears why), new bulk connections an ERROR frame with it, a
+   * mirror's watch is ended with it; drain — calls and bulk transfers in flight may finish
+   * until the coordinator's deadline; force — the bulk connections still open get an ERROR
+   * frame with the reason (receivers keep the unfinished files, so the copy resumes when run
+   * again) and the calls still open are closed with the same status, so token streams end with
+   * that error on the workstation's fronts instead of a broken connection; close — the rest.
+   */
+  public dev.thunderlink.daemon.service.ShutdownCoordinator.Participant shutdownParticipant() {
+    return dev.thunderlink.daemon.service.ShutdownCoordinator.Participant.of(
+        "host daemon",
+        () -> {
+          log.info("shutting down: refusing new calls and transfers; {} call(s) in flight", link.gate().openCalls());
+          link.gate().stopAccepting(SHUTTING_DOWN);
+          bulk.stopAccepting(SHUTTING_DOWN);
+        },
+        () -> java.util.concurrent.CompletableFuture.allOf(link.gate().drained(), bulk.drained()),
+        () -> {
+          List<String> cut = new ArrayList<>(bulk.abortAll(SHUTTING_DOWN));
+          cut.addAll(link.gate().cut(SHUTTING_DOWN));
+          return cut;
+        },
+        () -> close(1, TimeUnit.SECONDS));
   }
 
   /** Graceful within {@code grace}, then forced. */

@@ -24,6 +24,12 @@ import org.slf4j.LoggerFactory;
 public final class WorkstationDaemon implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkstationDaemon.class);
 
+  /** What clients of the local fronts are told while the workstation daemon stops. */
+  public static final String SHUTTING_DOWN = "thunderlink workstation is shutting down; retry after it restarts";
+
+  /** Calls of the local fronts to the host pass here, so shutdown can refuse and end them with a reason. */
+  private final dev.thunderlink.transport.ClientCallGate frontCalls = new dev.thunderlink.transport.ClientCallGate();
+
   private final DaemonOptions options;
   private final List<Function<Channel, ServerServiceDefinition>> controlServices = new ArrayList<>();
   private DaemonRuntime rt;
@@ -108,7 +114,9 @@ public final class WorkstationDaemon implements AutoCloseable {
       }
       if (frontConfig != null) {
         try {
-          inference = dev.thunderlink.inference.InferenceWorkstation.start(frontConfig, link.channel());
+          inference =
+              dev.thunderlink.inference.InferenceWorkstation.start(
+                  frontConfig, io.grpc.ClientInterceptors.intercept(link.channel(), frontCalls));
         } catch (IllegalStateException e) {
           throw new IOException(e.getMessage(), e);
         }
@@ -182,6 +190,30 @@ public final class WorkstationDaemon implements AutoCloseable {
 
   public boolean awaitConnected(Duration timeout) throws InterruptedException {
     return link.awaitActive(timeout);
+  }
+
+  /**
+   * The workstation's part in a graceful shutdown ({@link dev.thunderlink.daemon.service.ShutdownCoordinator}):
+   * new requests to the fronts are answered 503 with {@link #SHUTTING_DOWN}; streams in flight
+   * may finish until the deadline; those still running then end with an error line (NDJSON) or
+   * error event (SSE) carrying the reason, not a broken connection; then everything closes.
+   */
+  public dev.thunderlink.daemon.service.ShutdownCoordinator.Participant shutdownParticipant() {
+    return dev.thunderlink.daemon.service.ShutdownCoordinator.Participant.of(
+        "workstation daemon",
+        () -> frontCalls.stopAccepting(SHUTTING_DOWN),
+        frontCalls::drained,
+        () -> {
+          List<String> cut = frontCalls.cut(SHUTTING_DOWN);
+          try {
+            // the fronts write the error line or event when the call's close reaches them
+            frontCalls.drained().get(2, TimeUnit.SECONDS);
+          } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            log.warn("{} front call(s) did not end within 2 s of being cut", frontCalls.openCalls());
+          }
+          return cut;
+        },
+        () -> close(1, TimeUnit.SECONDS));
   }
 
   public void close(long grace, TimeUnit unit) {

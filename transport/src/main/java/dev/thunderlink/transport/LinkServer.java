@@ -39,10 +39,20 @@ import java.util.function.Consumer;
  */
 public final class LinkServer implements AutoCloseable {
   private final Builder b;
+  private final ServerCallGate gate;
   private Server server;
 
   private LinkServer(Builder b) {
     this.b = b;
+    this.gate = new ServerCallGate(b.subscriptions);
+  }
+
+  /**
+   * Every call on the link port passes this gate: shutdown stops new calls through it with a
+   * reason the workstation can show, then waits for (or cuts) the calls in flight.
+   */
+  public ServerCallGate gate() {
+    return gate;
   }
 
   public static Builder builder() {
@@ -91,13 +101,15 @@ public final class LinkServer implements AutoCloseable {
     PeerAuthInterceptor auth = new PeerAuthInterceptor(b.peers);
     LinkService link =
         new LinkService(b.identity, Role.ROLE_HOST, b.capabilities, this::endpoints, b.onHandshake);
-    nb.addService(ServerInterceptors.intercept(link, auth));
-    nb.addService(ServerInterceptors.intercept(new PairingService(b.identity, b.codes, b.peers), auth));
+    // The gate runs first (interceptors run last-added first): a call refused while the host
+    // shuts down hears why before anything else happens to it.
+    nb.addService(ServerInterceptors.intercept(link, auth, gate));
+    nb.addService(ServerInterceptors.intercept(new PairingService(b.identity, b.codes, b.peers), auth, gate));
     for (BindableService s : b.services) {
-      nb.addService(ServerInterceptors.intercept(s, auth));
+      nb.addService(ServerInterceptors.intercept(s, auth, gate));
     }
     for (ServerServiceDefinition s : b.serviceDefinitions) {
-      nb.addService(ServerInterceptors.intercept(s, auth));
+      nb.addService(ServerInterceptors.intercept(s, auth, gate));
     }
     try {
       server = nb.build().start();
@@ -220,6 +232,7 @@ public final class LinkServer implements AutoCloseable {
     private List<InetSocketAddress> listen = List.of(new InetSocketAddress(LinkPath.DEFAULT_PORT));
     private TuningProfile tuning = TuningProfile.defaults(PathKind.THUNDERBOLT);
     private final List<BindableService> services = new ArrayList<>();
+    private final java.util.Set<String> subscriptions = new java.util.HashSet<>();
     private final List<ServerServiceDefinition> serviceDefinitions = new ArrayList<>();
     private List<String> capabilities = List.of("link/1");
     private BulkAcceptor bulk;
@@ -278,6 +291,15 @@ public final class LinkServer implements AutoCloseable {
 
     public Builder bulk(BulkAcceptor v) {
       bulk = v;
+      return this;
+    }
+
+    /**
+     * Marks a method whose calls last as long as the client wants (a watch): shutdown cuts
+     * them as soon as it stops accepting instead of waiting for them ({@link ServerCallGate}).
+     */
+    public Builder subscription(String fullMethodName) {
+      subscriptions.add(Objects.requireNonNull(fullMethodName));
       return this;
     }
 

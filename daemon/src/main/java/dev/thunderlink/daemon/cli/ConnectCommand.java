@@ -110,7 +110,7 @@ public final class ConnectCommand implements Callable<Integer> {
       svc.close();
       throw e;
     }
-    ServeCommand.registerClose(svc, "workstation daemon", daemon::close);
+    svc.shutdown().register(daemon.shutdownParticipant());
     System.err.println(
         "thunderlink workstation running; see `thunderlink status`"
             + svc.metricsPort().map(p -> "; metrics on http://127.0.0.1:" + p + "/metrics").orElse(""));

@@ -67,24 +67,11 @@ public final class ServeCommand implements Callable<Integer> {
       svc.close();
       throw e;
     }
-    registerClose(svc, "host daemon", daemon::close);
+    svc.shutdown().register(daemon.shutdownParticipant());
     System.err.println(
         "thunderlink host ready on " + daemon.boundAddresses() + "; pair a workstation with `thunderlink pair`"
             + svc.metricsPort().map(p -> "; metrics on http://127.0.0.1:" + p + "/metrics").orElse(""));
     svc.awaitShutdown(r -> {});
     return 0;
   }
-
-  /** The daemon closes (gracefully, within the configured grace) when the coordinator runs. */
-  static void registerClose(dev.thunderlink.daemon.service.DaemonServices svc, String name, Runnable close) {
-    svc.shutdown()
-        .register(
-            dev.thunderlink.daemon.service.ShutdownCoordinator.Participant.of(
-                name,
-                () -> {},
-                () -> java.util.concurrent.CompletableFuture.completedFuture(null),
-                List::of,
-                close::run));
-  }
-
 }

@@ -275,4 +275,45 @@ class CopierTest {
       assertThat(s).containsExactly(outside.resolve("secret-dir"));
     }
   }
+
+  @Test
+  void aHostShuttingDownMidCopyEndsItWithTheReasonAndKeepsThePartialForAResume() throws Exception {
+    host();
+    String reason = "thunderlink host is shutting down; retry after it restarts";
+    Path big = random(tmp.resolve("big.bin"), 64 * 1024 * 1024, 5);
+    AtomicLong sent = new AtomicLong();
+    java.util.concurrent.atomic.AtomicReference<List<String>> cut = new java.util.concurrent.atomic.AtomicReference<>();
+    try (CpLink.Connected c = connected(fx.connect())) {
+      Copier copier = new Copier(c, Duration.ZERO);
+      CopyReport r =
+          copier.copy(
+              CpSpec.parse(List.of(big.toString(), "host:big.bin")),
+              new Copier.Listener() {
+                @Override
+                public void bytes(long n) {
+                  if (sent.addAndGet(n) > 8 * 1024 * 1024 && cut.get() == null) {
+                    cut.set(List.of()); // once
+                    bulk.stopAccepting(reason);
+                    cut.set(bulk.abortAll(reason));
+                  }
+                }
+              });
+      assertThat(cut.get()).singleElement().asString().startsWith("bulk connection from ").contains("kept for resume");
+      assertThat(r.failed()).as("%s", r).isEqualTo(1);
+      assertThat(r.entries().get(0).error()).contains(reason);
+      assertThat(r.entries().get(0).error().lines().count()).isEqualTo(1);
+    }
+    Path partial = root.resolve(".big.bin.tlpart");
+    assertThat(partial).exists();
+    assertThat(Files.size(partial)).isGreaterThan(0).isLessThan(Files.size(big));
+    assertThat(root.resolve("big.bin")).doesNotExist();
+    // a new bulk connection while the host drains is refused with the same reason
+    try (CpLink.Connected c = connected(fx.connect())) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> new Copier(c, Duration.ZERO).copy(CpSpec.parse(List.of(big.toString(), "host:big.bin")), new Copier.Listener() {}))
+          .isInstanceOf(Copier.CopyException.class)
+          .hasMessageEndingWith(reason)
+          .hasMessageNotContaining("\n");
+    }
+  }
 }

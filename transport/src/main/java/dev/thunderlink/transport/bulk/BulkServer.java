@@ -45,6 +45,9 @@ public final class BulkServer implements BulkAcceptor {
   private final HostSessions sessions = new HostSessions();
   private final BulkCounters counters = new BulkCounters();
   private final BulkControlService control;
+  private final java.util.Map<Channel, BulkConnection> connections = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.CompletableFuture<Void> drained = new java.util.concurrent.CompletableFuture<>();
+  private volatile String refusal;
 
   public BulkServer(BulkConfig config, PeerStore peers) {
     this.config = config;
@@ -68,6 +71,12 @@ public final class BulkServer implements BulkAcceptor {
 
   @Override
   public void accept(Channel ch, boolean encrypted) {
+    String refused = refusal;
+    if (refused != null) {
+      log.info("bulk connection from {} refused: {}", ch.remoteAddress(), refused);
+      refuse(ch, refused);
+      return;
+    }
     if (!encrypted) {
       PathKind kind = kindOf(ch);
       if (!config.plaintextOnThunderbolt() || (kind != PathKind.THUNDERBOLT && kind != PathKind.LOOPBACK)) {
@@ -76,15 +85,17 @@ public final class BulkServer implements BulkAcceptor {
                 ? "plaintext bulk connections are disabled on this host (bulk encryption is on)"
                 : "plaintext bulk connection refused on a " + kind.cliName() + " path (only Thunderbolt)";
         log.warn("bulk connection from {}: {}", ch.remoteAddress(), why);
-        ch.writeAndFlush(
-                dev.thunderlink.transport.bulk.internal.Frame.encode(
-                    ch.alloc(), dev.thunderlink.transport.bulk.internal.Frame.ERROR, 0, why))
-            .addListener(ChannelFutureListener.CLOSE);
+        refuse(ch, why);
         return;
       }
     }
     HostRole role = new HostRole(sessions, roots, encrypted);
     BulkConnection conn = BulkConnection.install(ch, config, counters, encrypted, role, false);
+    connections.put(ch, conn);
+    ch.closeFuture().addListener(f -> {
+      connections.remove(ch);
+      checkDrained();
+    });
     if (encrypted) {
       SslHandler ssl = ch.pipeline().get(SslHandler.class);
       ssl.handshakeFuture()
@@ -110,6 +121,52 @@ public final class BulkServer implements BulkAcceptor {
             },
             HELLO_TIMEOUT_SECONDS,
             TimeUnit.SECONDS);
+  }
+
+  private static void refuse(Channel ch, String why) {
+    ch.writeAndFlush(
+            dev.thunderlink.transport.bulk.internal.Frame.encode(
+                ch.alloc(), dev.thunderlink.transport.bulk.internal.Frame.ERROR, 0, why))
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /**
+   * Shutdown, first step: new bulk connections are answered with an ERROR frame carrying
+   * {@code reason}; transfers under way go on. Any thread.
+   */
+  public void stopAccepting(String reason) {
+    if (refusal == null) {
+      refusal = reason;
+    }
+    checkDrained();
+  }
+
+  /** Completes once the server stopped accepting and every bulk connection has closed. */
+  public java.util.concurrent.CompletableFuture<Void> drained() {
+    return drained;
+  }
+
+  /**
+   * Shutdown, last step: every open bulk connection gets an ERROR frame with {@code reason} and
+   * is closed. A receiver keeps what it has written of an unfinished file (on either side), so
+   * the same copy run again resumes from there. Returns one line per connection cut.
+   */
+  public java.util.List<String> abortAll(String reason) {
+    java.util.List<String> lines = new java.util.ArrayList<>();
+    for (java.util.Map.Entry<Channel, BulkConnection> e : java.util.List.copyOf(connections.entrySet())) {
+      if (e.getKey().isActive()) {
+        lines.add("bulk connection from " + e.getKey().remoteAddress() + " (unfinished files kept for resume)");
+        e.getValue().fail(reason);
+      }
+    }
+    drained.complete(null);
+    return lines;
+  }
+
+  private void checkDrained() {
+    if (refusal != null && connections.isEmpty()) {
+      drained.complete(null);
+    }
   }
 
   private static String peerFingerprint(SslHandler ssl) {
