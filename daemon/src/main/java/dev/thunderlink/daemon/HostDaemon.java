@@ -43,6 +43,9 @@ public final class HostDaemon implements AutoCloseable {
   private List<java.nio.file.Path> permittedRoots = List.of(java.nio.file.Path.of(System.getProperty("user.home")));
   private boolean plaintextOnThunderbolt = true;
   private final PairingCodes codes = new PairingCodes(Clock.systemUTC());
+  /** Calls of the host's own local front (agents on this machine), gated like the link's at shutdown. */
+  private final dev.thunderlink.transport.ServerCallGate localInferenceCalls =
+      new dev.thunderlink.transport.ServerCallGate(java.util.Set.of());
   private final java.util.concurrent.atomic.AtomicReference<dev.thunderlink.proto.link.HandshakeRequest> lastWorkstation =
       new java.util.concurrent.atomic.AtomicReference<>();
 
@@ -141,7 +144,7 @@ public final class HostDaemon implements AutoCloseable {
       lb.bulk(bulk).addService(bulk.controlService());
       if (inferenceConfig != null) {
         try {
-          inference = dev.thunderlink.inference.InferenceHost.start(inferenceConfig);
+          inference = dev.thunderlink.inference.InferenceHost.start(inferenceConfig, localInferenceCalls);
         } catch (IllegalStateException e) {
           throw new IOException("inference: " + e.getMessage(), e);
         }
@@ -197,7 +200,8 @@ public final class HostDaemon implements AutoCloseable {
    * until the coordinator's deadline; force — the bulk connections still open get an ERROR
    * frame with the reason (receivers keep the unfinished files, so the copy resumes when run
    * again) and the calls still open are closed with the same status, so token streams end with
-   * that error on the workstation's fronts instead of a broken connection; close — the rest.
+   * that error on the workstation's fronts instead of a broken connection (the host's own local
+   * front, for agents on this machine, is gated the same way); close — the rest.
    */
   public dev.thunderlink.daemon.service.ShutdownCoordinator.Participant shutdownParticipant() {
     return dev.thunderlink.daemon.service.ShutdownCoordinator.Participant.of(
@@ -205,12 +209,14 @@ public final class HostDaemon implements AutoCloseable {
         () -> {
           log.info("shutting down: refusing new calls and transfers; {} call(s) in flight", link.gate().openCalls());
           link.gate().stopAccepting(SHUTTING_DOWN);
+          localInferenceCalls.stopAccepting(SHUTTING_DOWN);
           bulk.stopAccepting(SHUTTING_DOWN);
         },
-        () -> java.util.concurrent.CompletableFuture.allOf(link.gate().drained(), bulk.drained()),
+        () -> java.util.concurrent.CompletableFuture.allOf(link.gate().drained(), localInferenceCalls.drained(), bulk.drained()),
         () -> {
           List<String> cut = new ArrayList<>(bulk.abortAll(SHUTTING_DOWN));
           cut.addAll(link.gate().cut(SHUTTING_DOWN));
+          cut.addAll(localInferenceCalls.cut(SHUTTING_DOWN));
           return cut;
         },
         () -> close(1, TimeUnit.SECONDS));

@@ -133,6 +133,30 @@ class FrontsDuringShutdownTest {
   }
 
   @Test
+  void theHostsOwnLocalFrontForAgentsOnTheMiniIsGatedTheSameWay() throws Exception {
+    ServerCallGate local = new ServerCallGate(Set.of());
+    try (InferenceHost h =
+        InferenceHost.start(
+            InferenceHostConfig.builder()
+                .simulator(SimulatorConfig.builder().model(SimulatedModel.of("tiny:1b", 100_000_000L)).loadBytesPerSecond(1e10)
+                    .evalTokensPerSecond(40).defaultResponseTokens(100_000).build())
+                .localFront(FrontConfig.builder().port(0).interactive(false).build())
+                .build(),
+            local)) {
+      String base = "http://127.0.0.1:" + h.localFrontAddress().orElseThrow().getPort();
+      HttpResponse<java.util.stream.Stream<String>> r =
+          http.send(HttpRequest.newBuilder(URI.create(base + "/api/generate")).POST(HttpRequest.BodyPublishers.ofString(GENERATE)).build(),
+              HttpResponse.BodyHandlers.ofLines());
+      Iterator<String> lines = r.body().iterator();
+      assertThat(lines.next()).contains("\"response\"");
+      local.stopAccepting(HOST_REASON);
+      assertThat(local.cut(HOST_REASON)).hasSize(1);
+      List<String> tail = rest(lines);
+      assertThat(tail.get(tail.size() - 1)).isEqualTo("{\"error\":\"" + HOST_REASON + "\"}");
+    }
+  }
+
+  @Test
   void aWorkstationShuttingDownEndsOpenAiAndAnthropicStreamsWithAnErrorEventAndRefusesNewRequests() throws Exception {
     Iterator<String> openai =
         open("/v1/chat/completions",

@@ -74,6 +74,16 @@ public final class InferenceHost implements AutoCloseable {
    * @throws IllegalStateException if a port cannot be bound (with the port in the message)
    */
   public static InferenceHost start(InferenceHostConfig config) {
+    return start(config, new io.grpc.ServerInterceptor[0]);
+  }
+
+  /**
+   * As {@link #start(InferenceHostConfig)}, with {@code localCalls} around the gRPC service the
+   * host's own local front calls (in process), as the link server's interceptors are around
+   * {@link #linkService()}: the host daemon's shutdown gate, so local agents' streams end with
+   * the same reason as the workstation's.
+   */
+  public static InferenceHost start(InferenceHostConfig config, io.grpc.ServerInterceptor... localCalls) {
     OllamaSimulator sim = null;
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "thunderlink-upstream-timer");
@@ -106,7 +116,9 @@ public final class InferenceHost implements AutoCloseable {
       if (config.localFront().isPresent()) {
         String name = "thunderlink-inference-" + System.identityHashCode(host);
         server = InProcessServerBuilder.forName(name).directExecutor()
-            .addService(new InferenceGrpcService(host, ModelScheduler.RequestClass.BATCH)).build().start();
+            .addService(io.grpc.ServerInterceptors.intercept(
+                new InferenceGrpcService(host, ModelScheduler.RequestClass.BATCH), localCalls))
+            .build().start();
         channel = InProcessChannelBuilder.forName(name).directExecutor().build();
         FrontConfig f = config.localFront().get();
         front = FrontServer.start(new FrontServer.Settings(f.bindHost(), f.port(), f.maxBodyBytes(),

@@ -44,7 +44,9 @@ public final class LinkServer implements AutoCloseable {
 
   private LinkServer(Builder b) {
     this.b = b;
-    this.gate = new ServerCallGate(b.subscriptions);
+    // Pings keep answering while the host drains: a workstation that lost them would mark the
+    // path down and drop its own calls before the host could finish or cut them with a reason.
+    this.gate = new ServerCallGate(b.subscriptions, java.util.Set.of(dev.thunderlink.proto.link.LinkGrpc.SERVICE_NAME));
   }
 
   /**

@@ -31,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class ServerCallGate implements ServerInterceptor {
   private final Set<String> subscriptions;
+  private final Set<String> alwaysServed;
   private final Set<GatedCall<?, ?>> open = ConcurrentHashMap.newKeySet();
   private final CompletableFuture<Void> drained = new CompletableFuture<>();
   private volatile String refusal;
@@ -40,12 +41,25 @@ public final class ServerCallGate implements ServerInterceptor {
    *     (a watch): cut as soon as the server stops accepting instead of waited for
    */
   public ServerCallGate(Set<String> subscriptions) {
+    this(subscriptions, Set.of());
+  }
+
+  /**
+   * @param alwaysServed names of services whose calls pass untracked and are never refused:
+   *     liveness probes (the link's pings), which must keep answering while the server drains,
+   *     or the client would take the path for dead and drop the calls that are still finishing
+   */
+  public ServerCallGate(Set<String> subscriptions, Set<String> alwaysServed) {
     this.subscriptions = Set.copyOf(subscriptions);
+    this.alwaysServed = Set.copyOf(alwaysServed);
   }
 
   @Override
   public <Q, R> ServerCall.Listener<Q> interceptCall(
       ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    if (alwaysServed.contains(call.getMethodDescriptor().getServiceName())) {
+      return next.startCall(call, headers);
+    }
     String r = refusal;
     if (r != null) {
       call.close(Status.UNAVAILABLE.withDescription(r), new Metadata());

@@ -163,6 +163,27 @@ class CallGatesTest {
   }
 
   @Test
+  void anAlwaysServedServiceKeepsAnsweringWhileTheServerDrains() throws Exception {
+    ServerCallGate probes = new ServerCallGate(Set.of(), Set.of(SyncEndpointGrpc.SERVICE_NAME));
+    Server s =
+        NettyServerBuilder.forAddress(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+            .addService(ServerInterceptors.intercept(new Service(), probes))
+            .build()
+            .start();
+    ManagedChannel c = NettyChannelBuilder.forAddress(InetAddress.getLoopbackAddress().getHostAddress(), s.getPort()).usePlaintext().build();
+    try {
+      probes.stopAccepting(REASON);
+      assertThat(SyncEndpointGrpc.newBlockingStub(c).withDeadlineAfter(5, TimeUnit.SECONDS).open(OpenRequest.getDefaultInstance()))
+          .isNotNull();
+      assertThat(probes.openCalls()).isZero();
+      assertThat(probes.drained()).isDone();
+    } finally {
+      c.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      s.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
   void workThatFinishesDuringTheDrainCompletesItWithoutACut() throws Exception {
     Recorder<ReadChunk> work = read(channel, "small.txt");
     awaitFirst(work);

@@ -74,6 +74,12 @@ public final class Copier {
   public interface Listener extends TransferListener {
     /** The plan is made: this many files and bytes will be transferred at most. */
     default void planned(long files, long bytes) {}
+
+    /**
+     * The transfer stopped ({@code why}: the path died, the host is shutting down) and the copy
+     * waits up to {@code upTo} for a path to the host before resuming the unfinished files.
+     */
+    default void waitingForHost(String why, Duration upTo) {}
   }
 
   public CopyReport copy(CpSpec spec, Listener listener) throws CopyException, InterruptedException {
@@ -319,7 +325,7 @@ public final class Copier {
 
   // ---- transfer with failover -------------------------------------------------------------
 
-  private void transfer(boolean push, List<Plan> plan, TransferListener listener, List<CopyReport.Entry> entries, Outcome o)
+  private void transfer(boolean push, List<Plan> plan, Listener listener, List<CopyReport.Entry> entries, Outcome o)
       throws InterruptedException {
     List<Plan> todo = plan;
     long giveUpAt = 0;
@@ -381,6 +387,7 @@ public final class Copier {
         }
         long left = giveUpAt - System.nanoTime();
         if (left > 0) {
+          listener.waitingForHost(lastError, Duration.ofNanos(left));
           link.awaitPath(Duration.ofNanos(left));
         }
       }

@@ -161,6 +161,18 @@ public final class CpCommand implements Callable<Integer> {
       }
     }
 
+    private String lastWhy;
+
+    /** One line on stderr per distinct reason, so a person knows why the copy pauses. */
+    @Override
+    public synchronized void waitingForHost(String why, Duration upTo) {
+      if (!java.util.Objects.equals(why, lastWhy)) {
+        lastWhy = why;
+        System.err.println("cp: " + why + "; waiting up to " + Math.max(1, upTo.toSeconds())
+            + " s for the host (unfinished files resume from the bytes kept)");
+      }
+    }
+
     @Override
     public void bytes(long n) {
       ProgressBar b = bar;

@@ -160,6 +160,7 @@ class CopierTest {
       assertThat(link.activePath()).contains("tb");
       Path big = random(tmp.resolve("big.bin"), 96 * 1024 * 1024, 3);
       AtomicLong sent = new AtomicLong();
+      List<String> waits = new java.util.concurrent.CopyOnWriteArrayList<>();
       try (CpLink.Connected c = connected(link)) {
         Copier copier = new Copier(c, Duration.ofSeconds(20));
         CopyReport r =
@@ -172,8 +173,14 @@ class CopierTest {
                       tb.cut(); // the cable is pulled: silence, no reset
                     }
                   }
+
+                  @Override
+                  public void waitingForHost(String why, Duration upTo) {
+                    waits.add(why);
+                  }
                 });
         assertThat(r.failed()).as("%s", r).isZero();
+        assertThat(waits).as("the pause is explained").isNotEmpty().allSatisfy(w -> assertThat(w).isNotBlank());
         assertThat(r.attempts()).isGreaterThanOrEqualTo(2);
         assertThat(r.encrypted()).as("the second attempt runs over the LAN path, with TLS").isTrue();
       }
