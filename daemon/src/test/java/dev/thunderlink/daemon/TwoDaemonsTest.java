@@ -64,6 +64,8 @@ class TwoDaemonsTest {
         DaemonProcess.start(
             logs, "host", NO_JVM_ARGS, java.util.Map.of(
                 "THUNDERLINK_BULK_PERMITTED_ROOTS", dir.toString(),
+                // short, so that the SIGTERM test's copy and token stream are still running at the deadline
+                "THUNDERLINK_SERVICE_SHUTDOWN_GRACE_S", "1",
                 "THUNDERLINK_INFERENCE_HOST_API_PORT", String.valueOf(hostApiPort = freePort())),
             "serve", "--home", hostHome.toString(), "--listen", "127.0.0.2:" + port, "--listen", "127.0.0.3:" + port);
     Await.until(Duration.ofSeconds(30), () -> Files.exists(hostHome.resolve("control.json")), () -> "host control.json; " + safe(host));
@@ -449,6 +451,69 @@ class TwoDaemonsTest {
     DaemonProcess.Result st = cli("status-none", "status", "--home", dir.resolve("nobody").toString());
     assertThat(st.exit()).isEqualTo(1);
     assertThat(st.err()).contains("no thunderlink daemon is running");
+  }
+
+  @Test
+  @Order(95)
+  void sigtermOnTheHostMidCopyAndMidStreamTellsBothClientsWhyKeepsThePartialAndExitsAfterTheGrace() throws Exception {
+    tb.cut(); // the copy goes over the emulated Wi-Fi (600 Mbit/s), so it is still running at the deadline
+    Await.until(Duration.ofSeconds(10), () -> activeIs("wifi"), () -> "no failover; " + safe(ws));
+    Path big = dir.resolve("sigterm-src/big.bin");
+    Files.createDirectories(big.getParent());
+    byte[] block = new byte[1 << 20];
+    java.util.Random rnd = new java.util.Random(11);
+    try (OutputStream o = Files.newOutputStream(big)) {
+      for (int i = 0; i < 400; i++) {
+        rnd.nextBytes(block);
+        o.write(block);
+      }
+    }
+    Path dest = dir.resolve("sigterm-dest");
+    Files.createDirectories(dest);
+    Path partial = dest.resolve(".big.bin.tlpart");
+    try (DaemonProcess cp =
+        DaemonProcess.start(logs, "cp-sigterm", NO_JVM_ARGS, "cp", "--home", wsHome.toString(), "--failover-timeout", "0",
+            big.toString(), "host:" + dest.resolve("big.bin"))) {
+      Await.until(Duration.ofSeconds(60), () -> sizeOf(partial) > (32L << 20), () -> "copy did not start; " + safe(cp));
+      // the simulator streams at most 96 tokens at 40/s: started now, the stream outlives the 1 s grace
+      var http = java.net.http.HttpClient.newHttpClient();
+      var stream =
+          http.send(
+              java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + apiPort + "/api/generate"))
+                  .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                      "{\"model\":\"llama3.2:3b\",\"prompt\":\"write a lot\",\"options\":{\"num_predict\":100000}}"))
+                  .build(),
+              java.net.http.HttpResponse.BodyHandlers.ofLines());
+      assertThat(stream.statusCode()).isEqualTo(200);
+      java.util.Iterator<String> lines = stream.body().iterator();
+      assertThat(lines.next()).contains("\"response\"");
+      long ms = host.terminate();
+      long left = sizeOf(partial);
+      System.out.println("host SIGTERM to exit during a 400 MiB copy and a token stream: " + ms + " ms (grace 1 s); partial kept: "
+          + (left >> 20) + " MiB");
+      assertThat(host.process.exitValue()).isIn(0, 143);
+      assertThat(ms).as("grace 1 s + cut + close").isLessThan(10_000);
+      // the token stream ends with an error line that says why, not with a broken connection
+      List<String> tail = new java.util.ArrayList<>();
+      lines.forEachRemaining(tail::add);
+      assertThat(tail.get(tail.size() - 1)).isEqualTo("{\"error\":\"thunderlink host is shutting down; retry after it restarts\"}");
+      // the copy reports the reason in one line; the host kept the partial for a resume
+      assertThat(cp.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(cp.process.exitValue()).as(safe(cp)).isEqualTo(1);
+      assertThat(cp.out()).containsPattern("(?m)^failed: " + java.util.regex.Pattern.quote(big.toString())
+          + ": .*thunderlink host is shutting down; retry after it restarts$");
+      assertThat(left).isGreaterThan(32L << 20).isLessThan(Files.size(big));
+      assertThat(dest.resolve("big.bin")).doesNotExist();
+      assertThat(host.err()).contains("shutdown: stopped in").contains("cut at the deadline: host daemon: bulk connection from");
+    }
+  }
+
+  private static long sizeOf(Path p) {
+    try {
+      return Files.size(p);
+    } catch (java.io.IOException e) {
+      return -1;
+    }
   }
 
   @Test
