@@ -39,4 +39,27 @@ public interface BenchSuite {
    * exception marks every metric not yet recorded as failed with its message.
    */
   void run(BenchTarget target, BenchBudget budget, BenchRecorder recorder) throws Exception;
+
+  /**
+   * Null (the default) for a suite measured over each path. A suite whose figures do not depend on
+   * the path, because it measures something on the host side only (the inference scheduler), returns
+   * the names of its two columns instead: it then runs once, with the first path's target, and the
+   * report shows it once, each thunderlink figure beside its baseline (the metric's {@code limitId}).
+   */
+  default HostSide hostSide() {
+    return null;
+  }
+
+  /**
+   * The columns of a host-side suite's table.
+   *
+   * @param measured what thunderlink's figures are, e.g. {@code thunderlink scheduler}
+   * @param baseline what the baselines are, e.g. {@code plain FIFO (Ollama alone)}
+   */
+  record HostSide(String measured, String baseline) {
+    public HostSide {
+      java.util.Objects.requireNonNull(measured, "measured");
+      java.util.Objects.requireNonNull(baseline, "baseline");
+    }
+  }
 }
