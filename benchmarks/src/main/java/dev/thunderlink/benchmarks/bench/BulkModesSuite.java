@@ -31,7 +31,7 @@ import java.util.stream.Stream;
  * connection through the same path (the limit). Pushes go through the real {@link BulkClient}
  * ({@code thunderlink cp}'s), one session per copy, SHA-256 verified by the host.
  *
- * <p>Short run: a 16 MiB file and a 200-file tree; {@code --full}: 1 GiB and 20,000 files.
+ * <p>Short run: a 16 MiB file and a 100-file tree; {@code --full}: 1 GiB and 20,000 files.
  */
 final class BulkModesSuite implements BenchSuite {
 
@@ -92,7 +92,7 @@ final class BulkModesSuite implements BenchSuite {
   }
 
   static int treeFiles(BenchBudget b) {
-    return b.full() ? 20_000 : Math.max(50, (int) (200 * Math.min(1, b.factor())));
+    return b.full() ? 20_000 : Math.max(30, (int) (100 * Math.min(1, b.factor())));
   }
 
   /** Measuring time per figure (at least one copy), after one copy of warm-up. */
