@@ -2,13 +2,10 @@ package dev.thunderlink.benchmarks.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.thunderlink.benchmarks.internal.SimulatedInference;
 import dev.thunderlink.inference.FrontConfig;
 import dev.thunderlink.inference.InferenceHost;
-import dev.thunderlink.inference.InferenceHostConfig;
 import dev.thunderlink.inference.InferenceWorkstation;
-import dev.thunderlink.inference.SchedulerConfig;
-import dev.thunderlink.inference.SimulatedModel;
-import dev.thunderlink.inference.SimulatorConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -33,23 +30,13 @@ import java.util.List;
  * link only; the straight figures need the upstream in this process ({@code --emulate}).
  */
 final class TokenStreamSuite implements BenchSuite {
-  static final String MODEL = "bench-simulated:1b";
-  static final int TOKENS = 64;
+  static final String MODEL = SimulatedInference.MODEL;
+  static final int TOKENS = SimulatedInference.TOKENS;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The host side for {@code --emulate}: scheduler over a fast simulator, no local front. */
   static InferenceHost startHost() {
-    return InferenceHost.start(InferenceHostConfig.builder()
-        .simulator(SimulatorConfig.builder()
-            .model(SimulatedModel.of(MODEL, 1_000_000_000L))
-            .evalTokensPerSecond(500)
-            .promptTokensPerSecond(50_000)
-            .loadBytesPerSecond(20e9)
-            .defaultResponseTokens(TOKENS)
-            .build())
-        .scheduler(SchedulerConfig.builder().linger(Duration.ZERO).build())
-        .noLocalFront()
-        .build());
+    return SimulatedInference.startHost();
   }
 
   @Override
