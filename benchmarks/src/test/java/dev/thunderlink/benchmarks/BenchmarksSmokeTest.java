@@ -29,6 +29,7 @@ class BenchmarksSmokeTest {
         .measurementIterations(1)
         .measurementTime(TimeValue.milliseconds(100))
         .shouldFailOnError(true)
+        .param("files", "100") // SyncBenchmark: a small tree, each trial syncs it first
         .build();
     Collection<RunResult> results = new Runner(options).run();
 
@@ -52,7 +53,10 @@ class BenchmarksSmokeTest {
         "BulkModeBenchmark.push[tls]/thunderbolt", "BulkModeBenchmark.push[tls]/wifi",
         "TokenStreamBenchmark.pair/thunderbolt", "TokenStreamBenchmark.pair/wifi",
         "TokenStreamBenchmark.direct/thunderbolt", "TokenStreamBenchmark.direct/wifi",
-        "SchedulerBenchmark.replay[scheduler]/host side", "SchedulerBenchmark.replay[fifo]/host side");
+        "SchedulerBenchmark.replay[scheduler]/host side", "SchedulerBenchmark.replay[fifo]/host side",
+        "SyncBenchmark.edit/thunderbolt", "SyncBenchmark.edit/wifi",
+        "SyncBenchmark.tenFiles/thunderbolt", "SyncBenchmark.tenFiles/wifi",
+        "SyncBenchmark.initialSync/thunderbolt", "SyncBenchmark.initialSync/wifi");
     // and no JMH benchmark class of this module escaped the include pattern: every class listed in
     // the JMH-generated BenchmarkList ran
     Set<String> listed = new TreeSet<>();

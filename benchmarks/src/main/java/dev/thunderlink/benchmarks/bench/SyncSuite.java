@@ -1,5 +1,6 @@
 package dev.thunderlink.benchmarks.bench;
 
+import dev.thunderlink.benchmarks.internal.TreeFiles;
 import dev.thunderlink.benchmarks.workload.TreeGenerator;
 import dev.thunderlink.benchmarks.workload.TreeSpec;
 import dev.thunderlink.benchmarks.workload.TreeSummary;
@@ -14,7 +15,6 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 /**
@@ -179,35 +179,12 @@ final class SyncSuite implements BenchSuite {
     }
   }
 
-  /** {@code n} regular files of the tree, spread over it, in a stable order. */
   private static List<Path> pick(Path root, int n) throws IOException {
-    List<Path> all;
-    try (Stream<Path> s = Files.walk(root)) {
-      all = s.filter(Files::isRegularFile).sorted().toList();
-    }
-    if (all.size() < n) {
-      throw new IOException("the generated tree has " + all.size() + " files (expected: >= " + n + ")");
-    }
-    int step = all.size() / n;
-    return java.util.stream.IntStream.range(0, n).mapToObj(i -> all.get(i * step)).toList();
+    return TreeFiles.pick(root, n);
   }
 
-  /** Waits until {@code file} holds {@code content}: polls every 0.1 ms, gives up after 30 s. */
-  private static void awaitContent(Path file, byte[] content) throws IOException, TimeoutException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (true) {
-      try {
-        if (Files.size(file) == content.length && Arrays.equals(Files.readAllBytes(file), content)) {
-          return;
-        }
-      } catch (IOException e) {
-        // not there yet, or being renamed into place
-      }
-      if (System.nanoTime() > deadline) {
-        throw new TimeoutException("sync: " + file + " did not get the new content within 30 s");
-      }
-      LockSupport.parkNanos(100_000);
-    }
+  private static void awaitContent(Path file, byte[] content) throws TimeoutException {
+    TreeFiles.awaitContent(file, content, Duration.ofSeconds(30));
   }
 
   private static long percentile(long[] sorted, int p) {
