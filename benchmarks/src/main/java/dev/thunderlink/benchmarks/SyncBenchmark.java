@@ -9,7 +9,6 @@ import dev.thunderlink.sync.SyncHostService;
 import dev.thunderlink.sync.SyncSession;
 import dev.thunderlink.sync.SyncSessionConfig;
 import dev.thunderlink.transport.LinkPath;
-import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.PeerLink;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -79,9 +78,7 @@ public class SyncBenchmark {
     host = new SyncHostService(dir.resolve("host-state"), "bench-host", true, Duration.ofMillis(10));
     pair = LinkPair.start(host.bindService());
     path = BenchLink.open(profile, pair.hostAddress(), LinkPath.DEFAULT_PORT);
-    PathKind kind = profile.startsWith("wifi") ? PathKind.WIFI
-        : profile.equals("loopback") ? PathKind.LOOPBACK : PathKind.THUNDERBOLT;
-    link = pair.connect(profile.replaceAll("[^A-Za-z0-9._-]", "_"), path.address(), kind);
+    link = pair.connect(BenchLink.pathName(profile), path.address(), BenchLink.kindOf(profile));
     local = dir.resolve("workstation");
     TreeGenerator.generate(TreeSpec.sourceTree(files), local);
     remote = dir.resolve("host");

@@ -7,7 +7,6 @@ import dev.thunderlink.inference.FrontConfig;
 import dev.thunderlink.inference.InferenceHost;
 import dev.thunderlink.inference.InferenceWorkstation;
 import dev.thunderlink.transport.LinkPath;
-import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.PeerLink;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -75,9 +74,7 @@ public class TokenStreamBenchmark {
     host = SimulatedInference.startHost();
     pair = LinkPair.start(host.linkService().bindService());
     path = BenchLink.open(profile, pair.hostAddress(), LinkPath.DEFAULT_PORT);
-    PathKind kind = profile.startsWith("wifi") ? PathKind.WIFI
-        : profile.equals("loopback") ? PathKind.LOOPBACK : PathKind.THUNDERBOLT;
-    PeerLink link = pair.connect(profile.replaceAll("[^A-Za-z0-9._-]", "_"), path.address(), kind);
+    PeerLink link = pair.connect(BenchLink.pathName(profile), path.address(), BenchLink.kindOf(profile));
     front = InferenceWorkstation.start(FrontConfig.builder().port(0).build(), link.channel());
     viaPair = URI.create("http://127.0.0.1:" + front.address().getPort());
     direct = host.simulator().orElseThrow().baseUri();

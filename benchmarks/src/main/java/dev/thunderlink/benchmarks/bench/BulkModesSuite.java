@@ -144,8 +144,8 @@ final class BulkModesSuite implements BenchSuite {
     try (RawTcpClient client = RawTcpClient.bulk(target.rawBulkAddress().get())) {
       int mib = (int) Math.min(64, fileBytes(budget) >> 20);
       client.transfer(mib);
-      Rate r = loop(() -> client.transfer(mib), (long) mib << 20, measureMillis(budget), recorder);
-      recorder.value("raw-tcp", r.mibPerSecond(), r.copies);
+      RateLoop.Rate r = loop(() -> client.transfer(mib), (long) mib << 20, measureMillis(budget), recorder);
+      recorder.value("raw-tcp", r.mibPerSecond(), r.count());
     }
   }
 
@@ -160,11 +160,11 @@ final class BulkModesSuite implements BenchSuite {
       recorder.phase("bulk modes: " + workload + ", " + name + " over " + target.label());
       BulkClient client = mode == null ? target.bulk().client() : target.bulk().client(mode);
       Set<TransferMode> seen = EnumSet.noneOf(TransferMode.class);
-      Copy copy = () -> seen.addAll(push(client, items, bytes));
+      RateLoop.Step copy = () -> seen.addAll(push(client, items, bytes));
       try {
         copy.run(); // warm-up, and the host's directories made
-        Rate r = loop(copy, bytes, measureMillis(budget), recorder);
-        recorder.value(metric, r.mibPerSecond(), r.copies);
+        RateLoop.Rate r = loop(copy, bytes, measureMillis(budget), recorder);
+        recorder.value(metric, r.mibPerSecond(), r.count());
         if (mode == null) {
           recorder.note(target.label() + ", " + workload + ": the sender chose "
               + seen.stream().map(TransferMode::cliName).sorted().toList());
@@ -193,11 +193,11 @@ final class BulkModesSuite implements BenchSuite {
     long fileBytes = Files.size(file);
     long timeout = Math.max(60_000, fileBytes / 1_000); // 1 MB/s at the very least
     try {
-      Copy random = () -> upload.send(fileBytes, timeout);
+      RateLoop.Step random = () -> upload.send(fileBytes, timeout);
       random.run();
-      Rate r = loop(random, fileBytes, measureMillis(budget), recorder);
-      recorder.value("random-grpc", r.mibPerSecond(), r.copies);
-      Copy tree = () -> {
+      RateLoop.Rate r = loop(random, fileBytes, measureMillis(budget), recorder);
+      recorder.value("random-grpc", r.mibPerSecond(), r.count());
+      RateLoop.Step tree = () -> {
         List<byte[]> messages = new ArrayList<>(treeFiles.size());
         for (Path f : treeFiles) {
           messages.add(Files.readAllBytes(f));
@@ -206,7 +206,7 @@ final class BulkModesSuite implements BenchSuite {
       };
       tree.run();
       r = loop(tree, treeBytes, measureMillis(budget), recorder);
-      recorder.value("tree-grpc", r.mibPerSecond(), r.copies);
+      recorder.value("tree-grpc", r.mibPerSecond(), r.count());
     } catch (IOException e) {
       if (e.getCause() != null && Status.fromThrowable(e.getCause()).getCode() == Status.Code.UNIMPLEMENTED) {
         recorder.unavailable("random-grpc", "the host does not serve thunderlink.bench.ByteSink");
@@ -243,31 +243,8 @@ final class BulkModesSuite implements BenchSuite {
     return modes;
   }
 
-  private interface Copy {
-    void run() throws IOException, InterruptedException, BulkException;
-  }
-
-  private record Rate(long copies, long nanos, long bytesPerCopy) {
-    double mibPerSecond() {
-      return copies * (double) bytesPerCopy / (1 << 20) / (nanos / 1e9);
-    }
-  }
-
-  /** Copies until {@code millis} have passed (at least one). */
-  private static Rate loop(Copy copy, long bytes, long millis, BenchRecorder recorder)
-      throws IOException, InterruptedException, BulkException {
-    long start = System.nanoTime();
-    long end = start + millis * 1_000_000;
-    long reported = start;
-    long n = 0;
-    do {
-      copy.run();
-      n++;
-      long now = System.nanoTime();
-      recorder.worked((now - reported) / 1_000_000);
-      reported = now;
-    } while (System.nanoTime() < end);
-    return new Rate(n, System.nanoTime() - start, bytes);
+  private static RateLoop.Rate loop(RateLoop.Step copy, long bytes, long millis, BenchRecorder recorder) throws Exception {
+    return RateLoop.run(copy, bytes, millis, recorder);
   }
 
   private static List<Path> files(Path root) throws IOException {

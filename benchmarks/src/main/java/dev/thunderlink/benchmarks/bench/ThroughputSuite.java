@@ -66,10 +66,10 @@ final class ThroughputSuite implements BenchSuite {
     ByteUpload upload = new ByteUpload(target.channel(), chunk);
     long timeout = 60_000;
     try {
-      Transfer grpc = () -> upload.send((long) TRANSFER_MIB << 20, timeout);
+      RateLoop.Step grpc = () -> upload.send((long) TRANSFER_MIB << 20, timeout);
       loop(grpc, warmMillis(budget), recorder);
-      Rate r = loop(grpc, measureMillis(budget), recorder);
-      recorder.value("grpc-stream", r.mibPerSecond(), r.transfers);
+      RateLoop.Rate r = loop(grpc, measureMillis(budget), recorder);
+      recorder.value("grpc-stream", r.mibPerSecond(), r.count());
     } catch (IOException e) {
       if (e.getCause() != null && Status.fromThrowable(e.getCause()).getCode() == Status.Code.UNIMPLEMENTED) {
         recorder.unavailable("grpc-stream", "the host does not serve thunderlink.bench.ByteSink");
@@ -88,37 +88,14 @@ final class ThroughputSuite implements BenchSuite {
     }
     recorder.phase("raw TCP bulk over " + target.label());
     try (RawTcpClient client = RawTcpClient.bulk(target.rawBulkAddress().get())) {
-      Transfer raw = () -> client.transfer(TRANSFER_MIB);
+      RateLoop.Step raw = () -> client.transfer(TRANSFER_MIB);
       loop(raw, warmMillis(budget), recorder);
-      Rate r = loop(raw, measureMillis(budget), recorder);
-      recorder.value("raw-tcp", r.mibPerSecond(), r.transfers);
+      RateLoop.Rate r = loop(raw, measureMillis(budget), recorder);
+      recorder.value("raw-tcp", r.mibPerSecond(), r.count());
     }
   }
 
-  private interface Transfer {
-    void run() throws IOException, InterruptedException;
-  }
-
-  private record Rate(long transfers, long nanos) {
-    double mibPerSecond() {
-      return transfers * (double) TRANSFER_MIB / (nanos / 1e9);
-    }
-  }
-
-  /** Transfers of {@value #TRANSFER_MIB} MiB until {@code millis} have passed (at least one). */
-  private static Rate loop(Transfer t, long millis, BenchRecorder recorder)
-      throws IOException, InterruptedException {
-    long start = System.nanoTime();
-    long end = start + millis * 1_000_000;
-    long reported = start;
-    long n = 0;
-    do {
-      t.run();
-      n++;
-      long now = System.nanoTime();
-      recorder.worked((now - reported) / 1_000_000);
-      reported = now;
-    } while (System.nanoTime() < end);
-    return new Rate(n, System.nanoTime() - start);
+  private static RateLoop.Rate loop(RateLoop.Step t, long millis, BenchRecorder recorder) throws Exception {
+    return RateLoop.run(t, (long) TRANSFER_MIB << 20, millis, recorder);
   }
 }
