@@ -319,6 +319,46 @@ final class BenchReport {
     return chart;
   }
 
+  /** Above this many metrics in one chart, one group per metric instead of one per path. */
+  private static final int WIDE = 6;
+
+  /**
+   * A chart of many metrics (the bulk plane's modes): one group per metric, one bar per path
+   * (Thunderbolt dark, Wi-Fi light), the limits as groups of their own, each value printed on its
+   * bar (XChart draws no logarithmic bars, so a slow row shows as a low bar with its figure).
+   */
+  private static Path wideChart(BenchResults r, BenchResults.SuiteResult s, String unit, List<BenchMetric> metrics,
+      Path dir) throws IOException {
+    // the metrics' ids (random-zero-copy, tree-lz4, raw-tcp): short enough for every group to keep its label
+    List<String> categories = metrics.stream().map(m -> m.id() + (m.isLimit() ? " (limit)" : "")).toList();
+    CategoryChart chart = barChart(s.suite.title() + ": " + String.join(" vs ",
+        r.paths.stream().map(BenchResults.PathInfo::label).toList()), "", unit, metrics.get(0).higherIsBetter());
+    chart.getStyler().setXAxisLabelRotation(45);
+    chart.getStyler().setXAxisTickMarkSpacingHint(20); // a label for every group (the default thins them out)
+    boolean any = false;
+    List<List<Double>> series = new ArrayList<>();
+    for (BenchResults.PathInfo p : r.paths) {
+      List<Double> values = new ArrayList<>();
+      for (BenchMetric m : metrics) {
+        BenchResults.Cell c = s.cell(m.id(), p.name());
+        values.add(c.present() ? c.value() : 0.0);
+        any |= c.present();
+      }
+      series.add(values);
+    }
+    if (!any) {
+      return null;
+    }
+    for (int i = 0; i < r.paths.size(); i++) {
+      chart.addSeries(r.paths.get(i).label(), categories, series.get(i))
+          .setFillColor(THUNDERLINK[Math.min(i * 2, THUNDERLINK.length - 1)]);
+    }
+    chart.getStyler().setLabelsRotation(90);
+    Path png = dir.resolve(chartName(s, unit));
+    BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+    return png;
+  }
+
   /**
    * A host-side suite's chart for one unit: one group per thunderlink metric, thunderlink's bar
    * (blue) beside the baseline's (grey). Null when nothing was measured.
@@ -346,6 +386,7 @@ final class BenchReport {
     }
     CategoryChart chart = barChart(s.suite.title() + ": " + h.measured() + " vs " + h.baseline(), "",
         unit, metrics.get(0).higherIsBetter());
+    chart.getStyler().setXAxisLabelRotation(15);
     chart.addSeries(h.measured(), categories, mine).setFillColor(THUNDERLINK[0]);
     chart.addSeries(h.baseline(), categories, theirs).setFillColor(LIMIT[0]);
     Path png = dir.resolve(chartName(s, unit));
@@ -380,6 +421,9 @@ final class BenchReport {
     }
     List<String> categories = r.paths.stream().map(BenchResults.PathInfo::label).toList();
     List<BenchMetric> metrics = s.suite.metrics().stream().filter(m -> m.unit().equals(unit)).toList();
+    if (metrics.size() > WIDE) {
+      return wideChart(r, s, unit, metrics, dir);
+    }
     CategoryChart chart = barChart(s.suite.title() + ": " + String.join(" vs ", categories), "path",
         unit, metrics.get(0).higherIsBetter());
     boolean any = false;
