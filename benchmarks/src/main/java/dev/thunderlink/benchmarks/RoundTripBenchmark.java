@@ -110,12 +110,11 @@ public class RoundTripBenchmark {
   }
 
   private String pathName() {
-    return profile.replaceAll("[^A-Za-z0-9._-]", "_");
+    return BenchLink.pathName(profile);
   }
 
   private PathKind pathKind() {
-    return profile.startsWith("wifi") ? PathKind.WIFI
-        : profile.equals("loopback") ? PathKind.LOOPBACK : PathKind.THUNDERBOLT;
+    return BenchLink.kindOf(profile);
   }
 
   @TearDown(Level.Trial)

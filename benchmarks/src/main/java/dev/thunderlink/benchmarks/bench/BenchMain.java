@@ -51,6 +51,9 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--path", paramLabel = "NAME=ADDR[:PORT]", description = "A path to the real host, e.g. tb=169.254.3.7:7420 or wifi=192.168.1.20 (repeat; order = report order).")
   List<String> paths = new ArrayList<>();
 
+  @Option(names = "--host-dir", paramLabel = "DIR", description = "With --path: a directory on the host, inside its bulk roots, where the bulk suites may write (thunderlink-bench-<path>/ below it, left there). Without it they write nothing and say so.")
+  String hostDir;
+
   @Option(names = "--full", description = "Measure five times longer per phase (the short run takes 1-2 minutes).")
   boolean full;
 
@@ -110,7 +113,7 @@ public final class BenchMain implements Callable<Integer> {
     stderr.println("thunderlink bench: setting up " + (emulate ? "the emulated link" : "the link to the host") + "...");
     try (BenchEnvironment env = emulate
         ? EmulatedEnvironment.start()
-        : HomeEnvironment.start(resolveHome(), linkPaths)) {
+        : HomeEnvironment.start(resolveHome(), linkPaths, hostDir)) {
       // Ctrl-C: stop the servers and remove the temporary trees even when the run is cut short
       Thread cleanup = new Thread(() -> {
         try {
@@ -122,7 +125,7 @@ public final class BenchMain implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(cleanup);
       long planned = BenchRun.warmUpMillis(budget);
       for (BenchSuite s : suites) {
-        planned += s.plannedMillis(budget) * env.targets().size();
+        planned += s.plannedMillis(budget) * (s.hostSide() != null ? 1 : env.targets().size());
       }
       BenchResults results;
       try (BenchProgress progress = BenchProgress.forTerminal(stderr, planned)) {
@@ -165,7 +168,13 @@ public final class BenchMain implements Callable<Integer> {
       if (home != null) {
         throw new IllegalArgumentException("--home: " + home + " (expected: no --home with --emulate, which pairs its own)");
       }
+      if (hostDir != null) {
+        throw new IllegalArgumentException("--host-dir: " + hostDir + " (expected: no --host-dir with --emulate, whose host writes into a temporary directory)");
+      }
       return List.of();
+    }
+    if (hostDir != null && hostDir.isBlank()) {
+      throw new IllegalArgumentException("--host-dir: '' (expected: a directory inside the host's bulk roots)");
     }
     if (paths.isEmpty()) {
       throw new IllegalArgumentException("no paths (expected: --emulate on one machine, or --path NAME=ADDR[:PORT]"
@@ -194,18 +203,41 @@ public final class BenchMain implements Callable<Integer> {
     return Path.of(System.getProperty("user.home"), ".thunderlink");
   }
 
+  private static String cell(BenchResults.Cell c, BenchMetric m) {
+    return c.present() ? BenchReport.format(c.value()) + " " + m.unit() : "n/a";
+  }
+
   /** One line per suite for the terminal. */
   static String summary(BenchResults r, BenchResults.SuiteResult s) {
     StringBuilder b = new StringBuilder(s.suite.title()).append(':');
+    BenchSuite.HostSide host = s.suite.hostSide();
     for (BenchMetric m : s.suite.metrics()) {
       if (m.isLimit()) {
         continue;
       }
       b.append("  ").append(m.name());
-      for (BenchResults.PathInfo p : r.paths) {
-        BenchResults.Cell c = s.cell(m.id(), p.name());
-        b.append(' ').append(p.label()).append(' ').append(c.present() ? BenchReport.format(c.value()) + " " + m.unit() : "n/a");
+      if (host != null) {
+        b.append(' ').append(cell(s.cell(m.id(), BenchResults.HOST), m));
+        if (m.limitId() != null) {
+          b.append(" (").append(host.baseline()).append(' ').append(cell(s.cell(m.limitId(), BenchResults.HOST), m)).append(')');
+        }
+        continue;
       }
+      for (BenchResults.PathInfo p : r.paths) {
+        b.append(' ').append(p.label()).append(' ').append(cell(s.cell(m.id(), p.name()), m));
+      }
+    }
+    java.util.Set<String> why = new java.util.LinkedHashSet<>();
+    for (BenchMetric m : s.suite.metrics()) {
+      for (BenchResults.PathInfo p : r.columns(s)) {
+        BenchResults.Cell c = s.cell(m.id(), p.name());
+        if (!c.present()) {
+          why.add(c.unavailable());
+        }
+      }
+    }
+    for (String w : why) {
+      b.append("\n  not measured: ").append(w);
     }
     return b.toString();
   }

@@ -81,6 +81,10 @@ final class BenchReport {
       sj.put("title", s.suite.title());
       sj.put("description", s.suite.description());
       sj.put("seconds", s.millis / 1000.0);
+      if (s.suite.hostSide() != null) {
+        sj.put("scope", "host side, measured once: the same on every path");
+        sj.put("columns", Map.of("measured", s.suite.hostSide().measured(), "baseline", s.suite.hostSide().baseline()));
+      }
       List<Map<String, Object>> metrics = new ArrayList<>();
       for (BenchMetric m : s.suite.metrics()) {
         Map<String, Object> mj = new LinkedHashMap<>();
@@ -90,7 +94,7 @@ final class BenchReport {
         mj.put("better", m.higherIsBetter() ? "higher" : "lower");
         mj.put("limit", m.limitId());
         Map<String, Object> values = new LinkedHashMap<>();
-        for (BenchResults.PathInfo p : r.paths) {
+        for (BenchResults.PathInfo p : r.columns(s)) {
           BenchResults.Cell c = s.cell(m.id(), p.name());
           Map<String, Object> cj = new LinkedHashMap<>();
           if (c.present()) {
@@ -149,6 +153,10 @@ final class BenchReport {
         ? r.paths.get(0).label() + " vs " + r.paths.get(1).label()
         : "ratio";
     for (BenchResults.SuiteResult s : r.suites) {
+      if (s.suite.hostSide() != null) {
+        hostTable(b, r, s);
+        continue;
+      }
       b.append("## ").append(s.suite.title()).append(" (`").append(s.suite.id()).append("`)\n\n");
       b.append(s.suite.description()).append("\n\n");
       b.append("| metric |");
@@ -187,23 +195,7 @@ final class BenchReport {
       b.append("Ratio: how many times better the first path is (lower-is-better metrics: second ÷ first;"
           + " higher-is-better: first ÷ second). Percentages: thunderlink's figure as a share of the"
           + " limit on the same path (100% = as good as the raw path).\n\n");
-      List<String> missing = missingLines(r, s);
-      if (!s.notes.isEmpty() || !missing.isEmpty()) {
-        b.append("Notes:\n\n");
-        for (String n : s.notes) {
-          b.append("- ").append(n).append('\n');
-        }
-        for (String n : missing) {
-          b.append("- ").append(n).append('\n');
-        }
-        b.append('\n');
-      }
-      if (missing.size() < s.suite.metrics().size() * r.paths.size()) {
-        for (String unit : units(s)) {
-          b.append("![").append(s.suite.title()).append(" (").append(unit).append(")](")
-              .append(chartName(s, unit)).append(")\n\n");
-        }
-      }
+      notesAndCharts(b, r, s);
     }
     if (!r.notMeasuredYet.isEmpty()) {
       b.append("## Not measured yet\n\n");
@@ -216,10 +208,63 @@ final class BenchReport {
     return b.toString();
   }
 
+  /**
+   * A host-side suite's section: one row per thunderlink figure, beside its baseline, and how many
+   * times better thunderlink is; shown once because the path does not change it.
+   */
+  private static void hostTable(StringBuilder b, BenchResults r, BenchResults.SuiteResult s) {
+    BenchSuite.HostSide h = s.suite.hostSide();
+    b.append("## ").append(s.suite.title()).append(" (`").append(s.suite.id()).append("`)")
+        .append(" — host side, measured once (the same over every path)\n\n");
+    b.append(s.suite.description()).append("\n\n");
+    b.append("| metric | ").append(h.measured()).append(" | ").append(h.baseline()).append(" | ")
+        .append(h.measured()).append(" vs ").append(h.baseline()).append(" |\n|---|---:|---:|---:|\n");
+    for (BenchMetric m : s.suite.metrics()) {
+      if (m.isLimit()) {
+        continue;
+      }
+      BenchResults.Cell mine = s.cell(m.id(), BenchResults.HOST);
+      b.append("| ").append(m.name()).append(" | ").append(cell(mine, m.unit())).append(" | ");
+      if (m.limitId() == null) {
+        b.append("— | — |\n");
+        continue;
+      }
+      BenchMetric base = s.metric(m.limitId());
+      BenchResults.Cell theirs = s.cell(base.id(), BenchResults.HOST);
+      Double a = BenchResults.advantage(m, mine, theirs);
+      b.append(cell(theirs, base.unit())).append(" | ")
+          .append(a == null ? "n/a" : String.format(Locale.ROOT, "%.1f×", a)).append(" |\n");
+    }
+    b.append('\n');
+    b.append("Last column: how many times better ").append(h.measured()).append(" is (lower-is-better"
+        + " metrics: baseline ÷ thunderlink; higher-is-better: thunderlink ÷ baseline).\n\n");
+    notesAndCharts(b, r, s);
+  }
+
+  private static void notesAndCharts(StringBuilder b, BenchResults r, BenchResults.SuiteResult s) {
+    List<String> missing = missingLines(r, s);
+    if (!s.notes.isEmpty() || !missing.isEmpty()) {
+      b.append("Notes:\n\n");
+      for (String n : s.notes) {
+        b.append("- ").append(n).append('\n');
+      }
+      for (String n : missing) {
+        b.append("- ").append(n).append('\n');
+      }
+      b.append('\n');
+    }
+    if (missing.size() < s.suite.metrics().size() * r.columns(s).size()) {
+      for (String unit : units(s)) {
+        b.append("![").append(s.suite.title()).append(" (").append(unit).append(")](")
+            .append(chartName(s, unit)).append(")\n\n");
+      }
+    }
+  }
+
   private static List<String> missingLines(BenchResults r, BenchResults.SuiteResult s) {
     List<String> out = new ArrayList<>();
     for (BenchMetric m : s.suite.metrics()) {
-      for (BenchResults.PathInfo p : r.paths) {
+      for (BenchResults.PathInfo p : r.columns(s)) {
         BenchResults.Cell c = s.cell(m.id(), p.name());
         if (!c.present()) {
           out.add(m.name() + " over " + p.label() + ": " + c.unavailable());
@@ -253,6 +298,102 @@ final class BenchReport {
 
   // ---- charts ---------------------------------------------------------------------------
 
+  private static CategoryChart barChart(String title, String xAxis, String unit, boolean higherIsBetter) {
+    CategoryChart chart = new CategoryChartBuilder()
+        .width(900)
+        .height(520)
+        .title(title)
+        .xAxisTitle(xAxis)
+        .yAxisTitle(unit + (higherIsBetter ? " (higher is better)" : " (lower is better)"))
+        .build();
+    Styler st = chart.getStyler();
+    st.setLegendPosition(Styler.LegendPosition.OutsideS);
+    st.setLegendLayout(Styler.LegendLayout.Horizontal);
+    st.setDecimalPattern("#,##0.#");
+    chart.getStyler().setLabelsVisible(true);
+    chart.getStyler().setLabelsFontColorAutomaticEnabled(false);
+    chart.getStyler().setLabelsFontColor(Color.BLACK);
+    chart.getStyler().setLabelsPosition(1.02);
+    chart.getStyler().setChartBackgroundColor(Color.WHITE);
+    chart.getStyler().setPlotGridVerticalLinesVisible(false);
+    return chart;
+  }
+
+  /** Above this many metrics in one chart, one group per metric instead of one per path. */
+  private static final int WIDE = 6;
+
+  /**
+   * A chart of many metrics (the bulk plane's modes): one group per metric, one bar per path
+   * (Thunderbolt dark, Wi-Fi light), the limits as groups of their own, each value printed on its
+   * bar (XChart draws no logarithmic bars, so a slow row shows as a low bar with its figure).
+   */
+  private static Path wideChart(BenchResults r, BenchResults.SuiteResult s, String unit, List<BenchMetric> metrics,
+      Path dir) throws IOException {
+    // the metrics' ids (random-zero-copy, tree-lz4, raw-tcp): short enough for every group to keep its label
+    List<String> categories = metrics.stream().map(m -> m.id() + (m.isLimit() ? " (limit)" : "")).toList();
+    CategoryChart chart = barChart(s.suite.title() + ": " + String.join(" vs ",
+        r.paths.stream().map(BenchResults.PathInfo::label).toList()), "", unit, metrics.get(0).higherIsBetter());
+    chart.getStyler().setXAxisLabelRotation(45);
+    chart.getStyler().setXAxisTickMarkSpacingHint(20); // a label for every group (the default thins them out)
+    boolean any = false;
+    List<List<Double>> series = new ArrayList<>();
+    for (BenchResults.PathInfo p : r.paths) {
+      List<Double> values = new ArrayList<>();
+      for (BenchMetric m : metrics) {
+        BenchResults.Cell c = s.cell(m.id(), p.name());
+        values.add(c.present() ? c.value() : 0.0);
+        any |= c.present();
+      }
+      series.add(values);
+    }
+    if (!any) {
+      return null;
+    }
+    for (int i = 0; i < r.paths.size(); i++) {
+      chart.addSeries(r.paths.get(i).label(), categories, series.get(i))
+          .setFillColor(THUNDERLINK[Math.min(i * 2, THUNDERLINK.length - 1)]);
+    }
+    chart.getStyler().setLabelsRotation(90);
+    Path png = dir.resolve(chartName(s, unit));
+    BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+    return png;
+  }
+
+  /**
+   * A host-side suite's chart for one unit: one group per thunderlink metric, thunderlink's bar
+   * (blue) beside the baseline's (grey). Null when nothing was measured.
+   */
+  private static Path hostChart(BenchResults.SuiteResult s, String unit, Path dir) throws IOException {
+    BenchSuite.HostSide h = s.suite.hostSide();
+    List<BenchMetric> metrics = s.suite.metrics().stream()
+        .filter(m -> !m.isLimit() && m.unit().equals(unit)).toList();
+    if (metrics.isEmpty()) {
+      return null;
+    }
+    List<String> categories = metrics.stream().map(BenchMetric::name).toList();
+    List<Double> mine = new ArrayList<>();
+    List<Double> theirs = new ArrayList<>();
+    boolean any = false;
+    for (BenchMetric m : metrics) {
+      BenchResults.Cell c = s.cell(m.id(), BenchResults.HOST);
+      BenchResults.Cell l = m.limitId() == null ? BenchResults.Cell.missing("none") : s.cell(m.limitId(), BenchResults.HOST);
+      mine.add(c.present() ? c.value() : 0.0);
+      theirs.add(l.present() ? l.value() : 0.0);
+      any |= c.present() || l.present();
+    }
+    if (!any) {
+      return null;
+    }
+    CategoryChart chart = barChart(s.suite.title() + ": " + h.measured() + " vs " + h.baseline(), "",
+        unit, metrics.get(0).higherIsBetter());
+    chart.getStyler().setXAxisLabelRotation(15);
+    chart.addSeries(h.measured(), categories, mine).setFillColor(THUNDERLINK[0]);
+    chart.addSeries(h.baseline(), categories, theirs).setFillColor(LIMIT[0]);
+    Path png = dir.resolve(chartName(s, unit));
+    BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+    return png;
+  }
+
   /** The suite's units in order of first use; one chart each. */
   static List<String> units(BenchResults.SuiteResult s) {
     List<String> out = new ArrayList<>();
@@ -275,25 +416,16 @@ final class BenchReport {
    * limits in grey), values printed on the bars. Null when no figure was measured.
    */
   private static Path chart(BenchResults r, BenchResults.SuiteResult s, String unit, Path dir) throws IOException {
+    if (s.suite.hostSide() != null) {
+      return hostChart(s, unit, dir);
+    }
     List<String> categories = r.paths.stream().map(BenchResults.PathInfo::label).toList();
     List<BenchMetric> metrics = s.suite.metrics().stream().filter(m -> m.unit().equals(unit)).toList();
-    CategoryChart chart = new CategoryChartBuilder()
-        .width(900)
-        .height(520)
-        .title(s.suite.title() + ": " + String.join(" vs ", categories))
-        .xAxisTitle("path")
-        .yAxisTitle(unit + (metrics.get(0).higherIsBetter() ? " (higher is better)" : " (lower is better)"))
-        .build();
-    Styler st = chart.getStyler();
-    st.setLegendPosition(Styler.LegendPosition.OutsideS);
-    st.setLegendLayout(Styler.LegendLayout.Horizontal);
-    st.setDecimalPattern("#,##0.#");
-    chart.getStyler().setLabelsVisible(true);
-    chart.getStyler().setLabelsFontColorAutomaticEnabled(false);
-    chart.getStyler().setLabelsFontColor(Color.BLACK);
-    chart.getStyler().setLabelsPosition(1.02);
-    chart.getStyler().setChartBackgroundColor(Color.WHITE);
-    chart.getStyler().setPlotGridVerticalLinesVisible(false);
+    if (metrics.size() > WIDE) {
+      return wideChart(r, s, unit, metrics, dir);
+    }
+    CategoryChart chart = barChart(s.suite.title() + ": " + String.join(" vs ", categories), "path",
+        unit, metrics.get(0).higherIsBetter());
     boolean any = false;
     int measured = 0;
     int limits = 0;

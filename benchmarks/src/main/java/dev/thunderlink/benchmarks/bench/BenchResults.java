@@ -16,6 +16,9 @@ final class BenchResults {
   /** One path as the report names it. */
   record PathInfo(String name, String label, String description) {}
 
+  /** The column a host-side suite ({@link BenchSuite#hostSide()}) records into, for every path. */
+  static final String HOST = "host";
+
   /** A value (with its sample count) or why there is none. */
   record Cell(Double value, long samples, String unavailable) {
     static Cell of(double value, long samples) {
@@ -77,6 +80,12 @@ final class BenchResults {
     this.mode = mode;
     this.environment = environment;
     this.full = full;
+  }
+
+  /** The columns {@code s} has: every path, or the one {@link #HOST} column of a host-side suite. */
+  List<PathInfo> columns(SuiteResult s) {
+    BenchSuite.HostSide h = s.suite.hostSide();
+    return h == null ? paths : List.of(new PathInfo(HOST, h.measured(), "host side, the same on every path"));
   }
 
   /**

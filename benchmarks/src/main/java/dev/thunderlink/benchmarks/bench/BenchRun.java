@@ -34,11 +34,17 @@ final class BenchRun {
       BenchResults.SuiteResult sr = new BenchResults.SuiteResult(suite);
       results.suites.add(sr);
       long t0 = System.nanoTime();
-      for (BenchTarget target : env.targets()) {
+      boolean hostSide = suite.hostSide() != null;
+      List<BenchTarget> targets = hostSide ? env.targets().subList(0, Math.min(1, env.targets().size())) : env.targets();
+      for (BenchTarget target : targets) {
         long planned = suite.plannedMillis(budget);
-        Recorder rec = new Recorder(sr, target);
-        progress.phase(suite.title() + " over " + target.label());
+        Recorder rec = new Recorder(sr, hostSide ? BenchResults.HOST : target.name(), hostSide ? "the host side" : target.label());
+        progress.phase(suite.title() + (hostSide ? " (host side, once)" : " over " + target.label()));
         try {
+          if (!target.awaitUp()) {
+            rec.note(target.label() + " had been marked down by the link (a health probe missed its deadline,"
+                + " the machine being saturated); " + suite.title() + " started once it was up again");
+          }
           suite.run(target, budget, rec);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
@@ -57,7 +63,7 @@ final class BenchRun {
 
   /** Planned milliseconds of {@link #warmUp}, all paths together. */
   static long warmUpMillis(BenchBudget budget) {
-    return budget.millis(6000);
+    return budget.millis(4000);
   }
 
   /**
@@ -99,12 +105,15 @@ final class BenchRun {
   /** Records one suite's figures for one path. */
   private final class Recorder implements BenchRecorder {
     private final BenchResults.SuiteResult sr;
-    private final BenchTarget target;
+    private final String column;
+    private final String label;
     long worked;
 
-    Recorder(BenchResults.SuiteResult sr, BenchTarget target) {
+    /** Records into {@code column}: the path's name, or {@link BenchResults#HOST}. */
+    Recorder(BenchResults.SuiteResult sr, String column, String label) {
       this.sr = sr;
-      this.target = target;
+      this.column = column;
+      this.label = label;
     }
 
     private java.util.Map<String, BenchResults.Cell> byPath(String metricId) {
@@ -117,12 +126,12 @@ final class BenchRun {
       if (!Double.isFinite(value) || value < 0) {
         throw new IllegalArgumentException(metricId + ": " + value + " (expected: finite and >= 0)");
       }
-      byPath(metricId).put(target.name(), BenchResults.Cell.of(value, samples));
+      byPath(metricId).put(column, BenchResults.Cell.of(value, samples));
     }
 
     @Override
     public void unavailable(String metricId, String why) {
-      byPath(metricId).put(target.name(), BenchResults.Cell.missing(why == null ? "unavailable" : why));
+      byPath(metricId).put(column, BenchResults.Cell.missing(why == null ? "unavailable" : why));
     }
 
     @Override
@@ -145,9 +154,9 @@ final class BenchRun {
 
     void failRemaining(String why) {
       for (var e : sr.cells.entrySet()) {
-        e.getValue().putIfAbsent(target.name(), BenchResults.Cell.missing(why));
+        e.getValue().putIfAbsent(column, BenchResults.Cell.missing(why));
       }
-      sr.notes.add(sr.suite.title() + " over " + target.label() + " " + why);
+      sr.notes.add(sr.suite.title() + " over " + label + " " + why);
     }
   }
 }

@@ -7,12 +7,10 @@ import java.util.List;
  * each figure comes as a Thunderbolt/Wi-Fi pair, and names for each thunderlink metric the raw
  * baseline ("the limit") measured on the same path.
  *
- * <p>Extension point. The built-in suites are {@code round-trip} and {@code throughput}; the bulk
- * plane's modes ({@code bulk-modes}), token streaming ({@code token-stream}), the mirror ({@code
- * sync}) and the inference scheduler ({@code scheduler}) plug in here as their modules land, either
- * by a line in {@link BenchSuites#builtIn()} or, from another jar, through {@link
- * java.util.ServiceLoader} ({@code META-INF/services/dev.thunderlink.benchmarks.bench.BenchSuite});
- * see {@link BenchSuites}.
+ * <p>Extension point. The built-in suites ({@link BenchSuites#builtIn()}) are {@code round-trip},
+ * {@code throughput}, {@code bulk-modes}, {@code sync}, {@code token-stream} and the host-side
+ * {@code scheduler}; another jar adds its own through {@link java.util.ServiceLoader} ({@code
+ * META-INF/services/dev.thunderlink.benchmarks.bench.BenchSuite}).
  *
  * <p>Threads: {@link #run} is called on the bench's main thread, once per path, one path after
  * the other; it may block. It must not keep threads or connections after it returns.
@@ -39,4 +37,27 @@ public interface BenchSuite {
    * exception marks every metric not yet recorded as failed with its message.
    */
   void run(BenchTarget target, BenchBudget budget, BenchRecorder recorder) throws Exception;
+
+  /**
+   * Null (the default) for a suite measured over each path. A suite whose figures do not depend on
+   * the path, because it measures something on the host side only (the inference scheduler), returns
+   * the names of its two columns instead: it then runs once, with the first path's target, and the
+   * report shows it once, each thunderlink figure beside its baseline (the metric's {@code limitId}).
+   */
+  default HostSide hostSide() {
+    return null;
+  }
+
+  /**
+   * The columns of a host-side suite's table.
+   *
+   * @param measured what thunderlink's figures are, e.g. {@code thunderlink scheduler}
+   * @param baseline what the baselines are, e.g. {@code plain FIFO (Ollama alone)}
+   */
+  record HostSide(String measured, String baseline) {
+    public HostSide {
+      java.util.Objects.requireNonNull(measured, "measured");
+      java.util.Objects.requireNonNull(baseline, "baseline");
+    }
+  }
 }

@@ -1,8 +1,8 @@
 package dev.thunderlink.benchmarks.bench;
 
 import dev.thunderlink.transport.PeerLink;
-import dev.thunderlink.transport.bulk.BulkClient;
 import io.grpc.Channel;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
@@ -25,8 +25,8 @@ import java.util.Optional;
  *     when the host runs in this process ({@code --emulate}); null for a real host
  * @param simulator the host's upstream model simulator (HTTP, reached directly, not over the link)
  *     when the host runs in this process; null for a real host
- * @param bulk a bulk-plane client over this path whose host side writes below {@code
- *     hostScratch/bulk}, or null (a real host: bench writes nothing into its roots)
+ * @param bulk the bulk plane over this path and where on the host the bench may write, or null
+ *     (a real host without {@code --host-dir}: the bench writes nothing into its roots)
  */
 public record BenchTarget(
     String name,
@@ -38,7 +38,7 @@ public record BenchTarget(
     String rawUnavailable,
     Path hostScratch,
     URI simulator,
-    BulkClient bulk) {
+    BenchBulk bulk) {
 
   public BenchTarget {
     Objects.requireNonNull(name, "name");
@@ -49,6 +49,24 @@ public record BenchTarget(
   /** Calls over this path (mutual TLS, the path's tuning). */
   public Channel channel() {
     return link.channel();
+  }
+
+  /**
+   * Waits up to 15 s until the path is up. The link's health probes have a deadline; on a machine
+   * saturated by a bulk copy one may miss it and the link marks the path down until the next probe
+   * answers, so a suite calls this before a new phase instead of failing on that path.
+   *
+   * @return false when the path had been marked down, so the suite may note it
+   * @throws IOException when it does not come back
+   */
+  public boolean awaitUp() throws IOException, InterruptedException {
+    if (link.paths().stream().anyMatch(p -> p.active())) {
+      return true;
+    }
+    if (!link.awaitActive(java.time.Duration.ofSeconds(15))) {
+      throw new IOException("path " + name + " is down and did not come back within 15 s: " + link.paths());
+    }
+    return false;
   }
 
   public Optional<InetSocketAddress> echo() {

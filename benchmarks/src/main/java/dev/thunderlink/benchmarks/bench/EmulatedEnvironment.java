@@ -4,6 +4,7 @@ import dev.thunderlink.benchmarks.internal.BulkSinkServer;
 import dev.thunderlink.benchmarks.internal.ByteSinkService;
 import dev.thunderlink.benchmarks.internal.EchoServer;
 import dev.thunderlink.benchmarks.internal.LinkPair;
+import dev.thunderlink.transport.LinkPath;
 import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.PeerLink;
 import dev.thunderlink.transport.emulator.LinkEmulator;
@@ -88,7 +89,8 @@ final class EmulatedEnvironment implements BenchEnvironment {
             link, echoEmu.localAddress(), bulkEmu.localAddress(), null,
             Files.createDirectories(scratch.resolve("paths").resolve(p.name())),
             inference.simulator().orElseThrow().baseUri(),
-            pair.bulkClient(link, bulkConfig)));
+            new BenchBulk((config, path) -> pair.bulkClient(link, config, path),
+                new LinkPath(p.name(), linkEmu.localAddress(), p.kind()), p.name() + "/bulk")));
       }
       return env;
     } catch (Exception | Error e) {

@@ -41,20 +41,20 @@ final class RoundTripSuite implements BenchSuite {
   }
 
   private static long warmMillis(BenchBudget b) {
-    return b.millis(1000);
+    return b.millis(500);
   }
 
   /** Per path; the bench has warmed the link's code over every path before (BenchRun#warmUp). */
   private static long pingWarmMillis(BenchBudget b) {
-    return b.millis(1000);
+    return b.millis(500);
   }
 
   private static long pingMillis(BenchBudget b) {
-    return b.millis(4000);
+    return b.millis(2000);
   }
 
   private static long echoMillis(BenchBudget b) {
-    return b.millis(3000);
+    return b.millis(1500);
   }
 
   @Override

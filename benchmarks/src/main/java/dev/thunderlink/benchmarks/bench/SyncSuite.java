@@ -1,5 +1,6 @@
 package dev.thunderlink.benchmarks.bench;
 
+import dev.thunderlink.benchmarks.internal.TreeFiles;
 import dev.thunderlink.benchmarks.workload.TreeGenerator;
 import dev.thunderlink.benchmarks.workload.TreeSpec;
 import dev.thunderlink.benchmarks.workload.TreeSummary;
@@ -14,13 +15,12 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 /**
  * {@code sync}: the mirror over one path. A workstation {@link SyncSession} through the real link
  * to the host's {@code SyncHostService}: initial sync of a generated source tree (the shared
- * {@link TreeGenerator}; 1,000 files in the short run, 20,000 with {@code --full}), then the time
+ * {@link TreeGenerator}; 400 files in the short run, 20,000 with {@code --full}), then the time
  * from writing one small file on the workstation until the host's copy has the new content, then
  * the same for 10 files changed at once. Both trees are on this machine, so the host's copy is
  * read directly; the bytes still travel the link.
@@ -57,15 +57,15 @@ final class SyncSuite implements BenchSuite {
   }
 
   static int files(BenchBudget b) {
-    return b.full() ? 20_000 : Math.max(100, (int) (1_000 * Math.min(1, b.factor())));
+    return b.full() ? 20_000 : Math.max(100, (int) (400 * Math.min(1, b.factor())));
   }
 
   private static int edits(BenchBudget b) {
-    return b.full() ? 100 : Math.max(3, (int) (30 * Math.min(1, b.factor())));
+    return b.full() ? 100 : Math.max(3, (int) (15 * Math.min(1, b.factor())));
   }
 
   private static int rounds(BenchBudget b) {
-    return b.full() ? 20 : Math.max(2, (int) (8 * Math.min(1, b.factor())));
+    return b.full() ? 20 : Math.max(2, (int) (5 * Math.min(1, b.factor())));
   }
 
   @Override
@@ -77,7 +77,8 @@ final class SyncSuite implements BenchSuite {
   @Override
   public void run(BenchTarget target, BenchBudget budget, BenchRecorder recorder) throws Exception {
     if (target.hostScratch() == null) {
-      String why = "needs a host-side directory: measured with --emulate in this version";
+      String why = "skipped on a real host: timing an edit needs to read the host's copy of the tree;"
+          + " measured with --emulate";
       for (BenchMetric m : metrics()) {
         recorder.unavailable(m.id(), why);
       }
@@ -102,7 +103,7 @@ final class SyncSuite implements BenchSuite {
     // class loading, JIT and SQLite's first open.
     recorder.phase("sync: warm-up over " + target.label());
     Path warmLocal = ws.resolve("warm");
-    TreeGenerator.generate(new TreeSpec(Math.max(30, (int) (200 * Math.min(1, budget.factor()))), 1024, 16 * 1024, 50,
+    TreeGenerator.generate(new TreeSpec(Math.max(30, (int) (100 * Math.min(1, budget.factor()))), 1024, 16 * 1024, 50,
         TreeSpec.DEFAULT_SEED + 1), warmLocal);
     SyncSessionConfig warm = SyncSessionConfig.builder("bench-warm-" + target.name())
         .localRoot(warmLocal)
@@ -178,35 +179,12 @@ final class SyncSuite implements BenchSuite {
     }
   }
 
-  /** {@code n} regular files of the tree, spread over it, in a stable order. */
   private static List<Path> pick(Path root, int n) throws IOException {
-    List<Path> all;
-    try (Stream<Path> s = Files.walk(root)) {
-      all = s.filter(Files::isRegularFile).sorted().toList();
-    }
-    if (all.size() < n) {
-      throw new IOException("the generated tree has " + all.size() + " files (expected: >= " + n + ")");
-    }
-    int step = all.size() / n;
-    return java.util.stream.IntStream.range(0, n).mapToObj(i -> all.get(i * step)).toList();
+    return TreeFiles.pick(root, n);
   }
 
-  /** Waits until {@code file} holds {@code content}: polls every 0.1 ms, gives up after 30 s. */
-  private static void awaitContent(Path file, byte[] content) throws IOException, TimeoutException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (true) {
-      try {
-        if (Files.size(file) == content.length && Arrays.equals(Files.readAllBytes(file), content)) {
-          return;
-        }
-      } catch (IOException e) {
-        // not there yet, or being renamed into place
-      }
-      if (System.nanoTime() > deadline) {
-        throw new TimeoutException("sync: " + file + " did not get the new content within 30 s");
-      }
-      LockSupport.parkNanos(100_000);
-    }
+  private static void awaitContent(Path file, byte[] content) throws TimeoutException {
+    TreeFiles.awaitContent(file, content, Duration.ofSeconds(30));
   }
 
   private static long percentile(long[] sorted, int p) {

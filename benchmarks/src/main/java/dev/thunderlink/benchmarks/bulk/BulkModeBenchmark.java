@@ -17,7 +17,6 @@ import dev.thunderlink.transport.bulk.BulkServer;
 import dev.thunderlink.transport.bulk.BulkSession;
 import dev.thunderlink.transport.bulk.PushItem;
 import dev.thunderlink.transport.bulk.TransferListener;
-import dev.thunderlink.transport.bulk.TransferMode;
 import dev.thunderlink.transport.bulk.TransferResult;
 import io.grpc.ManagedChannel;
 import io.netty.channel.EventLoopGroup;
@@ -54,8 +53,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Modes: {@code zero-copy} (sendfile), {@code heap} (buffer copy), {@code lz4} (on a
  * compressible text file), {@code tls} (raw bytes through TLS 1.3). Read the {@code
- * mebibytes} line: MiB/s of file payload. On the wifi profile the plaintext modes are a
- * what-if: a real Wi-Fi path always runs TLS. Compare with {@code BulkThroughputBenchmark} (raw TCP)
+ * mebibytes} line: MiB/s of file payload. Modes are forced as {@link ForcedMode} says; on the
+ * wifi profile the plaintext modes are a what-if: a real Wi-Fi path always runs TLS. Compare with {@code BulkThroughputBenchmark} (raw TCP)
  * on the same profile. Put the host's files in memory with {@code -Djava.io.tmpdir=/dev/shm}
  * to take the disk out of the figure.
  *
@@ -117,9 +116,9 @@ public class BulkModeBenchmark {
     wsPeers.put(new PairedPeer(host.deviceId(), "host", host.fingerprint(), host.certificatePem(), "host", 0, List.of()));
     TransportFactory transport = TransportFactory.auto();
     group = transport.newGroup(2, "bulk-bench");
-    TransferMode forced = mode.equals("tls") ? null : parseMode(mode);
-    BulkConfig cfg = BulkConfig.defaults(List.of(root)).withForceMode(forced);
-    BulkServer bulk = new BulkServer(cfg, hostPeers);
+    ForcedMode forced = ForcedMode.parse(mode);
+    BulkConfig hostConfig = BulkConfig.defaults(List.of(root));
+    BulkServer bulk = new BulkServer(hostConfig, hostPeers);
     server =
         LinkServer.builder()
             .identity(host).peers(hostPeers).transport(transport, group, group)
@@ -133,19 +132,10 @@ public class BulkModeBenchmark {
         LinkChannels.newChannel(
             hostAddress, TlsContexts.grpcClient(ws, fp -> fp.equalsIgnoreCase(host.fingerprint())),
             transport, group, TuningProfile.defaults(PathKind.LOOPBACK));
-    LinkPath path = new LinkPath("bench", link.address(), mode.equals("tls") ? PathKind.LAN : PathKind.LOOPBACK);
+    LinkPath path = new LinkPath("bench", link.address(), forced.declaredKind(PathKind.LOOPBACK));
     client =
         BulkClient.builder().identity(ws).peers(wsPeers).transport(transport, group)
-            .control(control).target(() -> Optional.of(path)).config(cfg).build();
-  }
-
-  private static TransferMode parseMode(String m) {
-    for (TransferMode t : TransferMode.values()) {
-      if (t.cliName().equals(m)) {
-        return t;
-      }
-    }
-    throw new IllegalArgumentException("mode: " + m + " (expected: zero-copy, heap, lz4 or tls)");
+            .control(control).target(() -> Optional.of(path)).config(forced.senderConfig(hostConfig)).build();
   }
 
 

@@ -57,6 +57,18 @@ public final class BenchLink implements AutoCloseable {
     return new BenchLink(emulator.localAddress(), emulator, emulator.toString());
   }
 
+  /** The kind of path a link over {@code profile} declares: Wi-Fi for {@code wifi*}, loopback, else Thunderbolt. */
+  public static dev.thunderlink.transport.PathKind kindOf(String profile) {
+    return profile.startsWith("wifi") ? dev.thunderlink.transport.PathKind.WIFI
+        : profile.equals("loopback") ? dev.thunderlink.transport.PathKind.LOOPBACK
+        : dev.thunderlink.transport.PathKind.THUNDERBOLT;
+  }
+
+  /** A path name made of {@code profile} ({@code 100mbit/2ms} gives {@code 100mbit_2ms}). */
+  public static String pathName(String profile) {
+    return profile.replaceAll("[^A-Za-z0-9._-]", "_");
+  }
+
   /** True when {@link #open} found a real peer for {@code profile}, so no local server is needed. */
   public static boolean isRemote(String profile) {
     String peer = System.getProperty("thunderlink.bench.peer." + profile);

@@ -8,7 +8,9 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
 import java.io.IOException;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongFunction;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -35,6 +37,25 @@ public final class ByteUpload {
   /** Sends {@code bytes} (rounded up to whole chunks); returns the count the host confirmed. */
   public long send(long bytes, long timeoutMillis) throws IOException, InterruptedException {
     long chunks = (bytes + chunk.length - 1) / chunk.length;
+    return send(chunks, i -> chunk, chunks * chunk.length, timeoutMillis);
+  }
+
+  /**
+   * Sends {@code messages} in order, one gRPC message each (say, one per file of a tree); returns
+   * the count the host confirmed.
+   */
+  public static long send(Channel channel, List<byte[]> messages, long timeoutMillis) throws IOException, InterruptedException {
+    long total = 0;
+    for (byte[] m : messages) {
+      total += m.length;
+    }
+    return new ByteUpload(channel, new byte[1]).send(messages.size(), i -> messages.get((int) i), total, timeoutMillis);
+  }
+
+  private long send(long count, LongFunction<byte[]> message, long expected, long timeoutMillis)
+      throws IOException, InterruptedException {
+    long bytes = expected;
+    long chunks = count;
     CompletableFuture<Long> done = new CompletableFuture<>();
     ClientCall<byte[], byte[]> call = channel.newCall(ByteSinkService.UPLOAD,
         CallOptions.DEFAULT.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS));
@@ -46,7 +67,7 @@ public final class ByteUpload {
       public void beforeStart(ClientCallStreamObserver<byte[]> requests) {
         requests.setOnReadyHandler(() -> {
           while (requests.isReady() && sent < chunks) {
-            requests.onNext(chunk);
+            requests.onNext(message.apply(sent));
             sent++;
           }
           if (sent == chunks && !halfClosed) {
@@ -73,8 +94,8 @@ public final class ByteUpload {
     });
     try {
       long counted = done.get(timeoutMillis + 1000, TimeUnit.MILLISECONDS);
-      if (counted != chunks * chunk.length) {
-        throw new IOException("the host counted " + counted + " bytes of " + chunks * chunk.length);
+      if (counted != expected) {
+        throw new IOException("the host counted " + counted + " bytes of " + expected);
       }
       return counted;
     } catch (ExecutionException e) {

@@ -143,6 +143,15 @@ public final class LinkPair implements AutoCloseable {
         .config(config).build();
   }
 
+  /**
+   * A bulk-plane client over {@code link}'s channel that connects to {@code path} (an address and
+   * a declared kind), e.g. one path of a link through an emulator.
+   */
+  public BulkClient bulkClient(PeerLink link, BulkConfig config, LinkPath path) throws SSLException {
+    return BulkClient.builder().identity(wsId).peers(wsPeers).transport(transport, clientGroup)
+        .control(link.channel()).target(() -> java.util.Optional.of(path)).config(config).build();
+  }
+
   /** Order: workstation links, host server (2 s grace), event loops, temporary files. */
   @Override
   public void close() throws Exception {

@@ -33,10 +33,11 @@ class BenchMainTest {
   }
 
   @Test
-  void listShowsBuiltInSuitesAndThePlannedOnes() {
+  void listShowsEverySuiteTheIssueAsksFor() {
     assertThat(run("--list")).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8))
-        .contains("round-trip", "throughput", "bulk-modes", "token-stream", "sync", "scheduler");
+        .contains("round-trip", "throughput", "bulk-modes", "token-stream", "sync", "scheduler")
+        .doesNotContain("not built yet");
   }
 
   @Test
@@ -55,6 +56,18 @@ class BenchMainTest {
   void homeWithEmulateIsRefused(@TempDir Path dir) {
     assertThat(run("--emulate", "--home", dir.toString())).isEqualTo(2);
     assertThat(err()).contains("--home: ").contains("--emulate").hasLineCount(1);
+  }
+
+  @Test
+  void hostDirWithEmulateIsRefused() {
+    assertThat(run("--emulate", "--host-dir", "scratch")).isEqualTo(2);
+    assertThat(err()).contains("--host-dir: scratch").contains("--emulate").hasLineCount(1);
+  }
+
+  @Test
+  void blankHostDirIsRefused() {
+    assertThat(run("--path", "tb=127.0.0.1:7420", "--host-dir", " ")).isEqualTo(2);
+    assertThat(err()).contains("--host-dir: ''").contains("bulk roots").hasLineCount(1);
   }
 
   @Test

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole bench on one machine with a tiny time budget: a real LinkServer and PeerLinks through
- * link emulators, every built-in suite over both paths, and the report folder. Checks that every
+ * link emulators, every built-in suite over both paths (the host-side scheduler once), and the report folder. Checks that every
  * figure was measured and lands in results.json, report.md and a readable PNG; the figures
  * themselves mean nothing at this budget (the real ones come from {@code thunderlink bench}).
  */
@@ -36,7 +36,7 @@ class BenchRunTest {
 
     for (BenchResults.SuiteResult s : results.suites) {
       for (BenchMetric m : s.suite.metrics()) {
-        for (String path : List.of("tb", "wifi")) {
+        for (String path : results.columns(s).stream().map(BenchResults.PathInfo::name).toList()) {
           BenchResults.Cell c = s.cell(m.id(), path);
           assertThat(c.present()).as(s.suite.id() + "/" + m.id() + "/" + path + ": " + c.unavailable()).isTrue();
           assertThat(c.value()).as(m.id()).isPositive();
@@ -51,11 +51,15 @@ class BenchRunTest {
     List<Path> written = BenchReport.write(results, dir);
     assertThat(written).extracting(p -> p.getFileName().toString())
         .containsExactlyInAnyOrder("results.json", "report.md", "round-trip.png", "throughput.png",
-            "sync.png", "sync-s.png", "token-stream.png");
+            "bulk-modes.png", "sync.png", "sync-s.png", "token-stream.png", "scheduler.png", "scheduler-s.png");
 
     JsonNode json = new ObjectMapper().readTree(dir.resolve("results.json").toFile());
     assertThat(json.get("mode").asText()).isEqualTo("emulate");
-    assertThat(json.get("suites")).hasSize(4);
+    assertThat(json.get("suites")).hasSize(6);
+    JsonNode scheduler = json.get("suites").get(5);
+    assertThat(scheduler.get("id").asText()).isEqualTo("scheduler");
+    assertThat(scheduler.get("scope").asText()).startsWith("host side");
+    assertThat(scheduler.get("metrics").get(0).get("paths").fieldNames()).toIterable().containsExactly("host");
     JsonNode ping = json.get("suites").get(0).get("metrics").get(0);
     assertThat(ping.get("id").asText()).isEqualTo("ping-p50");
     assertThat(ping.get("paths").get("wifi").get("value").asDouble())
@@ -64,13 +68,19 @@ class BenchRunTest {
     String md = Files.readString(dir.resolve("report.md"));
     assertThat(md)
         .contains("| metric | Thunderbolt | Wi-Fi | Thunderbolt vs Wi-Fi | the machine's limit (Thunderbolt / Wi-Fi) |")
-        .contains("| Link Ping p50 |", "| gRPC stream over the link |", "| bulk plane, random file |", "raw TCP bulk",
+        .contains("| Link Ping p50 |", "| gRPC stream over the link |", "raw TCP bulk",
             "| initial sync of the tree |", "the sender chose [zero-copy]")
-        .contains("](round-trip.png)", "](throughput.png)", "](sync.png)", "](sync-s.png)")
+        .contains("| random file, the sender's choice (as cp) |", "| random file, zero-copy |", "| source tree, LZ4 |",
+            "| source tree, gRPC chunks |")
+        .contains("](round-trip.png)", "](throughput.png)", "](bulk-modes.png)", "](sync.png)", "](sync-s.png)")
         .contains("| time to first token, median |", "SIMULATED")
-        .contains("## Not measured yet", "`scheduler`")
-        .doesNotContain("`sync`: mirror", "`token-stream`: token");
-    for (String png : List.of("round-trip.png", "throughput.png", "sync.png", "sync-s.png", "token-stream.png")) {
+        .contains("## Inference scheduler (`scheduler`) — host side, measured once",
+            "| metric | thunderlink scheduler | plain FIFO (Ollama alone) |", "| model loads |", "](scheduler.png)")
+        .doesNotContain("## Not measured yet");
+    // the host-side suite shows once, not per path
+    assertThat(md.split("\\| model loads \\|", -1)).hasSize(2);
+    for (String png : List.of("round-trip.png", "throughput.png", "bulk-modes.png", "sync.png", "sync-s.png",
+        "token-stream.png", "scheduler.png", "scheduler-s.png")) {
       BufferedImage image = ImageIO.read(dir.resolve(png).toFile());
       assertThat(image).as(png).isNotNull();
       assertThat(image.getWidth()).isEqualTo(900);
