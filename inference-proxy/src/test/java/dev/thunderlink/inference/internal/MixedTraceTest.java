@@ -18,8 +18,12 @@ import org.junit.jupiter.api.Test;
  * {@code scheduler} suite reports the same replay.
  */
 class MixedTraceTest {
-  /** Simulated seconds per real second: the 10-minute trace replays in a few seconds. */
-  static final double SCALE = 500;
+  /**
+   * Simulated seconds per real second: the trace replays in about ten seconds. Not faster: at 500x
+   * the scheduler's 5 s linger is 10 ms of real time, and a loaded CI machine's scheduling jitter
+   * then broke groups apart (24 loads instead of at most 20 was seen once at load 15).
+   */
+  static final double SCALE = 250;
 
   @Test
   void schedulerLoadsAtMostHalfAsOftenAsFifoAndServesTheUserFirst() throws Exception {
