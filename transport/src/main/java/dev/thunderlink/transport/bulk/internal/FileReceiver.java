@@ -40,7 +40,7 @@ final class FileReceiver {
   final Path dest;
   final Path temp;
   private final BulkCounters counters;
-  private final MessageDigest md = Hashing.sha256();
+  private final Hashing.Content md;
   private FileChannel out;
   private long position;
   private long wire;
@@ -54,6 +54,7 @@ final class FileReceiver {
     this.dest = dest;
     this.temp = partialPath(dest);
     this.counters = counters;
+    this.md = Hashing.content(header.getDigest());
   }
 
   /** Where the bytes of a transfer to {@code dest} collect: hidden, same directory. */
@@ -171,11 +172,13 @@ final class FileReceiver {
             "size mismatch for " + dest + ": received " + position + " bytes, the sender announced "
                 + header.getSize() + " and hashed " + digest.getSize());
       }
-      byte[] got = md.digest();
-      if (!MessageDigest.isEqual(got, digest.getSha256().toByteArray())) {
+      byte[] got = md.finish();
+      byte[] want = Hashing.value(digest, md.algorithm()).toByteArray();
+      if (!MessageDigest.isEqual(got, want)) {
         return fail(
             "content hash mismatch for " + dest + ": received " + Hashing.shortHex(got) + "…, the sender hashed "
-                + Hashing.shortHex(digest.getSha256().toByteArray()) + "…; nothing was written");
+                + (want.length == 0 ? "nothing" : Hashing.shortHex(want) + "…") + " (" + Hashing.name(md.algorithm())
+                + "); nothing was written");
       }
       applyMetadata();
       try {
