@@ -63,11 +63,16 @@ final class FileReceiver {
   }
 
   void open() throws IOException {
-    Files.createDirectories(dest.getParent());
     if (Files.isDirectory(dest)) {
       throw new IOException(dest + " is a directory");
     }
-    out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    try {
+      out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    } catch (java.nio.file.NoSuchFileException e) {
+      // the directory is not there yet (a tree's directories are usually made first)
+      Files.createDirectories(dest.getParent());
+      out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    }
     long offset = header.getOffset();
     if (offset > 0) {
       long have = out.size();
