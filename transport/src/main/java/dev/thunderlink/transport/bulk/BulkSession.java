@@ -447,7 +447,7 @@ public final class BulkSession implements AutoCloseable {
         client.counters.fileDone(mode);
         return new TransferResult(p.path, p.size, v.getBytes(), mode, false, null, false);
       }
-      return failed(p.path, p.size, v.getError(), false);
+      return failed(p.path, p.size, v.getError(), v.getRetryable());
     } catch (ExecutionException e) {
       BulkException b = e.getCause() instanceof BulkException x ? x : new BulkException(String.valueOf(e.getCause()), true);
       return failed(p.path, p.size, b.getMessage(), b.retryable());
@@ -602,7 +602,7 @@ public final class BulkSession implements AutoCloseable {
         failAll(message, false);
         helloOk.completeExceptionally(new BulkException(message, false));
       } else {
-        complete(stream, Verdict.newBuilder().setOk(false).setError(message).build());
+        complete(stream, Verdict.newBuilder().setOk(false).setError(message).setRetryable(message.endsWith(BulkConnection.RESEND)).build());
       }
     }
 

@@ -225,6 +225,35 @@ class BulkBadInputTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("transports")
+  void aResumeWhoseKeptBytesAreGoneFailsRetryably(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      try (RawBulkPeer p = new RawBulkPeer(f)) {
+        assertThat(p.hello()).isEqualTo(Frame.HELLO_OK);
+        p.frame(
+            Frame.BEGIN,
+            1,
+            dev.thunderlink.proto.bulk.FileHeader.newBuilder()
+                .setPath("resumed.txt")
+                .setSize(100)
+                .setOffset(60)
+                .setEncoding(dev.thunderlink.proto.bulk.Encoding.ENCODING_RAW)
+                .setMode(TransferMode.HEAP.wire())
+                .build()
+                .toByteArray());
+        VerifyMessage v = p.nextVerdict();
+        assertThat(v.getVerdict().getOk()).isFalse();
+        assertThat(v.getVerdict().getRetryable()).isTrue();
+        assertThat(v.getVerdict().getError())
+            .isEqualTo("cannot resume " + f.root.resolve("resumed.txt") + " at byte 60: only 0 bytes were kept; send it again");
+      }
+      assertThat(f.root.resolve("resumed.txt")).doesNotExist();
+      assertThat(BulkConnection.partialPath(f.root.resolve("resumed.txt"))).doesNotExist();
+      stillServes(f);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
   void xxh3IsRefusedWhenTheHostAsksForSha256(TransportKind kind) throws Exception {
     try (BulkFixture f = fixture(kind, BulkFixture.config(tmp.resolve("root")).withDigest(BulkConfig.DigestChoice.SHA256))) {
       try (RawBulkPeer p = new RawBulkPeer(f)) {

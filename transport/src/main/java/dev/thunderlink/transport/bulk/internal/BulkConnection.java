@@ -56,6 +56,12 @@ import org.slf4j.LoggerFactory;
 public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(BulkConnection.class);
 
+  /**
+   * Ends the reason of a stream failure that sending the file again cures (the ERROR frame
+   * carries only text; the verdict says so in {@code retryable}).
+   */
+  public static final String RESEND = "; send it again";
+
   /** The role-specific half (server or client). */
   public interface Role {
     /** HELLO, HELLO_OK or GET; on the event loop. The frame is released by the caller. */
@@ -602,6 +608,8 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
       }
     } catch (BulkException e) {
       streamFailed(s, null, e.getMessage());
+    } catch (FileReceiver.ResumeGone e) {
+      streamFailed(s, r, e.getMessage() + RESEND, true);
     } catch (IOException e) {
       streamFailed(s, r, "cannot write " + (r == null ? h.getPath() : r.dest) + ": " + e.getMessage());
     }
@@ -647,10 +655,17 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void streamFailed(int s, FileReceiver r, String message) {
+    streamFailed(s, r, message, false);
+  }
+
+  private void streamFailed(int s, FileReceiver r, String message, boolean retryable) {
     Verdict v =
         r != null
             ? r.fail(message)
             : Verdict.newBuilder().setOk(false).setError(message).build();
+    if (retryable) {
+      v = v.toBuilder().setRetryable(true).build();
+    }
     if (r == null) {
       counters.fileFailed();
     }

@@ -57,6 +57,18 @@ final class FileReceiver {
     this.md = Hashing.content(header.getDigest());
   }
 
+  /**
+   * The kept bytes a resume starts from are gone (another transfer of the same file, e.g. the
+   * tail of a connection lost just before, replaced them): sending the whole file again works.
+   */
+  static final class ResumeGone extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    ResumeGone(String message) {
+      super(message);
+    }
+  }
+
   /** Where the bytes of a transfer to {@code dest} collect: hidden, same directory. */
   static Path partialPath(Path dest) {
     return dest.resolveSibling("." + dest.getFileName() + ".tlpart");
@@ -77,7 +89,7 @@ final class FileReceiver {
     if (offset > 0) {
       long have = out.size();
       if (have < offset) {
-        throw new IOException("cannot resume " + dest + " at byte " + offset + ": only " + have + " bytes were kept");
+        throw new ResumeGone("cannot resume " + dest + " at byte " + offset + ": only " + have + " bytes were kept");
       }
       Hashing.update(md, out, offset, ByteBuffer.allocateDirect(256 * 1024));
       counters.resumed(offset);
