@@ -112,9 +112,19 @@ public final class HostDaemon implements AutoCloseable {
     return this;
   }
 
+  /** The content hash of the bulk plane ({@code bulk.digest}; before {@link #start()}). */
+  public HostDaemon bulkDigest(dev.thunderlink.transport.bulk.BulkConfig.DigestChoice v) {
+    this.bulkDigest = java.util.Objects.requireNonNull(v);
+    return this;
+  }
+
+  private dev.thunderlink.transport.bulk.BulkConfig.DigestChoice bulkDigest =
+      dev.thunderlink.transport.bulk.BulkConfig.DigestChoice.AUTO;
+
   private dev.thunderlink.transport.bulk.BulkConfig bulkConfig() {
     return dev.thunderlink.transport.bulk.BulkConfig.defaults(permittedRoots)
-        .withPlaintextOnThunderbolt(plaintextOnThunderbolt);
+        .withPlaintextOnThunderbolt(plaintextOnThunderbolt)
+        .withDigest(bulkDigest);
   }
 
   public HostDaemon start() throws IOException {

@@ -60,6 +60,7 @@ public final class ServeCommand implements Callable<Integer> {
                       ? List.of(java.nio.file.Path.of(System.getProperty("user.home")))
                       : cfg.bulk().permittedRoots(),
                   !cfg.bulk().encryptOnThunderbolt())
+              .bulkDigest(dev.thunderlink.transport.bulk.BulkConfig.DigestChoice.parse(cfg.bulk().digest()))
               .inference(noInference ? null : dev.thunderlink.daemon.internal.InferenceSetup.host(cfg.inference(), simulator))
               .metrics(svc.metrics())
               .start();

@@ -76,6 +76,7 @@ final class Settings {
     }
     add(m, "bulk.encrypt_on_thunderbolt", NODES.booleanNode(false), Setting.BOOL, false);
     add(m, "bulk.permitted_roots", NODES.arrayNode(), listOf("absolute directories", Settings::absolutePath), true);
+    add(m, "bulk.digest", NODES.textNode("auto"), Setting.oneOf("auto", "xxh3-128", "sha256"), false);
     add(m, "inference.api_port", NODES.numberNode(11434), intRange(1, MAX_PORT), false);
     add(m, "inference.host_api_port", NODES.numberNode(11435), intRange(1, MAX_PORT), false);
     ArrayNode upstreams = NODES.arrayNode();
@@ -265,7 +266,8 @@ final class Settings {
         new ThunderlinkConfig.Workstation(paths, (Boolean) v.get("workstation.discover")),
         new ThunderlinkConfig.Transport((String) v.get("transport.kind")),
         tuning,
-        new ThunderlinkConfig.Bulk((Boolean) v.get("bulk.encrypt_on_thunderbolt"), (List<Path>) v.get("bulk.permitted_roots")),
+        new ThunderlinkConfig.Bulk(
+            (Boolean) v.get("bulk.encrypt_on_thunderbolt"), (List<Path>) v.get("bulk.permitted_roots"), (String) v.get("bulk.digest")),
         new ThunderlinkConfig.Inference(
             (Integer) v.get("inference.api_port"),
             (Integer) v.get("inference.host_api_port"),

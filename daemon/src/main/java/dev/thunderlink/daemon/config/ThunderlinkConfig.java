@@ -92,10 +92,18 @@ public record ThunderlinkConfig(
    * @param encryptOnThunderbolt encrypt bulk data even on a verified Thunderbolt path (off:
    *     plaintext there, so sendfile can be used; integrity rests on content hashes)
    * @param permittedRoots directories a peer may read or write through the bulk plane
+   * @param digest the content hash of each file: {@code auto} (XXH3-128 on plaintext Thunderbolt,
+   *     SHA-256 under TLS), {@code xxh3-128} or {@code sha256} (also cryptographic on plaintext);
+   *     the host's setting applies to every session, both directions
    */
-  public record Bulk(boolean encryptOnThunderbolt, List<Path> permittedRoots) {
+  public record Bulk(boolean encryptOnThunderbolt, List<Path> permittedRoots, String digest) {
     public Bulk {
       permittedRoots = List.copyOf(permittedRoots);
+      dev.thunderlink.transport.bulk.BulkConfig.DigestChoice.parse(digest);
+    }
+
+    public Bulk(boolean encryptOnThunderbolt, List<Path> permittedRoots) {
+      this(encryptOnThunderbolt, permittedRoots, "auto");
     }
   }
 

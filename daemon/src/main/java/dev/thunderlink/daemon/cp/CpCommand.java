@@ -33,7 +33,10 @@ import picocli.CommandLine.Spec;
       "  thunderlink cp LOCAL... host:PATH     (to the host)",
       "  thunderlink cp host:PATH LOCAL        (from the host)",
       "Identical files (same size, mtime, executable bit) are skipped; every file is verified",
-      "by SHA-256 and written atomically; an interrupted copy resumes where it stopped.",
+      "end to end and written atomically; an interrupted copy resumes where it stopped.",
+      "Verification: XXH3-128 on plaintext Thunderbolt (catches corruption, like rsync's",
+      "xxh128, not a deliberate rewrite on the cable), SHA-256 under TLS; bulk.digest = \"sha256\"",
+      "in the host's config makes it SHA-256 everywhere.",
       "Trees keep their empty directories; a symbolic link is copied as a link when its",
       "relative target stays inside the copied tree, and reported (not followed) otherwise."
     })

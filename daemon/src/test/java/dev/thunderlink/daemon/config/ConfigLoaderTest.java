@@ -86,6 +86,7 @@ class ConfigLoaderTest {
         [bulk]
         encrypt_on_thunderbolt = true
         permitted_roots = ["/srv/projects"]
+        digest = "sha256"
 
         [inference]
         api_port = 11500
@@ -128,6 +129,7 @@ class ConfigLoaderTest {
     assertThat(cfg.tuning(PathKind.THUNDERBOLT)).isEqualTo(TuningProfile.defaults(PathKind.THUNDERBOLT));
     assertThat(cfg.bulk().encryptOnThunderbolt()).isTrue();
     assertThat(cfg.bulk().permittedRoots()).containsExactly(Path.of("/srv/projects"));
+    assertThat(cfg.bulk().digest()).isEqualTo("sha256");
     assertThat(cfg.inference().apiPort()).isEqualTo(11500);
     assertThat(cfg.inference().upstreams())
         .containsExactly(
@@ -176,6 +178,14 @@ class ConfigLoaderTest {
     assertThat(c.workstation().paths()).extracting(LinkPath::kind).containsExactly(PathKind.THUNDERBOLT);
     assertThat(c.bulk().encryptOnThunderbolt()).isTrue();
     assertThat(c.sync().ignores()).containsExactly("a", "b");
+  }
+
+  @Test
+  void unknownBulkDigestIsNamedWithTheThreeChoices() throws Exception {
+    write("[bulk]\ndigest = \"md5\"\n");
+    ConfigException e = failure(Map.of(), Map.of());
+    assertThat(e.problems()).singleElement().asString().startsWith("bulk.digest: ").contains("md5").contains("auto")
+        .contains("xxh3-128").contains("sha256");
   }
 
   @Test

@@ -21,6 +21,8 @@ import java.util.Objects;
  *     connection allows it (benchmarks, tests)
  * @param receiveQueueBytes received bytes waiting for the disk above which reading pauses
  * @param stallTimeout how long a sender waits for a peer that stopped reading
+ * @param digest the content hash that verifies each file (see {@link DigestChoice}); a
+ *     session uses SHA-256 when either side's setting asks for it
  */
 public record BulkConfig(
     List<Path> permittedRoots,
@@ -31,7 +33,57 @@ public record BulkConfig(
     boolean lz4,
     TransferMode forceMode,
     long receiveQueueBytes,
-    Duration stallTimeout) {
+    Duration stallTimeout,
+    DigestChoice digest) {
+
+  /** Which content hash verifies each file end to end ({@code bulk.digest}). */
+  public enum DigestChoice {
+    /**
+     * XXH3-128 on a plaintext (Thunderbolt or loopback) connection, SHA-256 on a TLS one. On
+     * plaintext the hash then catches corruption (like rsync's default xxh128) but not a
+     * deliberate rewrite by someone on the cable; choose {@link #SHA256} for that.
+     */
+    AUTO,
+    /** Always XXH3-128 (unless the peer asks for SHA-256). */
+    XXH3_128,
+    /** Always SHA-256: a cryptographic check also on plaintext paths. */
+    SHA256;
+
+    /** {@code auto}, {@code xxh3-128}, {@code sha256}: the config spelling. */
+    public String configName() {
+      return this == AUTO ? "auto" : this == XXH3_128 ? "xxh3-128" : "sha256";
+    }
+
+    /** Parses the config spelling; one-line error otherwise. */
+    public static DigestChoice parse(String v) {
+      for (DigestChoice c : values()) {
+        if (c.configName().equalsIgnoreCase(v == null ? "" : v.trim())) {
+          return c;
+        }
+      }
+      throw new IllegalArgumentException("bulk.digest: " + v + " (expected: auto, xxh3-128 or sha256)");
+    }
+
+    /** Whether this setting asks for SHA-256 on a connection that is (not) encrypted. */
+    public boolean wantsSha256(boolean encrypted) {
+      return this == SHA256 || (this == AUTO && encrypted);
+    }
+  }
+
+  /** Without a digest setting: {@link DigestChoice#AUTO}. */
+  public BulkConfig(
+      List<Path> permittedRoots,
+      boolean plaintextOnThunderbolt,
+      int maxFrameBytes,
+      int chunkBytes,
+      long zeroCopyMinBytes,
+      boolean lz4,
+      TransferMode forceMode,
+      long receiveQueueBytes,
+      Duration stallTimeout) {
+    this(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode,
+        receiveQueueBytes, stallTimeout, DigestChoice.AUTO);
+  }
 
   public static final int LZ4_BLOCK_BYTES = 64 * 1024;
 
@@ -61,6 +113,9 @@ public record BulkConfig(
     if (stallTimeout == null || stallTimeout.isNegative() || stallTimeout.isZero()) {
       throw new IllegalArgumentException("bulk.stallTimeout: " + stallTimeout + " (expected: > 0)");
     }
+    if (digest == null) {
+      throw new IllegalArgumentException("bulk.digest: null (expected: auto, xxh3-128 or sha256)");
+    }
   }
 
   /**
@@ -73,26 +128,30 @@ public record BulkConfig(
         && (kind == dev.thunderlink.transport.PathKind.THUNDERBOLT || kind == dev.thunderlink.transport.PathKind.LOOPBACK));
   }
 
-  /** Defaults: plaintext on Thunderbolt, 4 MiB frames, 1 MiB chunks, LZ4 probing on. */
+  /** Defaults: plaintext on Thunderbolt, 4 MiB frames, 1 MiB chunks, LZ4 probing on, digest auto. */
   public static BulkConfig defaults(List<Path> permittedRoots) {
     return new BulkConfig(
         permittedRoots, true, 4 * 1024 * 1024, 1024 * 1024, 64 * 1024, true, null, 32L * 1024 * 1024,
-        Duration.ofSeconds(30));
+        Duration.ofSeconds(30), DigestChoice.AUTO);
+  }
+
+  public BulkConfig withDigest(DigestChoice v) {
+    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode, receiveQueueBytes, stallTimeout, v);
   }
 
   public BulkConfig withPlaintextOnThunderbolt(boolean v) {
-    return new BulkConfig(permittedRoots, v, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode, receiveQueueBytes, stallTimeout);
+    return new BulkConfig(permittedRoots, v, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode, receiveQueueBytes, stallTimeout, digest);
   }
 
   public BulkConfig withForceMode(TransferMode v) {
-    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, v, receiveQueueBytes, stallTimeout);
+    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, v, receiveQueueBytes, stallTimeout, digest);
   }
 
   public BulkConfig withFrames(int maxFrame, int chunk) {
-    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrame, chunk, zeroCopyMinBytes, lz4, forceMode, Math.max(receiveQueueBytes, maxFrame), stallTimeout);
+    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrame, chunk, zeroCopyMinBytes, lz4, forceMode, Math.max(receiveQueueBytes, maxFrame), stallTimeout, digest);
   }
 
   public BulkConfig withStallTimeout(Duration v) {
-    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode, receiveQueueBytes, v);
+    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode, receiveQueueBytes, v, digest);
   }
 }

@@ -3,6 +3,7 @@ package dev.thunderlink.transport.bulk;
 import com.google.protobuf.ByteString;
 import dev.thunderlink.proto.bulk.BulkControlGrpc;
 import dev.thunderlink.proto.bulk.Digest;
+import dev.thunderlink.proto.bulk.DigestAlgorithm;
 import dev.thunderlink.proto.bulk.FileEntry;
 import dev.thunderlink.proto.bulk.FileHeader;
 import dev.thunderlink.proto.bulk.GetRequest;
@@ -23,6 +24,7 @@ import dev.thunderlink.transport.bulk.internal.BulkConnection;
 import dev.thunderlink.transport.bulk.internal.FileSender;
 import dev.thunderlink.transport.bulk.internal.Frame;
 import dev.thunderlink.transport.bulk.internal.Hashing;
+import dev.thunderlink.transport.bulk.internal.VerifyBatch;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -60,8 +62,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * plane. {@link #push} sends files, {@link #pull} fetches them; both pipeline every file
  * (no round trip per file) and return one {@link TransferResult} per item, in order.
  *
- * <p>A file succeeds only when the receiver's SHA-256 of what it wrote equals the sender's,
- * exchanged over gRPC. When the connection or the control stream fails mid-way, the
+ * <p>A file succeeds only when the receiver's hash of what it wrote equals the sender's,
+ * exchanged over gRPC: XXH3-128 or SHA-256, as {@link BulkConfig.DigestChoice} and the
+ * host's setting agree. When the connection or the control stream fails mid-way, the
  * unfinished files come back with {@link TransferResult#retryable()} errors; the receiver
  * keeps their verified-so-far bytes, so a new session (on whichever path is active then)
  * resumes them: push via {@link #stat}'s partial size and hash, pull via the local partial.
@@ -87,6 +90,8 @@ public final class BulkSession implements AutoCloseable {
   private volatile boolean failureRetryable = true;
   private volatile boolean cancelled;
   private volatile boolean pushing;
+  /** Digests (push) and verdicts (pull) for the host, batched. */
+  private final VerifyBatch toHost = new VerifyBatch(this::sendVerify);
 
   private static final class Pending {
     final int index;
@@ -127,7 +132,7 @@ public final class BulkSession implements AutoCloseable {
     boolean wantPlain = !cfg.encrypts(path.kind());
     OpenSessionResponse r;
     try {
-      r = stub.withDeadlineAfter(10, TimeUnit.SECONDS).openSession(OpenSessionRequest.newBuilder().setPlaintext(wantPlain).build());
+      r = stub.withDeadlineAfter(10, TimeUnit.SECONDS).openSession(OpenSessionRequest.newBuilder().setPlaintext(wantPlain).setDigest(wire(cfg.digest())).build());
     } catch (StatusRuntimeException e) {
       throw grpcFailure("cannot open a bulk session", e);
     }
@@ -158,6 +163,9 @@ public final class BulkSession implements AutoCloseable {
           "cannot open a bulk connection to " + where + ": " + (cf.cause() == null ? "timed out" : cf.cause().getMessage()), true);
     }
     conn = holder.get();
+    // the host's answer already weighs both settings; ours is enforced here as well
+    boolean xxh3 = r.getDigest() == DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128 && !cfg.digest().wantsSha256(encrypted);
+    conn.digest(xxh3 ? DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128 : DigestAlgorithm.DIGEST_ALGORITHM_SHA256);
     CompletableFuture<Void> ready = new CompletableFuture<>();
     io.netty.channel.Channel ch = cf.channel();
     ch.eventLoop()
@@ -184,6 +192,22 @@ public final class BulkSession implements AutoCloseable {
     Hello hello = Hello.newBuilder().setSessionId(sessionId).setTicket(ByteString.copyFrom(r.getTicket().toByteArray())).build();
     conn.writeFrame(Frame.encode(ch.alloc(), Frame.HELLO, 0, hello.toByteArray()), true);
     await(helloOk, "bulk connection to " + where);
+  }
+
+  private static DigestAlgorithm wire(BulkConfig.DigestChoice c) {
+    switch (c) {
+      case SHA256:
+        return DigestAlgorithm.DIGEST_ALGORITHM_SHA256;
+      case XXH3_128:
+        return DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128;
+      default:
+        return DigestAlgorithm.DIGEST_ALGORITHM_UNSPECIFIED;
+    }
+  }
+
+  /** The content hash this session verifies files with: "XXH3-128" or "SHA-256". */
+  public String digestName() {
+    return Hashing.name(conn.digest());
   }
 
   private void await(CompletableFuture<Void> f, String what) throws BulkException {
@@ -331,7 +355,10 @@ public final class BulkSession implements AutoCloseable {
             sender.send(stream, it.local(), it.remotePath(), offset, listener::bytes, () -> cancelled || p.future.isDone());
         p.mode = o.mode();
         p.sent = o.sentBytes();
-        sendVerify(VerifyMessage.newBuilder().setStreamId(stream).setDigest(o.digest()).build());
+        toHost.add(VerifyMessage.newBuilder().setStreamId(stream).setDigest(o.digest()).build());
+        if (o.sentBytes() >= client.config.chunkBytes()) {
+          toHost.flush(); // a large file: its verdict should not wait for a batch to fill
+        }
         waits.add(p);
       } catch (BulkException e) {
         pending.remove(stream);
@@ -344,6 +371,7 @@ public final class BulkSession implements AutoCloseable {
     if (conn.failure() == null) {
       sender.flush();
     }
+    toHost.flush();
     for (Pending p : waits) {
       res[p.index] = done(listener, outcome(p));
     }
@@ -419,7 +447,7 @@ public final class BulkSession implements AutoCloseable {
         client.counters.fileDone(mode);
         return new TransferResult(p.path, p.size, v.getBytes(), mode, false, null, false);
       }
-      return failed(p.path, p.size, v.getError(), false);
+      return failed(p.path, p.size, v.getError(), v.getRetryable());
     } catch (ExecutionException e) {
       BulkException b = e.getCause() instanceof BulkException x ? x : new BulkException(String.valueOf(e.getCause()), true);
       return failed(p.path, p.size, b.getMessage(), b.retryable());
@@ -507,7 +535,11 @@ public final class BulkSession implements AutoCloseable {
   /** Verify messages from the host: digests of files we pull, verdicts of files we push. */
   private final class VerifyIn implements StreamObserver<VerifyMessage> {
     @Override
-    public void onNext(VerifyMessage m) {
+    public void onNext(VerifyMessage batch) {
+      VerifyBatch.each(batch, this::one);
+    }
+
+    private void one(VerifyMessage m) {
       if (m.hasDigest()) {
         Digest d = m.getDigest();
         if (conn != null) {
@@ -556,7 +588,12 @@ public final class BulkSession implements AutoCloseable {
     @Override
     public void verdict(int stream, Verdict verdict) {
       complete(stream, verdict);
-      sendVerify(VerifyMessage.newBuilder().setStreamId(stream).setVerdict(verdict).build());
+      toHost.add(VerifyMessage.newBuilder().setStreamId(stream).setVerdict(verdict).build());
+    }
+
+    @Override
+    public void idle() {
+      toHost.flush();
     }
 
     @Override
@@ -565,7 +602,7 @@ public final class BulkSession implements AutoCloseable {
         failAll(message, false);
         helloOk.completeExceptionally(new BulkException(message, false));
       } else {
-        complete(stream, Verdict.newBuilder().setOk(false).setError(message).build());
+        complete(stream, Verdict.newBuilder().setOk(false).setError(message).setRetryable(message.endsWith(BulkConnection.RESEND)).build());
       }
     }
 

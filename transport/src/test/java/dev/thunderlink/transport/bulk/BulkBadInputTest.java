@@ -12,6 +12,8 @@ import dev.thunderlink.transport.TransportFactory;
 import dev.thunderlink.transport.TransportKind;
 import dev.thunderlink.transport.bulk.internal.BulkConnection;
 import dev.thunderlink.transport.bulk.internal.Frame;
+import dev.thunderlink.transport.bulk.internal.Hashing;
+import dev.thunderlink.proto.bulk.DigestAlgorithm;
 import com.google.protobuf.ByteString;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -180,6 +182,97 @@ class BulkBadInputTest {
       }
       assertThat(f.root.resolve("mismatch.txt")).doesNotExist();
       assertThat(BulkConnection.partialPath(f.root.resolve("mismatch.txt"))).doesNotExist();
+      stillServes(f);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void xxh3MismatchInstallsNothing(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      try (RawBulkPeer p = new RawBulkPeer(f)) {
+        assertThat(p.session.getDigest()).isEqualTo(DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128);
+        assertThat(p.hello()).isEqualTo(Frame.HELLO_OK);
+        byte[] data = "hello, bulk".getBytes();
+        p.begin(1, "mismatch.txt", data.length, DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128);
+        p.frame(Frame.DATA_RAW, 1, data);
+        p.frame(Frame.END, 1, new byte[0]);
+        Hashing.Content other = Hashing.content(DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128);
+        byte[] wrong = "hello, bulK".getBytes();
+        other.update(wrong, 0, wrong.length);
+        p.digestXxh3(1, other.finish(), data.length);
+        VerifyMessage v = p.nextVerdict();
+        assertThat(v.getVerdict().getOk()).isFalse();
+        assertThat(v.getVerdict().getError())
+            .startsWith("content hash mismatch for " + f.root.resolve("mismatch.txt") + ": received ")
+            .endsWith("(XXH3-128); nothing was written");
+        // the right XXH3-128 of the same bytes installs the file
+        byte[] good = "good bytes".getBytes();
+        p.begin(2, "good.txt", good.length, DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128);
+        p.frame(Frame.DATA_RAW, 2, good);
+        p.frame(Frame.END, 2, new byte[0]);
+        Hashing.Content right = Hashing.content(DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128);
+        right.update(good, 0, good.length);
+        p.digestXxh3(2, right.finish(), good.length);
+        assertThat(p.nextVerdict().getVerdict().getOk()).isTrue();
+      }
+      assertThat(f.root.resolve("mismatch.txt")).doesNotExist();
+      assertThat(BulkConnection.partialPath(f.root.resolve("mismatch.txt"))).doesNotExist();
+      assertThat(f.root.resolve("good.txt")).hasContent("good bytes");
+      stillServes(f);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aResumeWhoseKeptBytesAreGoneFailsRetryably(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      try (RawBulkPeer p = new RawBulkPeer(f)) {
+        assertThat(p.hello()).isEqualTo(Frame.HELLO_OK);
+        p.frame(
+            Frame.BEGIN,
+            1,
+            dev.thunderlink.proto.bulk.FileHeader.newBuilder()
+                .setPath("resumed.txt")
+                .setSize(100)
+                .setOffset(60)
+                .setEncoding(dev.thunderlink.proto.bulk.Encoding.ENCODING_RAW)
+                .setMode(TransferMode.HEAP.wire())
+                .build()
+                .toByteArray());
+        VerifyMessage v = p.nextVerdict();
+        assertThat(v.getVerdict().getOk()).isFalse();
+        assertThat(v.getVerdict().getRetryable()).isTrue();
+        assertThat(v.getVerdict().getError())
+            .isEqualTo("cannot resume " + f.root.resolve("resumed.txt") + " at byte 60: only 0 bytes were kept; send it again");
+      }
+      assertThat(f.root.resolve("resumed.txt")).doesNotExist();
+      assertThat(BulkConnection.partialPath(f.root.resolve("resumed.txt"))).doesNotExist();
+      stillServes(f);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void xxh3IsRefusedWhenTheHostAsksForSha256(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind, BulkFixture.config(tmp.resolve("root")).withDigest(BulkConfig.DigestChoice.SHA256))) {
+      try (RawBulkPeer p = new RawBulkPeer(f)) {
+        assertThat(p.session.getDigest()).isEqualTo(DigestAlgorithm.DIGEST_ALGORITHM_SHA256);
+        assertThat(p.hello()).isEqualTo(Frame.HELLO_OK);
+        byte[] data = "weakly hashed".getBytes();
+        p.begin(1, "weak.txt", data.length, DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128);
+        p.frame(Frame.DATA_RAW, 1, data);
+        p.frame(Frame.END, 1, new byte[0]);
+        Hashing.Content c = Hashing.content(DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128);
+        c.update(data, 0, data.length);
+        p.digestXxh3(1, c.finish(), data.length);
+        VerifyMessage v = p.nextVerdict();
+        assertThat(v.getVerdict().getOk()).isFalse();
+        assertThat(v.getVerdict().getError())
+            .isEqualTo("refused weak.txt: the sender hashed it with XXH3-128, but this session verifies with SHA-256 (bulk.digest)");
+      }
+      assertThat(f.root.resolve("weak.txt")).doesNotExist();
+      assertThat(BulkConnection.partialPath(f.root.resolve("weak.txt"))).doesNotExist();
       stillServes(f);
     }
   }

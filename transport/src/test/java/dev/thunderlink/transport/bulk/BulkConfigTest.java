@@ -30,4 +30,18 @@ class BulkConfigTest {
     assertThat(c.encrypts(PathKind.WIFI)).isTrue();
     assertThat(c.withPlaintextOnThunderbolt(false).encrypts(PathKind.THUNDERBOLT)).isTrue();
   }
+
+  @Test
+  void digestSettingParsesItsThreeSpellingsAndNamesThemOnError() {
+    assertThat(BulkConfig.DigestChoice.parse("auto")).isEqualTo(BulkConfig.DigestChoice.AUTO);
+    assertThat(BulkConfig.DigestChoice.parse("XXH3-128")).isEqualTo(BulkConfig.DigestChoice.XXH3_128);
+    assertThat(BulkConfig.DigestChoice.parse(" sha256 ")).isEqualTo(BulkConfig.DigestChoice.SHA256);
+    assertThatThrownBy(() -> BulkConfig.DigestChoice.parse("md5"))
+        .hasMessage("bulk.digest: md5 (expected: auto, xxh3-128 or sha256)");
+    assertThat(BulkConfig.defaults(List.of()).digest()).isEqualTo(BulkConfig.DigestChoice.AUTO);
+    assertThat(BulkConfig.DigestChoice.AUTO.wantsSha256(true)).isTrue();
+    assertThat(BulkConfig.DigestChoice.AUTO.wantsSha256(false)).isFalse();
+    assertThat(BulkConfig.DigestChoice.XXH3_128.wantsSha256(true)).isFalse();
+    assertThat(BulkConfig.DigestChoice.SHA256.wantsSha256(false)).isTrue();
+  }
 }

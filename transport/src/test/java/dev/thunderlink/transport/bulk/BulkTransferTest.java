@@ -155,4 +155,46 @@ class BulkTransferTest {
       }
     }
   }
+
+  static Stream<Arguments> digestAgreements() {
+    BulkConfig.DigestChoice auto = BulkConfig.DigestChoice.AUTO;
+    BulkConfig.DigestChoice xxh3 = BulkConfig.DigestChoice.XXH3_128;
+    BulkConfig.DigestChoice sha = BulkConfig.DigestChoice.SHA256;
+    return Stream.of(
+        Arguments.of(auto, auto, PathKind.LOOPBACK, "XXH3-128"),
+        Arguments.of(auto, auto, PathKind.LAN, "SHA-256"),
+        Arguments.of(sha, auto, PathKind.LOOPBACK, "SHA-256"),
+        Arguments.of(auto, sha, PathKind.LOOPBACK, "SHA-256"),
+        Arguments.of(xxh3, xxh3, PathKind.LAN, "XXH3-128"),
+        Arguments.of(xxh3, auto, PathKind.LAN, "SHA-256"));
+  }
+
+  @ParameterizedTest(name = "host {0}, client {1}, {2}: {3}")
+  @MethodSource("digestAgreements")
+  void theSessionDigestIsSha256WhenEitherSideAsksForItAndVerifiesBothWays(
+      BulkConfig.DigestChoice host, BulkConfig.DigestChoice client, PathKind path, String expected) throws Exception {
+    TransportKind kind = transports().get(0);
+    BulkConfig hostConfig = BulkFixture.config(tmp.resolve("root")).withDigest(host);
+    try (BulkFixture f = new BulkFixture(tmp, kind, hostConfig, BulkConfig.defaults(List.of()).withDigest(client), path)) {
+      Path big = TestFiles.random(tmp.resolve("src/big.bin"), 2 * 1024 * 1024 + 5, 3);
+      Path text = TestFiles.text(tmp.resolve("src/small.txt"), 10_000);
+      try (BulkSession s = f.client.open()) {
+        assertThat(s.digestName()).isEqualTo(expected);
+        List<TransferResult> r =
+            s.push(
+                List.of(
+                    new PushItem(big, f.root.resolve("big.bin").toString(), null),
+                    new PushItem(text, f.root.resolve("small.txt").toString(), null)),
+                TransferListener.NONE);
+        assertThat(r).allSatisfy(x -> assertThat(x.error()).isNull());
+        Path back = tmp.resolve("back/big.bin");
+        List<TransferResult> p =
+            s.pull(List.of(new PullItem(f.root.resolve("big.bin").toString(), back, Files.size(big))), TransferListener.NONE);
+        assertThat(p).singleElement().satisfies(x -> assertThat(x.error()).isNull());
+        assertThat(Files.mismatch(big, back)).isEqualTo(-1);
+      }
+      assertThat(Files.mismatch(big, f.root.resolve("big.bin"))).isEqualTo(-1);
+      assertThat(Files.mismatch(text, f.root.resolve("small.txt"))).isEqualTo(-1);
+    }
+  }
 }

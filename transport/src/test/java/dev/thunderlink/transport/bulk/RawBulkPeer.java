@@ -41,7 +41,7 @@ final class RawBulkPeer implements AutoCloseable {
                 new StreamObserver<>() {
                   @Override
                   public void onNext(VerifyMessage m) {
-                    verdicts.add(m);
+                    dev.thunderlink.transport.bulk.internal.VerifyBatch.each(m, verdicts::add);
                   }
 
                   @Override
@@ -77,6 +77,10 @@ final class RawBulkPeer implements AutoCloseable {
   }
 
   void begin(int stream, String path, long size) throws IOException {
+    begin(stream, path, size, dev.thunderlink.proto.bulk.DigestAlgorithm.DIGEST_ALGORITHM_UNSPECIFIED);
+  }
+
+  void begin(int stream, String path, long size, dev.thunderlink.proto.bulk.DigestAlgorithm digest) throws IOException {
     frame(
         Frame.BEGIN,
         stream,
@@ -86,6 +90,7 @@ final class RawBulkPeer implements AutoCloseable {
             .setMtimeMillis(1_700_000_000_000L)
             .setEncoding(dev.thunderlink.proto.bulk.Encoding.ENCODING_RAW)
             .setMode(TransferMode.HEAP.wire())
+            .setDigest(digest)
             .build()
             .toByteArray());
   }
@@ -95,6 +100,14 @@ final class RawBulkPeer implements AutoCloseable {
         VerifyMessage.newBuilder()
             .setStreamId(stream)
             .setDigest(Digest.newBuilder().setSha256(ByteString.copyFrom(sha256)).setSize(size))
+            .build());
+  }
+
+  void digestXxh3(int stream, byte[] xxh3, long size) {
+    verify.onNext(
+        VerifyMessage.newBuilder()
+            .setStreamId(stream)
+            .setDigest(Digest.newBuilder().setXxh3128(ByteString.copyFrom(xxh3)).setSize(size))
             .build());
   }
 

@@ -2,6 +2,7 @@ package dev.thunderlink.transport.bulk.internal;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.thunderlink.proto.bulk.Digest;
+import dev.thunderlink.proto.bulk.DigestAlgorithm;
 import dev.thunderlink.proto.bulk.FileHeader;
 import dev.thunderlink.proto.bulk.Verdict;
 import dev.thunderlink.transport.bulk.BulkConfig;
@@ -24,7 +25,9 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -53,6 +56,12 @@ import org.slf4j.LoggerFactory;
 public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(BulkConnection.class);
 
+  /**
+   * Ends the reason of a stream failure that sending the file again cures (the ERROR frame
+   * carries only text; the verdict says so in {@code retryable}).
+   */
+  public static final String RESEND = "; send it again";
+
   /** The role-specific half (server or client). */
   public interface Role {
     /** HELLO, HELLO_OK or GET; on the event loop. The frame is released by the caller. */
@@ -69,6 +78,9 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
 
     /** The connection ended; null reason for a clean close. */
     void closed(String reason);
+
+    /** The disk thread has nothing queued: send what was batched. On the disk thread. */
+    default void idle() {}
   }
 
   private final Channel ch;
@@ -78,6 +90,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private final Role role;
   private final FrameDecoder decoder;
   private final ExecutorService disk;
+  private final BlockingQueue<Runnable> diskQueue;
   private final long inflightHigh;
   // event loop
   private final Set<Integer> live = new HashSet<>();
@@ -93,6 +106,8 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private final AtomicLong inflight = new AtomicLong();
   private final Object writeLock = new Object();
   private volatile String failure;
+  /** The session's digest: what senders use, the weakest a receiver accepts. */
+  private volatile DigestAlgorithm digest = DigestAlgorithm.DIGEST_ALGORITHM_SHA256;
 
   private BulkConnection(Channel ch, BulkConfig config, BulkCounters counters, boolean encrypted, Role role, boolean authenticated) {
     this.ch = ch;
@@ -102,8 +117,10 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     this.role = role;
     this.authenticated = authenticated;
     this.decoder = new FrameDecoder(config.maxFrameBytes());
+    this.diskQueue = new LinkedBlockingQueue<>();
     this.disk =
-        Executors.newSingleThreadExecutor(
+        new ThreadPoolExecutor(
+            1, 1, 0, TimeUnit.MILLISECONDS, diskQueue,
             r -> {
               Thread t = new Thread(r, "thunderlink-bulk-disk-" + ch.id().asShortText());
               t.setDaemon(true);
@@ -145,6 +162,16 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     return counters;
   }
 
+  /** The content hash agreed for this connection's session (SHA-256 until set). */
+  public DigestAlgorithm digest() {
+    return digest;
+  }
+
+  /** Sets the agreed content hash, before any file moves. Any thread. */
+  public void digest(DigestAlgorithm v) {
+    digest = v == DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128 ? v : DigestAlgorithm.DIGEST_ALGORITHM_SHA256;
+  }
+
   /** Marks the peer authenticated (after a good HELLO). Event loop. */
   public void authenticated() {
     authenticated = true;
@@ -184,6 +211,50 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
       } catch (RejectedExecutionException e) {
         ReferenceCountUtil.release(header);
         ReferenceCountUtil.release(payload);
+        written(bytes);
+      }
+    }
+  }
+
+  /**
+   * Writes several frames in order as one event-loop task (one wakeup for many small files).
+   * Each element is {header, payload or null, Long bytes}. Any thread.
+   */
+  public void writeFrames(java.util.List<Object[]> frames, boolean flush) {
+    long total = 0;
+    for (Object[] f : frames) {
+      total += (Long) f[2];
+    }
+    long bytes = total;
+    inflight.addAndGet(bytes);
+    Runnable task =
+        () -> {
+          ChannelFuture last = null;
+          for (Object[] f : frames) {
+            ch.write(f[0], ch.voidPromise());
+            if (f[1] != null) {
+              last = ch.write(f[1]);
+            }
+          }
+          if (flush) {
+            ch.flush();
+          }
+          if (last == null) {
+            written(bytes);
+          } else {
+            last.addListener(x -> written(bytes));
+          }
+        };
+    if (ch.eventLoop().inEventLoop()) {
+      task.run();
+    } else {
+      try {
+        ch.eventLoop().execute(task);
+      } catch (RejectedExecutionException e) {
+        for (Object[] f : frames) {
+          ReferenceCountUtil.release(f[0]);
+          ReferenceCountUtil.release(f[1]);
+        }
         written(bytes);
       }
     }
@@ -487,7 +558,16 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
 
   private void onDisk(Runnable r) {
     try {
-      disk.execute(r);
+      disk.execute(
+          () -> {
+            try {
+              r.run();
+            } finally {
+              if (diskQueue.isEmpty()) {
+                role.idle();
+              }
+            }
+          });
     } catch (RejectedExecutionException e) {
       // the connection is gone; the receivers were abandoned already
     }
@@ -514,6 +594,11 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     FileReceiver r = null;
     try {
       Path dest = role.destination(s, h);
+      if (Hashing.isXxh3(h.getDigest()) && !Hashing.isXxh3(digest)) {
+        throw new BulkException(
+            "refused " + h.getPath() + ": the sender hashed it with XXH3-128, but this session verifies with SHA-256"
+                + " (bulk.digest)", false);
+      }
       r = new FileReceiver(s, h, dest, counters);
       r.open();
       receivers.put(s, r);
@@ -523,6 +608,8 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
       }
     } catch (BulkException e) {
       streamFailed(s, null, e.getMessage());
+    } catch (FileReceiver.ResumeGone e) {
+      streamFailed(s, r, e.getMessage() + RESEND, true);
     } catch (IOException e) {
       streamFailed(s, r, "cannot write " + (r == null ? h.getPath() : r.dest) + ": " + e.getMessage());
     }
@@ -568,10 +655,17 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void streamFailed(int s, FileReceiver r, String message) {
+    streamFailed(s, r, message, false);
+  }
+
+  private void streamFailed(int s, FileReceiver r, String message, boolean retryable) {
     Verdict v =
         r != null
             ? r.fail(message)
             : Verdict.newBuilder().setOk(false).setError(message).build();
+    if (retryable) {
+      v = v.toBuilder().setRetryable(true).build();
+    }
     if (r == null) {
       counters.fileFailed();
     }

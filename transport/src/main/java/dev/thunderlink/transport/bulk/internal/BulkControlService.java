@@ -2,6 +2,7 @@ package dev.thunderlink.transport.bulk.internal;
 
 import com.google.protobuf.ByteString;
 import dev.thunderlink.proto.bulk.BulkControlGrpc;
+import dev.thunderlink.proto.bulk.DigestAlgorithm;
 import dev.thunderlink.proto.bulk.FileEntry;
 import dev.thunderlink.proto.bulk.ListRequest;
 import dev.thunderlink.proto.bulk.MakeEntry;
@@ -62,15 +63,30 @@ public final class BulkControlService extends BulkControlGrpc.BulkControlImplBas
       return;
     }
     boolean plain = req.getPlaintext() && config.plaintextOnThunderbolt();
-    HostSessions.Session s = sessions.create(fp, plain);
+    BulkConfig.DigestChoice client = clientChoice(req.getDigest());
+    boolean sha = client.wantsSha256(!plain) || config.digest().wantsSha256(!plain);
+    DigestAlgorithm digest = sha ? DigestAlgorithm.DIGEST_ALGORITHM_SHA256 : DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128;
+    HostSessions.Session s = sessions.create(fp, plain, digest);
     out.onNext(
         OpenSessionResponse.newBuilder()
             .setSessionId(s.id)
             .setTicket(ByteString.copyFrom(s.ticket()))
             .setPlaintextAllowed(plain)
             .setMaxFrameBytes(config.maxFrameBytes())
+            .setDigest(digest)
             .build());
     out.onCompleted();
+  }
+
+  private static BulkConfig.DigestChoice clientChoice(DigestAlgorithm a) {
+    switch (a) {
+      case DIGEST_ALGORITHM_SHA256:
+        return BulkConfig.DigestChoice.SHA256;
+      case DIGEST_ALGORITHM_XXH3_128:
+        return BulkConfig.DigestChoice.XXH3_128;
+      default:
+        return BulkConfig.DigestChoice.AUTO;
+    }
   }
 
   @Override
@@ -215,6 +231,10 @@ public final class BulkControlService extends BulkControlGrpc.BulkControlImplBas
           s.attachVerify(out);
           return;
         }
+        VerifyBatch.each(m, this::one);
+      }
+
+      private void one(VerifyMessage m) {
         if (m.hasDigest()) {
           BulkConnection c = session.connection();
           if (c != null) {

@@ -40,7 +40,7 @@ final class FileReceiver {
   final Path dest;
   final Path temp;
   private final BulkCounters counters;
-  private final MessageDigest md = Hashing.sha256();
+  private final Hashing.Content md;
   private FileChannel out;
   private long position;
   private long wire;
@@ -54,6 +54,19 @@ final class FileReceiver {
     this.dest = dest;
     this.temp = partialPath(dest);
     this.counters = counters;
+    this.md = Hashing.content(header.getDigest());
+  }
+
+  /**
+   * The kept bytes a resume starts from are gone (another transfer of the same file, e.g. the
+   * tail of a connection lost just before, replaced them): sending the whole file again works.
+   */
+  static final class ResumeGone extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    ResumeGone(String message) {
+      super(message);
+    }
   }
 
   /** Where the bytes of a transfer to {@code dest} collect: hidden, same directory. */
@@ -62,16 +75,21 @@ final class FileReceiver {
   }
 
   void open() throws IOException {
-    Files.createDirectories(dest.getParent());
     if (Files.isDirectory(dest)) {
       throw new IOException(dest + " is a directory");
     }
-    out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    try {
+      out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    } catch (java.nio.file.NoSuchFileException e) {
+      // the directory is not there yet (a tree's directories are usually made first)
+      Files.createDirectories(dest.getParent());
+      out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
+    }
     long offset = header.getOffset();
     if (offset > 0) {
       long have = out.size();
       if (have < offset) {
-        throw new IOException("cannot resume " + dest + " at byte " + offset + ": only " + have + " bytes were kept");
+        throw new ResumeGone("cannot resume " + dest + " at byte " + offset + ": only " + have + " bytes were kept");
       }
       Hashing.update(md, out, offset, ByteBuffer.allocateDirect(256 * 1024));
       counters.resumed(offset);
@@ -171,11 +189,13 @@ final class FileReceiver {
             "size mismatch for " + dest + ": received " + position + " bytes, the sender announced "
                 + header.getSize() + " and hashed " + digest.getSize());
       }
-      byte[] got = md.digest();
-      if (!MessageDigest.isEqual(got, digest.getSha256().toByteArray())) {
+      byte[] got = md.finish();
+      byte[] want = Hashing.value(digest, md.algorithm()).toByteArray();
+      if (!MessageDigest.isEqual(got, want)) {
         return fail(
             "content hash mismatch for " + dest + ": received " + Hashing.shortHex(got) + "…, the sender hashed "
-                + Hashing.shortHex(digest.getSha256().toByteArray()) + "…; nothing was written");
+                + (want.length == 0 ? "nothing" : Hashing.shortHex(want) + "…") + " (" + Hashing.name(md.algorithm())
+                + "); nothing was written");
       }
       applyMetadata();
       try {

@@ -62,6 +62,7 @@ public final class HostRole implements BulkConnection.Role {
         throw new BulkException("unreadable HELLO: " + e.getMessage(), false);
       }
       session = sessions.redeem(h.getSessionId(), h.getTicket().toByteArray(), encrypted, peerFingerprint, c);
+      c.digest(session.digest);
       c.authenticated();
       c.writeFrame(Frame.encode(c.channel().alloc(), Frame.HELLO_OK, 0, new byte[0]), true);
       return;
@@ -85,10 +86,11 @@ public final class HostRole implements BulkConnection.Role {
                   });
         }
       }
+      pendingGets.incrementAndGet();
       try {
         sender.execute(() -> serve(c, stream, g));
       } catch (RejectedExecutionException e) {
-        // closing
+        pendingGets.decrementAndGet(); // closing
       }
       return;
     }
@@ -99,6 +101,16 @@ public final class HostRole implements BulkConnection.Role {
   private FileSender fileSender;
 
   private void serve(BulkConnection c, int stream, GetRequest g) {
+    try {
+      serveOne(c, stream, g);
+    } finally {
+      if (pendingGets.decrementAndGet() == 0) {
+        session.flushToClient();
+      }
+    }
+  }
+
+  private void serveOne(BulkConnection c, int stream, GetRequest g) {
     if (c.failure() != null) {
       return;
     }
@@ -110,12 +122,12 @@ public final class HostRole implements BulkConnection.Role {
       FileSender.Outcome o = fileSender.send(stream, p, g.getPath(), g.getOffset(), n -> {}, () -> c.failure() != null);
       fileSender.flush();
       c.counters().addPayload(o.mode(), o.sentBytes());
-      session.sendToClient(VerifyMessage.newBuilder().setStreamId(stream).setDigest(o.digest()).build());
+      session.batchToClient(VerifyMessage.newBuilder().setStreamId(stream).setDigest(o.digest()).build());
     } catch (BulkException e) {
       if (!e.retryable()) {
         fileSender.flush();
         c.sendError(stream, e.getMessage());
-        session.sendToClient(
+        session.batchToClient(
             VerifyMessage.newBuilder()
                 .setStreamId(stream)
                 .setDigest(Digest.newBuilder().setAbort(e.getMessage()))
@@ -124,6 +136,9 @@ public final class HostRole implements BulkConnection.Role {
     }
   }
 
+  /** GETs queued or running on the sender thread; the last one flushes the digests. */
+  private final java.util.concurrent.atomic.AtomicInteger pendingGets = new java.util.concurrent.atomic.AtomicInteger();
+
   @Override
   public Path destination(int stream, FileHeader header) throws BulkException {
     return roots.resolve(header.getPath());
@@ -131,7 +146,15 @@ public final class HostRole implements BulkConnection.Role {
 
   @Override
   public void verdict(int stream, Verdict verdict) {
-    session.sendToClient(VerifyMessage.newBuilder().setStreamId(stream).setVerdict(verdict).build());
+    session.batchToClient(VerifyMessage.newBuilder().setStreamId(stream).setVerdict(verdict).build());
+  }
+
+  @Override
+  public void idle() {
+    HostSessions.Session s = session;
+    if (s != null) {
+      s.flushToClient();
+    }
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.thunderlink.transport.bulk.internal;
 
+import dev.thunderlink.proto.bulk.DigestAlgorithm;
 import dev.thunderlink.proto.bulk.VerifyMessage;
 import dev.thunderlink.transport.bulk.BulkException;
 import io.grpc.stub.StreamObserver;
@@ -28,6 +29,8 @@ public final class HostSessions {
     public final String id;
     public final String fingerprint;
     public final boolean plaintextGranted;
+    /** The content hash the session's files are verified with. */
+    public final DigestAlgorithm digest;
     private final byte[] ticket;
     private final long expiresAt;
     private boolean redeemed;
@@ -35,9 +38,12 @@ public final class HostSessions {
     private StreamObserver<VerifyMessage> toClient;
     private final List<VerifyMessage> queued = new ArrayList<>();
     private boolean verifyDone;
+    /** Verdicts and digests for the client, sent in batches. */
+    final VerifyBatch toClientBatch = new VerifyBatch(this::sendToClient);
 
-    Session(String id, byte[] ticket, String fingerprint, boolean plaintextGranted, long expiresAt) {
+    Session(String id, byte[] ticket, String fingerprint, boolean plaintextGranted, DigestAlgorithm digest, long expiresAt) {
       this.id = id;
+      this.digest = digest;
       this.ticket = ticket;
       this.fingerprint = fingerprint;
       this.plaintextGranted = plaintextGranted;
@@ -63,6 +69,16 @@ public final class HostSessions {
         out.onNext(m);
       }
       queued.clear();
+    }
+
+    /** Queues for the next batch to the client; {@link #flushToClient()} sends it. Any thread. */
+    public void batchToClient(VerifyMessage m) {
+      toClientBatch.add(m);
+    }
+
+    /** Sends the batched messages. Any thread. */
+    public void flushToClient() {
+      toClientBatch.flush();
     }
 
     /** Sends on the Verify stream (queued until it is bound). Any thread. */
@@ -102,13 +118,17 @@ public final class HostSessions {
   }
 
   public Session create(String fingerprint, boolean plaintextGranted) {
+    return create(fingerprint, plaintextGranted, DigestAlgorithm.DIGEST_ALGORITHM_SHA256);
+  }
+
+  public Session create(String fingerprint, boolean plaintextGranted, DigestAlgorithm digest) {
     long now = System.currentTimeMillis();
     sessions.values().removeIf(s -> s.connection() == null && s.expiresAt < now);
     byte[] id = new byte[12];
     byte[] ticket = new byte[32];
     random.nextBytes(id);
     random.nextBytes(ticket);
-    Session s = new Session(HexFormat.of().formatHex(id), ticket, fingerprint, plaintextGranted, now + TICKET_LIFETIME_MILLIS);
+    Session s = new Session(HexFormat.of().formatHex(id), ticket, fingerprint, plaintextGranted, digest, now + TICKET_LIFETIME_MILLIS);
     sessions.put(s.id, s);
     return s;
   }

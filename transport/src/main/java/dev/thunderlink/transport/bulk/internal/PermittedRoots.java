@@ -6,6 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.nio.file.LinkOption;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * The directories a peer may read and write on this host. A path is allowed when it lies
@@ -13,7 +17,7 @@ import java.util.List;
  * symbolic links of its deepest existing ancestor, so neither {@code ../..} nor a symlink
  * planted inside a root leads out. Relative paths are taken from the first root.
  *
- * <p>Immutable and thread-safe.
+ * <p>Thread-safe; the roots are immutable, real paths of directories are cached for a second.
  */
 public final class PermittedRoots {
   private final List<Path> roots;
@@ -81,22 +85,75 @@ public final class PermittedRoots {
     throw new BulkException(refused + "its target leads outside the permitted roots " + roots + " of the host", false);
   }
 
-  private static boolean realUnder(Path abs, Path root) {
+  private boolean realUnder(Path abs, Path root) {
     try {
-      Path realRoot = Files.exists(root) ? root.toRealPath() : root;
-      Path existing = abs;
-      while (existing != null && !Files.exists(existing, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-        existing = existing.getParent();
+      Path realRoot = root;
+      Cached c = realDirs.get(root);
+      if (c != null && System.nanoTime() - c.at < REAL_PATH_TTL_NANOS) {
+        realRoot = c.real;
+      } else if (Files.exists(root)) {
+        realRoot = realDirectory(root);
       }
-      if (existing == null) {
-        return false;
+      Path real;
+      BasicFileAttributes a = attributes(abs);
+      if (a != null && a.isSymbolicLink()) {
+        real = abs.toRealPath(); // never cached: a link is judged by its target, every time
+      } else if (a != null && a.isDirectory()) {
+        real = realDirectory(abs);
+      } else {
+        // a file or nothing yet: its real place is its directory's (or the deepest existing ancestor's)
+        Path dir = abs.getParent();
+        real = dir == null ? null : realDirectory(dir);
       }
-      Path real = existing.toRealPath();
-      return real.startsWith(realRoot) || real.startsWith(root);
+      return real != null && (real.startsWith(realRoot) || real.startsWith(root));
     } catch (IOException e) {
       return false;
     }
   }
+
+  private static BasicFileAttributes attributes(Path p) {
+    try {
+      return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The real path of a directory, or of its deepest existing ancestor; null if none exists.
+   * Remembered for {@link #REAL_PATH_TTL_NANOS}: a tree of many files in few directories then
+   * costs one {@code realpath} per directory instead of one per file (a push of 20,000 files
+   * spent more time here than writing them). A directory swapped for a link within that second
+   * could still be followed; only someone with local write access to the root can do that (the
+   * peer cannot replace a directory), and the check-then-open gap exists without the cache too.
+   */
+  private Path realDirectory(Path dir) throws IOException {
+    long now = System.nanoTime();
+    Cached c = realDirs.get(dir);
+    if (c != null && now - c.at < REAL_PATH_TTL_NANOS) {
+      return c.real;
+    }
+    Path existing = dir;
+    while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
+      existing = existing.getParent();
+    }
+    if (existing == null) {
+      return null;
+    }
+    Path real = existing.toRealPath();
+    if (existing == dir) {
+      if (realDirs.size() > 10_000) {
+        realDirs.clear();
+      }
+      realDirs.put(dir, new Cached(real, now));
+    }
+    return real;
+  }
+
+  private record Cached(Path real, long at) {}
+
+  static final long REAL_PATH_TTL_NANOS = 1_000_000_000L;
+  private final Map<Path, Cached> realDirs = new ConcurrentHashMap<>();
 
   /** For messages. */
   @Override
