@@ -11,10 +11,14 @@ import dev.thunderlink.proto.sync.CloseResponse;
 import dev.thunderlink.proto.sync.OpenRequest;
 import dev.thunderlink.proto.sync.OpenResponse;
 import dev.thunderlink.proto.sync.ReadChunk;
+import dev.thunderlink.proto.sync.ReadFilesRequest;
+import dev.thunderlink.proto.sync.ReadFilesResponse;
 import dev.thunderlink.proto.sync.ReadRequest;
 import dev.thunderlink.proto.sync.SyncEndpointGrpc;
 import dev.thunderlink.proto.sync.WatchEvent;
 import dev.thunderlink.proto.sync.WatchRequest;
+import dev.thunderlink.proto.sync.WriteFilesRequest;
+import dev.thunderlink.proto.sync.WriteFilesResponse;
 import dev.thunderlink.proto.sync.WriteMessage;
 import dev.thunderlink.sync.internal.HostEndpoints;
 import io.grpc.stub.StreamObserver;
@@ -98,6 +102,16 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
   @Override
   public void apply(ApplyRequest request, StreamObserver<ApplyResponse> response) {
     endpoints.apply(request, response);
+  }
+
+  @Override
+  public void writeFiles(WriteFilesRequest request, StreamObserver<WriteFilesResponse> response) {
+    endpoints.writeFiles(request, response);
+  }
+
+  @Override
+  public void readFiles(ReadFilesRequest request, StreamObserver<ReadFilesResponse> response) {
+    endpoints.readFiles(request, response);
   }
 
   @Override

@@ -9,13 +9,18 @@ import dev.thunderlink.proto.sync.ChangesBatch;
 import dev.thunderlink.proto.sync.ChangesRequest;
 import dev.thunderlink.proto.sync.CloseRequest;
 import dev.thunderlink.proto.sync.CloseResponse;
+import dev.thunderlink.proto.sync.FileContent;
 import dev.thunderlink.proto.sync.OpenRequest;
 import dev.thunderlink.proto.sync.OpenResponse;
 import dev.thunderlink.proto.sync.PathError;
 import dev.thunderlink.proto.sync.ReadChunk;
+import dev.thunderlink.proto.sync.ReadFilesRequest;
+import dev.thunderlink.proto.sync.ReadFilesResponse;
 import dev.thunderlink.proto.sync.ReadRequest;
 import dev.thunderlink.proto.sync.WatchEvent;
 import dev.thunderlink.proto.sync.WatchRequest;
+import dev.thunderlink.proto.sync.WriteFilesRequest;
+import dev.thunderlink.proto.sync.WriteFilesResponse;
 import dev.thunderlink.proto.sync.WriteMessage;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -308,6 +313,59 @@ public final class HostEndpoints {
       Endpoint.Op op = new Endpoint.Op(kind, path, ProtoCodec.fromProto(req.getExpected()), target, to,
           kind == Endpoint.OpKind.RENAME ? ProtoCodec.fromProto(req.getExpectedTo()) : null);
       out.onNext(toProto(endpoint(req.getEndpointId()).apply(op)));
+      out.onCompleted();
+    } catch (IOException | RuntimeException e) {
+      fail(out, e);
+    }
+  }
+
+  /** Most files one WriteFiles or ReadFiles call may carry. */
+  static final int FILES_PER_CALL = 4096;
+
+  public void writeFiles(WriteFilesRequest req, StreamObserver<WriteFilesResponse> out) {
+    try {
+      if (req.getFilesCount() > FILES_PER_CALL) {
+        throw new IllegalArgumentException("write files: " + req.getFilesCount() + " files (expected: at most "
+            + FILES_PER_CALL + ")");
+      }
+      List<Endpoint.WholeFile> files = new ArrayList<>(req.getFilesCount());
+      for (dev.thunderlink.proto.sync.WholeFile f : req.getFilesList()) {
+        Entry target = ProtoCodec.fromProto(f.getTarget());
+        if (target == null || !target.isFile()) {
+          throw new IllegalArgumentException("write target: " + target + " (expected: a file)");
+        }
+        files.add(new Endpoint.WholeFile(PathNames.checkRelative(f.getTarget().getPath()),
+            ProtoCodec.fromProto(f.getExpected()), target, f.getData().toByteArray()));
+      }
+      WriteFilesResponse.Builder b = WriteFilesResponse.newBuilder();
+      for (ApplyResult r : endpoint(req.getEndpointId()).writeFiles(files)) {
+        b.addResults(toProto(r));
+      }
+      out.onNext(b.build());
+      out.onCompleted();
+    } catch (IOException | RuntimeException e) {
+      fail(out, e);
+    }
+  }
+
+  public void readFiles(ReadFilesRequest req, StreamObserver<ReadFilesResponse> out) {
+    try {
+      if (req.getPathsCount() != req.getExpectedHashesCount() || req.getPathsCount() > FILES_PER_CALL) {
+        throw new IllegalArgumentException("read files: " + req.getPathsCount() + " paths, "
+            + req.getExpectedHashesCount() + " hashes (expected: one hash per path, at most " + FILES_PER_CALL + ")");
+      }
+      List<String> paths = new ArrayList<>(req.getPathsCount());
+      List<String> hashes = new ArrayList<>(req.getPathsCount());
+      for (int i = 0; i < req.getPathsCount(); i++) {
+        paths.add(PathNames.checkRelative(req.getPaths(i)));
+        hashes.add(ContentHash.hex(req.getExpectedHashes(i).toByteArray()));
+      }
+      ReadFilesResponse.Builder b = ReadFilesResponse.newBuilder();
+      for (byte[] data : endpoint(req.getEndpointId()).readFiles(paths, hashes)) {
+        b.addFiles(data == null ? FileContent.newBuilder().setChanged(true)
+            : FileContent.newBuilder().setData(ByteString.copyFrom(data)));
+      }
+      out.onNext(b.build());
       out.onCompleted();
     } catch (IOException | RuntimeException e) {
       fail(out, e);

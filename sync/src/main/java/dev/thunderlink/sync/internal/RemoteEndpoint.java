@@ -8,16 +8,21 @@ import dev.thunderlink.proto.sync.BlockSignaturesResponse;
 import dev.thunderlink.proto.sync.ChangesBatch;
 import dev.thunderlink.proto.sync.ChangesRequest;
 import dev.thunderlink.proto.sync.CloseRequest;
+import dev.thunderlink.proto.sync.FileContent;
 import dev.thunderlink.proto.sync.OpenRequest;
 import dev.thunderlink.proto.sync.OpenResponse;
 import dev.thunderlink.proto.sync.PathError;
 import dev.thunderlink.proto.sync.ReadChunk;
+import dev.thunderlink.proto.sync.ReadFilesRequest;
+import dev.thunderlink.proto.sync.ReadFilesResponse;
 import dev.thunderlink.proto.sync.ReadRequest;
 import dev.thunderlink.proto.sync.SyncEndpointGrpc;
 import dev.thunderlink.proto.sync.WatchEvent;
 import dev.thunderlink.proto.sync.WatchRequest;
 import dev.thunderlink.proto.sync.WriteBasis;
 import dev.thunderlink.proto.sync.WriteCommit;
+import dev.thunderlink.proto.sync.WriteFilesRequest;
+import dev.thunderlink.proto.sync.WriteFilesResponse;
 import dev.thunderlink.proto.sync.WriteHeader;
 import dev.thunderlink.proto.sync.WriteLiteral;
 import dev.thunderlink.proto.sync.WriteMessage;
@@ -248,6 +253,51 @@ public final class RemoteEndpoint implements Endpoint {
     } catch (StatusRuntimeException e) {
       throw translate(e, "apply " + op.kind() + " " + op.path());
     }
+  }
+
+  @Override
+  public List<byte[]> readFiles(List<String> paths, List<String> expectedHashes) throws IOException {
+    ReadFilesRequest.Builder b = ReadFilesRequest.newBuilder().setEndpointId(endpointId).addAllPaths(paths);
+    for (String h : expectedHashes) {
+      b.addExpectedHashes(ByteString.copyFrom(ContentHash.bytes(h)));
+    }
+    ReadFilesResponse r;
+    try {
+      r = blocking.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).readFiles(b.build());
+    } catch (StatusRuntimeException e) {
+      throw translate(e, "read " + paths.size() + " files");
+    }
+    if (r.getFilesCount() != paths.size()) {
+      throw new IOException("remote read files: " + r.getFilesCount() + " answers for " + paths.size() + " files");
+    }
+    List<byte[]> out = new ArrayList<>(paths.size());
+    for (FileContent c : r.getFilesList()) {
+      out.add(c.getChanged() ? null : c.getData().toByteArray());
+    }
+    return out;
+  }
+
+  @Override
+  public List<ApplyResult> writeFiles(List<WholeFile> files) throws IOException {
+    WriteFilesRequest.Builder b = WriteFilesRequest.newBuilder().setEndpointId(endpointId);
+    for (WholeFile f : files) {
+      b.addFiles(dev.thunderlink.proto.sync.WholeFile.newBuilder().setExpected(ProtoCodec.toProto(f.path(), f.expected()))
+          .setTarget(ProtoCodec.toProto(f.path(), f.target())).setData(ByteString.copyFrom(f.data())));
+    }
+    WriteFilesResponse r;
+    try {
+      r = blocking.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).writeFiles(b.build());
+    } catch (StatusRuntimeException e) {
+      throw translate(e, "write " + files.size() + " files");
+    }
+    if (r.getResultsCount() != files.size()) {
+      throw new IOException("remote write files: " + r.getResultsCount() + " answers for " + files.size() + " files");
+    }
+    List<ApplyResult> out = new ArrayList<>(files.size());
+    for (ApplyResponse a : r.getResultsList()) {
+      out.add(fromProto(a));
+    }
+    return out;
   }
 
   static ApplyResult fromProto(ApplyResponse r) {
