@@ -55,8 +55,21 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
    */
   public SyncHostService(
       Path stateDir, String deviceName, boolean watch, Duration macosLatency, java.util.List<Path> permittedRoots) {
+    this(stateDir, deviceName, watch, macosLatency, permittedRoots, () -> null);
+  }
+
+  /**
+   * As above, with each session keyed by the calling workstation's device id as well as its
+   * name, so two workstations that both name a session "app" get separate endpoints and
+   * separate state ({@code stateDir/<device>/<session>/}).
+   *
+   * @param callerDevice the current call's peer device id (the host daemon passes the link's
+   *     authenticated peer); null outside a link call
+   */
+  public SyncHostService(Path stateDir, String deviceName, boolean watch, Duration macosLatency,
+      java.util.List<Path> permittedRoots, java.util.function.Supplier<String> callerDevice) {
     this.permittedRoots = permittedRoots.stream().map(r -> r.toAbsolutePath().normalize()).toList();
-    this.endpoints = new HostEndpoints(stateDir, deviceName, watch, macosLatency);
+    this.endpoints = new HostEndpoints(stateDir, deviceName, watch, macosLatency, callerDevice);
   }
 
   @Override
