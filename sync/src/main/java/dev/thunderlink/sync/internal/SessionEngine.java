@@ -601,8 +601,16 @@ public final class SessionEngine {
   /** Files at most this large travel whole, many per call. */
   static final int WHOLE_FILE_MAX = 256 * 1024;
   /** Bounds of one call (well under gRPC's default 4 MiB message limit). */
-  static final int WHOLE_BATCH_FILES = 512;
-  static final int WHOLE_BATCH_BYTES = 2 << 20;
+  static final int WHOLE_BATCH_FILES = 256;
+  static final int WHOLE_BATCH_BYTES = 1 << 20;
+  /**
+   * Batch calls in flight at once: one being read and sent while another is applied is all
+   * the overlap there is to get, and a deeper queue of megabyte messages on the shared link
+   * connection delays everything else on it (the link's liveness probes give up after 250 ms
+   * on loopback and declare the path down).
+   */
+  static final int WHOLE_BATCHES_IN_FLIGHT = 3;
+  private final java.util.concurrent.Semaphore batchSlots = new java.util.concurrent.Semaphore(WHOLE_BATCHES_IN_FLIGHT);
 
   /** True if {@link #perform} would send the whole file anyway (no exec-bit-only change, no block to reuse). */
   private boolean sendsWhole(Entry src, Entry dst) {
@@ -670,6 +678,13 @@ public final class SessionEngine {
 
     private void transfer(List<String> ps, List<Entry> ss, List<Entry> ds, List<CompletableFuture<ApplyResult>> rs) {
       try {
+        batchSlots.acquire();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        rs.forEach(f -> f.completeExceptionally(new IOException("interrupted", e)));
+        return;
+      }
+      try {
         List<String> hashes = new ArrayList<>(ps.size());
         ss.forEach(e -> hashes.add(e.hash()));
         List<byte[]> data = from.readFiles(ps, hashes);
@@ -697,6 +712,8 @@ public final class SessionEngine {
         }
       } catch (Throwable e) {
         rs.forEach(f -> f.completeExceptionally(e));
+      } finally {
+        batchSlots.release();
       }
     }
   }
