@@ -170,6 +170,13 @@ public final class HostEndpoints {
       if (out instanceof ServerCallStreamObserver) {
         ((ServerCallStreamObserver<WatchEvent>) out).setOnCancelHandler(() -> set.remove(out));
       }
+      if (watch) {
+        // tells the workstation the stream is live: from now on every change arrives as an
+        // event, so it may skip a changes call while none has come
+        synchronized (out) {
+          out.onNext(WatchEvent.newBuilder().setPendingPaths(0).build());
+        }
+      }
     } catch (RuntimeException e) {
       fail(out, e);
     }

@@ -68,6 +68,17 @@ public final class RemoteEndpoint implements Endpoint {
   private volatile Info info;
   private volatile Runnable listener;
   private volatile boolean closed;
+  /**
+   * Whether the host's watch stream is known to be live (it has delivered at least one event
+   * since it was last (re)subscribed) and whether the host signalled anything since the last
+   * changes call. While the stream is live and nothing was signalled, an incremental changes
+   * call is answered here without a round trip: the host has nothing new, and a change it
+   * sees from now on arrives as an event that queues another cycle.
+   */
+  private volatile boolean watchLive;
+  private final java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean(true);
+  /** The last answer's lasting parts (errors, collisions), repeated by a skipped call. */
+  private volatile ChangeSet lastAnswer;
 
   private RemoteEndpoint(Channel channel, OpenRequest req) {
     this.channel = channel;
@@ -138,6 +149,8 @@ public final class RemoteEndpoint implements Endpoint {
     async.watch(WatchRequest.newBuilder().setEndpointId(endpointId).build(), new StreamObserver<WatchEvent>() {
       @Override
       public void onNext(WatchEvent value) {
+        signalled.set(true);
+        watchLive = true;
         Runnable l = listener;
         if (l != null) {
           l.run();
@@ -155,6 +168,8 @@ public final class RemoteEndpoint implements Endpoint {
       }
 
       private void retry() {
+        watchLive = false;
+        signalled.set(true);
         if (!closed) {
           try {
             resubscriber.schedule(RemoteEndpoint.this::subscribe, 500, TimeUnit.MILLISECONDS);
@@ -178,6 +193,23 @@ public final class RemoteEndpoint implements Endpoint {
 
   @Override
   public ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths) throws IOException {
+    ChangeSet last = lastAnswer;
+    if (!full && rescanPaths.isEmpty() && watchLive && last != null && last.lastSeq() == sinceSeq
+        && !last.rootMissing() && !signalled.getAndSet(false)) {
+      return new ChangeSet(Map.of(), sinceSeq, last.errors(), last.collisions(), false);
+    }
+    signalled.set(false); // before the call: an event arriving during it counts for the next one
+    try {
+      ChangeSet answer = fetchChanges(sinceSeq, full, rescanPaths);
+      lastAnswer = answer;
+      return answer;
+    } catch (IOException | RuntimeException e) {
+      signalled.set(true);
+      throw e;
+    }
+  }
+
+  private ChangeSet fetchChanges(long sinceSeq, boolean full, Collection<String> rescanPaths) throws IOException {
     try {
       Iterator<ChangesBatch> it = blocking.withDeadlineAfter(10, TimeUnit.MINUTES).changes(ChangesRequest.newBuilder()
           .setEndpointId(endpointId).setSinceSeq(sinceSeq).setFullRescan(full).addAllRescanPaths(rescanPaths).build());
@@ -439,5 +471,10 @@ public final class RemoteEndpoint implements Endpoint {
 
   Channel channel() {
     return channel;
+  }
+
+  /** Test hook: has the host's watch stream delivered its first event since (re)subscribing? */
+  boolean watchLive() {
+    return watchLive;
   }
 }
