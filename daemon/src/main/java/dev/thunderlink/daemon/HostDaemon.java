@@ -163,7 +163,7 @@ public final class HostDaemon implements AutoCloseable {
       sync =
           new dev.thunderlink.sync.SyncHostService(
               rt.home.dir().resolve("sync-host"), rt.identity.deviceName(), true, java.time.Duration.ofMillis(20),
-              permittedRoots);
+              permittedRoots, dev.thunderlink.transport.PeerContext::deviceId);
       lb.addService(sync);
       link = lb.build().start();
       List<ServerServiceDefinition> cs = new ArrayList<>(controlServices);

@@ -11,10 +11,14 @@ import dev.thunderlink.proto.sync.CloseResponse;
 import dev.thunderlink.proto.sync.OpenRequest;
 import dev.thunderlink.proto.sync.OpenResponse;
 import dev.thunderlink.proto.sync.ReadChunk;
+import dev.thunderlink.proto.sync.ReadFilesRequest;
+import dev.thunderlink.proto.sync.ReadFilesResponse;
 import dev.thunderlink.proto.sync.ReadRequest;
 import dev.thunderlink.proto.sync.SyncEndpointGrpc;
 import dev.thunderlink.proto.sync.WatchEvent;
 import dev.thunderlink.proto.sync.WatchRequest;
+import dev.thunderlink.proto.sync.WriteFilesRequest;
+import dev.thunderlink.proto.sync.WriteFilesResponse;
 import dev.thunderlink.proto.sync.WriteMessage;
 import dev.thunderlink.sync.internal.HostEndpoints;
 import io.grpc.stub.StreamObserver;
@@ -51,8 +55,21 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
    */
   public SyncHostService(
       Path stateDir, String deviceName, boolean watch, Duration macosLatency, java.util.List<Path> permittedRoots) {
+    this(stateDir, deviceName, watch, macosLatency, permittedRoots, () -> null);
+  }
+
+  /**
+   * As above, with each session keyed by the calling workstation's device id as well as its
+   * name, so two workstations that both name a session "app" get separate endpoints and
+   * separate state ({@code stateDir/<device>/<session>/}).
+   *
+   * @param callerDevice the current call's peer device id (the host daemon passes the link's
+   *     authenticated peer); null outside a link call
+   */
+  public SyncHostService(Path stateDir, String deviceName, boolean watch, Duration macosLatency,
+      java.util.List<Path> permittedRoots, java.util.function.Supplier<String> callerDevice) {
     this.permittedRoots = permittedRoots.stream().map(r -> r.toAbsolutePath().normalize()).toList();
-    this.endpoints = new HostEndpoints(stateDir, deviceName, watch, macosLatency);
+    this.endpoints = new HostEndpoints(stateDir, deviceName, watch, macosLatency, callerDevice);
   }
 
   @Override
@@ -98,6 +115,16 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
   @Override
   public void apply(ApplyRequest request, StreamObserver<ApplyResponse> response) {
     endpoints.apply(request, response);
+  }
+
+  @Override
+  public void writeFiles(WriteFilesRequest request, StreamObserver<WriteFilesResponse> response) {
+    endpoints.writeFiles(request, response);
+  }
+
+  @Override
+  public void readFiles(ReadFilesRequest request, StreamObserver<ReadFilesResponse> response) {
+    endpoints.readFiles(request, response);
   }
 
   @Override

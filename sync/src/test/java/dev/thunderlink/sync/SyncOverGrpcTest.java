@@ -159,5 +159,17 @@ class SyncOverGrpcTest {
         .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("no empty, '.' or '..' segments");
     assertThatThrownBy(() -> stub.apply(ApplyRequest.newBuilder().setEndpointId("nope").setOp(ApplyRequest.Op.MKDIR)
         .setExpected(Entry.newBuilder().setPath("x")).build())).hasMessageContaining("NOT_FOUND");
+    assertThatThrownBy(() -> stub.writeFiles(dev.thunderlink.proto.sync.WriteFilesRequest.newBuilder()
+        .setEndpointId("s").addFiles(dev.thunderlink.proto.sync.WholeFile.newBuilder()
+            .setTarget(Entry.newBuilder().setPath("../escape").setKind(EntryKind.FILE)
+                .setHash(com.google.protobuf.ByteString.copyFrom(new byte[32])))).build()))
+        .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("no empty, '.' or '..' segments");
+    assertThatThrownBy(() -> stub.writeFiles(dev.thunderlink.proto.sync.WriteFilesRequest.newBuilder()
+        .setEndpointId("s").addFiles(dev.thunderlink.proto.sync.WholeFile.newBuilder()
+            .setTarget(Entry.newBuilder().setPath("d").setKind(EntryKind.DIRECTORY))).build()))
+        .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("expected: a file");
+    assertThatThrownBy(() -> stub.readFiles(dev.thunderlink.proto.sync.ReadFilesRequest.newBuilder()
+        .setEndpointId("s").addPaths("a.txt").build()))
+        .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("expected: one hash per path");
   }
 }

@@ -55,7 +55,9 @@ public final class ContentHash {
     MessageDigest md = sha256();
     long length = 0;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      ByteBuffer buf = ByteBuffer.allocate(BUFFER);
+      // sized to the file: a scan hashes thousands of small files, and a fresh 256 KiB buffer
+      // for each (zeroed, then collected) cost more than the hashing
+      ByteBuffer buf = ByteBuffer.allocate((int) Math.min(BUFFER, Math.max(4096, ch.size() + 1)));
       int n;
       while ((n = ch.read(buf)) >= 0) {
         length += n;

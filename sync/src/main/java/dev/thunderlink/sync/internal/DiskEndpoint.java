@@ -23,6 +23,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -88,6 +89,8 @@ public final class DiskEndpoint implements Endpoint {
   private boolean scannedOnce; // guarded by this
   private final TreeWatcher watcher;
   private final boolean unixView;
+  /** The root's name and a separator: a scanned path's name minus this is its relative path. */
+  private final String rootPrefix;
   private final List<IndexRecord> unsaved = new ArrayList<>(); // guarded by this
   /** How many files scans have hashed (tests check that unchanged files are not). */
   final java.util.concurrent.atomic.AtomicLong filesHashed = new java.util.concurrent.atomic.AtomicLong();
@@ -105,6 +108,9 @@ public final class DiskEndpoint implements Endpoint {
     }
     this.info = new Info(options.deviceName(), probeCaseInsensitive(root), probeNormalizing(root));
     this.unixView = root.getFileSystem().supportedFileAttributeViews().contains("unix");
+    String r = root.toString();
+    String sep = root.getFileSystem().getSeparator();
+    this.rootPrefix = r.endsWith(sep) ? r : r + sep;
     this.watcher = options.watch()
         ? new TreeWatcher(root, options.debounce(), options.maxDelay(), options.macosLatency(), this::hint,
             () -> pendingFull = true, this::fireListener)
@@ -202,9 +208,14 @@ public final class DiskEndpoint implements Endpoint {
   }
 
   private String relative(Path absolute) {
-    Path rel = root.relativize(absolute);
-    String s = rel.toString();
     String sep = root.getFileSystem().getSeparator();
+    String abs = absolute.toString();
+    String s;
+    if (abs.length() > rootPrefix.length() && abs.startsWith(rootPrefix)) {
+      s = abs.substring(rootPrefix.length()); // what relativize gives, without its cost (every scanned path)
+    } else {
+      s = root.relativize(absolute).toString();
+    }
     return sep.equals("/") ? s : s.replace(sep, "/");
   }
 
@@ -322,8 +333,9 @@ public final class DiskEndpoint implements Endpoint {
     if (!a.isRegularFile()) {
       return null; // sockets, fifos, devices: not content
     }
-    boolean exec = isExecutable(p);
-    String fileKey = statKey(p, a);
+    FileStat fs = fileStat(p, a);
+    boolean exec = fs.executable();
+    String fileKey = fs.key();
     IndexRecord old = index.get(key);
     boolean racy = Math.abs(scanMillis - mtimeMillis) < RACY_MILLIS;
     long recordedMtime = racy ? -1 : mtimeNanos;
@@ -357,6 +369,26 @@ public final class DiskEndpoint implements Endpoint {
     return key;
   }
 
+  /** A regular file's executable bit and {@link #statKey}. */
+  private record FileStat(boolean executable, String key) {}
+
+  /**
+   * {@link #isExecutable} and {@link #statKey} from one stat where the file system has a unix
+   * view (both come from the same {@code stat}; a scan calls this for every file).
+   */
+  private FileStat fileStat(Path p, BasicFileAttributes a) {
+    if (unixView) {
+      try {
+        Map<String, Object> m = Files.readAttributes(p, "unix:mode,ctime", LinkOption.NOFOLLOW_LINKS);
+        String key = (a.fileKey() == null ? "" : a.fileKey().toString()) + "/" + m.get("ctime");
+        return new FileStat((((Integer) m.get("mode")) & 0100) != 0, key);
+      } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+        // fall through to the two separate reads
+      }
+    }
+    return new FileStat(isExecutable(p), statKey(p, a));
+  }
+
   private boolean pointsOutside(String key, String target) {
     Path t = root.getFileSystem().getPath(target);
     if (t.isAbsolute()) {
@@ -381,17 +413,24 @@ public final class DiskEndpoint implements Endpoint {
   /** Scans the given NFC paths ("" = the whole tree) and commits the differences as one transaction. */
   private void scan(Collection<String> paths) throws IOException {
     Pass pass = new Pass();
-    List<String> tops = new ArrayList<>(paths);
+    Set<String> wanted = new HashSet<>(paths);
     // a hinted path whose parents are unknown to the index needs them scanned too
     for (String p : paths) {
       String parent = PathNames.parent(p);
-      while (!parent.isEmpty() && !isLiveDir(parent)) {
-        tops.add(parent);
+      while (!parent.isEmpty() && !isLiveDir(parent) && wanted.add(parent)) {
         parent = PathNames.parent(parent);
       }
     }
+    // shallow first, so that a path inside a directory already walked (or found gone) in this
+    // pass is skipped: after a burst of creations the watcher hints a new directory and each
+    // file in it, and walking the directory once covers them all
+    List<String> tops = new ArrayList<>(wanted);
+    tops.sort(Comparator.comparingInt(PathNames::depth).thenComparing(Comparator.naturalOrder()));
     Set<String> gone = new HashSet<>();
     for (String top : tops) {
+      if (!top.isEmpty() && (coveredBy(top, pass.walkedDirs) || coveredBy(top, gone))) {
+        continue;
+      }
       if (!top.isEmpty() && rules.isIgnored(top, isLiveDir(top))) {
         continue;
       }
@@ -418,6 +457,21 @@ public final class DiskEndpoint implements Endpoint {
       }
     }
     commit(pass, gone);
+  }
+
+  /** True if a proper ancestor of {@code path} is in {@code dirs}. */
+  private static boolean coveredBy(String path, Set<String> dirs) {
+    if (dirs.isEmpty()) {
+      return false;
+    }
+    for (String p = PathNames.parent(path); ; p = PathNames.parent(p)) {
+      if (dirs.contains(p)) {
+        return true;
+      }
+      if (p.isEmpty()) {
+        return false;
+      }
+    }
   }
 
   private void walk(Path start, Pass pass) throws IOException {
@@ -592,6 +646,133 @@ public final class DiskEndpoint implements Endpoint {
     }
   }
 
+  /** Largest file {@link #readFiles} serves, and the most it serves per call. */
+  static final int WHOLE_FILE_MAX = 4 << 20;
+  static final int WHOLE_CALL_MAX = 16 << 20;
+
+  @Override
+  public List<byte[]> readFiles(List<String> paths, List<String> expectedHashes) throws IOException {
+    if (paths.size() != expectedHashes.size()) {
+      throw new IllegalArgumentException("read files: " + paths.size() + " paths, " + expectedHashes.size()
+          + " hashes (expected: one hash per path)");
+    }
+    List<byte[]> out = new ArrayList<>(paths.size());
+    long total = 0;
+    for (int i = 0; i < paths.size(); i++) {
+      String path = PathNames.checkRelative(paths.get(i));
+      Path p;
+      IndexRecord r;
+      synchronized (this) {
+        p = disk(path);
+        r = index.get(path);
+      }
+      if (r == null || r.entry() == null || !r.entry().isFile() || !r.entry().hash().equals(expectedHashes.get(i))) {
+        out.add(null);
+        continue;
+      }
+      if (r.statSize() > WHOLE_FILE_MAX || (total += r.statSize()) > WHOLE_CALL_MAX) {
+        throw new IllegalArgumentException("read files: " + path + " makes the call too large (expected: files of at"
+            + " most " + WHOLE_FILE_MAX + " bytes, " + WHOLE_CALL_MAX + " in all)");
+      }
+      out.add(readWhole(p, r.statSize()));
+    }
+    return out;
+  }
+
+  /** The file's bytes if it still has the size and mtime it had before and after reading, else null. */
+  private static byte[] readWhole(Path p, long expectedSize) throws IOException {
+    BasicFileAttributes before = statOrNull(p);
+    if (before == null || !before.isRegularFile() || before.size() != expectedSize) {
+      return null;
+    }
+    byte[] data = new byte[(int) expectedSize];
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+      ByteBuffer buf = ByteBuffer.wrap(data);
+      while (buf.hasRemaining()) {
+        if (ch.read(buf, buf.position()) < 0) {
+          return null; // shrank while being read
+        }
+      }
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+    BasicFileAttributes after = statOrNull(p);
+    if (after == null || after.size() != before.size()
+        || !after.lastModifiedTime().equals(before.lastModifiedTime())) {
+      return null;
+    }
+    return data;
+  }
+
+  @Override
+  public List<ApplyResult> writeFiles(List<WholeFile> files) throws IOException {
+    for (WholeFile f : files) {
+      PathNames.checkRelative(f.path());
+      if (f.target() == null || !f.target().isFile()) {
+        throw new IllegalArgumentException("write target: " + f.target() + " (expected: a file)");
+      }
+    }
+    List<ApplyResult> out = new ArrayList<>(files.size());
+    for (WholeFile f : files) {
+      out.add(writeWhole(f));
+    }
+    return out;
+  }
+
+  /**
+   * One file of {@link #writeFiles}: verified in memory before it touches the disk, then the
+   * same temporary file, re-check and rename as an upload, without reading the bytes back.
+   */
+  private ApplyResult writeWhole(WholeFile f) throws IOException {
+    String path = f.path();
+    Entry target = f.target();
+    if (f.data().length != target.size() || !ContentHash.of(f.data()).equals(target.hash())) {
+      return ApplyResult.changed(path + ": content changed while it was being sent");
+    }
+    Path dest;
+    synchronized (this) {
+      dest = disk(path);
+    }
+    Path tmp = dest.resolveSibling(IgnoreRules.TEMP_PREFIX + UUID.randomUUID());
+    boolean installed = false;
+    try {
+      try {
+        Files.write(tmp, f.data(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      } catch (NoSuchFileException | NotDirectoryException e) {
+        pendingHints.add(path);
+        return ApplyResult.changed(path + ": parent directory is missing");
+      }
+      if (target.executable()) {
+        setExecutable(tmp, true); // a new file never has execute bits (0666 & ~umask)
+      }
+      if (target.mtimeMillis() > 0) {
+        Files.setLastModifiedTime(tmp, FileTime.fromMillis(target.mtimeMillis()));
+      }
+      synchronized (this) {
+        String why = recheck(path, f.expected());
+        if (why != null) {
+          pendingHints.add(path);
+          return ApplyResult.changed(path + ": " + why);
+        }
+        BasicFileAttributes written = Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        try {
+          replace(path, tmp, disk(path), f.expected());
+        } catch (DirectoryNotEmptyException e) {
+          pendingHints.add(path);
+          return ApplyResult.changed(path + ": directory is not empty");
+        } catch (NoSuchFileException | FileAlreadyExistsException | NotDirectoryException e) {
+          return raced(path, e);
+        }
+        installed = true;
+        return ApplyResult.ok(record(path, disk(path), target, written).entry());
+      }
+    } finally {
+      if (!installed) {
+        Files.deleteIfExists(tmp);
+      }
+    }
+  }
+
   // ------------------------------------------------------------------ applying
 
   /** Null if {@code path} holds {@code expected} right now, else why not. */
@@ -630,11 +811,12 @@ public final class DiskEndpoint implements Endpoint {
         if (!a.isRegularFile()) {
           return "is no longer a file";
         }
-        if (isExecutable(p) != expected.executable()) {
+        FileStat fs = fileStat(p, a);
+        if (fs.executable() != expected.executable()) {
           return "executable bit changed";
         }
         IndexRecord r = index.get(path);
-        String key = statKey(p, a);
+        String key = fs.key();
         if (r != null && r.entry() != null && r.entry().isFile() && r.entry().hash().equals(expected.hash())
             && r.statMatches(a.size(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), key)) {
           return null;

@@ -73,6 +73,21 @@ public interface Endpoint extends AutoCloseable {
 
   ApplyResult apply(Op op) throws IOException;
 
+  /** A small file sent whole: {@code data} must hash to {@code target.hash()}. */
+  record WholeFile(String path, Entry expected, Entry target, byte[] data) {}
+
+  /**
+   * Reads small files whole, in one go (one round trip for a remote side). An element is
+   * null when that file no longer has its expected hash (modified while being sent).
+   */
+  List<byte[]> readFiles(List<String> paths, List<String> expectedHashes) throws IOException;
+
+  /**
+   * Writes small files whole, each atomically and checked against its {@code expected}
+   * entry on its own, as {@link #beginWrite} does; one result per file, in order.
+   */
+  List<ApplyResult> writeFiles(List<WholeFile> files) throws IOException;
+
   @Override
   void close() throws IOException;
 

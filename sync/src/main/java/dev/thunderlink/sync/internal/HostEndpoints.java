@@ -9,13 +9,18 @@ import dev.thunderlink.proto.sync.ChangesBatch;
 import dev.thunderlink.proto.sync.ChangesRequest;
 import dev.thunderlink.proto.sync.CloseRequest;
 import dev.thunderlink.proto.sync.CloseResponse;
+import dev.thunderlink.proto.sync.FileContent;
 import dev.thunderlink.proto.sync.OpenRequest;
 import dev.thunderlink.proto.sync.OpenResponse;
 import dev.thunderlink.proto.sync.PathError;
 import dev.thunderlink.proto.sync.ReadChunk;
+import dev.thunderlink.proto.sync.ReadFilesRequest;
+import dev.thunderlink.proto.sync.ReadFilesResponse;
 import dev.thunderlink.proto.sync.ReadRequest;
 import dev.thunderlink.proto.sync.WatchEvent;
 import dev.thunderlink.proto.sync.WatchRequest;
+import dev.thunderlink.proto.sync.WriteFilesRequest;
+import dev.thunderlink.proto.sync.WriteFilesResponse;
 import dev.thunderlink.proto.sync.WriteMessage;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -31,7 +36,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The host's open endpoints, one per session name, and the gRPC call handling behind
+ * The host's open endpoints, one per workstation device and session name, and the gRPC call handling behind
  * {@code SyncHostService}. Errors become gRPC statuses with a one-line description:
  * NOT_FOUND for an unknown endpoint id, INVALID_ARGUMENT for a bad path or root,
  * FAILED_PRECONDITION when a file changed under a read.
@@ -45,18 +50,45 @@ public final class HostEndpoints {
   private final String deviceName;
   private final boolean watch;
   private final Duration macosLatency;
+  private final java.util.function.Supplier<String> caller;
+  /** Keyed by {@link #key}: the calling workstation's device id and the session name. */
   private final Map<String, DiskEndpoint> open = new ConcurrentHashMap<>();
   private final Map<String, Set<StreamObserver<WatchEvent>>> watchers = new ConcurrentHashMap<>();
 
-  public HostEndpoints(Path stateDir, String deviceName, boolean watch, Duration macosLatency) {
+  /**
+   * @param caller the calling workstation's device id, read on the call's thread (null or
+   *     empty outside an authenticated link call: tests, benchmarks)
+   */
+  public HostEndpoints(Path stateDir, String deviceName, boolean watch, Duration macosLatency,
+      java.util.function.Supplier<String> caller) {
     this.stateDir = stateDir;
     this.deviceName = deviceName;
     this.watch = watch;
     this.macosLatency = macosLatency;
+    this.caller = caller;
+  }
+
+  private String callerDevice() {
+    String d = caller.get();
+    if (d == null) {
+      return "";
+    }
+    if (!d.isEmpty() && !d.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+      throw new IllegalArgumentException("caller device id: " + d + " (expected: 1-64 of [A-Za-z0-9._-])");
+    }
+    return d;
+  }
+
+  /**
+   * Two workstations may each have a session of the same name: an endpoint belongs to the
+   * pair (device, session), and one workstation can neither reach nor replace another's.
+   */
+  private String key(String endpointId) {
+    return callerDevice() + "/" + endpointId;
   }
 
   private DiskEndpoint endpoint(String id) {
-    DiskEndpoint e = open.get(id);
+    DiskEndpoint e = open.get(key(id));
     if (e == null) {
       throw Status.NOT_FOUND.withDescription("no open sync endpoint " + id).asRuntimeException();
     }
@@ -88,7 +120,9 @@ public final class HostEndpoints {
       for (String p : req.getIgnorePatternsList()) {
         IgnoreRules.validatePattern(p);
       }
-      DiskEndpoint e = open.get(session);
+      String device = callerDevice();
+      String key = device + "/" + session;
+      DiskEndpoint e = open.get(key);
       if (e == null || !e.root().equals(root)) {
         if (e != null) {
           e.close();
@@ -96,9 +130,10 @@ public final class HostEndpoints {
         DiskEndpoint.Options o = new DiskEndpoint.Options(deviceName, req.getIgnorePatternsList(),
             req.getUseGitignoreFiles(), req.getIgnoreVcs(), "keep".equals(req.getOutsideSymlinks()), watch,
             Duration.ofMillis(2), Duration.ofMillis(50), macosLatency);
-        e = DiskEndpoint.open(root, stateDir.resolve(session).resolve("index.db"), o, req.getCreateRoot());
-        e.onChange(() -> notifyWatchers(session));
-        open.put(session, e);
+        Path dir = device.isEmpty() ? stateDir.resolve(session) : stateDir.resolve(device).resolve(session);
+        e = DiskEndpoint.open(root, dir.resolve("index.db"), o, req.getCreateRoot());
+        e.onChange(() -> notifyWatchers(key));
+        open.put(key, e);
       }
       Endpoint.Info info = e.info();
       out.onNext(OpenResponse.newBuilder().setEndpointId(session).setDeviceName(info.deviceName())
@@ -129,11 +164,18 @@ public final class HostEndpoints {
   public void watch(WatchRequest req, StreamObserver<WatchEvent> out) {
     try {
       endpoint(req.getEndpointId());
-      Set<StreamObserver<WatchEvent>> set = watchers.computeIfAbsent(req.getEndpointId(),
+      Set<StreamObserver<WatchEvent>> set = watchers.computeIfAbsent(key(req.getEndpointId()),
           k -> ConcurrentHashMap.newKeySet());
       set.add(out);
       if (out instanceof ServerCallStreamObserver) {
         ((ServerCallStreamObserver<WatchEvent>) out).setOnCancelHandler(() -> set.remove(out));
+      }
+      if (watch) {
+        // tells the workstation the stream is live: from now on every change arrives as an
+        // event, so it may skip a changes call while none has come
+        synchronized (out) {
+          out.onNext(WatchEvent.newBuilder().setPendingPaths(0).build());
+        }
       }
     } catch (RuntimeException e) {
       fail(out, e);
@@ -314,9 +356,79 @@ public final class HostEndpoints {
     }
   }
 
+  /** Most files one WriteFiles or ReadFiles call may carry. */
+  static final int FILES_PER_CALL = 4096;
+
+  public void writeFiles(WriteFilesRequest req, StreamObserver<WriteFilesResponse> out) {
+    try {
+      if (req.getFilesCount() > FILES_PER_CALL) {
+        throw new IllegalArgumentException("write files: " + req.getFilesCount() + " files (expected: at most "
+            + FILES_PER_CALL + ")");
+      }
+      List<Endpoint.WholeFile> files = new ArrayList<>(req.getFilesCount());
+      for (dev.thunderlink.proto.sync.WholeFile f : req.getFilesList()) {
+        Entry target = ProtoCodec.fromProto(f.getTarget());
+        if (target == null || !target.isFile()) {
+          throw new IllegalArgumentException("write target: " + target + " (expected: a file)");
+        }
+        files.add(new Endpoint.WholeFile(PathNames.checkRelative(f.getTarget().getPath()),
+            ProtoCodec.fromProto(f.getExpected()), target, f.getData().toByteArray()));
+      }
+      WriteFilesResponse.Builder b = WriteFilesResponse.newBuilder();
+      for (ApplyResult r : endpoint(req.getEndpointId()).writeFiles(files)) {
+        b.addResults(toProto(r));
+      }
+      out.onNext(b.build());
+      out.onCompleted();
+    } catch (IOException | RuntimeException e) {
+      fail(out, e);
+    }
+  }
+
+  public void readFiles(ReadFilesRequest req, StreamObserver<ReadFilesResponse> out) {
+    try {
+      if (req.getPathsCount() != req.getExpectedHashesCount() || req.getPathsCount() > FILES_PER_CALL) {
+        throw new IllegalArgumentException("read files: " + req.getPathsCount() + " paths, "
+            + req.getExpectedHashesCount() + " hashes (expected: one hash per path, at most " + FILES_PER_CALL + ")");
+      }
+      List<String> paths = new ArrayList<>(req.getPathsCount());
+      List<String> hashes = new ArrayList<>(req.getPathsCount());
+      for (int i = 0; i < req.getPathsCount(); i++) {
+        paths.add(PathNames.checkRelative(req.getPaths(i)));
+        hashes.add(ContentHash.hex(req.getExpectedHashes(i).toByteArray()));
+      }
+      ReadFilesResponse.Builder b = ReadFilesResponse.newBuilder();
+      for (byte[] data : endpoint(req.getEndpointId()).readFiles(paths, hashes)) {
+        b.addFiles(data == null ? FileContent.newBuilder().setChanged(true)
+            : FileContent.newBuilder().setData(ByteString.copyFrom(data)));
+      }
+      out.onNext(b.build());
+      out.onCompleted();
+    } catch (IOException | RuntimeException e) {
+      fail(out, e);
+    }
+  }
+
   public void close(CloseRequest req, StreamObserver<CloseResponse> out) {
-    DiskEndpoint e = open.remove(req.getEndpointId());
-    Set<StreamObserver<WatchEvent>> set = watchers.remove(req.getEndpointId());
+    String key;
+    try {
+      key = key(req.getEndpointId());
+    } catch (RuntimeException e) {
+      fail(out, e);
+      return;
+    }
+    try {
+      closeKey(key);
+      out.onNext(CloseResponse.getDefaultInstance());
+      out.onCompleted();
+    } catch (IOException ex) {
+      fail(out, ex);
+    }
+  }
+
+  private void closeKey(String key) throws IOException {
+    DiskEndpoint e = open.remove(key);
+    Set<StreamObserver<WatchEvent>> set = watchers.remove(key);
     if (set != null) {
       for (StreamObserver<WatchEvent> o : set) {
         try {
@@ -326,29 +438,18 @@ public final class HostEndpoints {
         }
       }
     }
-    try {
-      if (e != null) {
-        e.close();
-      }
-      out.onNext(CloseResponse.getDefaultInstance());
-      out.onCompleted();
-    } catch (IOException ex) {
-      fail(out, ex);
+    if (e != null) {
+      e.close();
     }
   }
 
   public void closeAll() {
-    for (String id : new ArrayList<>(open.keySet())) {
-      close(CloseRequest.newBuilder().setEndpointId(id).build(), new StreamObserver<>() {
-        @Override
-        public void onNext(CloseResponse value) {}
-
-        @Override
-        public void onError(Throwable t) {}
-
-        @Override
-        public void onCompleted() {}
-      });
+    for (String key : new ArrayList<>(open.keySet())) {
+      try {
+        closeKey(key);
+      } catch (IOException ignored) {
+        // closing down: its index rows were written by the last changes call or are re-hashed
+      }
     }
   }
 }

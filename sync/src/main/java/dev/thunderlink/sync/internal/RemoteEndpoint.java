@@ -8,16 +8,21 @@ import dev.thunderlink.proto.sync.BlockSignaturesResponse;
 import dev.thunderlink.proto.sync.ChangesBatch;
 import dev.thunderlink.proto.sync.ChangesRequest;
 import dev.thunderlink.proto.sync.CloseRequest;
+import dev.thunderlink.proto.sync.FileContent;
 import dev.thunderlink.proto.sync.OpenRequest;
 import dev.thunderlink.proto.sync.OpenResponse;
 import dev.thunderlink.proto.sync.PathError;
 import dev.thunderlink.proto.sync.ReadChunk;
+import dev.thunderlink.proto.sync.ReadFilesRequest;
+import dev.thunderlink.proto.sync.ReadFilesResponse;
 import dev.thunderlink.proto.sync.ReadRequest;
 import dev.thunderlink.proto.sync.SyncEndpointGrpc;
 import dev.thunderlink.proto.sync.WatchEvent;
 import dev.thunderlink.proto.sync.WatchRequest;
 import dev.thunderlink.proto.sync.WriteBasis;
 import dev.thunderlink.proto.sync.WriteCommit;
+import dev.thunderlink.proto.sync.WriteFilesRequest;
+import dev.thunderlink.proto.sync.WriteFilesResponse;
 import dev.thunderlink.proto.sync.WriteHeader;
 import dev.thunderlink.proto.sync.WriteLiteral;
 import dev.thunderlink.proto.sync.WriteMessage;
@@ -63,6 +68,17 @@ public final class RemoteEndpoint implements Endpoint {
   private volatile Info info;
   private volatile Runnable listener;
   private volatile boolean closed;
+  /**
+   * Whether the host's watch stream is known to be live (it has delivered at least one event
+   * since it was last (re)subscribed) and whether the host signalled anything since the last
+   * changes call. While the stream is live and nothing was signalled, an incremental changes
+   * call is answered here without a round trip: the host has nothing new, and a change it
+   * sees from now on arrives as an event that queues another cycle.
+   */
+  private volatile boolean watchLive;
+  private final java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean(true);
+  /** The last answer's lasting parts (errors, collisions), repeated by a skipped call. */
+  private volatile ChangeSet lastAnswer;
 
   private RemoteEndpoint(Channel channel, OpenRequest req) {
     this.channel = channel;
@@ -133,6 +149,8 @@ public final class RemoteEndpoint implements Endpoint {
     async.watch(WatchRequest.newBuilder().setEndpointId(endpointId).build(), new StreamObserver<WatchEvent>() {
       @Override
       public void onNext(WatchEvent value) {
+        signalled.set(true);
+        watchLive = true;
         Runnable l = listener;
         if (l != null) {
           l.run();
@@ -150,6 +168,8 @@ public final class RemoteEndpoint implements Endpoint {
       }
 
       private void retry() {
+        watchLive = false;
+        signalled.set(true);
         if (!closed) {
           try {
             resubscriber.schedule(RemoteEndpoint.this::subscribe, 500, TimeUnit.MILLISECONDS);
@@ -173,6 +193,23 @@ public final class RemoteEndpoint implements Endpoint {
 
   @Override
   public ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths) throws IOException {
+    ChangeSet last = lastAnswer;
+    if (!full && rescanPaths.isEmpty() && watchLive && last != null && last.lastSeq() == sinceSeq
+        && !last.rootMissing() && !signalled.getAndSet(false)) {
+      return new ChangeSet(Map.of(), sinceSeq, last.errors(), last.collisions(), false);
+    }
+    signalled.set(false); // before the call: an event arriving during it counts for the next one
+    try {
+      ChangeSet answer = fetchChanges(sinceSeq, full, rescanPaths);
+      lastAnswer = answer;
+      return answer;
+    } catch (IOException | RuntimeException e) {
+      signalled.set(true);
+      throw e;
+    }
+  }
+
+  private ChangeSet fetchChanges(long sinceSeq, boolean full, Collection<String> rescanPaths) throws IOException {
     try {
       Iterator<ChangesBatch> it = blocking.withDeadlineAfter(10, TimeUnit.MINUTES).changes(ChangesRequest.newBuilder()
           .setEndpointId(endpointId).setSinceSeq(sinceSeq).setFullRescan(full).addAllRescanPaths(rescanPaths).build());
@@ -248,6 +285,51 @@ public final class RemoteEndpoint implements Endpoint {
     } catch (StatusRuntimeException e) {
       throw translate(e, "apply " + op.kind() + " " + op.path());
     }
+  }
+
+  @Override
+  public List<byte[]> readFiles(List<String> paths, List<String> expectedHashes) throws IOException {
+    ReadFilesRequest.Builder b = ReadFilesRequest.newBuilder().setEndpointId(endpointId).addAllPaths(paths);
+    for (String h : expectedHashes) {
+      b.addExpectedHashes(ByteString.copyFrom(ContentHash.bytes(h)));
+    }
+    ReadFilesResponse r;
+    try {
+      r = blocking.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).readFiles(b.build());
+    } catch (StatusRuntimeException e) {
+      throw translate(e, "read " + paths.size() + " files");
+    }
+    if (r.getFilesCount() != paths.size()) {
+      throw new IOException("remote read files: " + r.getFilesCount() + " answers for " + paths.size() + " files");
+    }
+    List<byte[]> out = new ArrayList<>(paths.size());
+    for (FileContent c : r.getFilesList()) {
+      out.add(c.getChanged() ? null : c.getData().toByteArray());
+    }
+    return out;
+  }
+
+  @Override
+  public List<ApplyResult> writeFiles(List<WholeFile> files) throws IOException {
+    WriteFilesRequest.Builder b = WriteFilesRequest.newBuilder().setEndpointId(endpointId);
+    for (WholeFile f : files) {
+      b.addFiles(dev.thunderlink.proto.sync.WholeFile.newBuilder().setExpected(ProtoCodec.toProto(f.path(), f.expected()))
+          .setTarget(ProtoCodec.toProto(f.path(), f.target())).setData(ByteString.copyFrom(f.data())));
+    }
+    WriteFilesResponse r;
+    try {
+      r = blocking.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).writeFiles(b.build());
+    } catch (StatusRuntimeException e) {
+      throw translate(e, "write " + files.size() + " files");
+    }
+    if (r.getResultsCount() != files.size()) {
+      throw new IOException("remote write files: " + r.getResultsCount() + " answers for " + files.size() + " files");
+    }
+    List<ApplyResult> out = new ArrayList<>(files.size());
+    for (ApplyResponse a : r.getResultsList()) {
+      out.add(fromProto(a));
+    }
+    return out;
   }
 
   static ApplyResult fromProto(ApplyResponse r) {
@@ -389,5 +471,10 @@ public final class RemoteEndpoint implements Endpoint {
 
   Channel channel() {
     return channel;
+  }
+
+  /** Test hook: has the host's watch stream delivered its first event since (re)subscribing? */
+  boolean watchLive() {
+    return watchLive;
   }
 }

@@ -16,6 +16,7 @@ import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -42,6 +43,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class SessionEngine {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SessionEngine.class);
+  /** Per-cycle phase timings, apart from the per-path log so it can be enabled alone. */
+  private static final org.slf4j.Logger timing =
+      org.slf4j.LoggerFactory.getLogger(SessionEngine.class.getName() + ".timing");
   private final String name;
   private final SyncMode mode;
   private final Endpoint local;
@@ -234,10 +238,13 @@ public final class SessionEngine {
 
   CycleResult cycle(boolean full, boolean force) throws IOException, SafetyStop {
     cycles.incrementAndGet();
+    long t0 = System.nanoTime();
     long noticed = noticedNanos.getAndSet(0);
-    cycleFromNanos = noticed != 0 ? noticed : System.nanoTime();
+    cycleFromNanos = noticed != 0 ? noticed : t0;
     Endpoint.ChangeSet cl = local.changes(seenL, full, new ArrayList<>(rescanL));
+    long t1 = System.nanoTime();
     Endpoint.ChangeSet cr = remote.changes(seenR, full, new ArrayList<>(rescanR));
+    long t2 = System.nanoTime();
     rescanL.clear();
     rescanR.clear();
     if (cl.rootMissing()) {
@@ -301,7 +308,15 @@ public final class SessionEngine {
         throw e;
       }
     }
-    return execute(decisions);
+    long t3 = System.nanoTime();
+    CycleResult result = execute(decisions);
+    if (timing.isDebugEnabled()) {
+      timing.debug("cycle {}{}: local changes {} in {} ms, remote changes {} in {} ms, reconcile {} paths in {} ms,"
+          + " execute {} decisions in {} ms", cycles.get(), full ? " (full)" : "", cl.changes().size(),
+          (t1 - t0) / 1_000_000, cr.changes().size(), (t2 - t1) / 1_000_000, dirty.size(), (t3 - t2) / 1_000_000,
+          decisions.size(), (System.nanoTime() - t3) / 1_000_000);
+    }
+    return result;
   }
 
   private static boolean underFrozen(String p, Set<String> frozen) {
@@ -532,9 +547,12 @@ public final class SessionEngine {
     int i = 0;
     while (i < steps.size()) {
       Step s = steps.get(i);
-      if (s.phase() == 4 && transfers != null) {
+      if (transfers != null && (s.phase() == 1 || s.phase() == 3 || s.phase() == 4)) {
+        // files and links have no order among themselves; directories to create (shallow
+        // first) and entries to delete (deep first) have none within one depth
         int j = i;
-        while (j < steps.size() && steps.get(j).phase() == 4) {
+        while (j < steps.size() && steps.get(j).phase() == s.phase()
+            && (s.phase() == 4 || PathNames.depth(steps.get(j).path()) == PathNames.depth(s.path()))) {
           j++;
         }
         runConcurrently(steps.subList(i, j), tally);
@@ -557,12 +575,16 @@ public final class SessionEngine {
   }
 
   /**
-   * Files, links and exec bits (the last phase) have no ordering constraints among
-   * themselves, so their I/O runs on the transfer threads: per-file round trips to the
-   * host overlap instead of adding up. Results are settled here, in plan order.
+   * Steps without ordering constraints among themselves (files, links and exec bits; or
+   * directory creations or deletions of one depth), so their I/O runs on the transfer threads: per-file round trips to the
+   * host overlap instead of adding up. Small files go further: they travel whole, many per
+   * call ({@link WholeFileBatch}), so an initial sync or a burst costs a round trip per few
+   * hundred files rather than one per file. Results are settled here, in plan order.
    */
   private void runConcurrently(List<Step> batch, int[] tally) throws IOException {
     List<java.util.concurrent.Future<ApplyResult>> futures = new ArrayList<>();
+    WholeFileBatch toRemote = new WholeFileBatch(local, remote);
+    WholeFileBatch toLocal = new WholeFileBatch(remote, local);
     for (Step t : batch) {
       String p = t.path();
       Entry l = viewL.get(p);
@@ -570,9 +592,19 @@ public final class SessionEngine {
       if (log.isDebugEnabled()) {
         log.debug("{} {} a={} l={} r={}", t.action(), p, ancestor.get(p), l, r);
       }
-      futures.add(transfers.submit(() -> t.action() == Action.TO_REMOTE
-          ? perform(local, remote, p, l, r) : perform(remote, local, p, r, l)));
+      boolean up = t.action() == Action.TO_REMOTE;
+      Entry src = up ? l : r;
+      Entry dst = up ? r : l;
+      if (sendsWhole(src, dst)) {
+        CompletableFuture<ApplyResult> f = new CompletableFuture<>();
+        futures.add(f);
+        (up ? toRemote : toLocal).add(p, src, dst, f);
+      } else {
+        futures.add(transfers.submit(() -> up ? perform(local, remote, p, l, r) : perform(remote, local, p, r, l)));
+      }
     }
+    toRemote.submit();
+    toLocal.submit();
     IOException lost = null;
     for (int k = 0; k < batch.size(); k++) {
       Step t = batch.get(k);
@@ -592,6 +624,126 @@ public final class SessionEngine {
     }
     if (lost != null) {
       throw lost;
+    }
+  }
+
+  /** Files at most this large travel whole, many per call. */
+  static final int WHOLE_FILE_MAX = 256 * 1024;
+  /** Bounds of one call (well under gRPC's default 4 MiB message limit). */
+  static final int WHOLE_BATCH_FILES = 256;
+  static final int WHOLE_BATCH_BYTES = 1 << 20;
+  /**
+   * Batch calls in flight at once: one being read and sent while another is applied is all
+   * the overlap there is to get, and a deeper queue of megabyte messages on the shared link
+   * connection delays everything else on it (the link's liveness probes give up after 250 ms
+   * on loopback and declare the path down).
+   */
+  static final int WHOLE_BATCHES_IN_FLIGHT = 3;
+  private final java.util.concurrent.Semaphore batchSlots = new java.util.concurrent.Semaphore(WHOLE_BATCHES_IN_FLIGHT);
+
+  /** True if {@link #perform} would send the whole file anyway (no exec-bit-only change, no block to reuse). */
+  private boolean sendsWhole(Entry src, Entry dst) {
+    if (src == null || !src.isFile() || src.size() > WHOLE_FILE_MAX) {
+      return false;
+    }
+    if (dst != null && dst.isFile()) {
+      return !dst.hash().equals(src.hash()) && (src.size() <= blockSize || dst.size() <= blockSize);
+    }
+    return true;
+  }
+
+  /**
+   * Small whole-file transfers in one direction, gathered into calls of at most
+   * {@link #WHOLE_BATCH_FILES} files or {@link #WHOLE_BATCH_BYTES} bytes, each run on a
+   * transfer thread: read them all from the source in one call, write them all to the
+   * destination in one call. A file that changed on the source since it was scanned fails
+   * alone (ContentChangedException); a lost peer fails the whole call. Session thread only,
+   * except the submitted calls.
+   */
+  private final class WholeFileBatch {
+    private final Endpoint from;
+    private final Endpoint to;
+    private List<String> paths = new ArrayList<>();
+    private List<Entry> srcs = new ArrayList<>();
+    private List<Entry> dsts = new ArrayList<>();
+    private List<CompletableFuture<ApplyResult>> results = new ArrayList<>();
+    private long bytes;
+
+    WholeFileBatch(Endpoint from, Endpoint to) {
+      this.from = from;
+      this.to = to;
+    }
+
+    void add(String p, Entry src, Entry dst, CompletableFuture<ApplyResult> result) {
+      if (!paths.isEmpty() && (paths.size() >= WHOLE_BATCH_FILES || bytes + src.size() > WHOLE_BATCH_BYTES)) {
+        submit();
+      }
+      paths.add(p);
+      srcs.add(src);
+      dsts.add(dst);
+      results.add(result);
+      bytes += src.size();
+    }
+
+    void submit() {
+      if (paths.isEmpty()) {
+        return;
+      }
+      List<String> ps = paths;
+      List<Entry> ss = srcs;
+      List<Entry> ds = dsts;
+      List<CompletableFuture<ApplyResult>> rs = results;
+      paths = new ArrayList<>();
+      srcs = new ArrayList<>();
+      dsts = new ArrayList<>();
+      results = new ArrayList<>();
+      bytes = 0;
+      try {
+        transfers.execute(() -> transfer(ps, ss, ds, rs));
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        rs.forEach(f -> f.completeExceptionally(new IOException("session closing", e)));
+      }
+    }
+
+    private void transfer(List<String> ps, List<Entry> ss, List<Entry> ds, List<CompletableFuture<ApplyResult>> rs) {
+      try {
+        batchSlots.acquire();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        rs.forEach(f -> f.completeExceptionally(new IOException("interrupted", e)));
+        return;
+      }
+      try {
+        List<String> hashes = new ArrayList<>(ps.size());
+        ss.forEach(e -> hashes.add(e.hash()));
+        List<byte[]> data = from.readFiles(ps, hashes);
+        List<Endpoint.WholeFile> send = new ArrayList<>(ps.size());
+        List<Integer> sent = new ArrayList<>(ps.size());
+        for (int i = 0; i < ps.size(); i++) {
+          if (data.get(i) == null) {
+            rs.get(i).completeExceptionally(new Endpoint.ContentChangedException(ps.get(i)
+                + " changed since it was scanned"));
+          } else {
+            send.add(new Endpoint.WholeFile(ps.get(i), ds.get(i), ss.get(i), data.get(i)));
+            sent.add(i);
+          }
+        }
+        List<ApplyResult> out = send.isEmpty() ? List.of() : to.writeFiles(send);
+        for (int k = 0; k < sent.size(); k++) {
+          ApplyResult r = out.get(k);
+          if (r.outcome() == ApplyResult.Outcome.OK) {
+            long n = send.get(k).data().length;
+            planBytesDone.addAndGet(n);
+            filesTransferred.incrementAndGet();
+            bytesSent.addAndGet(n);
+          }
+          rs.get(sent.get(k)).complete(r);
+        }
+      } catch (Throwable e) {
+        rs.forEach(f -> f.completeExceptionally(e));
+      } finally {
+        batchSlots.release();
+      }
     }
   }
 

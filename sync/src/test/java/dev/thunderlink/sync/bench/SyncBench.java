@@ -54,10 +54,13 @@ public final class SyncBench {
         .stateDir(tmp.resolve("ws-state")).deviceName("book").build();
     try (SyncSession s = SyncSession.start(c, ch)) {
       long t0 = System.nanoTime();
+      long cpu0 = processCpuNanos();
       s.flush(Duration.ofMinutes(10));
       long initial = System.nanoTime() - t0;
-      System.out.printf("initial sync of %d files: %.2f s (%d transferred)%n", files, initial / 1e9,
-          s.status().filesTransferred());
+      // CPU time (both sides, one process) depends far less on what else the machine runs
+      System.out.printf("initial sync of %d files: %.2f s, %.2f s CPU (%d transferred; load average %.2f)%n", files,
+          initial / 1e9, (processCpuNanos() - cpu0) / 1e9, s.status().filesTransferred(),
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
 
       long[] toHost = latency(a, b, edits, "w");
       long[] toWs = latency(b, a, edits, "h");
@@ -112,6 +115,12 @@ public final class SyncBench {
       server.shutdownNow();
       host.close();
     }
+  }
+
+  private static long processCpuNanos() {
+    java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    return os instanceof com.sun.management.OperatingSystemMXBean
+        ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() : -1;
   }
 
   private static long[] latency(Path from, Path to, int n, String tag) throws IOException {

@@ -127,4 +127,78 @@ class DiskEndpointTest {
         side.apply(new Endpoint.Op(Endpoint.OpKind.MKDIR, "../outside", null, Entry.directory(), null, null)))
         .hasMessage("path: ../outside (expected: no empty, '.' or '..' segments)");
   }
+
+  @Test
+  void writeFilesChecksEachFileOnItsOwn() throws Exception {
+    Path edited = old(Files.write(root.resolve("edited.txt"), "scanned".getBytes(UTF_8)));
+    Entry scanned = side.changes(0, true, List.of()).changes().get("edited.txt");
+    Files.write(edited, "the user's edit".getBytes(UTF_8));
+    byte[] one = "one".getBytes(UTF_8);
+    byte[] two = "two".getBytes(UTF_8);
+    byte[] exec = "#!/bin/sh".getBytes(UTF_8);
+    long past = System.currentTimeMillis() - 60_000; // not "racy": a rescan trusts the stat
+    List<ApplyResult> r = side.writeFiles(List.of(
+        new Endpoint.WholeFile("one.txt", null, Entry.file(ContentHash.of(one), one.length, false, past), one),
+        new Endpoint.WholeFile("edited.txt", scanned, Entry.file(ContentHash.of(two), two.length, false, 0), two),
+        new Endpoint.WholeFile("bad.txt", null, Entry.file(ContentHash.of(one), one.length, false, 0), two),
+        new Endpoint.WholeFile("run.sh", null, Entry.file(ContentHash.of(exec), exec.length, true, past), exec),
+        new Endpoint.WholeFile("nodir/x.txt", null, Entry.file(ContentHash.of(one), one.length, false, 0), one)));
+    assertThat(r).extracting(ApplyResult::outcome).containsExactly(ApplyResult.Outcome.OK,
+        ApplyResult.Outcome.CHANGED, ApplyResult.Outcome.CHANGED, ApplyResult.Outcome.OK, ApplyResult.Outcome.CHANGED);
+    assertThat(Files.readString(root.resolve("one.txt"))).isEqualTo("one");
+    assertThat(Files.readString(edited)).as("never clobbered").isEqualTo("the user's edit");
+    assertThat(r.get(2).message()).contains("changed while it was being sent");
+    assertThat(root.resolve("bad.txt")).doesNotExist();
+    assertThat(DiskEndpoint.isExecutable(root.resolve("run.sh"))).isTrue();
+    assertThat(DiskEndpoint.isExecutable(root.resolve("one.txt"))).isFalse();
+    assertThat(r.get(4).message()).contains("parent directory is missing");
+    assertNoTempFiles();
+    long hashed = side.filesHashed.get();
+    Endpoint.ChangeSet cs = side.changes(0, true, List.of());
+    assertThat(cs.changes().get("one.txt")).isEqualTo(r.get(0).result());
+    assertThat(side.filesHashed.get()).as("only the user's edit is hashed again").isEqualTo(hashed + 1);
+  }
+
+  @Test
+  void readFilesServesWholeFilesAndMarksTheOnesThatChanged() throws Exception {
+    old(Files.write(root.resolve("a.txt"), "alpha".getBytes(UTF_8)));
+    Path b = old(Files.write(root.resolve("b.txt"), "beta".getBytes(UTF_8)));
+    Endpoint.ChangeSet cs = side.changes(0, true, List.of());
+    Files.write(b, "beta, edited".getBytes(UTF_8));
+    List<byte[]> data = side.readFiles(List.of("a.txt", "b.txt", "gone.txt"),
+        List.of(cs.changes().get("a.txt").hash(), cs.changes().get("b.txt").hash(), ContentHash.of(new byte[0])));
+    assertThat(new String(data.get(0), UTF_8)).isEqualTo("alpha");
+    assertThat(data.get(1)).as("modified since the scan").isNull();
+    assertThat(data.get(2)).isNull();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> side.readFiles(List.of("a.txt"), List.of()))
+        .hasMessage("read files: 1 paths, 0 hashes (expected: one hash per path)");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> side.writeFiles(List.of(new Endpoint.WholeFile(
+        "../x", null, Entry.file(ContentHash.of(new byte[0]), 0, false, 0), new byte[0]))))
+        .hasMessage("path: ../x (expected: no empty, '.' or '..' segments)");
+  }
+
+  @Test
+  void hintsInsideAHintedDirectoryAreCoveredByOneWalk() throws Exception {
+    side.changes(0, true, List.of());
+    Path dir = Files.createDirectories(root.resolve("new"));
+    List<String> hints = new java.util.ArrayList<>(List.of("new"));
+    for (int i = 0; i < 50; i++) {
+      old(Files.write(dir.resolve("f" + i), ("v" + i).getBytes(UTF_8)));
+      hints.add("new/f" + i);
+    }
+    hints.add("new/vanished"); // created and removed again before the scan
+    side.hintPaths(hints);
+    Endpoint.ChangeSet cs = side.changes(0, false, List.of());
+    assertThat(cs.changes()).hasSize(51).containsKey("new").containsKey("new/f49");
+    assertThat(side.filesHashed.get()).as("each file hashed once").isEqualTo(50);
+    // the directory removed with everything in it: the hints below it end as deletions too
+    for (int i = 0; i < 50; i++) {
+      Files.delete(dir.resolve("f" + i));
+    }
+    Files.delete(dir);
+    side.hintPaths(List.of("new", "new/f3", "new/f7"));
+    Endpoint.ChangeSet after = side.changes(cs.lastSeq(), false, List.of());
+    assertThat(after.changes()).hasSize(51).containsEntry("new", null).containsEntry("new/f3", null);
+    assertThat(side.snapshot()).isEmpty();
+  }
 }
