@@ -1,5 +1,6 @@
 package dev.thunderlink.transport;
 
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.ChannelOption;
@@ -21,7 +22,8 @@ public final class LinkChannels {
       SslContext tls,
       TransportFactory transport,
       EventLoopGroup group,
-      TuningProfile tuning) {
+      TuningProfile tuning,
+      ClientInterceptor... interceptors) {
     NettyChannelBuilder b =
         NettyChannelBuilder.forAddress(address)
             .sslContext(tls)
@@ -36,6 +38,7 @@ public final class LinkChannels {
       ChannelOption<Object> o = (ChannelOption<Object>) e.getKey();
       b.withOption(o, e.getValue());
     }
+    b.intercept(interceptors);
     return b.build();
   }
 }

@@ -10,6 +10,9 @@ import dev.thunderlink.proto.link.Role;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -32,6 +35,7 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -281,6 +285,10 @@ public final class PeerLink implements AutoCloseable {
       if (s.getCode() == Status.Code.FAILED_PRECONDITION || s.getCode() == Status.Code.UNAUTHENTICATED) {
         refused(e, s.getDescription());
       }
+      if (s.getCode() == Status.Code.DEADLINE_EXCEEDED && e.heardNanos.get() - t0 > 0) {
+        late(e, ch); // the answer is queued behind data that is still arriving: busy, not lost
+        return;
+      }
       result(e, ch, -1, describe(s));
     }
 
@@ -342,6 +350,26 @@ public final class PeerLink implements AutoCloseable {
     e.setState(PathState.REFUSED, why);
     e.handshaken = false;
     reselect("refused: " + why);
+  }
+
+  /**
+   * A probe missed its deadline, but the host sent something on the same connection after the
+   * probe went out (a bulk of sync data or a token stream filling the socket buffers ahead of
+   * the answer). The path is delivering, so this is not counted as a lost probe: under a heavy
+   * transfer or a starved CPU the path would otherwise be declared down and every call on it
+   * cut while it works. A pulled cable delivers nothing, so its probes still count (at most
+   * the probes already in flight when it was pulled can be forgiven: failover takes one
+   * deadline longer at worst).
+   */
+  private void late(PathEntry e, ManagedChannel ch) {
+    synchronized (this) {
+      e.inFlight = Math.max(0, e.inFlight - 1);
+      if (closed || ch != e.channel) {
+        return;
+      }
+      e.lateProbes++;
+      log.debug("probe of path {} answered late while data kept arriving (busy, not lost)", e.path.name());
+    }
   }
 
   private void result(PathEntry e, ManagedChannel ch, long rttNanos, String error) {
@@ -480,6 +508,9 @@ public final class PeerLink implements AutoCloseable {
     int inFlight;
     boolean handshaken;
     long sequence;
+    long lateProbes;
+    /** When the host last sent anything (headers or a message of any call) on this path's channel. */
+    final AtomicLong heardNanos = new AtomicLong(System.nanoTime());
 
     PathEntry(LinkPath path) {
       this.path = path;
@@ -487,7 +518,7 @@ public final class PeerLink implements AutoCloseable {
 
     ManagedChannel channel() {
       if (channel == null) {
-        channel = LinkChannels.newChannel(path.address(), tls, b.transport, b.group, tuningOf(path));
+        channel = LinkChannels.newChannel(path.address(), tls, b.transport, b.group, tuningOf(path), new HeardFrom(heardNanos));
       }
       return channel;
     }
@@ -511,6 +542,37 @@ public final class PeerLink implements AutoCloseable {
 
     PathSnapshot snapshot(boolean isActive) {
       return new PathSnapshot(path, state, isActive, rttMicros, lastRttMicros, lastChange, lastError);
+    }
+  }
+
+  /** Notes the time of everything the host sends on a path's channel; runs on gRPC's callback threads. */
+  private static final class HeardFrom implements ClientInterceptor {
+    private final AtomicLong heard;
+
+    HeardFrom(AtomicLong heard) {
+      this.heard = heard;
+    }
+
+    @Override
+    public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+      return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+        @Override
+        public void start(Listener<R> listener, Metadata headers) {
+          super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+            @Override
+            public void onHeaders(Metadata h) {
+              heard.set(System.nanoTime());
+              super.onHeaders(h);
+            }
+
+            @Override
+            public void onMessage(R message) {
+              heard.set(System.nanoTime());
+              super.onMessage(message);
+            }
+          }, headers);
+        }
+      };
     }
   }
 
