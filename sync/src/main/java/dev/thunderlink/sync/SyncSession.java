@@ -118,7 +118,9 @@ public final class SyncSession implements AutoCloseable {
     DiskEndpoint.Options o = new DiskEndpoint.Options(device, c.ignores(), c.useGitignoreFiles(), c.ignoreVcs(),
         c.outsideSymlinks() == SyncSessionConfig.OutsideSymlinks.KEEP, watchable, c.debounce(),
         Duration.ofMillis(50), c.macosLatency());
-    return DiskEndpoint.open(root, c.stateDir().resolve(db), o, false);
+    DiskEndpoint side = DiskEndpoint.open(root, c.stateDir().resolve(db), o, false);
+    side.fingerprintBlockSize(c.blockSize());
+    return side;
   }
 
   public SyncSessionConfig config() {

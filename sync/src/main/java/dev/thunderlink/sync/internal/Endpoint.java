@@ -24,7 +24,7 @@ public interface Endpoint extends AutoCloseable {
   record ChangeSet(Map<String, Entry> changes, long lastSeq, Map<String, String> errors, List<String> collisions,
       boolean rootMissing) {}
 
-  /** Per-block SHA-256 hashes of a file as it is on disk now. */
+  /** Per-block fingerprints (hex, {@link ContentHash.BlockHasher}) of a file as it is on disk now. */
   record BlockSignature(long size, List<String> blockHashes) {}
 
   /** Receives bytes read from a file. */
@@ -34,7 +34,8 @@ public interface Endpoint extends AutoCloseable {
 
   /** An atomic file write in progress: parts in increasing offset order, then commit or abort. */
   interface FileUpload extends AutoCloseable {
-    void copyBasis(long blockIndex) throws IOException;
+    /** Copies {@code blockCount} blocks from the destination's current file, at the same offsets. */
+    void copyBasis(long firstBlock, long blockCount) throws IOException;
 
     void write(long offset, byte[] data) throws IOException;
 

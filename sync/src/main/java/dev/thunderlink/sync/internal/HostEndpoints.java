@@ -233,9 +233,16 @@ public final class HostEndpoints {
             case LITERAL:
               requireUpload().write(m.getLiteral().getOffset(), m.getLiteral().getData().toByteArray());
               break;
-            case BASIS:
-              requireUpload().copyBasis(m.getBasis().getBlockIndex());
+            case BASIS: {
+              long first = m.getBasis().getBlockIndex();
+              long count = m.getBasis().getBlockCount() == 0 ? 1 : m.getBasis().getBlockCount();
+              if (first < 0 || count < 0 || count > (1L << 40) || first > (1L << 40)) {
+                throw new IllegalArgumentException("basis blocks: " + first + "+" + count
+                    + " (expected: index and count in [0, 2^40])");
+              }
+              requireUpload().copyBasis(first, count);
               break;
+            }
             case COMMIT: {
               ApplyResult r = requireUpload().commit();
               answered = true;

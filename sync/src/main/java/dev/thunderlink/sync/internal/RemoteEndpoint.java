@@ -333,8 +333,9 @@ public final class RemoteEndpoint implements Endpoint {
     }
 
     @Override
-    public void copyBasis(long blockIndex) throws IOException {
-      send(WriteMessage.newBuilder().setBasis(WriteBasis.newBuilder().setBlockIndex(blockIndex)).build());
+    public void copyBasis(long firstBlock, long blockCount) throws IOException {
+      send(WriteMessage.newBuilder().setBasis(WriteBasis.newBuilder().setBlockIndex(firstBlock)
+          .setBlockCount(blockCount)).build());
     }
 
     @Override

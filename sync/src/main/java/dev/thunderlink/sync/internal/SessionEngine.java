@@ -746,14 +746,24 @@ public final class SessionEngine {
   private static final int CHUNK = 1 << 20;
 
   /**
+   * Paths whose last delta came back CHANGED: their next transfer sends every byte. A delta
+   * trusts block fingerprints to pick reusable blocks; should two different blocks ever share
+   * one, the whole-file check refuses the result, and without this the retry would repeat it.
+   */
+  private final Set<String> sendWhole = ConcurrentHashMap.newKeySet();
+
+  /**
    * Sends a file, only the blocks that differ from what the destination already has at the
    * same offsets (fixed-offset block matching: an in-place edit costs one block; an insertion
-   * resends from the insertion point on).
+   * resends from the insertion point on). Both sides answer the fingerprint requests from
+   * what they kept when they last hashed the file, so neither reads it for this; runs of
+   * reused blocks travel as one basis-copy instruction.
    */
   private ApplyResult transferFile(Endpoint from, Endpoint to, String p, Entry src, Entry dst) throws IOException {
     List<String> dstBlocks = List.of();
     List<String> srcBlocks = List.of();
-    if (dst != null && dst.isFile() && src.size() > blockSize && dst.size() > blockSize) {
+    boolean whole = sendWhole.remove(p);
+    if (!whole && dst != null && dst.isFile() && src.size() > blockSize && dst.size() > blockSize) {
       dstBlocks = to.blocks(p, blockSize).blockHashes();
       if (!dstBlocks.isEmpty()) {
         srcBlocks = from.blocks(p, blockSize).blockHashes();
@@ -763,6 +773,8 @@ public final class SessionEngine {
     long reused = 0;
     try (Endpoint.FileUpload up = to.beginWrite(p, dst, src, blockSize)) {
       List<long[]> ranges = new ArrayList<>();
+      long runStart = -1;
+      long runLength = 0;
       long blocks = (src.size() + blockSize - 1) / blockSize;
       for (long i = 0; i < blocks; i++) {
         long off = i * blockSize;
@@ -771,9 +783,16 @@ public final class SessionEngine {
             && dstBlocks.get((int) i).equals(srcBlocks.get((int) i));
         if (same) {
           sent += flush(from, p, src, ranges, up);
-          up.copyBasis(i);
+          if (runLength == 0) {
+            runStart = i;
+          }
+          runLength++;
           reused += len;
         } else {
+          if (runLength > 0) {
+            up.copyBasis(runStart, runLength);
+            runLength = 0;
+          }
           long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
           if (last != null && last[0] + last[1] == off && last[1] + len <= CHUNK) {
             last[1] += len;
@@ -785,6 +804,9 @@ public final class SessionEngine {
           }
         }
       }
+      if (runLength > 0) {
+        up.copyBasis(runStart, runLength);
+      }
       sent += flush(from, p, src, ranges, up);
       ApplyResult r = up.commit();
       if (r.outcome() == ApplyResult.Outcome.OK) {
@@ -792,6 +814,8 @@ public final class SessionEngine {
         filesTransferred.incrementAndGet();
         bytesSent.addAndGet(sent);
         bytesReused.addAndGet(reused);
+      } else if (r.outcome() == ApplyResult.Outcome.CHANGED && reused > 0) {
+        sendWhole.add(p);
       }
       return r;
     }
