@@ -49,6 +49,10 @@ public final class SyncSession implements AutoCloseable {
   private volatile String lastError = "";
   private volatile boolean forceOnce;
   private volatile long lastCycleMillis;
+  /** Paused by a full disk (not by the user): retried on the session thread with a backoff. */
+  private volatile boolean pausedForSpace;
+  private long spaceRetryMillis; // session thread only
+  static final long SPACE_RETRY_MAX_MILLIS = 5000;
 
   private SyncSession(SyncSessionConfig config, Endpoint local, Endpoint remote, StateStore state) throws IOException {
     this.config = config;
@@ -150,10 +154,18 @@ public final class SyncSession implements AutoCloseable {
       forceOnce = false;
       engine.runUntilStable(full, force, this::running);
       lastError = "";
+      spaceReturned();
     } catch (SessionEngine.SafetyStop e) {
       lifecycle = "HALTED";
       haltReason = e.getMessage();
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
+      if (Endpoint.DiskFullException.isNoSpace(e)) {
+        pauseForSpace(e);
+        return;
+      }
+      lastError = e.getMessage() == null ? e.toString() : e.getMessage();
+      thread.schedule(this::requestCycle, 500, TimeUnit.MILLISECONDS);
+    } catch (RuntimeException e) {
       lastError = e.getMessage() == null ? e.toString() : e.getMessage();
       thread.schedule(this::requestCycle, 500, TimeUnit.MILLISECONDS);
     } finally {
@@ -207,6 +219,7 @@ public final class SyncSession implements AutoCloseable {
       forceOnce = false;
       engine.runUntilStable(true, force, this::running);
       lastError = "";
+      spaceReturned();
       if (running()) {
         done.complete(null);
       } else {
@@ -217,15 +230,65 @@ public final class SyncSession implements AutoCloseable {
       lifecycle = "HALTED";
       haltReason = e.getMessage();
       done.completeExceptionally(new IllegalStateException("sync " + config.name() + " halted: " + e.getMessage()));
-    } catch (IOException | RuntimeException e) {
-      lastError = e.getMessage() == null ? e.toString() : e.getMessage();
-      if (System.nanoTime() < deadline) {
-        thread.schedule(() -> attemptFlush(done, deadline), 100, TimeUnit.MILLISECONDS);
-      } else {
-        done.completeExceptionally(new TimeoutException("sync " + config.name()
-            + ": flush did not finish in time (last error: " + lastError + ")"));
+    } catch (IOException e) {
+      if (Endpoint.DiskFullException.isNoSpace(e)) {
+        pauseForSpace(e);
+        done.completeExceptionally(new IllegalStateException("sync " + config.name() + " is paused: " + haltReason));
+        return;
       }
+      retryFlush(done, deadline, e);
+    } catch (RuntimeException e) {
+      retryFlush(done, deadline, e);
     }
+  }
+
+  private void retryFlush(CompletableFuture<Void> done, long deadline, Exception e) {
+    lastError = e.getMessage() == null ? e.toString() : e.getMessage();
+    if (System.nanoTime() < deadline) {
+      thread.schedule(() -> attemptFlush(done, deadline), 100, TimeUnit.MILLISECONDS);
+    } else {
+      done.completeExceptionally(new TimeoutException("sync " + config.name()
+          + ": flush did not finish in time (last error: " + lastError + ")"));
+    }
+  }
+
+  /**
+   * A side ran out of space. Nothing was changed there (the engine stops the cycle at the
+   * first refused write and keeps every undone path for later), so the session pauses and
+   * says where and how much; it retries by itself, backing off to every
+   * {@value #SPACE_RETRY_MAX_MILLIS} ms (each retry is a stat scan and one refused write
+   * header: the endpoints check free space before writing), and a resume retries at once.
+   * Session thread only.
+   */
+  private void pauseForSpace(IOException e) {
+    String what = e instanceof Endpoint.DiskFullException ? e.getMessage() : "disk full: " + e.getMessage();
+    lifecycle = "PAUSED";
+    pausedForSpace = true;
+    haltReason = what + "; free space there and run `thunderlink sync resume " + config.name()
+        + "` (the session also retries by itself every few seconds)";
+    spaceRetryMillis = Math.min(SPACE_RETRY_MAX_MILLIS, Math.max(250, spaceRetryMillis * 2));
+    try {
+      thread.schedule(this::retryAfterDiskFull, spaceRetryMillis, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      // closing
+    }
+  }
+
+  /** Session thread. */
+  private void retryAfterDiskFull() {
+    if (pausedForSpace && lifecycle.equals("PAUSED")) {
+      lifecycle = "RUNNING";
+      runCycle(true);
+    }
+  }
+
+  /** A cycle went through: a pause for space (if any) is over. Session thread. */
+  private void spaceReturned() {
+    if (pausedForSpace) {
+      pausedForSpace = false;
+      haltReason = "";
+    }
+    spaceRetryMillis = 0;
   }
 
   public SyncStatus status() {
@@ -253,6 +316,7 @@ public final class SyncSession implements AutoCloseable {
     if (lifecycle.equals("RUNNING")) {
       lifecycle = "PAUSED";
     }
+    pausedForSpace = false; // the user's pause is not lifted by space returning
     // wait for a cycle in flight to stop at its next boundary: after this returns, nothing is applied
     CompletableFuture<Void> barrier = new CompletableFuture<>();
     try {
@@ -280,6 +344,7 @@ public final class SyncSession implements AutoCloseable {
     }
     forceOnce = force;
     haltReason = "";
+    pausedForSpace = false;
     lifecycle = "RUNNING";
     thread.execute(() -> runCycle(true));
   }

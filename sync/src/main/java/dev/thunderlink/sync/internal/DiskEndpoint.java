@@ -887,6 +887,8 @@ public final class DiskEndpoint implements Endpoint {
           + " or that are ignored)");
     } catch (NoSuchFileException | FileAlreadyExistsException | NotDirectoryException e) {
       return raced(op.path(), e);
+    } catch (IOException e) {
+      throw DiskFullException.isNoSpace(e) ? diskFull(disk(op.path()), 0, e) : e;
     }
   }
 
@@ -964,12 +966,39 @@ public final class DiskEndpoint implements Endpoint {
       pendingHints.add(path);
       return new RefusedUpload(path + ": parent directory is missing");
     }
+    long free = usableSpace(parent);
+    if (free >= 0 && free < target.size()) {
+      throw diskFull(dest, target.size(), null);
+    }
     try {
       return new DiskUpload(path, dest, expected, target, blockSize);
     } catch (NoSuchFileException | NotDirectoryException e) {
       pendingHints.add(path);
       return new RefusedUpload(path + ": parent directory is missing");
+    } catch (IOException e) {
+      throw DiskFullException.isNoSpace(e) ? diskFull(dest, target.size(), e) : e;
     }
+  }
+
+  /** Free space for this process where {@code dir} lives, or -1 if the file system does not say. */
+  private static long usableSpace(Path dir) {
+    try {
+      return Files.getFileStore(dir).getUsableSpace();
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** A one-line "disk full" error naming this side, the place and the bytes needed. */
+  private DiskFullException diskFull(Path at, long needed, IOException cause) {
+    Path dir = at.getParent() == null ? at : at.getParent();
+    long free = usableSpace(dir);
+    DiskFullException e = new DiskFullException("disk full on " + info.deviceName() + ": " + needed
+        + " bytes needed at " + at.toAbsolutePath() + (free >= 0 ? " (" + free + " bytes free)" : ""));
+    if (cause != null) {
+      e.initCause(cause);
+    }
+    return e;
   }
 
   /** An upload that cannot land (its directory went away): swallows the bytes, answers CHANGED. */
@@ -1070,12 +1099,16 @@ public final class DiskEndpoint implements Endpoint {
         return;
       }
       inOrder = false;
-      for (long copied = 0; copied < end - offset; ) {
-        long c = basis.transferTo(offset + copied, end - offset - copied, out.position(offset + copied));
-        if (c <= 0) {
-          throw new IOException(path + ": basis file shrank");
+      try {
+        for (long copied = 0; copied < end - offset; ) {
+          long c = basis.transferTo(offset + copied, end - offset - copied, out.position(offset + copied));
+          if (c <= 0) {
+            throw new IOException(path + ": basis file shrank");
+          }
+          copied += c;
         }
-        copied += c;
+      } catch (IOException e) {
+        throw DiskFullException.isNoSpace(e) ? diskFull(dest, target.size(), e) : e;
       }
     }
 
@@ -1095,8 +1128,12 @@ public final class DiskEndpoint implements Endpoint {
         inOrder = false;
       }
       ByteBuffer buf = ByteBuffer.wrap(data, 0, length);
-      while (buf.hasRemaining()) {
-        out.write(buf, offset + buf.position());
+      try {
+        while (buf.hasRemaining()) {
+          out.write(buf, offset + buf.position());
+        }
+      } catch (IOException e) {
+        throw DiskFullException.isNoSpace(e) ? diskFull(dest, target.size(), e) : e;
       }
     }
 

@@ -84,6 +84,28 @@ public interface Endpoint extends AutoCloseable {
     }
   }
 
+  /**
+   * A side ran out of space (or inodes) while applying: nothing was changed there, the
+   * temporary file is gone, and the session pauses until space returns.
+   */
+  final class DiskFullException extends IOException {
+    public DiskFullException(String message) {
+      super(message);
+    }
+
+    /** True if {@code e} (or a cause) is the operating system's "no space" error. */
+    public static boolean isNoSpace(Throwable e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        String m = t.getMessage();
+        if (t instanceof DiskFullException || (m != null && (m.contains("No space left on device")
+            || m.contains("Disk quota exceeded") || m.contains("SQLITE_FULL")))) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
   /** The peer could not be reached (link down, host restarting): retry the whole cycle later. */
   final class PeerUnavailableException extends IOException {
     public PeerUnavailableException(String message, Throwable cause) {

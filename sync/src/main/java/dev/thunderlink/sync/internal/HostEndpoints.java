@@ -34,7 +34,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The host's open endpoints, one per session name, and the gRPC call handling behind
  * {@code SyncHostService}. Errors become gRPC statuses with a one-line description:
  * NOT_FOUND for an unknown endpoint id, INVALID_ARGUMENT for a bad path or root,
- * FAILED_PRECONDITION when a file changed under a read.
+ * FAILED_PRECONDITION when a file changed under a read, RESOURCE_EXHAUSTED when the host's
+ * disk is full.
  *
  * <p>Threads: any gRPC executor thread; the map and the watcher sets are concurrent.
  */
@@ -66,6 +67,8 @@ public final class HostEndpoints {
   private static void fail(StreamObserver<?> o, Throwable t) {
     if (t instanceof io.grpc.StatusRuntimeException) {
       o.onError(t);
+    } else if (t instanceof Endpoint.DiskFullException) {
+      o.onError(Status.RESOURCE_EXHAUSTED.withDescription(t.getMessage()).asRuntimeException());
     } else if (t instanceof Endpoint.ContentChangedException) {
       o.onError(Status.FAILED_PRECONDITION.withDescription(t.getMessage()).asRuntimeException());
     } else if (t instanceof IllegalArgumentException) {

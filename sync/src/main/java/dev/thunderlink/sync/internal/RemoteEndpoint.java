@@ -121,6 +121,11 @@ public final class RemoteEndpoint implements Endpoint {
         return new PeerUnavailableException(msg, e);
       case FAILED_PRECONDITION:
         return new ContentChangedException(msg);
+      case RESOURCE_EXHAUSTED:
+        if (e.getStatus().getDescription() != null && e.getStatus().getDescription().startsWith("disk full")) {
+          return new DiskFullException(e.getStatus().getDescription());
+        }
+        return new IOException(msg, e);
       default:
         return new IOException(msg, e);
     }

@@ -272,7 +272,14 @@ public final class SessionEngine {
         throw e;
       }
     }
-    return execute(decisions);
+    try {
+      return execute(decisions);
+    } catch (IOException | RuntimeException e) {
+      // a plan cut short (peer lost, disk full) is reconciled again in full next time: the
+      // steps not yet run are not in any later change set
+      carry.addAll(decisions.keySet());
+      throw e;
+    }
   }
 
   private static boolean underFrozen(String p, Set<String> frozen) {
@@ -553,8 +560,8 @@ public final class SessionEngine {
             t.action() == Action.TO_REMOTE ? viewL.get(t.path()) : viewR.get(t.path()), r);
         settle(t, r, tally);
       } catch (IOException e) {
-        if (isConnectionLoss(e)) {
-          lost = e;
+        if (isConnectionLoss(e) || isDiskFull(e)) {
+          lost = lost == null ? e : lost;
           carry.add(t.path());
         } else {
           fail(t, e, tally);
@@ -610,7 +617,7 @@ public final class SessionEngine {
       rescanR.add(s.path());
       return;
     }
-    if (isConnectionLoss(e)) {
+    if (isConnectionLoss(e) || isDiskFull(e)) {
       carry.add(s.path());
       throw e;
     }
@@ -619,6 +626,11 @@ public final class SessionEngine {
 
   static boolean isConnectionLoss(IOException e) {
     return e instanceof Endpoint.PeerUnavailableException;
+  }
+
+  /** A side is out of space: stop the cycle (nothing was changed there) and let the session pause. */
+  static boolean isDiskFull(IOException e) {
+    return Endpoint.DiskFullException.isNoSpace(e);
   }
 
   /** Pairs a deletion and a creation of the same file content on one side into a rename. */
