@@ -54,6 +54,9 @@ public final class SyncSession implements AutoCloseable {
   private long spaceRetryMillis; // session thread only
   static final long SPACE_RETRY_MAX_MILLIS = 5000;
 
+  private final java.util.List<java.util.function.Consumer<SyncChange>> subscribers =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
   private SyncSession(SyncSessionConfig config, Endpoint local, Endpoint remote, StateStore state) throws IOException {
     this.config = config;
     this.local = local;
@@ -66,6 +69,8 @@ public final class SyncSession implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    engine.onChange((kind, path, detail) -> publish(SyncChange.Kind.valueOf(kind.toUpperCase(java.util.Locale.ROOT)),
+        path, detail));
     local.onChange(this::requestCycle);
     remote.onChange(this::requestCycle);
     long every = config.rescanInterval().toMillis();
@@ -127,6 +132,30 @@ public final class SyncSession implements AutoCloseable {
     return side;
   }
 
+  /**
+   * Subscribes to this session's changes, pushed as they happen. The callback runs on the
+   * session's threads and must not block (hand the change to a queue); close the returned
+   * handle to unsubscribe.
+   */
+  public AutoCloseable subscribe(java.util.function.Consumer<SyncChange> subscriber) {
+    subscribers.add(subscriber);
+    return () -> subscribers.remove(subscriber);
+  }
+
+  private void publish(SyncChange.Kind kind, String path, String detail) {
+    if (subscribers.isEmpty()) {
+      return;
+    }
+    SyncChange c = new SyncChange(config.name(), kind, path, detail, System.currentTimeMillis());
+    for (java.util.function.Consumer<SyncChange> s : subscribers) {
+      try {
+        s.accept(c);
+      } catch (RuntimeException e) {
+        // a subscriber's failure is its own; the session goes on
+      }
+    }
+  }
+
   public SyncSessionConfig config() {
     return config;
   }
@@ -158,6 +187,7 @@ public final class SyncSession implements AutoCloseable {
     } catch (SessionEngine.SafetyStop e) {
       lifecycle = "HALTED";
       haltReason = e.getMessage();
+      publish(SyncChange.Kind.HALTED, "", haltReason);
     } catch (IOException e) {
       if (Endpoint.DiskFullException.isNoSpace(e)) {
         pauseForSpace(e);
@@ -229,6 +259,7 @@ public final class SyncSession implements AutoCloseable {
     } catch (SessionEngine.SafetyStop e) {
       lifecycle = "HALTED";
       haltReason = e.getMessage();
+      publish(SyncChange.Kind.HALTED, "", haltReason);
       done.completeExceptionally(new IllegalStateException("sync " + config.name() + " halted: " + e.getMessage()));
     } catch (IOException e) {
       if (Endpoint.DiskFullException.isNoSpace(e)) {
@@ -262,10 +293,14 @@ public final class SyncSession implements AutoCloseable {
    */
   private void pauseForSpace(IOException e) {
     String what = e instanceof Endpoint.DiskFullException ? e.getMessage() : "disk full: " + e.getMessage();
+    boolean already = pausedForSpace;
     lifecycle = "PAUSED";
     pausedForSpace = true;
     haltReason = what + "; free space there and run `thunderlink sync resume " + config.name()
         + "` (the session also retries by itself every few seconds)";
+    if (!already) {
+      publish(SyncChange.Kind.PAUSED, "", haltReason);
+    }
     spaceRetryMillis = Math.min(SPACE_RETRY_MAX_MILLIS, Math.max(250, spaceRetryMillis * 2));
     try {
       thread.schedule(this::retryAfterDiskFull, spaceRetryMillis, TimeUnit.MILLISECONDS);

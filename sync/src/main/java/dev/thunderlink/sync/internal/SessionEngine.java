@@ -82,6 +82,27 @@ public final class SessionEngine {
   public final AtomicLong planBytesDone = new AtomicLong();
   public volatile long planStartedMillis;
   private final Map<String, String> errors = new ConcurrentHashMap<>();
+
+  /** Receives each change as the engine makes or meets it; called on the session thread. */
+  public interface ChangeListener {
+    /** @param kind "applied", "conflict" or "error" */
+    void onChange(String kind, String path, String detail);
+  }
+
+  private volatile ChangeListener changeListener = (k, p, d) -> { };
+
+  /** Sets the listener of per-path changes (it must not block: it runs on the session thread). */
+  public void onChange(ChangeListener listener) {
+    this.changeListener = listener;
+  }
+
+  private void emit(String kind, String path, String detail) {
+    try {
+      changeListener.onChange(kind, path, detail);
+    } catch (RuntimeException e) {
+      log.warn("sync {}: a change listener failed: {}", name, e.toString());
+    }
+  }
   private volatile List<String> collisions = List.of();
 
   /** Thrown when a plan trips a safety stop; the session halts until resumed with force. */
@@ -412,6 +433,7 @@ public final class SessionEngine {
           try {
             state.addConflict(new StateStore.ConflictRow(present.get(0), "", info.deviceName(), clock.millis(),
                 "name collision (case-insensitive side): " + String.join(", ", present)));
+            emit("conflict", present.get(0), what);
           } catch (IOException e) {
             errors.put("session", "cannot record conflict: " + e.getMessage());
           }
@@ -599,6 +621,11 @@ public final class SessionEngine {
       tally[0]++;
       opsApplied.incrementAndGet();
       errors.remove(s.path());
+      if (s.action() == Action.TO_REMOTE || s.action() == Action.TO_LOCAL) {
+        boolean toRemote = s.action() == Action.TO_REMOTE;
+        emit("applied", s.path(), (toRemote ? local : remote).info().deviceName() + " -> "
+            + (toRemote ? remote : local).info().deviceName());
+      }
     } else if (r.outcome() == ApplyResult.Outcome.CHANGED) {
       tally[1]++;
       rescanL.add(s.path());
@@ -606,6 +633,7 @@ public final class SessionEngine {
       carry.add(s.path());
     } else {
       errors.put(s.path(), r.message());
+      emit("error", s.path(), r.message());
     }
   }
 
@@ -622,6 +650,7 @@ public final class SessionEngine {
       throw e;
     }
     errors.put(s.path(), e.getMessage() == null ? e.toString() : e.getMessage());
+    emit("error", s.path(), errors.get(s.path()));
   }
 
   static boolean isConnectionLoss(IOException e) {
@@ -696,8 +725,9 @@ public final class SessionEngine {
       carry.add(p);
       carry.add(copy);
       caseGroups.computeIfAbsent(PathNames.collisionKey(copy), k -> new TreeSet<>()).add(copy);
-      state.addConflict(new StateStore.ConflictRow(p, copy, side.info().deviceName(), clock.millis(),
-          "both sides changed " + p + "; the " + side.info().deviceName() + " version was kept as " + copy));
+      String why = "both sides changed " + p + "; the " + side.info().deviceName() + " version was kept as " + copy;
+      state.addConflict(new StateStore.ConflictRow(p, copy, side.info().deviceName(), clock.millis(), why));
+      emit("conflict", p, why);
     }
     return r;
   }
