@@ -25,9 +25,10 @@ await() { # await WHAT TIMEOUT_S COMMAND...
   done
 }
 listening() { ss -Hltn "sport = :$1" | grep -q .; }
+TREE=${TREE:-$T-tree-$N} # generated once, kept for reruns
 rm -rf "$T"; mkdir -p "$T/dst"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 - "$T/src" "$N" <<'PY'
+[[ -f "$TREE/.complete" ]] || { rm -rf "$TREE"; python3 - "$TREE" "$N" <<'PY'
 import os, random, sys
 root, n = sys.argv[1], int(sys.argv[2])
 rnd = random.Random(20261126)
@@ -43,6 +44,8 @@ for i in range(n):
     with open(os.path.join(d, "f%06d.txt" % i), "w") as f:
         f.write("".join(text)[:size])
 PY
+touch "$TREE/.complete"; }
+mkdir -p "$T/src"; cp -a "$TREE"/m* "$T/src/"
 echo "tree: $N files, $(du -sh "$T/src" | cut -f1)"
 PORT=$(( 20000 + RANDOM % 20000 )); while listening "$PORT"; do PORT=$(( 20000 + RANDOM % 20000 )); done
 THUNDERLINK_METRICS_PORT=0 THUNDERLINK_BULK_PERMITTED_ROOTS="$T/dst" \
@@ -53,7 +56,11 @@ code=$(tl pair --home "$T/host" --json | jq -r '.code // empty')
 tl pair --home "$T/ws" "127.0.0.1:$PORT" "$code" >/dev/null
 THUNDERLINK_METRICS_PORT=0 java ${THUNDERLINK_JAVA_OPTS:-} -jar "$JAR" connect --home "$T/ws" --no-inference \
   --no-discover "127.0.0.1:$PORT" >"$T/ws.log" 2>&1 & WS=$!; PIDS+=($WS)
-await "the workstation to connect" 60 sh -c "java ${THUNDERLINK_JAVA_OPTS:-} -jar $JAR status --home $T/ws --json 2>/dev/null | jq -e '.peer.connected == true' >/dev/null"
+connected() { # (jq -e succeeds on empty input: check the command first)
+  local o; o=$(tl status --home "$T/ws" --json 2>/dev/null) || return 1
+  jq -e '.peer.connected == true' <<<"$o" >/dev/null
+}
+await "the workstation to connect" 120 connected
 a=$(date +%s.%N)
 tl sync create --home "$T/ws" --local "$T/src" --remote "$T/dst/tree" rss >/dev/null
 tl sync flush --home "$T/ws" --timeout 1800 rss >/dev/null
@@ -61,7 +68,7 @@ b=$(date +%s.%N)
 echo "initial sync (create + flush, JVM starts of the CLI included): $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.1f", b-a}') s"
 diff -rq "$T/src" "$T/dst/tree" >/dev/null || { echo "trees differ after flush" >&2; exit 1; }
 sleep 5 # let the last scans, index writes and GC settle
-mem() { awk '/VmRSS|VmHWM/ {printf "%s %d MB  ", $1, $2/1024}' "/proc/$1/status"; }
+mem() { awk '/VmRSS|VmHWM|RssAnon|RssFile/ {printf "%s %d MB  ", $1, $2/1024}' "/proc/$1/status"; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 echo "host daemon:        $(mem $HOST)"
 echo "workstation daemon: $(mem $WS)"
@@ -70,3 +77,11 @@ hz=$(getconf CLK_TCK)
 awk -v d=$((h1 - h0)) -v hz="$hz" -v s="$IDLE_S" 'BEGIN{printf "host idle CPU:        %.2f s over %d s (%.2f%% of one core)\n", d/hz, s, 100*d/hz/s}'
 awk -v d=$((w1 - w0)) -v hz="$hz" -v s="$IDLE_S" 'BEGIN{printf "workstation idle CPU: %.2f s over %d s (%.2f%% of one core)\n", d/hz, s, 100*d/hz/s}'
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [[ -n "${LIVE:-}" ]] && command -v jcmd >/dev/null; then # what is live (this forces a full GC in each daemon)
+  for p in $HOST $WS; do
+    echo "--- pid $p: largest live classes"; jcmd "$p" GC.class_histogram | sed -n '4,12p'
+    echo "after the full GC: $(mem "$p")"
+    # with THUNDERLINK_JAVA_OPTS=-XX:NativeMemoryTracking=summary: where the rest of the RSS is
+    jcmd "$p" VM.native_memory summary 2>/dev/null | grep -E '^-|committed=' | grep -E 'Total|Java Heap|Class|Thread|Code|GC|Internal|Other|Arena|Symbol|Malloc' | head -14 || true
+  done
+fi
