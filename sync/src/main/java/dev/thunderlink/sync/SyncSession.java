@@ -49,6 +49,13 @@ public final class SyncSession implements AutoCloseable {
   private volatile String lastError = "";
   private volatile boolean forceOnce;
   private volatile long lastCycleMillis;
+  /** Paused by a full disk (not by the user): retried on the session thread with a backoff. */
+  private volatile boolean pausedForSpace;
+  private long spaceRetryMillis; // session thread only
+  static final long SPACE_RETRY_MAX_MILLIS = 5000;
+
+  private final java.util.List<java.util.function.Consumer<SyncChange>> subscribers =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private SyncSession(SyncSessionConfig config, Endpoint local, Endpoint remote, StateStore state) throws IOException {
     this.config = config;
@@ -64,6 +71,8 @@ public final class SyncSession implements AutoCloseable {
     });
     local.onChange(this::changeNoticed);
     remote.onChange(this::changeNoticed);
+    engine.onChange((kind, path, detail) -> publish(SyncChange.Kind.valueOf(kind.toUpperCase(java.util.Locale.ROOT)),
+        path, detail));
     long every = config.rescanInterval().toMillis();
     thread.scheduleWithFixedDelay(() -> runCycle(true), every, every, TimeUnit.MILLISECONDS);
     requestCycle();
@@ -118,7 +127,33 @@ public final class SyncSession implements AutoCloseable {
     DiskEndpoint.Options o = new DiskEndpoint.Options(device, c.ignores(), c.useGitignoreFiles(), c.ignoreVcs(),
         c.outsideSymlinks() == SyncSessionConfig.OutsideSymlinks.KEEP, watchable, c.debounce(),
         Duration.ofMillis(50), c.macosLatency());
-    return DiskEndpoint.open(root, c.stateDir().resolve(db), o, false);
+    DiskEndpoint side = DiskEndpoint.open(root, c.stateDir().resolve(db), o, false);
+    side.fingerprintBlockSize(c.blockSize());
+    return side;
+  }
+
+  /**
+   * Subscribes to this session's changes, pushed as they happen. The callback runs on the
+   * session's threads and must not block (hand the change to a queue); close the returned
+   * handle to unsubscribe.
+   */
+  public AutoCloseable subscribe(java.util.function.Consumer<SyncChange> subscriber) {
+    subscribers.add(subscriber);
+    return () -> subscribers.remove(subscriber);
+  }
+
+  private void publish(SyncChange.Kind kind, String path, String detail) {
+    if (subscribers.isEmpty()) {
+      return;
+    }
+    SyncChange c = new SyncChange(config.name(), kind, path, detail, System.currentTimeMillis());
+    for (java.util.function.Consumer<SyncChange> s : subscribers) {
+      try {
+        s.accept(c);
+      } catch (RuntimeException e) {
+        // a subscriber's failure is its own; the session goes on
+      }
+    }
   }
 
   public SyncSessionConfig config() {
@@ -163,10 +198,19 @@ public final class SyncSession implements AutoCloseable {
       forceOnce = false;
       engine.runUntilStable(full, force, this::running);
       lastError = "";
+      spaceReturned();
     } catch (SessionEngine.SafetyStop e) {
       lifecycle = "HALTED";
       haltReason = e.getMessage();
-    } catch (IOException | RuntimeException e) {
+      publish(SyncChange.Kind.HALTED, "", haltReason);
+    } catch (IOException e) {
+      if (Endpoint.DiskFullException.isNoSpace(e)) {
+        pauseForSpace(e);
+        return;
+      }
+      lastError = e.getMessage() == null ? e.toString() : e.getMessage();
+      thread.schedule(this::requestCycle, 500, TimeUnit.MILLISECONDS);
+    } catch (RuntimeException e) {
       lastError = e.getMessage() == null ? e.toString() : e.getMessage();
       thread.schedule(this::requestCycle, 500, TimeUnit.MILLISECONDS);
     } finally {
@@ -220,6 +264,7 @@ public final class SyncSession implements AutoCloseable {
       forceOnce = false;
       engine.runUntilStable(true, force, this::running);
       lastError = "";
+      spaceReturned();
       if (running()) {
         done.complete(null);
       } else {
@@ -229,16 +274,71 @@ public final class SyncSession implements AutoCloseable {
     } catch (SessionEngine.SafetyStop e) {
       lifecycle = "HALTED";
       haltReason = e.getMessage();
+      publish(SyncChange.Kind.HALTED, "", haltReason);
       done.completeExceptionally(new IllegalStateException("sync " + config.name() + " halted: " + e.getMessage()));
-    } catch (IOException | RuntimeException e) {
-      lastError = e.getMessage() == null ? e.toString() : e.getMessage();
-      if (System.nanoTime() < deadline) {
-        thread.schedule(() -> attemptFlush(done, deadline), 100, TimeUnit.MILLISECONDS);
-      } else {
-        done.completeExceptionally(new TimeoutException("sync " + config.name()
-            + ": flush did not finish in time (last error: " + lastError + ")"));
+    } catch (IOException e) {
+      if (Endpoint.DiskFullException.isNoSpace(e)) {
+        pauseForSpace(e);
+        done.completeExceptionally(new IllegalStateException("sync " + config.name() + " is paused: " + haltReason));
+        return;
       }
+      retryFlush(done, deadline, e);
+    } catch (RuntimeException e) {
+      retryFlush(done, deadline, e);
     }
+  }
+
+  private void retryFlush(CompletableFuture<Void> done, long deadline, Exception e) {
+    lastError = e.getMessage() == null ? e.toString() : e.getMessage();
+    if (System.nanoTime() < deadline) {
+      thread.schedule(() -> attemptFlush(done, deadline), 100, TimeUnit.MILLISECONDS);
+    } else {
+      done.completeExceptionally(new TimeoutException("sync " + config.name()
+          + ": flush did not finish in time (last error: " + lastError + ")"));
+    }
+  }
+
+  /**
+   * A side ran out of space. Nothing was changed there (the engine stops the cycle at the
+   * first refused write and keeps every undone path for later), so the session pauses and
+   * says where and how much; it retries by itself, backing off to every
+   * {@value #SPACE_RETRY_MAX_MILLIS} ms (each retry is a stat scan and one refused write
+   * header: the endpoints check free space before writing), and a resume retries at once.
+   * Session thread only.
+   */
+  private void pauseForSpace(IOException e) {
+    String what = e instanceof Endpoint.DiskFullException ? e.getMessage() : "disk full: " + e.getMessage();
+    boolean already = pausedForSpace;
+    lifecycle = "PAUSED";
+    pausedForSpace = true;
+    haltReason = what + "; free space there and run `thunderlink sync resume " + config.name()
+        + "` (the session also retries by itself every few seconds)";
+    if (!already) {
+      publish(SyncChange.Kind.PAUSED, "", haltReason);
+    }
+    spaceRetryMillis = Math.min(SPACE_RETRY_MAX_MILLIS, Math.max(250, spaceRetryMillis * 2));
+    try {
+      thread.schedule(this::retryAfterDiskFull, spaceRetryMillis, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException closed) {
+      // closing
+    }
+  }
+
+  /** Session thread. */
+  private void retryAfterDiskFull() {
+    if (pausedForSpace && lifecycle.equals("PAUSED")) {
+      lifecycle = "RUNNING";
+      runCycle(true);
+    }
+  }
+
+  /** A cycle went through: a pause for space (if any) is over. Session thread. */
+  private void spaceReturned() {
+    if (pausedForSpace) {
+      pausedForSpace = false;
+      haltReason = "";
+    }
+    spaceRetryMillis = 0;
   }
 
   public SyncStatus status() {
@@ -266,6 +366,7 @@ public final class SyncSession implements AutoCloseable {
     if (lifecycle.equals("RUNNING")) {
       lifecycle = "PAUSED";
     }
+    pausedForSpace = false; // the user's pause is not lifted by space returning
     // wait for a cycle in flight to stop at its next boundary: after this returns, nothing is applied
     CompletableFuture<Void> barrier = new CompletableFuture<>();
     try {
@@ -293,6 +394,7 @@ public final class SyncSession implements AutoCloseable {
     }
     forceOnce = force;
     haltReason = "";
+    pausedForSpace = false;
     lifecycle = "RUNNING";
     thread.execute(() -> runCycle(true));
   }

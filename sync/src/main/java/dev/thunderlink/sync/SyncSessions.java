@@ -38,6 +38,8 @@ public final class SyncSessions implements AutoCloseable {
   private final Map<String, SyncSession> running = new TreeMap<>();
   private final Map<String, Definition> definitions = new TreeMap<>();
   private java.util.function.Consumer<Duration> onPropagated = d -> {};
+  private final List<java.util.function.Consumer<SyncChange>> subscribers =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /**
    * @param home       the daemon's home; sessions live in {@code home/sync}
@@ -111,9 +113,29 @@ public final class SyncSessions implements AutoCloseable {
     running.values().forEach(s -> s.onPropagated(c));
   }
 
+  /**
+   * Subscribes to the changes of every session, present and future, pushed as they happen
+   * (see {@link SyncSession#subscribe}: the callback must not block). Close the handle to stop.
+   */
+  public AutoCloseable subscribe(java.util.function.Consumer<SyncChange> subscriber) {
+    subscribers.add(subscriber);
+    return () -> subscribers.remove(subscriber);
+  }
+
+  private void publish(SyncChange c) {
+    for (java.util.function.Consumer<SyncChange> s : subscribers) {
+      try {
+        s.accept(c);
+      } catch (RuntimeException e) {
+        // the subscriber's problem; other subscribers and the session go on
+      }
+    }
+  }
+
   private SyncSession start(Definition def) throws IOException {
     SyncSession s = SyncSession.start(toConfig(def), channel);
     s.onPropagated(onPropagated);
+    s.subscribe(this::publish);
     running.put(def.name(), s);
     if (def.paused()) {
       try {

@@ -8,7 +8,8 @@ import java.util.Map;
  * since the session object started.
  *
  * @param state       RUNNING, PAUSED, HALTED (a safety stop; see {@code haltReason}), CLOSED
- * @param haltReason  why a safety stop happened, or empty
+ * @param haltReason  why the session stopped by itself: a safety stop (HALTED), or a full disk
+ *     (PAUSED, lifted by itself when space returns); empty otherwise
  * @param lastError   the last session-level error (e.g. the peer unreachable), or empty
  * @param errors      per-path problems (unreadable files, refused symlinks, failed writes)
  * @param collisions  names that cannot coexist on one side (case or normalisation)

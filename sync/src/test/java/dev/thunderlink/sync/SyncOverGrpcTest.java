@@ -146,7 +146,7 @@ class SyncOverGrpcTest {
   }
 
   @Test
-  void hostRejectsBadRequestsWithOneLineErrors() {
+  void hostRejectsBadRequestsWithOneLineErrors() throws Exception {
     var stub = SyncEndpointGrpc.newBlockingStub(channel);
     assertThatThrownBy(() -> stub.open(OpenRequest.newBuilder().setSession("s").setRoot("relative/path").build()))
         .isInstanceOf(StatusRuntimeException.class).hasMessageContaining("INVALID_ARGUMENT")
@@ -171,5 +171,34 @@ class SyncOverGrpcTest {
     assertThatThrownBy(() -> stub.readFiles(dev.thunderlink.proto.sync.ReadFilesRequest.newBuilder()
         .setEndpointId("s").addPaths("a.txt").build()))
         .hasMessageContaining("INVALID_ARGUMENT").hasMessageContaining("expected: one hash per path");
+    assertThat(badBasis()).contains("INVALID_ARGUMENT").contains("basis blocks: 0+-5");
+  }
+
+  /** A write whose basis instruction names a negative block count: the host answers with one line. */
+  private String badBasis() throws Exception {
+    java.util.concurrent.CompletableFuture<String> error = new java.util.concurrent.CompletableFuture<>();
+    var requests = SyncEndpointGrpc.newStub(channel).write(new io.grpc.stub.StreamObserver<>() {
+      @Override
+      public void onNext(dev.thunderlink.proto.sync.ApplyResponse value) {
+        error.complete("answered " + value.getOutcome());
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        error.complete(t.getMessage());
+      }
+
+      @Override
+      public void onCompleted() {}
+    });
+    requests.onNext(dev.thunderlink.proto.sync.WriteMessage.newBuilder().setHeader(
+        dev.thunderlink.proto.sync.WriteHeader.newBuilder().setEndpointId("s").setBlockSize(4096)
+            .setTarget(Entry.newBuilder().setPath("f.bin").setKind(EntryKind.FILE)
+                .setHash(com.google.protobuf.ByteString.copyFrom(new byte[32])).setSize(10))).build());
+    requests.onNext(dev.thunderlink.proto.sync.WriteMessage.newBuilder().setBasis(
+        dev.thunderlink.proto.sync.WriteBasis.newBuilder().setBlockIndex(0).setBlockCount(-5)).build());
+    String message = error.get(10, TimeUnit.SECONDS);
+    requests.onCompleted();
+    return message;
   }
 }

@@ -86,7 +86,9 @@ public final class SyncCommand implements Runnable {
     void printStatus(SyncSessionStatus s) {
       PrintWriter o = out();
       o.printf("%s  [%s, %s]%n", s.getName(), s.getState(), s.getMode());
-      if (!s.getHaltReason().isEmpty()) {
+      if (!s.getHaltReason().isEmpty() && s.getState().equals("PAUSED")) {
+        o.printf("  PAUSED: %s%n", s.getHaltReason());
+      } else if (!s.getHaltReason().isEmpty()) {
         o.printf("  HALTED: %s%n  (check, then `thunderlink sync resume %s --force` to go on)%n", s.getHaltReason(), s.getName());
       }
       o.printf(

@@ -32,11 +32,19 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * {@code thunderlink sync ...} on the workstation's control endpoint, over the session
- * registry. Runs on gRPC's executor; the registry is thread-safe. The event stream samples
- * session status every 100 ms while a subscriber is connected (and not otherwise).
+ * registry. Runs on gRPC's executor; the registry is thread-safe.
+ *
+ * <p>The event stream carries two things: each change the engines make or meet (applied,
+ * conflict, error, paused, halted), pushed as it happens through a per-subscriber queue that
+ * the single events thread drains while the stream is ready (a subscriber too slow to keep
+ * {@value #MAX_BACKLOG} events in hand is told how many it missed); and the sessions'
+ * counters (progress), sampled every 100 ms while a subscriber is connected (and not
+ * otherwise). Every {@code onNext} of a stream runs on the events thread.
  */
 public final class SyncControlService extends SyncControlGrpc.SyncControlImplBase implements AutoCloseable {
+  static final int MAX_BACKLOG = 10_000;
   private final SyncSessions sessions;
+  private final java.util.concurrent.atomic.AtomicInteger subscribers = new java.util.concurrent.atomic.AtomicInteger();
   private final ScheduledExecutorService events =
       Executors.newSingleThreadScheduledExecutor(
           r -> {
@@ -173,6 +181,52 @@ public final class SyncControlService extends SyncControlGrpc.SyncControlImplBas
   @Override
   public void events(SyncEventsRequest r, StreamObserver<SyncEvent> out) {
     ServerCallStreamObserver<SyncEvent> call = (ServerCallStreamObserver<SyncEvent>) out;
+    java.util.Queue<SyncEvent> backlog = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong();
+    Runnable drain = () -> {
+      while (!call.isCancelled() && call.isReady()) {
+        long missed = dropped.getAndSet(0);
+        if (missed > 0) {
+          call.onNext(SyncEvent.newBuilder().setAtUnixMillis(System.currentTimeMillis()).setKind("dropped")
+              .setDetail(missed + " changes not delivered: the subscriber read too slowly").build());
+          continue;
+        }
+        SyncEvent e = backlog.poll();
+        if (e == null) {
+          return;
+        }
+        queued.decrementAndGet();
+        call.onNext(e);
+      }
+    };
+    AutoCloseable subscription = sessions.subscribe(c -> {
+      if (!r.getName().isEmpty() && !r.getName().equals(c.session())) {
+        return;
+      }
+      if (queued.incrementAndGet() > MAX_BACKLOG) {
+        queued.decrementAndGet();
+        dropped.incrementAndGet();
+        return;
+      }
+      backlog.add(SyncEvent.newBuilder().setAtUnixMillis(c.atMillis())
+          .setKind(c.kind().name().toLowerCase(java.util.Locale.ROOT))
+          .setStatus(SyncSessionStatus.newBuilder().setName(c.session())).setPath(c.path())
+          .setDetail(c.detail()).build());
+      try {
+        events.execute(drain);
+      } catch (java.util.concurrent.RejectedExecutionException closed) {
+        // shutting down
+      }
+    });
+    subscribers.incrementAndGet();
+    call.setOnReadyHandler(() -> {
+      try {
+        events.execute(drain);
+      } catch (java.util.concurrent.RejectedExecutionException closed) {
+        // shutting down
+      }
+    });
     Map<String, SyncSessionStatus> last = new HashMap<>();
     ScheduledFuture<?>[] task = new ScheduledFuture<?>[1];
     task[0] =
@@ -195,15 +249,7 @@ public final class SyncControlService extends SyncControlGrpc.SyncControlImplBas
                 seen.put(s.name(), p);
                 SyncSessionStatus before = last.get(s.name());
                 if (before == null || !sameCounters(before, p)) {
-                  String kind =
-                      before != null && p.getConflicts() > before.getConflicts()
-                          ? "conflict"
-                          : !p.getHaltReason().isEmpty() && (before == null || before.getHaltReason().isEmpty())
-                              ? "halted"
-                              : !p.getLastError().isEmpty() && (before == null || !p.getLastError().equals(before.getLastError()))
-                                  ? "error"
-                                  : "changed";
-                  call.onNext(SyncEvent.newBuilder().setAtUnixMillis(System.currentTimeMillis()).setKind(kind).setStatus(p).build());
+                  call.onNext(SyncEvent.newBuilder().setAtUnixMillis(System.currentTimeMillis()).setKind("changed").setStatus(p).build());
                 }
               }
               for (String gone : last.keySet()) {
@@ -222,7 +268,20 @@ public final class SyncControlService extends SyncControlGrpc.SyncControlImplBas
             0,
             100,
             TimeUnit.MILLISECONDS);
-    call.setOnCancelHandler(() -> task[0].cancel(false));
+    call.setOnCancelHandler(() -> {
+      task[0].cancel(false);
+      subscribers.decrementAndGet();
+      try {
+        subscription.close();
+      } catch (Exception ignored) {
+        // unsubscribing cannot fail
+      }
+    });
+  }
+
+  /** Event streams open now (tests wait for a subscription to be in place). */
+  int subscribers() {
+    return subscribers.get();
   }
 
   private static boolean sameCounters(SyncSessionStatus a, SyncSessionStatus b) {

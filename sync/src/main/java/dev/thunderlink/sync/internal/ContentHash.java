@@ -48,11 +48,23 @@ public final class ContentHash {
     return hashFile(file).hash();
   }
 
-  /** A hash and the number of bytes it covers (which may differ from a stat taken earlier). */
-  public record Hashed(String hash, long length) {}
+  /**
+   * A hash, the number of bytes it covers (which may differ from a stat taken earlier) and,
+   * when asked for, the {@link BlockHasher fingerprints} of its blocks (null otherwise).
+   */
+  public record Hashed(String hash, long length, byte[] blocks) {}
 
   public static Hashed hashFile(Path file) throws IOException {
+    return hashFile(file, 0);
+  }
+
+  /**
+   * Hashes a file in one read; with {@code blockSize > 0} also fingerprints its blocks in
+   * the same pass, so a later delta needs no second read of the file.
+   */
+  public static Hashed hashFile(Path file, int blockSize) throws IOException {
     MessageDigest md = sha256();
+    BlockHasher blocks = blockSize > 0 ? new BlockHasher(blockSize) : null;
     long length = 0;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       // sized to the file: a scan hashes thousands of small files, and a fresh 256 KiB buffer
@@ -61,36 +73,81 @@ public final class ContentHash {
       int n;
       while ((n = ch.read(buf)) >= 0) {
         length += n;
-        buf.flip();
-        md.update(buf);
+        md.update(buf.array(), 0, buf.position());
+        if (blocks != null) {
+          blocks.update(buf.array(), 0, buf.position());
+        }
         buf.clear();
       }
     }
-    return new Hashed(hex(md.digest()), length);
+    return new Hashed(hex(md.digest()), length, blocks == null ? null : blocks.finish());
   }
 
-  /** Hashes of consecutive {@code blockSize} blocks (the last may be short). */
+  /** Fingerprints of consecutive {@code blockSize} blocks (the last may be short), as hex. */
   public static List<String> blocksOf(Path file, int blockSize) throws IOException {
-    List<String> out = new ArrayList<>();
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      ByteBuffer buf = ByteBuffer.allocate(blockSize);
-      while (true) {
-        buf.clear();
-        while (buf.hasRemaining() && ch.read(buf) >= 0) {
-          // fill the block
-        }
-        if (buf.position() == 0) {
-          break;
-        }
-        buf.flip();
-        MessageDigest md = sha256();
-        md.update(buf);
-        out.add(hex(md.digest()));
-        if (buf.limit() < blockSize) {
-          break;
+    return BlockHasher.split(hashFile(file, blockSize).blocks());
+  }
+
+  /**
+   * Fingerprints of fixed-size blocks: XXH64 (lz4-java's xxhash, the JNI build where it loads)
+   * of each block, 8 bytes per block, concatenated. Not SHA-256, because the fingerprints
+   * only choose which blocks a delta copies from the old file: the whole-file SHA-256 is still
+   * checked before anything lands, so a (practically impossible) fingerprint collision costs a
+   * retry without a basis, never a wrong file; XXH64 runs at memory speed where a second
+   * SHA-256 pass would double the hashing time of every large file. Not thread-safe.
+   */
+  public static final class BlockHasher {
+    private static final net.jpountz.xxhash.XXHashFactory XX = net.jpountz.xxhash.XXHashFactory.fastestInstance();
+    private static final long SEED = 0x74686c6bL; // "thlk"
+    private final int blockSize;
+    private final net.jpountz.xxhash.StreamingXXHash64 current = XX.newStreamingHash64(SEED);
+    private final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    private int filled;
+
+    public BlockHasher(int blockSize) {
+      if (blockSize <= 0) {
+        throw new IllegalArgumentException("block size: " + blockSize + " (expected: > 0)");
+      }
+      this.blockSize = blockSize;
+    }
+
+    public void update(byte[] data, int off, int len) {
+      while (len > 0) {
+        int n = Math.min(len, blockSize - filled);
+        current.update(data, off, n);
+        filled += n;
+        off += n;
+        len -= n;
+        if (filled == blockSize) {
+          emit();
         }
       }
     }
-    return out;
+
+    private void emit() {
+      long v = current.getValue();
+      for (int i = 7; i >= 0; i--) {
+        out.write((int) (v >>> (8 * i)));
+      }
+      current.reset();
+      filled = 0;
+    }
+
+    /** The fingerprints of every block fed so far (a short last block included). */
+    public byte[] finish() {
+      if (filled > 0) {
+        emit();
+      }
+      return out.toByteArray();
+    }
+
+    /** Splits concatenated fingerprints into hex strings, one per block. */
+    public static List<String> split(byte[] blocks) {
+      List<String> list = new ArrayList<>(blocks.length / 8);
+      for (int i = 0; i + 8 <= blocks.length; i += 8) {
+        list.add(HexFormat.of().formatHex(blocks, i, i + 8));
+      }
+      return list;
+    }
   }
 }

@@ -60,6 +60,16 @@ import java.util.concurrent.TimeUnit;
  */
 public final class DiskEndpoint implements Endpoint {
   static final long RACY_MILLIS = 1000;
+  /**
+   * The racy window where mtimes have sub-second resolution (APFS, ext4, Jimfs): well above
+   * the coarse kernel clock tick (at most 10 ms) that stamps them, so a write after a stat
+   * taken this long after the mtime always gets a later mtime.
+   */
+  static final long FINE_RACY_MILLIS = 50;
+  /** Files this large are hashed only after their racy window has passed (see {@link #observe}). */
+  static final long RACY_WAIT_BYTES = 64L << 20;
+  /** Block size fingerprinted while hashing until a coordinator asks for another one. */
+  static final int DEFAULT_BLOCK_SIZE = 128 * 1024;
 
   /** Options of one side. */
   public record Options(String deviceName, List<String> ignorePatterns, boolean useGitignore, boolean ignoreVcs,
@@ -92,6 +102,12 @@ public final class DiskEndpoint implements Endpoint {
   /** The root's name and a separator: a scanned path's name minus this is its relative path. */
   private final String rootPrefix;
   private final List<IndexRecord> unsaved = new ArrayList<>(); // guarded by this
+  /** Block fingerprints taken while hashing, persisted with the next index rows. */
+  private final Map<String, StateStore.BlockList> unsavedBlocks = new HashMap<>(); // guarded by this
+  /** The block size fingerprinted while hashing: the last one a coordinator asked for. */
+  private volatile int blockSize = DEFAULT_BLOCK_SIZE;
+  /** How many block lists {@link #blocks} had to compute by reading the file (tests check it is rare). */
+  final java.util.concurrent.atomic.AtomicLong blockListsRead = new java.util.concurrent.atomic.AtomicLong();
   /** How many files scans have hashed (tests check that unchanged files are not). */
   final java.util.concurrent.atomic.AtomicLong filesHashed = new java.util.concurrent.atomic.AtomicLong();
 
@@ -136,6 +152,17 @@ public final class DiskEndpoint implements Endpoint {
 
   public Path root() {
     return root;
+  }
+
+  /**
+   * Sets the block size fingerprinted while hashing (the session's delta block size). Without
+   * it the side learns the size from the first delta it takes part in.
+   */
+  public void fingerprintBlockSize(int blockSize) {
+    if (blockSize < 4096) {
+      throw new IllegalArgumentException("block size: " + blockSize + " (expected: >= 4096)");
+    }
+    this.blockSize = blockSize;
   }
 
   /** True if the state database was found corrupt and recreated (a full rescan rebuilds it). */
@@ -333,12 +360,31 @@ public final class DiskEndpoint implements Endpoint {
     if (!a.isRegularFile()) {
       return null; // sockets, fifos, devices: not content
     }
+    if (a.size() >= RACY_WAIT_BYTES && mtimeNanos % 1_000_000_000L != 0) {
+      long wait = Math.floorDiv(mtimeNanos, 1_000_000L) + FINE_RACY_MILLIS - System.currentTimeMillis();
+      if (wait > 0 && wait <= FINE_RACY_MILLIS) {
+        // a large file written just now: its stat would not be trusted, and the next scan
+        // would hash all of it again; waiting out the window costs less than that
+        try {
+          TimeUnit.MILLISECONDS.sleep(wait + 1);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new java.io.InterruptedIOException("scan interrupted");
+        }
+        a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (!a.isRegularFile()) {
+          return observe(key, rel, p, a, System.currentTimeMillis());
+        }
+        mtimeNanos = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
+        mtimeMillis = a.lastModifiedTime().toMillis();
+        scanMillis = System.currentTimeMillis();
+      }
+    }
     FileStat fs = fileStat(p, a);
     boolean exec = fs.executable();
     String fileKey = fs.key();
     IndexRecord old = index.get(key);
-    boolean racy = Math.abs(scanMillis - mtimeMillis) < RACY_MILLIS;
-    long recordedMtime = racy ? -1 : mtimeNanos;
+    long recordedMtime = racy(scanMillis, mtimeNanos) ? -1 : mtimeNanos;
     if (old != null && old.entry() != null && old.entry().isFile() && old.statMatches(a.size(), mtimeNanos, fileKey)
         && old.entry().executable() == exec) {
       return new Seen(rel, old.entry(), a.size(), recordedMtime, fileKey);
@@ -346,8 +392,23 @@ public final class DiskEndpoint implements Endpoint {
     // the entry's size is what was hashed; the stat kept is the one taken before hashing, so a
     // file that grew in between differs from its record next time and is hashed again
     filesHashed.incrementAndGet();
-    ContentHash.Hashed h = ContentHash.hashFile(p);
+    int bs = blockSize;
+    ContentHash.Hashed h = ContentHash.hashFile(p, a.size() > bs ? bs : 0);
+    if (h.blocks() != null) {
+      unsavedBlocks.put(key, new StateStore.BlockList(h.hash(), bs, h.blocks()));
+    }
     return new Seen(rel, Entry.file(h.hash(), h.length(), exec, mtimeMillis), a.size(), recordedMtime, fileKey);
+  }
+
+  /**
+   * True if a file's stat cannot be trusted to reveal the next write: a same-size rewrite
+   * within the same mtime tick as the last one would look unchanged. Sub-second mtimes mean a
+   * fine-grained file system (a whole-second mtime there is a one-in-a-billion coincidence,
+   * which only costs a re-hash).
+   */
+  static boolean racy(long nowMillis, long mtimeNanos) {
+    long window = mtimeNanos % 1_000_000_000L != 0 ? FINE_RACY_MILLIS : RACY_MILLIS;
+    return Math.abs(nowMillis - Math.floorDiv(mtimeNanos, 1_000_000L)) < window;
   }
 
   /**
@@ -596,13 +657,37 @@ public final class DiskEndpoint implements Endpoint {
 
   // ------------------------------------------------------------------ reading
 
+  /**
+   * The fingerprints kept from the last hashing of the file when its stat still matches the
+   * index (no read at all); otherwise they are computed from the file now. Either way they
+   * only pick blocks to reuse: the whole-file hash is checked before anything lands.
+   */
   @Override
   public synchronized BlockSignature blocks(String path, int blockSize) throws IOException {
     Path p = disk(path);
-    if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+    BasicFileAttributes a = statOrNull(p);
+    if (a == null || !a.isRegularFile()) {
       return new BlockSignature(-1, List.of());
     }
-    return new BlockSignature(Files.size(p), ContentHash.blocksOf(p, blockSize));
+    this.blockSize = blockSize;
+    IndexRecord r = index.get(path);
+    boolean current = r != null && r.entry() != null && r.entry().isFile()
+        && r.statMatches(a.size(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS), statKey(p, a));
+    if (current) {
+      StateStore.BlockList kept = unsavedBlocks.get(path);
+      if (kept == null) {
+        kept = store.loadBlocks(path);
+      }
+      if (kept != null && kept.blockSize() == blockSize && kept.hash().equals(r.entry().hash())) {
+        return new BlockSignature(a.size(), ContentHash.BlockHasher.split(kept.fingerprints()));
+      }
+    }
+    blockListsRead.incrementAndGet();
+    ContentHash.Hashed h = ContentHash.hashFile(p, blockSize);
+    if (current && h.hash().equals(r.entry().hash())) {
+      unsavedBlocks.put(path, new StateStore.BlockList(h.hash(), blockSize, h.blocks()));
+    }
+    return new BlockSignature(h.length(), ContentHash.BlockHasher.split(h.blocks()));
   }
 
   @Override
@@ -862,7 +947,7 @@ public final class DiskEndpoint implements Endpoint {
         key = "unverified";
       }
       long mtimeMillis = a.lastModifiedTime().toMillis();
-      boolean racy = Math.abs(System.currentTimeMillis() - mtimeMillis) < RACY_MILLIS;
+      boolean racy = racy(System.currentTimeMillis(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS));
       Entry stored = entry.isFile()
           ? Entry.file(entry.hash(), a.size(), entry.executable(), mtimeMillis) : entry;
       row = new IndexRecord(path, rel, stored, entry.isFile() ? a.size() : 0,
@@ -884,9 +969,10 @@ public final class DiskEndpoint implements Endpoint {
    * their content is on disk under the real name.
    */
   private void saveIndex() throws IOException {
-    if (!unsaved.isEmpty()) {
-      store.writeEntries(new ArrayList<>(unsaved), seq);
+    if (!unsaved.isEmpty() || !unsavedBlocks.isEmpty()) {
+      store.writeEntries(new ArrayList<>(unsaved), seq, new HashMap<>(unsavedBlocks));
       unsaved.clear();
+      unsavedBlocks.clear();
     }
   }
 
@@ -983,6 +1069,8 @@ public final class DiskEndpoint implements Endpoint {
           + " or that are ignored)");
     } catch (NoSuchFileException | FileAlreadyExistsException | NotDirectoryException e) {
       return raced(op.path(), e);
+    } catch (IOException e) {
+      throw DiskFullException.isNoSpace(e) ? diskFull(disk(op.path()), 0, e) : e;
     }
   }
 
@@ -1060,12 +1148,39 @@ public final class DiskEndpoint implements Endpoint {
       pendingHints.add(path);
       return new RefusedUpload(path + ": parent directory is missing");
     }
+    long free = usableSpace(parent);
+    if (free >= 0 && free < target.size()) {
+      throw diskFull(dest, target.size(), null);
+    }
     try {
       return new DiskUpload(path, dest, expected, target, blockSize);
     } catch (NoSuchFileException | NotDirectoryException e) {
       pendingHints.add(path);
       return new RefusedUpload(path + ": parent directory is missing");
+    } catch (IOException e) {
+      throw DiskFullException.isNoSpace(e) ? diskFull(dest, target.size(), e) : e;
     }
+  }
+
+  /** Free space for this process where {@code dir} lives, or -1 if the file system does not say. */
+  private static long usableSpace(Path dir) {
+    try {
+      return Files.getFileStore(dir).getUsableSpace();
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** A one-line "disk full" error naming this side, the place and the bytes needed. */
+  private DiskFullException diskFull(Path at, long needed, IOException cause) {
+    Path dir = at.getParent() == null ? at : at.getParent();
+    long free = usableSpace(dir);
+    DiskFullException e = new DiskFullException("disk full on " + info.deviceName() + ": " + needed
+        + " bytes needed at " + at.toAbsolutePath() + (free >= 0 ? " (" + free + " bytes free)" : ""));
+    if (cause != null) {
+      e.initCause(cause);
+    }
+    return e;
   }
 
   /** An upload that cannot land (its directory went away): swallows the bytes, answers CHANGED. */
@@ -1077,7 +1192,7 @@ public final class DiskEndpoint implements Endpoint {
     }
 
     @Override
-    public void copyBasis(long blockIndex) {}
+    public void copyBasis(long firstBlock, long blockCount) {}
 
     @Override
     public void write(long offset, byte[] data) {}
@@ -1091,6 +1206,14 @@ public final class DiskEndpoint implements Endpoint {
     public void close() {}
   }
 
+  /**
+   * Builds the new file in a temporary sibling. Parts arrive in increasing offset order, so
+   * the whole-file hash (and the block fingerprints kept for the next delta) are computed as
+   * the bytes go in: reused blocks are copied through this buffer rather than by the kernel
+   * because that read is the only one they need, where a kernel copy would cost a second
+   * full read to verify. Parts out of order (not sent by the coordinator) fall back to a
+   * verifying re-read at commit.
+   */
   private final class DiskUpload implements FileUpload {
     private final String path;
     private final Path dest;
@@ -1099,6 +1222,11 @@ public final class DiskEndpoint implements Endpoint {
     private final Entry target;
     private final int blockSize;
     private final FileChannel out;
+    private final MessageDigest md = ContentHash.sha256();
+    private final ContentHash.BlockHasher fingerprints;
+    private long hashedTo;
+    private boolean inOrder = true;
+    private byte[] copyBuffer;
     private FileChannel basis;
     private boolean done;
     private String raced;
@@ -1109,13 +1237,14 @@ public final class DiskEndpoint implements Endpoint {
       this.expected = expected;
       this.target = target;
       this.blockSize = blockSize;
+      this.fingerprints = target.size() > blockSize ? new ContentHash.BlockHasher(blockSize) : null;
       this.tmp = dest.resolveSibling(IgnoreRules.TEMP_PREFIX + UUID.randomUUID());
       this.out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
       // (a directory removed under us fails here with NoSuchFileException: beginWrite maps it)
     }
 
     @Override
-    public void copyBasis(long blockIndex) throws IOException {
+    public void copyBasis(long firstBlock, long blockCount) throws IOException {
       if (raced != null) {
         return;
       }
@@ -1130,23 +1259,63 @@ public final class DiskEndpoint implements Endpoint {
           return;
         }
       }
-      long offset = blockIndex * blockSize;
-      long n = Math.min(blockSize, Math.max(0, basis.size() - offset));
-      long copied = 0;
-      while (copied < n) {
-        long c = basis.transferTo(offset + copied, n - copied, out.position(offset + copied));
-        if (c <= 0) {
-          throw new IOException(path + ": basis file shrank");
+      long offset = firstBlock * blockSize;
+      long end = Math.min(basis.size(), offset + blockCount * blockSize);
+      if (offset >= end) {
+        return;
+      }
+      if (inOrder && offset == hashedTo) {
+        if (copyBuffer == null) {
+          copyBuffer = new byte[(int) Math.min(1 << 20, Math.max(blockSize, 256 * 1024))];
         }
-        copied += c;
+        for (long pos = offset; pos < end; ) {
+          ByteBuffer buf = ByteBuffer.wrap(copyBuffer, 0, (int) Math.min(copyBuffer.length, end - pos));
+          while (buf.hasRemaining()) {
+            if (basis.read(buf, pos + buf.position()) < 0) {
+              throw new IOException(path + ": basis file shrank");
+            }
+          }
+          put(pos, copyBuffer, buf.position());
+          pos += buf.position();
+        }
+        return;
+      }
+      inOrder = false;
+      try {
+        for (long copied = 0; copied < end - offset; ) {
+          long c = basis.transferTo(offset + copied, end - offset - copied, out.position(offset + copied));
+          if (c <= 0) {
+            throw new IOException(path + ": basis file shrank");
+          }
+          copied += c;
+        }
+      } catch (IOException e) {
+        throw DiskFullException.isNoSpace(e) ? diskFull(dest, target.size(), e) : e;
       }
     }
 
     @Override
     public void write(long offset, byte[] data) throws IOException {
-      ByteBuffer buf = ByteBuffer.wrap(data);
-      while (buf.hasRemaining()) {
-        out.write(buf, offset + buf.position());
+      put(offset, data, data.length);
+    }
+
+    private void put(long offset, byte[] data, int length) throws IOException {
+      if (inOrder && offset == hashedTo) {
+        md.update(data, 0, length);
+        if (fingerprints != null) {
+          fingerprints.update(data, 0, length);
+        }
+        hashedTo += length;
+      } else {
+        inOrder = false;
+      }
+      ByteBuffer buf = ByteBuffer.wrap(data, 0, length);
+      try {
+        while (buf.hasRemaining()) {
+          out.write(buf, offset + buf.position());
+        }
+      } catch (IOException e) {
+        throw DiskFullException.isNoSpace(e) ? diskFull(dest, target.size(), e) : e;
       }
     }
 
@@ -1158,24 +1327,35 @@ public final class DiskEndpoint implements Endpoint {
           return ApplyResult.changed(raced);
         }
         out.truncate(target.size());
-        MessageDigest md = ContentHash.sha256();
-        ByteBuffer buf = ByteBuffer.allocate(256 * 1024);
-        long pos = 0;
-        while (true) {
-          buf.clear();
-          int n = out.read(buf, pos);
-          if (n < 0) {
-            break;
+        String hash;
+        byte[] blocks;
+        long length;
+        if (inOrder && hashedTo == target.size()) {
+          hash = ContentHash.hex(md.digest());
+          blocks = fingerprints == null ? null : fingerprints.finish();
+          length = hashedTo;
+        } else {
+          MessageDigest full = ContentHash.sha256();
+          ContentHash.BlockHasher fp = fingerprints == null ? null : new ContentHash.BlockHasher(blockSize);
+          ByteBuffer buf = ByteBuffer.allocate(256 * 1024);
+          long pos = 0;
+          int n;
+          while ((n = out.read(buf.clear(), pos)) >= 0) {
+            pos += n;
+            full.update(buf.array(), 0, n);
+            if (fp != null) {
+              fp.update(buf.array(), 0, n);
+            }
           }
-          pos += n;
-          buf.flip();
-          md.update(buf);
+          hash = ContentHash.hex(full.digest());
+          blocks = fp == null ? null : fp.finish();
+          length = pos;
         }
         out.close();
         if (basis != null) {
           basis.close();
         }
-        if (pos != target.size() || !ContentHash.hex(md.digest()).equals(target.hash())) {
+        if (length != target.size() || !hash.equals(target.hash())) {
           return ApplyResult.changed(path + ": content changed while it was being sent");
         }
         setExecutable(tmp, target.executable());
@@ -1199,6 +1379,10 @@ public final class DiskEndpoint implements Endpoint {
           }
           done = true;
           IndexRecord row = record(path, disk(path), target, written);
+          if (blocks != null) {
+            DiskEndpoint.this.blockSize = blockSize;
+            unsavedBlocks.put(path, new StateStore.BlockList(target.hash(), blockSize, blocks));
+          }
           return ApplyResult.ok(row.entry());
         }
       } finally {

@@ -24,7 +24,7 @@ public interface Endpoint extends AutoCloseable {
   record ChangeSet(Map<String, Entry> changes, long lastSeq, Map<String, String> errors, List<String> collisions,
       boolean rootMissing) {}
 
-  /** Per-block SHA-256 hashes of a file as it is on disk now. */
+  /** Per-block fingerprints (hex, {@link ContentHash.BlockHasher}) of a file as it is on disk now. */
   record BlockSignature(long size, List<String> blockHashes) {}
 
   /** Receives bytes read from a file. */
@@ -34,7 +34,8 @@ public interface Endpoint extends AutoCloseable {
 
   /** An atomic file write in progress: parts in increasing offset order, then commit or abort. */
   interface FileUpload extends AutoCloseable {
-    void copyBasis(long blockIndex) throws IOException;
+    /** Copies {@code blockCount} blocks from the destination's current file, at the same offsets. */
+    void copyBasis(long firstBlock, long blockCount) throws IOException;
 
     void write(long offset, byte[] data) throws IOException;
 
@@ -95,6 +96,28 @@ public interface Endpoint extends AutoCloseable {
   final class ContentChangedException extends IOException {
     public ContentChangedException(String message) {
       super(message);
+    }
+  }
+
+  /**
+   * A side ran out of space (or inodes) while applying: nothing was changed there, the
+   * temporary file is gone, and the session pauses until space returns.
+   */
+  final class DiskFullException extends IOException {
+    public DiskFullException(String message) {
+      super(message);
+    }
+
+    /** True if {@code e} (or a cause) is the operating system's "no space" error. */
+    public static boolean isNoSpace(Throwable e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        String m = t.getMessage();
+        if (t instanceof DiskFullException || (m != null && (m.contains("No space left on device")
+            || m.contains("Disk quota exceeded") || m.contains("SQLITE_FULL")))) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 

@@ -39,7 +39,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The host's open endpoints, one per workstation device and session name, and the gRPC call handling behind
  * {@code SyncHostService}. Errors become gRPC statuses with a one-line description:
  * NOT_FOUND for an unknown endpoint id, INVALID_ARGUMENT for a bad path or root,
- * FAILED_PRECONDITION when a file changed under a read.
+ * FAILED_PRECONDITION when a file changed under a read, RESOURCE_EXHAUSTED when the host's
+ * disk is full.
  *
  * <p>Threads: any gRPC executor thread; the map and the watcher sets are concurrent.
  */
@@ -98,6 +99,8 @@ public final class HostEndpoints {
   private static void fail(StreamObserver<?> o, Throwable t) {
     if (t instanceof io.grpc.StatusRuntimeException) {
       o.onError(t);
+    } else if (t instanceof Endpoint.DiskFullException) {
+      o.onError(Status.RESOURCE_EXHAUSTED.withDescription(t.getMessage()).asRuntimeException());
     } else if (t instanceof Endpoint.ContentChangedException) {
       o.onError(Status.FAILED_PRECONDITION.withDescription(t.getMessage()).asRuntimeException());
     } else if (t instanceof IllegalArgumentException) {
@@ -275,9 +278,16 @@ public final class HostEndpoints {
             case LITERAL:
               requireUpload().write(m.getLiteral().getOffset(), m.getLiteral().getData().toByteArray());
               break;
-            case BASIS:
-              requireUpload().copyBasis(m.getBasis().getBlockIndex());
+            case BASIS: {
+              long first = m.getBasis().getBlockIndex();
+              long count = m.getBasis().getBlockCount() == 0 ? 1 : m.getBasis().getBlockCount();
+              if (first < 0 || count < 0 || count > (1L << 40) || first > (1L << 40)) {
+                throw new IllegalArgumentException("basis blocks: " + first + "+" + count
+                    + " (expected: index and count in [0, 2^40])");
+              }
+              requireUpload().copyBasis(first, count);
               break;
+            }
             case COMMIT: {
               ApplyResult r = requireUpload().commit();
               answered = true;

@@ -137,6 +137,11 @@ public final class RemoteEndpoint implements Endpoint {
         return new PeerUnavailableException(msg, e);
       case FAILED_PRECONDITION:
         return new ContentChangedException(msg);
+      case RESOURCE_EXHAUSTED:
+        if (e.getStatus().getDescription() != null && e.getStatus().getDescription().startsWith("disk full")) {
+          return new DiskFullException(e.getStatus().getDescription());
+        }
+        return new IOException(msg, e);
       default:
         return new IOException(msg, e);
     }
@@ -415,8 +420,9 @@ public final class RemoteEndpoint implements Endpoint {
     }
 
     @Override
-    public void copyBasis(long blockIndex) throws IOException {
-      send(WriteMessage.newBuilder().setBasis(WriteBasis.newBuilder().setBlockIndex(blockIndex)).build());
+    public void copyBasis(long firstBlock, long blockCount) throws IOException {
+      send(WriteMessage.newBuilder().setBasis(WriteBasis.newBuilder().setBlockIndex(firstBlock)
+          .setBlockCount(blockCount)).build());
     }
 
     @Override

@@ -86,6 +86,27 @@ public final class SessionEngine {
   public final AtomicLong planBytesDone = new AtomicLong();
   public volatile long planStartedMillis;
   private final Map<String, String> errors = new ConcurrentHashMap<>();
+
+  /** Receives each change as the engine makes or meets it; called on the session thread. */
+  public interface ChangeListener {
+    /** @param kind "applied", "conflict" or "error" */
+    void onChange(String kind, String path, String detail);
+  }
+
+  private volatile ChangeListener changeListener = (k, p, d) -> { };
+
+  /** Sets the listener of per-path changes (it must not block: it runs on the session thread). */
+  public void onChange(ChangeListener listener) {
+    this.changeListener = listener;
+  }
+
+  private void emit(String kind, String path, String detail) {
+    try {
+      changeListener.onChange(kind, path, detail);
+    } catch (RuntimeException e) {
+      log.warn("sync {}: a change listener failed: {}", name, e.toString());
+    }
+  }
   private volatile List<String> collisions = List.of();
   /** When a side first reported pending changes since the last cycle began (nanoTime); 0: none. */
   private final AtomicLong noticedNanos = new AtomicLong();
@@ -309,7 +330,15 @@ public final class SessionEngine {
       }
     }
     long t3 = System.nanoTime();
-    CycleResult result = execute(decisions);
+    CycleResult result;
+    try {
+      result = execute(decisions);
+    } catch (IOException | RuntimeException e) {
+      // a plan cut short (peer lost, disk full) is reconciled again in full next time: the
+      // steps not yet run are not in any later change set
+      carry.addAll(decisions.keySet());
+      throw e;
+    }
     if (timing.isDebugEnabled()) {
       timing.debug("cycle {}{}: local changes {} in {} ms, remote changes {} in {} ms, reconcile {} paths in {} ms,"
           + " execute {} decisions in {} ms", cycles.get(), full ? " (full)" : "", cl.changes().size(),
@@ -449,6 +478,7 @@ public final class SessionEngine {
           try {
             state.addConflict(new StateStore.ConflictRow(present.get(0), "", info.deviceName(), clock.millis(),
                 "name collision (case-insensitive side): " + String.join(", ", present)));
+            emit("conflict", present.get(0), what);
           } catch (IOException e) {
             errors.put("session", "cannot record conflict: " + e.getMessage());
           }
@@ -614,8 +644,8 @@ public final class SessionEngine {
             t.action() == Action.TO_REMOTE ? viewL.get(t.path()) : viewR.get(t.path()), r);
         settle(t, r, tally);
       } catch (IOException e) {
-        if (isConnectionLoss(e)) {
-          lost = e;
+        if (isConnectionLoss(e) || isDiskFull(e)) {
+          lost = lost == null ? e : lost;
           carry.add(t.path());
         } else {
           fail(t, e, tally);
@@ -773,6 +803,11 @@ public final class SessionEngine {
       tally[0]++;
       opsApplied.incrementAndGet();
       errors.remove(s.path());
+      if (s.action() == Action.TO_REMOTE || s.action() == Action.TO_LOCAL) {
+        boolean toRemote = s.action() == Action.TO_REMOTE;
+        emit("applied", s.path(), (toRemote ? local : remote).info().deviceName() + " -> "
+            + (toRemote ? remote : local).info().deviceName());
+      }
     } else if (r.outcome() == ApplyResult.Outcome.CHANGED) {
       tally[1]++;
       rescanL.add(s.path());
@@ -780,6 +815,7 @@ public final class SessionEngine {
       carry.add(s.path());
     } else {
       errors.put(s.path(), r.message());
+      emit("error", s.path(), r.message());
     }
   }
 
@@ -791,15 +827,21 @@ public final class SessionEngine {
       rescanR.add(s.path());
       return;
     }
-    if (isConnectionLoss(e)) {
+    if (isConnectionLoss(e) || isDiskFull(e)) {
       carry.add(s.path());
       throw e;
     }
     errors.put(s.path(), e.getMessage() == null ? e.toString() : e.getMessage());
+    emit("error", s.path(), errors.get(s.path()));
   }
 
   static boolean isConnectionLoss(IOException e) {
     return e instanceof Endpoint.PeerUnavailableException;
+  }
+
+  /** A side is out of space: stop the cycle (nothing was changed there) and let the session pause. */
+  static boolean isDiskFull(IOException e) {
+    return Endpoint.DiskFullException.isNoSpace(e);
   }
 
   /** Pairs a deletion and a creation of the same file content on one side into a rename. */
@@ -865,8 +907,9 @@ public final class SessionEngine {
       carry.add(p);
       carry.add(copy);
       caseGroups.computeIfAbsent(PathNames.collisionKey(copy), k -> new TreeSet<>()).add(copy);
-      state.addConflict(new StateStore.ConflictRow(p, copy, side.info().deviceName(), clock.millis(),
-          "both sides changed " + p + "; the " + side.info().deviceName() + " version was kept as " + copy));
+      String why = "both sides changed " + p + "; the " + side.info().deviceName() + " version was kept as " + copy;
+      state.addConflict(new StateStore.ConflictRow(p, copy, side.info().deviceName(), clock.millis(), why));
+      emit("conflict", p, why);
     }
     return r;
   }
@@ -929,14 +972,24 @@ public final class SessionEngine {
   private static final int CHUNK = 1 << 20;
 
   /**
+   * Paths whose last delta came back CHANGED: their next transfer sends every byte. A delta
+   * trusts block fingerprints to pick reusable blocks; should two different blocks ever share
+   * one, the whole-file check refuses the result, and without this the retry would repeat it.
+   */
+  private final Set<String> sendWhole = ConcurrentHashMap.newKeySet();
+
+  /**
    * Sends a file, only the blocks that differ from what the destination already has at the
    * same offsets (fixed-offset block matching: an in-place edit costs one block; an insertion
-   * resends from the insertion point on).
+   * resends from the insertion point on). Both sides answer the fingerprint requests from
+   * what they kept when they last hashed the file, so neither reads it for this; runs of
+   * reused blocks travel as one basis-copy instruction.
    */
   private ApplyResult transferFile(Endpoint from, Endpoint to, String p, Entry src, Entry dst) throws IOException {
     List<String> dstBlocks = List.of();
     List<String> srcBlocks = List.of();
-    if (dst != null && dst.isFile() && src.size() > blockSize && dst.size() > blockSize) {
+    boolean whole = sendWhole.remove(p);
+    if (!whole && dst != null && dst.isFile() && src.size() > blockSize && dst.size() > blockSize) {
       dstBlocks = to.blocks(p, blockSize).blockHashes();
       if (!dstBlocks.isEmpty()) {
         srcBlocks = from.blocks(p, blockSize).blockHashes();
@@ -946,6 +999,8 @@ public final class SessionEngine {
     long reused = 0;
     try (Endpoint.FileUpload up = to.beginWrite(p, dst, src, blockSize)) {
       List<long[]> ranges = new ArrayList<>();
+      long runStart = -1;
+      long runLength = 0;
       long blocks = (src.size() + blockSize - 1) / blockSize;
       for (long i = 0; i < blocks; i++) {
         long off = i * blockSize;
@@ -954,9 +1009,16 @@ public final class SessionEngine {
             && dstBlocks.get((int) i).equals(srcBlocks.get((int) i));
         if (same) {
           sent += flush(from, p, src, ranges, up);
-          up.copyBasis(i);
+          if (runLength == 0) {
+            runStart = i;
+          }
+          runLength++;
           reused += len;
         } else {
+          if (runLength > 0) {
+            up.copyBasis(runStart, runLength);
+            runLength = 0;
+          }
           long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
           if (last != null && last[0] + last[1] == off && last[1] + len <= CHUNK) {
             last[1] += len;
@@ -968,6 +1030,9 @@ public final class SessionEngine {
           }
         }
       }
+      if (runLength > 0) {
+        up.copyBasis(runStart, runLength);
+      }
       sent += flush(from, p, src, ranges, up);
       ApplyResult r = up.commit();
       if (r.outcome() == ApplyResult.Outcome.OK) {
@@ -975,6 +1040,8 @@ public final class SessionEngine {
         filesTransferred.incrementAndGet();
         bytesSent.addAndGet(sent);
         bytesReused.addAndGet(reused);
+      } else if (r.outcome() == ApplyResult.Outcome.CHANGED && reused > 0) {
+        sendWhole.add(p);
       }
       return r;
     }

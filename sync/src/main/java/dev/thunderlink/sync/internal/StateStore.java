@@ -25,7 +25,9 @@ import java.util.Map;
  * differences into kept-both conflicts).
  *
  * <p>Tables: {@code entries} (a side's index, with tombstones and sequence numbers),
- * {@code ancestor} (the last state both sides agreed on, kept by the coordinator),
+ * {@code blocks} (block fingerprints of a side's larger files, valid while the file still has
+ * the content hash stored beside them), {@code ancestor} (the last state both sides agreed on,
+ * kept by the coordinator),
  * {@code conflicts} and {@code meta}.
  *
  * <p>Thread-safe: every method is synchronized on the store (one JDBC connection).
@@ -77,6 +79,8 @@ public final class StateStore implements AutoCloseable {
           + " mtime_ms INTEGER NOT NULL, stat_size INTEGER NOT NULL, stat_mtime_ns INTEGER NOT NULL,"
           + " stat_key TEXT, seq INTEGER NOT NULL)");
       s.execute("CREATE INDEX IF NOT EXISTS entries_seq ON entries(seq)");
+      s.execute("CREATE TABLE IF NOT EXISTS blocks (path TEXT PRIMARY KEY, hash TEXT NOT NULL,"
+          + " block_size INTEGER NOT NULL, fingerprints BLOB NOT NULL)");
       s.execute("CREATE TABLE IF NOT EXISTS ancestor (path TEXT PRIMARY KEY, kind INTEGER NOT NULL, hash TEXT,"
           + " size INTEGER NOT NULL, exec INTEGER NOT NULL, target TEXT, mtime_ms INTEGER NOT NULL)");
       s.execute("CREATE TABLE IF NOT EXISTS conflicts (id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL,"
@@ -168,8 +172,41 @@ public final class StateStore implements AutoCloseable {
     return out;
   }
 
+  /** Block fingerprints of a file with content {@code hash} ({@link ContentHash.BlockHasher}). */
+  public record BlockList(String hash, int blockSize, byte[] fingerprints) {}
+
   /** Upserts index rows and records {@code lastSeq}, atomically. */
   public synchronized void writeEntries(Collection<IndexRecord> rows, long lastSeq) throws IOException {
+    writeEntries(rows, lastSeq, Map.of());
+  }
+
+  /**
+   * Upserts index rows, the block fingerprints of some of them, and records {@code lastSeq},
+   * atomically. A row that is no longer a file drops its fingerprints.
+   */
+  public synchronized void writeEntries(Collection<IndexRecord> rows, long lastSeq, Map<String, BlockList> blocks)
+      throws IOException {
+    try (PreparedStatement bl = conn.prepareStatement(
+        "INSERT OR REPLACE INTO blocks(path, hash, block_size, fingerprints) VALUES(?,?,?,?)");
+        PreparedStatement dropBl = conn.prepareStatement("DELETE FROM blocks WHERE path=?")) {
+      for (IndexRecord r : rows) {
+        if (r.entry() == null || !r.entry().isFile()) {
+          dropBl.setString(1, r.path());
+          dropBl.addBatch();
+        }
+      }
+      for (Map.Entry<String, BlockList> b : blocks.entrySet()) {
+        bl.setString(1, b.getKey());
+        bl.setString(2, b.getValue().hash());
+        bl.setInt(3, b.getValue().blockSize());
+        bl.setBytes(4, b.getValue().fingerprints());
+        bl.addBatch();
+      }
+      dropBl.executeBatch();
+      bl.executeBatch();
+    } catch (SQLException e) {
+      throw rollback(e);
+    }
     try (PreparedStatement ps = conn.prepareStatement("INSERT OR REPLACE INTO entries(path, disk_path, kind, hash,"
         + " size, exec, target, mtime_ms, stat_size, stat_mtime_ns, stat_key, seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
         PreparedStatement meta = conn.prepareStatement("INSERT OR REPLACE INTO meta(k,v) VALUES('last_seq',?)")) {
@@ -189,6 +226,20 @@ public final class StateStore implements AutoCloseable {
       conn.commit();
     } catch (SQLException e) {
       throw rollback(e);
+    }
+  }
+
+  /** The stored fingerprints of a path's blocks, or null (whether they still match is the caller's check). */
+  public synchronized BlockList loadBlocks(String path) throws IOException {
+    try (PreparedStatement ps = conn.prepareStatement("SELECT hash, block_size, fingerprints FROM blocks WHERE path=?")) {
+      ps.setString(1, path);
+      try (ResultSet rs = ps.executeQuery()) {
+        BlockList b = rs.next() ? new BlockList(rs.getString(1), rs.getInt(2), rs.getBytes(3)) : null;
+        conn.commit();
+        return b;
+      }
+    } catch (SQLException e) {
+      throw fail(e);
     }
   }
 
