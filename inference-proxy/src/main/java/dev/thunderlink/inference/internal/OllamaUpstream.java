@@ -19,14 +19,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An Ollama server spoken to with its native API: listings and single answers through
- * {@code java.net.http}; token streams through {@link LineStreamingClient} (Netty), read line by
- * line with demand: {@link Stream#request} pulls lines from the socket, so a slow consumer slows
- * the upstream (TCP backpressure) and nothing is buffered beyond one socket read. Cancelling
- * closes the connection, which Ollama (and the simulator) see at once.
+ * An Ollama server spoken to with its native API through {@code java.net.http}. Streams are
+ * read line by line with demand: {@link Stream#request} pulls lines from the socket, so a slow
+ * consumer slows the upstream (TCP backpressure) and nothing is buffered beyond one line.
+ * Cancelling closes the connection, which Ollama (and the simulator) see at once.
  *
- * <p>Thread-safe. Stream observer callbacks come from the line client's event loop and must not
- * block; other futures complete on the HTTP client's executor.
+ * <p>Thread-safe. Observer callbacks come from the HTTP client's executor.
  */
 public final class OllamaUpstream implements Upstream {
   private static final Logger log = LoggerFactory.getLogger(OllamaUpstream.class);
@@ -37,8 +35,6 @@ public final class OllamaUpstream implements Upstream {
   private final Duration headersTimeout;
   private final Duration idleTimeout;
   private final HttpClient http;
-  /** Token streams: Netty, one event loop, no executor hops (see LineStreamingClient). */
-  private final LineStreamingClient lines;
   private final ScheduledExecutorService timer;
 
   public OllamaUpstream(String name, URI base, int parallel, Duration connectTimeout,
@@ -53,7 +49,6 @@ public final class OllamaUpstream implements Upstream {
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(connectTimeout)
         .build();
-    this.lines = new LineStreamingClient(name, base, connectTimeout, headersTimeout);
   }
 
   @Override
@@ -156,16 +151,34 @@ public final class OllamaUpstream implements Upstream {
    */
   Stream streamLines(String path, JsonNode body,
       java.util.function.Function<String, java.util.List<JsonNode>> translate, Observer observer) {
+    HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).timeout(headersTimeout)
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(OllamaJson.bytes(body))).build();
     LineStream s = new LineStream(observer, translate);
-    s.exchange = lines.post(path, OllamaJson.bytes(body), s);
+    s.future = http.sendAsync(req, info -> {
+      if (info.statusCode() / 100 != 2) {
+        int status = info.statusCode();
+        return HttpResponse.BodySubscribers.mapping(
+            HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8), b -> {
+              s.fail(new UpstreamException(status, errorMessage(b, status)));
+              return null;
+            });
+      }
+      return HttpResponse.BodySubscribers.fromLineSubscriber(s);
+    });
+    s.future.whenComplete((r, t) -> {
+      if (t != null) {
+        s.fail(UpstreamException.of(name, t));
+      }
+    });
     return s;
   }
 
   /** One streamed response: lines to objects, demand passed to the socket. */
-  private final class LineStream implements Stream, LineStreamingClient.Listener {
+  private final class LineStream implements Stream, Flow.Subscriber<String> {
     private final Observer observer;
     private final AtomicBoolean terminated = new AtomicBoolean();
-    private volatile LineStreamingClient.Exchange exchange;
+    private volatile CompletableFuture<HttpResponse<Void>> future;
     // guarded by this
     private Flow.Subscription subscription;
     private long pendingDemand;
@@ -208,9 +221,9 @@ public final class OllamaUpstream implements Upstream {
       if (sub != null) {
         sub.cancel();
       }
-      LineStreamingClient.Exchange x = exchange;
-      if (x != null) {
-        x.cancel();
+      CompletableFuture<?> f = future;
+      if (f != null) {
+        f.cancel(true);
       }
       terminated.set(true);
     }
@@ -263,11 +276,6 @@ public final class OllamaUpstream implements Upstream {
     }
 
     @Override
-    public void onStatus(int status, String body) {
-      fail(new UpstreamException(status, errorMessage(body, status)));
-    }
-
-    @Override
     public void onComplete() {
       disarm();
       if (terminated.compareAndSet(false, true)) {
@@ -312,7 +320,6 @@ public final class OllamaUpstream implements Upstream {
 
   @Override
   public void close() {
-    lines.close();
     // HttpClient has no close() before JDK 21; its connections idle out.
   }
 }
