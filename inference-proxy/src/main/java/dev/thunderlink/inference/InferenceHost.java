@@ -104,7 +104,7 @@ public final class InferenceHost implements AutoCloseable {
       for (UpstreamConfig u : config.upstreams()) {
         OllamaUpstream http = new OllamaUpstream(u.name(), u.baseUri(), u.parallel(),
             config.connectTimeout(), config.headersTimeout(), config.idleTimeout(), timer);
-        ups.add(u.kind() == UpstreamConfig.Kind.OLLAMA ? http : new OpenAiUpstream(http));
+        ups.add(u.kind() == UpstreamConfig.Kind.OLLAMA ? http : new OpenAiUpstream(http, u.modelSizes()));
       }
       host = new HostInference(ups, config.scheduler(), config.connectTimeout(), config.headersTimeout());
       try {

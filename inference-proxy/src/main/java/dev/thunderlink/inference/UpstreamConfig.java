@@ -1,6 +1,7 @@
 package dev.thunderlink.inference;
 
 import java.net.URI;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -11,8 +12,11 @@ import java.util.Objects;
  * @param kind the API it speaks
  * @param parallel requests one loaded model serves at once (Ollama's OLLAMA_NUM_PARALLEL);
  *     the scheduler never sends more
+ * @param modelSizes bytes each model takes when loaded, by model name, for servers that do not
+ *     say (OpenAI-compatible ones list no sizes): the scheduler's memory budget counts them;
+ *     a size the server reports wins
  */
-public record UpstreamConfig(String name, URI baseUri, Kind kind, int parallel) {
+public record UpstreamConfig(String name, URI baseUri, Kind kind, int parallel, Map<String, Long> modelSizes) {
   /** The API an upstream speaks. */
   public enum Kind { OLLAMA, OPENAI }
 
@@ -26,6 +30,17 @@ public record UpstreamConfig(String name, URI baseUri, Kind kind, int parallel) 
     if (parallel < 1) {
       throw new IllegalArgumentException("parallel: " + parallel + " (expected: >= 1)");
     }
+    modelSizes.forEach((model, bytes) -> {
+      if (bytes == null || bytes < 1) {
+        throw new IllegalArgumentException("modelSizes." + model + ": " + bytes + " (expected: >= 1 byte)");
+      }
+    });
+    modelSizes = Map.copyOf(modelSizes);
+  }
+
+  /** An upstream whose models' sizes come from the server itself. */
+  public UpstreamConfig(String name, URI baseUri, Kind kind, int parallel) {
+    this(name, baseUri, kind, parallel, Map.of());
   }
 
   /** A local Ollama with its defaults. */

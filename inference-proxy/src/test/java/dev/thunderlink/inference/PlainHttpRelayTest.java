@@ -66,6 +66,7 @@ class PlainHttpRelayTest {
   final CountDownLatch upstreamSawDisconnect = new CountDownLatch(1);
   final AtomicLong upstreamPiecesWritten = new AtomicLong();
   final Map<String, String> lastRequestHeaders = new ConcurrentHashMap<>();
+  final java.util.concurrent.atomic.AtomicReference<String> lastRequestBody = new java.util.concurrent.atomic.AtomicReference<>();
 
   @BeforeEach
   void startUpstream() throws IOException {
@@ -130,6 +131,11 @@ class PlainHttpRelayTest {
       } finally {
         ex.close();
       }
+    });
+    upstream.createContext("/api/embeddings", ex -> { // Ollama's legacy embeddings: echoes the body it got
+      record(ex);
+      lastRequestBody.set(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+      send(ex, 200, "{\"embedding\":[0.5]}");
     });
     upstream.createContext("/custom/broken", ex -> {
       ex.sendResponseHeaders(200, 1000); // promises 1000 bytes, sends 6, then hangs up
@@ -274,6 +280,70 @@ class PlainHttpRelayTest {
         .POST(HttpRequest.BodyPublishers.ofString("{\"x\":1}")).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(first.statusCode()).isEqualTo(404);
     assertThat(first.headers().firstValue("x-thunderlink-simulator")).isPresent();
+  }
+
+  @Test
+  void aRelayedRequestNamingAModelWaitsForItsSlotInTheScheduler() throws Exception {
+    startPair(); // upstream "test": echo:1, one parallel slot
+    String named = "{\"model\":\"echo:1\"}";
+    HttpResponse<Stream<String>> holder = http.send(HttpRequest.newBuilder(base.resolve("/custom/stream"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(named)).build(),
+        HttpResponse.BodyHandlers.ofLines());
+    Iterator<String> held = holder.body().iterator();
+    assertThat(held.next()).isEqualTo("first"); // it runs, and holds echo:1's only slot
+    assertThat(host.schedulerStatus().getLoadedList()).singleElement()
+        .satisfies(m -> assertThat(m.getInFlight()).isEqualTo(1));
+
+    var waiting = http.sendAsync(HttpRequest.newBuilder(base.resolve("/custom/echo"))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(named)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    Await.until(Duration.ofSeconds(10), "the second request queued behind the first",
+        () -> host.schedulerStatus().getQueuesList().stream().anyMatch(q -> q.getWaiting() == 1));
+    assertThat(waiting).isNotDone();
+    // Managing model files loads nothing: not queued, answered (404 here) while the slot is taken.
+    HttpResponse<String> delete = http.send(HttpRequest.newBuilder(base.resolve("/api/delete"))
+        .header("Content-Type", "application/json").method("DELETE", HttpRequest.BodyPublishers.ofString(named)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(delete.statusCode()).isEqualTo(404);
+
+    release.countDown();
+    assertThat(held.next()).isEqualTo("second");
+    HttpResponse<String> echoed = waiting.get(10, TimeUnit.SECONDS);
+    assertThat(echoed.statusCode()).isEqualTo(201);
+    assertThat(echoed.body()).as("a body outside /api/ goes as sent").isEqualTo("{\"MODEL\":\"ECHO:1\"}");
+    Await.until(Duration.ofSeconds(10), "both done, nothing held",
+        () -> host.schedulerStatus().getCompleted() == 2 && host.schedulerStatus().getQueuesCount() == 0
+            && host.schedulerStatus().getLoadedList().stream().allMatch(m -> m.getInFlight() == 0));
+  }
+
+  @Test
+  void aRelayedOllamaRequestGetsThePinnedOptionsAndKeepAliveOfAScheduledOne() throws Exception {
+    startPair(InferenceHostConfig.builder().upstream(new UpstreamConfig("test", upstreamUri,
+        UpstreamConfig.Kind.OLLAMA, 1)).scheduler(SchedulerConfig.builder()
+        .pin("echo:1", Map.of("num_ctx", 8192)).build()), FrontConfig.builder());
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/api/embeddings"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"echo:1\",\"prompt\":\"x\",\"options\":{\"num_ctx\":512}}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    JsonNode sent = JSON.readTree(lastRequestBody.get());
+    assertThat(sent.path("options").path("num_ctx").asInt()).isEqualTo(8192);
+    assertThat(sent.path("keep_alive").asInt()).isEqualTo(-1);
+    assertThat(sent.path("prompt").asText()).isEqualTo("x");
+    Await.until(Duration.ofSeconds(10), "counted by the scheduler", () -> host.schedulerStatus().getCompleted() == 1);
+  }
+
+  @Test
+  void aRelayedRequestTheSchedulerRefusesIs503() throws Exception {
+    startPair(InferenceHostConfig.builder().upstream(new UpstreamConfig("test", upstreamUri,
+        UpstreamConfig.Kind.OLLAMA, 1)).scheduler(SchedulerConfig.builder().memoryBudgetBytes(10).build()),
+        FrontConfig.builder());
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/custom/echo"))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"echo:1\"}")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(503);
+    assertThat(JSON.readTree(r.body()).path("error").asText()).contains("memory budget");
+    assertThat(lastRequestHeaders).as("nothing reached the upstream").isEmpty();
   }
 
   @Test

@@ -49,7 +49,7 @@ class UpstreamRoutingTest {
     host = InferenceHost.start(InferenceHostConfig.builder()
         .upstream(new UpstreamConfig("mini-ollama", ollamaSim.baseUri(), UpstreamConfig.Kind.OLLAMA, 1))
         .upstream(new UpstreamConfig("lmstudio", URI.create("http://127.0.0.1:" + openAiServer.address().getPort()),
-            UpstreamConfig.Kind.OPENAI, 2))
+            UpstreamConfig.Kind.OPENAI, 2, java.util.Map.of("remote:7b", 4_000_000_000L)))
         .localFront(FrontConfig.builder().port(0).build()).build());
     front = URI.create("http://127.0.0.1:" + host.localFrontAddress().orElseThrow().getPort());
   }
@@ -93,6 +93,20 @@ class UpstreamRoutingTest {
     assertThat(last.path("prompt_eval_count").asInt()).isPositive();
     assertThat(remoteHost.simulator().orElseThrow().counters().completed()).isEqualTo(1);
     assertThat(ollamaSim.counters().completed()).isEqualTo(1);
+    // /v1/models lists no sizes: the configured one is what the scheduler's budget counts
+    assertThat(tags.path("models").findValues("size").stream().map(JsonNode::asLong).toList())
+        .containsExactlyInAnyOrder(20_000_000_000L, 4_000_000_000L);
+    Await.until(java.time.Duration.ofSeconds(5), "remote:7b counted with its configured size",
+        () -> host.schedulerStatus().getLoadedList().stream()
+            .anyMatch(m -> m.getName().equals("remote:7b") && m.getSizeBytes() == 4_000_000_000L));
+  }
+
+  @Test
+  void aConfiguredModelSizeBelowOneByteIsRefusedWithTheKey() {
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new UpstreamConfig("lmstudio",
+            URI.create("http://127.0.0.1:1234"), UpstreamConfig.Kind.OPENAI, 1, java.util.Map.of("m:7b", 0L)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("modelSizes.m:7b: 0 (expected: >= 1 byte)");
   }
 
   @Test

@@ -81,7 +81,7 @@ final class Settings {
     add(m, "inference.host_api_port", NODES.numberNode(11435), intRange(1, MAX_PORT), false);
     ArrayNode upstreams = NODES.arrayNode();
     upstreams.addObject().put("name", "ollama").put("url", "http://127.0.0.1:11434").put("kind", "ollama").set("models", NODES.arrayNode());
-    add(m, "inference.upstreams", upstreams, listOf("tables {name, url, kind, models}", Settings::upstream), false);
+    add(m, "inference.upstreams", upstreams, listOf("tables {name, url, kind, models, model_sizes}", Settings::upstream), false);
     add(m, "inference.scheduler.max_loaded_models", NODES.numberNode(2), intRange(1, 64), false);
     add(m, "inference.scheduler.memory_bytes", NODES.numberNode(48L << 30), longRange(1L << 20, Long.MAX_VALUE), false);
     ArrayNode classes = NODES.arrayNode();
@@ -169,7 +169,8 @@ final class Settings {
   }
 
   static ThunderlinkConfig.Upstream upstream(JsonNode n, List<String> unknown) throws Invalid {
-    ObjectNode t = table(n, "a table {name, url, kind, models}", Set.of("name", "url", "kind", "models"), unknown);
+    ObjectNode t = table(n, "a table {name, url, kind, models, model_sizes}",
+        Set.of("name", "url", "kind", "models", "model_sizes"), unknown);
     String name = sub(".name", Settings::nonEmpty, field(t, "name", true));
     JsonNode urlNode = field(t, "url", true);
     URI url;
@@ -184,7 +185,18 @@ final class Settings {
     String kind = sub(".kind", Setting.oneOf("ollama", "openai"), t.has("kind") ? t.get("kind") : NODES.textNode("ollama"));
     List<String> models =
         sub(".models", listOf("model names", Settings::nonEmpty), t.has("models") ? t.get("models") : NODES.arrayNode());
-    return new ThunderlinkConfig.Upstream(name, url, kind, models);
+    java.util.Map<String, Long> sizes = new java.util.LinkedHashMap<>();
+    if (t.has("model_sizes")) {
+      JsonNode ms = t.get("model_sizes");
+      if (!ms.isObject()) {
+        throw new Invalid(".model_sizes", ms, "a table of model name = bytes");
+      }
+      for (var it = ms.fields(); it.hasNext(); ) {
+        var e = it.next();
+        sizes.put(e.getKey(), sub(".model_sizes.\"" + e.getKey() + "\"", longRange(1, Long.MAX_VALUE), e.getValue()));
+      }
+    }
+    return new ThunderlinkConfig.Upstream(name, url, kind, models, sizes);
   }
 
   static ThunderlinkConfig.PriorityClass priorityClass(JsonNode n, List<String> unknown) throws Invalid {

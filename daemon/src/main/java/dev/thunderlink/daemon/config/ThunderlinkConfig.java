@@ -107,13 +107,22 @@ public record ThunderlinkConfig(
     }
   }
 
-  /** An upstream model server on the host. An empty model list means "every model it has". */
-  public record Upstream(String name, URI url, String kind, List<String> models) {
+  /**
+   * An upstream model server on the host. An empty model list means "every model it has";
+   * {@code modelSizes} gives the bytes a model takes when loaded, for servers that do not report
+   * it (OpenAI-compatible ones), so that the scheduler's memory budget counts it.
+   */
+  public record Upstream(String name, URI url, String kind, List<String> models, Map<String, Long> modelSizes) {
     public Upstream {
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(url, "url");
       Objects.requireNonNull(kind, "kind");
       models = List.copyOf(models);
+      modelSizes = Map.copyOf(modelSizes);
+    }
+
+    public Upstream(String name, URI url, String kind, List<String> models) {
+      this(name, url, kind, models, Map.of());
     }
   }
 

@@ -39,7 +39,8 @@ public final class InferenceSetup {
         if (answers(u)) {
           b.upstream(
               new UpstreamConfig(
-                  u.name(), u.url(), u.kind().equalsIgnoreCase("openai") ? UpstreamConfig.Kind.OPENAI : UpstreamConfig.Kind.OLLAMA, 1));
+                  u.name(), u.url(), u.kind().equalsIgnoreCase("openai") ? UpstreamConfig.Kind.OPENAI : UpstreamConfig.Kind.OLLAMA, 1,
+                  u.modelSizes()));
           answering++;
         } else {
           log.warn("upstream {} at {} does not answer; not using it", u.name(), u.url());

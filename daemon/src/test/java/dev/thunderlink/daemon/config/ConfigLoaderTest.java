@@ -92,7 +92,7 @@ class ConfigLoaderTest {
         api_port = 11500
         upstreams = [
           { name = "ollama", url = "http://127.0.0.1:11434", kind = "ollama" },
-          { name = "mlx", url = "http://127.0.0.1:8080/v1", kind = "openai", models = ["qwen3-coder"] },
+          { name = "mlx", url = "http://127.0.0.1:8080/v1", kind = "openai", models = ["qwen3-coder"], model_sizes = { "qwen3-coder" = 18000000000 } },
         ]
         classes = [ { name = "interactive", priority = 0 }, { name = "crew", priority = 5, aging_s = 20 } ]
 
@@ -134,7 +134,8 @@ class ConfigLoaderTest {
     assertThat(cfg.inference().upstreams())
         .containsExactly(
             new ThunderlinkConfig.Upstream("ollama", URI.create("http://127.0.0.1:11434"), "ollama", List.of()),
-            new ThunderlinkConfig.Upstream("mlx", URI.create("http://127.0.0.1:8080/v1"), "openai", List.of("qwen3-coder")));
+            new ThunderlinkConfig.Upstream("mlx", URI.create("http://127.0.0.1:8080/v1"), "openai", List.of("qwen3-coder"),
+                Map.of("qwen3-coder", 18_000_000_000L)));
     assertThat(cfg.inference().classes())
         .containsExactly(
             new ThunderlinkConfig.PriorityClass("interactive", 0, 0), new ThunderlinkConfig.PriorityClass("crew", 5, 20));
@@ -251,6 +252,24 @@ class ConfigLoaderTest {
         .anySatisfy(p -> assertThat(p).startsWith("workstation.paths[1].address: \"not a host:99999\" (expected: HOST[:PORT]"))
         .anySatisfy(p -> assertThat(p).startsWith("inference.upstreams[0].url: \"ftp://example\" (expected: an http:// or https:// URL"))
         .anySatisfy(p -> assertThat(p).startsWith("inference.classes[0].priority: 500 (expected: 0-100)"));
+  }
+
+  @Test
+  void aModelSizeBelowOneByteNamesTheModel() throws Exception {
+    write(
+        """
+        [inference]
+        upstreams = [ { name = "m", url = "http://127.0.0.1:8080", kind = "openai", model_sizes = { "q:7b" = 0 } } ]
+        """);
+    assertThat(failure(Map.of(), Map.of()).problems())
+        .anySatisfy(p -> assertThat(p).startsWith("inference.upstreams[0].model_sizes.\"q:7b\": 0 (expected: "));
+    write(
+        """
+        [inference]
+        upstreams = [ { name = "m", url = "http://127.0.0.1:8080", kind = "openai", model_sizes = ["q:7b"] } ]
+        """);
+    assertThat(failure(Map.of(), Map.of()).problems())
+        .anySatisfy(p -> assertThat(p).startsWith("inference.upstreams[0].model_sizes: [\"q:7b\"] (expected: a table of model name = bytes"));
   }
 
   @Test

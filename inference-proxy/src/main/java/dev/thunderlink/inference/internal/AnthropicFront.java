@@ -77,6 +77,14 @@ final class AnthropicFront {
    * An estimate (about four characters per token): the upstream's tokenizer is not reachable
    * without running the model.
    */
+  /**
+   * An ESTIMATE, not the model's tokenizer: a quarter of the characters of the messages
+   * (system included), tool calls and tool definitions, plus one token per message. Used for
+   * {@code /v1/messages/count_tokens} and {@code message_start}'s {@code input_tokens}; the
+   * upstream's real count ({@code prompt_eval_count}) replaces it in {@code message_delta}.
+   * Ollama has no tokenize endpoint to ask, so an exact figure would need the model's own
+   * tokenizer here.
+   */
   static long estimateTokens(ChatRequest r) {
     long chars = r.getToolsJson().length();
     for (Message m : r.getMessagesList()) {

@@ -321,6 +321,7 @@ final class FrontForwarder extends ChannelInboundHandlerAdapter {
       int status = switch (s.getCode()) {
         case INVALID_ARGUMENT -> 400;
         case UNIMPLEMENTED -> 501;
+        case RESOURCE_EXHAUSTED -> 503; // the host's scheduler refused it (queue full, over budget)
         default -> 502;
       };
       String why = s.getDescription() != null ? s.getDescription() : s.getCode().toString();

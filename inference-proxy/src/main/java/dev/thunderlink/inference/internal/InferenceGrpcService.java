@@ -300,6 +300,6 @@ public final class InferenceGrpcService extends InferenceGrpc.InferenceImplBase 
   @Override
   public StreamObserver<dev.thunderlink.proto.inference.ForwardRequest> forward(
       StreamObserver<dev.thunderlink.proto.inference.ForwardResponse> response) {
-    return host.forwarder().open(response);
+    return host.forwarder().open(response, defaultClass);
   }
 }

@@ -14,17 +14,27 @@ import java.util.concurrent.CompletableFuture;
  * Ollama's shapes: {@code /api/chat} becomes {@code /v1/chat/completions}, {@code /api/generate}
  * becomes {@code /v1/completions}, SSE deltas become Ollama chunks, usage becomes the final
  * statistics (durations measured here; such servers do not report them), {@code /api/tags}
- * comes from {@code /v1/models} (sizes unknown: 0). Such servers cannot unload or pull:
- * {@link #unload} does nothing, pull fails with 501.
+ * comes from {@code /v1/models} (sizes from the configuration, else unknown: 0). Such servers
+ * cannot unload or pull: {@link #unload} does nothing, pull fails with 501.
  *
  * <p>Thread-safe; each stream's translation state is confined to its callbacks.
  */
 public final class OpenAiUpstream implements Upstream {
+  private final java.util.Map<String, Long> sizes;
   private final OllamaUpstream http;
 
   /** @param http the HTTP transport to the server's base URI (its Ollama routes are unused) */
   public OpenAiUpstream(OllamaUpstream http) {
+    this(http, java.util.Map.of());
+  }
+
+  /**
+   * @param sizes bytes per model from the configuration: {@code /v1/models} has no sizes, and
+   *     without them the scheduler's memory budget would count these models as 0
+   */
+  public OpenAiUpstream(OllamaUpstream http, java.util.Map<String, Long> sizes) {
     this.http = http;
+    this.sizes = java.util.Map.copyOf(sizes);
   }
 
   @Override
@@ -55,7 +65,7 @@ public final class OpenAiUpstream implements Upstream {
             e.put("name", id);
             e.put("model", id);
             e.put("modified_at", OllamaJson.timestamp(java.time.Instant.ofEpochSecond(m.path("created").asLong())));
-            e.put("size", 0);
+            e.put("size", sizes.getOrDefault(id, 0L));
             e.put("digest", "");
             ObjectNode d = e.putObject("details");
             d.put("format", "openai-compatible");

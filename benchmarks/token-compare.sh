@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# token-compare.sh - a token stream three ways, on loopback: straight to the model server, through
+# an `ssh -L` tunnel to it, and through the thunderlink pair. Time to first token and time per
+# token, p50 and p95, and what each path adds over the straight one (the same-run baseline).
+#
+# The model server is the inference proxy's SIMULATED Ollama (no model server runs on build
+# machines): 1000 tokens/s in real time, prompt evaluation instant, so the figures are what the
+# path adds. The pair here is the workstation front, gRPC over loopback (plaintext; the daemons
+# use mutual TLS) and the host's scheduler, as in PairLatencyMain.
+#
+# Usage: benchmarks/token-compare.sh [--runs 200] [--tokens 50] [--out DIR] [--no-ssh]
+#
+# ssh runs against a private sshd on a spare 127.0.0.1 port with a throwaway host key and client
+# key in a temp dir (as peer-compare.sh does); the machine's ssh configuration, keys and
+# known_hosts are never read or changed. Without sshd (or with --no-ssh) the tunnel row is left
+# out and the script says so. Needs the benchmarks jar:
+#   mvn -B -ntp -pl benchmarks -am package -DskipTests
+set -euo pipefail
+
+RUNS=200
+TOKENS=50
+OUT=""
+NO_SSH=0
+
+die() { echo "token-compare: $*" >&2; exit 2; }
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --runs) RUNS="${2:?--runs needs a value}"; shift 2 ;;
+    --tokens) TOKENS="${2:?--tokens needs a value}"; shift 2 ;;
+    --out) OUT="${2:?--out needs a value}"; shift 2 ;;
+    --no-ssh) NO_SSH=1; shift ;;
+    -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) die "unknown option: $1 (expected: --runs, --tokens, --out, --no-ssh)" ;;
+  esac
+done
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "--runs: $RUNS (expected: an integer >= 1)"
+[[ "$TOKENS" =~ ^[1-9][0-9]*$ && "$TOKENS" -ge 2 ]] || die "--tokens: $TOKENS (expected: an integer >= 2)"
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+JAR="$HERE/target/benchmarks.jar"
+[[ -f "$JAR" ]] || die "missing $JAR (build it: mvn -B -ntp -pl benchmarks -am package -DskipTests)"
+command -v java >/dev/null || die "java not found (expected: a Java 17+ runtime on PATH)"
+command -v ss >/dev/null || die "ss not found (expected: iproute2)"
+
+T="$(mktemp -d "${TMPDIR:-/tmp}/token-compare.XXXXXX")"
+OUT="${OUT:-$HERE/../bench-results}"
+mkdir -p "$OUT"
+PIDS=()
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$T"
+}
+trap cleanup EXIT
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+listening() { ss -Hltn "sport = :$1" | grep -q .; }
+free_port() {
+  local p
+  for _ in $(seq 1 200); do
+    p=$(( 20000 + RANDOM % 20000 ))
+    if ! listening "$p"; then echo "$p"; return; fi
+  done
+  die "no free port found"
+}
+await_port() {
+  for _ in $(seq 1 200); do
+    if listening "$1"; then return 0; fi
+    sleep 0.05
+  done
+  die "nothing listens on 127.0.0.1:$1 after 10 s ($2)"
+}
+
+SIM_PORT=$(free_port)
+TUNNEL_ARGS=()
+if [[ $NO_SSH == 0 ]] && command -v ssh >/dev/null && [[ -x /usr/sbin/sshd ]]; then
+  mkdir -p "$T/ssh"; chmod 700 "$T/ssh"
+  ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/host_ed25519"
+  ssh-keygen -q -t ed25519 -N '' -f "$T/ssh/client_ed25519"
+  cp "$T/ssh/client_ed25519.pub" "$T/ssh/authorized_keys"
+  SSH_PORT=$(free_port)
+  cat >"$T/ssh/sshd_config" <<CONF
+Port $SSH_PORT
+ListenAddress 127.0.0.1
+HostKey $T/ssh/host_ed25519
+PidFile $T/ssh/sshd.pid
+AuthorizedKeysFile $T/ssh/authorized_keys
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+StrictModes no
+AllowTcpForwarding yes
+CONF
+  [[ $(id -u) != 0 || -d /run/sshd ]] || mkdir -p /run/sshd
+  /usr/sbin/sshd -D -e -f "$T/ssh/sshd_config" 2>"$T/ssh/sshd.log" & PIDS+=($!)
+  await_port "$SSH_PORT" sshd
+  SSH_OPTS=(-F /dev/null -i "$T/ssh/client_ed25519" -o IdentitiesOnly=yes -o BatchMode=yes
+            -o StrictHostKeyChecking=no -o UserKnownHostsFile="$T/ssh/known_hosts" -o LogLevel=ERROR
+            -o ExitOnForwardFailure=yes)
+  TUNNEL_PORT=$(free_port)
+  # The simulator is not up yet: ssh -L connects to it only when a client uses the tunnel.
+  ssh "${SSH_OPTS[@]}" -N -p "$SSH_PORT" -L "127.0.0.1:$TUNNEL_PORT:127.0.0.1:$SIM_PORT" "$(id -un)@127.0.0.1" &
+  PIDS+=($!)
+  await_port "$TUNNEL_PORT" "ssh -L"
+  CIPHER=$(ssh "${SSH_OPTS[@]}" -v -p "$SSH_PORT" "$(id -un)@127.0.0.1" true 2>&1 |
+    sed -n 's/.*kex: client->server cipher: \([^ ]*\).*/\1/p' | head -1)
+  log "ssh -L 127.0.0.1:$TUNNEL_PORT -> simulator 127.0.0.1:$SIM_PORT through a private sshd ($(ssh -V 2>&1 | cut -d, -f1), $CIPHER)"
+  TUNNEL_ARGS=(--tunnel-port "$TUNNEL_PORT")
+else
+  log "no ssh tunnel row: $([[ $NO_SSH == 1 ]] && echo "--no-ssh" || echo "ssh or /usr/sbin/sshd missing (apt-get install openssh-client openssh-server)")"
+fi
+
+log "measuring: $RUNS requests per path, $TOKENS tokens each (load average $(cut -d' ' -f1 /proc/loadavg))"
+java -cp "$JAR" dev.thunderlink.benchmarks.TokenCompare --simulator-port "$SIM_PORT" "${TUNNEL_ARGS[@]}" \
+  --runs "$RUNS" --tokens "$TOKENS" --out "$OUT/token-compare.md" 2>"$T/java.log" ||
+  { tail -20 "$T/java.log" >&2; die "the measurement failed (log above)"; }
+log "written to $OUT/token-compare.md"
