@@ -22,6 +22,15 @@ import java.util.Objects;
 public record ServiceSpec(
     String role, Path java, Path jar, String classPath, List<String> args, Path home, int shutdownGraceSeconds) {
   public static final String MAIN_CLASS = "dev.thunderlink.daemon.Main";
+  /**
+   * JVM options for a long-running daemon: G1 gives unused heap back to the OS when idle
+   * (a periodic collection every 30 s while nothing else collects) and keeps little free heap
+   * committed, so a daemon that indexed a large tree once does not hold gigabytes it no longer
+   * uses. The same list is in the {@code ./thunderlink} launcher for {@code serve}, {@code connect}
+   * and {@code demo}. Measured with {@code benchmarks/sync-rss.sh}.
+   */
+  public static final List<String> DAEMON_JVM_OPTIONS =
+      List.of("-XX:+UseG1GC", "-XX:G1PeriodicGCInterval=30000", "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30");
   /** Set in the service's environment: logging goes to rolling files under HOME/logs. */
   public static final String SERVICE_ENV = "THUNDERLINK_SERVICE";
 
@@ -61,6 +70,7 @@ public record ServiceSpec(
   public List<String> commandLine() {
     List<String> cmd = new ArrayList<>();
     cmd.add(java.toString());
+    cmd.addAll(DAEMON_JVM_OPTIONS);
     cmd.add("-Dlogback.configurationFile=logback-service.xml");
     cmd.add("-Dthunderlink.log.dir=" + home.resolve("logs"));
     if (classPath != null) {

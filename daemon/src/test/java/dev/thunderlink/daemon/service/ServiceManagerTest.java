@@ -39,6 +39,10 @@ class ServiceManagerTest {
         .isEqualTo(
             List.of(
                 JAVA.toString(),
+                "-XX:+UseG1GC",
+                "-XX:G1PeriodicGCInterval=30000",
+                "-XX:MinHeapFreeRatio=10",
+                "-XX:MaxHeapFreeRatio=30",
                 "-Dlogback.configurationFile=logback-service.xml",
                 "-Dthunderlink.log.dir=" + userHome.resolve(".thunderlink/logs"),
                 "-jar",
