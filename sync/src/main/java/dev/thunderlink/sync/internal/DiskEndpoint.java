@@ -790,7 +790,11 @@ public final class DiskEndpoint implements Endpoint {
   }
 
   @Override
-  public List<ApplyResult> writeFiles(List<WholeFile> files) throws IOException {
+  public List<ApplyResult> writeFiles(List<WholeFile> files, int blockSize) throws IOException {
+    if (blockSize != 0 && blockSize < 4096) {
+      throw new IllegalArgumentException("block size: " + blockSize + " (expected: 0 or >= 4096)");
+    }
+    int bs = blockSize == 0 ? this.blockSize : blockSize;
     for (WholeFile f : files) {
       PathNames.checkRelative(f.path());
       if (f.target() == null || !f.target().isFile()) {
@@ -799,7 +803,7 @@ public final class DiskEndpoint implements Endpoint {
     }
     List<ApplyResult> out = new ArrayList<>(files.size());
     for (WholeFile f : files) {
-      out.add(writeWhole(f));
+      out.add(writeWhole(f, bs));
     }
     return out;
   }
@@ -807,16 +811,29 @@ public final class DiskEndpoint implements Endpoint {
   /**
    * One file of {@link #writeFiles}: verified in memory before it touches the disk, then the
    * same temporary file, re-check and rename as an upload, without reading the bytes back.
+   * Like an upload it keeps the file's block fingerprints (files above {@code blockSize}),
+   * checks free space first and turns "no space" into {@link DiskFullException}.
    */
-  private ApplyResult writeWhole(WholeFile f) throws IOException {
+  private ApplyResult writeWhole(WholeFile f, int blockSize) throws IOException {
     String path = f.path();
     Entry target = f.target();
     if (f.data().length != target.size() || !ContentHash.of(f.data()).equals(target.hash())) {
       return ApplyResult.changed(path + ": content changed while it was being sent");
     }
+    byte[] blocks = null;
+    if (f.data().length > blockSize) {
+      ContentHash.BlockHasher fp = new ContentHash.BlockHasher(blockSize);
+      fp.update(f.data(), 0, f.data().length);
+      blocks = fp.finish();
+    }
     Path dest;
     synchronized (this) {
       dest = disk(path);
+    }
+    Path parent = dest.getParent();
+    long free = parent == null ? -1 : usableSpace(parent);
+    if (free >= 0 && free < f.data().length) {
+      throw diskFull(dest, f.data().length, null);
     }
     Path tmp = dest.resolveSibling(IgnoreRules.TEMP_PREFIX + UUID.randomUUID());
     boolean installed = false;
@@ -849,8 +866,16 @@ public final class DiskEndpoint implements Endpoint {
           return raced(path, e);
         }
         installed = true;
-        return ApplyResult.ok(record(path, disk(path), target, written).entry());
+        IndexRecord row = record(path, disk(path), target, written);
+        if (blocks != null) {
+          this.blockSize = blockSize;
+          unsavedBlocks.put(path, new StateStore.BlockList(target.hash(), blockSize, blocks));
+        }
+        return ApplyResult.ok(row.entry());
       }
+    } catch (IOException e) {
+      throw DiskFullException.isNoSpace(e) && !(e instanceof DiskFullException)
+          ? diskFull(dest, f.data().length, e) : e;
     } finally {
       if (!installed) {
         Files.deleteIfExists(tmp);

@@ -85,9 +85,12 @@ public interface Endpoint extends AutoCloseable {
 
   /**
    * Writes small files whole, each atomically and checked against its {@code expected}
-   * entry on its own, as {@link #beginWrite} does; one result per file, in order.
+   * entry on its own, as {@link #beginWrite} does; one result per file, in order. The side
+   * keeps the fingerprints of {@code blockSize} blocks of each file larger than that, as an
+   * upload does, so the next delta of the file needs no read. A full disk throws
+   * {@link DiskFullException}; files before the refused one may have landed (whole).
    */
-  List<ApplyResult> writeFiles(List<WholeFile> files) throws IOException;
+  List<ApplyResult> writeFiles(List<WholeFile> files, int blockSize) throws IOException;
 
   @Override
   void close() throws IOException;

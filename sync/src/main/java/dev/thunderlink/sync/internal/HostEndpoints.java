@@ -375,6 +375,10 @@ public final class HostEndpoints {
         throw new IllegalArgumentException("write files: " + req.getFilesCount() + " files (expected: at most "
             + FILES_PER_CALL + ")");
       }
+      int blockSize = req.getBlockSize();
+      if (blockSize != 0 && (blockSize < 4096 || blockSize > (1 << 22))) {
+        throw new IllegalArgumentException("block size: " + blockSize + " (expected: 0 or in [4096, 4194304])");
+      }
       List<Endpoint.WholeFile> files = new ArrayList<>(req.getFilesCount());
       for (dev.thunderlink.proto.sync.WholeFile f : req.getFilesList()) {
         Entry target = ProtoCodec.fromProto(f.getTarget());
@@ -385,7 +389,7 @@ public final class HostEndpoints {
             ProtoCodec.fromProto(f.getExpected()), target, f.getData().toByteArray()));
       }
       WriteFilesResponse.Builder b = WriteFilesResponse.newBuilder();
-      for (ApplyResult r : endpoint(req.getEndpointId()).writeFiles(files)) {
+      for (ApplyResult r : endpoint(req.getEndpointId()).writeFiles(files, blockSize)) {
         b.addResults(toProto(r));
       }
       out.onNext(b.build());

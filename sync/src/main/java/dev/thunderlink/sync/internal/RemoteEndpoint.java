@@ -315,8 +315,8 @@ public final class RemoteEndpoint implements Endpoint {
   }
 
   @Override
-  public List<ApplyResult> writeFiles(List<WholeFile> files) throws IOException {
-    WriteFilesRequest.Builder b = WriteFilesRequest.newBuilder().setEndpointId(endpointId);
+  public List<ApplyResult> writeFiles(List<WholeFile> files, int blockSize) throws IOException {
+    WriteFilesRequest.Builder b = WriteFilesRequest.newBuilder().setEndpointId(endpointId).setBlockSize(blockSize);
     for (WholeFile f : files) {
       b.addFiles(dev.thunderlink.proto.sync.WholeFile.newBuilder().setExpected(ProtoCodec.toProto(f.path(), f.expected()))
           .setTarget(ProtoCodec.toProto(f.path(), f.target())).setData(ByteString.copyFrom(f.data())));

@@ -758,7 +758,7 @@ public final class SessionEngine {
             sent.add(i);
           }
         }
-        List<ApplyResult> out = send.isEmpty() ? List.of() : to.writeFiles(send);
+        List<ApplyResult> out = send.isEmpty() ? List.of() : to.writeFiles(send, blockSize);
         for (int k = 0; k < sent.size(); k++) {
           ApplyResult r = out.get(k);
           if (r.outcome() == ApplyResult.Outcome.OK) {

@@ -142,7 +142,7 @@ class DiskEndpointTest {
         new Endpoint.WholeFile("edited.txt", scanned, Entry.file(ContentHash.of(two), two.length, false, 0), two),
         new Endpoint.WholeFile("bad.txt", null, Entry.file(ContentHash.of(one), one.length, false, 0), two),
         new Endpoint.WholeFile("run.sh", null, Entry.file(ContentHash.of(exec), exec.length, true, past), exec),
-        new Endpoint.WholeFile("nodir/x.txt", null, Entry.file(ContentHash.of(one), one.length, false, 0), one)));
+        new Endpoint.WholeFile("nodir/x.txt", null, Entry.file(ContentHash.of(one), one.length, false, 0), one)), 0);
     assertThat(r).extracting(ApplyResult::outcome).containsExactly(ApplyResult.Outcome.OK,
         ApplyResult.Outcome.CHANGED, ApplyResult.Outcome.CHANGED, ApplyResult.Outcome.OK, ApplyResult.Outcome.CHANGED);
     assertThat(Files.readString(root.resolve("one.txt"))).isEqualTo("one");
@@ -160,6 +160,24 @@ class DiskEndpointTest {
   }
 
   @Test
+  void writeFilesKeepsTheBlockFingerprintsOfWhatItWrote() throws Exception {
+    byte[] big = new byte[5 * 4096 + 10];
+    new java.util.Random(7).nextBytes(big);
+    byte[] small = "tiny".getBytes(UTF_8);
+    long past = System.currentTimeMillis() - 60_000;
+    List<ApplyResult> r = side.writeFiles(List.of(
+        new Endpoint.WholeFile("big.bin", null, Entry.file(ContentHash.of(big), big.length, false, past), big),
+        new Endpoint.WholeFile("small.txt", null, Entry.file(ContentHash.of(small), small.length, false, past), small)),
+        4096);
+    assertThat(r).extracting(ApplyResult::outcome).containsOnly(ApplyResult.Outcome.OK);
+    assertThat(side.blocks("big.bin", 4096).blockHashes())
+        .as("the same fingerprints a read of the file gives").isEqualTo(ContentHash.blocksOf(root.resolve("big.bin"), 4096));
+    assertThat(side.blockListsRead.get()).as("kept when written, not read back").isZero();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> side.writeFiles(List.of(), 100))
+        .hasMessage("block size: 100 (expected: 0 or >= 4096)");
+  }
+
+  @Test
   void readFilesServesWholeFilesAndMarksTheOnesThatChanged() throws Exception {
     old(Files.write(root.resolve("a.txt"), "alpha".getBytes(UTF_8)));
     Path b = old(Files.write(root.resolve("b.txt"), "beta".getBytes(UTF_8)));
@@ -173,7 +191,7 @@ class DiskEndpointTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> side.readFiles(List.of("a.txt"), List.of()))
         .hasMessage("read files: 1 paths, 0 hashes (expected: one hash per path)");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> side.writeFiles(List.of(new Endpoint.WholeFile(
-        "../x", null, Entry.file(ContentHash.of(new byte[0]), 0, false, 0), new byte[0]))))
+        "../x", null, Entry.file(ContentHash.of(new byte[0]), 0, false, 0), new byte[0])), 0))
         .hasMessage("path: ../x (expected: no empty, '.' or '..' segments)");
   }
 
