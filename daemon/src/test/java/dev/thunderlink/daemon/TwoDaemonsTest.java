@@ -448,6 +448,9 @@ class TwoDaemonsTest {
     DaemonProcess.Result t = cli("bad-transport", "serve", "--home", dir.resolve("y").toString(), "--transport", "carrier");
     assertThat(t.exit()).isEqualTo(2);
     assertThat(t.err()).contains("transport.kind: \"carrier\" (expected: auto, kqueue, epoll, io-uring, nio) [flag]");
+    DaemonProcess.Result cpPath = cli("cp-bad-path", "cp", "--home", wsHome.toString(), "--path", "tb=1.2.3.4:99999", "a.txt", "host:/tmp/a.txt");
+    assertThat(cpPath.exit()).isEqualTo(2);
+    assertThat(cpPath.err().strip()).isEqualTo("thunderlink: --path: tb=1.2.3.4:99999 (expected: a port 0-65535)");
     DaemonProcess.Result st = cli("status-none", "status", "--home", dir.resolve("nobody").toString());
     assertThat(st.exit()).isEqualTo(1);
     assertThat(st.err()).contains("no thunderlink daemon is running");
@@ -471,8 +474,12 @@ class TwoDaemonsTest {
     Path dest = dir.resolve("sigterm-dest");
     Files.createDirectories(dest);
     Path partial = dest.resolve(".big.bin.tlpart");
+    // through the emulated Wi-Fi (cp --path), slowed to 160 Mbit/s: the copy must still be running
+    // when the grace ends (without --path cp took the host's own addresses and finished in 0.8 s)
+    wifi.setProfile(LinkProfile.custom(160_000_000, LinkProfile.WIFI.oneWayDelay(), LinkProfile.WIFI.jitter()));
     try (DaemonProcess cp =
         DaemonProcess.start(logs, "cp-sigterm", NO_JVM_ARGS, "cp", "--home", wsHome.toString(), "--failover-timeout", "0",
+            "--path", "wifi=" + wifi.localAddress().getAddress().getHostAddress() + ":" + wifi.localAddress().getPort(),
             big.toString(), "host:" + dest.resolve("big.bin"))) {
       Await.until(Duration.ofSeconds(60), () -> sizeOf(partial) > (32L << 20), () -> "copy did not start; " + safe(cp));
       // the simulator streams at most 96 tokens at 40/s: started now, the stream outlives the 1 s grace
@@ -499,12 +506,14 @@ class TwoDaemonsTest {
       assertThat(tail.get(tail.size() - 1)).isEqualTo("{\"error\":\"thunderlink host is shutting down; retry after it restarts\"}");
       // the copy reports the reason in one line; the host kept the partial for a resume
       assertThat(cp.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-      assertThat(cp.process.exitValue()).as(safe(cp)).isEqualTo(1);
+      assertThat(cp.process.exitValue()).as(safe(cp) + cp.out()).isEqualTo(1);
       assertThat(cp.out()).containsPattern("(?m)^failed: " + java.util.regex.Pattern.quote(big.toString())
           + ": .*thunderlink host is shutting down; retry after it restarts$");
       assertThat(left).isGreaterThan(32L << 20).isLessThan(Files.size(big));
       assertThat(dest.resolve("big.bin")).doesNotExist();
       assertThat(host.err()).contains("shutdown: stopped in").contains("cut at the deadline: host daemon: bulk connection from");
+    } finally {
+      wifi.setProfile(LinkProfile.WIFI);
     }
   }
 

@@ -58,6 +58,11 @@ public final class CpCommand implements Callable<Integer> {
   @Option(names = "--failover-timeout", paramLabel = "SECONDS", description = "How long to wait for a path to the host to come back (default ${DEFAULT-VALUE}).")
   int failoverSeconds = 30;
 
+  @Option(names = "--path", paramLabel = "NAME=ADDR[:PORT]",
+      description = "A path to the host, as for `connect --path` (repeatable), e.g. tb=169.254.3.7:7420; "
+          + "default: the host addresses remembered at pairing.")
+  List<String> pathSpecs = new java.util.ArrayList<>();
+
   @Spec CommandSpec spec;
 
   private final CpLink link;
@@ -78,6 +83,11 @@ public final class CpCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--failover-timeout: " + failoverSeconds + " (expected: >= 0)");
     }
     CpSpec cp = CpSpec.parse(operands);
+    List<dev.thunderlink.transport.LinkPath> paths = new java.util.ArrayList<>();
+    for (String p : pathSpecs) {
+      paths.add(dev.thunderlink.transport.LinkPath.parse(p));
+    }
+    CpLink link = paths.isEmpty() || !(this.link instanceof StandaloneCpLink s) ? this.link : s.withPaths(paths);
     PrintWriter out = spec.commandLine().getOut();
     boolean bar = !json && !noProgress && System.console() != null;
     CopyReport report;

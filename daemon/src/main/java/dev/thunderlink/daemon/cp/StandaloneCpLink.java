@@ -12,6 +12,7 @@ import dev.thunderlink.transport.bulk.BulkConfig;
 import io.netty.channel.EventLoopGroup;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,10 +25,21 @@ import java.util.concurrent.TimeUnit;
 public final class StandaloneCpLink implements CpLink {
   private final Duration connectTimeout;
   private final BulkConfig config;
+  private final List<LinkPath> paths;
 
   public StandaloneCpLink(Duration connectTimeout, BulkConfig config) {
+    this(connectTimeout, config, List.of());
+  }
+
+  private StandaloneCpLink(Duration connectTimeout, BulkConfig config, List<LinkPath> paths) {
     this.connectTimeout = connectTimeout;
     this.config = config;
+    this.paths = List.copyOf(paths);
+  }
+
+  /** The same link over the given paths instead of the host addresses remembered at pairing. */
+  public StandaloneCpLink withPaths(List<LinkPath> paths) {
+    return new StandaloneCpLink(connectTimeout, config, paths);
   }
 
   @Override
@@ -46,8 +58,12 @@ public final class StandaloneCpLink implements CpLink {
     EventLoopGroup group = transport.newGroup(2, "thunderlink-cp");
     PeerLink.Builder b = PeerLink.builder().identity(id).peers(peers).hostFingerprint(host.fingerprint()).transport(transport, group);
     int i = 0;
-    for (String a : host.addresses()) {
-      b.addPath(LinkPath.parse("p" + i++ + "=" + a));
+    if (!paths.isEmpty()) {
+      paths.forEach(b::addPath);
+    } else {
+      for (String a : host.addresses()) {
+        b.addPath(LinkPath.parse("p" + i++ + "=" + a));
+      }
     }
     PeerLink link = b.build().start();
     Connected c =
