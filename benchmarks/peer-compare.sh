@@ -370,7 +370,8 @@ tl_await() { # tl_await DESCRIPTION TIMEOUT_S COMMAND...
     sleep 0.1
   done
 }
-tl_connected() { tl status --home "$T/tl-ws" --json 2>/dev/null | jq -e '.peer.connected == true' >/dev/null; }
+tl_connected() { # jq -e passes on empty input (jq 1.6), so no output must not count as connected
+  local s; s=$(tl status --home "$T/tl-ws" --json 2>/dev/null) && [[ -n "$s" ]] && jq -e '.peer.connected == true' >/dev/null <<<"$s"; }
 tl_pair() { # starts the host daemon and pairs $T/tl-ws with it
   if [[ ! -f "$TL_JAR" ]]; then
     command -v mvn >/dev/null || die "missing $TL_JAR and no mvn to build it"
