@@ -27,6 +27,9 @@ await() { # await WHAT TIMEOUT_S COMMAND...
 listening() { ss -Hltn "sport = :$1" | grep -q .; }
 TREE=${TREE:-$T-tree-$N} # generated once, kept for reruns
 rm -rf "$T"; mkdir -p "$T/dst"
+echo "after ${IDLE_S} s idle (G1's periodic collection may have returned heap by now):"
+echo "host daemon:        $(mem $HOST)"
+echo "workstation daemon: $(mem $WS)"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ -f "$TREE/.complete" ]] || { rm -rf "$TREE"; python3 - "$TREE" "$N" <<'PY'
 import os, random, sys

@@ -57,7 +57,7 @@ final class BulkModesSuite implements BenchSuite {
         + " and a generated source tree (text files of 1-16 KiB, compressible like code): in the mode the"
         + " sender picks on the path (plaintext on Thunderbolt, TLS elsewhere, LZ4 for compressible"
         + " files), then with each mode forced: zero-copy (sendfile), heap copy, LZ4, TLS 1.3. One"
-        + " session per copy, verified by SHA-256 on the host; beside"
+        + " session per copy, verified end to end on the host (XXH3-128 on plaintext paths, SHA-256 with TLS, as bulk.digest = auto picks); beside"
         + " gRPC chunks over the link (the random bytes in 256 KiB messages, the tree one message per"
         + " file) and one raw TCP connection through the same path (the limit). Over Wi-Fi the plaintext"
         + " modes are a what-if: a real Wi-Fi path always encrypts. Higher is better.";

@@ -98,6 +98,7 @@ public final class Copier {
     BulkSession first = openSession(null);
     try {
       o.encrypted = first.encrypted();
+      o.digest = first.digestName();
       if (spec.push()) {
         planPush(first, spec, plan, entries, tree);
         makeOnHost(first, tree, entries, o);
@@ -135,12 +136,13 @@ public final class Copier {
     }
     return new CopyReport(
         spec.push() ? "push" : "pull", entries.size(), copied, skipped, failed, o.directories, bytes, seconds,
-        seconds > 0 ? bytes / seconds / (1024 * 1024) : 0, o.encrypted, o.attempts, entries);
+        seconds > 0 ? bytes / seconds / (1024 * 1024) : 0, o.encrypted, o.digest, o.attempts, entries);
   }
 
   /** What the transfer loop learns beyond per-file results. */
   private static final class Outcome {
     boolean encrypted;
+    String digest;
     int attempts;
     long directories;
   }
@@ -363,6 +365,7 @@ public final class Copier {
       try {
         current = s;
         o.encrypted |= s.encrypted();
+        o.digest = s.digestName();
         results = push ? push(s, todo, listener) : s.pull(pullItems(todo), listener);
       } catch (BulkException e) {
         lastError = e.getMessage();

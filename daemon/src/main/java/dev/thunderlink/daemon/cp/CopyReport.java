@@ -18,6 +18,7 @@ import java.util.List;
  * @param seconds wall-clock time of the whole copy
  * @param throughputMiBps bytes / seconds, in MiB/s
  * @param encrypted whether the bulk connection used TLS
+ * @param digest the content hash files were verified with end to end ("XXH3-128" or "SHA-256")
  * @param attempts sessions used (more than one after a path failover)
  * @param entries one line per file
  */
@@ -33,6 +34,7 @@ public record CopyReport(
     double seconds,
     @JsonProperty("throughput_mib_s") double throughputMiBps,
     boolean encrypted,
+    String digest,
     int attempts,
     List<Entry> entries) {
 

@@ -133,7 +133,7 @@ public final class CpCommand implements Callable<Integer> {
         "%s %d file(s) and link(s), %d director(ies), %s in %.2f s (%.1f MiB/s), %d skipped as identical, %d failed, %s%n",
         r.direction().equals("push") ? "sent" : "received",
         r.copied(), r.directories(), human(r.bytes()), r.seconds(), r.throughputMiBps(), r.skipped(), r.failed(),
-        r.encrypted() ? "encrypted (TLS)" : "plaintext on Thunderbolt, SHA-256 verified");
+        (r.encrypted() ? "encrypted (TLS)" : "plaintext on Thunderbolt") + ", " + r.digest() + " verified");
     out.flush();
   }
 

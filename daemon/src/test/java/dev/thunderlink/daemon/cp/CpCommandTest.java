@@ -63,6 +63,8 @@ class CpCommandTest {
       assertThat(j.get("bytes").asLong()).isEqualTo(11_000);
       assertThat(j.get("seconds").asDouble()).isPositive();
       assertThat(j.has("throughput_mib_s")).isTrue();
+      // bulk.digest = auto: XXH3-128 on a plaintext path, SHA-256 under TLS; the summary says which
+      assertThat(j.get("digest").asText()).isEqualTo(j.get("encrypted").asBoolean() ? "SHA-256" : "XXH3-128");
       assertThat(j.get("entries").get(0).get("mode").asText()).isEqualTo("lz4");
       assertThat(Files.readString(root.resolve("notes.txt"))).isEqualTo("some notes\n".repeat(1000));
     }
