@@ -321,19 +321,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
       failure = reason;
     }
     if (ch.isActive()) {
-      // Half-close after the ERROR frame instead of closing: a socket closed with the peer's
-      // unread data still queued sends a reset, and the reset makes the peer's kernel drop the
-      // ERROR frame before its reader sees it (the copy then said "bulk connection closed"
-      // instead of why). Frames still arriving are discarded (failure is set); the peer closes
-      // on reading the ERROR, or the stall timeout closes it here.
-      ch.writeAndFlush(Frame.encode(ch.alloc(), Frame.ERROR, 0, oneLine(reason))).addListener(f -> {
-        if (f.isSuccess() && ch instanceof io.netty.channel.socket.DuplexChannel d) {
-          d.shutdownOutput();
-          ch.eventLoop().schedule(() -> ch.close(), Math.min(2000, config.stallTimeout().toMillis()), TimeUnit.MILLISECONDS);
-        } else {
-          ch.close();
-        }
-      });
+      ch.writeAndFlush(Frame.encode(ch.alloc(), Frame.ERROR, 0, oneLine(reason))).addListener(ChannelFutureListener.CLOSE);
     }
     synchronized (writeLock) {
       writeLock.notifyAll();
