@@ -321,7 +321,13 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
       failure = reason;
     }
     if (ch.isActive()) {
-      ch.writeAndFlush(Frame.encode(ch.alloc(), Frame.ERROR, 0, oneLine(reason))).addListener(ChannelFutureListener.CLOSE);
+      // Close a moment after the ERROR frame, reading (and dropping) meanwhile: closing at once,
+      // with the peer's data still unread here, sends a reset that can make the peer's kernel drop
+      // the ERROR before its reader sees it; the peer closes as soon as it reads the ERROR.
+      ch.writeAndFlush(Frame.encode(ch.alloc(), Frame.ERROR, 0, oneLine(reason))).addListener(f -> {
+        ch.config().setAutoRead(true);
+        ch.eventLoop().schedule(() -> ch.close(), 500, TimeUnit.MILLISECONDS);
+      });
     }
     synchronized (writeLock) {
       writeLock.notifyAll();
