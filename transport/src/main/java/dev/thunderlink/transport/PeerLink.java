@@ -367,7 +367,6 @@ public final class PeerLink implements AutoCloseable {
       if (closed || ch != e.channel) {
         return;
       }
-      e.lateProbes++;
       log.debug("probe of path {} answered late while data kept arriving (busy, not lost)", e.path.name());
     }
   }
@@ -508,7 +507,6 @@ public final class PeerLink implements AutoCloseable {
     int inFlight;
     boolean handshaken;
     long sequence;
-    long lateProbes;
     /** When the host last sent anything (headers or a message of any call) on this path's channel. */
     final AtomicLong heardNanos = new AtomicLong(System.nanoTime());
 

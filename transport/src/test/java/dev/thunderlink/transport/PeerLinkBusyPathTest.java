@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.thunderlink.transport.emulator.LinkEmulator;
 import dev.thunderlink.transport.emulator.LinkProfile;
 import dev.thunderlink.transport.testing.Await;
+import dev.thunderlink.transport.testing.RawBytes;
 import dev.thunderlink.transport.testing.LinkFixture;
 import io.grpc.BindableService;
 import io.grpc.CallOptions;
@@ -14,10 +15,7 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,30 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
 class PeerLinkBusyPathTest {
   @TempDir Path dir;
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-          return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream in) {
-          try {
-            return in.readAllBytes();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }
-      };
-
   private static final MethodDescriptor<byte[], byte[]> FLOOD =
-      MethodDescriptor.<byte[], byte[]>newBuilder()
-          .setType(MethodDescriptor.MethodType.SERVER_STREAMING)
-          .setFullMethodName("test.Flood/Flood")
-          .setRequestMarshaller(BYTES)
-          .setResponseMarshaller(BYTES)
-          .build();
+      RawBytes.method(MethodDescriptor.MethodType.SERVER_STREAMING, "test.Flood/Flood");
 
   /** Sends 32 KiB messages, as fast as flow control allows, for as long as the request says. */
   private static BindableService flood() {

@@ -184,14 +184,7 @@ final class OllamaFront {
 
     @Override
     public void onError(Status s) {
-      String msg = s.getDescription() == null ? s.getCode().toString() : s.getDescription();
-      if (ex.isStarted()) {
-        // Ollama reports a failure inside a stream as an error line.
-        ex.write(new String(OllamaJson.line(OllamaJson.error(msg)), java.nio.charset.StandardCharsets.UTF_8));
-        ex.end();
-      } else {
-        ex.json(ProtoOllama.httpStatus(s), OllamaJson.error(msg));
-      }
+      failed(ex, s);
     }
 
     @Override
@@ -199,6 +192,17 @@ final class OllamaFront {
       if (ex.isStarted()) {
         ex.end();
       }
+    }
+  }
+
+  /** Ends a call that failed: an error line inside a started stream (as Ollama does), else an HTTP error. */
+  private static void failed(HttpExchange ex, Status s) {
+    String msg = s.getDescription() == null ? s.getCode().toString() : s.getDescription();
+    if (ex.isStarted()) {
+      ex.write(new String(OllamaJson.line(OllamaJson.error(msg)), java.nio.charset.StandardCharsets.UTF_8));
+      ex.end();
+    } else {
+      ex.json(ProtoOllama.httpStatus(s), OllamaJson.error(msg));
     }
   }
 
@@ -231,13 +235,7 @@ final class OllamaFront {
 
           @Override
           public void onError(Status s) {
-            String msg = s.getDescription() == null ? s.getCode().toString() : s.getDescription();
-            if (ex.isStarted()) {
-              ex.write(new String(OllamaJson.line(OllamaJson.error(msg)), java.nio.charset.StandardCharsets.UTF_8));
-              ex.end();
-            } else {
-              ex.json(ProtoOllama.httpStatus(s), OllamaJson.error(msg));
-            }
+            failed(ex, s);
           }
 
           @Override
