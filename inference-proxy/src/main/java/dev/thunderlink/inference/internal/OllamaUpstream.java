@@ -19,12 +19,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An Ollama server spoken to with its native API through {@code java.net.http}. Streams are
- * read line by line with demand: {@link Stream#request} pulls lines from the socket, so a slow
- * consumer slows the upstream (TCP backpressure) and nothing is buffered beyond one line.
- * Cancelling closes the connection, which Ollama (and the simulator) see at once.
+ * An Ollama server spoken to with its native API: listings and single answers through
+ * {@code java.net.http}; token streams through {@link LineStreamingClient} (Netty), read line by
+ * line with demand: {@link Stream#request} pulls lines from the socket, so a slow consumer slows
+ * the upstream (TCP backpressure) and nothing is buffered beyond one socket read. Cancelling
+ * closes the connection, which Ollama (and the simulator) see at once.
  *
- * <p>Thread-safe. Observer callbacks come from the HTTP client's executor.
+ * <p>Thread-safe. Stream observer callbacks come from the line client's event loop and must not
+ * block; other futures complete on the HTTP client's executor.
  */
 public final class OllamaUpstream implements Upstream {
   private static final Logger log = LoggerFactory.getLogger(OllamaUpstream.class);
@@ -35,6 +37,8 @@ public final class OllamaUpstream implements Upstream {
   private final Duration headersTimeout;
   private final Duration idleTimeout;
   private final HttpClient http;
+  /** Token streams: Netty, one event loop, no executor hops (see LineStreamingClient). */
+  private final LineStreamingClient lines;
   private final ScheduledExecutorService timer;
 
   public OllamaUpstream(String name, URI base, int parallel, Duration connectTimeout,
@@ -49,6 +53,7 @@ public final class OllamaUpstream implements Upstream {
         .version(HttpClient.Version.HTTP_1_1)
         .connectTimeout(connectTimeout)
         .build();
+    this.lines = new LineStreamingClient(name, base, connectTimeout, headersTimeout);
   }
 
   @Override
@@ -151,34 +156,16 @@ public final class OllamaUpstream implements Upstream {
    */
   Stream streamLines(String path, JsonNode body,
       java.util.function.Function<String, java.util.List<JsonNode>> translate, Observer observer) {
-    HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).timeout(headersTimeout)
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(OllamaJson.bytes(body))).build();
     LineStream s = new LineStream(observer, translate);
-    s.future = http.sendAsync(req, info -> {
-      if (info.statusCode() / 100 != 2) {
-        int status = info.statusCode();
-        return HttpResponse.BodySubscribers.mapping(
-            HttpResponse.BodySubscribers.ofString(StandardCharsets.UTF_8), b -> {
-              s.fail(new UpstreamException(status, errorMessage(b, status)));
-              return null;
-            });
-      }
-      return HttpResponse.BodySubscribers.fromLineSubscriber(s);
-    });
-    s.future.whenComplete((r, t) -> {
-      if (t != null) {
-        s.fail(UpstreamException.of(name, t));
-      }
-    });
+    s.exchange = lines.post(path, OllamaJson.bytes(body), s);
     return s;
   }
 
   /** One streamed response: lines to objects, demand passed to the socket. */
-  private final class LineStream implements Stream, Flow.Subscriber<String> {
+  private final class LineStream implements Stream, LineStreamingClient.Listener {
     private final Observer observer;
     private final AtomicBoolean terminated = new AtomicBoolean();
-    private volatile CompletableFuture<HttpResponse<Void>> future;
+    private volatile LineStreamingClient.Exchange exchange;
     // guarded by this
     private Flow.Subscription subscription;
     private long pendingDemand;
@@ -186,6 +173,13 @@ public final class OllamaUpstream implements Upstream {
     private ScheduledFuture<?> idle;
     /** Lines asked for and not yet delivered: the idle timer only counts while this is > 0. */
     private final java.util.concurrent.atomic.AtomicLong outstanding = new java.util.concurrent.atomic.AtomicLong();
+    /**
+     * When the upstream last sent a line, or the consumer last asked after asking for nothing
+     * (System.nanoTime). The idle timer compares against it instead of being rescheduled per
+     * line: a cancel and a schedule per token cost the line thread a lock and left one
+     * cancelled task per token in the shared timer's queue until its delay ran out.
+     */
+    private volatile long lastActivityNanos = System.nanoTime();
 
     private final java.util.function.Function<String, java.util.List<JsonNode>> translate;
 
@@ -196,7 +190,9 @@ public final class OllamaUpstream implements Upstream {
 
     @Override
     public void request(long n) {
-      outstanding.addAndGet(n);
+      if (outstanding.getAndAdd(n) <= 0) {
+        lastActivityNanos = System.nanoTime(); // the upstream's silence counts from now
+      }
       Flow.Subscription sub;
       synchronized (this) {
         if (subscription == null) {
@@ -221,9 +217,9 @@ public final class OllamaUpstream implements Upstream {
       if (sub != null) {
         sub.cancel();
       }
-      CompletableFuture<?> f = future;
-      if (f != null) {
-        f.cancel(true);
+      LineStreamingClient.Exchange x = exchange;
+      if (x != null) {
+        x.cancel();
       }
       terminated.set(true);
     }
@@ -240,7 +236,7 @@ public final class OllamaUpstream implements Upstream {
         demand = pendingDemand;
         pendingDemand = 0;
       }
-      armIdle();
+      armIdle(idleTimeout.toNanos());
       if (demand > 0) {
         s.request(demand);
       }
@@ -249,7 +245,7 @@ public final class OllamaUpstream implements Upstream {
     @Override
     public void onNext(String line) {
       outstanding.decrementAndGet();
-      armIdle();
+      lastActivityNanos = System.nanoTime();
       if (terminated.get()) {
         return;
       }
@@ -276,6 +272,11 @@ public final class OllamaUpstream implements Upstream {
     }
 
     @Override
+    public void onStatus(int status, String body) {
+      fail(new UpstreamException(status, errorMessage(body, status)));
+    }
+
+    @Override
     public void onComplete() {
       disarm();
       if (terminated.compareAndSet(false, true)) {
@@ -291,23 +292,32 @@ public final class OllamaUpstream implements Upstream {
       }
     }
 
-    private void armIdle() {
+    /** Arms the one idle check of this stream {@code delayNanos} from now. */
+    private void armIdle(long delayNanos) {
       synchronized (this) {
-        if (idle != null) {
-          idle.cancel(false);
-        }
         if (cancelled || terminated.get()) {
           return;
         }
-        idle = timer.schedule(() -> {
-          if (outstanding.get() <= 0) {
-            armIdle(); // the consumer is slow, not the upstream
-            return;
-          }
-          fail(new UpstreamException(504, "upstream " + name + " sent nothing for "
-              + idleTimeout.toMillis() + " ms"));
-          cancel();
-        }, idleTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        idle = timer.schedule(this::checkIdle, delayNanos, TimeUnit.NANOSECONDS);
+      }
+    }
+
+    /**
+     * Timer thread: fails the stream if the upstream has owed a line for idleTimeout, else
+     * arms the next check for when that could first be true. Every path that does not fail
+     * re-arms, or a stream that once was busy at the check would never time out.
+     */
+    private void checkIdle() {
+      long limit = idleTimeout.toNanos();
+      long quiet = System.nanoTime() - lastActivityNanos;
+      if (outstanding.get() <= 0) {
+        armIdle(limit); // the consumer is slow, not the upstream
+      } else if (quiet < limit) {
+        armIdle(limit - quiet);
+      } else {
+        fail(new UpstreamException(504, "upstream " + name + " sent nothing for "
+            + idleTimeout.toMillis() + " ms"));
+        cancel();
       }
     }
 
@@ -320,6 +330,7 @@ public final class OllamaUpstream implements Upstream {
 
   @Override
   public void close() {
+    lines.close();
     // HttpClient has no close() before JDK 21; its connections idle out.
   }
 }
