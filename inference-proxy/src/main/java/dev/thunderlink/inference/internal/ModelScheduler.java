@@ -28,10 +28,15 @@ import org.slf4j.LoggerFactory;
  * Decides which request goes to the upstream next, and which model is loaded, for everybody
  * on the host: the workstation's tools and the host's own agents.
  *
- * <p>Threading: all state is confined to one scheduler thread; {@link #submit},
- * {@link Job#cancel}, {@link Job#release} and {@link #snapshot} may be called from any thread
- * and hand their work to it as tasks. {@link Work#start} runs on the scheduler thread and must
- * not block (it starts an asynchronous upstream call).
+ * <p>Threading: all state is guarded by one lock and changed by tasks that {@link #submit},
+ * {@link Job#cancel}, {@link Job#release} and {@link #snapshot} hand to the scheduler thread
+ * (callable from any thread). One exception, for the first token's sake: a request that would
+ * be dispatched at once anyway (nothing queued, no swap under way, its model loaded with a
+ * free slot) is dispatched on the thread calling {@link #submit} if the lock is free right
+ * then, instead of waiting for the scheduler thread to wake (~0.2 ms on a busy machine).
+ * {@link Work#start} therefore runs on the scheduler thread or the submitting one, with the
+ * lock held, and must not block (it starts an asynchronous upstream call). The submitting
+ * thread only ever tries the lock, so it never waits for the scheduler thread.
  */
 /*
  * Design. Ollama's own scheduler takes requests in arrival order and loads whatever the head
@@ -63,9 +68,10 @@ public final class ModelScheduler implements AutoCloseable {
   /** The request's side: what to do when it may go upstream. */
   public interface Work {
     /**
-     * The request may go upstream now with {@code body} (options pinned). Runs on the
-     * scheduler thread; must not block. Call {@link Job#release} when the upstream call ends
-     * and {@link Job#onCancel} to learn when the client leaves.
+     * The request may go upstream now with {@code body} (options pinned). Runs with the
+     * scheduler's lock held, on the scheduler thread or the one calling submit; must not
+     * block. Call {@link Job#release} when the upstream call ends and {@link Job#onCancel} to
+     * learn when the client leaves.
      */
     void start(ObjectNode body, Job job);
 
@@ -75,7 +81,7 @@ public final class ModelScheduler implements AutoCloseable {
 
   enum Residency { ABSENT, RESIDENT, UNLOADING }
 
-  /** Per-model state; scheduler thread only. */
+  /** Per-model state; guarded by the scheduler's lock. */
   private final class Model {
     final String name;
     Upstream upstream;
@@ -107,7 +113,7 @@ public final class ModelScheduler implements AutoCloseable {
     final long seq;
     final long enqueuedNanos;
     long dispatchedNanos;
-    // written on the scheduler thread, read by release/cancel
+    // written under the scheduler's lock, read by release/cancel
     private volatile int state; // 0 queued, 1 running, 2 done
     private volatile Runnable canceller;
     private volatile boolean cancelRequested;
@@ -154,6 +160,8 @@ public final class ModelScheduler implements AutoCloseable {
   private final SchedulerConfig config;
   private final LongSupplier ticker;
   private final ScheduledExecutorService exec;
+  /** Guards every field below and the models' state; held by each task and the fast path. */
+  private final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
   private final Map<String, Model> models = new LinkedHashMap<>();
   private final long agingNanos;
   private long seq;
@@ -164,7 +172,7 @@ public final class ModelScheduler implements AutoCloseable {
   private long timerAt = Long.MAX_VALUE;
   private boolean closed;
 
-  // statistics, scheduler thread
+  // statistics, written under the lock
   private final AtomicLong loads = new AtomicLong();
   private final AtomicLong unloads = new AtomicLong();
   private final AtomicLong swaps = new AtomicLong();
@@ -211,27 +219,60 @@ public final class ModelScheduler implements AutoCloseable {
 
   private void execute(Runnable r) {
     try {
-      exec.execute(() -> {
-        try {
-          r.run();
-        } catch (RuntimeException e) {
-          log.error("scheduler task failed", e);
-        }
-      });
+      exec.execute(() -> locked(r));
     } catch (RejectedExecutionException closedAlready) {
       log.debug("scheduler closed; task dropped");
     }
   }
 
+  /** Runs a task under the lock; scheduler thread. */
+  private void locked(Runnable r) {
+    lock.lock();
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      log.error("scheduler task failed", e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /**
    * Queues a request for {@code model} (a full {@code name:tag}) served by {@code upstream};
-   * {@code sizeBytes} is the model's size as the upstream reports it. Any thread.
+   * {@code sizeBytes} is the model's size as the upstream reports it. Any thread; may call
+   * {@link Work#start} before it returns (see the class comment).
    */
   public Job submit(String model, Upstream upstream, long sizeBytes, RequestClass requestClass,
       ObjectNode body, Work work) {
     Job job = new Job(model, requestClass, body, work, 0, ticker.getAsLong());
-    execute(() -> enqueue(job, upstream, sizeBytes));
+    if (!dispatchHere(job, upstream, sizeBytes)) {
+      execute(() -> enqueue(job, upstream, sizeBytes));
+    }
     return job;
+  }
+
+  /**
+   * The idle fast path: dispatches {@code job} on the calling thread when the scheduler would
+   * do nothing else with it, i.e. nothing waits (so nobody is overtaken), no swap is under way
+   * and its model is loaded, not draining and has a free slot. Returns false, having changed
+   * nothing, otherwise or when the lock is busy.
+   */
+  private boolean dispatchHere(Job job, Upstream upstream, long sizeBytes) {
+    if (!lock.tryLock()) {
+      return false;
+    }
+    try {
+      Model m = models.get(job.model);
+      if (closed || queued > 0 || swapTarget != null || m == null || m.upstream != upstream
+          || m.residency != Residency.RESIDENT || m.draining || m.inFlight >= upstream.parallel()
+          || (sizeBytes > 0 && sizeBytes != m.sizeBytes)) {
+        return false;
+      }
+      dispatch(m, job, ticker.getAsLong());
+      return true;
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Tells the scheduler a model is loaded already (found in the upstream's /api/ps at start). */
@@ -704,12 +745,12 @@ public final class ModelScheduler implements AutoCloseable {
       timer.cancel(false);
     }
     timerAt = next;
-    timer = exec.schedule(() -> {
+    timer = exec.schedule(() -> locked(() -> {
       // Forget this timer first, or the pump below could not arm the next one.
       timer = null;
       timerAt = Long.MAX_VALUE;
       pump();
-    }, next - now, TimeUnit.NANOSECONDS);
+    }), next - now, TimeUnit.NANOSECONDS);
   }
 
   // ------------------------------------------------------------------ status
@@ -726,7 +767,7 @@ public final class ModelScheduler implements AutoCloseable {
 
   public record Waits(long count, double p50Millis, double p95Millis, double maxMillis) {}
 
-  /** A consistent snapshot, taken on the scheduler thread. */
+  /** A consistent snapshot, taken on the scheduler thread under the lock. */
   public CompletableFuture<Snapshot> snapshot() {
     CompletableFuture<Snapshot> f = new CompletableFuture<>();
     execute(() -> f.complete(snapshotNow()));
@@ -766,7 +807,7 @@ public final class ModelScheduler implements AutoCloseable {
         cancelledCount.get(), rejected.get(), config.maxLoadedModels(), config.memoryBudgetBytes());
   }
 
-  /** The most recent queue waits of one class. Scheduler thread only. */
+  /** The most recent queue waits of one class. Guarded by the scheduler's lock. */
   private static final class WaitRing {
     final long[] samples = new long[WAIT_SAMPLES];
     long count;
