@@ -80,7 +80,16 @@ public final class TokenCompare {
         .model(SimulatedModel.of(MODEL, 1000)).build();
     try (InferenceHost host = InferenceHost.start(InferenceHostConfig.builder().simulator(sim)
         .scheduler(SchedulerConfig.builder().linger(Duration.ZERO).build()).noLocalFront().build())) {
+      // The token streams run on the event loop, as the host daemon's LinkServer runs them.
+      java.util.Set<String> inline = InferenceHost.nonBlockingMethods();
       Server link = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+          .callExecutor(new io.grpc.ServerCallExecutorSupplier() {
+            @Override
+            public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata headers) {
+              return inline.contains(call.getMethodDescriptor().getFullMethodName())
+                  ? com.google.common.util.concurrent.MoreExecutors.directExecutor() : null;
+            }
+          })
           .addService(host.linkService()).build().start();
       ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", link.getPort()).usePlaintext().build();
       try (InferenceWorkstation ws = InferenceWorkstation.start(FrontConfig.builder().port(0).build(), ch)) {

@@ -158,7 +158,8 @@ public final class HostDaemon implements AutoCloseable {
         } catch (IllegalStateException e) {
           throw new IOException("inference: " + e.getMessage(), e);
         }
-        lb.addService(inference.linkService());
+        lb.addService(inference.linkService())
+            .inline(dev.thunderlink.inference.InferenceHost.nonBlockingMethods());
       }
       sync =
           new dev.thunderlink.sync.SyncHostService(

@@ -140,6 +140,17 @@ public final class InferenceHost implements AutoCloseable {
     }
   }
 
+  /**
+   * The methods of {@link #linkService()} whose handlers never block, so a link server may run
+   * them on its event loop ({@code LinkServer.Builder#inline}): the token streams, which hand
+   * the request to the scheduler and the upstream's event loop and return.
+   */
+  public static java.util.Set<String> nonBlockingMethods() {
+    return java.util.Set.of(
+        dev.thunderlink.proto.inference.InferenceGrpc.getChatMethod().getFullMethodName(),
+        dev.thunderlink.proto.inference.InferenceGrpc.getGenerateMethod().getFullMethodName());
+  }
+
   /** The gRPC service the host daemon registers on its link server (interactive priority). */
   public BindableService linkService() {
     return linkService;

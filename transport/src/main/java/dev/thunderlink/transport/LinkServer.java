@@ -34,13 +34,19 @@ import java.util.function.Consumer;
  * The host's link port: one listening port per address, serving gRPC (Link, Pairing and the
  * feature services) over mutual TLS, and the bulk plane, told apart by the first bytes.
  *
+ * <p>Threading: link calls (handshake, ping, paths) and the methods named with
+ * {@link Builder#inline} run on the connection's event loop and must not block; every other
+ * call runs on the server's own pool of {@code thunderlink-link-call-N} threads.
+ *
  * <p>Lifecycle: {@link #start()} once, then {@link #close()}: stop accepting, give calls a
- * grace period, then force. Event loops belong to the caller and outlive the server.
+ * grace period, then force; the call pool stops after the server. Event loops belong to the
+ * caller and outlive the server.
  */
 public final class LinkServer implements AutoCloseable {
   private final Builder b;
   private final ServerCallGate gate;
   private Server server;
+  private java.util.concurrent.ExecutorService callPool;
 
   private LinkServer(Builder b) {
     this.b = b;
@@ -89,15 +95,27 @@ public final class LinkServer implements AutoCloseable {
       ChannelOption<Object> o = (ChannelOption<Object>) e.getKey();
       nb.withChildOption(o, e.getValue());
     }
-    // Link calls (handshake, ping, paths) never block: run them on the event loop instead of
-    // handing each to an executor thread and back, which is most of a ping's latency.
+    // Link calls (handshake, ping, paths) and the inline methods (token streams) never block:
+    // run them on the event loop instead of handing each to an executor thread and back, which
+    // is most of a ping's latency and ~1 ms of a first token on a busy machine. The rest may
+    // block (file I/O, SQLite) and go to a pool of our own, named so a thread dump says whose.
+    java.util.concurrent.atomic.AtomicInteger threads = new java.util.concurrent.atomic.AtomicInteger();
+    callPool = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "thunderlink-link-call-" + threads.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    java.util.Set<String> inline = java.util.Set.copyOf(b.inline);
+    nb.executor(callPool);
     nb.callExecutor(
         new io.grpc.ServerCallExecutorSupplier() {
           @Override
           public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata headers) {
-            return call.getMethodDescriptor().getServiceName().equals(dev.thunderlink.proto.link.LinkGrpc.SERVICE_NAME)
+            io.grpc.MethodDescriptor<Q, R> m = call.getMethodDescriptor();
+            return m.getServiceName().equals(dev.thunderlink.proto.link.LinkGrpc.SERVICE_NAME)
+                    || inline.contains(m.getFullMethodName())
                 ? com.google.common.util.concurrent.MoreExecutors.directExecutor()
-                : null;
+                : null; // the server's executor: callPool
           }
         });
     PeerAuthInterceptor auth = new PeerAuthInterceptor(b.peers);
@@ -116,6 +134,7 @@ public final class LinkServer implements AutoCloseable {
     try {
       server = nb.build().start();
     } catch (IOException e) {
+      callPool.shutdownNow();
       throw new IOException(
           "cannot listen on " + describe(b.listen) + ": " + rootMessage(e)
               + " (is another thunderlink or program using the port? choose one with --listen ADDR:PORT)",
@@ -201,15 +220,22 @@ public final class LinkServer implements AutoCloseable {
     return out;
   }
 
-  /** Graceful: refuse new calls, wait up to {@code grace} for running ones, then force. */
+  /**
+   * Graceful: refuse new calls, wait up to {@code grace} for running ones, then force; then
+   * stop the call pool (interrupting what still runs there).
+   */
   public void close(long grace, TimeUnit unit) throws InterruptedException {
     if (server == null) {
       return;
     }
-    server.shutdown();
-    if (!server.awaitTermination(grace, unit)) {
-      server.shutdownNow();
-      server.awaitTermination(5, TimeUnit.SECONDS);
+    try {
+      server.shutdown();
+      if (!server.awaitTermination(grace, unit)) {
+        server.shutdownNow();
+        server.awaitTermination(5, TimeUnit.SECONDS);
+      }
+    } finally {
+      callPool.shutdownNow();
     }
   }
 
@@ -220,6 +246,7 @@ public final class LinkServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       server.shutdownNow();
+      callPool.shutdownNow();
     }
   }
 
@@ -235,6 +262,7 @@ public final class LinkServer implements AutoCloseable {
     private TuningProfile tuning = TuningProfile.defaults(PathKind.THUNDERBOLT);
     private final List<BindableService> services = new ArrayList<>();
     private final java.util.Set<String> subscriptions = new java.util.HashSet<>();
+    private final java.util.Set<String> inline = new java.util.HashSet<>();
     private final List<ServerServiceDefinition> serviceDefinitions = new ArrayList<>();
     private List<String> capabilities = List.of("link/1");
     private BulkAcceptor bulk;
@@ -302,6 +330,21 @@ public final class LinkServer implements AutoCloseable {
      */
     public Builder subscription(String fullMethodName) {
       subscriptions.add(Objects.requireNonNull(fullMethodName));
+      return this;
+    }
+
+    /**
+     * Methods (full names, {@code package.Service/Method}) whose handlers never block: their
+     * calls run on the connection's event loop, skipping the hop to a call thread and back
+     * for every message. For token streams, whose first token pays for each hop.
+     */
+    public Builder inline(java.util.Set<String> fullMethodNames) {
+      for (String m : fullMethodNames) {
+        if (m == null || m.indexOf('/') <= 0) {
+          throw new IllegalArgumentException("inline: " + m + " (expected: a full method name, package.Service/Method)");
+        }
+      }
+      inline.addAll(fullMethodNames);
       return this;
     }
 

@@ -9,11 +9,20 @@ import dev.thunderlink.proto.link.LinkGrpc;
 import dev.thunderlink.proto.link.PingRequest;
 import dev.thunderlink.proto.link.Role;
 import dev.thunderlink.transport.testing.LinkFixture;
+import dev.thunderlink.transport.testing.RawBytes;
+import io.grpc.BindableService;
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.ServerCalls;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -22,6 +31,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
@@ -231,5 +241,45 @@ class LinkServerTest {
     public Instant instant() {
       return now;
     }
+  }
+
+  private static final MethodDescriptor<byte[], byte[]> WHERE_INLINE =
+      RawBytes.method(MethodDescriptor.MethodType.UNARY, "test.Where/Inline");
+  private static final MethodDescriptor<byte[], byte[]> WHERE_POOLED =
+      RawBytes.method(MethodDescriptor.MethodType.UNARY, "test.Where/Pooled");
+
+  /** Answers with the name of the thread that ran the handler. */
+  private static BindableService where() {
+    ServerCalls.UnaryMethod<byte[], byte[]> name = (req, out) -> {
+      out.onNext(Thread.currentThread().getName().getBytes(StandardCharsets.UTF_8));
+      out.onCompleted();
+    };
+    return () -> ServerServiceDefinition.builder("test.Where")
+        .addMethod(WHERE_INLINE, ServerCalls.asyncUnaryCall(name))
+        .addMethod(WHERE_POOLED, ServerCalls.asyncUnaryCall(name))
+        .build();
+  }
+
+  @ParameterizedTest
+  @MethodSource("transports")
+  void inlineMethodsRunOnTheEventLoopAndOthersOnTheLinkCallPool(TransportKind kind) throws Exception {
+    try (LinkFixture f = new LinkFixture(kind, dir)) {
+      f.startHost(List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
+          b -> b.addService(where()).inline(Set.of(WHERE_INLINE.getFullMethodName())));
+      f.pair();
+      PeerLink link = f.connect();
+      String inline = new String(ClientCalls.blockingUnaryCall(link.channel(), WHERE_INLINE,
+          CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[0]), StandardCharsets.UTF_8);
+      String pooled = new String(ClientCalls.blockingUnaryCall(link.channel(), WHERE_POOLED,
+          CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[0]), StandardCharsets.UTF_8);
+      assertThat(inline).as("the host's event loops are the fixture's 'test-io' group").startsWith("test-io");
+      assertThat(pooled).startsWith("thunderlink-link-call-");
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void inlineNeedsFullMethodNames() {
+    assertThatThrownBy(() -> LinkServer.builder().inline(Set.of("Chat")))
+        .hasMessage("inline: Chat (expected: a full method name, package.Service/Method)");
   }
 }

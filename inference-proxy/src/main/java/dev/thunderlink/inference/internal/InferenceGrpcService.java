@@ -40,8 +40,10 @@ import org.slf4j.LoggerFactory;
  * upstream through TCP instead of filling memory. A cancelled call cancels the upstream request
  * or drops it from the queue.
  *
- * <p>Threading: gRPC's executor calls the methods; upstream callbacks arrive on the HTTP
- * client's threads (serially per call) and are the only ones to touch the response observer.
+ * <p>Threading: gRPC calls the methods (on the transport's event loop for the token streams
+ * when the server runs them inline, see {@code LinkServer.Builder#inline}: nothing here
+ * blocks); upstream callbacks arrive on the upstream client's event loop (serially per call)
+ * and are the only ones to touch the response observer.
  */
 public final class InferenceGrpcService extends InferenceGrpc.InferenceImplBase {
   private static final Logger log = LoggerFactory.getLogger(InferenceGrpcService.class);
