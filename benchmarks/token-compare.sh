@@ -15,6 +15,11 @@
 # known_hosts are never read or changed. Without sshd (or with --no-ssh) the tunnel row is left
 # out and the script says so. Needs the benchmarks jar:
 #   mvn -B -ntp -pl benchmarks -am package -DskipTests
+#
+# TOKEN_COMPARE_JAR=/path/to/old/benchmarks.jar measures that jar too, in the same run: the two
+# jars take turns (old, this, old, this: TOKEN_COMPARE_ROUNDS rounds, default 2) against the same
+# simulator port and tunnel, so a change is judged against its baseline under the same load.
+# Each measurement is a table of its own in the output, headed by its jar.
 set -euo pipefail
 
 RUNS=200
@@ -40,6 +45,10 @@ done
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 JAR="$HERE/target/benchmarks.jar"
 [[ -f "$JAR" ]] || die "missing $JAR (build it: mvn -B -ntp -pl benchmarks -am package -DskipTests)"
+BASE_JAR="${TOKEN_COMPARE_JAR:-}"
+ROUNDS="${TOKEN_COMPARE_ROUNDS:-2}"
+[[ -z "$BASE_JAR" || -f "$BASE_JAR" ]] || die "TOKEN_COMPARE_JAR: $BASE_JAR (expected: an existing benchmarks.jar)"
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || die "TOKEN_COMPARE_ROUNDS: $ROUNDS (expected: an integer >= 1)"
 command -v java >/dev/null || die "java not found (expected: a Java 17+ runtime on PATH)"
 command -v ss >/dev/null || die "ss not found (expected: iproute2)"
 
@@ -114,8 +123,26 @@ else
   log "no ssh tunnel row: $([[ $NO_SSH == 1 ]] && echo "--no-ssh" || echo "ssh or /usr/sbin/sshd missing (apt-get install openssh-client openssh-server)")"
 fi
 
-log "measuring: $RUNS requests per path, $TOKENS tokens each (load average $(cut -d' ' -f1 /proc/loadavg))"
-java -cp "$JAR" dev.thunderlink.benchmarks.TokenCompare --simulator-port "$SIM_PORT" "${TUNNEL_ARGS[@]}" \
-  --runs "$RUNS" --tokens "$TOKENS" --out "$OUT/token-compare.md" 2>"$T/java.log" ||
-  { tail -20 "$T/java.log" >&2; die "the measurement failed (log above)"; }
+# measure JAR OUTFILE: one TokenCompare run with that jar's code on every path.
+measure() {
+  log "measuring with $1: $RUNS requests per path, $TOKENS tokens each (load average $(cut -d' ' -f1 /proc/loadavg))"
+  java -cp "$1" dev.thunderlink.benchmarks.TokenCompare --simulator-port "$SIM_PORT" "${TUNNEL_ARGS[@]}" \
+    --runs "$RUNS" --tokens "$TOKENS" --out "$2" 2>"$T/java.log" ||
+    { tail -20 "$T/java.log" >&2; die "the measurement failed (log above)"; }
+}
+
+if [[ -z "$BASE_JAR" ]]; then
+  measure "$JAR" "$OUT/token-compare.md"
+else
+  : >"$T/all.md"
+  for round in $(seq 1 "$ROUNDS"); do
+    for which in baseline this; do
+      jar=$([[ $which == baseline ]] && echo "$BASE_JAR" || echo "$JAR")
+      measure "$jar" "$T/one.md"
+      { echo "### round $round, $which jar: $jar"; echo; cat "$T/one.md"; echo; } >>"$T/all.md"
+      grep 'thunderlink pair' "$T/one.md" | sed "s/^/[round $round, $which] /" >&2
+    done
+  done
+  cp "$T/all.md" "$OUT/token-compare.md"
+fi
 log "written to $OUT/token-compare.md"
