@@ -151,7 +151,10 @@ public final class BulkSession implements AutoCloseable {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
-                    holder.set(BulkConnection.install(ch, cfg, client.counters, encrypted, new ClientRole(), true));
+                    BulkConnection c = BulkConnection.install(ch, cfg, client.counters, encrypted, new ClientRole(), true);
+                    String name = path.name();
+                    c.onTraffic(() -> client.traffic.accept(name));
+                    holder.set(c);
                   }
                 });
     TuningProfile.defaults(path.kind()).applyTo(b);

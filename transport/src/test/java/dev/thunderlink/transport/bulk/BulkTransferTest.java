@@ -78,12 +78,15 @@ class BulkTransferTest {
       }
 
       Path back = tmp.resolve("back/copy");
+      f.traffic.clear();
       try (BulkSession s = f.client.open()) {
         List<TransferResult> r =
             s.pull(List.of(new PullItem(dest.toString(), back, Files.size(dest))), TransferListener.NONE);
         assertThat(r).singleElement().satisfies(x -> assertThat(x.error()).isNull());
       }
       assertThat(Files.mismatch(src, back)).isEqualTo(-1);
+      // what the bulk connection receives counts as the path being alive (PeerLink#trafficOn)
+      assertThat(f.traffic).as("traffic reported by the bulk connection").isNotEmpty().containsOnly("test");
       assertThat(Files.isExecutable(back)).isTrue();
       assertThat(Files.getLastModifiedTime(back).toMillis()).isEqualTo(1_600_000_000_000L);
       assertThat(f.server.boundAddresses()).isNotEmpty();
