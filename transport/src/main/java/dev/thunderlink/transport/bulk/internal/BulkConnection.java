@@ -102,6 +102,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   // disk thread
   private final Map<Integer, FileReceiver> receivers = new HashMap<>();
   private final Map<Integer, Digest> early = new HashMap<>();
+  private final FileReceiver.Scratch scratch = new FileReceiver.Scratch();
   private int maxBegun;
   // any thread
   private final AtomicLong queued = new AtomicLong();
@@ -630,7 +631,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
             "refused " + h.getPath() + ": the sender hashed it with XXH3-128, but this session verifies with SHA-256"
                 + " (bulk.digest)", false);
       }
-      r = new FileReceiver(s, h, dest, counters);
+      r = new FileReceiver(s, h, dest, counters, scratch);
       r.open();
       receivers.put(s, r);
       Digest d = early.remove(s);
