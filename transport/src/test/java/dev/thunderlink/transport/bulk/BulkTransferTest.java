@@ -159,6 +159,39 @@ class BulkTransferTest {
     }
   }
 
+  /**
+   * A push takes the attributes its caller already read (cp's walk) instead of reading them
+   * again per step: a 20,000-file tree made five stats a file. They are what the file is sent
+   * as and checked against afterwards, so attributes and executable bit arrive from them, and
+   * a file changed since they were read is refused rather than sent under stale ones.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aPushSendsTheAttributesItIsHandedAndRefusesAFileChangedSinceTheyWereRead(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind, null)) {
+      Path run = TestFiles.text(tmp.resolve("src/run.sh"), 5000);
+      Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
+      Files.setLastModifiedTime(run, FileTime.fromMillis(1_600_000_000_000L));
+      Path edited = TestFiles.text(tmp.resolve("src/edited.txt"), 5000);
+      java.nio.file.attribute.PosixFileAttributes runAttrs =
+          Files.readAttributes(run, java.nio.file.attribute.PosixFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      java.nio.file.attribute.PosixFileAttributes editedAttrs =
+          Files.readAttributes(edited, java.nio.file.attribute.PosixFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      Files.setLastModifiedTime(edited, FileTime.fromMillis(1_500_000_000_000L)); // changed after the walk
+      try (BulkSession s = f.client.open()) {
+        List<TransferResult> r = s.push(
+            List.of(new PushItem(run, "a/run.sh", null, runAttrs), new PushItem(edited, "a/edited.txt", null, editedAttrs)),
+            TransferListener.NONE);
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(1).error()).contains("changed while it was being sent");
+      }
+      assertThat(Files.mismatch(run, f.root.resolve("a/run.sh"))).isEqualTo(-1);
+      assertThat(Files.isExecutable(f.root.resolve("a/run.sh"))).isTrue();
+      assertThat(Files.getLastModifiedTime(f.root.resolve("a/run.sh")).toMillis()).isEqualTo(1_600_000_000_000L);
+      assertThat(f.root.resolve("a/edited.txt")).doesNotExist();
+    }
+  }
+
   static Stream<Arguments> digestAgreements() {
     BulkConfig.DigestChoice auto = BulkConfig.DigestChoice.AUTO;
     BulkConfig.DigestChoice xxh3 = BulkConfig.DigestChoice.XXH3_128;
