@@ -11,9 +11,20 @@
 #
 # Usage: benchmarks/peer-compare.sh [--install] [--size 1g] [--files 20000]
 #                                   [--min 1k] [--max 16k] [--only LIST] [--out DIR] [--keep]
+#                                   [--no-file] [--no-tree] [--runs N]
 #   --install   apt-get install the missing Debian packages first (nothing is installed without it)
 #   --only      comma-separated subset: iperf3,cp,scp,rsync-ssh,rsync-daemon,unison,syncthing,
 #               ssh-tunnel,thunderlink,thunderlink-sync
+#   --no-file   skip the random file; --no-tree skip the tree (and its generation)
+#   --runs N    time each copy N times (iperf3 too) and report the median, every run in the notes
+#               (cp, scp, rsync, thunderlink; unison and syncthing run once: they keep state)
+#
+# Environment: THUNDERLINK_JAR, the daemon jar to measure (default daemon/target/thunderlink.jar);
+# THUNDERLINK_BASE_JAR, a baseline jar (e.g. built from main in a `git worktree`) measured in the
+# same run as row thunderlink-base, with its own host daemon, runs alternating with the other
+# jar's so both see the same machine load. Both run through the ./thunderlink launcher with the
+# jar set (THUNDERLINK_JAR); the baseline with THUNDERLINK_CLI_JVM_OPTS="", i.e. plain
+# `java -jar` as before the launcher chose JVM options.
 #
 # Everything listens on 127.0.0.1 only. ssh runs against a private sshd started on a spare port
 # with a throwaway host key and client key in a temp dir; the machine's ssh configuration, keys
@@ -31,6 +42,9 @@ OUT=""
 KEEP=0
 INSTALL=0
 SEED=20261126
+DO_FILE=1
+DO_TREE=1
+RUNS=1
 
 die() { echo "peer-compare: $*" >&2; exit 2; }
 
@@ -44,8 +58,12 @@ while [[ $# -gt 0 ]]; do
     --only) ONLY="${2:?--only needs a value}"; shift 2 ;;
     --out) OUT="${2:?--out needs a value}"; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --no-file) DO_FILE=0; shift ;;
+    --no-tree) DO_TREE=0; shift ;;
+    --runs) RUNS="${2:?--runs needs a value}"; shift 2
+      [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "--runs: $RUNS (expected: a whole number >= 1)" ;;
     -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die "unknown option: $1 (expected: --install, --size, --files, --min, --max, --only, --out, --keep)" ;;
+    *) die "unknown option: $1 (expected: --install, --size, --files, --min, --max, --only, --out, --keep, --no-file, --no-tree, --runs)" ;;
   esac
 done
 
@@ -112,15 +130,22 @@ await_port() {
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+
 # ---------------------------------------------------------------- workload
-log "generating workload in $T (random file $SIZE, tree of $FILES files $MIN-$MAX, seed $SEED)"
+log "generating workload in $T (random file $SIZE: $DO_FILE, tree of $FILES files $MIN-$MAX: $DO_TREE, seed $SEED)"
 mkdir -p "$T/src"
-java -cp "$JAR" dev.thunderlink.benchmarks.workload.TreeGenerator random "$T/src/random.bin" --size "$SIZE" --seed "$SEED" >&2
-java -cp "$JAR" dev.thunderlink.benchmarks.workload.TreeGenerator tree "$T/src/tree" \
-  --files "$FILES" --min "$MIN" --max "$MAX" --seed "$SEED" >&2
-FILE_BYTES=$(stat -c %s "$T/src/random.bin")
-TREE_BYTES=$(find "$T/src/tree" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
-TREE_FILES=$(find "$T/src/tree" -type f | wc -l)
+FILE_BYTES=0; TREE_BYTES=0; TREE_FILES=0
+if [[ $DO_FILE == 1 ]]; then
+  java -cp "$JAR" dev.thunderlink.benchmarks.workload.TreeGenerator random "$T/src/random.bin" --size "$SIZE" --seed "$SEED" >&2
+  FILE_BYTES=$(stat -c %s "$T/src/random.bin")
+fi
+if [[ $DO_TREE == 1 ]]; then
+  java -cp "$JAR" dev.thunderlink.benchmarks.workload.TreeGenerator tree "$T/src/tree" \
+    --files "$FILES" --min "$MIN" --max "$MAX" --seed "$SEED" >&2
+  TREE_BYTES=$(find "$T/src/tree" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
+  TREE_FILES=$(find "$T/src/tree" -type f | wc -l)
+fi
 sync
 
 declare -A FILE_S TREE_S NOTE
@@ -139,6 +164,22 @@ verify_tree() {
 # Times "$@" and prints the seconds; the command's output goes to stderr.
 timed() { local a b; a=$(now); "$@" >&2; b=$(now); elapsed "$a" "$b"; }
 
+median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "%.2f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# Runs "$@" RUNS times, each into a fresh destination; prints the median seconds and keeps
+# every run's in $T/runs.<KEY> for the notes.
+measure() { # measure KEY CMD...
+  local key=$1 i all=(); shift
+  for (( i = 0; i < RUNS; i++ )); do fresh_dst; all+=("$(timed "$@")"); done
+  echo "${all[*]}" >"$T/runs.$key"
+  median "${all[@]}"
+}
+runs_note() { # runs_note KEY...: "runs file 1.1 1.2 1.3 / tree ..." when there is more than one run
+  [[ $RUNS -gt 1 ]] || return 0
+  local k out=""
+  for k in "$@"; do [[ -f "$T/runs.$k" ]] && out+="${out:+; }${k##*.} runs $(cat "$T/runs.$k") s"; done
+  echo "${out:+, median of $RUNS ($out)}"
+}
+
 # ---------------------------------------------------------------- iperf3: the path's limit
 IPERF_GBPS=""
 iperf_gbps() { # iperf_gbps PORT -> receiver Gbit/s of a 5 s single-stream run
@@ -151,16 +192,18 @@ if wanted iperf3 && command -v iperf3 >/dev/null; then
   P=$(free_port)
   iperf3 -s -B 127.0.0.1 -p "$P" >/dev/null 2>&1 & PIDS+=($!)
   await_port "$P" iperf3
-  IPERF_GBPS=$(iperf_gbps "$P")
-  record iperf3 "" "" "single TCP stream, memory to memory: $(printf '%.1f' "$IPERF_GBPS") Gbit/s"
+  g=(); for (( i = 0; i < RUNS; i++ )); do g+=("$(iperf_gbps "$P")"); done
+  IPERF_GBPS=$(median "${g[@]}")
+  record iperf3 "" "" "single TCP stream, memory to memory: $(printf '%.1f' "$IPERF_GBPS") Gbit/s$([[ $RUNS -gt 1 ]] && echo ", median of $RUNS (${g[*]})")"
 fi
 
 # ---------------------------------------------------------------- cp: the disk's limit
 if wanted cp; then
   log "cp (local copy, no network)"
-  fresh_dst; f=$(timed cp "$T/src/random.bin" "$T/dst/random.bin"); verify_file "$T/dst/random.bin" cp
-  fresh_dst; t=$(timed cp -r "$T/src/tree" "$T/dst/tree"); verify_tree "$T/dst/tree" cp
-  record cp "$f" "$t" "no network: what the disk and page cache allow"
+  f=""; t=""
+  if [[ $DO_FILE == 1 ]]; then f=$(measure cp.file cp "$T/src/random.bin" "$T/dst/random.bin"); verify_file "$T/dst/random.bin" cp; fi
+  if [[ $DO_TREE == 1 ]]; then t=$(measure cp.tree cp -r "$T/src/tree" "$T/dst/tree"); verify_tree "$T/dst/tree" cp; fi
+  record cp "$f" "$t" "no network: what the disk and page cache allow$(runs_note cp.file cp.tree)"
 fi
 
 # ---------------------------------------------------------------- private sshd
@@ -202,25 +245,31 @@ fi
 
 if wanted scp && [[ $SSH_OK == 1 ]]; then
   log "scp"
-  fresh_dst
-  f=$(timed scp -q "${SSH_OPTS[@]}" -P "$SSH_PORT" "$T/src/random.bin" "$SSH_USER@127.0.0.1:$T/dst/random.bin")
-  verify_file "$T/dst/random.bin" scp
-  fresh_dst
-  t=$(timed scp -q -r "${SSH_OPTS[@]}" -P "$SSH_PORT" "$T/src/tree" "$SSH_USER@127.0.0.1:$T/dst/tree")
-  verify_tree "$T/dst/tree" scp
-  record scp "$f" "$t" "OpenSSH $(ssh -V 2>&1 | cut -d, -f1 | cut -d_ -f2), $CIPHER"
+  f=""; t=""
+  if [[ $DO_FILE == 1 ]]; then
+    f=$(measure scp.file scp -q "${SSH_OPTS[@]}" -P "$SSH_PORT" "$T/src/random.bin" "$SSH_USER@127.0.0.1:$T/dst/random.bin")
+    verify_file "$T/dst/random.bin" scp
+  fi
+  if [[ $DO_TREE == 1 ]]; then
+    t=$(measure scp.tree scp -q -r "${SSH_OPTS[@]}" -P "$SSH_PORT" "$T/src/tree" "$SSH_USER@127.0.0.1:$T/dst/tree")
+    verify_tree "$T/dst/tree" scp
+  fi
+  record scp "$f" "$t" "OpenSSH $(ssh -V 2>&1 | cut -d, -f1 | cut -d_ -f2), $CIPHER$(runs_note scp.file scp.tree)"
 fi
 
 if wanted rsync-ssh && [[ $SSH_OK == 1 ]] && command -v rsync >/dev/null; then
   log "rsync over ssh"
   RSH="ssh ${SSH_OPTS[*]} -p $SSH_PORT"
-  fresh_dst
-  f=$(timed rsync -a -e "$RSH" "$T/src/random.bin" "$SSH_USER@127.0.0.1:$T/dst/random.bin")
-  verify_file "$T/dst/random.bin" rsync-ssh
-  fresh_dst
-  t=$(timed rsync -a -e "$RSH" "$T/src/tree/" "$SSH_USER@127.0.0.1:$T/dst/tree/")
-  verify_tree "$T/dst/tree" rsync-ssh
-  record rsync-ssh "$f" "$t" "rsync $(rsync --version | head -1 | awk '{print $3}') -a, initial copy"
+  f=""; t=""
+  if [[ $DO_FILE == 1 ]]; then
+    f=$(measure rsync-ssh.file rsync -a -e "$RSH" "$T/src/random.bin" "$SSH_USER@127.0.0.1:$T/dst/random.bin")
+    verify_file "$T/dst/random.bin" rsync-ssh
+  fi
+  if [[ $DO_TREE == 1 ]]; then
+    t=$(measure rsync-ssh.tree rsync -a -e "$RSH" "$T/src/tree/" "$SSH_USER@127.0.0.1:$T/dst/tree/")
+    verify_tree "$T/dst/tree" rsync-ssh
+  fi
+  record rsync-ssh "$f" "$t" "rsync $(rsync --version | head -1 | awk '{print $3}') -a, initial copy$(runs_note rsync-ssh.file rsync-ssh.tree)"
 fi
 
 if wanted rsync-daemon && command -v rsync >/dev/null; then
@@ -240,16 +289,19 @@ EOF
   rsync --daemon --no-detach --config="$T/rsyncd/rsyncd.conf" --port="$RSYNC_PORT" \
     --log-file="$T/rsyncd/rsyncd.log" & PIDS+=($!)
   await_port "$RSYNC_PORT" "rsync daemon"
-  fresh_dst
-  f=$(timed rsync -a "$T/src/random.bin" "rsync://127.0.0.1:$RSYNC_PORT/bench/random.bin")
-  verify_file "$T/dst/random.bin" rsync-daemon
-  fresh_dst
-  t=$(timed rsync -a "$T/src/tree/" "rsync://127.0.0.1:$RSYNC_PORT/bench/tree/")
-  verify_tree "$T/dst/tree" rsync-daemon
-  record rsync-daemon "$f" "$t" "plain TCP, no encryption"
+  f=""; t=""
+  if [[ $DO_FILE == 1 ]]; then
+    f=$(measure rsync-daemon.file rsync -a "$T/src/random.bin" "rsync://127.0.0.1:$RSYNC_PORT/bench/random.bin")
+    verify_file "$T/dst/random.bin" rsync-daemon
+  fi
+  if [[ $DO_TREE == 1 ]]; then
+    t=$(measure rsync-daemon.tree rsync -a "$T/src/tree/" "rsync://127.0.0.1:$RSYNC_PORT/bench/tree/")
+    verify_tree "$T/dst/tree" rsync-daemon
+  fi
+  record rsync-daemon "$f" "$t" "plain TCP, no encryption$(runs_note rsync-daemon.file rsync-daemon.tree)"
 fi
 
-if wanted unison && [[ $SSH_OK == 1 ]] && command -v unison >/dev/null; then
+if wanted unison && [[ $DO_FILE == 1 && $DO_TREE == 1 ]] && [[ $SSH_OK == 1 ]] && command -v unison >/dev/null; then
   log "unison over ssh"
   # Both sides keep their archives under $T, never in ~/.unison.
   mkdir -p "$T/unison/local" "$T/unison/remote"
@@ -310,7 +362,7 @@ st_share() { # st_share FOLDER SRC_DIR DST_DIR
   st_api a POST /rest/config/folders "{\"id\":\"$1\",\"path\":\"$2\",\"type\":\"sendonly\",\"rescanIntervalS\":3600,\"fsWatcherEnabled\":false,\"devices\":[{\"deviceID\":\"$ST_b_ID\"}]}" >/dev/null
   st_api b POST /rest/config/folders "{\"id\":\"$1\",\"path\":\"$3\",\"type\":\"receiveonly\",\"rescanIntervalS\":3600,\"fsWatcherEnabled\":false,\"devices\":[{\"deviceID\":\"$ST_a_ID\"}]}" >/dev/null
 }
-if wanted syncthing && command -v syncthing >/dev/null && command -v curl >/dev/null; then
+if wanted syncthing && [[ $DO_FILE == 1 && $DO_TREE == 1 ]] && command -v syncthing >/dev/null && command -v curl >/dev/null; then
   log "syncthing (two local instances)"
   syncthing_start a; syncthing_start b
   st_api a POST /rest/config/devices "{\"deviceID\":\"$ST_b_ID\",\"name\":\"b\",\"addresses\":[\"tcp://127.0.0.1:$ST_b_PORT\"]}" >/dev/null
@@ -352,13 +404,30 @@ fi
 # host:$T/dst; then, for the mirror row, a workstation daemon (`connect`) runs one sync session
 # of the tree and `sync flush` returns when it has all reached the host. Every figure is the
 # wall clock of the commands, JVM start and link handshake included, like ssh's for scp; the
-# note gives `cp`'s own transfer time. The daemons are in PIDS: the EXIT trap stops them.
-TL_JAR="$HERE/../daemon/target/thunderlink.jar"
-TL_PORT=""
-tl() { java ${THUNDERLINK_JAVA_OPTS:-} -jar "$TL_JAR" "$@"; }
+# note gives `cp`'s own transfer time and the wall clock of copying a 1-byte file (start-up,
+# handshake and session: the fixed cost). One untimed 1-byte cp first (page cache, and the
+# launcher's class archive for `cp`, written by a command's first run).
+# With THUNDERLINK_BASE_JAR a second host and workstation run that jar (row thunderlink-base),
+# each timed run alternating with the other's. The daemons are in PIDS: the EXIT trap stops them.
+TL_JAR="${THUNDERLINK_JAR:-$HERE/../daemon/target/thunderlink.jar}"
+TL_BASE_JAR="${THUNDERLINK_BASE_JAR:-}"
+unset THUNDERLINK_BASE_JAR # the daemons would warn about a THUNDERLINK_ variable they do not know
+TL_LAUNCHER="$HERE/../thunderlink"
+declare -A TL_PORT=()
+TL_VARIANTS=(new)
+[[ -n "$TL_BASE_JAR" ]] && TL_VARIANTS=(base new)
+tl_as() { # tl_as VARIANT ARGS...: the launcher on that variant's jar
+  local v=$1; shift
+  if [[ $v == base ]]; then
+    THUNDERLINK_JAR="$TL_BASE_JAR" THUNDERLINK_CLI_JVM_OPTS="" "$TL_LAUNCHER" "$@"
+  else
+    THUNDERLINK_JAR="$TL_JAR" "$TL_LAUNCHER" "$@"
+  fi
+}
+tl() { tl_as new "$@"; }
 tl_fail() { # tl_fail MESSAGE: the daemons' last log lines, then die
   local f
-  for f in "$T"/tl-host.log "$T"/tl-ws.log; do
+  for f in "$T"/tl-host-*.log "$T"/tl-ws.log; do
     [[ -f "$f" ]] && { echo "--- tail of $f" >&2; tail -n 20 "$f" >&2; }
   done
   die "thunderlink: $1"
@@ -371,64 +440,98 @@ tl_await() { # tl_await DESCRIPTION TIMEOUT_S COMMAND...
   done
 }
 tl_connected() { # jq -e passes on empty input (jq 1.6), so no output must not count as connected
-  local s; s=$(tl status --home "$T/tl-ws" --json 2>/dev/null) && [[ -n "$s" ]] && jq -e '.peer.connected == true' >/dev/null <<<"$s"; }
-tl_pair() { # starts the host daemon and pairs $T/tl-ws with it
-  if [[ ! -f "$TL_JAR" ]]; then
-    command -v mvn >/dev/null || die "missing $TL_JAR and no mvn to build it"
-    log "building $TL_JAR"
+  local s; s=$(tl status --home "$T/tl-ws-new" --json 2>/dev/null) && [[ -n "$s" ]] && jq -e '.peer.connected == true' >/dev/null <<<"$s"; }
+tl_pair() { # tl_pair VARIANT: starts that variant's host daemon and pairs $T/tl-ws-VARIANT with it
+  local v=$1 jar=$TL_JAR code port
+  [[ $v == base ]] && jar=$TL_BASE_JAR
+  if [[ ! -f "$jar" ]]; then
+    [[ $v == new && -z "${THUNDERLINK_JAR:-}" ]] || die "missing $jar"
+    command -v mvn >/dev/null || die "missing $jar and no mvn to build it"
+    log "building $jar"
     (cd "$HERE/.." && mvn -B -ntp -q -DskipTests -pl daemon -am package) >&2 || die "building the daemon jar failed"
   fi
   command -v jq >/dev/null || die "jq not found (needed to read thunderlink's JSON)"
-  TL_PORT=$(free_port)
-  fresh_dst
-  THUNDERLINK_METRICS_PORT=0 THUNDERLINK_BULK_PERMITTED_ROOTS="$T/dst" \
-    java ${THUNDERLINK_JAVA_OPTS:-} -jar "$TL_JAR" serve --home "$T/tl-host" --listen "127.0.0.1:$TL_PORT" \
-    --no-inference >"$T/tl-host.log" 2>&1 & PIDS+=($!)
-  await_port "$TL_PORT" "thunderlink serve"
+  port=$(free_port)
+  TL_PORT[$v]=$port
+  mkdir -p "$T/dst"
+  # through env, not tl_as: the launcher then execs java under $!, so the EXIT trap stops the daemon
+  local vars=(THUNDERLINK_JAR="$jar")
+  [[ $v == base ]] && vars+=(THUNDERLINK_CLI_JVM_OPTS=)
+  env "${vars[@]}" THUNDERLINK_METRICS_PORT=0 THUNDERLINK_BULK_PERMITTED_ROOTS="$T/dst" \
+    "$TL_LAUNCHER" serve --home "$T/tl-host-$v" --listen "127.0.0.1:$port" --no-inference >"$T/tl-host-$v.log" 2>&1 & PIDS+=($!)
+  await_port "$port" "thunderlink serve ($v)"
   # The control endpoint (which `pair` talks to) comes up just after the link port.
-  tl_await "the host's control endpoint" 10 test -f "$T/tl-host/control.json"
-  local code
-  code=$(tl pair --home "$T/tl-host" --json | jq -r '.code // empty') || true
+  tl_await "the host's control endpoint" 10 test -f "$T/tl-host-$v/control.json"
+  code=$(tl_as "$v" pair --home "$T/tl-host-$v" --json | jq -r '.code // empty') || true
   [[ -n "$code" ]] || tl_fail "the host printed no pairing code"
-  tl pair --home "$T/tl-ws" "127.0.0.1:$TL_PORT" "$code" >&2 || tl_fail "pairing the workstation failed"
+  tl_as "$v" pair --home "$T/tl-ws-$v" "127.0.0.1:$port" "$code" >&2 || tl_fail "pairing the workstation failed"
 }
 tl_verify_tree() { # tl_verify_tree DIR WHAT: like verify_tree, but shows what differs
   diff -rq "$T/src/tree" "$1" >"$T/tl-diff.txt" 2>&1 && return 0
   echo "--- $(wc -l <"$T/tl-diff.txt") differences, first 10:" >&2; head -n 10 "$T/tl-diff.txt" >&2
   tl_fail "$2: copied tree differs from the source"
 }
-tl_cp() { # tl_cp JSON_OUT SRC DST: one push, its JSON summary kept; prints the wall-clock seconds
+tl_cp() { # tl_cp VARIANT JSON_OUT SRC DST: one push, its JSON summary kept; prints the wall-clock seconds
   local a b
   a=$(now)
-  tl cp --home "$T/tl-ws" --no-progress --json "$2" "host:$3" >"$1" || tl_fail "cp $2 failed"
+  tl_as "$1" cp --home "$T/tl-ws-$1" --no-progress --json "$3" "host:$4" >"$2" || tl_fail "cp $3 failed ($1)"
   b=$(now)
   elapsed "$a" "$b"
 }
 run_thunderlink() {
-  log "thunderlink cp (host daemon and paired workstation on loopback)"
-  tl_pair
-  local f t modes
-  fresh_dst
-  f=$(tl_cp "$T/tl-cp-file.json" "$T/src/random.bin" "$T/dst/random.bin")
-  verify_file "$T/dst/random.bin" thunderlink
-  fresh_dst
-  t=$(tl_cp "$T/tl-cp-tree.json" "$T/src/tree" "$T/dst/tree")
-  tl_verify_tree "$T/dst/tree" cp
-  modes=$(jq -r '[.entries[].mode] | group_by(.) | map("\(.[0]) x\(length)") | join(", ")' "$T/tl-cp-file.json" "$T/tl-cp-tree.json" | paste -sd ';' - | sed 's/;/; tree /')
-  record thunderlink "$f" "$t" "$(jq -r '.encrypted | if . then "TLS" else "plaintext" end' "$T/tl-cp-file.json") on loopback, file $modes; cp's own transfer time $(jq -r '.seconds * 100 | round / 100' "$T/tl-cp-file.json") s / $(jq -r '.seconds * 100 | round / 100' "$T/tl-cp-tree.json") s, the rest is JVM start + handshake"
+  log "thunderlink cp (host daemon and paired workstation on loopback; ${TL_VARIANTS[*]})"
+  local v r what s
+  local -A WALL=() XFER=() TINY=()
+  for v in "${TL_VARIANTS[@]}"; do tl_pair "$v"; done
+  printf x >"$T/tiny.bin"
+  for v in "${TL_VARIANTS[@]}"; do fresh_dst; tl_cp "$v" "$T/tl-warm.json" "$T/tiny.bin" "$T/dst/tiny.bin" >/dev/null; done
+  for what in file tree tiny; do
+    [[ $what == file && $DO_FILE == 0 || $what == tree && $DO_TREE == 0 ]] && continue
+    for (( r = 1; r <= RUNS; r++ )); do
+      for v in "${TL_VARIANTS[@]}"; do
+        fresh_dst
+        case $what in
+          file) s=$(tl_cp "$v" "$T/tl-cp-$v-file-$r.json" "$T/src/random.bin" "$T/dst/random.bin"); verify_file "$T/dst/random.bin" "thunderlink $v" ;;
+          tree) s=$(tl_cp "$v" "$T/tl-cp-$v-tree-$r.json" "$T/src/tree" "$T/dst/tree"); tl_verify_tree "$T/dst/tree" "cp ($v)" ;;
+          tiny) s=$(tl_cp "$v" "$T/tl-cp-$v-tiny-$r.json" "$T/tiny.bin" "$T/dst/tiny.bin") ;;
+        esac
+        WALL[$v.$what]+="$s "
+        XFER[$v.$what]+="$(jq -r '.seconds' "$T/tl-cp-$v-$what-$r.json") "
+      done
+    done
+  done
+  for v in "${TL_VARIANTS[@]}"; do
+    local f="" t="" note="" mf k att
+    [[ $DO_FILE == 1 ]] && f=$(median ${WALL[$v.file]})
+    [[ $DO_TREE == 1 ]] && t=$(median ${WALL[$v.tree]})
+    k=$([[ $DO_FILE == 1 ]] && echo file || echo tree)
+    note="$(jq -r '.encrypted | if . then "TLS" else "plaintext" end' "$T/tl-cp-$v-$k-1.json") on loopback"
+    [[ $v == base ]] && note+=", baseline jar $(basename "$(dirname "$(dirname "$(dirname "$TL_BASE_JAR")")")")/…/$(basename "$TL_BASE_JAR"), plain java -jar"
+    for k in file tree; do
+      [[ -n "${WALL[$v.$k]:-}" ]] || continue
+      mf=$(jq -r '[.entries[].mode] | group_by(.) | map("\(.[0]) x\(length)") | join(", ")' "$T/tl-cp-$v-$k-1.json")
+      note+="; $k: wall $(median ${WALL[$v.$k]}) s = cp's transfer $(median ${XFER[$v.$k]}) s + $(awk -v w="$(median ${WALL[$v.$k]})" -v x="$(median ${XFER[$v.$k]})" 'BEGIN { printf "%.2f", w - x }') s start-up/handshake ($mf)"
+      [[ $RUNS -gt 1 ]] && note+=", runs ${WALL[$v.$k]% }"
+      att=$(cat "$T"/tl-cp-$v-$k-*.json | jq -s 'map(.attempts) | max')
+      [[ "$att" == 1 ]] || note+=", up to $att attempts (the bulk session was reopened)"
+    done
+    note+="; 1-byte cp wall $(median ${WALL[$v.tiny]}) s (transfer $(median ${XFER[$v.tiny]}) s)"
+    record "$([[ $v == base ]] && echo thunderlink-base || echo thunderlink)" "$f" "$t" "$note"
+  done
 }
 run_thunderlink_sync() {
   log "thunderlink sync (workstation daemon, one two-way session, initial sync of the tree)"
-  [[ -n "$TL_PORT" ]] || tl_pair
-  THUNDERLINK_METRICS_PORT=0 java ${THUNDERLINK_JAVA_OPTS:-} -jar "$TL_JAR" connect --home "$T/tl-ws" \
-    --no-inference --no-discover "127.0.0.1:$TL_PORT" >"$T/tl-ws.log" 2>&1 & PIDS+=($!)
+  [[ $DO_TREE == 1 ]] || { log "thunderlink-sync needs the tree (no --no-tree)"; return; }
+  [[ -n "${TL_PORT[new]:-}" ]] || tl_pair new
+  THUNDERLINK_JAR="$TL_JAR" THUNDERLINK_METRICS_PORT=0 "$TL_LAUNCHER" connect --home "$T/tl-ws-new" \
+    --no-inference --no-discover "127.0.0.1:${TL_PORT[new]}" >"$T/tl-ws.log" 2>&1 & PIDS+=($!)
   tl_await "the workstation daemon to connect" 60 tl_connected
   fresh_dst; mkdir -p "$T/dst/mirror"
   local a b t
   a=$(now)
-  tl sync create --home "$T/tl-ws" --local "$T/src/tree" --remote "$T/dst/mirror/tree" bench-tree >&2 ||
+  tl sync create --home "$T/tl-ws-new" --local "$T/src/tree" --remote "$T/dst/mirror/tree" bench-tree >&2 ||
     tl_fail "sync create failed"
-  tl sync flush --home "$T/tl-ws" --timeout 1800 bench-tree >&2 || tl_fail "sync flush failed (or timed out)"
+  tl sync flush --home "$T/tl-ws-new" --timeout 1800 bench-tree >&2 || tl_fail "sync flush failed (or timed out)"
   b=$(now)
   t=$(elapsed "$a" "$b")
   tl_verify_tree "$T/dst/mirror/tree" sync
@@ -451,7 +554,7 @@ fps() { [[ -n "$1" ]] && awk -v n="$TREE_FILES" -v s="$1" 'BEGIN { printf "%.0f"
   echo "## Peer comparison on loopback ($(hostname), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ))"
   echo
   echo "Workload: one random file of $FILE_BYTES bytes; a tree of $TREE_FILES text files ($MIN-$MAX, $TREE_BYTES bytes), seed $SEED."
-  echo "Destination on the same disk; times are wall clock of one run, page cache warm for the source."
+  echo "Destination on the same disk; times are wall clock of one run (the median of $RUNS where more), page cache warm for the source; load before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)."
   if [[ -n "$IPERF_GBPS" ]]; then
     echo "File ratio = throughput / iperf3 single stream ($(printf '%.1f' "$IPERF_GBPS") Gbit/s = $(awk -v g="$IPERF_GBPS" 'BEGIN{printf "%.0f", g*1e9/8/1e6}') MB/s), the path's limit."
   fi

@@ -115,4 +115,47 @@ class PeerLinkBusyPathTest {
       }
     }
   }
+
+  /**
+   * The bulk plane runs its own connection to the path's address, so a copy's data never passes
+   * through the link's channel; when the probes are starved behind it (the host's loop busy with
+   * the copy), the data still shows the path alive: {@link PeerLink#trafficOn} counts it. Here
+   * the cable is cut so every probe is lost, and reported traffic alone must hold the path up
+   * for several failover times; once it stops, the path goes down as a pulled cable's does.
+   */
+  @Test
+  void trafficReportedOnAPathKeepsItUpWhileItsProbesAreLost() throws Exception {
+    TransportKind kind = TransportFactory.availableKinds().get(0);
+    try (LinkFixture f = new LinkFixture(kind, dir)) {
+      f.startHost();
+      f.pair();
+      try (LinkEmulator cable = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress("127.0.0.10", 0), f.hostAddress())) {
+        List<PeerLink.PathChange> changes = new CopyOnWriteArrayList<>();
+        PeerLink link = f.track(PeerLink.builder()
+            .identity(f.wsId)
+            .peers(f.wsPeers)
+            .transport(f.transport, f.workers)
+            .addPath(new LinkPath("tb", cable.localAddress(), PathKind.THUNDERBOLT))
+            .listener(changes::add)
+            .build()
+            .start());
+        assertThat(link.awaitActive(Duration.ofSeconds(10))).isTrue();
+        Await.until(Duration.ofSeconds(5), () -> !changes.isEmpty(), changes::toString); // "came up" is told after
+        changes.clear();
+
+        cable.cut();
+        // drive 3 s of "bulk data arriving" (a cut cable alone is declared down in about 1 s)
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+        while (System.nanoTime() - until < 0) {
+          link.trafficOn("tb");
+          java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+        assertThat(changes).as("path changes while traffic kept arriving").isEmpty();
+        assertThat(link.activePath()).contains("tb");
+
+        Await.until(Duration.ofSeconds(5), () -> link.activePath().isEmpty(), () -> String.valueOf(link.paths()));
+        cable.restore();
+      }
+    }
+  }
 }

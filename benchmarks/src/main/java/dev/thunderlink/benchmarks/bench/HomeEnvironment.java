@@ -68,7 +68,7 @@ final class HomeEnvironment implements BenchEnvironment {
           PeerStore peers = new PeerStore(home.resolve("peers.json"));
           bulk = new BenchBulk((config, path) -> BulkClient.builder().identity(id).peers(peers)
               .transport(env.transport, env.group).control(link.channel()).target(() -> Optional.of(path))
-              .config(config).build(), p, hostDir + "/thunderlink-bench-" + p.name());
+              .traffic(link::trafficOn).config(config).build(), p, hostDir + "/thunderlink-bench-" + p.name());
         }
         InetSocketAddress echo = new InetSocketAddress(p.address().getAddress(), BenchLink.ECHO_PORT);
         InetSocketAddress bulkRaw = new InetSocketAddress(p.address().getAddress(), BenchLink.BULK_PORT);

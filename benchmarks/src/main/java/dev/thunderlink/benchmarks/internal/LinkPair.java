@@ -149,7 +149,8 @@ public final class LinkPair implements AutoCloseable {
    */
   public BulkClient bulkClient(PeerLink link, BulkConfig config, LinkPath path) throws SSLException {
     return BulkClient.builder().identity(wsId).peers(wsPeers).transport(transport, clientGroup)
-        .control(link.channel()).target(() -> java.util.Optional.of(path)).config(config).build();
+        .control(link.channel()).target(() -> java.util.Optional.of(path)).traffic(link::trafficOn)
+        .config(config).build();
   }
 
   /** Order: workstation links, host server (2 s grace), event loops, temporary files. */

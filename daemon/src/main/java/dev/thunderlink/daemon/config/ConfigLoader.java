@@ -167,8 +167,13 @@ public final class ConfigLoader {
     }
   }
 
-  /** Variables that are not settings but are read elsewhere (DaemonHome, the service definition). */
-  private static final java.util.Set<String> OTHER_VARIABLES = java.util.Set.of("THUNDERLINK_HOME", "THUNDERLINK_SERVICE", "THUNDERLINK_DEVICE_NAME", "THUNDERLINK_JAVA_OPTS");
+  /**
+   * Variables that are not settings but are read elsewhere (DaemonHome, the service definition,
+   * the ./thunderlink launcher, which passes its environment on to the daemon it starts).
+   */
+  private static final java.util.Set<String> OTHER_VARIABLES = java.util.Set.of(
+      "THUNDERLINK_HOME", "THUNDERLINK_SERVICE", "THUNDERLINK_DEVICE_NAME", "THUNDERLINK_JAVA_OPTS",
+      "THUNDERLINK_DAEMON_JVM_OPTS", "THUNDERLINK_CLI_JVM_OPTS", "THUNDERLINK_JAR");
 
   /** A typo in a THUNDERLINK_* variable would otherwise be ignored without a word. */
   private static void warnUnknownEnvironment(Map<String, String> env, List<String> warnings) {

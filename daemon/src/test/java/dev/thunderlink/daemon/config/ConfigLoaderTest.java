@@ -325,6 +325,17 @@ class ConfigLoaderTest {
     assertThat(c.config().metrics().port()).isEqualTo(9464);
   }
 
+  /** The launcher's own variables reach the daemon it starts: a serve under them warned thrice. */
+  @Test
+  void theLaunchersVariablesAreNotTakenForMisspelledSettings() {
+    LoadedConfig c = ConfigLoader.load(
+        home,
+        Map.of("THUNDERLINK_JAR", "/x/thunderlink.jar", "THUNDERLINK_CLI_JVM_OPTS", "", "THUNDERLINK_DAEMON_JVM_OPTS", "",
+            "THUNDERLINK_JAVA_OPTS", "-Xmx1g"),
+        Map.of());
+    assertThat(c.warnings()).isEmpty();
+  }
+
   @Test
   void malformedTomlGivesFileLineAndColumn() throws Exception {
     write("[host]\nport = = 3\n");

@@ -12,6 +12,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 
@@ -29,6 +30,7 @@ public final class BulkClient {
   final EventLoopGroup group;
   final Channel control;
   final Supplier<Optional<LinkPath>> target;
+  final Consumer<String> traffic;
   final SslContext tls;
   final BulkCounters counters = new BulkCounters();
 
@@ -38,6 +40,7 @@ public final class BulkClient {
     this.group = b.group;
     this.control = b.control;
     this.target = b.target;
+    this.traffic = b.traffic;
     String host = b.hostFingerprint;
     PeerStore peers = b.peers;
     this.tls = TlsContexts.bulkClient(b.identity, fp -> host != null ? host.equalsIgnoreCase(fp) : peers.isPinned(fp));
@@ -49,7 +52,7 @@ public final class BulkClient {
 
   /** A client on a workstation's link: its channel and whichever path is active. */
   public static Builder forLink(PeerLink link) {
-    return builder().control(link.channel()).target(() -> activePath(link));
+    return builder().control(link.channel()).target(() -> activePath(link)).traffic(link::trafficOn);
   }
 
   static Optional<LinkPath> activePath(PeerLink link) {
@@ -85,6 +88,7 @@ public final class BulkClient {
     private EventLoopGroup group;
     private Channel control;
     private Supplier<Optional<LinkPath>> target;
+    private Consumer<String> traffic = path -> {};
 
     public Builder config(BulkConfig v) {
       config = Objects.requireNonNull(v);
@@ -123,6 +127,16 @@ public final class BulkClient {
     /** The path bulk connections go to (the link's active path). */
     public Builder target(Supplier<Optional<LinkPath>> v) {
       target = v;
+      return this;
+    }
+
+    /**
+     * Told the path's name while a bulk connection shows the host alive on it (data arrives, or
+     * the host drains what was sent), at most every {@code 50 ms}; on the event loop, so it must
+     * not block. The link uses it so a busy path is not declared down ({@link PeerLink#trafficOn}).
+     */
+    public Builder traffic(Consumer<String> v) {
+      traffic = Objects.requireNonNull(v);
       return this;
     }
 

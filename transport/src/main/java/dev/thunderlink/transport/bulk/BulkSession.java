@@ -151,7 +151,10 @@ public final class BulkSession implements AutoCloseable {
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
-                    holder.set(BulkConnection.install(ch, cfg, client.counters, encrypted, new ClientRole(), true));
+                    BulkConnection c = BulkConnection.install(ch, cfg, client.counters, encrypted, new ClientRole(), true);
+                    String name = path.name();
+                    c.onTraffic(() -> client.traffic.accept(name));
+                    holder.set(c);
                   }
                 });
     TuningProfile.defaults(path.kind()).applyTo(b);
@@ -323,15 +326,15 @@ public final class BulkSession implements AutoCloseable {
         res[i] = done(listener, failed(it.remotePath(), 0, cancelled ? "cancelled" : failure, !cancelled && failureRetryable));
         continue;
       }
-      BasicFileAttributes a;
-      boolean exec;
+      FileSender.Source source;
       try {
-        a = Files.readAttributes(it.local(), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        exec = FileSender.isExecutable(it.local());
+        source = it.attributes() != null ? FileSender.Source.of(it.local(), it.attributes()) : FileSender.Source.of(it.local());
       } catch (IOException e) {
         res[i] = done(listener, failed(it.remotePath(), 0, "cannot read " + it.local() + ": " + e.getMessage(), false));
         continue;
       }
+      BasicFileAttributes a = source.attributes();
+      boolean exec = source.executable();
       FileEntry rs = it.remote();
       if (rs != null && !rs.getError().isEmpty()) {
         res[i] = done(listener, failed(it.remotePath(), a.size(), rs.getError(), false));
@@ -352,7 +355,7 @@ public final class BulkSession implements AutoCloseable {
       pending.put(stream, p);
       try {
         FileSender.Outcome o =
-            sender.send(stream, it.local(), it.remotePath(), offset, listener::bytes, () -> cancelled || p.future.isDone());
+            sender.send(stream, it.local(), source, it.remotePath(), offset, listener::bytes, () -> cancelled || p.future.isDone());
         p.mode = o.mode();
         p.sent = o.sentBytes();
         toHost.add(VerifyMessage.newBuilder().setStreamId(stream).setDigest(o.digest()).build());

@@ -2,6 +2,7 @@ package dev.thunderlink.transport.bulk;
 
 import dev.thunderlink.proto.bulk.FileEntry;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * One local file to send.
@@ -10,5 +11,13 @@ import java.nio.file.Path;
  * @param remotePath where it goes on the host
  * @param remote what the host has there (from {@link BulkSession#stat}), or null to send
  *     unconditionally; decides skip (same size, mtime, executable bit) and resume
+ * @param attributes the file's attributes as the caller just read them (not following links;
+ *     {@link java.nio.file.attribute.PosixFileAttributes} to carry the executable bit without
+ *     another look), or null to have them read when the file is sent. A file that changes after
+ *     they were read is refused as changed while sent, so pass them only fresh.
  */
-public record PushItem(Path local, String remotePath, FileEntry remote) {}
+public record PushItem(Path local, String remotePath, FileEntry remote, BasicFileAttributes attributes) {
+  public PushItem(Path local, String remotePath, FileEntry remote) {
+    this(local, remotePath, remote, null);
+  }
+}

@@ -41,6 +41,8 @@ final class BulkFixture implements AutoCloseable {
   final ManagedChannel channel;
   final BulkClient client;
   final InetSocketAddress address;
+  /** The path names the client reported traffic on (what a PeerLink is told). */
+  final java.util.List<String> traffic = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   BulkFixture(Path dir, TransportKind kind, BulkConfig hostConfig, BulkConfig clientConfig, PathKind pathKind)
       throws Exception {
@@ -83,6 +85,7 @@ final class BulkFixture implements AutoCloseable {
             .transport(transport, group)
             .control(channel)
             .target(() -> Optional.of(path))
+            .traffic(traffic::add)
             .config(clientConfig)
             .build();
   }

@@ -78,12 +78,15 @@ class BulkTransferTest {
       }
 
       Path back = tmp.resolve("back/copy");
+      f.traffic.clear();
       try (BulkSession s = f.client.open()) {
         List<TransferResult> r =
             s.pull(List.of(new PullItem(dest.toString(), back, Files.size(dest))), TransferListener.NONE);
         assertThat(r).singleElement().satisfies(x -> assertThat(x.error()).isNull());
       }
       assertThat(Files.mismatch(src, back)).isEqualTo(-1);
+      // what the bulk connection receives counts as the path being alive (PeerLink#trafficOn)
+      assertThat(f.traffic).as("traffic reported by the bulk connection").isNotEmpty().containsOnly("test");
       assertThat(Files.isExecutable(back)).isTrue();
       assertThat(Files.getLastModifiedTime(back).toMillis()).isEqualTo(1_600_000_000_000L);
       assertThat(f.server.boundAddresses()).isNotEmpty();
@@ -153,6 +156,39 @@ class BulkTransferTest {
       for (int i = 0; i < 400; i++) {
         assertThat(Files.mismatch(items.get(i).local(), tmp.resolve("back/d" + i % 7 + "/f" + i))).isEqualTo(-1);
       }
+    }
+  }
+
+  /**
+   * A push takes the attributes its caller already read (cp's walk) instead of reading them
+   * again per step: a 20,000-file tree made five stats a file. They are what the file is sent
+   * as and checked against afterwards, so attributes and executable bit arrive from them, and
+   * a file changed since they were read is refused rather than sent under stale ones.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aPushSendsTheAttributesItIsHandedAndRefusesAFileChangedSinceTheyWereRead(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind, null)) {
+      Path run = TestFiles.text(tmp.resolve("src/run.sh"), 5000);
+      Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
+      Files.setLastModifiedTime(run, FileTime.fromMillis(1_600_000_000_000L));
+      Path edited = TestFiles.text(tmp.resolve("src/edited.txt"), 5000);
+      java.nio.file.attribute.PosixFileAttributes runAttrs =
+          Files.readAttributes(run, java.nio.file.attribute.PosixFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      java.nio.file.attribute.PosixFileAttributes editedAttrs =
+          Files.readAttributes(edited, java.nio.file.attribute.PosixFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      Files.setLastModifiedTime(edited, FileTime.fromMillis(1_500_000_000_000L)); // changed after the walk
+      try (BulkSession s = f.client.open()) {
+        List<TransferResult> r = s.push(
+            List.of(new PushItem(run, "a/run.sh", null, runAttrs), new PushItem(edited, "a/edited.txt", null, editedAttrs)),
+            TransferListener.NONE);
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(1).error()).contains("changed while it was being sent");
+      }
+      assertThat(Files.mismatch(run, f.root.resolve("a/run.sh"))).isEqualTo(-1);
+      assertThat(Files.isExecutable(f.root.resolve("a/run.sh"))).isTrue();
+      assertThat(Files.getLastModifiedTime(f.root.resolve("a/run.sh")).toMillis()).isEqualTo(1_600_000_000_000L);
+      assertThat(f.root.resolve("a/edited.txt")).doesNotExist();
     }
   }
 

@@ -97,9 +97,12 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private int maxStream;
   private volatile boolean authenticated;
   private boolean paused;
+  private long trafficNanos = System.nanoTime() - TRAFFIC_EVERY_NANOS;
+  private volatile Runnable traffic = () -> {};
   // disk thread
   private final Map<Integer, FileReceiver> receivers = new HashMap<>();
   private final Map<Integer, Digest> early = new HashMap<>();
+  private final FileReceiver.Scratch scratch = new FileReceiver.Scratch();
   private int maxBegun;
   // any thread
   private final AtomicLong queued = new AtomicLong();
@@ -140,6 +143,25 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
         .addLast("bulk-connection", c);
     return c;
   }
+
+  /**
+   * Called (on the event loop, at most every 50 ms) while the peer shows itself alive on this
+   * connection: a frame arrives, or the channel turns writable again because the peer took in
+   * what was queued. A pulled cable does neither once the socket buffers are full.
+   */
+  public void onTraffic(Runnable r) {
+    traffic = r;
+  }
+
+  private void traffic() {
+    long now = System.nanoTime();
+    if (now - trafficNanos >= TRAFFIC_EVERY_NANOS) {
+      trafficNanos = now;
+      traffic.run();
+    }
+  }
+
+  private static final long TRAFFIC_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   /** Where the bytes of a transfer to {@code dest} collect until verified (kept for resume). */
   public static Path partialPath(Path dest) {
@@ -364,6 +386,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     Frame f = (Frame) msg;
     boolean handedOff = false;
     try {
+      traffic();
       if (failure != null) {
         return;
       }
@@ -514,6 +537,9 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+    if (ctx.channel().isWritable()) {
+      traffic();
+    }
     synchronized (writeLock) {
       writeLock.notifyAll();
     }
@@ -605,7 +631,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
             "refused " + h.getPath() + ": the sender hashed it with XXH3-128, but this session verifies with SHA-256"
                 + " (bulk.digest)", false);
       }
-      r = new FileReceiver(s, h, dest, counters);
+      r = new FileReceiver(s, h, dest, counters, scratch);
       r.open();
       receivers.put(s, r);
       Digest d = early.remove(s);
