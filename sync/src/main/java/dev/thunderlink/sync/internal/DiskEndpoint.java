@@ -110,6 +110,8 @@ public final class DiskEndpoint implements Endpoint {
   final java.util.concurrent.atomic.AtomicLong blockListsRead = new java.util.concurrent.atomic.AtomicLong();
   /** How many files scans have hashed (tests check that unchanged files are not). */
   final java.util.concurrent.atomic.AtomicLong filesHashed = new java.util.concurrent.atomic.AtomicLong();
+  /** The free-space check before each write, asked of the file system only now and then. */
+  final FreeSpaceGauge freeSpace = new FreeSpaceGauge();
 
   private DiskEndpoint(Path root, StateStore store, Options options) throws IOException {
     this.root = root;
@@ -831,7 +833,7 @@ public final class DiskEndpoint implements Endpoint {
       dest = disk(path);
     }
     Path parent = dest.getParent();
-    long free = parent == null ? -1 : usableSpace(parent);
+    long free = parent == null ? -1 : freeSpace.reserve(parent, f.data().length);
     if (free >= 0 && free < f.data().length) {
       throw diskFull(dest, f.data().length, null);
     }
@@ -1173,7 +1175,7 @@ public final class DiskEndpoint implements Endpoint {
       pendingHints.add(path);
       return new RefusedUpload(path + ": parent directory is missing");
     }
-    long free = usableSpace(parent);
+    long free = freeSpace.reserve(parent, target.size());
     if (free >= 0 && free < target.size()) {
       throw diskFull(dest, target.size(), null);
     }
@@ -1187,19 +1189,10 @@ public final class DiskEndpoint implements Endpoint {
     }
   }
 
-  /** Free space for this process where {@code dir} lives, or -1 if the file system does not say. */
-  private static long usableSpace(Path dir) {
-    try {
-      return Files.getFileStore(dir).getUsableSpace();
-    } catch (IOException | RuntimeException e) {
-      return -1;
-    }
-  }
-
   /** A one-line "disk full" error naming this side, the place and the bytes needed. */
   private DiskFullException diskFull(Path at, long needed, IOException cause) {
     Path dir = at.getParent() == null ? at : at.getParent();
-    long free = usableSpace(dir);
+    long free = FreeSpaceGauge.usableSpace(dir);
     DiskFullException e = new DiskFullException("disk full on " + info.deviceName() + ": " + needed
         + " bytes needed at " + at.toAbsolutePath() + (free >= 0 ? " (" + free + " bytes free)" : ""));
     if (cause != null) {
