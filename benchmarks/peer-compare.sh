@@ -11,9 +11,12 @@
 #
 # Usage: benchmarks/peer-compare.sh [--install] [--size 1g] [--files 20000]
 #                                   [--min 1k] [--max 16k] [--only LIST] [--out DIR] [--keep]
+#                                   [--baseline-jar OLD.jar]
 #   --install   apt-get install the missing Debian packages first (nothing is installed without it)
 #   --only      comma-separated subset: iperf3,cp,scp,rsync-ssh,rsync-daemon,unison,syncthing,
 #               ssh-tunnel,thunderlink,thunderlink-sync
+#   --baseline-jar  also run the thunderlink-sync row with another build of thunderlink.jar (e.g.
+#               main's), first, with its own daemons and homes: old and new in one run, same load
 #
 # Everything listens on 127.0.0.1 only. ssh runs against a private sshd started on a spare port
 # with a throwaway host key and client key in a temp dir; the machine's ssh configuration, keys
@@ -30,6 +33,7 @@ ONLY=""
 OUT=""
 KEEP=0
 INSTALL=0
+BASELINE_JAR=""
 SEED=20261126
 
 die() { echo "peer-compare: $*" >&2; exit 2; }
@@ -44,12 +48,14 @@ while [[ $# -gt 0 ]]; do
     --only) ONLY="${2:?--only needs a value}"; shift 2 ;;
     --out) OUT="${2:?--out needs a value}"; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --baseline-jar) BASELINE_JAR="${2:?--baseline-jar needs a value}"; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die "unknown option: $1 (expected: --install, --size, --files, --min, --max, --only, --out, --keep)" ;;
+    *) die "unknown option: $1 (expected: --install, --size, --files, --min, --max, --only, --out, --keep, --baseline-jar)" ;;
   esac
 done
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+[[ -z "$BASELINE_JAR" || -f "$BASELINE_JAR" ]] || die "--baseline-jar: $BASELINE_JAR (expected: an existing thunderlink.jar)"
 JAR="$HERE/target/benchmarks.jar"
 [[ -f "$JAR" ]] || die "missing $JAR (build it: mvn -B -ntp -pl benchmarks -am package -DskipTests)"
 command -v ss >/dev/null || die "ss not found (expected: iproute2)"
@@ -355,10 +361,13 @@ fi
 # note gives `cp`'s own transfer time. The daemons are in PIDS: the EXIT trap stops them.
 TL_JAR="$HERE/../daemon/target/thunderlink.jar"
 TL_PORT=""
+TL_HOST="$T/tl-host"
+TL_WS="$T/tl-ws"
+TL_PIDS=() # this variant's daemons (also in PIDS, for the EXIT trap)
 tl() { java ${THUNDERLINK_JAVA_OPTS:-} -jar "$TL_JAR" "$@"; }
 tl_fail() { # tl_fail MESSAGE: the daemons' last log lines, then die
   local f
-  for f in "$T"/tl-host.log "$T"/tl-ws.log; do
+  for f in "$TL_HOST.log" "$TL_WS.log"; do
     [[ -f "$f" ]] && { echo "--- tail of $f" >&2; tail -n 20 "$f" >&2; }
   done
   die "thunderlink: $1"
@@ -371,8 +380,8 @@ tl_await() { # tl_await DESCRIPTION TIMEOUT_S COMMAND...
   done
 }
 tl_connected() { # jq -e passes on empty input (jq 1.6), so no output must not count as connected
-  local s; s=$(tl status --home "$T/tl-ws" --json 2>/dev/null) && [[ -n "$s" ]] && jq -e '.peer.connected == true' >/dev/null <<<"$s"; }
-tl_pair() { # starts the host daemon and pairs $T/tl-ws with it
+  local s; s=$(tl status --home "$TL_WS" --json 2>/dev/null) && [[ -n "$s" ]] && jq -e '.peer.connected == true' >/dev/null <<<"$s"; }
+tl_pair() { # starts the host daemon and pairs $TL_WS with it
   if [[ ! -f "$TL_JAR" ]]; then
     command -v mvn >/dev/null || die "missing $TL_JAR and no mvn to build it"
     log "building $TL_JAR"
@@ -382,15 +391,15 @@ tl_pair() { # starts the host daemon and pairs $T/tl-ws with it
   TL_PORT=$(free_port)
   fresh_dst
   THUNDERLINK_METRICS_PORT=0 THUNDERLINK_BULK_PERMITTED_ROOTS="$T/dst" \
-    java ${THUNDERLINK_JAVA_OPTS:-} -jar "$TL_JAR" serve --home "$T/tl-host" --listen "127.0.0.1:$TL_PORT" \
-    --no-inference >"$T/tl-host.log" 2>&1 & PIDS+=($!)
+    java ${THUNDERLINK_JAVA_OPTS:-} -jar "$TL_JAR" serve --home "$TL_HOST" --listen "127.0.0.1:$TL_PORT" \
+    --no-inference >"$TL_HOST.log" 2>&1 & PIDS+=($!); TL_PIDS+=($!)
   await_port "$TL_PORT" "thunderlink serve"
   # The control endpoint (which `pair` talks to) comes up just after the link port.
-  tl_await "the host's control endpoint" 10 test -f "$T/tl-host/control.json"
+  tl_await "the host's control endpoint" 10 test -f "$TL_HOST/control.json"
   local code
-  code=$(tl pair --home "$T/tl-host" --json | jq -r '.code // empty') || true
+  code=$(tl pair --home "$TL_HOST" --json | jq -r '.code // empty') || true
   [[ -n "$code" ]] || tl_fail "the host printed no pairing code"
-  tl pair --home "$T/tl-ws" "127.0.0.1:$TL_PORT" "$code" >&2 || tl_fail "pairing the workstation failed"
+  tl pair --home "$TL_WS" "127.0.0.1:$TL_PORT" "$code" >&2 || tl_fail "pairing the workstation failed"
 }
 tl_verify_tree() { # tl_verify_tree DIR WHAT: like verify_tree, but shows what differs
   diff -rq "$T/src/tree" "$1" >"$T/tl-diff.txt" 2>&1 && return 0
@@ -400,7 +409,7 @@ tl_verify_tree() { # tl_verify_tree DIR WHAT: like verify_tree, but shows what d
 tl_cp() { # tl_cp JSON_OUT SRC DST: one push, its JSON summary kept; prints the wall-clock seconds
   local a b
   a=$(now)
-  tl cp --home "$T/tl-ws" --no-progress --json "$2" "host:$3" >"$1" || tl_fail "cp $2 failed"
+  tl cp --home "$TL_WS" --no-progress --json "$2" "host:$3" >"$1" || tl_fail "cp $2 failed"
   b=$(now)
   elapsed "$a" "$b"
 }
@@ -420,22 +429,39 @@ run_thunderlink() {
 run_thunderlink_sync() {
   log "thunderlink sync (workstation daemon, one two-way session, initial sync of the tree)"
   [[ -n "$TL_PORT" ]] || tl_pair
-  THUNDERLINK_METRICS_PORT=0 java ${THUNDERLINK_JAVA_OPTS:-} -jar "$TL_JAR" connect --home "$T/tl-ws" \
-    --no-inference --no-discover "127.0.0.1:$TL_PORT" >"$T/tl-ws.log" 2>&1 & PIDS+=($!)
+  THUNDERLINK_METRICS_PORT=0 java ${THUNDERLINK_JAVA_OPTS:-} -jar "$TL_JAR" connect --home "$TL_WS" \
+    --no-inference --no-discover "127.0.0.1:$TL_PORT" >"$TL_WS.log" 2>&1 & PIDS+=($!); TL_PIDS+=($!)
   tl_await "the workstation daemon to connect" 60 tl_connected
   fresh_dst; mkdir -p "$T/dst/mirror"
   local a b t
   a=$(now)
-  tl sync create --home "$T/tl-ws" --local "$T/src/tree" --remote "$T/dst/mirror/tree" bench-tree >&2 ||
+  tl sync create --home "$TL_WS" --local "$T/src/tree" --remote "$T/dst/mirror/tree" bench-tree >&2 ||
     tl_fail "sync create failed"
-  tl sync flush --home "$T/tl-ws" --timeout 1800 bench-tree >&2 || tl_fail "sync flush failed (or timed out)"
+  tl sync flush --home "$TL_WS" --timeout 1800 bench-tree >&2 || tl_fail "sync flush failed (or timed out)"
   b=$(now)
   t=$(elapsed "$a" "$b")
   tl_verify_tree "$T/dst/mirror/tree" sync
-  record thunderlink-sync "" "$t" "two-way-safe session, sync create until sync flush returns (two JVM starts included)"
+  record "thunderlink-sync${1:-}" "" "$t" "two-way-safe session, sync create until sync flush returns (two JVM starts included)${2:-}"
+}
+tl_stop() { # stops this variant's daemons, so an idle one's watcher does not disturb the next run
+  local pid
+  for pid in "${TL_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${TL_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  TL_PIDS=(); TL_PORT=""
 }
 if wanted thunderlink; then run_thunderlink; fi
-if wanted thunderlink-sync; then run_thunderlink_sync; fi
+if wanted thunderlink-sync; then
+  if [[ -n "$BASELINE_JAR" ]]; then
+    # the same run with another build first (fresh homes and daemons), then this tree's jar
+    tl_stop
+    NEW_JAR=$TL_JAR
+    TL_JAR=$BASELINE_JAR; TL_HOST="$T/tl-host-baseline"; TL_WS="$T/tl-ws-baseline"
+    run_thunderlink_sync -baseline ", baseline jar $(basename "$BASELINE_JAR")"
+    tl_stop
+    TL_JAR=$NEW_JAR; TL_HOST="$T/tl-host-new"; TL_WS="$T/tl-ws-new"
+  fi
+  run_thunderlink_sync
+fi
 # ================================================================ END THUNDERLINK HOOK
 
 # ---------------------------------------------------------------- report
