@@ -397,7 +397,13 @@ tl_pair() { # starts the host daemon and pairs $TL_WS with it
   # The control endpoint (which `pair` talks to) comes up just after the link port.
   tl_await "the host's control endpoint" 10 test -f "$TL_HOST/control.json"
   local code
-  code=$(tl pair --home "$TL_HOST" --json | jq -r '.code // empty') || true
+  # asked up to three times: on a loaded machine the control call's deadline can pass while
+  # the just-started host daemon is still warming up
+  local try
+  for try in 1 2 3; do
+    code=$(tl pair --home "$TL_HOST" --json | jq -r '.code // empty') || true
+    [[ -n "$code" ]] && break
+  done
   [[ -n "$code" ]] || tl_fail "the host printed no pairing code"
   tl pair --home "$TL_WS" "127.0.0.1:$TL_PORT" "$code" >&2 || tl_fail "pairing the workstation failed"
 }
@@ -433,15 +439,27 @@ run_thunderlink_sync() {
     --no-inference --no-discover "127.0.0.1:$TL_PORT" >"$TL_WS.log" 2>&1 & PIDS+=($!); TL_PIDS+=($!)
   tl_await "the workstation daemon to connect" 60 tl_connected
   fresh_dst; mkdir -p "$T/dst/mirror"
-  local a b t
+  local a b t cpu0 cpu1
+  cpu0=$(tl_cpu)
   a=$(now)
   tl sync create --home "$TL_WS" --local "$T/src/tree" --remote "$T/dst/mirror/tree" bench-tree >&2 ||
     tl_fail "sync create failed"
   tl sync flush --home "$TL_WS" --timeout 1800 bench-tree >&2 || tl_fail "sync flush failed (or timed out)"
   b=$(now)
+  cpu1=$(tl_cpu)
   t=$(elapsed "$a" "$b")
   tl_verify_tree "$T/dst/mirror/tree" sync
-  record "thunderlink-sync${1:-}" "" "$t" "two-way-safe session, sync create until sync flush returns (two JVM starts included)${2:-}"
+  record "thunderlink-sync${1:-}" "" "$t" "two-way-safe session, sync create until sync flush returns (two JVM starts included); daemons' CPU $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') s, load $(cut -d' ' -f1 /proc/loadavg)${2:-}"
+}
+tl_cpu() { # CPU seconds (user + system) used so far by this variant's daemons: on a shared machine
+  # it moves far less with the load than the wall clock does
+  local pid ticks=0 hz
+  hz=$(getconf CLK_TCK)
+  for pid in "${TL_PIDS[@]}"; do
+    [[ -r /proc/$pid/stat ]] || continue
+    ticks=$(( ticks + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }') ))
+  done
+  awk -v t="$ticks" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'
 }
 tl_stop() { # stops this variant's daemons, so an idle one's watcher does not disturb the next run
   local pid
