@@ -11,13 +11,15 @@
 #
 # Usage: benchmarks/peer-compare.sh [--install] [--size 1g] [--files 20000]
 #                                   [--min 1k] [--max 16k] [--only LIST] [--out DIR] [--keep]
-#                                   [--no-file] [--no-tree] [--runs N]
+#                                   [--no-file] [--no-tree] [--runs N] [--baseline-jar OLD.jar]
 #   --install   apt-get install the missing Debian packages first (nothing is installed without it)
 #   --only      comma-separated subset: iperf3,cp,scp,rsync-ssh,rsync-daemon,unison,syncthing,
 #               ssh-tunnel,thunderlink,thunderlink-sync
 #   --no-file   skip the random file; --no-tree skip the tree (and its generation)
 #   --runs N    time each copy N times (iperf3 too) and report the median, every run in the notes
 #               (cp, scp, rsync, thunderlink; unison and syncthing run once: they keep state)
+#   --baseline-jar  the same as THUNDERLINK_BASE_JAR=OLD.jar (below): the thunderlink and
+#               thunderlink-sync rows also run another build (e.g. main's), same run, same load
 #
 # Environment: THUNDERLINK_JAR, the daemon jar to measure (default daemon/target/thunderlink.jar);
 # THUNDERLINK_BASE_JAR, a baseline jar (e.g. built from main in a `git worktree`) measured in the
@@ -45,6 +47,7 @@ SEED=20261126
 DO_FILE=1
 DO_TREE=1
 RUNS=1
+BASELINE_JAR=""
 
 die() { echo "peer-compare: $*" >&2; exit 2; }
 
@@ -62,8 +65,10 @@ while [[ $# -gt 0 ]]; do
     --no-tree) DO_TREE=0; shift ;;
     --runs) RUNS="${2:?--runs needs a value}"; shift 2
       [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "--runs: $RUNS (expected: a whole number >= 1)" ;;
+    --baseline-jar) BASELINE_JAR="${2:?--baseline-jar needs a value}"; shift 2
+      [[ -f "$BASELINE_JAR" ]] || die "--baseline-jar: no such file: $BASELINE_JAR" ;;
     -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die "unknown option: $1 (expected: --install, --size, --files, --min, --max, --only, --out, --keep, --no-file, --no-tree, --runs)" ;;
+    *) die "unknown option: $1 (expected: --install, --size, --files, --min, --max, --only, --out, --keep, --no-file, --no-tree, --runs, --baseline-jar)" ;;
   esac
 done
 
@@ -410,10 +415,10 @@ fi
 # With THUNDERLINK_BASE_JAR a second host and workstation run that jar (row thunderlink-base),
 # each timed run alternating with the other's. The daemons are in PIDS: the EXIT trap stops them.
 TL_JAR="${THUNDERLINK_JAR:-$HERE/../daemon/target/thunderlink.jar}"
-TL_BASE_JAR="${THUNDERLINK_BASE_JAR:-}"
+TL_BASE_JAR="${BASELINE_JAR:-${THUNDERLINK_BASE_JAR:-}}"
 unset THUNDERLINK_BASE_JAR # the daemons would warn about a THUNDERLINK_ variable they do not know
 TL_LAUNCHER="$HERE/../thunderlink"
-declare -A TL_PORT=()
+declare -A TL_PORT=() TL_PIDS=() # per variant: link port; its daemons' pids (also in PIDS)
 TL_VARIANTS=(new)
 [[ -n "$TL_BASE_JAR" ]] && TL_VARIANTS=(base new)
 tl_as() { # tl_as VARIANT ARGS...: the launcher on that variant's jar
@@ -427,7 +432,7 @@ tl_as() { # tl_as VARIANT ARGS...: the launcher on that variant's jar
 tl() { tl_as new "$@"; }
 tl_fail() { # tl_fail MESSAGE: the daemons' last log lines, then die
   local f
-  for f in "$T"/tl-host-*.log "$T"/tl-ws.log; do
+  for f in "$T"/tl-host-*.log "$T"/tl-ws-*.log; do
     [[ -f "$f" ]] && { echo "--- tail of $f" >&2; tail -n 20 "$f" >&2; }
   done
   die "thunderlink: $1"
@@ -439,8 +444,8 @@ tl_await() { # tl_await DESCRIPTION TIMEOUT_S COMMAND...
     sleep 0.1
   done
 }
-tl_connected() { # jq -e passes on empty input (jq 1.6), so no output must not count as connected
-  local s; s=$(tl status --home "$T/tl-ws-new" --json 2>/dev/null) && [[ -n "$s" ]] && jq -e '.peer.connected == true' >/dev/null <<<"$s"; }
+tl_connected() { # tl_connected VARIANT; jq -e passes on empty input (jq 1.6), so no output must not count
+  local s; s=$(tl_as "$1" status --home "$T/tl-ws-$1" --json 2>/dev/null) && [[ -n "$s" ]] && jq -e '.peer.connected == true' >/dev/null <<<"$s"; }
 tl_pair() { # tl_pair VARIANT: starts that variant's host daemon and pairs $T/tl-ws-VARIANT with it
   local v=$1 jar=$TL_JAR code port
   [[ $v == base ]] && jar=$TL_BASE_JAR
@@ -458,11 +463,17 @@ tl_pair() { # tl_pair VARIANT: starts that variant's host daemon and pairs $T/tl
   local vars=(THUNDERLINK_JAR="$jar")
   [[ $v == base ]] && vars+=(THUNDERLINK_CLI_JVM_OPTS=)
   env "${vars[@]}" THUNDERLINK_METRICS_PORT=0 THUNDERLINK_BULK_PERMITTED_ROOTS="$T/dst" \
-    "$TL_LAUNCHER" serve --home "$T/tl-host-$v" --listen "127.0.0.1:$port" --no-inference >"$T/tl-host-$v.log" 2>&1 & PIDS+=($!)
+    "$TL_LAUNCHER" serve --home "$T/tl-host-$v" --listen "127.0.0.1:$port" --no-inference >"$T/tl-host-$v.log" 2>&1 & PIDS+=($!); TL_PIDS[$v]+="$! "
   await_port "$port" "thunderlink serve ($v)"
   # The control endpoint (which `pair` talks to) comes up just after the link port.
   tl_await "the host's control endpoint" 10 test -f "$T/tl-host-$v/control.json"
-  code=$(tl_as "$v" pair --home "$T/tl-host-$v" --json | jq -r '.code // empty') || true
+  # asked up to three times: on a loaded machine the control call's deadline can pass while the
+  # just-started host daemon is still warming up
+  local try
+  for try in 1 2 3; do
+    code=$(tl_as "$v" pair --home "$T/tl-host-$v" --json | jq -r '.code // empty') || true
+    [[ -n "$code" ]] && break
+  done
   [[ -n "$code" ]] || tl_fail "the host printed no pairing code"
   tl_as "$v" pair --home "$T/tl-ws-$v" "127.0.0.1:$port" "$code" >&2 || tl_fail "pairing the workstation failed"
 }
@@ -519,26 +530,54 @@ run_thunderlink() {
     record "$([[ $v == base ]] && echo thunderlink-base || echo thunderlink)" "$f" "$t" "$note"
   done
 }
-run_thunderlink_sync() {
-  log "thunderlink sync (workstation daemon, one two-way session, initial sync of the tree)"
+run_thunderlink_sync() { # run_thunderlink_sync VARIANT
+  local v=$1 jar=$TL_JAR
+  [[ $v == base ]] && jar=$TL_BASE_JAR
+  log "thunderlink sync ($v: workstation daemon, one two-way session, initial sync of the tree)"
   [[ $DO_TREE == 1 ]] || { log "thunderlink-sync needs the tree (no --no-tree)"; return; }
-  [[ -n "${TL_PORT[new]:-}" ]] || tl_pair new
-  THUNDERLINK_JAR="$TL_JAR" THUNDERLINK_METRICS_PORT=0 "$TL_LAUNCHER" connect --home "$T/tl-ws-new" \
-    --no-inference --no-discover "127.0.0.1:${TL_PORT[new]}" >"$T/tl-ws.log" 2>&1 & PIDS+=($!)
-  tl_await "the workstation daemon to connect" 60 tl_connected
+  [[ -n "${TL_PORT[$v]:-}" ]] || tl_pair "$v"
+  local vars=(THUNDERLINK_JAR="$jar")
+  [[ $v == base ]] && vars+=(THUNDERLINK_CLI_JVM_OPTS=)
+  env "${vars[@]}" THUNDERLINK_METRICS_PORT=0 "$TL_LAUNCHER" connect --home "$T/tl-ws-$v" \
+    --no-inference --no-discover "127.0.0.1:${TL_PORT[$v]}" >"$T/tl-ws-$v.log" 2>&1 & PIDS+=($!); TL_PIDS[$v]+="$! "
+  tl_await "the workstation daemon ($v) to connect" 60 tl_connected "$v"
   fresh_dst; mkdir -p "$T/dst/mirror"
-  local a b t
+  local a b t cpu0 cpu1
+  cpu0=$(tl_cpu "$v")
   a=$(now)
-  tl sync create --home "$T/tl-ws-new" --local "$T/src/tree" --remote "$T/dst/mirror/tree" bench-tree >&2 ||
-    tl_fail "sync create failed"
-  tl sync flush --home "$T/tl-ws-new" --timeout 1800 bench-tree >&2 || tl_fail "sync flush failed (or timed out)"
+  tl_as "$v" sync create --home "$T/tl-ws-$v" --local "$T/src/tree" --remote "$T/dst/mirror/tree" bench-tree >&2 ||
+    tl_fail "sync create failed ($v)"
+  tl_as "$v" sync flush --home "$T/tl-ws-$v" --timeout 1800 bench-tree >&2 || tl_fail "sync flush failed or timed out ($v)"
   b=$(now)
+  cpu1=$(tl_cpu "$v")
   t=$(elapsed "$a" "$b")
-  tl_verify_tree "$T/dst/mirror/tree" sync
-  record thunderlink-sync "" "$t" "two-way-safe session, sync create until sync flush returns (two JVM starts included)"
+  tl_verify_tree "$T/dst/mirror/tree" "sync ($v)"
+  local note="two-way-safe session, sync create until sync flush returns (two JVM starts included); daemons' CPU $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') s, load $(cut -d' ' -f1 /proc/loadavg)"
+  [[ $v == base ]] && note+=", baseline jar $(basename "$TL_BASE_JAR")"
+  record "$([[ $v == base ]] && echo thunderlink-sync-base || echo thunderlink-sync)" "" "$t" "$note"
+  tl_stop "$v"
+}
+tl_cpu() { # tl_cpu VARIANT: CPU seconds (user + system) used so far by that variant's daemons; on a
+  # shared machine it moves far less with the load than the wall clock does
+  local pid ticks=0 hz
+  hz=$(getconf CLK_TCK)
+  for pid in ${TL_PIDS[$1]:-}; do
+    [[ -r /proc/$pid/stat ]] || continue
+    ticks=$(( ticks + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }') ))
+  done
+  awk -v t="$ticks" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'
+}
+tl_stop() { # tl_stop VARIANT: stops its daemons, so an idle one's watcher does not disturb the next run
+  local pid
+  for pid in ${TL_PIDS[$1]:-}; do kill "$pid" 2>/dev/null || true; done
+  for pid in ${TL_PIDS[$1]:-}; do wait "$pid" 2>/dev/null || true; done
+  TL_PIDS[$1]=""; unset "TL_PORT[$1]"
 }
 if wanted thunderlink; then run_thunderlink; fi
-if wanted thunderlink-sync; then run_thunderlink_sync; fi
+if wanted thunderlink-sync; then
+  # each variant on its own daemons, stopped when its row is done
+  for v in "${TL_VARIANTS[@]}"; do run_thunderlink_sync "$v"; done
+fi
 # ================================================================ END THUNDERLINK HOOK
 
 # ---------------------------------------------------------------- report

@@ -1,5 +1,7 @@
 package dev.thunderlink.sync;
 
+import dev.thunderlink.proto.sync.ApplyAllRequest;
+import dev.thunderlink.proto.sync.ApplyAllResponse;
 import dev.thunderlink.proto.sync.ApplyRequest;
 import dev.thunderlink.proto.sync.ApplyResponse;
 import dev.thunderlink.proto.sync.BlockSignaturesRequest;
@@ -115,6 +117,11 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
   @Override
   public void apply(ApplyRequest request, StreamObserver<ApplyResponse> response) {
     endpoints.apply(request, response);
+  }
+
+  @Override
+  public void applyAll(ApplyAllRequest request, StreamObserver<ApplyAllResponse> response) {
+    endpoints.applyAll(request, response);
   }
 
   @Override

@@ -120,6 +120,41 @@ class SyncOverGrpcTest {
   }
 
   @Test
+  void aPlansDirectoriesAndDeletionsTravelInFewBatchedCalls() throws Exception {
+    java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> calls = new java.util.concurrent.ConcurrentHashMap<>();
+    io.grpc.Channel counted = io.grpc.ClientInterceptors.intercept(channel, new io.grpc.ClientInterceptor() {
+      @Override
+      public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
+          io.grpc.CallOptions options, io.grpc.Channel next) {
+        calls.computeIfAbsent(method.getBareMethodName(), k -> new java.util.concurrent.atomic.AtomicInteger())
+            .incrementAndGet();
+        return next.newCall(method, options);
+      }
+    });
+    for (int i = 0; i < 40; i++) {
+      Files.createDirectories(a.resolve("d" + i + "/sub"));
+    }
+    try (SyncSession s = SyncSession.start(config().watch(false).build(), counted)) {
+      s.flush(Duration.ofSeconds(30));
+      assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(a));
+      for (int i = 0; i < 40; i++) {
+        assertThat(b.resolve("d" + i + "/sub")).isDirectory();
+      }
+      // one call per depth, where it was one per directory
+      assertThat(calls.get("ApplyAll").get()).isEqualTo(2);
+      assertThat(calls).doesNotContainKey("Apply");
+
+      for (int i = 0; i < 10; i++) { // under the mass-deletion safety stop
+        Files.delete(a.resolve("d" + i + "/sub"));
+      }
+      s.flush(Duration.ofSeconds(30));
+      assertThat(b.resolve("d7/sub")).doesNotExist();
+      assertThat(calls.get("ApplyAll").get()).isEqualTo(3);
+      assertThat(calls).doesNotContainKey("Apply");
+    }
+  }
+
+  @Test
   void watchersPropagateEditsWithoutFlush() throws Exception {
     try (SyncSession s = SyncSession.start(config().build(), channel)) {
       s.flush(Duration.ofSeconds(30));

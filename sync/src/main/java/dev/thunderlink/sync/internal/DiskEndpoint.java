@@ -59,6 +59,9 @@ import java.util.concurrent.TimeUnit;
  * an upload; the watcher thread only adds to the concurrent pending set.
  */
 public final class DiskEndpoint implements Endpoint {
+  /** Scan phase timings (debug, off by default), apart from everything else so it can be enabled alone. */
+  private static final org.slf4j.Logger timing =
+      org.slf4j.LoggerFactory.getLogger(DiskEndpoint.class.getName() + ".timing");
   static final long RACY_MILLIS = 1000;
   /**
    * The racy window where mtimes have sub-second resolution (APFS, ext4, Jimfs): well above
@@ -110,6 +113,8 @@ public final class DiskEndpoint implements Endpoint {
   final java.util.concurrent.atomic.AtomicLong blockListsRead = new java.util.concurrent.atomic.AtomicLong();
   /** How many files scans have hashed (tests check that unchanged files are not). */
   final java.util.concurrent.atomic.AtomicLong filesHashed = new java.util.concurrent.atomic.AtomicLong();
+  /** The free-space check before each write, asked of the file system only now and then. */
+  final FreeSpaceGauge freeSpace = new FreeSpaceGauge();
 
   private DiskEndpoint(Path root, StateStore store, Options options) throws IOException {
     this.root = root;
@@ -473,6 +478,8 @@ public final class DiskEndpoint implements Endpoint {
 
   /** Scans the given NFC paths ("" = the whole tree) and commits the differences as one transaction. */
   private void scan(Collection<String> paths) throws IOException {
+    long t0 = System.nanoTime();
+    long hashedBefore = filesHashed.get();
     Pass pass = new Pass();
     Set<String> wanted = new HashSet<>(paths);
     // a hinted path whose parents are unknown to the index needs them scanned too
@@ -517,7 +524,13 @@ public final class DiskEndpoint implements Endpoint {
         pass.visit(start, a);
       }
     }
+    long t1 = System.nanoTime();
     commit(pass, gone);
+    if (timing.isDebugEnabled()) {
+      timing.debug("{}: scan of {} paths: walk, stat and hash {} ms ({} files hashed), commit {} entries in {} ms",
+          info.deviceName(), paths.size(), (t1 - t0) / 1_000_000, filesHashed.get() - hashedBefore, pass.seen.size(),
+          (System.nanoTime() - t1) / 1_000_000);
+    }
   }
 
   /** True if a proper ancestor of {@code path} is in {@code dirs}. */
@@ -831,7 +844,7 @@ public final class DiskEndpoint implements Endpoint {
       dest = disk(path);
     }
     Path parent = dest.getParent();
-    long free = parent == null ? -1 : usableSpace(parent);
+    long free = parent == null ? -1 : freeSpace.reserve(parent, f.data().length);
     if (free >= 0 && free < f.data().length) {
       throw diskFull(dest, f.data().length, null);
     }
@@ -1173,7 +1186,7 @@ public final class DiskEndpoint implements Endpoint {
       pendingHints.add(path);
       return new RefusedUpload(path + ": parent directory is missing");
     }
-    long free = usableSpace(parent);
+    long free = freeSpace.reserve(parent, target.size());
     if (free >= 0 && free < target.size()) {
       throw diskFull(dest, target.size(), null);
     }
@@ -1187,19 +1200,10 @@ public final class DiskEndpoint implements Endpoint {
     }
   }
 
-  /** Free space for this process where {@code dir} lives, or -1 if the file system does not say. */
-  private static long usableSpace(Path dir) {
-    try {
-      return Files.getFileStore(dir).getUsableSpace();
-    } catch (IOException | RuntimeException e) {
-      return -1;
-    }
-  }
-
   /** A one-line "disk full" error naming this side, the place and the bytes needed. */
   private DiskFullException diskFull(Path at, long needed, IOException cause) {
     Path dir = at.getParent() == null ? at : at.getParent();
-    long free = usableSpace(dir);
+    long free = FreeSpaceGauge.usableSpace(dir);
     DiskFullException e = new DiskFullException("disk full on " + info.deviceName() + ": " + needed
         + " bytes needed at " + at.toAbsolutePath() + (free >= 0 ? " (" + free + " bytes free)" : ""));
     if (cause != null) {

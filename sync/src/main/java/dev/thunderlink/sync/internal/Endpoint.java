@@ -74,6 +74,46 @@ public interface Endpoint extends AutoCloseable {
 
   ApplyResult apply(Op op) throws IOException;
 
+  /** Most operations one {@link #applyAll} call carries. */
+  int OPS_PER_CALL = 128;
+
+  /**
+   * Applies at most {@link #OPS_PER_CALL} operations in order, each re-checked and answered on
+   * its own as by {@link #apply} (one round trip for a remote side); one result per op. An op
+   * that fails with an I/O error answers {@link ApplyResult.Outcome#FAILED} and the rest still
+   * run; a full disk or a lost peer throws, and ops before it may have been applied.
+   */
+  default List<ApplyResult> applyAll(List<Op> ops) throws IOException {
+    if (ops.size() > OPS_PER_CALL) {
+      throw new IllegalArgumentException("apply all: " + ops.size() + " ops (expected: at most " + OPS_PER_CALL + ")");
+    }
+    List<ApplyResult> out = new java.util.ArrayList<>(ops.size());
+    for (Op op : ops) {
+      out.add(applyOrFailed(this, op));
+    }
+    return out;
+  }
+
+  /**
+   * {@code side.apply(op)}, with a changed source as a CHANGED result and any other I/O error
+   * but a full disk or a lost peer as a FAILED one: what the coordinator makes of each when
+   * the op runs alone.
+   */
+  static ApplyResult applyOrFailed(Endpoint side, Op op) throws IOException {
+    try {
+      return side.apply(op);
+    } catch (DiskFullException | PeerUnavailableException e) {
+      throw e;
+    } catch (ContentChangedException e) {
+      return ApplyResult.changed(e.getMessage());
+    } catch (IOException e) {
+      if (DiskFullException.isNoSpace(e)) {
+        throw e;
+      }
+      return ApplyResult.failed(e.getMessage() == null ? e.toString() : e.getMessage());
+    }
+  }
+
   /** A small file sent whole: {@code data} must hash to {@code target.hash()}. */
   record WholeFile(String path, Entry expected, Entry target, byte[] data) {}
 

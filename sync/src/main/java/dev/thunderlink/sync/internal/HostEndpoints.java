@@ -1,6 +1,8 @@
 package dev.thunderlink.sync.internal;
 
 import com.google.protobuf.ByteString;
+import dev.thunderlink.proto.sync.ApplyAllRequest;
+import dev.thunderlink.proto.sync.ApplyAllResponse;
 import dev.thunderlink.proto.sync.ApplyRequest;
 import dev.thunderlink.proto.sync.ApplyResponse;
 import dev.thunderlink.proto.sync.BlockSignaturesRequest;
@@ -348,18 +350,44 @@ public final class HostEndpoints {
     return b.build();
   }
 
+  /** The operation a request describes, checked (IllegalArgumentException: a bad path or a missing target). */
+  private static Endpoint.Op op(ApplyRequest req) {
+    String path = PathNames.checkRelative(req.getExpected().getPath());
+    Endpoint.OpKind kind = Endpoint.OpKind.valueOf(req.getOp().name());
+    Entry target = ProtoCodec.fromProto(req.getTarget());
+    if ((kind == Endpoint.OpKind.SYMLINK || kind == Endpoint.OpKind.SET_EXECUTABLE) && target == null) {
+      throw new IllegalArgumentException("target: absent (expected: an entry for " + kind + ")");
+    }
+    String to = kind == Endpoint.OpKind.RENAME ? PathNames.checkRelative(req.getToPath()) : null;
+    return new Endpoint.Op(kind, path, ProtoCodec.fromProto(req.getExpected()), target, to,
+        kind == Endpoint.OpKind.RENAME ? ProtoCodec.fromProto(req.getExpectedTo()) : null);
+  }
+
   public void apply(ApplyRequest req, StreamObserver<ApplyResponse> out) {
     try {
-      String path = PathNames.checkRelative(req.getExpected().getPath());
-      Endpoint.OpKind kind = Endpoint.OpKind.valueOf(req.getOp().name());
-      Entry target = ProtoCodec.fromProto(req.getTarget());
-      if ((kind == Endpoint.OpKind.SYMLINK || kind == Endpoint.OpKind.SET_EXECUTABLE) && target == null) {
-        throw new IllegalArgumentException("target: absent (expected: an entry for " + kind + ")");
-      }
-      String to = kind == Endpoint.OpKind.RENAME ? PathNames.checkRelative(req.getToPath()) : null;
-      Endpoint.Op op = new Endpoint.Op(kind, path, ProtoCodec.fromProto(req.getExpected()), target, to,
-          kind == Endpoint.OpKind.RENAME ? ProtoCodec.fromProto(req.getExpectedTo()) : null);
+      Endpoint.Op op = op(req);
       out.onNext(toProto(endpoint(req.getEndpointId()).apply(op)));
+      out.onCompleted();
+    } catch (IOException | RuntimeException e) {
+      fail(out, e);
+    }
+  }
+
+  public void applyAll(ApplyAllRequest req, StreamObserver<ApplyAllResponse> out) {
+    try {
+      if (req.getOpsCount() > Endpoint.OPS_PER_CALL) {
+        throw new IllegalArgumentException("apply all: " + req.getOpsCount() + " ops (expected: at most "
+            + Endpoint.OPS_PER_CALL + ")");
+      }
+      List<Endpoint.Op> ops = new ArrayList<>(req.getOpsCount());
+      for (ApplyRequest r : req.getOpsList()) {
+        ops.add(op(r));
+      }
+      ApplyAllResponse.Builder b = ApplyAllResponse.newBuilder();
+      for (ApplyResult r : endpoint(req.getEndpointId()).applyAll(ops)) {
+        b.addResults(toProto(r));
+      }
+      out.onNext(b.build());
       out.onCompleted();
     } catch (IOException | RuntimeException e) {
       fail(out, e);

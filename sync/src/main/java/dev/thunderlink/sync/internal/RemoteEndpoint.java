@@ -1,6 +1,8 @@
 package dev.thunderlink.sync.internal;
 
 import com.google.protobuf.ByteString;
+import dev.thunderlink.proto.sync.ApplyAllRequest;
+import dev.thunderlink.proto.sync.ApplyAllResponse;
 import dev.thunderlink.proto.sync.ApplyRequest;
 import dev.thunderlink.proto.sync.ApplyResponse;
 import dev.thunderlink.proto.sync.BlockSignaturesRequest;
@@ -79,6 +81,8 @@ public final class RemoteEndpoint implements Endpoint {
   private final java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean(true);
   /** The last answer's lasting parts (errors, collisions), repeated by a skipped call. */
   private volatile ChangeSet lastAnswer;
+  /** False once the host answered ApplyAll with UNIMPLEMENTED (it predates the call). */
+  private volatile boolean applyAllSupported = true;
 
   private RemoteEndpoint(Channel channel, OpenRequest req) {
     this.channel = channel;
@@ -276,8 +280,7 @@ public final class RemoteEndpoint implements Endpoint {
     }
   }
 
-  @Override
-  public ApplyResult apply(Op op) throws IOException {
+  private ApplyRequest request(Op op) {
     ApplyRequest.Builder b = ApplyRequest.newBuilder().setEndpointId(endpointId)
         .setOp(ApplyRequest.Op.valueOf(op.kind().name()))
         .setExpected(ProtoCodec.toProto(op.path(), op.expected()))
@@ -285,11 +288,57 @@ public final class RemoteEndpoint implements Endpoint {
     if (op.toPath() != null) {
       b.setToPath(op.toPath()).setExpectedTo(ProtoCodec.toProto(op.toPath(), op.expectedTo()));
     }
+    return b.build();
+  }
+
+  @Override
+  public ApplyResult apply(Op op) throws IOException {
     try {
-      return fromProto(blocking.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).apply(b.build()));
+      return fromProto(blocking.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).apply(request(op)));
     } catch (StatusRuntimeException e) {
       throw translate(e, "apply " + op.kind() + " " + op.path());
     }
+  }
+
+  /**
+   * One ApplyAll call; against a host that predates it (UNIMPLEMENTED) one Apply call per op,
+   * remembered for the rest of this endpoint's life.
+   */
+  @Override
+  public List<ApplyResult> applyAll(List<Op> ops) throws IOException {
+    if (ops.size() > OPS_PER_CALL) {
+      throw new IllegalArgumentException("apply all: " + ops.size() + " ops (expected: at most " + OPS_PER_CALL + ")");
+    }
+    if (!applyAllSupported || ops.size() == 1) {
+      return Endpoint.super.applyAll(ops);
+    }
+    ApplyAllRequest.Builder b = ApplyAllRequest.newBuilder().setEndpointId(endpointId);
+    for (Op op : ops) {
+      b.addOps(request(op));
+    }
+    ApplyAllResponse r;
+    try {
+      r = blocking.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).applyAll(b.build());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED) {
+        applyAllSupported = false;
+        return Endpoint.super.applyAll(ops);
+      }
+      throw translate(e, "apply " + ops.size() + " ops");
+    }
+    if (r.getResultsCount() != ops.size()) {
+      throw new IOException("remote apply all: " + r.getResultsCount() + " answers for " + ops.size() + " ops");
+    }
+    List<ApplyResult> out = new ArrayList<>(ops.size());
+    for (ApplyResponse a : r.getResultsList()) {
+      out.add(fromProto(a));
+    }
+    return out;
+  }
+
+  /** Test hook: does the host take ApplyAll (false once it answered UNIMPLEMENTED)? */
+  boolean applyAllSupported() {
+    return applyAllSupported;
   }
 
   @Override

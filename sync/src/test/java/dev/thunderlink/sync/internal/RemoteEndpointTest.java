@@ -24,6 +24,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.grpc.ServerMethodDefinition;
+import io.grpc.ServerServiceDefinition;
 
 /** The workstation's view of the host side over a real grpc-netty server on 127.0.0.1. */
 class RemoteEndpointTest {
@@ -31,16 +33,20 @@ class RemoteEndpointTest {
   Path tmp;
 
   private final AtomicInteger changesCalls = new AtomicInteger();
+  private final java.util.Map<String, AtomicInteger> calls = new java.util.concurrent.ConcurrentHashMap<>();
+  private ServerInterceptor counter;
   private SyncHostService host;
   private Server server;
   private ManagedChannel channel;
 
   @BeforeEach
   void start() throws Exception {
-    ServerInterceptor counter = new ServerInterceptor() {
+    counter = new ServerInterceptor() {
       @Override
       public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
           ServerCallHandler<Q, R> next) {
+        calls.computeIfAbsent(call.getMethodDescriptor().getBareMethodName(), k -> new AtomicInteger())
+            .incrementAndGet();
         if (call.getMethodDescriptor().getBareMethodName().equals("Changes")) {
           changesCalls.incrementAndGet();
         }
@@ -82,5 +88,95 @@ class RemoteEndpointTest {
       assertThat(changesCalls.get()).isEqualTo(3);
       assertThat(seen.changes()).containsKey("new.txt");
     }
+  }
+
+  private int calls(String method) {
+    AtomicInteger n = calls.get(method);
+    return n == null ? 0 : n.get();
+  }
+
+  /** Directories, a deletion and an exec bit, as a plan's non-content steps carry them. */
+  private static List<Endpoint.Op> someOps(Endpoint.ChangeSet scanned) {
+    Entry dir = Entry.directory();
+    List<Endpoint.Op> ops = new java.util.ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      ops.add(new Endpoint.Op(Endpoint.OpKind.MKDIR, "d" + i, null, dir, null, null));
+    }
+    Entry gone = scanned.changes().get("gone.txt");
+    ops.add(new Endpoint.Op(Endpoint.OpKind.DELETE, "gone.txt", gone, null, null, null));
+    Entry run = scanned.changes().get("run.sh");
+    ops.add(new Endpoint.Op(Endpoint.OpKind.SET_EXECUTABLE, "run.sh", run,
+        Entry.file(run.hash(), run.size(), true, run.mtimeMillis()), null, null));
+    // scanned as absent, but there now: refused on its own, the others still applied
+    ops.add(new Endpoint.Op(Endpoint.OpKind.MKDIR, "late", null, dir, null, null));
+    return ops;
+  }
+
+  private static Path hostTree(Path root) throws Exception {
+    Files.createDirectories(root);
+    Files.writeString(root.resolve("gone.txt"), "to delete");
+    Files.writeString(root.resolve("run.sh"), "#!/bin/sh");
+    Files.setLastModifiedTime(root.resolve("gone.txt"), java.nio.file.attribute.FileTime.fromMillis(1_000_000));
+    Files.setLastModifiedTime(root.resolve("run.sh"), java.nio.file.attribute.FileTime.fromMillis(1_000_000));
+    return root;
+  }
+
+  private static void assertApplied(Path root, List<ApplyResult> results) {
+    assertThat(results).extracting(ApplyResult::outcome).containsExactly(ApplyResult.Outcome.OK,
+        ApplyResult.Outcome.OK, ApplyResult.Outcome.OK, ApplyResult.Outcome.OK, ApplyResult.Outcome.OK,
+        ApplyResult.Outcome.OK, ApplyResult.Outcome.OK, ApplyResult.Outcome.CHANGED);
+    for (int i = 0; i < 5; i++) {
+      assertThat(root.resolve("d" + i)).isDirectory();
+    }
+    assertThat(root.resolve("gone.txt")).doesNotExist();
+    assertThat(Files.isExecutable(root.resolve("run.sh"))).isTrue();
+    assertThat(results.get(0).result()).isEqualTo(Entry.directory());
+  }
+
+  @Test
+  void applyAllCarriesManyOperationsInOneCallEachAnsweredOnItsOwn() throws Exception {
+    Path root = hostTree(tmp.resolve("batch-root"));
+    try (RemoteEndpoint remote = RemoteEndpoint.open(channel, "s", root.toString(), List.of(), false, false, false)) {
+      Endpoint.ChangeSet scanned = remote.changes(0, true, List.of());
+      Files.createDirectories(root.resolve("late"));
+      List<ApplyResult> results = remote.applyAll(someOps(scanned));
+      assertApplied(root, results);
+      assertThat(calls("ApplyAll")).isEqualTo(1);
+      assertThat(calls("Apply")).isZero();
+    }
+  }
+
+  @Test
+  void applyAllFallsBackToOneCallPerOperationAgainstAHostWithoutIt() throws Exception {
+    // an older host: the same service without the ApplyAll method answers UNIMPLEMENTED
+    ServerServiceDefinition full = host.bindService();
+    ServerServiceDefinition.Builder old = ServerServiceDefinition.builder(full.getServiceDescriptor().getName());
+    for (ServerMethodDefinition<?, ?> m : full.getMethods()) {
+      if (!m.getMethodDescriptor().getBareMethodName().equals("ApplyAll")) {
+        old.addMethod(m);
+      }
+    }
+    Server oldServer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(ServerInterceptors.intercept(old.build(), counter)).build().start();
+    ManagedChannel oldChannel = NettyChannelBuilder.forAddress("127.0.0.1", oldServer.getPort()).usePlaintext().build();
+    Path root = hostTree(tmp.resolve("old-root"));
+    try (RemoteEndpoint remote = RemoteEndpoint.open(oldChannel, "s", root.toString(), List.of(), false, false, false)) {
+      Endpoint.ChangeSet scanned = remote.changes(0, true, List.of());
+      Files.createDirectories(root.resolve("late"));
+      List<ApplyResult> results = remote.applyAll(someOps(scanned));
+      assertApplied(root, results);
+      assertThat(remote.applyAllSupported()).isFalse();
+      assertThat(calls("Apply")).isEqualTo(8);
+      // remembered: the next batch goes straight to one call per op
+      remote.applyAll(List.of(new Endpoint.Op(Endpoint.OpKind.MKDIR, "e1", null, Entry.directory(), null, null),
+          new Endpoint.Op(Endpoint.OpKind.MKDIR, "e2", null, Entry.directory(), null, null)));
+      assertThat(calls("Apply")).isEqualTo(10);
+      assertThat(root.resolve("e2")).isDirectory();
+    } finally {
+      oldChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      oldServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+    // gRPC answered the unknown method itself: it never reached the old host's service
+    assertThat(calls("ApplyAll")).isZero();
   }
 }

@@ -1,0 +1,49 @@
+package dev.thunderlink.sync.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The watcher on a real directory (inotify on Linux, FSEvents on macOS). */
+class TreeWatcherTest {
+  @TempDir
+  Path root;
+
+  @Test
+  void theAppliersOwnTempFilesAreDroppedBeforeTheyAreQueued() throws Exception {
+    List<Path> seen = new CopyOnWriteArrayList<>();
+    try (TreeWatcher w = new TreeWatcher(root, Duration.ofMillis(2), Duration.ofMillis(50), Duration.ofMillis(10),
+        seen::add, () -> { }, () -> { })) {
+      // the watch is registered once a probe file is reported
+      AtomicInteger probes = new AtomicInteger();
+      Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
+        Path probe = root.resolve("probe-" + probes.incrementAndGet());
+        Files.writeString(probe, "probe");
+        return seen.stream().anyMatch(p -> p.getFileName().toString().startsWith("probe-"));
+      });
+      // what an apply does: write a temporary sibling, then rename it over the real name
+      Path tmp = root.resolve(IgnoreRules.TEMP_PREFIX + "0f1e2d");
+      Files.writeString(tmp, "incoming");
+      Files.move(tmp, root.resolve("real.txt"), StandardCopyOption.ATOMIC_MOVE);
+      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> seen.contains(root.resolve("real.txt")));
+      assertThat(seen).noneMatch(TreeWatcher::isOwnTempFile);
+    }
+  }
+
+  @Test
+  void onlyTheTempPrefixCountsAsOurs() {
+    assertThat(TreeWatcher.isOwnTempFile(Path.of("/r/a/" + IgnoreRules.TEMP_PREFIX + "x"))).isTrue();
+    assertThat(TreeWatcher.isOwnTempFile(Path.of("/r/a/x" + IgnoreRules.TEMP_PREFIX))).isFalse();
+    assertThat(TreeWatcher.isOwnTempFile(Path.of("/r/" + IgnoreRules.TEMP_PREFIX + "dir/child"))).isFalse();
+    assertThat(TreeWatcher.isOwnTempFile(null)).isFalse();
+  }
+}
