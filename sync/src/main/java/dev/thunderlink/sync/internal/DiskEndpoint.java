@@ -867,7 +867,21 @@ public final class DiskEndpoint implements Endpoint {
     }
     List<ApplyResult> out = new ArrayList<>(files.size());
     for (WholeFile f : files) {
-      out.add(writeWhole(f, bs));
+      ApplyResult r;
+      try {
+        r = writeWhole(f, bs);
+      } catch (IOException e) {
+        if (DiskFullException.isNoSpace(e)) {
+          throw e;
+        }
+        // one file's trouble is that file's result: thrown, it would fail every file of the
+        // call, each reported as an error and none reconciled again
+        synchronized (this) {
+          r = isRace(e) ? raced(f.path(), e)
+              : ApplyResult.failed(f.path() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+        }
+      }
+      out.add(r);
     }
     return out;
   }
@@ -915,6 +929,7 @@ public final class DiskEndpoint implements Endpoint {
           return raced(path, e);
         }
       }
+      afterTempWritten.accept(tmp);
       if (target.executable()) {
         setExecutable(tmp, true); // a new file never has execute bits (0666 & ~umask)
       }
@@ -1284,6 +1299,9 @@ public final class DiskEndpoint implements Endpoint {
     saveIndex();
     return ApplyResult.ok(Entry.directory());
   }
+
+  /** Test hook: runs right after {@link #writeFiles} wrote a file's temporary copy. */
+  volatile java.util.function.Consumer<Path> afterTempWritten = tmp -> { };
 
   /** Test hook: runs right before a new file or link is renamed into place (after the re-check). */
   volatile Runnable beforeInstall = () -> { };

@@ -209,6 +209,31 @@ class MirrorSoakRegressionTest {
   }
 
   @Test
+  void aDirectoryRemovedUnderOneFileOfABatchFailsOnlyThatFileAsARace() throws Exception {
+    open();
+    Files.createDirectories(ra.resolve("d0/e"));
+    Files.createDirectories(ra.resolve("d1"));
+    a.afterTempWritten = tmp -> {
+      if (tmp.getParent().endsWith("e")) {
+        try {
+          deleteTree(tmp.getParent()); // the user's rm -r lands while the file is being installed
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    };
+    byte[] x = "x".getBytes(UTF_8);
+    byte[] y = "y".getBytes(UTF_8);
+    long past = System.currentTimeMillis() - 60_000;
+    List<ApplyResult> r = a.writeFiles(List.of(
+        new Endpoint.WholeFile("d0/e/x.txt", null, Entry.file(ContentHash.of(x), 1, true, past), x),
+        new Endpoint.WholeFile("d1/y.txt", null, Entry.file(ContentHash.of(y), 1, false, past), y)), 0);
+    assertThat(r).extracting(ApplyResult::outcome).containsExactly(ApplyResult.Outcome.CHANGED,
+        ApplyResult.Outcome.OK);
+    assertThat(Files.readString(ra.resolve("d1/y.txt"))).isEqualTo("y");
+  }
+
+  @Test
   void aFileTurnedIntoADirectoryJustBeforeItIsReplacedIsARace() throws Exception {
     open();
     byte[] data = "incoming".getBytes(UTF_8);
