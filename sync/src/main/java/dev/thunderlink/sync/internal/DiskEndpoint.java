@@ -1300,7 +1300,7 @@ public final class DiskEndpoint implements Endpoint {
     return ApplyResult.ok(Entry.directory());
   }
 
-  /** Test hook: runs right after {@link #writeFiles} wrote a file's temporary copy. */
+  /** Test hook: runs right after {@link #writeFiles} or an upload wrote a file's temporary copy. */
   volatile java.util.function.Consumer<Path> afterTempWritten = tmp -> { };
 
   /** Test hook: runs right before a new file or link is renamed into place (after the re-check). */
@@ -1583,9 +1583,20 @@ public final class DiskEndpoint implements Endpoint {
         if (length != target.size() || !hash.equals(target.hash())) {
           return ApplyResult.changed(path + ": content changed while it was being sent");
         }
-        setExecutable(tmp, target.executable());
-        if (target.mtimeMillis() > 0) {
-          Files.setLastModifiedTime(tmp, FileTime.fromMillis(target.mtimeMillis()));
+        afterTempWritten.accept(tmp);
+        BasicFileAttributes written;
+        try {
+          setExecutable(tmp, target.executable());
+          if (target.mtimeMillis() > 0) {
+            Files.setLastModifiedTime(tmp, FileTime.fromMillis(target.mtimeMillis()));
+          }
+        } catch (IOException e) {
+          if (!isRace(e)) {
+            throw e;
+          }
+          synchronized (DiskEndpoint.this) {
+            return raced(path, e); // the directory was removed, and our temporary file with it
+          }
         }
         synchronized (DiskEndpoint.this) {
           String why = recheck(path, expected);
@@ -1593,7 +1604,11 @@ public final class DiskEndpoint implements Endpoint {
             pendingHints.add(path);
             return ApplyResult.changed(path + ": " + why);
           }
-          BasicFileAttributes written = Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          try {
+            written = Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          } catch (NoSuchFileException e) {
+            return raced(path, e);
+          }
           try {
             replace(path, tmp, disk(path), expected);
           } catch (DirectoryNotEmptyException e) {

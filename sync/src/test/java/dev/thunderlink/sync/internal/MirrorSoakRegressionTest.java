@@ -234,6 +234,28 @@ class MirrorSoakRegressionTest {
   }
 
   @Test
+  void aDirectoryRemovedWhileAnUploadCommitsIsARace() throws Exception {
+    open();
+    Files.createDirectories(ra.resolve("d0/e"));
+    a.afterTempWritten = tmp -> {
+      try {
+        deleteTree(tmp.getParent());
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    };
+    byte[] x = "x".getBytes(UTF_8);
+    ApplyResult r;
+    try (Endpoint.FileUpload up = a.beginWrite("d0/e/x.txt", null,
+        Entry.file(ContentHash.of(x), 1, true, System.currentTimeMillis() - 60_000), 4096)) {
+      up.write(0, x);
+      r = up.commit();
+    }
+    assertThat(r.outcome()).isEqualTo(ApplyResult.Outcome.CHANGED);
+    assertThat(ra.resolve("d0")).isEmptyDirectory();
+  }
+
+  @Test
   void aFileTurnedIntoADirectoryJustBeforeItIsReplacedIsARace() throws Exception {
     open();
     byte[] data = "incoming".getBytes(UTF_8);
