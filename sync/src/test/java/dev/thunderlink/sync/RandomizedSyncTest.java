@@ -91,7 +91,8 @@ class RandomizedSyncTest {
           for (Side side : List.of(sa, sb)) {
             for (Map.Entry<String, String> w : side.lastWritten.entrySet()) {
               assertThat(ta2.values().stream().anyMatch(v -> v.equals(w.getValue()) || v.equals("+x:" + w.getValue())))
-                  .as("round %d seed %d: content %s last written to %s is kept", round, seed, w.getValue(), w.getKey())
+                  .as("round %d seed %d: content %s last written to %s on %s is kept; tree now %s", round, seed,
+                      w.getValue(), w.getKey(), side.tag, ta2)
                   .isTrue();
             }
           }
