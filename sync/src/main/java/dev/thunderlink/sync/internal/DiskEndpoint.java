@@ -62,6 +62,7 @@ public final class DiskEndpoint implements Endpoint {
   /** Scan phase timings (debug, off by default), apart from everything else so it can be enabled alone. */
   private static final org.slf4j.Logger timing =
       org.slf4j.LoggerFactory.getLogger(DiskEndpoint.class.getName() + ".timing");
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DiskEndpoint.class);
   static final long RACY_MILLIS = 1000;
   /**
    * The racy window where mtimes have sub-second resolution (APFS, ext4, Jimfs): well above
@@ -510,11 +511,27 @@ public final class DiskEndpoint implements Endpoint {
         gone.add(top);
         continue;
       } catch (IOException e) {
+        if (isNotDirectory(e)) {
+          // an ancestor is no longer a directory: the path is gone, and the ancestor is seen
+          // now (which retires every row under it), not left for a hint that may never come
+          gone.add(top);
+          String anc = nonDirectoryAncestor(top);
+          if (anc != null) {
+            try {
+              Path ap = disk(anc);
+              pass.visit(ap, Files.readAttributes(ap, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
+            } catch (IOException again) {
+              pendingHints.add(anc);
+            }
+          }
+          continue;
+        }
         pass.failed.add(top);
         errors.put(top, describe(e));
         continue;
       }
-      if (!top.isEmpty() && !PathNames.nfc(relative(start)).equals(top)) {
+      if (!top.isEmpty() && (info.caseInsensitive() || info.normalizing()
+          ? !realNameMatches(start, top) : !PathNames.nfc(relative(start)).equals(top))) {
         gone.add(top); // case-insensitive lookup found another name: the hinted one is gone
       }
       if (a.isDirectory()) {
@@ -530,6 +547,41 @@ public final class DiskEndpoint implements Endpoint {
       timing.debug("{}: scan of {} paths: walk, stat and hash {} ms ({} files hashed), commit {} entries in {} ms",
           info.deviceName(), paths.size(), (t1 - t0) / 1_000_000, filesHashed.get() - hashedBefore, pass.seen.size(),
           (System.nanoTime() - t1) / 1_000_000);
+    }
+  }
+
+  /** True for ENOTDIR: a component of the path (or the rename target's kind) is not a directory. */
+  static boolean isNotDirectory(IOException e) {
+    return e instanceof NotDirectoryException
+        || (e instanceof FileSystemException f && "Not a directory".equals(f.getReason()));
+  }
+
+  /** True for EISDIR: a file operation met a directory. */
+  static boolean isDirectoryError(IOException e) {
+    return e instanceof FileSystemException f && "Is a directory".equals(f.getReason());
+  }
+
+  /** The nearest proper ancestor of {@code path} that exists on disk and is not a directory, or null. */
+  private String nonDirectoryAncestor(String path) {
+    for (String q = PathNames.parent(path); !q.isEmpty(); q = PathNames.parent(q)) {
+      try {
+        BasicFileAttributes a = Files.readAttributes(disk(q), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        return a.isDirectory() ? null : q;
+      } catch (IOException e) {
+        // missing, or itself under a non-directory: look further up
+      }
+    }
+    return null;
+  }
+
+  /** Removes a temporary file; one whose directory became a file was never created. */
+  private static void removeTemp(Path tmp) throws IOException {
+    try {
+      Files.deleteIfExists(tmp);
+    } catch (IOException e) {
+      if (!isNotDirectory(e)) {
+        throw e;
+      }
     }
   }
 
@@ -634,6 +686,18 @@ public final class DiskEndpoint implements Endpoint {
       for (IndexRecord r : range.values()) {
         if (r.entry() != null && (r.path().equals(scope) ? gone.contains(scope) : PathNames.isDescendant(r.path(), scope))) {
           candidates.add(r.path());
+        }
+      }
+    }
+    // a directory replaced by a file or link: nothing can live under it any more, and rows
+    // left live there would make the coordinator write into a path that is not a directory
+    for (Map.Entry<String, Seen> e : pass.seen.entrySet()) {
+      if (!e.getValue().entry().isDirectory()) {
+        String k = e.getKey();
+        for (IndexRecord r : index.subMap(k + "/", true, k + "/\uffff", true).values()) {
+          if (r.entry() != null) {
+            candidates.add(r.path());
+          }
         }
       }
     }
@@ -816,7 +880,21 @@ public final class DiskEndpoint implements Endpoint {
     }
     List<ApplyResult> out = new ArrayList<>(files.size());
     for (WholeFile f : files) {
-      out.add(writeWhole(f, bs));
+      ApplyResult r;
+      try {
+        r = writeWhole(f, bs);
+      } catch (IOException e) {
+        if (DiskFullException.isNoSpace(e)) {
+          throw e;
+        }
+        // one file's trouble is that file's result: thrown, it would fail every file of the
+        // call, each reported as an error and none reconciled again
+        synchronized (this) {
+          r = isRace(e) ? raced(f.path(), e)
+              : ApplyResult.failed(f.path() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+        }
+      }
+      out.add(r);
     }
     return out;
   }
@@ -853,10 +931,18 @@ public final class DiskEndpoint implements Endpoint {
     try {
       try {
         Files.write(tmp, f.data(), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-      } catch (NoSuchFileException | NotDirectoryException e) {
+      } catch (NoSuchFileException e) {
         pendingHints.add(path);
         return ApplyResult.changed(path + ": parent directory is missing");
+      } catch (IOException e) {
+        if (!isNotDirectory(e)) {
+          throw e;
+        }
+        synchronized (this) {
+          return raced(path, e);
+        }
       }
+      afterTempWritten.accept(tmp);
       if (target.executable()) {
         setExecutable(tmp, true); // a new file never has execute bits (0666 & ~umask)
       }
@@ -875,7 +961,10 @@ public final class DiskEndpoint implements Endpoint {
         } catch (DirectoryNotEmptyException e) {
           pendingHints.add(path);
           return ApplyResult.changed(path + ": directory is not empty");
-        } catch (NoSuchFileException | FileAlreadyExistsException | NotDirectoryException e) {
+        } catch (IOException e) {
+          if (!isRace(e)) {
+            throw e;
+          }
           return raced(path, e);
         }
         installed = true;
@@ -891,7 +980,7 @@ public final class DiskEndpoint implements Endpoint {
           ? diskFull(dest, f.data().length, e) : e;
     } finally {
       if (!installed) {
-        Files.deleteIfExists(tmp);
+        removeTemp(tmp);
       }
     }
   }
@@ -948,8 +1037,15 @@ public final class DiskEndpoint implements Endpoint {
     }
   }
 
-  /** On a case-insensitive side, is the existing entry really named {@code path}? */
+  /**
+   * On a case-insensitive or normalising side, is the existing entry really named {@code path},
+   * every component of it? A lookup folds case in the directories on the way too: after
+   * {@code Src} became {@code src}, {@code Src/a.txt} still opens {@code src/a.txt}.
+   */
   private boolean sameDiskName(Path p, String path) throws IOException {
+    if (!realNameMatches(p, path)) {
+      return false;
+    }
     Path parent = p.getParent();
     String want = PathNames.fileName(path);
     try (var s = Files.list(parent)) {
@@ -957,6 +1053,31 @@ public final class DiskEndpoint implements Endpoint {
     } catch (NoSuchFileException e) {
       return false;
     }
+  }
+
+  /**
+   * True if the components of {@code p}'s real path (as the file system stores the names)
+   * end with the components of {@code path}, compared in NFC. Where the file system does not
+   * report stored names, this is true and only the last component is checked, by listing.
+   */
+  private static boolean realNameMatches(Path p, String path) {
+    Path real;
+    try {
+      real = p.toRealPath(LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException e) {
+      return false; // gone, or under something that is no longer a directory
+    }
+    String[] parts = path.split("/");
+    int n = real.getNameCount();
+    if (n < parts.length) {
+      return false;
+    }
+    for (int i = 0; i < parts.length; i++) {
+      if (!PathNames.nfc(real.getName(n - parts.length + i).toString()).equals(parts[i])) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private IndexRecord record(String path, Path p, Entry entry) throws IOException {
@@ -1080,8 +1201,12 @@ public final class DiskEndpoint implements Endpoint {
             pendingHints.add(to);
             return ApplyResult.changed(to + ": " + whyTo);
           }
+          boolean caseOnly = PathNames.collisionKey(op.path()).equals(PathNames.collisionKey(to));
+          if (op.expected() != null && op.expected().isDirectory() && caseOnly) {
+            return renameDirectoryCase(op.path(), p, to);
+          }
           if (op.expected() == null || op.expected().isDirectory()) {
-            return ApplyResult.failed(op.path() + ": only files and symlinks are renamed");
+            return ApplyResult.failed(op.path() + ": only files and symlinks are renamed (directories: only in case)");
           }
           Path dest = disk(to);
           BasicFileAttributes moved = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
@@ -1105,36 +1230,106 @@ public final class DiskEndpoint implements Endpoint {
       pendingHints.add(op.path());
       return ApplyResult.changed(op.path() + ": directory is not empty (it holds files the other side has not seen"
           + " or that are ignored)");
-    } catch (NoSuchFileException | FileAlreadyExistsException | NotDirectoryException e) {
-      return raced(op.path(), e);
     } catch (IOException e) {
+      if (isRace(e)) {
+        return raced(op.path(), e);
+      }
       throw DiskFullException.isNoSpace(e) ? diskFull(disk(op.path()), 0, e) : e;
     }
   }
 
   /**
-   * The tree changed between the re-check and the change itself (a user's write landed in
-   * between): nothing of theirs was touched; rescan and reconcile again.
+   * True if an apply failed because the tree is not what was re-checked a moment before: a
+   * name vanished or appeared, a directory stands where a file was to go (EISDIR), or a
+   * file where a directory was expected (ENOTDIR).
    */
-  private ApplyResult raced(String path, FileSystemException e) {
+  static boolean isRace(IOException e) {
+    return e instanceof NoSuchFileException || e instanceof FileAlreadyExistsException || isNotDirectory(e)
+        || isDirectoryError(e);
+  }
+
+  /**
+   * The tree changed between the re-check and the change itself (a user's write landed in
+   * between): nothing of theirs was touched; rescan and reconcile again. An ENOTDIR means an
+   * ancestor is not a directory: that ancestor is rescanned too, since the index may still
+   * hold it as a directory with live children (a stale index would otherwise send the
+   * coordinator back to the same failing write every cycle). Caller holds the lock.
+   */
+  private ApplyResult raced(String path, IOException e) {
     pendingHints.add(path);
     String parent = PathNames.parent(path);
     if (!parent.isEmpty()) {
       pendingHints.add(parent);
     }
-    return ApplyResult.changed(path + ": changed while being applied (" + e.getClass().getSimpleName() + ")");
+    String why = e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
+        : e.getClass().getSimpleName();
+    if (isNotDirectory(e)) {
+      String anc = nonDirectoryAncestor(path);
+      if (anc != null) {
+        pendingHints.add(anc);
+        if (isLiveDir(anc)) {
+          log.warn("{}: {} is not a directory on disk but the index holds it as one; rescanning it",
+              info.deviceName(), anc);
+          return ApplyResult.changed(path + ": " + anc + " is no longer a directory (index was stale)");
+        }
+      }
+    }
+    return ApplyResult.changed(path + ": changed while being applied (" + why + ")");
   }
+
+  /**
+   * A directory renamed in case or normalisation only ({@code Src} to {@code src}): on a
+   * case-insensitive side creating {@code src} beside {@code Src} is impossible and deleting
+   * {@code Src} takes the files with it, so the directory itself is renamed, through a
+   * temporary name (some file systems treat a case-only rename as a no-op), and every row
+   * under it moves to the new name with its stat: the files are neither touched nor rehashed.
+   * Caller holds the lock.
+   */
+  private ApplyResult renameDirectoryCase(String from, Path p, String to) throws IOException {
+    Path step = p.resolveSibling(IgnoreRules.TEMP_PREFIX + UUID.randomUUID());
+    Path dest = p.resolveSibling(PathNames.fileName(to));
+    Files.move(p, step, StandardCopyOption.ATOMIC_MOVE);
+    Files.move(step, dest, StandardCopyOption.ATOMIC_MOVE);
+    String oldDisk = index.get(from) != null ? index.get(from).diskPath() : relative(p);
+    String newDisk = relative(dest);
+    List<IndexRecord> moved = new ArrayList<>();
+    moved.add(index.get(from));
+    moved.addAll(index.subMap(from + "/", true, from + "/\uffff", true).values());
+    for (IndexRecord r : moved) {
+      if (r == null || r.entry() == null) {
+        continue;
+      }
+      String np = to + r.path().substring(from.length());
+      String nd = r.diskPath().startsWith(oldDisk) ? newDisk + r.diskPath().substring(oldDisk.length())
+          : relative(disk(np));
+      IndexRecord tomb = new IndexRecord(r.path(), r.diskPath(), null, 0, 0, null, ++seq);
+      IndexRecord row = new IndexRecord(np, nd, r.entry(), r.statSize(), r.statMtimeNanos(), r.statKey(), ++seq);
+      index.put(tomb.path(), tomb);
+      index.put(np, row);
+      unsaved.add(tomb);
+      unsaved.add(row);
+    }
+    saveIndex();
+    return ApplyResult.ok(Entry.directory());
+  }
+
+  /** Test hook: runs right after {@link #writeFiles} or an upload wrote a file's temporary copy. */
+  volatile java.util.function.Consumer<Path> afterTempWritten = tmp -> { };
+
+  /** Test hook: runs right before a new file or link is renamed into place (after the re-check). */
+  volatile Runnable beforeInstall = () -> { };
 
   /** Renames {@code tmp} over {@code dest}, removing an empty directory that stood there. */
   private void replace(String path, Path tmp, Path dest, Entry expected) throws IOException {
     try {
+      beforeInstall.run();
       if (expected != null && expected.isDirectory()) {
         Files.delete(dest);
         recordTree(path, dest);
       }
       Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
-      Files.deleteIfExists(tmp);
+      removeTemp(tmp);
       throw e;
     }
   }
@@ -1192,10 +1387,15 @@ public final class DiskEndpoint implements Endpoint {
     }
     try {
       return new DiskUpload(path, dest, expected, target, blockSize);
-    } catch (NoSuchFileException | NotDirectoryException e) {
+    } catch (NoSuchFileException e) {
       pendingHints.add(path);
       return new RefusedUpload(path + ": parent directory is missing");
     } catch (IOException e) {
+      if (isNotDirectory(e)) {
+        synchronized (this) {
+          return new RefusedUpload(raced(path, e).message());
+        }
+      }
       throw DiskFullException.isNoSpace(e) ? diskFull(dest, target.size(), e) : e;
     }
   }
@@ -1387,9 +1587,20 @@ public final class DiskEndpoint implements Endpoint {
         if (length != target.size() || !hash.equals(target.hash())) {
           return ApplyResult.changed(path + ": content changed while it was being sent");
         }
-        setExecutable(tmp, target.executable());
-        if (target.mtimeMillis() > 0) {
-          Files.setLastModifiedTime(tmp, FileTime.fromMillis(target.mtimeMillis()));
+        afterTempWritten.accept(tmp);
+        BasicFileAttributes written;
+        try {
+          setExecutable(tmp, target.executable());
+          if (target.mtimeMillis() > 0) {
+            Files.setLastModifiedTime(tmp, FileTime.fromMillis(target.mtimeMillis()));
+          }
+        } catch (IOException e) {
+          if (!isRace(e)) {
+            throw e;
+          }
+          synchronized (DiskEndpoint.this) {
+            return raced(path, e); // the directory was removed, and our temporary file with it
+          }
         }
         synchronized (DiskEndpoint.this) {
           String why = recheck(path, expected);
@@ -1397,13 +1608,20 @@ public final class DiskEndpoint implements Endpoint {
             pendingHints.add(path);
             return ApplyResult.changed(path + ": " + why);
           }
-          BasicFileAttributes written = Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          try {
+            written = Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+          } catch (NoSuchFileException e) {
+            return raced(path, e);
+          }
           try {
             replace(path, tmp, disk(path), expected);
           } catch (DirectoryNotEmptyException e) {
             pendingHints.add(path);
             return ApplyResult.changed(path + ": directory is not empty");
-          } catch (NoSuchFileException | FileAlreadyExistsException | NotDirectoryException e) {
+          } catch (IOException e) {
+            if (!isRace(e)) {
+              throw e;
+            }
             return raced(path, e);
           }
           done = true;
@@ -1428,7 +1646,7 @@ public final class DiskEndpoint implements Endpoint {
         basis.close();
       }
       if (!done) {
-        Files.deleteIfExists(tmp);
+        removeTemp(tmp);
       }
     }
   }

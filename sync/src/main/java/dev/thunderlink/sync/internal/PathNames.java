@@ -57,10 +57,21 @@ public final class PathNames {
    * such as {@code .bashrc}) gets the suffix at the end.
    */
   public static String conflictName(String path, String device, LocalDateTime when) {
+    return conflictName(path, device, when, 1);
+  }
+
+  /**
+   * As {@link #conflictName(String, String, LocalDateTime)}; the {@code n}-th copy of one
+   * second ({@code n >= 2}) ends its stamp with {@code -n}: {@code report.conflict-mini-20261126-110200-2.txt}.
+   */
+  public static String conflictName(String path, String device, LocalDateTime when, int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("conflict copy number: " + n + " (expected: >= 1)");
+    }
     String parent = parent(path);
     String name = fileName(path);
     String safeDevice = device.replaceAll("[^A-Za-z0-9_-]", "_");
-    String suffix = ".conflict-" + safeDevice + "-" + STAMP.format(when);
+    String suffix = ".conflict-" + safeDevice + "-" + STAMP.format(when) + (n == 1 ? "" : "-" + n);
     int dot = name.lastIndexOf('.');
     String renamed = dot <= 0 ? name + suffix : name.substring(0, dot) + suffix + name.substring(dot);
     return parent.isEmpty() ? renamed : parent + "/" + renamed;

@@ -500,11 +500,20 @@ public final class SessionEngine {
     }
   }
 
+  /**
+   * Counts true deletions only: a file whose content reappears under another name on the
+   * same side (paired into a rename, as every file of {@code mv src src2} is) is moved, not
+   * lost, so renaming most of the tree does not trip the stop.
+   */
   private void checkSafety(Map<String, Action> decisions) throws SafetyStop {
     int delL = 0;
     int delR = 0;
+    Set<String> moved = new HashSet<>(pairRenames(decisions).values());
     for (Map.Entry<String, Action> d : decisions.entrySet()) {
       String p = d.getKey();
+      if (moved.contains(p)) {
+        continue;
+      }
       if (d.getValue() == Action.TO_REMOTE && viewL.get(p) == null && viewR.get(p) != null) {
         delR++;
       } else if (d.getValue() == Action.TO_LOCAL && viewR.get(p) == null && viewL.get(p) != null) {
@@ -544,6 +553,8 @@ public final class SessionEngine {
   }
 
   private CycleResult executeSteps(Map<String, Action> decisions) throws IOException {
+    int[] tally = new int[2]; // applied, unsettled
+    renameDirectoriesInCase(decisions, tally);
     List<Step> steps = new ArrayList<>();
     Map<String, String> renameFrom = pairRenames(decisions);
     Set<String> renameSources = new HashSet<>(renameFrom.values());
@@ -586,7 +597,6 @@ public final class SessionEngine {
       planBytesDone.set(0);
       planStartedMillis = clock.millis();
     }
-    int[] tally = new int[2]; // applied, unsettled
     int i = 0;
     while (i < steps.size()) {
       Step s = steps.get(i);
@@ -615,6 +625,99 @@ public final class SessionEngine {
       }
     }
     return new CycleResult(tally[0], tally[1]);
+  }
+
+  /**
+   * A directory renamed only in case on one side ({@code Src} to {@code src}) reaches a
+   * case-insensitive side as a directory rename. Planned the usual way it would be a
+   * creation of {@code src} (refused: {@code Src} holds the name), renames of each file into
+   * it (landing back in {@code Src}, since the lookup folds case) and then the deletion of
+   * {@code Src}, which removes those files. So the directory is renamed first, and every
+   * decision under either name is left to the next cycle, which finds both sides equal.
+   * Counts each rename in {@code tally} as applied, or as unsettled when refused.
+   */
+  private void renameDirectoriesInCase(Map<String, Action> decisions, int[] tally) throws IOException {
+    List<String> created = new ArrayList<>();
+    for (Map.Entry<String, Action> d : decisions.entrySet()) {
+      Action a = d.getValue();
+      if (a == Action.TO_REMOTE || a == Action.TO_LOCAL) {
+        created.add(d.getKey());
+      }
+    }
+    created.sort(Comparator.comparingInt(PathNames::depth).thenComparing(Comparator.naturalOrder()));
+    Set<String> handled = new HashSet<>();
+    for (String p : created) {
+      Action a = decisions.get(p);
+      if (a == null || underFrozen(p, handled)) {
+        continue;
+      }
+      boolean toRemote = a == Action.TO_REMOTE;
+      Endpoint to = toRemote ? remote : local;
+      TreeMap<String, Entry> src = toRemote ? viewL : viewR;
+      TreeMap<String, Entry> dst = toRemote ? viewR : viewL;
+      if (!(to.info().caseInsensitive() || to.info().normalizing()) || !isDir(src.get(p)) || dst.get(p) != null) {
+        continue;
+      }
+      String old = null;
+      for (String q : caseGroups.getOrDefault(PathNames.collisionKey(p), Set.of())) {
+        if (!q.equals(p) && isDir(dst.get(q)) && src.get(q) == null && decisions.get(q) == a) {
+          old = q;
+          break;
+        }
+      }
+      if (old == null) {
+        continue;
+      }
+      ApplyResult r;
+      try {
+        r = to.apply(new Endpoint.Op(Endpoint.OpKind.RENAME, old, dst.get(old), null, p, null));
+      } catch (IOException e) {
+        if (isConnectionLoss(e) || isDiskFull(e)) {
+          throw e;
+        }
+        r = ApplyResult.failed(e.getMessage() == null ? e.toString() : e.getMessage());
+      }
+      if (log.isDebugEnabled()) {
+        log.debug("case-only directory rename {} -> {} on {}: {} {}", old, p, to.info().deviceName(), r.outcome(),
+            r.message());
+      }
+      // whatever happened, nothing under either name is planned from this cycle's stale view
+      for (String root : List.of(old, p)) {
+        for (String q : new ArrayList<>(decisions.keySet())) {
+          if (q.equals(root) || PathNames.isDescendant(q, root)) {
+            decisions.remove(q);
+            carry.add(q);
+          }
+        }
+      }
+      handled.add(old);
+      handled.add(p);
+      if (r.outcome() != ApplyResult.Outcome.OK) {
+        rescanL.add(old);
+        rescanR.add(old);
+        rescanL.add(p);
+        rescanR.add(p);
+        if (r.outcome() == ApplyResult.Outcome.FAILED) {
+          errors.put(p, r.message());
+        } else {
+          tally[1]++;
+        }
+        continue;
+      }
+      tally[0]++;
+      opsApplied.incrementAndGet();
+      renames.incrementAndGet();
+      for (Map.Entry<String, Entry> e : new ArrayList<>(dst.subMap(old, true, old + "/\uffff", true).entrySet())) {
+        if (e.getKey().equals(old) || PathNames.isDescendant(e.getKey(), old)) {
+          String np = p + e.getKey().substring(old.length());
+          dst.remove(e.getKey());
+          dst.put(np, e.getValue());
+          caseGroups.computeIfAbsent(PathNames.collisionKey(np), k -> new TreeSet<>()).add(np);
+          carry.add(e.getKey());
+          carry.add(np);
+        }
+      }
+    }
   }
 
   /**
@@ -976,7 +1079,13 @@ public final class SessionEngine {
   }
 
   private ApplyResult moveAside(Endpoint side, TreeMap<String, Entry> view, String p, Entry e) throws IOException {
-    String copy = PathNames.conflictName(p, side.info().deviceName(), LocalDateTime.now(clock));
+    LocalDateTime now = LocalDateTime.now(clock);
+    String copy = PathNames.conflictName(p, side.info().deviceName(), now, 1);
+    // two conflicts on one file within a second get one stamp: number the later copies, so
+    // that none is refused (or, in a race, renamed over) because an earlier copy has the name
+    for (int n = 2; nameTaken(copy); n++) {
+      copy = PathNames.conflictName(p, side.info().deviceName(), now, n);
+    }
     ApplyResult r = side.apply(new Endpoint.Op(Endpoint.OpKind.RENAME, p, e, null, copy, null));
     if (r.outcome() == ApplyResult.Outcome.OK) {
       view.remove(p);
@@ -989,6 +1098,17 @@ public final class SessionEngine {
       emit("conflict", p, why);
     }
     return r;
+  }
+
+  /** True if a side or the ancestor holds {@code path}, or a name equal to it but for case or normalisation. */
+  private boolean nameTaken(String path) {
+    Set<String> group = caseGroups.get(PathNames.collisionKey(path));
+    for (String q : group == null ? Set.of(path) : group) {
+      if (viewL.containsKey(q) || viewR.containsKey(q) || ancestor.containsKey(q)) {
+        return true;
+      }
+    }
+    return viewL.containsKey(path) || viewR.containsKey(path) || ancestor.containsKey(path);
   }
 
   private ApplyResult propagate(Endpoint from, Endpoint to, TreeMap<String, Entry> toView, String p, Entry src,

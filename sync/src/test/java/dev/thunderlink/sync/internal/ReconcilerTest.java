@@ -144,5 +144,7 @@ class ReconcilerTest {
         .isEqualTo("a/report.conflict-mini-20261126-110200.txt");
     assertThat(PathNames.conflictName("Makefile", "mac book", when)).isEqualTo("Makefile.conflict-mac_book-20261126-110200");
     assertThat(PathNames.conflictName(".bashrc", "mini", when)).isEqualTo(".bashrc.conflict-mini-20261126-110200");
+    assertThat(PathNames.conflictName("a/report.txt", "mini", when, 3))
+        .isEqualTo("a/report.conflict-mini-20261126-110200-3.txt");
   }
 }
