@@ -93,6 +93,7 @@ class PeerLinkBusyPathTest {
             .build()
             .start());
         assertThat(link.awaitActive(Duration.ofSeconds(10))).isTrue();
+        Await.until(Duration.ofSeconds(5), () -> !changes.isEmpty(), changes::toString); // "came up" is told after
         changes.clear();
 
         AtomicLong received = new AtomicLong();
@@ -249,6 +250,25 @@ class PeerLinkBusyPathTest {
           cable.cut(); // and with no push, the cut cable is noticed as before
           Await.until(Duration.ofSeconds(5), () -> link.activePath().isEmpty(), () -> String.valueOf(link.paths()));
           cable.restore();
+
+          // a push whose own path is pulled mid-way: the bulk connection's data stops being
+          // acknowledged (the relay stops reading; its kernel acknowledges only window probes),
+          // so the push no longer holds the path up and it goes down as a pulled cable's does
+          Await.until(Duration.ofSeconds(10), () -> link.activePath().isPresent(), () -> String.valueOf(link.paths()));
+          Files.delete(root.resolve("copy"));
+          try (BulkSession s = client.open()) {
+            CompletableFuture<List<TransferResult>> push = CompletableFuture.supplyAsync(
+                () -> s.push(List.of(new PushItem(src, root.resolve("copy").toString(), null)), TransferListener.NONE));
+            Await.until(Duration.ofSeconds(30), () -> sizeOf(partial) >= 2L * 1024 * 1024, () -> sizeOf(partial) + " bytes at the host");
+            long cutAt = System.currentTimeMillis();
+            cable.cut();
+            slowBulk.cut();
+            Await.until(Duration.ofSeconds(5), () -> link.activePath().isEmpty(), () -> String.valueOf(link.paths()));
+            System.out.println("pulled mid-push: path down after " + (System.currentTimeMillis() - cutAt) + " ms");
+            slowBulk.restore();
+            cable.restore();
+            push.get(60, TimeUnit.SECONDS);
+          }
         } finally {
           control.shutdownNow();
         }
