@@ -7,7 +7,16 @@ import dev.thunderlink.transport.emulator.LinkProfile;
 import dev.thunderlink.transport.testing.Await;
 import dev.thunderlink.transport.testing.RawBytes;
 import dev.thunderlink.transport.testing.LinkFixture;
+import dev.thunderlink.transport.bulk.BulkClient;
+import dev.thunderlink.transport.bulk.BulkConfig;
+import dev.thunderlink.transport.bulk.BulkServer;
+import dev.thunderlink.transport.bulk.BulkSession;
+import dev.thunderlink.transport.bulk.PushItem;
+import dev.thunderlink.transport.bulk.TransferListener;
+import dev.thunderlink.transport.bulk.TransferResult;
+import dev.thunderlink.transport.bulk.internal.BulkConnection;
 import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
 import io.grpc.CallOptions;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
@@ -16,10 +25,14 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -80,6 +93,7 @@ class PeerLinkBusyPathTest {
             .build()
             .start());
         assertThat(link.awaitActive(Duration.ofSeconds(10))).isTrue();
+        Await.until(Duration.ofSeconds(5), () -> !changes.isEmpty(), changes::toString); // "came up" is told after
         changes.clear();
 
         AtomicLong received = new AtomicLong();
@@ -156,6 +170,117 @@ class PeerLinkBusyPathTest {
         Await.until(Duration.ofSeconds(5), () -> link.activePath().isEmpty(), () -> String.valueOf(link.paths()));
         cable.restore();
       }
+    }
+  }
+
+  /**
+   * A push: the workstation sends a copy's data over the bulk connection and the host sends
+   * almost nothing back, so nothing arrives to show the path alive; the bulk connection must
+   * report its own progress (writes that waited behind a full send buffer and then went out,
+   * i.e. the host's TCP acknowledged data). The link's probes run over a cut cable, so every
+   * one is lost; the push runs over a separate slow (16 Mbit/s) emulated link to the same host
+   * for about 3 s, several failover times. Before, the path was declared down mid-push (a cp
+   * of a 20,000-file tree to the host finished only on a retry); once the push ends, the path
+   * goes down as a pulled cable's does.
+   */
+  @Test
+  void aPushWhoseReceiverSendsNothingBackKeepsThePathUp() throws Exception {
+    TransportKind kind = TransportFactory.availableKinds().get(0);
+    Path root = dir.resolve("root");
+    Files.createDirectories(root);
+    try (LinkFixture f = new LinkFixture(kind, dir)) {
+      BulkServer bulkServer = new BulkServer(BulkConfig.defaults(List.of(root)), f.hostPeers);
+      f.startHost(List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
+          b -> b.addService(bulkServer.controlService()).bulk(bulkServer));
+      f.pair();
+      Path src = dir.resolve("big");
+      byte[] data = new byte[12 * 1024 * 1024]; // about 6 s at 16 Mbit/s
+      new Random(7).nextBytes(data);
+      Files.write(src, data);
+      LinkProfile slow = LinkProfile.custom(16_000_000, Duration.ZERO, Duration.ZERO);
+      try (LinkEmulator cable = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress("127.0.0.11", 0), f.hostAddress());
+          LinkEmulator slowBulk = LinkEmulator.start(slow, new InetSocketAddress("127.0.0.12", 0), f.hostAddress())) {
+        List<PeerLink.PathChange> changes = new CopyOnWriteArrayList<>();
+        PeerLink link = f.track(PeerLink.builder()
+            .identity(f.wsId)
+            .peers(f.wsPeers)
+            .transport(f.transport, f.workers)
+            .addPath(new LinkPath("tb", cable.localAddress(), PathKind.THUNDERBOLT))
+            .listener(changes::add)
+            .build()
+            .start());
+        assertThat(link.awaitActive(Duration.ofSeconds(10))).isTrue();
+        Await.until(Duration.ofSeconds(5), () -> !changes.isEmpty(), changes::toString); // "came up" is told after
+        changes.clear();
+        List<PeerLink.PathChange> changesWhileSending = new CopyOnWriteArrayList<>();
+
+        String hostFp = f.hostId.fingerprint();
+        ManagedChannel control = LinkChannels.newChannel(f.hostAddress(),
+            TlsContexts.grpcClient(f.wsId, fp -> fp.equalsIgnoreCase(hostFp)), f.transport, f.workers,
+            TuningProfile.defaults(PathKind.LOOPBACK));
+        try {
+          LinkPath bulkPath = new LinkPath("tb", slowBulk.localAddress(), PathKind.THUNDERBOLT);
+          BulkClient client = BulkClient.builder()
+              .identity(f.wsId)
+              .peers(f.wsPeers)
+              .transport(f.transport, f.workers)
+              .control(control)
+              .target(() -> Optional.of(bulkPath))
+              .traffic(link::trafficOn)
+              .build();
+          Path partial = BulkConnection.partialPath(root.resolve("copy"));
+          try (BulkSession s = client.open()) {
+            cable.cut(); // every probe from now on is lost; only the push shows the path alive
+            // the emulator's relay takes up to a few MiB off the workstation (its socket buffer and
+            // delay line) and meters them out after the workstation is done: the last of the push
+            // shows nothing at the workstation, and on a real path those bytes would be at the
+            // host already. So the cable is mended once 8 MiB (4 s, four failover times) are in.
+            CompletableFuture<Void> delivered = CompletableFuture.runAsync(() -> {
+              Await.until(Duration.ofSeconds(60), () -> sizeOf(partial) >= 8L * 1024 * 1024 || Files.exists(root.resolve("copy")), () -> sizeOf(partial) + " bytes at the host");
+              changesWhileSending.addAll(changes);
+              cable.restore();
+            });
+            List<TransferResult> r = s.push(List.of(new PushItem(src, root.resolve("copy").toString(), null)), TransferListener.NONE);
+            assertThat(r).singleElement().satisfies(x -> assertThat(x.error()).isNull());
+            delivered.get(10, TimeUnit.SECONDS);
+          }
+          assertThat(changesWhileSending).as("path changes while the push's data was on its way").isEmpty();
+          assertThat(Files.mismatch(src, root.resolve("copy"))).isEqualTo(-1);
+
+          cable.cut(); // and with no push, the cut cable is noticed as before
+          Await.until(Duration.ofSeconds(5), () -> link.activePath().isEmpty(), () -> String.valueOf(link.paths()));
+          cable.restore();
+
+          // a push whose own path is pulled mid-way: the bulk connection's data stops being
+          // acknowledged (the relay stops reading; its kernel acknowledges only window probes),
+          // so the push no longer holds the path up and it goes down as a pulled cable's does
+          Await.until(Duration.ofSeconds(10), () -> link.activePath().isPresent(), () -> String.valueOf(link.paths()));
+          Files.delete(root.resolve("copy"));
+          try (BulkSession s = client.open()) {
+            CompletableFuture<List<TransferResult>> push = CompletableFuture.supplyAsync(
+                () -> s.push(List.of(new PushItem(src, root.resolve("copy").toString(), null)), TransferListener.NONE));
+            Await.until(Duration.ofSeconds(30), () -> sizeOf(partial) >= 2L * 1024 * 1024, () -> sizeOf(partial) + " bytes at the host");
+            long cutAt = System.currentTimeMillis();
+            cable.cut();
+            slowBulk.cut();
+            Await.until(Duration.ofSeconds(5), () -> link.activePath().isEmpty(), () -> String.valueOf(link.paths()));
+            System.out.println("pulled mid-push: path down after " + (System.currentTimeMillis() - cutAt) + " ms");
+            slowBulk.restore();
+            cable.restore();
+            push.get(60, TimeUnit.SECONDS);
+          }
+        } finally {
+          control.shutdownNow();
+        }
+      }
+    }
+  }
+
+  private static long sizeOf(Path p) {
+    try {
+      return Files.size(p);
+    } catch (IOException e) {
+      return -1;
     }
   }
 }

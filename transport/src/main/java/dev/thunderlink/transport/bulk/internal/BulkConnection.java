@@ -15,9 +15,13 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.epoll.EpollTcpInfo;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -146,12 +150,66 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
 
   /**
    * Called (on the event loop, at most every 50 ms) while the peer shows itself alive on this
-   * connection: a frame arrives, or the channel turns writable again because the peer took in
-   * what was queued. A pulled cable does neither once the socket buffers are full.
+   * connection: a frame arrives, the channel turns writable again because the peer took in
+   * what was queued, or a write that waited behind a full send buffer goes out (the peer's TCP
+   * acknowledged earlier bytes; what a push, where the peer sends almost nothing, relies on). A pulled cable does neither once the socket buffers are full.
    */
   public void onTraffic(Runnable r) {
     traffic = r;
+    if (ch instanceof EpollSocketChannel) {
+      watchAcks = true;
+      if (ch.isActive()) {
+        ch.eventLoop().execute(this::watchAcks);
+      } // else channelActive starts it
+    }
   }
+
+  private volatile boolean watchAcks;
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    if (watchAcks) {
+      watchAcks();
+    }
+    super.channelActive(ctx);
+  }
+
+  /**
+   * On epoll, polls the kernel's TCP state every 50 ms: data that left this end recently and was
+   * acknowledged after it left is the peer taking in what this end sends, even while this end
+   * writes nothing more and receives nothing (the last few MiB of a push sit in the socket
+   * buffers and drain for seconds on a slow path; a 6 MiB push at 16 Mbit/s had its path declared
+   * down mid-way). A pulled cable acknowledges nothing (only retransmissions leave); a peer that
+   * stopped reading acknowledges window probes, which carry no data, so the last data sent ages
+   * past {@link #ACK_RECENT_MILLIS} and stops counting: failover takes at most that much longer.
+   * Loopback acknowledges at once, so tcpi_unacked is mostly 0 and says nothing. Event loop.
+   */
+  private void watchAcks() {
+    if (!ch.isActive()) {
+      return;
+    }
+    ScheduledFuture<?> poll =
+        ch.eventLoop()
+            .scheduleAtFixedRate(
+                () -> {
+                  try {
+                    EpollTcpInfo info = ((EpollSocketChannel) ch).tcpInfo();
+                    if (info.lastAckRecv() <= info.lastDataSent() && info.lastDataSent() < ACK_RECENT_MILLIS) {
+                      traffic();
+                    }
+                  } catch (RuntimeException e) {
+                    log.debug("tcp info of {}: {}", ch, e.toString());
+                  }
+                },
+                TRAFFIC_EVERY_NANOS, TRAFFIC_EVERY_NANOS, TimeUnit.NANOSECONDS);
+    ch.closeFuture().addListener(x -> poll.cancel(false));
+  }
+
+  /**
+   * How old the last acknowledged data may be to count; the emulated 16 Mbit/s path let data out
+   * in bursts about 250 ms apart.
+   */
+  private static final long ACK_RECENT_MILLIS = 300;
 
   private void traffic() {
     long now = System.nanoTime();
@@ -214,6 +272,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     inflight.addAndGet(bytes);
     Runnable task =
         () -> {
+          boolean backlog = backlog();
           ch.write(header, ch.voidPromise());
           ChannelFuture f = payload == null ? null : ch.write(payload);
           if (flush) {
@@ -222,7 +281,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
           if (f == null) {
             written(bytes);
           } else {
-            f.addListener(x -> written(bytes));
+            whenWritten(f, bytes, backlog && flush);
           }
         };
     if (ch.eventLoop().inEventLoop()) {
@@ -251,6 +310,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     inflight.addAndGet(bytes);
     Runnable task =
         () -> {
+          boolean backlog = backlog();
           ChannelFuture last = null;
           for (Object[] f : frames) {
             ch.write(f[0], ch.voidPromise());
@@ -264,7 +324,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
           if (last == null) {
             written(bytes);
           } else {
-            last.addListener(x -> written(bytes));
+            whenWritten(last, bytes, backlog && flush);
           }
         };
     if (ch.eventLoop().inEventLoop()) {
@@ -289,6 +349,40 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
 
   public void flush() {
     ch.flush();
+  }
+
+  /**
+   * Whether bytes sent earlier are still waiting to go out (the kernel's send buffer is full,
+   * or, on io_uring, a write is still in the kernel). Event loop.
+   */
+  private boolean backlog() {
+    ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+    return out != null && out.totalPendingWriteBytes() > 0;
+  }
+
+  /**
+   * Counts {@code bytes} out of flight once {@code f} completes, and, if the write had to wait
+   * behind earlier bytes ({@code queued}) and was not taken at once by the kernel, reports the
+   * completion as traffic: the send buffer drained, which on TCP only happens as the peer
+   * acknowledges what it received. This is what shows the path alive during a push, when the
+   * peer sends nothing back (a cp of a 20,000-file tree to the host had its path declared down
+   * mid-copy, its probes starved behind the data, and the control stream cut). A write the kernel
+   * took at once proves nothing — it goes into the send buffer even with the cable pulled — so
+   * it does not count; with the cable pulled the buffer fills and nothing completes any more.
+   * Event loop.
+   */
+  private void whenWritten(ChannelFuture f, long bytes, boolean queued) {
+    if (!queued || f.isDone()) {
+      f.addListener(x -> written(bytes));
+      return;
+    }
+    f.addListener(
+        x -> {
+          written(bytes);
+          if (x.isSuccess()) {
+            traffic();
+          }
+        });
   }
 
   private void written(long bytes) {
