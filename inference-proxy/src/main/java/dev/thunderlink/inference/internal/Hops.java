@@ -16,19 +16,20 @@ public final class Hops {
   public static final int JSON_PARSED = 1;
   public static final int PROTO_BUILT = 2;
   public static final int CALL_ISSUED = 3;
-  public static final int HOST_SEES = 4;
-  public static final int UPSTREAM_CALL = 5;
-  public static final int UPSTREAM_WRITTEN = 6;
-  public static final int SIM_READ = 7;
-  public static final int SIM_FIRST_TOKEN = 8;
-  public static final int FIRST_LINE = 9;
-  public static final int HOST_SENDS = 10;
-  public static final int WS_RECEIVES = 11;
-  public static final int FRONT_WRITES = 12;
-  public static final int CLIENT_GOT = 13;
+  public static final int HOST_CALL_STARTED = 4;
+  public static final int HOST_SEES = 5;
+  public static final int UPSTREAM_CALL = 6;
+  public static final int UPSTREAM_WRITTEN = 7;
+  public static final int SIM_READ = 8;
+  public static final int SIM_FIRST_TOKEN = 9;
+  public static final int FIRST_LINE = 10;
+  public static final int HOST_SENDS = 11;
+  public static final int WS_RECEIVES = 12;
+  public static final int FRONT_WRITES = 13;
+  public static final int CLIENT_GOT = 14;
 
   public static final String[] NAMES = {"front has the request", "JSON parsed", "request message built", "gRPC call issued",
-      "host's service sees it", "scheduler starts the upstream call", "upstream request written",
+      "host's gRPC starts the call", "host's service sees it", "scheduler starts the upstream call", "upstream request written",
       "simulator reads it", "simulator writes the first token", "first upstream line",
       "host sends the chunk", "workstation receives it", "front writes it", "client has it"};
 

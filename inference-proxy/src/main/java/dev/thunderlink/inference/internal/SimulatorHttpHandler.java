@@ -232,13 +232,13 @@ public final class SimulatorHttpHandler extends SimpleChannelInboundHandler<Full
 
       @Override
       public void streamLineLater(JsonNode line) {
+        Hops.mark(Hops.SIM_FIRST_TOKEN);
         ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(OllamaJson.line(line))));
       }
 
       @Override
       public void flush() {
         ctx.flush();
-        Hops.mark(Hops.SIM_FIRST_TOKEN);
       }
 
       @Override
