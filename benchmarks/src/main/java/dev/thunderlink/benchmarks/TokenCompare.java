@@ -82,15 +82,24 @@ public final class TokenCompare {
         .scheduler(SchedulerConfig.builder().linger(Duration.ZERO).build()).noLocalFront().build())) {
       // The token streams run on the event loop, as the host daemon's LinkServer runs them.
       java.util.Set<String> inline = InferenceHost.nonBlockingMethods();
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
       Server link = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+          .directExecutor()
           .callExecutor(new io.grpc.ServerCallExecutorSupplier() {
             @Override
             public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata headers) {
               return inline.contains(call.getMethodDescriptor().getFullMethodName())
-                  ? com.google.common.util.concurrent.MoreExecutors.directExecutor() : null;
+                  ? com.google.common.util.concurrent.MoreExecutors.directExecutor() : pool;
             }
           })
-          .addService(host.linkService()).build().start();
+          .addService(io.grpc.ServerInterceptors.intercept(host.linkService(), new io.grpc.ServerInterceptor() {
+            @Override
+            public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call,
+                io.grpc.Metadata headers, io.grpc.ServerCallHandler<Q, R> next) {
+              dev.thunderlink.inference.internal.Hops.mark(dev.thunderlink.inference.internal.Hops.HOST_CALL_STARTED);
+              return next.startCall(call, headers);
+            }
+          })).build().start();
       ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", link.getPort()).usePlaintext().build();
       try (InferenceWorkstation ws = InferenceWorkstation.start(FrontConfig.builder().port(0).build(), ch)) {
         Map<String, Integer> paths = new LinkedHashMap<>();
