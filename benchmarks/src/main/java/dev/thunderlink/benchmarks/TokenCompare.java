@@ -82,14 +82,12 @@ public final class TokenCompare {
         .scheduler(SchedulerConfig.builder().linger(Duration.ZERO).build()).noLocalFront().build())) {
       // The token streams run on the event loop, as the host daemon's LinkServer runs them.
       java.util.Set<String> inline = InferenceHost.nonBlockingMethods();
-      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
       Server link = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-          .directExecutor()
           .callExecutor(new io.grpc.ServerCallExecutorSupplier() {
             @Override
             public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata headers) {
               return inline.contains(call.getMethodDescriptor().getFullMethodName())
-                  ? com.google.common.util.concurrent.MoreExecutors.directExecutor() : pool;
+                  ? com.google.common.util.concurrent.MoreExecutors.directExecutor() : null;
             }
           })
           .addService(io.grpc.ServerInterceptors.intercept(host.linkService(), new io.grpc.ServerInterceptor() {

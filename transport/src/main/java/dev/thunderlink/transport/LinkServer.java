@@ -106,14 +106,7 @@ public final class LinkServer implements AutoCloseable {
       return t;
     });
     java.util.Set<String> inline = java.util.Set.copyOf(b.inline);
-    // With a callExecutor, gRPC still runs each call's method lookup and start (interceptors:
-    // the gate, auth's pinned-peer check) on the server's executor before the call's own
-    // executor takes over: with callPool there, an inline call hopped to a pool thread and
-    // back before its handler ran (token-compare.sh's hop table: the host's gRPC started the
-    // call ~0.5 ms later at load 9-11). So the server's executor is direct, calls start on the
-    // event loop (those interceptors do not block), and the supplier names callPool for the rest.
-    java.util.concurrent.Executor pooled = callPool;
-    nb.directExecutor();
+    nb.executor(callPool);
     nb.callExecutor(
         new io.grpc.ServerCallExecutorSupplier() {
           @Override
@@ -122,7 +115,7 @@ public final class LinkServer implements AutoCloseable {
             return m.getServiceName().equals(dev.thunderlink.proto.link.LinkGrpc.SERVICE_NAME)
                     || inline.contains(m.getFullMethodName())
                 ? com.google.common.util.concurrent.MoreExecutors.directExecutor()
-                : pooled;
+                : null; // the server's executor: callPool
           }
         });
     PeerAuthInterceptor auth = new PeerAuthInterceptor(b.peers);
