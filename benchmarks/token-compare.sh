@@ -20,6 +20,8 @@
 # jars take turns (old, this, old, this: TOKEN_COMPARE_ROUNDS rounds, default 2) against the same
 # simulator port and tunnel, so a change is judged against its baseline under the same load.
 # Each measurement is a table of its own in the output, headed by its jar.
+# TOKEN_COMPARE_JAVA_OPTS='-Dthunderlink.hops=true' adds a hop-by-hop table for the pair: where
+# its first token's time goes (front, gRPC call, host, scheduler, upstream, and back).
 set -euo pipefail
 
 RUNS=200
@@ -126,7 +128,7 @@ fi
 # measure JAR OUTFILE: one TokenCompare run with that jar's code on every path.
 measure() {
   log "measuring with $1: $RUNS requests per path, $TOKENS tokens each (load average $(cut -d' ' -f1 /proc/loadavg))"
-  java -cp "$1" dev.thunderlink.benchmarks.TokenCompare --simulator-port "$SIM_PORT" "${TUNNEL_ARGS[@]}" \
+  java ${TOKEN_COMPARE_JAVA_OPTS:-} -cp "$1" dev.thunderlink.benchmarks.TokenCompare --simulator-port "$SIM_PORT" "${TUNNEL_ARGS[@]}" \
     --runs "$RUNS" --tokens "$TOKENS" --out "$2" 2>"$T/java.log" ||
     { tail -20 "$T/java.log" >&2; die "the measurement failed (log above)"; }
 }

@@ -90,7 +90,14 @@ public final class TokenCompare {
                   ? com.google.common.util.concurrent.MoreExecutors.directExecutor() : null;
             }
           })
-          .addService(host.linkService()).build().start();
+          .addService(io.grpc.ServerInterceptors.intercept(host.linkService(), new io.grpc.ServerInterceptor() {
+            @Override
+            public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call,
+                io.grpc.Metadata headers, io.grpc.ServerCallHandler<Q, R> next) {
+              dev.thunderlink.inference.internal.Hops.mark(dev.thunderlink.inference.internal.Hops.HOST_CALL_STARTED);
+              return next.startCall(call, headers);
+            }
+          })).build().start();
       ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", link.getPort()).usePlaintext().build();
       try (InferenceWorkstation ws = InferenceWorkstation.start(FrontConfig.builder().port(0).build(), ch)) {
         Map<String, Integer> paths = new LinkedHashMap<>();
@@ -101,7 +108,7 @@ public final class TokenCompare {
         paths.put("thunderlink pair", ws.address().getPort());
         List<Client> clients = new ArrayList<>();
         for (int port : paths.values()) {
-          clients.add(new Client(port, tokens));
+          clients.add(new Client(port, tokens, port == ws.address().getPort()));
         }
         for (int i = 0; i < 30; i++) { // warm-up: JIT, connections, the model load
           for (Client c : clients) {
@@ -113,7 +120,7 @@ public final class TokenCompare {
             c.once(true);
           }
         }
-        String table = table(paths, clients, runs, tokens);
+        String table = table(paths, clients, runs, tokens) + clients.get(clients.size() - 1).hopTable();
         System.out.print(table);
         if (out != null) {
           Files.writeString(out, table);
@@ -181,8 +188,12 @@ public final class TokenCompare {
     private final byte[] request;
     private final List<Double> ttft = new ArrayList<>();
     private final List<Double> perToken = new ArrayList<>();
+    /** Traces its requests hop by hop (the pair's client, with -Dthunderlink.hops=true). */
+    private final boolean traced;
+    private final List<double[]> hops = new ArrayList<>();
 
-    Client(int port, int tokens) throws IOException {
+    Client(int port, int tokens, boolean traced) throws IOException {
+      this.traced = traced && dev.thunderlink.inference.internal.Hops.ON;
       socket = new Socket("127.0.0.1", port);
       socket.setTcpNoDelay(true);
       socket.setSoTimeout(30_000);
@@ -194,6 +205,9 @@ public final class TokenCompare {
     }
 
     void once(boolean record) throws IOException {
+      if (traced) {
+        dev.thunderlink.inference.internal.Hops.begin();
+      }
       long t0 = System.nanoTime();
       out.write(request);
       out.flush();
@@ -209,6 +223,13 @@ public final class TokenCompare {
           long now = System.nanoTime();
           if (first == 0) {
             first = now;
+            if (traced) {
+              dev.thunderlink.inference.internal.Hops.mark(dev.thunderlink.inference.internal.Hops.CLIENT_GOT);
+              double[] h = dev.thunderlink.inference.internal.Hops.end();
+              if (record) {
+                hops.add(h);
+              }
+            }
           }
           last = now;
           n++;
@@ -225,6 +246,37 @@ public final class TokenCompare {
         ttft.add((first - t0) / 1e6);
         perToken.add((last - first) / 1e6 / Math.max(1, n - 1));
       }
+    }
+
+    /** p50 of each hop's stamp, relative to the client's request (empty when not traced). */
+    String hopTable() {
+      if (hops.isEmpty()) {
+        return "";
+      }
+      StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+          "%nthunderlink pair, hop by hop (p50 of each stamp since the client's request, %d requests):%n%n"
+          + "| hop | p50 | p50 since the previous hop |%n|---|---|---|%n", hops.size()));
+      for (int i = 0; i < dev.thunderlink.inference.internal.Hops.NAMES.length; i++) {
+        final int k = i;
+        double[] v = hops.stream().mapToDouble(h -> h[k]).filter(d -> !Double.isNaN(d)).sorted().toArray();
+        if (v.length == 0) {
+          continue;
+        }
+        double p = pct(v, .5);
+        double[] d = hops.stream().filter(h -> !Double.isNaN(h[k])).mapToDouble(h -> {
+          double before = 0;
+          for (int j = k - 1; j >= 0; j--) {
+            if (!Double.isNaN(h[j])) {
+              before = h[j];
+              break;
+            }
+          }
+          return h[k] - before;
+        }).sorted().toArray();
+        sb.append(String.format(Locale.ROOT, "| %s | %.3f ms | %+.3f ms |%n",
+            dev.thunderlink.inference.internal.Hops.NAMES[i], p, pct(d, .5)));
+      }
+      return sb.toString();
     }
 
     /** {ttft p50, ttft p95, per-token p50, per-token p95}. */

@@ -205,6 +205,7 @@ public final class FrontServer implements AutoCloseable {
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+      Hops.mark(Hops.FRONT_READ);
       String path = pathOf(req.uri());
       HttpExchange ex = new HttpExchange(ctx, HttpUtil.isKeepAlive(req), req.headers(), path);
       current = ex;
@@ -225,6 +226,7 @@ public final class FrontServer implements AutoCloseable {
           ex.json(400, dialect.error(400, "invalid JSON: " + OllamaJson.parseError(e)));
           return;
         }
+        Hops.mark(Hops.JSON_PARSED);
         if (!(body instanceof ObjectNode)) {
           ex.json(400, dialect.error(400, "the request body must be a JSON object"));
           return;

@@ -97,6 +97,7 @@ public final class HttpExchange {
 
   /** Writes and flushes one piece; the future completes when the socket took it. */
   public ChannelFuture write(String text) {
+    Hops.mark(Hops.FRONT_WRITES);
     return ctx.writeAndFlush(new DefaultHttpContent(
         Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8))));
   }

@@ -83,6 +83,7 @@ public final class InferenceClient {
   }
 
   private <Q, R> Cancellable stream(MethodDescriptor<Q, R> method, Q request, Sink<R> sink) {
+    Hops.mark(Hops.PROTO_BUILT);
     Attempt<Q, R> a = new Attempt<>(method, request, sink, 1);
     a.start();
     return a::cancel;
@@ -110,6 +111,7 @@ public final class InferenceClient {
       // hand bytes to the front's event loop, and skipping the executor saves a thread hop per
       // chunk (about 0.3 ms before the first token on a busy machine).
       ClientCalls.asyncServerStreamingCall(channel.newCall(method, CALLBACKS_INLINE), request, this);
+      Hops.mark(Hops.CALL_ISSUED);
     }
 
     void cancel(String why) {
@@ -132,6 +134,7 @@ public final class InferenceClient {
 
     @Override
     public void onNext(R value) {
+      Hops.mark(Hops.WS_RECEIVES);
       received = true;
       sink.onMessage(value, () -> call.request(1));
     }

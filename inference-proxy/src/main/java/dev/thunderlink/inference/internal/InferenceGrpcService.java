@@ -82,6 +82,7 @@ public final class InferenceGrpcService extends InferenceGrpc.InferenceImplBase 
 
   @Override
   public void generate(GenerateRequest request, StreamObserver<GenerateChunk> response) {
+    Hops.mark(Hops.HOST_SEES);
     ObjectNode body;
     try {
       body = ProtoOllama.generateBody(request);
@@ -142,6 +143,7 @@ public final class InferenceGrpcService extends InferenceGrpc.InferenceImplBase 
         return;
       }
       out.onNext(mapper.apply(object));
+      Hops.mark(Hops.HOST_SENDS);
       // Replace the consumed object only while the transport can take more; otherwise owe it
       // until onReady. Check readiness after recording the debt, or a wake-up could be lost.
       owed.incrementAndGet();

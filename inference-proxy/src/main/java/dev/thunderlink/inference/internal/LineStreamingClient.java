@@ -133,6 +133,7 @@ final class LineStreamingClient implements AutoCloseable {
     }
 
     void send(boolean mayReuse) {
+      Hops.mark(Hops.UPSTREAM_CALL);
       if (done) {
         return;
       }
@@ -181,6 +182,7 @@ final class LineStreamingClient implements AutoCloseable {
         }
       }, headersTimeout.toNanos(), TimeUnit.NANOSECONDS);
       ch.writeAndFlush(req).addListener(w -> {
+        Hops.mark(Hops.UPSTREAM_WRITTEN);
         if (!w.isSuccess()) {
           connectionLost(w.cause());
         }
@@ -236,6 +238,7 @@ final class LineStreamingClient implements AutoCloseable {
         if (lf < 0) {
           break;
         }
+        Hops.mark(Hops.FIRST_LINE);
         lines.add(line(b, from, lf - from));
         from = lf + 1;
       }

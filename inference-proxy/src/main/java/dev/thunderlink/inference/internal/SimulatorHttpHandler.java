@@ -51,6 +51,7 @@ public final class SimulatorHttpHandler extends SimpleChannelInboundHandler<Full
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+    Hops.mark(Hops.SIM_READ);
     keepAlive = HttpUtil.isKeepAlive(req);
     String path = req.uri();
     int q = path.indexOf('?');
@@ -226,10 +227,12 @@ public final class SimulatorHttpHandler extends SimpleChannelInboundHandler<Full
       @Override
       public void streamLine(JsonNode line) {
         ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(OllamaJson.line(line))));
+        Hops.mark(Hops.SIM_FIRST_TOKEN);
       }
 
       @Override
       public void streamLineLater(JsonNode line) {
+        Hops.mark(Hops.SIM_FIRST_TOKEN);
         ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(OllamaJson.line(line))));
       }
 
