@@ -84,17 +84,7 @@ class PeerLinkBusyPathTest {
       LinkProfile slow = LinkProfile.custom(16_000_000, Duration.ZERO, Duration.ZERO);
       try (LinkEmulator cable = LinkEmulator.start(slow, new InetSocketAddress("127.0.0.9", 0), f.hostAddress())) {
         List<PeerLink.PathChange> changes = new CopyOnWriteArrayList<>();
-        PeerLink link = f.track(PeerLink.builder()
-            .identity(f.wsId)
-            .peers(f.wsPeers)
-            .transport(f.transport, f.workers)
-            .addPath(new LinkPath("tb", cable.localAddress(), PathKind.THUNDERBOLT))
-            .listener(changes::add)
-            .build()
-            .start());
-        assertThat(link.awaitActive(Duration.ofSeconds(10))).isTrue();
-        Await.until(Duration.ofSeconds(5), () -> !changes.isEmpty(), changes::toString); // "came up" is told after
-        changes.clear();
+        PeerLink link = upThrough(f, cable, changes);
 
         AtomicLong received = new AtomicLong();
         CompletableFuture<Void> finished = new CompletableFuture<>();
@@ -145,17 +135,7 @@ class PeerLinkBusyPathTest {
       f.pair();
       try (LinkEmulator cable = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress("127.0.0.10", 0), f.hostAddress())) {
         List<PeerLink.PathChange> changes = new CopyOnWriteArrayList<>();
-        PeerLink link = f.track(PeerLink.builder()
-            .identity(f.wsId)
-            .peers(f.wsPeers)
-            .transport(f.transport, f.workers)
-            .addPath(new LinkPath("tb", cable.localAddress(), PathKind.THUNDERBOLT))
-            .listener(changes::add)
-            .build()
-            .start());
-        assertThat(link.awaitActive(Duration.ofSeconds(10))).isTrue();
-        Await.until(Duration.ofSeconds(5), () -> !changes.isEmpty(), changes::toString); // "came up" is told after
-        changes.clear();
+        PeerLink link = upThrough(f, cable, changes);
 
         cable.cut();
         // drive 3 s of "bulk data arriving" (a cut cable alone is declared down in about 1 s)
@@ -201,17 +181,7 @@ class PeerLinkBusyPathTest {
       try (LinkEmulator cable = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress("127.0.0.11", 0), f.hostAddress());
           LinkEmulator slowBulk = LinkEmulator.start(slow, new InetSocketAddress("127.0.0.12", 0), f.hostAddress())) {
         List<PeerLink.PathChange> changes = new CopyOnWriteArrayList<>();
-        PeerLink link = f.track(PeerLink.builder()
-            .identity(f.wsId)
-            .peers(f.wsPeers)
-            .transport(f.transport, f.workers)
-            .addPath(new LinkPath("tb", cable.localAddress(), PathKind.THUNDERBOLT))
-            .listener(changes::add)
-            .build()
-            .start());
-        assertThat(link.awaitActive(Duration.ofSeconds(10))).isTrue();
-        Await.until(Duration.ofSeconds(5), () -> !changes.isEmpty(), changes::toString); // "came up" is told after
-        changes.clear();
+        PeerLink link = upThrough(f, cable, changes);
         List<PeerLink.PathChange> changesWhileSending = new CopyOnWriteArrayList<>();
 
         String hostFp = f.hostId.fingerprint();
@@ -282,5 +252,26 @@ class PeerLinkBusyPathTest {
     } catch (IOException e) {
       return -1;
     }
+  }
+
+  /**
+   * A workstation link whose one path, "tb", goes through {@code cable}; returns once the path
+   * is up and its "came up" notice (told after awaitActive returns) has been taken out of
+   * {@code changes}, so the test sees only what happens next.
+   */
+  private static PeerLink upThrough(LinkFixture f, LinkEmulator cable, List<PeerLink.PathChange> changes)
+      throws Exception {
+    PeerLink link = f.track(PeerLink.builder()
+        .identity(f.wsId)
+        .peers(f.wsPeers)
+        .transport(f.transport, f.workers)
+        .addPath(new LinkPath("tb", cable.localAddress(), PathKind.THUNDERBOLT))
+        .listener(changes::add)
+        .build()
+        .start());
+    assertThat(link.awaitActive(Duration.ofSeconds(10))).isTrue();
+    Await.until(Duration.ofSeconds(5), () -> !changes.isEmpty(), changes::toString);
+    changes.clear();
+    return link;
   }
 }
