@@ -1,5 +1,6 @@
 package dev.thunderlink.transport;
 
+import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -8,6 +9,7 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.epoll.EpollTcpInfo;
 import io.netty.channel.kqueue.KQueue;
 import io.netty.channel.kqueue.KQueueIoHandler;
 import io.netty.channel.kqueue.KQueueServerSocketChannel;
@@ -158,6 +160,33 @@ public final class TransportFactory {
       case NIO:
       default:
         return NioSocketChannel.class;
+    }
+  }
+
+  /**
+   * Whether {@link #sentDataAcknowledged} can say anything about {@code ch}: the transport
+   * reads the kernel's TCP state (epoll's TCP_INFO); NIO, io_uring and kqueue do not here.
+   */
+  public static boolean readsTcpInfo(Channel ch) {
+    return ch instanceof EpollSocketChannel;
+  }
+
+  /**
+   * From the kernel's TCP state: data left this end less than {@code withinMillis} ago and the
+   * peer acknowledged something after it left, i.e. the peer is taking in what this end sends.
+   * A pulled cable acknowledges nothing; a peer that stopped reading acknowledges only window
+   * probes, which carry no data, so the last data sent ages past the limit. False where the
+   * transport does not read TCP state ({@link #readsTcpInfo}) or the read fails. Event loop.
+   */
+  public static boolean sentDataAcknowledged(Channel ch, long withinMillis) {
+    if (!(ch instanceof EpollSocketChannel e) || !ch.isActive()) {
+      return false;
+    }
+    try {
+      EpollTcpInfo info = e.tcpInfo();
+      return info.lastAckRecv() <= info.lastDataSent() && info.lastDataSent() < withinMillis;
+    } catch (RuntimeException failed) { // the socket closed under us
+      return false;
     }
   }
 

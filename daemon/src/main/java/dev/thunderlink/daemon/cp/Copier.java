@@ -65,7 +65,6 @@ public final class Copier {
     }
   }
 
-  /** One file of the plan. */
   /**
    * One file to copy. {@code attributes} (push) are the walk's, handed to the first send so a
    * file is looked at once, not again per step (a 20,000-file tree paid five stats a file).

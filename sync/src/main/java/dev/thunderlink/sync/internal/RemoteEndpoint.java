@@ -326,14 +326,7 @@ public final class RemoteEndpoint implements Endpoint {
       }
       throw translate(e, "apply " + ops.size() + " ops");
     }
-    if (r.getResultsCount() != ops.size()) {
-      throw new IOException("remote apply all: " + r.getResultsCount() + " answers for " + ops.size() + " ops");
-    }
-    List<ApplyResult> out = new ArrayList<>(ops.size());
-    for (ApplyResponse a : r.getResultsList()) {
-      out.add(fromProto(a));
-    }
-    return out;
+    return results(r.getResultsList(), ops.size(), "apply all", "ops");
   }
 
   /** Test hook: does the host take ApplyAll (false once it answered UNIMPLEMENTED)? */
@@ -376,11 +369,17 @@ public final class RemoteEndpoint implements Endpoint {
     } catch (StatusRuntimeException e) {
       throw translate(e, "write " + files.size() + " files");
     }
-    if (r.getResultsCount() != files.size()) {
-      throw new IOException("remote write files: " + r.getResultsCount() + " answers for " + files.size() + " files");
+    return results(r.getResultsList(), files.size(), "write files", "files");
+  }
+
+  /** One result per item asked for, in order; a host answering for a different number is broken. */
+  private static List<ApplyResult> results(List<ApplyResponse> answers, int asked, String call, String items)
+      throws IOException {
+    if (answers.size() != asked) {
+      throw new IOException("remote " + call + ": " + answers.size() + " answers for " + asked + " " + items);
     }
-    List<ApplyResult> out = new ArrayList<>(files.size());
-    for (ApplyResponse a : r.getResultsList()) {
+    List<ApplyResult> out = new ArrayList<>(asked);
+    for (ApplyResponse a : answers) {
       out.add(fromProto(a));
     }
     return out;

@@ -1102,12 +1102,18 @@ public final class SessionEngine {
 
   /** True if a side or the ancestor holds {@code path}, or a name equal to it but for case or normalisation. */
   private boolean nameTaken(String path) {
-    Set<String> group = caseGroups.get(PathNames.collisionKey(path));
-    for (String q : group == null ? Set.of(path) : group) {
-      if (viewL.containsKey(q) || viewR.containsKey(q) || ancestor.containsKey(q)) {
+    if (known(path)) {
+      return true;
+    }
+    for (String q : caseGroups.getOrDefault(PathNames.collisionKey(path), Set.of())) {
+      if (known(q)) {
         return true;
       }
     }
+    return false;
+  }
+
+  private boolean known(String path) {
     return viewL.containsKey(path) || viewR.containsKey(path) || ancestor.containsKey(path);
   }
 

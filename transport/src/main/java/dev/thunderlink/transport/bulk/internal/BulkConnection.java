@@ -5,6 +5,7 @@ import dev.thunderlink.proto.bulk.Digest;
 import dev.thunderlink.proto.bulk.DigestAlgorithm;
 import dev.thunderlink.proto.bulk.FileHeader;
 import dev.thunderlink.proto.bulk.Verdict;
+import dev.thunderlink.transport.TransportFactory;
 import dev.thunderlink.transport.bulk.BulkConfig;
 import dev.thunderlink.transport.bulk.BulkCounters;
 import dev.thunderlink.transport.bulk.BulkException;
@@ -16,8 +17,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.epoll.EpollTcpInfo;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
@@ -152,58 +151,41 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
    * Called (on the event loop, at most every 50 ms) while the peer shows itself alive on this
    * connection: a frame arrives, the channel turns writable again because the peer took in
    * what was queued, or a write that waited behind a full send buffer goes out (the peer's TCP
-   * acknowledged earlier bytes; what a push, where the peer sends almost nothing, relies on). A pulled cable does neither once the socket buffers are full.
+   * acknowledged earlier bytes; what a push, where the peer sends almost nothing, relies on), or
+   * (see {@link #watchAcks}) the kernel reports data acknowledged. A pulled cable does none of
+   * these once the socket buffers are full.
    */
   public void onTraffic(Runnable r) {
     traffic = r;
-    if (ch instanceof EpollSocketChannel) {
-      watchAcks = true;
-      if (ch.isActive()) {
-        ch.eventLoop().execute(this::watchAcks);
-      } // else channelActive starts it
+    if (TransportFactory.readsTcpInfo(ch)) {
+      ch.eventLoop().execute(this::watchAcks);
     }
-  }
-
-  private volatile boolean watchAcks;
-
-  @Override
-  public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    if (watchAcks) {
-      watchAcks();
-    }
-    super.channelActive(ctx);
   }
 
   /**
-   * On epoll, polls the kernel's TCP state every 50 ms: data that left this end recently and was
-   * acknowledged after it left is the peer taking in what this end sends, even while this end
-   * writes nothing more and receives nothing (the last few MiB of a push sit in the socket
-   * buffers and drain for seconds on a slow path; a 6 MiB push at 16 Mbit/s had its path declared
-   * down mid-way). A pulled cable acknowledges nothing (only retransmissions leave); a peer that
-   * stopped reading acknowledges window probes, which carry no data, so the last data sent ages
-   * past {@link #ACK_RECENT_MILLIS} and stops counting: failover takes at most that much longer.
-   * Loopback acknowledges at once, so tcpi_unacked is mostly 0 and says nothing. Event loop.
+   * Where the transport reads the kernel's TCP state, polls it every 50 ms: data that left this
+   * end recently and was acknowledged after it left is the peer taking in what this end sends,
+   * even while this end writes nothing more and receives nothing (the last few MiB of a push
+   * sit in the socket buffers and drain for seconds on a slow path; a 6 MiB push at 16 Mbit/s
+   * had its path declared down mid-way). A pulled cable acknowledges nothing, so failover takes
+   * at most {@link #ACK_RECENT_MILLIS} longer. Loopback acknowledges at once, so tcpi_unacked
+   * is mostly 0 and says nothing. Event loop; once per connection.
    */
   private void watchAcks() {
-    if (!ch.isActive()) {
+    if (ackPoll != null || !ch.isOpen()) {
       return;
     }
-    ScheduledFuture<?> poll =
-        ch.eventLoop()
-            .scheduleAtFixedRate(
-                () -> {
-                  try {
-                    EpollTcpInfo info = ((EpollSocketChannel) ch).tcpInfo();
-                    if (info.lastAckRecv() <= info.lastDataSent() && info.lastDataSent() < ACK_RECENT_MILLIS) {
-                      traffic();
-                    }
-                  } catch (RuntimeException e) {
-                    log.debug("tcp info of {}: {}", ch, e.toString());
-                  }
-                },
-                TRAFFIC_EVERY_NANOS, TRAFFIC_EVERY_NANOS, TimeUnit.NANOSECONDS);
+    ackPoll = ch.eventLoop().scheduleAtFixedRate(() -> {
+      if (TransportFactory.sentDataAcknowledged(ch, ACK_RECENT_MILLIS)) {
+        traffic();
+      }
+    }, TRAFFIC_EVERY_NANOS, TRAFFIC_EVERY_NANOS, TimeUnit.NANOSECONDS);
+    ScheduledFuture<?> poll = ackPoll;
     ch.closeFuture().addListener(x -> poll.cancel(false));
   }
+
+  /** The TCP state poll of {@link #watchAcks}, once started; event loop. */
+  private ScheduledFuture<?> ackPoll;
 
   /**
    * How old the last acknowledged data may be to count; the emulated 16 Mbit/s path let data out
@@ -362,7 +344,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
 
   /**
    * Counts {@code bytes} out of flight once {@code f} completes, and, if the write had to wait
-   * behind earlier bytes ({@code queued}) and was not taken at once by the kernel, reports the
+   * behind earlier bytes ({@code waited}) and was not taken at once by the kernel, reports the
    * completion as traffic: the send buffer drained, which on TCP only happens as the peer
    * acknowledges what it received. This is what shows the path alive during a push, when the
    * peer sends nothing back (a cp of a 20,000-file tree to the host had its path declared down
@@ -371,8 +353,8 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
    * it does not count; with the cable pulled the buffer fills and nothing completes any more.
    * Event loop.
    */
-  private void whenWritten(ChannelFuture f, long bytes, boolean queued) {
-    if (!queued || f.isDone()) {
+  private void whenWritten(ChannelFuture f, long bytes, boolean waited) {
+    if (!waited || f.isDone()) {
       f.addListener(x -> written(bytes));
       return;
     }
