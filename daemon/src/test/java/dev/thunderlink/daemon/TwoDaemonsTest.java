@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.thunderlink.proto.control.ControlGrpc;
 import dev.thunderlink.proto.control.StatusRequest;
 import dev.thunderlink.proto.control.StatusResponse;
+import dev.thunderlink.transport.FreePorts;
 import dev.thunderlink.transport.LocalControlServer;
 import dev.thunderlink.transport.emulator.LinkEmulator;
 import dev.thunderlink.transport.emulator.LinkProfile;
@@ -14,7 +15,6 @@ import dev.thunderlink.transport.testing.Await;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,10 +97,10 @@ class TwoDaemonsTest {
     }
   }
 
+  /** Free on every loopback address the daemons use, and outside the range outgoing connections draw from. */
   private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.2"))) {
-      return s.getLocalPort();
-    }
+    return FreePorts.pick(
+        InetAddress.getByName("127.0.0.1"), InetAddress.getByName("127.0.0.2"), InetAddress.getByName("127.0.0.3"));
   }
 
   private DaemonProcess.Result cli(String name, String... args) throws Exception {

@@ -203,9 +203,8 @@ public final class DemoCommand implements Callable<Integer> {
     out.flush();
   }
 
+  /** Free on both demo paths' addresses, and outside the range outgoing connections draw from. */
   private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return s.getLocalPort();
-    }
+    return dev.thunderlink.transport.FreePorts.pick(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("127.0.0.2"));
   }
 }

@@ -26,9 +26,7 @@ class DaemonServicesTest {
   @TempDir Path home;
 
   static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
+    return dev.thunderlink.transport.FreePorts.pick(InetAddress.getLoopbackAddress());
   }
 
   static HttpResponse<String> scrape(int port) throws Exception {
