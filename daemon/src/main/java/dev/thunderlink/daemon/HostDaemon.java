@@ -242,6 +242,9 @@ public final class HostDaemon implements AutoCloseable {
       if (control != null) {
         control.close(1, TimeUnit.SECONDS);
       }
+      if (bulk != null && !bulk.awaitClosed(java.time.Duration.ofMillis(750))) {
+        log.info("shutdown: a bulk connection had not hung up after its ERROR frame; closing it");
+      }
       if (link != null) {
         link.close(grace, unit);
       }

@@ -163,6 +163,24 @@ public final class BulkServer implements BulkAcceptor {
     return lines;
   }
 
+  /**
+   * Waits, at most {@code max}, until every bulk connection has closed. After {@link #abortAll}
+   * a connection lingers (reading and dropping) until the peer has read the ERROR frame and hung
+   * up; stopping the event loops before that closes the socket with unread data, the kernel sends
+   * a reset, and a relay between the two (a router, the link emulator) can drop the ERROR, so the
+   * peer's copy says "bulk connection closed" instead of why. Returns whether all closed in time.
+   */
+  public boolean awaitClosed(java.time.Duration max) throws InterruptedException {
+    long deadline = System.nanoTime() + max.toNanos();
+    for (Channel ch : java.util.List.copyOf(connections.keySet())) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0 || !ch.closeFuture().await(TimeUnit.NANOSECONDS.toMillis(left) + 1)) {
+        return connections.isEmpty();
+      }
+    }
+    return true;
+  }
+
   private void checkDrained() {
     if (refusal != null && connections.isEmpty()) {
       drained.complete(null);

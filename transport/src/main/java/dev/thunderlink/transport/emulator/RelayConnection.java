@@ -155,8 +155,11 @@ final class RelayConnection {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      // A reset or I/O error on one side: the relay cannot continue this connection.
-      close();
+      // A reset or I/O error on one side ends that side. What it sent before the reset is still
+      // delivered, as on a real network (Linux hands a receiver the queued data before the
+      // ECONNRESET): closing this channel fires channelInactive, which closes the other side
+      // after the data queued for it. Writes to this side fail and close the relay.
+      ctx.close();
     }
   }
 }
