@@ -227,29 +227,40 @@ class ModelSchedulerTest {
 
   @Test
   void aWaiterThatLeavesNeverCausesALoad() {
-    start(simConfig().defaultResponseTokens(400), SchedulerConfig.builder().linger(Duration.ofSeconds(60))
+    // a's streams outlast the test (400,000 tokens) and are cancelled at the end: had they ended
+    // on their own (400 tokens took ~10 ms), a swap to b could start before b's waiter left, and
+    // the unload of a that began it is a step no cancel can take back (CI saw that once)
+    start(simConfig().defaultResponseTokens(400_000), SchedulerConfig.builder().linger(Duration.ofSeconds(60))
         .maxGroupWait(Duration.ofSeconds(60)));
-    Collect a = call("a:32b", BATCH);
+    Collect a = new Collect();
+    HostInference.Call aCall = host.stream("/api/chat", Collect.chat("a:32b", "hello"), BATCH, a);
+    aCall.request(Long.MAX_VALUE);
     Await.until(Duration.ofSeconds(5), "a runs", () -> a.firstNanos != 0);
     Collect bWaiter = new Collect();
     HostInference.Call b = host.stream("/api/chat", Collect.chat("b:70b", "x"), BATCH, bWaiter);
     b.request(Long.MAX_VALUE);
     Await.until(Duration.ofSeconds(5), "b queued", () -> snapshot().queues().size() == 1);
     b.cancel();
-    a.done.join();
     Await.until(Duration.ofSeconds(5), "queue empty", () -> snapshot().queues().isEmpty());
+    assertThat(a.done).as("a still streaming when b's waiter left").isNotDone();
+    aCall.cancel();
+    Await.until(Duration.ofSeconds(5), "a's slot freed", () -> snapshot().loaded().get(0).inFlight() == 0);
     assertThat(sim.counters().loadsByModel()).doesNotContainKey("b:70b");
-    assertThat(snapshot().cancelled()).isEqualTo(1);
+    assertThat(snapshot().cancelled()).as("waiters that left the queue").isEqualTo(1);
     // and interactive-triggered swap abandoned when the interactive waiter leaves
-    Collect a2 = call("a:32b", BATCH);
+    Collect a2 = new Collect();
+    HostInference.Call a2Call = host.stream("/api/chat", Collect.chat("a:32b", "hello"), BATCH, a2);
+    a2Call.request(Long.MAX_VALUE);
     Await.until(Duration.ofSeconds(5), "a2 runs", () -> a2.firstNanos != 0);
     Collect c = new Collect();
     HostInference.Call bi = host.stream("/api/chat", Collect.chat("b:70b", "x"), INTERACTIVE, c);
     bi.request(Long.MAX_VALUE);
     Await.until(Duration.ofSeconds(5), "b queued", () -> snapshot().queues().size() == 1);
     bi.cancel();
-    a2.done.join();
     Await.until(Duration.ofSeconds(5), "queue empty", () -> snapshot().queues().isEmpty());
+    assertThat(a2.done).as("a2 still streaming when b's waiter left").isNotDone();
+    a2Call.cancel();
+    Await.until(Duration.ofSeconds(5), "a2's slot freed", () -> snapshot().loaded().get(0).inFlight() == 0);
     assertThat(sim.counters().loadsByModel()).doesNotContainKey("b:70b");
     assertThat(snapshot().loaded()).extracting(ModelScheduler.Loaded::name).containsExactly("a:32b");
   }
