@@ -304,7 +304,9 @@ class LinkEmulatorTest {
   void bytesSentBeforeAResetStillArriveAsOnARealNetwork() throws Exception {
     // A host that writes its reason and then resets (it closed with the client's data unread)
     // must not lose the reason in the relay: the bytes left before the reset, so they arrive.
+    // (The host answers after the client's first byte: the relay is then under way, reading.)
     try (LoopbackPeer resetter = new LoopbackPeer(s -> {
+          s.getInputStream().read();
           s.getOutputStream().write("why".getBytes());
           s.getOutputStream().flush();
           s.setSoLinger(true, 0);
@@ -312,6 +314,7 @@ class LinkEmulatorTest {
         LinkEmulator link = LinkEmulator.start(LinkProfile.WIFI, ANY_LOOPBACK, resetter.address());
         Socket client = connect(link.localAddress())) {
       client.setSoTimeout(10_000);
+      client.getOutputStream().write('?');
       byte[] got = new byte[3];
       int n = 0;
       try {
