@@ -105,31 +105,25 @@ public final class LinkServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    java.util.Set<String> inline = java.util.Set.copyOf(b.inline);
-    nb.executor(callPool);
-    nb.callExecutor(
-        new io.grpc.ServerCallExecutorSupplier() {
-          @Override
-          public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata headers) {
-            io.grpc.MethodDescriptor<Q, R> m = call.getMethodDescriptor();
-            return m.getServiceName().equals(dev.thunderlink.proto.link.LinkGrpc.SERVICE_NAME)
-                    || inline.contains(m.getFullMethodName())
-                ? com.google.common.util.concurrent.MoreExecutors.directExecutor()
-                : null; // the server's executor: callPool
-          }
-        });
+    // Everything runs on the event loop (direct executor); the offload interceptor, next to each
+    // service, hands the calls that may block to callPool. See OffloadInterceptor for why not
+    // grpc-java's callExecutor.
+    nb.directExecutor();
+    dev.thunderlink.transport.internal.OffloadInterceptor offload =
+        new dev.thunderlink.transport.internal.OffloadInterceptor(
+            callPool, java.util.Set.of(dev.thunderlink.proto.link.LinkGrpc.SERVICE_NAME), b.inline);
     PeerAuthInterceptor auth = new PeerAuthInterceptor(b.peers);
     LinkService link =
         new LinkService(b.identity, Role.ROLE_HOST, b.capabilities, this::endpoints, b.onHandshake);
     // The gate runs first (interceptors run last-added first): a call refused while the host
     // shuts down hears why before anything else happens to it.
     nb.addService(ServerInterceptors.intercept(link, auth, gate));
-    nb.addService(ServerInterceptors.intercept(new PairingService(b.identity, b.codes, b.peers), auth, gate));
+    nb.addService(ServerInterceptors.intercept(new PairingService(b.identity, b.codes, b.peers), offload, auth, gate));
     for (BindableService s : b.services) {
-      nb.addService(ServerInterceptors.intercept(s, auth, gate));
+      nb.addService(ServerInterceptors.intercept(s, offload, auth, gate));
     }
     for (ServerServiceDefinition s : b.serviceDefinitions) {
-      nb.addService(ServerInterceptors.intercept(s, auth, gate));
+      nb.addService(ServerInterceptors.intercept(s, offload, auth, gate));
     }
     try {
       server = nb.build().start();
