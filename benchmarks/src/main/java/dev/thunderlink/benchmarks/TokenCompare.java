@@ -80,17 +80,19 @@ public final class TokenCompare {
         .model(SimulatedModel.of(MODEL, 1000)).build();
     try (InferenceHost host = InferenceHost.start(InferenceHostConfig.builder().simulator(sim)
         .scheduler(SchedulerConfig.builder().linger(Duration.ZERO).build()).noLocalFront().build())) {
-      // The token streams run on the event loop, as the host daemon's LinkServer runs them.
-      java.util.Set<String> inline = InferenceHost.nonBlockingMethods();
+      // The token streams run on the event loop, the rest on a pool, as the host daemon's
+      // LinkServer runs them (direct executor + OffloadInterceptor).
+      java.util.concurrent.ExecutorService callPool = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "bench-link-call");
+        t.setDaemon(true);
+        return t;
+      });
       Server link = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-          .callExecutor(new io.grpc.ServerCallExecutorSupplier() {
-            @Override
-            public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata headers) {
-              return inline.contains(call.getMethodDescriptor().getFullMethodName())
-                  ? com.google.common.util.concurrent.MoreExecutors.directExecutor() : null;
-            }
-          })
-          .addService(io.grpc.ServerInterceptors.intercept(host.linkService(), new io.grpc.ServerInterceptor() {
+          .directExecutor()
+          .addService(io.grpc.ServerInterceptors.intercept(host.linkService(),
+              new dev.thunderlink.transport.internal.OffloadInterceptor(
+                  callPool, java.util.Set.of(), InferenceHost.nonBlockingMethods()),
+              new io.grpc.ServerInterceptor() {
             @Override
             public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call,
                 io.grpc.Metadata headers, io.grpc.ServerCallHandler<Q, R> next) {
