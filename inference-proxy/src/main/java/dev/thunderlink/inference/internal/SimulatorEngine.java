@@ -595,13 +595,15 @@ public final class SimulatorEngine {
   private void complete(Job job) {
     ObjectNode last = job.stream ? chunk(job, "", null, true)
         : chunk(job, job.full.toString(), job.toolCalls, true);
+    // counted (and its slot freed) before the last bytes go out: a client that has its answer
+    // reads counters that include it (tests failed on "completed 5 of 6" under load)
+    finish(job);
     if (job.stream) {
       job.exchange.streamLine(last);
       job.exchange.endStream();
     } else {
       job.exchange.sendJson(200, last);
     }
-    finish(job);
   }
 
   private void finish(Job job) {
