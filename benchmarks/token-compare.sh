@@ -139,7 +139,7 @@ fi
 # measure JAR OUTFILE: one TokenCompare run with that jar's code on every path.
 measure() {
   local warm=()
-  [[ $WARM == 0 ]] || warm=(--warm "$WARM") # an older jar without --warm still runs without it
+  [[ $WARM == 0 ]] || warm=(--warm "$WARM") # only when asked: a jar older than --warm runs the default
   log "measuring with $1: $RUNS requests per path, $TOKENS tokens each, $WARM extra warm-up (load average $(cut -d' ' -f1 /proc/loadavg))"
   java ${TOKEN_COMPARE_JAVA_OPTS:-} -cp "$1" dev.thunderlink.benchmarks.TokenCompare --simulator-port "$SIM_PORT" "${TUNNEL_ARGS[@]}" \
     --runs "$RUNS" --tokens "$TOKENS" "${warm[@]}" --out "$2" 2>"$T/java.log" ||
