@@ -767,11 +767,42 @@ public final class ModelScheduler implements AutoCloseable {
 
   public record Waits(long count, double p50Millis, double p95Millis, double maxMillis) {}
 
-  /** A consistent snapshot, taken on the scheduler thread under the lock. */
+  /**
+   * A consistent snapshot, taken on the scheduler thread under the lock. The future completes
+   * once the lock is released: what runs on completion (a status reply, or a caller that submits
+   * next) would otherwise run inside the scheduler's task, where a submit misses the idle fast
+   * path ({@code ModelSchedulerDispatchTest} failed so on a loaded machine).
+   */
   public CompletableFuture<Snapshot> snapshot() {
     CompletableFuture<Snapshot> f = new CompletableFuture<>();
-    execute(() -> f.complete(snapshotNow()));
+    try {
+      exec.execute(() -> {
+        Snapshot s = null;
+        RuntimeException failure = null;
+        lock.lock();
+        try {
+          s = snapshotNow();
+        } catch (RuntimeException e) {
+          failure = e;
+        } finally {
+          lock.unlock();
+        }
+        if (failure != null) {
+          log.error("scheduler snapshot failed", failure);
+          f.completeExceptionally(failure);
+        } else {
+          f.complete(s);
+        }
+      });
+    } catch (RejectedExecutionException closedAlready) {
+      log.debug("scheduler closed; snapshot dropped");
+    }
     return f;
+  }
+
+  /** Whether the calling thread is inside a scheduler task or the fast path; for tests. */
+  boolean lockedByCurrentThread() {
+    return lock.isHeldByCurrentThread();
   }
 
   private Snapshot snapshotNow() {

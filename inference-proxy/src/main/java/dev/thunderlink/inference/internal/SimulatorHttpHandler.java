@@ -226,8 +226,10 @@ public final class SimulatorHttpHandler extends SimpleChannelInboundHandler<Full
 
       @Override
       public void streamLine(JsonNode line) {
-        ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(OllamaJson.line(line))));
+        // Stamped before the write: once the line is out, the reader may already be tracing its
+        // next request, which a late stamp would land in.
         Hops.mark(Hops.SIM_FIRST_TOKEN);
+        ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(OllamaJson.line(line))));
       }
 
       @Override

@@ -8,6 +8,8 @@ import dev.thunderlink.inference.Await;
 import dev.thunderlink.inference.SchedulerConfig;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -62,8 +64,40 @@ class ModelSchedulerDispatchTest {
     assertThat(waiting.thread).isNotSameAs(Thread.currentThread());
   }
 
+  @Test
+  void aSnapshotCompletesOnceTheSchedulerHasLetGo() throws Exception {
+    // The first request goes the long way (the model loads): its start runs in a scheduler task.
+    // Held there, it queues the snapshot's task behind it, so the snapshot completes on the
+    // scheduler thread and the callback below runs where it completes.
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch hold = new CountDownLatch(1);
+    Started first = new Started() {
+      @Override
+      public void start(ObjectNode body, ModelScheduler.Job j) {
+        super.start(body, j);
+        entered.countDown();
+        try {
+          hold.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    };
+    scheduler.submit(MODEL, upstream, 1000, ModelScheduler.RequestClass.INTERACTIVE,
+        Collect.chat(MODEL, "hi"), first);
+    assertThat(entered.await(5, TimeUnit.SECONDS)).as("the first request starts").isTrue();
+    CompletableFuture<Boolean> lockedOnCompletion = scheduler.snapshot()
+        .thenApply(s -> Thread.currentThread() == first.thread && scheduler.lockedByCurrentThread());
+    CompletableFuture<Thread> completedOn = scheduler.snapshot().thenApply(s -> Thread.currentThread());
+    hold.countDown();
+
+    assertThat(completedOn.get(5, TimeUnit.SECONDS)).as("completed on the scheduler thread").isSameAs(first.thread);
+    assertThat(lockedOnCompletion.get(5, TimeUnit.SECONDS)).as("the scheduler still held its lock").isFalse();
+    first.job.release();
+  }
+
   /** Records where and when {@link ModelScheduler.Work#start} ran. */
-  private static final class Started implements ModelScheduler.Work {
+  private static class Started implements ModelScheduler.Work {
     volatile ModelScheduler.Job job;
     volatile Thread thread;
 
