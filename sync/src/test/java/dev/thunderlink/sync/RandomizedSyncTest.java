@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -173,12 +172,15 @@ class RandomizedSyncTest {
 
     private List<Path> existingFiles() throws IOException {
       List<Path> out = new ArrayList<>();
-      try (Stream<Path> s = Files.walk(root)) {
-        s.filter(p -> Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
-            .filter(p -> !p.getFileName().toString().startsWith(".thunderlink-tmp-"))
-            .forEach(out::add);
-      } catch (java.io.UncheckedIOException | java.nio.file.NoSuchFileException e) {
-        // the other side's sync is changing the tree under us; try again next step
+      try {
+        // the other side's sync is changing the tree under us: what vanished is simply not listed
+        for (Path p : SyncPair.walk(root, true)) {
+          if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            out.add(p);
+          }
+        }
+      } catch (java.nio.file.NoSuchFileException e) {
+        // the root itself is gone for now; try again next step
       }
       return out;
     }
@@ -257,10 +259,9 @@ class RandomizedSyncTest {
             if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
               return;
             }
-            try (Stream<Path> s = Files.walk(dir)) {
-              for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-              }
+            // (Files.walk failed the round when the daemon's temporary file in there vanished)
+            for (Path p : SyncPair.walk(dir, true).stream().sorted(Comparator.reverseOrder()).toList()) {
+              Files.deleteIfExists(p);
             }
             forget(d);
             log.debug("{} rmdir -r {}", tag, d);
