@@ -257,10 +257,20 @@ class RandomizedSyncTest {
             if (!Files.isDirectory(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
               return;
             }
+            List<Path> doomed;
             try (Stream<Path> s = Files.walk(dir)) {
-              for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+              // the walk stats each entry it lists: a daemon temp file (.thunderlink-tmp-*) renamed
+              // into place between the listing and the stat fails it with NoSuchFileException,
+              // wrapped, as the live session writing into this directory rightly does
+              doomed = s.sorted(Comparator.reverseOrder()).toList();
+            } catch (java.io.UncheckedIOException e) {
+              if (e.getCause() instanceof java.nio.file.NoSuchFileException) {
+                return; // the tree changed under us; a later step may try again
               }
+              throw e;
+            }
+            for (Path p : doomed) {
+              Files.deleteIfExists(p);
             }
             forget(d);
             log.debug("{} rmdir -r {}", tag, d);
