@@ -44,7 +44,8 @@ class SyncOverGrpcTest {
   void setUp() throws IOException {
     a = Files.createDirectories(tmp.resolve("a"));
     b = tmp.resolve("b");
-    startHost(0);
+    // not 0: sessionRecoversWhenTheHostRestarts binds this port again after closing it
+    startHost(TestPorts.pick());
     channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
   }
 
