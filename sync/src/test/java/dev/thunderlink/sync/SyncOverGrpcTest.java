@@ -74,12 +74,15 @@ class SyncOverGrpcTest {
   }
 
   private static void await(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    // polls, not spins: on a loaded 2-core machine a spinning test thread takes the CPU the
+    // watcher, session and host threads it waits for need; the deadline is generous because
+    // a watcher-driven round trip under CI load is not what this test measures
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("timed out waiting for " + what);
       }
-      Thread.onSpinWait();
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
     }
   }
 
