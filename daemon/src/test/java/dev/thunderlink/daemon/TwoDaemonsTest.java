@@ -130,6 +130,7 @@ class TwoDaemonsTest {
   @Order(20)
   void incompatibleProtocolVersionIsRefusedNamingBothVersions() throws Exception {
     DaemonProcess.Result issued = cli("pair-code-1", "pair", "--home", hostHome.toString(), "--json");
+    assertThat(issued.exit()).as(issued.toString()).isZero();
     String code = JSON.readTree(issued.out()).get("code").asText();
     DaemonProcess.Result r =
         DaemonProcess.run(
@@ -212,6 +213,7 @@ class TwoDaemonsTest {
     assertThat(j.get("p99_us").asDouble()).isGreaterThanOrEqualTo(j.get("p50_us").asDouble());
     System.out.printf("thunderlink ping over loopback+emulator: p50 %.1f us, p99 %.1f us%n", j.get("p50_us").asDouble(), j.get("p99_us").asDouble());
     DaemonProcess.Result w = cli("ping-wifi", "ping", "--home", wsHome.toString(), "-c", "20", "-i", "0", "--path", "wifi", "--json");
+    assertThat(w.exit()).as(w.toString()).isZero();
     assertThat(JSON.readTree(w.out()).get("path").asText()).isEqualTo("wifi");
     assertThat(JSON.readTree(w.out()).get("p50_us").asDouble()).as("wifi profile adds 2 x 2.5 ms").isGreaterThan(4000);
   }
@@ -402,6 +404,7 @@ class TwoDaemonsTest {
     System.out.println("failover after cable cut: " + failoverMillis + " ms");
     assertThat(failoverMillis).as("failover within 2 s").isLessThan(2000);
     DaemonProcess.Result p = cli("ping-during-cut", "ping", "--home", wsHome.toString(), "-c", "3", "-i", "0", "--json");
+    assertThat(p.exit()).as(p.toString()).isZero();
     assertThat(JSON.readTree(p.out()).get("path").asText()).isEqualTo("wifi");
     assertThat(JSON.readTree(p.out()).get("received").asInt()).isEqualTo(3);
     long t1 = System.nanoTime();
