@@ -399,11 +399,22 @@ class TwoDaemonsTest {
   @Order(70)
   void failsOverWhenTheCableIsPulledAndMovesBackWhenItReturns() throws Exception {
     long t0 = System.nanoTime();
+    java.time.LocalTime cutAt = java.time.LocalTime.now();
     tb.cut();
     Await.until(Duration.ofSeconds(5), () -> activeIs("wifi"), () -> "no failover; " + safe(ws));
-    long failoverMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-    System.out.println("failover after cable cut: " + failoverMillis + " ms");
-    assertThat(failoverMillis).as("failover within 2 s").isLessThan(2000);
+    long observedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    // the failover is when the daemon switched (its log line's time), not when this test's next
+    // status poll, a new control connection every 10 ms, got through to see it: under CI load
+    // that poll alone can take hundreds of milliseconds
+    // the last switch to wifi is the one just seen (a probe lost under load earlier may have made another)
+    String switched = ws.err().lines().filter(l -> l.contains("active path: tb -> wifi")).reduce((x, y) -> y)
+        .orElseThrow(() -> new AssertionError("no 'active path: tb -> wifi' line; " + safe(ws)));
+    long failoverMillis = Duration.between(cutAt, java.time.LocalTime.parse(switched.substring(0, 12))).toMillis();
+    if (failoverMillis < -Duration.ofHours(12).toMillis()) {
+      failoverMillis += Duration.ofDays(1).toMillis(); // the cut just before midnight, the switch after it
+    }
+    System.out.println("failover after cable cut: " + failoverMillis + " ms (seen by a status poll after " + observedMillis + " ms)");
+    assertThat(failoverMillis).as("failover within 2 s: " + switched).isBetween(0L, 1999L);
     DaemonProcess.Result p = cli("ping-during-cut", "ping", "--home", wsHome.toString(), "-c", "3", "-i", "0", "--json");
     assertThat(p.exit()).as(p.toString()).isZero();
     assertThat(JSON.readTree(p.out()).get("path").asText()).isEqualTo("wifi");
