@@ -130,6 +130,7 @@ class TwoDaemonsTest {
   @Order(20)
   void incompatibleProtocolVersionIsRefusedNamingBothVersions() throws Exception {
     DaemonProcess.Result issued = cli("pair-code-1", "pair", "--home", hostHome.toString(), "--json");
+    assertThat(issued.exit()).as(issued.toString()).isZero();
     String code = JSON.readTree(issued.out()).get("code").asText();
     DaemonProcess.Result r =
         DaemonProcess.run(
@@ -212,6 +213,7 @@ class TwoDaemonsTest {
     assertThat(j.get("p99_us").asDouble()).isGreaterThanOrEqualTo(j.get("p50_us").asDouble());
     System.out.printf("thunderlink ping over loopback+emulator: p50 %.1f us, p99 %.1f us%n", j.get("p50_us").asDouble(), j.get("p99_us").asDouble());
     DaemonProcess.Result w = cli("ping-wifi", "ping", "--home", wsHome.toString(), "-c", "20", "-i", "0", "--path", "wifi", "--json");
+    assertThat(w.exit()).as(w.toString()).isZero();
     assertThat(JSON.readTree(w.out()).get("path").asText()).isEqualTo("wifi");
     assertThat(JSON.readTree(w.out()).get("p50_us").asDouble()).as("wifi profile adds 2 x 2.5 ms").isGreaterThan(4000);
   }
@@ -306,7 +308,8 @@ class TwoDaemonsTest {
 
   private java.util.Map<String, Double> hostMetrics() throws Exception {
     try (LocalControlServer.Connection c = LocalControlServer.connect(hostHome)) {
-      return ControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(5, TimeUnit.SECONDS)
+      // one try, not polled: the loaded host answering a status is no performance claim
+      return ControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(30, TimeUnit.SECONDS)
           .status(StatusRequest.getDefaultInstance()).getMetricsMap();
     }
   }
@@ -381,7 +384,7 @@ class TwoDaemonsTest {
       s.setSoTimeout(5000);
       assertThat(new String(s.getInputStream().readAllBytes())).startsWith("HTTP/1.1 400");
     }
-    Await.until(Duration.ofSeconds(5), () -> {
+    Await.until(Duration.ofSeconds(30), () -> {
       try {
         return host.err().contains("refused connection") && host.err().contains("plain HTTP refused");
       } catch (Exception e) {
@@ -396,12 +399,24 @@ class TwoDaemonsTest {
   @Order(70)
   void failsOverWhenTheCableIsPulledAndMovesBackWhenItReturns() throws Exception {
     long t0 = System.nanoTime();
+    java.time.LocalTime cutAt = java.time.LocalTime.now();
     tb.cut();
     Await.until(Duration.ofSeconds(5), () -> activeIs("wifi"), () -> "no failover; " + safe(ws));
-    long failoverMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-    System.out.println("failover after cable cut: " + failoverMillis + " ms");
-    assertThat(failoverMillis).as("failover within 2 s").isLessThan(2000);
+    long observedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    // the failover is when the daemon switched (its log line's time), not when this test's next
+    // status poll, a new control connection every 10 ms, got through to see it: under CI load
+    // that poll alone can take hundreds of milliseconds
+    // the last switch to wifi is the one just seen (a probe lost under load earlier may have made another)
+    String switched = ws.err().lines().filter(l -> l.contains("active path: tb -> wifi")).reduce((x, y) -> y)
+        .orElseThrow(() -> new AssertionError("no 'active path: tb -> wifi' line; " + safe(ws)));
+    long failoverMillis = Duration.between(cutAt, java.time.LocalTime.parse(switched.substring(0, 12))).toMillis();
+    if (failoverMillis < -Duration.ofHours(12).toMillis()) {
+      failoverMillis += Duration.ofDays(1).toMillis(); // the cut just before midnight, the switch after it
+    }
+    System.out.println("failover after cable cut: " + failoverMillis + " ms (seen by a status poll after " + observedMillis + " ms)");
+    assertThat(failoverMillis).as("failover within 2 s: " + switched).isBetween(0L, 1999L);
     DaemonProcess.Result p = cli("ping-during-cut", "ping", "--home", wsHome.toString(), "-c", "3", "-i", "0", "--json");
+    assertThat(p.exit()).as(p.toString()).isZero();
     assertThat(JSON.readTree(p.out()).get("path").asText()).isEqualTo("wifi");
     assertThat(JSON.readTree(p.out()).get("received").asInt()).isEqualTo(3);
     long t1 = System.nanoTime();

@@ -44,7 +44,8 @@ class SyncOverGrpcTest {
   void setUp() throws IOException {
     a = Files.createDirectories(tmp.resolve("a"));
     b = tmp.resolve("b");
-    startHost(0);
+    // not 0: sessionRecoversWhenTheHostRestarts binds this port again after closing it
+    startHost(TestPorts.pick());
     channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
   }
 
@@ -73,12 +74,15 @@ class SyncOverGrpcTest {
   }
 
   private static void await(String what, BooleanSupplier condition) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    // polls, not spins: on a loaded 2-core machine a spinning test thread takes the CPU the
+    // watcher, session and host threads it waits for need; the deadline is generous because
+    // a watcher-driven round trip under CI load is not what this test measures
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("timed out waiting for " + what);
       }
-      Thread.onSpinWait();
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
     }
   }
 

@@ -48,7 +48,11 @@ class SyncSessionsTest {
         assertThat(reg.startAll()).isEmpty();
         assertThat(reg.status("proj").state()).isEqualTo("PAUSED");
         reg.resume("proj", false);
-        Files.write(a.resolve("y.txt"), "y".getBytes(UTF_8));
+        // written aside and renamed in, as editors save: the session's watcher is live (2 ms
+        // debounce), and a cycle between Files.write's create and its write would rightly send
+        // the empty y.txt and then its content, two transfers where the count below expects one
+        Path aside = Files.write(tmp.resolve("y.txt.new"), "y".getBytes(UTF_8));
+        Files.move(aside, a.resolve("y.txt"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         reg.flush("proj", Duration.ofSeconds(30));
         assertThat(Files.readString(b.resolve("y.txt"))).isEqualTo("y");
         assertThat(reg.status("proj").filesTransferred()).isEqualTo(1); // x.txt was not sent again

@@ -109,7 +109,7 @@ public final class DemoCommand implements Callable<Integer> {
       }
       step(out, "workstation connected; status:");
       try (LocalControlServer.Connection c = LocalControlServer.connect(wsHome)) {
-        var s = ControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(5, TimeUnit.SECONDS).status(StatusRequest.getDefaultInstance());
+        var s = ControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(ControlCalls.QUICK_SECONDS, TimeUnit.SECONDS).status(StatusRequest.getDefaultInstance());
         var m = StatusCommand.toMap(s);
         out.printf("    transport %s, tls %s, active path %s%n", m.get("transport"), m.get("tls_provider"), m.get("active_path"));
         var r =
@@ -132,7 +132,7 @@ public final class DemoCommand implements Callable<Integer> {
       try (LocalControlServer.Connection c = LocalControlServer.connect(wsHome)) {
         var sync = dev.thunderlink.proto.synccontrol.SyncControlGrpc.newBlockingStub(c.channel());
         boolean exists =
-            sync.withDeadlineAfter(10, TimeUnit.SECONDS)
+            sync.withDeadlineAfter(ControlCalls.QUICK_SECONDS, TimeUnit.SECONDS)
                 .list(dev.thunderlink.proto.synccontrol.SyncListRequest.getDefaultInstance())
                 .getSessionsList()
                 .stream()

@@ -99,7 +99,7 @@ public final class PairCommand implements Callable<Integer> {
     try (LocalControlServer.Connection c = LocalControlServer.connect(h.dir())) {
       r =
           ControlGrpc.newBlockingStub(c.channel())
-              .withDeadlineAfter(5, TimeUnit.SECONDS)
+              .withDeadlineAfter(ControlCalls.QUICK_SECONDS, TimeUnit.SECONDS)
               .newPairingCode(NewPairingCodeRequest.newBuilder().setTtlSeconds(ttlSeconds).build());
     }
     if (json) {

@@ -33,7 +33,7 @@ public final class StatusCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     StatusResponse s;
     try (LocalControlServer.Connection c = LocalControlServer.connect(home.resolve().dir())) {
-      s = ControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(5, TimeUnit.SECONDS).status(StatusRequest.getDefaultInstance());
+      s = ControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(ControlCalls.QUICK_SECONDS, TimeUnit.SECONDS).status(StatusRequest.getDefaultInstance());
     }
     PrintWriter out = spec.commandLine().getOut();
     if (json) {

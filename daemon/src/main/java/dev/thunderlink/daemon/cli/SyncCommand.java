@@ -162,7 +162,7 @@ public final class SyncCommand implements Runnable {
   static final class ListCmd extends Base {
     @Override
     public Integer call() throws Exception {
-      var r = call(10, stub -> stub.list(SyncListRequest.getDefaultInstance()));
+      var r = call(ControlCalls.QUICK_SECONDS, stub -> stub.list(SyncListRequest.getDefaultInstance()));
       if (json) {
         printJson(r);
       } else if (r.getSessionsCount() == 0) {
@@ -184,7 +184,7 @@ public final class SyncCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      SyncSessionStatus s = call(10, stub -> stub.status(SyncNameRequest.newBuilder().setName(name).build()));
+      SyncSessionStatus s = call(ControlCalls.QUICK_SECONDS, stub -> stub.status(SyncNameRequest.newBuilder().setName(name).build()));
       if (json) {
         printJson(s);
       } else {
@@ -201,7 +201,7 @@ public final class SyncCommand implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      SyncConflictsResponse r = call(10, stub -> stub.conflicts(SyncNameRequest.newBuilder().setName(name).build()));
+      SyncConflictsResponse r = call(ControlCalls.QUICK_SECONDS, stub -> stub.conflicts(SyncNameRequest.newBuilder().setName(name).build()));
       if (json) {
         printJson(r);
       } else if (r.getConflictsCount() == 0) {

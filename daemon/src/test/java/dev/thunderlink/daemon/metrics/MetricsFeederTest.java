@@ -132,15 +132,23 @@ class MetricsFeederTest {
       session.onPropagated(feeder.syncPropagations());
       session.flush(java.time.Duration.ofSeconds(30));
       double before = metrics.summary().getOrDefault("thunderlink_sync_propagation_seconds_count", 0.0);
-      java.nio.file.Files.writeString(a.resolve("one.txt"), "1");
+      // written aside and renamed in, as editors save: the watcher is live (2 ms debounce), and a
+      // cycle between Files.writeString's create and its write would rightly mirror the empty
+      // file first and then its content, two observations for one path
+      writeInto(tmp, a.resolve("one.txt"), "1");
       java.nio.file.Files.createDirectories(a.resolve("dir"));
-      java.nio.file.Files.writeString(a.resolve("dir/two.txt"), "2");
+      writeInto(tmp, a.resolve("dir/two.txt"), "2");
       session.flush(java.time.Duration.ofSeconds(30));
       assertThat(b.resolve("dir/two.txt")).hasContent("2");
       // one.txt, dir and dir/two.txt: one observation per path applied
       assertThat(metrics.summary().get("thunderlink_sync_propagation_seconds_count") - before).isEqualTo(3.0);
       assertThat(metrics.summary().get("thunderlink_sync_propagation_seconds_sum")).isPositive();
     }
+  }
+
+  private static void writeInto(java.nio.file.Path tmp, java.nio.file.Path target, String content) throws java.io.IOException {
+    java.nio.file.Path aside = java.nio.file.Files.writeString(tmp.resolve(target.getFileName() + ".new"), content);
+    java.nio.file.Files.move(aside, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
   private static SchedulerStatusResponse status(long loads, long swaps, long failed, String... loaded) {
