@@ -29,7 +29,7 @@ public record ServiceSpec(
    * uses (measured with {@code benchmarks/sync-rss.sh}). Code reaches the quick compiler (C1) 10x
    * sooner and the optimizing one (C2) at its usual thresholds (the scaling divides the Tier4
    * thresholds, set to 10x the defaults, back to them): a freshly started pair added less to the
-   * first token and the initial sync used less CPU, while a large copy's hash and cipher still
+   * first token, the initial sync cost the same, and a large copy's hash and cipher still
    * reach C2 (figures in the {@code ./thunderlink} launcher). The same list is in the launcher for
    * {@code serve}, {@code connect} and {@code demo}.
    */
