@@ -248,7 +248,10 @@ class LinkServerTest {
   private static final MethodDescriptor<byte[], byte[]> WHERE_POOLED =
       RawBytes.method(MethodDescriptor.MethodType.UNARY, "test.Where/Pooled");
 
-  /** Answers with the name of the thread that ran the handler. */
+  private static final MethodDescriptor<byte[], byte[]> WHERE_THROWS =
+      RawBytes.method(MethodDescriptor.MethodType.UNARY, "test.Where/Throws");
+
+  /** Answers with the name of the thread that ran the handler; Throws throws on the pool. */
   private static BindableService where() {
     ServerCalls.UnaryMethod<byte[], byte[]> name = (req, out) -> {
       out.onNext(Thread.currentThread().getName().getBytes(StandardCharsets.UTF_8));
@@ -257,6 +260,9 @@ class LinkServerTest {
     return () -> ServerServiceDefinition.builder("test.Where")
         .addMethod(WHERE_INLINE, ServerCalls.asyncUnaryCall(name))
         .addMethod(WHERE_POOLED, ServerCalls.asyncUnaryCall(name))
+        .addMethod(WHERE_THROWS, ServerCalls.<byte[], byte[]>asyncUnaryCall((req, out) -> {
+          throw new IllegalStateException("handler bug");
+        }))
         .build();
   }
 
@@ -278,6 +284,24 @@ class LinkServerTest {
         assertThat(inline).as("call %d: the host's event loops are the fixture's 'test-io' group", i).startsWith("test-io");
         assertThat(pooled).as("call %d", i).startsWith("thunderlink-link-call-");
       }
+    }
+  }
+
+  @ParameterizedTest
+  @MethodSource("transports")
+  void aPooledHandlerThatThrowsClosesItsCallAtOnceAndTheServerGoesOn(TransportKind kind) throws Exception {
+    try (LinkFixture f = new LinkFixture(kind, dir)) {
+      f.startHost(List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)), b -> b.addService(where()));
+      f.pair();
+      PeerLink link = f.connect();
+      // the deadline is far: the client must hear UNKNOWN from the server, not time out
+      assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(link.channel(), WHERE_THROWS,
+              CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS), new byte[0]))
+          .isInstanceOfSatisfying(io.grpc.StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNKNOWN));
+      assertThat(new String(ClientCalls.blockingUnaryCall(link.channel(), WHERE_POOLED,
+              CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), new byte[0]), StandardCharsets.UTF_8))
+          .startsWith("thunderlink-link-call-");
     }
   }
 

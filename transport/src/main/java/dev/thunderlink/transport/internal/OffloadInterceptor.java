@@ -6,9 +6,12 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.Status;
 import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Moves a call off the event loop onto a pool, one call's callbacks in order, unless its method
@@ -24,6 +27,7 @@ import java.util.function.Predicate;
  * time rule, and each callback runs in the call's {@link Context} (deadline, cancellation, peer).
  */
 public final class OffloadInterceptor implements ServerInterceptor {
+  private static final Logger log = LoggerFactory.getLogger(OffloadInterceptor.class);
   private final Executor pool;
   private final Predicate<String> inline;
 
@@ -40,23 +44,27 @@ public final class OffloadInterceptor implements ServerInterceptor {
     if (inline.test(call.getMethodDescriptor().getFullMethodName())) {
       return next.startCall(call, headers);
     }
-    Context context = Context.current();
-    Executor serial = com.google.common.util.concurrent.MoreExecutors.newSequentialExecutor(pool);
-    Offloaded<Q> listener = new Offloaded<>(serial, context);
-    Runnable start = () -> listener.delegate = next.startCall(call, headers);
-    serial.execute(context.wrap(start));
+    Offloaded<Q> listener = new Offloaded<>(call, com.google.common.util.concurrent.MoreExecutors.newSequentialExecutor(pool));
+    listener.run(() -> listener.delegate = next.startCall(call, headers), false);
     return listener;
   }
 
-  /** Queues each callback for the call's sequential executor; the delegate exists by then. */
+  /**
+   * Queues each callback for the call's sequential executor, in the call's {@link Context}; the
+   * delegate exists by then. A callback that throws closes the call with UNKNOWN, as grpc-java's
+   * own executor does (the client hears it at once instead of at its deadline), and the rest of
+   * the call's callbacks are dropped but for onCancel/onComplete, so the service can clean up.
+   */
   private static final class Offloaded<Q> extends ForwardingServerCallListener<Q> {
+    private final ServerCall<Q, ?> call;
     private final Executor serial;
-    private final Context context;
+    private final Context context = Context.current();
     private ServerCall.Listener<Q> delegate; // written and read on the sequential executor only
+    private boolean failed; // likewise
 
-    Offloaded(Executor serial, Context context) {
+    Offloaded(ServerCall<Q, ?> call, Executor serial) {
+      this.call = call;
       this.serial = serial;
-      this.context = context;
     }
 
     @Override
@@ -64,33 +72,48 @@ public final class OffloadInterceptor implements ServerInterceptor {
       return delegate;
     }
 
-    private void run(Runnable callback) {
-      serial.execute(context.wrap(callback));
+    void run(Runnable callback, boolean alsoAfterFailure) {
+      serial.execute(context.wrap(() -> {
+        if (failed && (delegate == null || !alsoAfterFailure)) {
+          return;
+        }
+        try {
+          callback.run();
+        } catch (RuntimeException | Error e) {
+          failed = true;
+          log.warn("call {} failed on the link call pool", call.getMethodDescriptor().getFullMethodName(), e);
+          try {
+            call.close(Status.UNKNOWN.withDescription("Application error processing RPC").withCause(e), new Metadata());
+          } catch (IllegalStateException alreadyClosed) {
+            // the service closed it before it threw
+          }
+        }
+      }));
     }
 
     @Override
     public void onMessage(Q message) {
-      run(() -> delegate.onMessage(message));
+      run(() -> delegate.onMessage(message), false);
     }
 
     @Override
     public void onHalfClose() {
-      run(() -> delegate.onHalfClose());
-    }
-
-    @Override
-    public void onCancel() {
-      run(() -> delegate.onCancel());
-    }
-
-    @Override
-    public void onComplete() {
-      run(() -> delegate.onComplete());
+      run(() -> delegate.onHalfClose(), false);
     }
 
     @Override
     public void onReady() {
-      run(() -> delegate.onReady());
+      run(() -> delegate.onReady(), false);
+    }
+
+    @Override
+    public void onCancel() {
+      run(() -> delegate.onCancel(), true);
+    }
+
+    @Override
+    public void onComplete() {
+      run(() -> delegate.onComplete(), true);
     }
   }
 }
