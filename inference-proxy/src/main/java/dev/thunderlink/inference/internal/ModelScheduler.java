@@ -218,10 +218,22 @@ public final class ModelScheduler implements AutoCloseable {
   }
 
   private void execute(Runnable r) {
+    execute(r, null);
+  }
+
+  /** Runs {@code r} under the lock on the scheduler thread, then {@code afterUnlock} (if any) outside it. */
+  private boolean execute(Runnable r, Runnable afterUnlock) {
     try {
-      exec.execute(() -> locked(r));
+      exec.execute(() -> {
+        locked(r);
+        if (afterUnlock != null) {
+          afterUnlock.run();
+        }
+      });
+      return true;
     } catch (RejectedExecutionException closedAlready) {
       log.debug("scheduler closed; task dropped");
+      return false;
     }
   }
 
@@ -775,27 +787,16 @@ public final class ModelScheduler implements AutoCloseable {
    */
   public CompletableFuture<Snapshot> snapshot() {
     CompletableFuture<Snapshot> f = new CompletableFuture<>();
-    try {
-      exec.execute(() -> {
-        Snapshot s = null;
-        RuntimeException failure = null;
-        lock.lock();
-        try {
-          s = snapshotNow();
-        } catch (RuntimeException e) {
-          failure = e;
-        } finally {
-          lock.unlock();
-        }
-        if (failure != null) {
-          log.error("scheduler snapshot failed", failure);
-          f.completeExceptionally(failure);
-        } else {
-          f.complete(s);
-        }
-      });
-    } catch (RejectedExecutionException closedAlready) {
-      log.debug("scheduler closed; snapshot dropped");
+    Snapshot[] taken = new Snapshot[1];
+    boolean queued = execute(() -> taken[0] = snapshotNow(), () -> {
+      if (taken[0] != null) {
+        f.complete(taken[0]);
+      } else {
+        f.completeExceptionally(new IllegalStateException("scheduler snapshot failed (see the log)"));
+      }
+    });
+    if (!queued) {
+      f.completeExceptionally(new IllegalStateException("scheduler closed"));
     }
     return f;
   }
