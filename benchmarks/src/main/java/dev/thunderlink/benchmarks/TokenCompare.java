@@ -7,6 +7,7 @@ import dev.thunderlink.inference.InferenceWorkstation;
 import dev.thunderlink.inference.SchedulerConfig;
 import dev.thunderlink.inference.SimulatedModel;
 import dev.thunderlink.inference.SimulatorConfig;
+import dev.thunderlink.inference.Warmup;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.netty.NettyChannelBuilder;
@@ -81,7 +82,7 @@ public final class TokenCompare {
         .evalTokensPerSecond(1000).promptTokensPerSecond(1e9).defaultResponseTokens(tokens)
         .model(SimulatedModel.of(MODEL, 1000)).build();
     try (InferenceHost host = InferenceHost.start(InferenceHostConfig.builder().simulator(sim)
-        .scheduler(SchedulerConfig.builder().linger(Duration.ZERO).build()).noLocalFront().build())) {
+        .scheduler(SchedulerConfig.builder().linger(Duration.ZERO).build()).noLocalFront().warmup(Warmup.defaultRequests()).build())) {
       // The token streams run on the event loop, the rest on a pool, as the host daemon's
       // LinkServer runs them (direct executor + OffloadInterceptor).
       java.util.concurrent.ExecutorService callPool = java.util.concurrent.Executors.newCachedThreadPool(r -> {
@@ -103,7 +104,11 @@ public final class TokenCompare {
             }
           })).build().start();
       ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", link.getPort()).usePlaintext().build();
-      try (InferenceWorkstation ws = InferenceWorkstation.start(FrontConfig.builder().port(0).build(), ch)) {
+      try (InferenceWorkstation ws = InferenceWorkstation.start(FrontConfig.builder().port(0).warmup(Warmup.defaultRequests()).build(), ch)) {
+        // The daemons' start-up warm-up (the same start calls, so the same warm-up: one per JVM,
+        // shared by the two). Measured once it has ended: a daemon up for a few seconds.
+        String warmup = host.warmup().map(w -> w.done().join().toString()).orElse("none");
+        ws.warmup().ifPresent(w -> w.done().join());
         Map<String, Integer> paths = new LinkedHashMap<>();
         paths.put("straight to the simulator (baseline)", simPort);
         if (tunnelPort > 0) {
@@ -132,7 +137,7 @@ public final class TokenCompare {
             c.once(true);
           }
         }
-        String table = table(paths, clients, runs, tokens, warm) + clients.get(clients.size() - 1).hopTable();
+        String table = table(paths, clients, runs, tokens, warm, warmup) + clients.get(clients.size() - 1).hopTable();
         System.out.print(table);
         if (out != null) {
           Files.writeString(out, table);
@@ -147,12 +152,14 @@ public final class TokenCompare {
     }
   }
 
-  private static String table(Map<String, Integer> paths, List<Client> clients, int runs, int tokens, int warm) {
+  private static String table(Map<String, Integer> paths, List<Client> clients, int runs, int tokens, int warm,
+      String startupWarmup) {
     StringBuilder sb = new StringBuilder();
     double[] base = clients.get(0).summary();
     sb.append(String.format(Locale.ROOT, "token stream: Ollama /api/generate, %d tokens from the SIMULATED Ollama"
         + " at 1000 tokens/s, %d requests per path, paths taking turns, after %d warm-up requests per path;"
-        + " load average %s%n%n", tokens, runs, 30 + warm, loadAverage()));
+        + " load average %s; the pair's start-up warm-up: %s%n%n", tokens, runs, 30 + warm, loadAverage(),
+        startupWarmup));
     sb.append("| path | first token p50 | p95 | added at p50 | per token p50 | p95 | added at p50 |\n");
     sb.append("|---|---|---|---|---|---|---|\n");
     int i = 0;

@@ -16,6 +16,7 @@ public final class FrontConfig {
   private final String bearerToken;
   private final boolean allowRemoteClients;
   private final boolean interactive;
+  private final int warmup;
 
   private FrontConfig(Builder b) {
     this.bindHost = b.bindHost;
@@ -24,6 +25,7 @@ public final class FrontConfig {
     this.bearerToken = b.bearerToken;
     this.allowRemoteClients = b.allowRemoteClients;
     this.interactive = b.interactive;
+    this.warmup = b.warmup;
   }
 
   public static Builder builder() {
@@ -38,12 +40,19 @@ public final class FrontConfig {
   public boolean allowRemoteClients() { return allowRemoteClients; }
   /** Whether requests through this port are interactive (else batch) unless they say. */
   public boolean interactive() { return interactive; }
+  /**
+   * Requests of the JIT warm-up ({@link Warmup}) {@link InferenceWorkstation#start} runs in the
+   * background; 0 (the default here) = none; the workstation daemon asks for
+   * {@link Warmup#defaultRequests()} unless {@code [inference] warmup = false}. Not read for the
+   * host's local front: {@link InferenceHostConfig#warmup()} covers the host.
+   */
+  public int warmup() { return warmup; }
 
   @Override
   public String toString() {
     return "FrontConfig{" + bindHost + ":" + port + ", maxBodyBytes=" + maxBodyBytes
         + ", token=" + (bearerToken == null ? "none" : "set") + ", allowRemoteClients="
-        + allowRemoteClients + ", interactive=" + interactive + '}';
+        + allowRemoteClients + ", interactive=" + interactive + ", warmup=" + warmup + '}';
   }
 
   /** Validating builder; not thread-safe. */
@@ -54,6 +63,7 @@ public final class FrontConfig {
     private String bearerToken;
     private boolean allowRemoteClients;
     private boolean interactive = true;
+    private int warmup;
 
     private Builder() {}
 
@@ -64,12 +74,14 @@ public final class FrontConfig {
     public Builder bearerToken(String v) { this.bearerToken = v; return this; }
     public Builder allowRemoteClients(boolean v) { this.allowRemoteClients = v; return this; }
     public Builder interactive(boolean v) { this.interactive = v; return this; }
+    public Builder warmup(int requests) { this.warmup = requests; return this; }
 
     public FrontConfig build() {
       List<String> errors = new ArrayList<>();
       if (port < 0 || port > 65535) errors.add("port: " + port + " (expected: 0..65535)");
       if (maxBodyBytes < 1024) errors.add("maxBodyBytes: " + maxBodyBytes + " (expected: >= 1024)");
       if (bearerToken != null && bearerToken.isBlank()) errors.add("bearerToken: \"\" (expected: non-blank, or none)");
+      if (warmup < 0) errors.add("warmup: " + warmup + " (expected: >= 0 requests; 0 = none)");
       if (!errors.isEmpty()) {
         throw new IllegalArgumentException(String.join("; ", errors));
       }

@@ -39,7 +39,10 @@ import org.slf4j.LoggerFactory;
  * inference.close();
  * }</pre>
  *
- * <p>Thread-safe. Shutdown order in {@link #close}: local front, in-process server, scheduler
+ * <p>With {@link InferenceHostConfig#warmup()}, a {@link Warmup} runs in the background after
+ * start, on private servers of its own: nothing of it reaches the upstreams or this scheduler.
+ *
+ * <p>Thread-safe. Shutdown order in {@link #close}: the warm-up, local front, in-process server, scheduler
  * and upstream clients, simulator.
  */
 public final class InferenceHost implements AutoCloseable {
@@ -53,10 +56,11 @@ public final class InferenceHost implements AutoCloseable {
   private final Server inProcessServer;
   private final ManagedChannel inProcessChannel;
   private final FrontServer localFront;
+  private final Warmup warmup;
 
   private InferenceHost(InferenceHostConfig config, OllamaSimulator simulator, HostInference host,
       ScheduledExecutorService timer, Server inProcessServer, ManagedChannel inProcessChannel,
-      FrontServer localFront) {
+      FrontServer localFront, Warmup warmup) {
     this.config = config;
     this.simulator = simulator;
     this.host = host;
@@ -65,6 +69,7 @@ public final class InferenceHost implements AutoCloseable {
     this.inProcessServer = inProcessServer;
     this.inProcessChannel = inProcessChannel;
     this.localFront = localFront;
+    this.warmup = warmup;
   }
 
   /**
@@ -126,7 +131,9 @@ public final class InferenceHost implements AutoCloseable {
             f.interactive() ? Priority.PRIORITY_INTERACTIVE : Priority.PRIORITY_BATCH, "host"),
             new InferenceClient(channel));
       }
-      return new InferenceHost(config, sim, host, timer, server, channel, front);
+      // Last, once everything is up: it runs in the background on a private pair of its own.
+      return new InferenceHost(config, sim, host, timer, server, channel, front,
+          config.warmup() > 0 ? Warmup.acquire(config.warmup()) : null);
     } catch (java.io.IOException | RuntimeException e) {
       if (channel != null) channel.shutdownNow();
       if (server != null) server.shutdownNow();
@@ -149,6 +156,14 @@ public final class InferenceHost implements AutoCloseable {
     return java.util.Set.of(
         dev.thunderlink.proto.inference.InferenceGrpc.getChatMethod().getFullMethodName(),
         dev.thunderlink.proto.inference.InferenceGrpc.getGenerateMethod().getFullMethodName());
+  }
+
+  /**
+   * The start-up warm-up ({@link InferenceHostConfig#warmup()}): completes when it has ended
+   * ({@link Warmup#done()}); empty when it is off.
+   */
+  public Optional<Warmup> warmup() {
+    return Optional.ofNullable(warmup);
   }
 
   /** The gRPC service the host daemon registers on its link server (interactive priority). */
@@ -183,6 +198,9 @@ public final class InferenceHost implements AutoCloseable {
 
   @Override
   public void close() {
+    if (warmup != null) {
+      warmup.release();
+    }
     if (localFront != null) {
       localFront.close();
     }

@@ -19,6 +19,7 @@ public final class InferenceHostConfig {
   private final Duration connectTimeout;
   private final Duration headersTimeout;
   private final Duration idleTimeout;
+  private final int warmup;
 
   private InferenceHostConfig(Builder b) {
     this.upstreams = List.copyOf(b.upstreams);
@@ -28,6 +29,7 @@ public final class InferenceHostConfig {
     this.connectTimeout = b.connectTimeout;
     this.headersTimeout = b.headersTimeout;
     this.idleTimeout = b.idleTimeout;
+    this.warmup = b.warmup;
   }
 
   public static Builder builder() {
@@ -45,6 +47,12 @@ public final class InferenceHostConfig {
   public Duration headersTimeout() { return headersTimeout; }
   /** How long a stream may stay silent while its reader wants more. */
   public Duration idleTimeout() { return idleTimeout; }
+  /**
+   * Requests of the JIT warm-up ({@link Warmup}) {@link InferenceHost#start} runs in the
+   * background; 0 (the default here: tests, embedding) = none. The daemons ask for
+   * {@link Warmup#defaultRequests()} unless {@code [inference] warmup = false}.
+   */
+  public int warmup() { return warmup; }
 
   /** Validating builder; not thread-safe. */
   public static final class Builder {
@@ -55,6 +63,7 @@ public final class InferenceHostConfig {
     private Duration connectTimeout = Duration.ofSeconds(2);
     private Duration headersTimeout = Duration.ofMinutes(5);
     private Duration idleTimeout = Duration.ofMinutes(2);
+    private int warmup;
 
     private Builder() {}
 
@@ -66,6 +75,7 @@ public final class InferenceHostConfig {
     public Builder connectTimeout(Duration d) { this.connectTimeout = Objects.requireNonNull(d); return this; }
     public Builder headersTimeout(Duration d) { this.headersTimeout = Objects.requireNonNull(d); return this; }
     public Builder idleTimeout(Duration d) { this.idleTimeout = Objects.requireNonNull(d); return this; }
+    public Builder warmup(int requests) { this.warmup = requests; return this; }
 
     public InferenceHostConfig build() {
       List<String> errors = new ArrayList<>();
@@ -83,6 +93,9 @@ public final class InferenceHostConfig {
         if (d.isNegative() || d.isZero()) {
           errors.add("timeout: " + d + " (expected: > 0)");
         }
+      }
+      if (warmup < 0) {
+        errors.add("warmup: " + warmup + " (expected: >= 0 requests; 0 = none)");
       }
       if (!errors.isEmpty()) {
         throw new IllegalArgumentException(String.join("; ", errors));

@@ -23,14 +23,17 @@ import java.net.InetSocketAddress;
 public final class InferenceWorkstation implements AutoCloseable {
   private final FrontServer front;
   private final io.grpc.BindableService controlService;
+  private final Warmup warmup;
 
-  private InferenceWorkstation(FrontServer front, io.grpc.BindableService controlService) {
+  private InferenceWorkstation(FrontServer front, io.grpc.BindableService controlService, Warmup warmup) {
     this.front = front;
     this.controlService = controlService;
+    this.warmup = warmup;
   }
 
   /**
-   * Binds the front port.
+   * Binds the front port; with {@link FrontConfig#warmup()}, then starts the JIT warm-up in the
+   * background ({@link Warmup}: a private pair of its own, nothing sent over {@code hostChannel}).
    *
    * @throws IllegalStateException "port 11434 on 127.0.0.1 is in use ..." if it is taken
    */
@@ -40,7 +43,7 @@ public final class InferenceWorkstation implements AutoCloseable {
         config.interactive() ? Priority.PRIORITY_INTERACTIVE : Priority.PRIORITY_BATCH, "workstation"),
         new InferenceClient(hostChannel));
     return new InferenceWorkstation(f, new dev.thunderlink.inference.internal.ForwardingInferenceService(
-        new InferenceClient(hostChannel)));
+        new InferenceClient(hostChannel)), config.warmup() > 0 ? Warmup.acquire(config.warmup()) : null);
   }
 
   /**
@@ -55,8 +58,16 @@ public final class InferenceWorkstation implements AutoCloseable {
     return front.address();
   }
 
+  /** The start-up warm-up ({@link FrontConfig#warmup()}; {@link Warmup#done()}); empty when off. */
+  public java.util.Optional<Warmup> warmup() {
+    return java.util.Optional.ofNullable(warmup);
+  }
+
   @Override
   public void close() {
+    if (warmup != null) {
+      warmup.release();
+    }
     front.close();
   }
 }

@@ -60,6 +60,11 @@ public final class OllamaSimulator implements AutoCloseable {
    * @throws IllegalStateException if the port cannot be bound, naming it
    */
   public static OllamaSimulator start(SimulatorConfig config) {
+    return start(config, true);
+  }
+
+  /** As {@link #start(SimulatorConfig)}; {@code announce} false logs nothing (the warm-up's upstream). */
+  static OllamaSimulator start(SimulatorConfig config, boolean announce) {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     SimulatorEngine engine = new SimulatorEngine(config, group.next());
     ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
@@ -78,7 +83,9 @@ public final class OllamaSimulator implements AutoCloseable {
           })
           .bind(config.bindHost(), config.port()).syncUninterruptibly().channel();
       OllamaSimulator sim = new OllamaSimulator(config, group, engine, ch, connections);
-      log.info("Ollama SIMULATOR (not a model server) listening on {}: {}", sim.baseUri(), config);
+      if (announce) {
+        log.info("Ollama SIMULATOR (not a model server) listening on {}: {}", sim.baseUri(), config);
+      }
       return sim;
     } catch (RuntimeException e) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);

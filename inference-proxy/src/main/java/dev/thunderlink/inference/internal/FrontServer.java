@@ -72,6 +72,11 @@ public final class FrontServer implements AutoCloseable {
    * @throws IllegalStateException "port 11434 on 127.0.0.1 is in use ..." and the like
    */
   public static FrontServer start(Settings s, InferenceClient client) {
+    return start(s, client, true);
+  }
+
+  /** As {@link #start(Settings, InferenceClient)}; {@code announce} false logs nothing (the warm-up's front). */
+  public static FrontServer start(Settings s, InferenceClient client, boolean announce) {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     OllamaFront ollama = new OllamaFront(client, s.priority());
@@ -89,8 +94,10 @@ public final class FrontServer implements AutoCloseable {
             }
           })
           .bind(s.bindHost(), s.port()).syncUninterruptibly().channel();
-      log.info("{} front (Ollama, OpenAI, Anthropic APIs) listening on http://{}:{}", s.name(),
-          s.bindHost(), ((InetSocketAddress) ch.localAddress()).getPort());
+      if (announce) {
+        log.info("{} front (Ollama, OpenAI, Anthropic APIs) listening on http://{}:{}", s.name(),
+            s.bindHost(), ((InetSocketAddress) ch.localAddress()).getPort());
+      }
       return new FrontServer(s, group, ch, connections);
     } catch (Exception e) { // Netty rethrows the checked BindException as is
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);

@@ -59,7 +59,10 @@ import org.slf4j.LoggerFactory;
  *    the load) and written into every request, so clients never force a reload.
  */
 public final class ModelScheduler implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(ModelScheduler.class);
+  private static final Logger LOG = LoggerFactory.getLogger(ModelScheduler.class);
+
+  /** {@link #LOG}, or nothing for the start-up warm-up's private scheduler ({@link #silence}). */
+  private volatile Logger log = LOG;
   private static final int WAIT_SAMPLES = 4096;
 
   /** Who is asking: interactive work goes before batch work. */
@@ -184,6 +187,14 @@ public final class ModelScheduler implements AutoCloseable {
 
   public ModelScheduler(SchedulerConfig config) {
     this(config, System::nanoTime);
+  }
+
+  /**
+   * Logs nothing from now on: the start-up warm-up's private scheduler, whose model loads and
+   * failures are its own business (it reports in one line of its own).
+   */
+  public void silence() {
+    log = org.slf4j.helpers.NOPLogger.NOP_LOGGER;
   }
 
   ModelScheduler(SchedulerConfig config, LongSupplier ticker) {

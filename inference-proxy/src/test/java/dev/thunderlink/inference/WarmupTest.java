@@ -1,0 +1,139 @@
+package dev.thunderlink.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.thunderlink.proto.inference.SchedulerStatusResponse;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The start-up warm-up ({@link Warmup}): it runs its requests on a private pair of its own, so
+ * the configured upstream, the host's scheduler and the workstation's link never see them; it
+ * can be off; closing the host or the workstation during it stops it and waits for it.
+ */
+class WarmupTest {
+  static final String MODEL = "coder:32b";
+
+  static InferenceHostConfig.Builder host(int warmup) {
+    return InferenceHostConfig.builder()
+        .simulator(SimulatorConfig.builder().timeScale(1000).model(SimulatedModel.of(MODEL, 20_000_000_000L)).build())
+        .noLocalFront().warmup(warmup);
+  }
+
+  @Test
+  void hostWarmupRunsItsRequestsWithoutTheUpstreamOrTheScheduler() throws Exception {
+    try (InferenceHost h = InferenceHost.start(host(40).build())) {
+      Warmup w = h.warmup().orElseThrow();
+      Warmup.Report r = w.done().get(60, TimeUnit.SECONDS);
+      assertThat(r.outcome()).isEqualTo("done");
+      assertThat(r.requests()).isEqualTo(40);
+      assertThat(w.completedRequests()).isEqualTo(40);
+      assertThat(r.wall()).isPositive();
+      // the configured upstream (here the host's simulator) got no chat/generate, loaded nothing
+      OllamaSimulator.Counters c = h.simulator().orElseThrow().counters();
+      assertThat(c.requests()).isZero();
+      assertThat(c.loads()).isZero();
+      // the host's scheduler (`thunderlink models`, the metrics) saw nothing
+      SchedulerStatusResponse s = h.schedulerStatus();
+      assertThat(s.getLoadedList()).isEmpty();
+      assertThat(s.getQueuesList()).isEmpty();
+      assertThat(s.getLoads()).isZero();
+      assertThat(s.getCompleted()).isZero();
+      assertThat(s.getCancelled()).isZero();
+      assertThat(s.getFailed()).isZero();
+      s.getWaitsList().forEach(wait -> assertThat(wait.toString()).doesNotContainPattern("count: [1-9]"));
+    }
+  }
+
+  @Test
+  void workstationWarmupSendsNothingOverTheLink() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    ManagedChannel nowhere = InProcessChannelBuilder.forName("warmup-test-no-host-" + System.nanoTime()).build();
+    Channel link = ClientInterceptors.intercept(nowhere, new ClientInterceptor() {
+      @Override
+      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> m, CallOptions o, Channel next) {
+        calls.incrementAndGet();
+        return next.newCall(m, o);
+      }
+    });
+    try (InferenceWorkstation ws = InferenceWorkstation.start(FrontConfig.builder().port(0).warmup(20).build(), link)) {
+      Warmup.Report r = ws.warmup().orElseThrow().done().get(60, TimeUnit.SECONDS);
+      assertThat(r.outcome()).isEqualTo("done");
+      assertThat(r.requests()).isEqualTo(20);
+      assertThat(calls).hasValue(0);
+    } finally {
+      nowhere.shutdownNow();
+    }
+  }
+
+  @Test
+  void offByDefaultAndWithZero() {
+    try (InferenceHost h = InferenceHost.start(host(0).build())) {
+      assertThat(h.warmup()).isEmpty();
+    }
+    ManagedChannel nowhere = InProcessChannelBuilder.forName("warmup-test-off-" + System.nanoTime()).build();
+    try (InferenceWorkstation ws = InferenceWorkstation.start(FrontConfig.builder().port(0).build(), nowhere)) {
+      assertThat(ws.warmup()).isEmpty();
+    } finally {
+      nowhere.shutdownNow();
+    }
+  }
+
+  @Test
+  void negativeCountsAreRefused() {
+    assertThatThrownBy(() -> host(-1).build()).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("warmup: -1 (expected: >= 0 requests; 0 = none)");
+    assertThatThrownBy(() -> FrontConfig.builder().warmup(-5).build()).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("warmup: -5 (expected: >= 0 requests; 0 = none)");
+  }
+
+  @Test
+  void closingTheHostDuringTheWarmupStopsItAndWaitsForIt() throws Exception {
+    InferenceHost h = InferenceHost.start(host(1_000_000).build());
+    Warmup w = h.warmup().orElseThrow();
+    Await.until(Duration.ofSeconds(60), "the warm-up to be under way", () -> w.completedRequests() >= 3 || w.done().isDone());
+    h.close();
+    // close() returned: the warm-up has ended, its private servers are closed
+    assertThat(w.done()).isDone();
+    Warmup.Report r = w.done().join();
+    assertThat(r.outcome()).isEqualTo("stopped: closing");
+    assertThat(r.requests()).isBetween(3, 999_999);
+    assertThat(Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName))
+        .doesNotContain("thunderlink-inference-warmup");
+    assertThat(h.simulator().orElseThrow().counters().requests()).isZero();
+  }
+
+  @Test
+  void aHostAndAWorkstationInOneJvmShareOneWarmupUntilBothClose() throws Exception {
+    ManagedChannel nowhere = InProcessChannelBuilder.forName("warmup-test-shared-" + System.nanoTime()).build();
+    InferenceHost h = InferenceHost.start(host(1_000_000).build());
+    InferenceWorkstation ws = null;
+    try {
+      ws = InferenceWorkstation.start(FrontConfig.builder().port(0).warmup(1_000_000).build(), nowhere);
+      Warmup w = h.warmup().orElseThrow();
+      assertThat(ws.warmup()).containsSame(w);
+      h.close();
+      h = null;
+      assertThat(w.done()).isNotDone(); // the workstation still uses it
+      ws.close();
+      ws = null;
+      assertThat(w.done()).isDone();
+      assertThat(w.done().join().outcome()).isEqualTo("stopped: closing");
+    } finally {
+      if (h != null) h.close();
+      if (ws != null) ws.close();
+      nowhere.shutdownNow();
+    }
+  }
+}
