@@ -49,6 +49,9 @@ final class DaemonProcess implements AutoCloseable {
     ProcessBuilder pb = new ProcessBuilder(cmd);
     // No metrics endpoint unless a test asks for one: several daemons share this machine.
     pb.environment().put("THUNDERLINK_METRICS_PORT", "0");
+    // No inference warm-up unless a test asks for one: thousands of requests' CPU per daemon, and
+    // these JVMs run C1 only, so it would not even make them faster (DaemonWarmupTest runs it).
+    pb.environment().put("THUNDERLINK_INFERENCE_WARMUP", "false");
     pb.environment().putAll(env);
     Process p =
         pb

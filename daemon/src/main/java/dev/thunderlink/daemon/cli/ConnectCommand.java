@@ -104,7 +104,12 @@ public final class ConnectCommand implements Callable<Integer> {
           new WorkstationDaemon(options)
               .metrics(svc.metrics())
               .inferenceFront(
-                  noInference ? null : dev.thunderlink.inference.FrontConfig.builder().port(cfg.inference().apiPort()).build())
+                  noInference
+                      ? null
+                      : dev.thunderlink.inference.FrontConfig.builder()
+                          .port(cfg.inference().apiPort())
+                          .warmup(dev.thunderlink.daemon.internal.InferenceSetup.warmupRequests(cfg.inference()))
+                          .build())
               .start();
     } catch (Exception e) {
       svc.close();

@@ -88,6 +88,7 @@ final class Settings {
     classes.addObject().put("name", "interactive").put("priority", 0).put("aging_s", 0);
     classes.addObject().put("name", "batch").put("priority", 10).put("aging_s", 30);
     add(m, "inference.classes", classes, listOf("tables {name, priority, aging_s}", Settings::priorityClass), false);
+    add(m, "inference.warmup", NODES.booleanNode(true), Setting.BOOL, false);
     add(m, "sync.watcher_latency_ms", NODES.numberNode(50), intRange(0, 60_000), false);
     add(m, "sync.rescan_interval_s", NODES.numberNode(600), intRange(0, 86_400), false);
     add(m, "sync.ignores", strings(".DS_Store", "._*", ".thunderlink-tmp-*"), listOf("ignore rules (strings)", Settings::nonEmpty), true);
@@ -286,7 +287,8 @@ final class Settings {
             ups,
             (Integer) v.get("inference.scheduler.max_loaded_models"),
             (Long) v.get("inference.scheduler.memory_bytes"),
-            classes),
+            classes,
+            (Boolean) v.get("inference.warmup")),
         new ThunderlinkConfig.Sync(
             (Integer) v.get("sync.watcher_latency_ms"), (Integer) v.get("sync.rescan_interval_s"), (List<String>) v.get("sync.ignores")),
         new ThunderlinkConfig.Service((Integer) v.get("service.shutdown_grace_s")),

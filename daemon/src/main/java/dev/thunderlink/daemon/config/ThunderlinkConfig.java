@@ -145,6 +145,8 @@ public record ThunderlinkConfig(
    * @param hostApiPort the host's local front for its own agents
    * @param maxLoadedModels at most this many models loaded at once
    * @param memoryBytes the memory budget for loaded models
+   * @param warmup whether the inference parts warm the JIT up at start, in the background, on a
+   *     private loopback pair (no request reaches an upstream; see {@code dev.thunderlink.inference.Warmup})
    */
   public record Inference(
       int apiPort,
@@ -152,7 +154,8 @@ public record ThunderlinkConfig(
       List<Upstream> upstreams,
       int maxLoadedModels,
       long memoryBytes,
-      List<PriorityClass> classes) {
+      List<PriorityClass> classes,
+      boolean warmup) {
     public Inference {
       upstreams = List.copyOf(upstreams);
       classes = List.copyOf(classes);

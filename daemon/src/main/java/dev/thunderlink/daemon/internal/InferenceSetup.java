@@ -32,7 +32,8 @@ public final class InferenceSetup {
                     .maxLoadedModels(cfg.maxLoadedModels())
                     .memoryBudgetBytes(cfg.memoryBytes())
                     .build())
-            .localFront(FrontConfig.builder().port(cfg.hostApiPort()).interactive(false).build());
+            .localFront(FrontConfig.builder().port(cfg.hostApiPort()).interactive(false).build())
+            .warmup(warmupRequests(cfg));
     int answering = 0;
     if (!forceSimulator) {
       for (ThunderlinkConfig.Upstream u : cfg.upstreams()) {
@@ -52,6 +53,11 @@ public final class InferenceSetup {
       b.simulator(SimulatorConfig.macMini64().build());
     }
     return b.build();
+  }
+
+  /** The start-up warm-up's requests: {@code [inference] warmup} on → the default count, off → 0 (none). */
+  public static int warmupRequests(ThunderlinkConfig.Inference cfg) {
+    return cfg.warmup() ? dev.thunderlink.inference.Warmup.defaultRequests() : 0;
   }
 
   private static boolean answers(ThunderlinkConfig.Upstream u) {

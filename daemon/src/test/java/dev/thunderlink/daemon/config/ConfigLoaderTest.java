@@ -48,6 +48,7 @@ class ConfigLoaderTest {
     assertThat(cfg.metrics().port()).isEqualTo(9464);
     assertThat(cfg.inference().apiPort()).isEqualTo(11434);
     assertThat(cfg.inference().hostApiPort()).isEqualTo(11435);
+    assertThat(cfg.inference().warmup()).isTrue();
     for (PathKind k : PathKind.values()) {
       assertThat(cfg.tuning(k)).isEqualTo(TuningProfile.defaults(k));
     }
@@ -95,6 +96,7 @@ class ConfigLoaderTest {
           { name = "mlx", url = "http://127.0.0.1:8080/v1", kind = "openai", models = ["qwen3-coder"], model_sizes = { "qwen3-coder" = 18000000000 } },
         ]
         classes = [ { name = "interactive", priority = 0 }, { name = "crew", priority = 5, aging_s = 20 } ]
+        warmup = false
 
         [inference.scheduler]
         max_loaded_models = 1
@@ -141,6 +143,7 @@ class ConfigLoaderTest {
             new ThunderlinkConfig.PriorityClass("interactive", 0, 0), new ThunderlinkConfig.PriorityClass("crew", 5, 20));
     assertThat(cfg.inference().maxLoadedModels()).isEqualTo(1);
     assertThat(cfg.inference().memoryBytes()).isEqualTo(34359738368L);
+    assertThat(cfg.inference().warmup()).isFalse();
     assertThat(cfg.sync()).isEqualTo(new ThunderlinkConfig.Sync(20, 300, List.of("target/", "*.o")));
     assertThat(cfg.service().shutdownGraceSeconds()).isEqualTo(3);
     assertThat(cfg.metrics().enabled()).isFalse();
@@ -208,6 +211,8 @@ class ConfigLoaderTest {
         port = "seventy"
         [workstation]
         discover = "yes"
+        [inference]
+        warmup = "off"
         [metrics]
         port = 1.5
         [sync]
@@ -219,7 +224,8 @@ class ConfigLoaderTest {
         .anySatisfy(p -> assertThat(p).startsWith("workstation.discover: \"yes\" (expected: true or false)"))
         .anySatisfy(p -> assertThat(p).startsWith("metrics.port: 1.5 (expected: an integer 0-65535)"))
         .anySatisfy(p -> assertThat(p).startsWith("sync.ignores: \"target/\" (expected: a list of ignore rules (strings))"))
-        .hasSize(4);
+        .anySatisfy(p -> assertThat(p).startsWith("inference.warmup: \"off\" (expected: true or false)"))
+        .hasSize(5);
   }
 
   @Test
