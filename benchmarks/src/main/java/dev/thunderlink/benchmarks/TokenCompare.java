@@ -105,10 +105,10 @@ public final class TokenCompare {
           })).build().start();
       ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", link.getPort()).usePlaintext().build();
       try (InferenceWorkstation ws = InferenceWorkstation.start(FrontConfig.builder().port(0).warmup(Warmup.defaultRequests()).build(), ch)) {
-        // The daemons' start-up warm-up (the same start calls, so the same warm-up: one per JVM,
+        // The daemons' start-up warm-up, started as they start it once ready (one per JVM,
         // shared by the two). Measured once it has ended: a daemon up for a few seconds.
-        String warmup = host.warmup().map(w -> w.done().join().toString()).orElse("none");
-        ws.warmup().ifPresent(w -> w.done().join());
+        String warmup = host.startWarmup().map(w -> w.done().join().toString()).orElse("none");
+        ws.startWarmup().ifPresent(w -> w.done().join());
         Map<String, Integer> paths = new LinkedHashMap<>();
         paths.put("straight to the simulator (baseline)", simPort);
         if (tunnelPort > 0) {

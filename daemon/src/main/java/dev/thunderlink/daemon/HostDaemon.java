@@ -184,6 +184,9 @@ public final class HostDaemon implements AutoCloseable {
           link.boundAddresses(),
           rt.transport,
           dev.thunderlink.transport.TlsContexts.providerDescription());
+      if (inference != null) {
+        inference.startWarmup(); // ready first: the warm-up does not compete with the start for the CPU
+      }
       return this;
     } catch (IOException | RuntimeException e) {
       close();

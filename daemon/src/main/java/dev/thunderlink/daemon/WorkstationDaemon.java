@@ -137,6 +137,9 @@ public final class WorkstationDaemon implements AutoCloseable {
           rt.identity.deviceId(),
           options.paths(),
           rt.transport);
+      if (inference != null) {
+        inference.startWarmup(); // ready first: the warm-up does not compete with the start for the CPU
+      }
       return this;
     } catch (IOException | RuntimeException e) {
       close();

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.thunderlink.transport.FreePorts;
 import dev.thunderlink.transport.testing.Await;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -34,8 +33,17 @@ class DaemonWarmupTest {
                 "THUNDERLINK_INFERENCE_WARMUP", String.valueOf(warmup),
                 "THUNDERLINK_INFERENCE_HOST_API_PORT", String.valueOf(hostApi)),
             "serve", "--home", home.toString(), "--simulator", "--listen", "127.0.0.1:" + port);
-    Await.until(Duration.ofSeconds(60), () -> Files.exists(home.resolve("control.json")), () -> name + " control.json; " + safe(p));
+    // printed (to stderr) once start() has returned, after the daemon started its warm-up
+    Await.until(Duration.ofSeconds(60), () -> err(p).contains("thunderlink host ready"), () -> name + " ready; " + safe(p));
     return p;
+  }
+
+  private static String err(DaemonProcess p) {
+    try {
+      return p.err();
+    } catch (Exception e) {
+      return "";
+    }
   }
 
   private static String safe(DaemonProcess p) {

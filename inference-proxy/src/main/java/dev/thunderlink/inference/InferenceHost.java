@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * inference.close();
  * }</pre>
  *
- * <p>With {@link InferenceHostConfig#warmup()}, a {@link Warmup} runs in the background after
- * start, on private servers of its own: nothing of it reaches the upstreams or this scheduler.
+ * <p>With {@link InferenceHostConfig#warmup()}, {@link #startWarmup()} runs a {@link Warmup} in
+ * the background, on private servers of its own: nothing of it reaches the upstreams or this
+ * scheduler.
  *
  * <p>Thread-safe. Shutdown order in {@link #close}: the warm-up, local front, in-process server, scheduler
  * and upstream clients, simulator.
@@ -56,11 +57,12 @@ public final class InferenceHost implements AutoCloseable {
   private final Server inProcessServer;
   private final ManagedChannel inProcessChannel;
   private final FrontServer localFront;
-  private final Warmup warmup;
+  private Warmup warmup; // under this
+  private boolean closed; // under this
 
   private InferenceHost(InferenceHostConfig config, OllamaSimulator simulator, HostInference host,
       ScheduledExecutorService timer, Server inProcessServer, ManagedChannel inProcessChannel,
-      FrontServer localFront, Warmup warmup) {
+      FrontServer localFront) {
     this.config = config;
     this.simulator = simulator;
     this.host = host;
@@ -69,7 +71,6 @@ public final class InferenceHost implements AutoCloseable {
     this.inProcessServer = inProcessServer;
     this.inProcessChannel = inProcessChannel;
     this.localFront = localFront;
-    this.warmup = warmup;
   }
 
   /**
@@ -131,9 +132,7 @@ public final class InferenceHost implements AutoCloseable {
             f.interactive() ? Priority.PRIORITY_INTERACTIVE : Priority.PRIORITY_BATCH, "host"),
             new InferenceClient(channel));
       }
-      // Last, once everything is up: it runs in the background on a private pair of its own.
-      return new InferenceHost(config, sim, host, timer, server, channel, front,
-          config.warmup() > 0 ? Warmup.acquire(config.warmup()) : null);
+      return new InferenceHost(config, sim, host, timer, server, channel, front);
     } catch (java.io.IOException | RuntimeException e) {
       if (channel != null) channel.shutdownNow();
       if (server != null) server.shutdownNow();
@@ -159,10 +158,22 @@ public final class InferenceHost implements AutoCloseable {
   }
 
   /**
-   * The start-up warm-up ({@link InferenceHostConfig#warmup()}): completes when it has ended
-   * ({@link Warmup#done()}); empty when it is off.
+   * Starts the JIT warm-up ({@link Warmup}) of {@link InferenceHostConfig#warmup()} requests in
+   * the background, once; the host daemon calls it when it is ready (its ports bound), so that
+   * the warm-up does not compete with its start for the CPU. Nothing if the configuration has
+   * none or the host is closed.
+   *
+   * @return the warm-up ({@link Warmup#done()} completes when it has ended), or empty
    */
-  public Optional<Warmup> warmup() {
+  public synchronized Optional<Warmup> startWarmup() {
+    if (warmup == null && !closed && config.warmup() > 0) {
+      warmup = Warmup.acquire(config.warmup());
+    }
+    return Optional.ofNullable(warmup);
+  }
+
+  /** The warm-up {@link #startWarmup} started, if any. */
+  public synchronized Optional<Warmup> warmup() {
     return Optional.ofNullable(warmup);
   }
 
@@ -198,8 +209,14 @@ public final class InferenceHost implements AutoCloseable {
 
   @Override
   public void close() {
-    if (warmup != null) {
-      warmup.release();
+    Warmup w;
+    synchronized (this) {
+      closed = true;
+      w = warmup;
+      warmup = null;
+    }
+    if (w != null) {
+      w.release();
     }
     if (localFront != null) {
       localFront.close();

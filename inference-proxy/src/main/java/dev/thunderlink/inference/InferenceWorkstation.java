@@ -23,17 +23,18 @@ import java.net.InetSocketAddress;
 public final class InferenceWorkstation implements AutoCloseable {
   private final FrontServer front;
   private final io.grpc.BindableService controlService;
-  private final Warmup warmup;
+  private final int warmupRequests;
+  private Warmup warmup; // under this
+  private boolean closed; // under this
 
-  private InferenceWorkstation(FrontServer front, io.grpc.BindableService controlService, Warmup warmup) {
+  private InferenceWorkstation(FrontServer front, io.grpc.BindableService controlService, int warmupRequests) {
     this.front = front;
     this.controlService = controlService;
-    this.warmup = warmup;
+    this.warmupRequests = warmupRequests;
   }
 
   /**
-   * Binds the front port; with {@link FrontConfig#warmup()}, then starts the JIT warm-up in the
-   * background ({@link Warmup}: a private pair of its own, nothing sent over {@code hostChannel}).
+   * Binds the front port.
    *
    * @throws IllegalStateException "port 11434 on 127.0.0.1 is in use ..." if it is taken
    */
@@ -43,7 +44,7 @@ public final class InferenceWorkstation implements AutoCloseable {
         config.interactive() ? Priority.PRIORITY_INTERACTIVE : Priority.PRIORITY_BATCH, "workstation"),
         new InferenceClient(hostChannel));
     return new InferenceWorkstation(f, new dev.thunderlink.inference.internal.ForwardingInferenceService(
-        new InferenceClient(hostChannel)), config.warmup() > 0 ? Warmup.acquire(config.warmup()) : null);
+        new InferenceClient(hostChannel)), config.warmup());
   }
 
   /**
@@ -58,15 +59,36 @@ public final class InferenceWorkstation implements AutoCloseable {
     return front.address();
   }
 
-  /** The start-up warm-up ({@link FrontConfig#warmup()}; {@link Warmup#done()}); empty when off. */
-  public java.util.Optional<Warmup> warmup() {
+  /**
+   * Starts the JIT warm-up ({@link Warmup}) of {@link FrontConfig#warmup()} requests in the
+   * background, once: a private pair of its own, nothing is sent over the host channel. The
+   * workstation daemon calls it when it is ready. Nothing if the configuration has none or this
+   * is closed.
+   *
+   * @return the warm-up ({@link Warmup#done()} completes when it has ended), or empty
+   */
+  public synchronized java.util.Optional<Warmup> startWarmup() {
+    if (warmup == null && !closed && warmupRequests > 0) {
+      warmup = Warmup.acquire(warmupRequests);
+    }
+    return java.util.Optional.ofNullable(warmup);
+  }
+
+  /** The warm-up {@link #startWarmup} started, if any. */
+  public synchronized java.util.Optional<Warmup> warmup() {
     return java.util.Optional.ofNullable(warmup);
   }
 
   @Override
   public void close() {
-    if (warmup != null) {
-      warmup.release();
+    Warmup w;
+    synchronized (this) {
+      closed = true;
+      w = warmup;
+      warmup = null;
+    }
+    if (w != null) {
+      w.release();
     }
     front.close();
   }

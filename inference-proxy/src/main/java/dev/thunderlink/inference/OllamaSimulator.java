@@ -63,10 +63,13 @@ public final class OllamaSimulator implements AutoCloseable {
     return start(config, true);
   }
 
-  /** As {@link #start(SimulatorConfig)}; {@code announce} false logs nothing (the warm-up's upstream). */
+  /** As {@link #start(SimulatorConfig)}; {@code announce} false logs nothing, now or later (the warm-up's upstream). */
   static OllamaSimulator start(SimulatorConfig config, boolean announce) {
     EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     SimulatorEngine engine = new SimulatorEngine(config, group.next());
+    if (!announce) {
+      engine.silence();
+    }
     ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     try {
       Channel ch = new ServerBootstrap()

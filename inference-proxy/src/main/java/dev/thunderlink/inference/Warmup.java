@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The start-up warm-up of the inference path: requests that run the same code a user's request
  * runs, so that the JIT has compiled it before the first real one. Started in the background by
- * {@link InferenceHost#start} and {@link InferenceWorkstation#start} when their configuration
- * asks for it ({@code [inference] warmup}, on by default in the daemons).
+ * {@link InferenceHost#startWarmup} and {@link InferenceWorkstation#startWarmup}, which the
+ * daemons call once they are ready, when the configuration asks for it ({@code [inference]
+ * warmup}, on by default in the daemons).
  *
  * <p>Why: a JVM runs a request's per-request code (HTTP parsing, JSON, the proto, gRPC's call
  * start and stream creation on both sides, the scheduler, the upstream client) interpreted or

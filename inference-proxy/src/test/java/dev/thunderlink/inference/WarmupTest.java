@@ -33,9 +33,20 @@ class WarmupTest {
 
   @Test
   void hostWarmupRunsItsRequestsWithoutTheUpstreamOrTheScheduler() throws Exception {
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
     try (InferenceHost h = InferenceHost.start(host(40).build())) {
-      Warmup w = h.warmup().orElseThrow();
+      root.addAppender(logged);
+      Warmup w = h.startWarmup().orElseThrow();
+      assertThat(h.startWarmup()).containsSame(w); // once
       Warmup.Report r = w.done().get(60, TimeUnit.SECONDS);
+      root.detachAppender(logged);
+      // one line: its private simulator, front and scheduler say nothing (no "loading ..." of its model)
+      assertThat(logged.list.stream().filter(e -> e.getLoggerName().startsWith("dev.thunderlink"))
+              .map(e -> e.getLoggerName() + ": " + e.getFormattedMessage()))
+          .singleElement().asString().startsWith(Warmup.class.getName() + ": inference warm-up").contains("40 requests");
       assertThat(r.outcome()).isEqualTo("done");
       assertThat(r.requests()).isEqualTo(40);
       assertThat(w.completedRequests()).isEqualTo(40);
@@ -53,6 +64,8 @@ class WarmupTest {
       assertThat(s.getCancelled()).isZero();
       assertThat(s.getFailed()).isZero();
       s.getWaitsList().forEach(wait -> assertThat(wait.toString()).doesNotContainPattern("count: [1-9]"));
+    } finally {
+      root.detachAppender(logged);
     }
   }
 
@@ -68,7 +81,7 @@ class WarmupTest {
       }
     });
     try (InferenceWorkstation ws = InferenceWorkstation.start(FrontConfig.builder().port(0).warmup(20).build(), link)) {
-      Warmup.Report r = ws.warmup().orElseThrow().done().get(60, TimeUnit.SECONDS);
+      Warmup.Report r = ws.startWarmup().orElseThrow().done().get(60, TimeUnit.SECONDS);
       assertThat(r.outcome()).isEqualTo("done");
       assertThat(r.requests()).isEqualTo(20);
       assertThat(calls).hasValue(0);
@@ -80,11 +93,12 @@ class WarmupTest {
   @Test
   void offByDefaultAndWithZero() {
     try (InferenceHost h = InferenceHost.start(host(0).build())) {
+      assertThat(h.startWarmup()).isEmpty();
       assertThat(h.warmup()).isEmpty();
     }
     ManagedChannel nowhere = InProcessChannelBuilder.forName("warmup-test-off-" + System.nanoTime()).build();
     try (InferenceWorkstation ws = InferenceWorkstation.start(FrontConfig.builder().port(0).build(), nowhere)) {
-      assertThat(ws.warmup()).isEmpty();
+      assertThat(ws.startWarmup()).isEmpty();
     } finally {
       nowhere.shutdownNow();
     }
@@ -101,7 +115,7 @@ class WarmupTest {
   @Test
   void closingTheHostDuringTheWarmupStopsItAndWaitsForIt() throws Exception {
     InferenceHost h = InferenceHost.start(host(1_000_000).build());
-    Warmup w = h.warmup().orElseThrow();
+    Warmup w = h.startWarmup().orElseThrow();
     Await.until(Duration.ofSeconds(60), "the warm-up to be under way", () -> w.completedRequests() >= 3 || w.done().isDone());
     h.close();
     // close() returned: the warm-up has ended, its private servers are closed
@@ -112,6 +126,7 @@ class WarmupTest {
     assertThat(Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName))
         .doesNotContain("thunderlink-inference-warmup");
     assertThat(h.simulator().orElseThrow().counters().requests()).isZero();
+    assertThat(h.startWarmup()).isEmpty(); // closed: none again
   }
 
   @Test
@@ -121,8 +136,8 @@ class WarmupTest {
     InferenceWorkstation ws = null;
     try {
       ws = InferenceWorkstation.start(FrontConfig.builder().port(0).warmup(1_000_000).build(), nowhere);
-      Warmup w = h.warmup().orElseThrow();
-      assertThat(ws.warmup()).containsSame(w);
+      Warmup w = h.startWarmup().orElseThrow();
+      assertThat(ws.startWarmup()).containsSame(w);
       h.close();
       h = null;
       assertThat(w.done()).isNotDone(); // the workstation still uses it

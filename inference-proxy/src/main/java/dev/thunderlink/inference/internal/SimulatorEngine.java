@@ -45,7 +45,15 @@ import org.slf4j.LoggerFactory;
  * scaled by timeScale: it really waits simulated/timeScale and reports simulated durations.
  */
 public final class SimulatorEngine {
-  private static final Logger log = LoggerFactory.getLogger(SimulatorEngine.class);
+  private static final Logger LOG = LoggerFactory.getLogger(SimulatorEngine.class);
+
+  /** {@link #LOG}, or nothing for the start-up warm-up's private simulator ({@link #silence}). */
+  private volatile Logger log = LOG;
+
+  /** Logs nothing from now on (the warm-up's private model server). */
+  public void silence() {
+    log = org.slf4j.helpers.NOPLogger.NOP_LOGGER;
+  }
 
   /** Where a request's answer goes; implemented by the HTTP handler. Event loop only. */
   public interface Exchange {
