@@ -10,10 +10,15 @@
 #
 # Usage: benchmarks/token-compare.sh [--runs 200] [--tokens 50] [--warm 0] [--out DIR] [--no-ssh]
 #
-# Every path gets 30 warm-up requests (connections, the model load). That leaves the code a
-# request runs once (HTTP parsing, JSON, the gRPC call's start, the scheduler) interpreted or
-# barely compiled, as in a daemon that has served a few hundred requests: the pair runs far more
-# of it than the simulator does, and that is most of what the pair adds here (about +4 ms, against
+# The pair is started as the daemons start it: with their start-up warm-up (inference-proxy's
+# Warmup: 3000 short requests on a private loopback pair of its own, which `serve` and `connect`
+# run in the background once ready unless `[inference] warmup = false`), and measured once that
+# has ended, i.e. as a daemon up for some 20 s that has served no user request yet ("cold").
+# -Dthunderlink.warmup.requests=N in TOKEN_COMPARE_JAVA_OPTS changes its size (0: none, as in
+# jars before it). Then every path gets 30 warm-up requests (connections, the model load).
+# Without the start-up warm-up, that leaves the code a request runs once (HTTP parsing, JSON, the
+# gRPC call's start, the scheduler) interpreted or barely compiled: the pair runs far more of it
+# than the simulator does, and that was most of what the pair added (about +3.5 ms idle, against
 # +0.7-1.3 ms after --warm 10000). --warm N sends N more short (2-token) requests on every path,
 # taking turns, before measuring: the figure for a daemon that has served that many. With
 # TOKEN_COMPARE_JAR, the other jar must know --warm too.
