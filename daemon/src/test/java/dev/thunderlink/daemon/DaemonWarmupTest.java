@@ -34,7 +34,12 @@ class DaemonWarmupTest {
                 "THUNDERLINK_INFERENCE_HOST_API_PORT", String.valueOf(hostApi)),
             "serve", "--home", home.toString(), "--simulator", "--listen", "127.0.0.1:" + port);
     // printed (to stderr) once start() has returned, after the daemon started its warm-up
-    Await.until(Duration.ofSeconds(60), () -> err(p).contains("thunderlink host ready"), () -> name + " ready; " + safe(p));
+    try {
+      Await.until(Duration.ofSeconds(60), () -> err(p).contains("thunderlink host ready"), () -> name + " ready; " + safe(p));
+    } catch (AssertionError | RuntimeException e) {
+      p.close(); // no daemon left running when it did not get ready
+      throw e;
+    }
     return p;
   }
 
