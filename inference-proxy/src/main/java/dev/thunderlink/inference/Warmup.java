@@ -48,7 +48,9 @@ import org.slf4j.LoggerFactory;
  * gRPC service on a plaintext Netty gRPC server, a Netty gRPC channel to it, and an HTTP front,
  * read by a raw HTTP/1.1 client over one keep-alive connection. Requests take turns over the four
  * streamed dialects ({@code /api/generate}, {@code /api/chat}, {@code /v1/chat/completions},
- * {@code /v1/messages}), 3 tokens each. Not warmed: TLS, and the daemons' link interceptors.
+ * {@code /v1/messages}), 1 token each (the first token's path and the end; 3 tokens cost more CPU
+ * for no gain in the same-run A/B). Not warmed: TLS, epoll (it runs on NIO), and the daemons'
+ * link interceptors.
  *
  * <p>Bounded: the configured number of requests (the daemons: {@link #defaultRequests()}) or
  * {@link #MAX_WALL}, whichever comes first; one thread of its own plus the private servers'
@@ -173,7 +175,7 @@ public final class Warmup {
     try {
       sim = OllamaSimulator.start(SimulatorConfig.builder().bindHost("127.0.0.1").port(0)
           .model(SimulatedModel.of(MODEL, 1 << 20)).loadBytesPerSecond(1e12)
-          .promptTokensPerSecond(1e9).evalTokensPerSecond(1e6).defaultResponseTokens(3).build(), false);
+          .promptTokensPerSecond(1e9).evalTokensPerSecond(1e6).defaultResponseTokens(1).build(), false);
       timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "thunderlink-warmup-timer");
         t.setDaemon(true);
@@ -192,12 +194,12 @@ public final class Warmup {
       front = FrontServer.start(new FrontServer.Settings("127.0.0.1", 0, 1 << 20, null, true,
           Priority.PRIORITY_INTERACTIVE, "warm-up"), new InferenceClient(channel), false);
       byte[][] reqs = {
-        request("/api/generate", "{\"model\":\"" + MODEL + "\",\"prompt\":\"hi\",\"options\":{\"num_predict\":3}}"),
+        request("/api/generate", "{\"model\":\"" + MODEL + "\",\"prompt\":\"hi\",\"options\":{\"num_predict\":1}}"),
         request("/api/chat", "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
-            + "\"options\":{\"num_predict\":3}}"),
-        request("/v1/chat/completions", "{\"model\":\"" + MODEL + "\",\"stream\":true,\"max_tokens\":3,"
+            + "\"options\":{\"num_predict\":1}}"),
+        request("/v1/chat/completions", "{\"model\":\"" + MODEL + "\",\"stream\":true,\"max_tokens\":1,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"),
-        request("/v1/messages", "{\"model\":\"" + MODEL + "\",\"stream\":true,\"max_tokens\":3,"
+        request("/v1/messages", "{\"model\":\"" + MODEL + "\",\"stream\":true,\"max_tokens\":1,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"),
       };
       try (Socket s = new Socket("127.0.0.1", front.address().getPort())) {
