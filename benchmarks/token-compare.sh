@@ -11,9 +11,9 @@
 # Usage: benchmarks/token-compare.sh [--runs 200] [--tokens 50] [--warm 0] [--out DIR] [--no-ssh]
 #
 # The pair is started as the daemons start it: with their start-up warm-up (inference-proxy's
-# Warmup: 3000 one-token requests on a private loopback pair of its own, which `serve` and `connect`
-# run in the background once ready unless `[inference] warmup = false`), and measured once that
-# has ended, i.e. as a daemon up for some 20 s that has served no user request yet ("cold").
+# Warmup: 3000 one-token requests on a private loopback pair of its own, which `serve` and
+# `connect` run in the background once ready unless `[inference] warmup = false`), and measured
+# once that has ended, i.e. as a daemon up for some 20 s that has served no user request yet ("cold").
 # -Dthunderlink.warmup.requests=N in TOKEN_COMPARE_JAVA_OPTS changes its size (0: none, as in
 # jars before it). Then every path gets 30 warm-up requests (connections, the model load).
 # Without the start-up warm-up, that leaves the code a request runs once (HTTP parsing, JSON, the
