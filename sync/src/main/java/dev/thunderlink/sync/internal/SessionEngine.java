@@ -270,9 +270,9 @@ public final class SessionEngine {
     long t0 = System.nanoTime();
     long noticed = noticedNanos.getAndSet(0);
     cycleFromNanos = noticed != 0 ? noticed : t0;
-    Endpoint.ChangeSet cl = local.changes(seenL, full, new ArrayList<>(rescanL));
-    long t1 = System.nanoTime();
-    Endpoint.ChangeSet cr = remote.changes(seenR, full, new ArrayList<>(rescanR));
+    Endpoint.ChangeSet[] sides = changesOfBoth(full);
+    Endpoint.ChangeSet cl = sides[0];
+    Endpoint.ChangeSet cr = sides[1];
     long t2 = System.nanoTime();
     rescanL.clear();
     rescanR.clear();
@@ -350,15 +350,86 @@ public final class SessionEngine {
       carry.addAll(decisions.keySet());
       throw e;
     }
-    if (timing.isDebugEnabled()) {
-      timing.debug("cycle {}{}: local changes {} in {} ms, remote changes {} in {} ms, reconcile {} paths in {} ms,"
-          + " execute {} decisions in {} ms (batched calls, summed over threads: read files {} ms, write files {} ms,"
-          + " ops {} ms)", cycles.get(), full ? " (full)" : "", cl.changes().size(),
-          (t1 - t0) / 1_000_000, cr.changes().size(), (t2 - t1) / 1_000_000, dirty.size(), (t3 - t2) / 1_000_000,
-          decisions.size(), (System.nanoTime() - t3) / 1_000_000, readNanos.get() / 1_000_000,
-          writeNanos.get() / 1_000_000, opNanos.get() / 1_000_000);
+    long t4 = System.nanoTime();
+    // a cycle that moved many entries or took long says where its time went (an initial sync,
+    // a big checkout); the many small ones stay at debug
+    boolean big = decisions.size() >= 1000 || t4 - t0 >= 2_000_000_000L;
+    if (big ? timing.isInfoEnabled() : timing.isDebugEnabled()) {
+      String line = String.format("sync %s: cycle %d%s in %d ms: local changes %d in %d ms, remote changes %d in %d ms"
+          + " (side by side), reconcile %d paths in %d ms, execute %d decisions in %d ms (batched calls, summed over"
+          + " threads: read files %d ms, write files %d ms, ops %d ms)", name, cycles.get(), full ? " (full)" : "",
+          (t4 - t0) / 1_000_000, cl.changes().size(), localChangesNanos / 1_000_000, cr.changes().size(),
+          remoteChangesNanos / 1_000_000, dirty.size(), (t3 - t2) / 1_000_000, decisions.size(), (t4 - t3) / 1_000_000,
+          readNanos.get() / 1_000_000, writeNanos.get() / 1_000_000, opNanos.get() / 1_000_000);
+      if (big) {
+        timing.info(line);
+      } else {
+        timing.debug(line);
+      }
     }
     return result;
+  }
+
+  /** How long this cycle's {@link Endpoint#changes} took on each side (for the timing log). */
+  private long localChangesNanos;
+  private long remoteChangesNanos;
+
+  /**
+   * Both sides' change sets, asked side by side: the remote side's scan runs on the host while
+   * this one runs here (a full scan at flush, or the host's look at the paths just written,
+   * takes as long as the local one, and the two used to add up). The remote call runs on a
+   * transfer thread (none of them is busy between cycles); if the local side fails, the remote
+   * call is still waited for, so no call of this cycle outlives it.
+   */
+  private Endpoint.ChangeSet[] changesOfBoth(boolean full) throws IOException {
+    List<String> hintsL = new ArrayList<>(rescanL);
+    List<String> hintsR = new ArrayList<>(rescanR);
+    long t0 = System.nanoTime();
+    java.util.concurrent.Future<Endpoint.ChangeSet> fr;
+    try {
+      fr = transfers.submit(() -> {
+        try {
+          return remote.changes(seenR, full, hintsR);
+        } finally {
+          remoteChangesNanos = System.nanoTime() - t0;
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      throw new IOException("session closing", e);
+    }
+    Endpoint.ChangeSet cl;
+    try {
+      cl = local.changes(seenL, full, hintsL);
+      localChangesNanos = System.nanoTime() - t0;
+    } catch (IOException | RuntimeException e) {
+      try {
+        awaitChanges(fr);
+      } catch (IOException | RuntimeException ignored) {
+        // the local side's failure is the one reported
+      }
+      throw e;
+    }
+    return new Endpoint.ChangeSet[] {cl, awaitChanges(fr)};
+  }
+
+  private static Endpoint.ChangeSet awaitChanges(java.util.concurrent.Future<Endpoint.ChangeSet> f) throws IOException {
+    try {
+      return f.get();
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof IOException) {
+        throw (IOException) e.getCause();
+      }
+      if (e.getCause() instanceof RuntimeException) {
+        throw (RuntimeException) e.getCause();
+      }
+      if (e.getCause() instanceof Error) {
+        throw (Error) e.getCause();
+      }
+      throw new IOException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    }
   }
 
   private static boolean underFrozen(String p, Set<String> frozen) {
