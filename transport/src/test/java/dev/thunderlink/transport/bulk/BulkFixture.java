@@ -46,6 +46,17 @@ final class BulkFixture implements AutoCloseable {
 
   BulkFixture(Path dir, TransportKind kind, BulkConfig hostConfig, BulkConfig clientConfig, PathKind pathKind)
       throws Exception {
+    this(dir, kind, hostConfig, clientConfig, pathKind, a -> a);
+  }
+
+  /**
+   * As above, with the client reaching the host (both planes) at {@code via.apply(the host's
+   * address)}: a {@link dev.thunderlink.transport.emulator.LinkEmulator} in front of it, say.
+   */
+  BulkFixture(
+      Path dir, TransportKind kind, BulkConfig hostConfig, BulkConfig clientConfig, PathKind pathKind,
+      java.util.function.UnaryOperator<InetSocketAddress> via)
+      throws Exception {
     this.dir = dir;
     this.root = hostConfig.permittedRoots().isEmpty() ? dir.resolve("root") : hostConfig.permittedRoots().get(0);
     Files.createDirectories(root);
@@ -70,14 +81,15 @@ final class BulkFixture implements AutoCloseable {
             .build()
             .start();
     address = server.boundAddresses().get(0);
+    InetSocketAddress reach = via.apply(address);
     channel =
         LinkChannels.newChannel(
-            address,
+            reach,
             TlsContexts.grpcClient(ws, fp -> fp.equalsIgnoreCase(host.fingerprint())),
             transport,
             group,
             TuningProfile.defaults(PathKind.LOOPBACK));
-    LinkPath path = new LinkPath("test", address, pathKind);
+    LinkPath path = new LinkPath("test", reach, pathKind);
     client =
         BulkClient.builder()
             .identity(ws)

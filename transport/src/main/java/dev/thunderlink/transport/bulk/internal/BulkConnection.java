@@ -112,6 +112,8 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private final AtomicLong inflight = new AtomicLong();
   private final Object writeLock = new Object();
   private volatile String failure;
+  /** {@link #fail} has written (or queued) its ERROR frame and closes the connection itself. */
+  private volatile boolean failing;
   /** The session's digest: what senders use, the weakest a receiver accepts. */
   private volatile DigestAlgorithm digest = DigestAlgorithm.DIGEST_ALGORITHM_SHA256;
 
@@ -419,12 +421,13 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
       failure = reason;
     }
     if (ch.isActive()) {
+      failing = true;
       // Close a moment after the ERROR frame, reading (and dropping) meanwhile: closing at once,
       // with the peer's data still unread here, sends a reset that can make the peer's kernel drop
       // the ERROR before its reader sees it; the peer closes as soon as it reads the ERROR.
       ch.writeAndFlush(Frame.encode(ch.alloc(), Frame.ERROR, 0, oneLine(reason))).addListener(f -> {
         ch.config().setAutoRead(true);
-        ch.eventLoop().schedule(() -> ch.close(), 500, TimeUnit.MILLISECONDS);
+        ch.eventLoop().schedule(() -> ch.close(), FAIL_LINGER_MILLIS, TimeUnit.MILLISECONDS);
       });
     }
     synchronized (writeLock) {
@@ -445,9 +448,30 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
             });
   }
 
-  /** Closes now, dropping unsent frames (the path died). Any thread. */
+  /** How long {@link #fail} keeps the connection open after its ERROR frame went out. */
+  private static final long FAIL_LINGER_MILLIS = 500;
+
+  /**
+   * Closes now, dropping unsent frames (the path died). Any thread.
+   *
+   * <p>After {@link #fail} it leaves the close to fail's linger, so that the peer can read why,
+   * closing itself only if that has not happened within twice the linger (an ERROR frame stuck
+   * behind unsent data, the peer not reading). A host shutting down fails its bulk connections,
+   * then cuts their sessions' Verify calls, and the host's end of a cut Verify aborts its
+   * connection: closing at once, with the client's data unread here, reset the connection a few
+   * milliseconds after the ERROR frame, and a client behind a relay (the emulated Wi-Fi of the
+   * two-daemon SIGTERM test, 1 run in 4) said "bulk connection closed" instead of the reason.
+   */
   public void abort() {
-    ch.close();
+    if (!failing) {
+      ch.close();
+      return;
+    }
+    try {
+      ch.eventLoop().schedule(() -> ch.close(), 2 * FAIL_LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      ch.close();
+    }
   }
 
   static String oneLine(String s) {
