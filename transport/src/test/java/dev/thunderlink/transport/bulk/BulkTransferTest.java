@@ -120,6 +120,34 @@ class BulkTransferTest {
     }
   }
 
+  /**
+   * On a fast path (loopback, Thunderbolt) a compressible file of at most one LZ4 block goes
+   * raw (compressing it costs more than sending it there); a larger one is still probed and
+   * goes LZ4; on a slower path (LAN) the small one goes LZ4 too.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void smallCompressibleFilesGoRawOnFastPathsOnly(TransportKind kind) throws Exception {
+    Path small = TestFiles.text(tmp.resolve("src/small.txt"), 16 * 1024);
+    Path large = TestFiles.text(tmp.resolve("src/large.txt"), BulkConfig.LZ4_BLOCK_BYTES + 1);
+    Path root = tmp.resolve("root");
+    for (PathKind path : List.of(PathKind.LOOPBACK, PathKind.LAN)) {
+      try (BulkFixture f = new BulkFixture(tmp, kind, BulkFixture.config(root), BulkConfig.defaults(List.of()), path);
+          BulkSession s = f.client.open()) {
+        List<TransferResult> r =
+            s.push(
+                List.of(new PushItem(small, path + "/small.txt", null), new PushItem(large, path + "/large.txt", null)),
+                TransferListener.NONE);
+        assertThat(r).extracting(TransferResult::error).containsOnlyNulls();
+        assertThat(r).extracting(TransferResult::mode)
+            .as(path.toString())
+            .containsExactly(path == PathKind.LOOPBACK ? TransferMode.HEAP : TransferMode.LZ4, TransferMode.LZ4);
+      }
+      assertThat(Files.mismatch(small, root.resolve(path + "/small.txt"))).isEqualTo(-1);
+      assertThat(Files.mismatch(large, root.resolve(path + "/large.txt"))).isEqualTo(-1);
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("transports")
   void manySmallFilesArePipelinedBothWaysAndIdenticalOnesSkipped(TransportKind kind) throws Exception {

@@ -114,6 +114,8 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private volatile String failure;
   /** The session's digest: what senders use, the weakest a receiver accepts. */
   private volatile DigestAlgorithm digest = DigestAlgorithm.DIGEST_ALGORITHM_SHA256;
+  /** Whether this connection runs over a path faster than LZ4 compresses (see {@link #fastPath(boolean)}). */
+  private volatile boolean fastPath;
 
   private BulkConnection(Channel ch, BulkConfig config, BulkCounters counters, boolean encrypted, Role role, boolean authenticated) {
     this.ch = ch;
@@ -232,6 +234,20 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   /** Sets the agreed content hash, before any file moves. Any thread. */
   public void digest(DigestAlgorithm v) {
     digest = v == DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128 ? v : DigestAlgorithm.DIGEST_ALGORITHM_SHA256;
+  }
+
+  /**
+   * Whether the path under this connection carries bytes faster than one core compresses them
+   * with LZ4 (Thunderbolt, loopback: tens of Gbit/s against LZ4's ~0.4-0.8 GB/s): senders then
+   * send files of at most one LZ4 block raw (see {@link FileSender}). False (the default) where
+   * the path is not known, e.g. on the host's end. Any thread, before files move.
+   */
+  public void fastPath(boolean v) {
+    fastPath = v;
+  }
+
+  public boolean fastPath() {
+    return fastPath;
   }
 
   /** Marks the peer authenticated (after a good HELLO). Event loop. */
