@@ -99,7 +99,8 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private final Set<Integer> live = new HashSet<>();
   private int maxStream;
   private volatile boolean authenticated;
-  private boolean paused;
+  /** Reading is paused for the disk; written on the event loop, read by the disk thread too. */
+  private volatile boolean paused;
   private long trafficNanos = System.nanoTime() - TRAFFIC_EVERY_NANOS;
   private volatile Runnable traffic = () -> {};
   // disk thread
@@ -564,6 +565,9 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     if (queued.addAndGet(n) > config.receiveQueueBytes() && !paused) {
       paused = true;
       ch.config().setAutoRead(false);
+      if (queued.get() < config.receiveQueueBytes() / 4) {
+        resume(); // the disk drained it meanwhile and may have seen paused still false
+      }
     }
     onDisk(
         () -> {
@@ -594,16 +598,24 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Disk thread, after each data frame. Wakes the event loop only while reading is paused: it
+   * did after every frame that left the queue short, i.e. after nearly every one, which cost a
+   * task and an eventfd wake-up per file for a tree of small files. The event loop checks the
+   * queue again right after pausing, so a drain that saw {@code paused} still false is not lost.
+   */
   private void drained(long n) {
-    if (queued.addAndGet(-n) < config.receiveQueueBytes() / 4) {
-      ch.eventLoop().execute(
-          () -> {
-            if (paused && queued.get() < config.receiveQueueBytes() / 4) {
-              paused = false;
-              ch.config().setAutoRead(true);
-              ch.read();
-            }
-          });
+    if (queued.addAndGet(-n) < config.receiveQueueBytes() / 4 && paused) {
+      ch.eventLoop().execute(this::resume);
+    }
+  }
+
+  /** Reading on again if it is paused and the queue is short. Event loop. */
+  private void resume() {
+    if (paused && queued.get() < config.receiveQueueBytes() / 4) {
+      paused = false;
+      ch.config().setAutoRead(true);
+      ch.read();
     }
   }
 
