@@ -121,6 +121,32 @@ class BulkTransferTest {
   }
 
   /**
+   * A receive queue of a few frames: the host's reading pauses whenever its disk thread falls
+   * behind and must resume each time (the disk thread wakes the event loop only while paused),
+   * or the push stalls. Many small files after a large one, both ways round.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aTinyReceiveQueuePausesAndResumesReading(TransportKind kind) throws Exception {
+    Path root = tmp.resolve("root");
+    BulkConfig host = new BulkConfig(
+        List.of(root), true, 256 * 1024, 64 * 1024, 64 * 1024, true, null, 256 * 1024, java.time.Duration.ofSeconds(30));
+    List<PushItem> items = new ArrayList<>();
+    items.add(new PushItem(TestFiles.random(tmp.resolve("src/big.bin"), 16 * 1024 * 1024 + 5, 7), "big.bin", null));
+    for (int i = 0; i < 200; i++) {
+      items.add(new PushItem(TestFiles.text(tmp.resolve("src/s" + i + ".txt"), 1000 + 97 * i), "small/s" + i + ".txt", null));
+    }
+    try (BulkFixture f = new BulkFixture(tmp, kind, host, BulkConfig.defaults(List.of()).withFrames(256 * 1024, 64 * 1024), PathKind.LOOPBACK);
+        BulkSession s = f.client.open()) {
+      List<TransferResult> r = s.push(items, TransferListener.NONE);
+      assertThat(r).extracting(TransferResult::error).containsOnlyNulls();
+    }
+    for (PushItem it : items) {
+      assertThat(Files.mismatch(it.local(), root.resolve(it.remotePath()))).as(it.remotePath()).isEqualTo(-1);
+    }
+  }
+
+  /**
    * On a fast path (loopback, Thunderbolt) a compressible file of at most one LZ4 block goes
    * raw (compressing it costs more than sending it there); a larger one is still probed and
    * goes LZ4; on a slower path (LAN) the small one goes LZ4 too.
