@@ -122,6 +122,32 @@ class CopierTest {
     }
   }
 
+  /**
+   * cp's own walk (one lstat an entry) lists what Files.walk(top).sorted() lists, in that order
+   * (parents before children), links not followed, each with its POSIX attributes.
+   */
+  @Test
+  void walkListsLikeSortedFilesWalkWithOneStatAnEntry() throws Exception {
+    Path src = tmp.resolve("walk");
+    Files.createDirectories(src.resolve("a/b/c"));
+    Files.createDirectories(src.resolve("empty"));
+    Files.createDirectories(src.resolve("a-b"));
+    Files.writeString(src.resolve("a/b/f.txt"), "f");
+    Files.writeString(src.resolve("a.txt"), "x");
+    Files.writeString(src.resolve("a-b/g"), "g");
+    Files.createSymbolicLink(src.resolve("a/dirlink"), Path.of("b"));
+    Files.createSymbolicLink(src.resolve("z"), Path.of("a.txt"));
+    java.util.List<Path> expected;
+    try (java.util.stream.Stream<Path> w = Files.walk(src)) {
+      expected = w.sorted().toList();
+    }
+    java.util.List<Copier.Walked> got = Copier.walk(src);
+    assertThat(got).extracting(Copier.Walked::path).containsExactlyElementsOf(expected);
+    assertThat(got).allSatisfy(w -> assertThat(w.attributes()).isInstanceOf(java.nio.file.attribute.PosixFileAttributes.class));
+    assertThat(got.stream().filter(w -> w.attributes().isSymbolicLink()).map(Copier.Walked::path))
+        .containsExactlyInAnyOrder(src.resolve("a/dirlink"), src.resolve("z"));
+  }
+
   @Test
   void hostPathsOutsideThePermittedRootsAreRefusedInOneLine() throws Exception {
     host();
