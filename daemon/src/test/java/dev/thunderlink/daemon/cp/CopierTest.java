@@ -84,7 +84,8 @@ class CopierTest {
     host();
     Path src = tmp.resolve("proj");
     random(src.resolve("bin/model.bin"), 3 * 1024 * 1024, 1);
-    Files.writeString(src.resolve("README.md"), "hello\n".repeat(5000));
+    // over one LZ4 block: a smaller compressible file goes raw on a fast path such as loopback
+    Files.writeString(src.resolve("README.md"), "hello\n".repeat(12000));
     Path script = Files.writeString(src.resolve("bin/run.sh"), "#!/bin/sh\necho hi\n");
     Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
     Files.setLastModifiedTime(script, FileTime.fromMillis(1_500_000_000_000L));
@@ -117,8 +118,34 @@ class CopierTest {
       Path one = tmp.resolve("one.md");
       CopyReport single = copier.copy(CpSpec.parse(List.of("host:" + remote.resolve("README.md"), one.toString())), new Copier.Listener() {});
       assertThat(single.copied()).isEqualTo(1);
-      assertThat(Files.readString(one, StandardCharsets.UTF_8)).isEqualTo("hello\n".repeat(5000));
+      assertThat(Files.readString(one, StandardCharsets.UTF_8)).isEqualTo("hello\n".repeat(12000));
     }
+  }
+
+  /**
+   * cp's own walk (one lstat an entry) lists what Files.walk(top).sorted() lists, in that order
+   * (parents before children), links not followed, each with its POSIX attributes.
+   */
+  @Test
+  void walkListsLikeSortedFilesWalkWithOneStatAnEntry() throws Exception {
+    Path src = tmp.resolve("walk");
+    Files.createDirectories(src.resolve("a/b/c"));
+    Files.createDirectories(src.resolve("empty"));
+    Files.createDirectories(src.resolve("a-b"));
+    Files.writeString(src.resolve("a/b/f.txt"), "f");
+    Files.writeString(src.resolve("a.txt"), "x");
+    Files.writeString(src.resolve("a-b/g"), "g");
+    Files.createSymbolicLink(src.resolve("a/dirlink"), Path.of("b"));
+    Files.createSymbolicLink(src.resolve("z"), Path.of("a.txt"));
+    java.util.List<Path> expected;
+    try (java.util.stream.Stream<Path> w = Files.walk(src)) {
+      expected = w.sorted().toList();
+    }
+    java.util.List<Copier.Walked> got = Copier.walk(src);
+    assertThat(got).extracting(Copier.Walked::path).containsExactlyElementsOf(expected);
+    assertThat(got).allSatisfy(w -> assertThat(w.attributes()).isInstanceOf(java.nio.file.attribute.PosixFileAttributes.class));
+    assertThat(got.stream().filter(w -> w.attributes().isSymbolicLink()).map(Copier.Walked::path))
+        .containsExactlyInAnyOrder(src.resolve("a/dirlink"), src.resolve("z"));
   }
 
   @Test

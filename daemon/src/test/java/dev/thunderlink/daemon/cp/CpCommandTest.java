@@ -51,7 +51,7 @@ class CpCommandTest {
                 @Override
                 public void close() {}
               };
-      Path f = Files.writeString(tmp.resolve("notes.txt"), "some notes\n".repeat(1000));
+      Path f = Files.writeString(tmp.resolve("notes.txt"), "some notes\n".repeat(7000));
       StringWriter out = new StringWriter();
       CommandLine cl = new CommandLine(new CpCommand(cpLink)).setOut(new PrintWriter(out));
       int code = cl.execute("--json", f.toString(), "host:" + root.resolve("notes.txt"));
@@ -60,13 +60,13 @@ class CpCommandTest {
       assertThat(j.get("direction").asText()).isEqualTo("push");
       assertThat(j.get("files").asLong()).isEqualTo(1);
       assertThat(j.get("copied").asLong()).isEqualTo(1);
-      assertThat(j.get("bytes").asLong()).isEqualTo(11_000);
+      assertThat(j.get("bytes").asLong()).isEqualTo(77_000);
       assertThat(j.get("seconds").asDouble()).isPositive();
       assertThat(j.has("throughput_mib_s")).isTrue();
       // bulk.digest = auto: XXH3-128 on a plaintext path, SHA-256 under TLS; the summary says which
       assertThat(j.get("digest").asText()).isEqualTo(j.get("encrypted").asBoolean() ? "SHA-256" : "XXH3-128");
       assertThat(j.get("entries").get(0).get("mode").asText()).isEqualTo("lz4");
-      assertThat(Files.readString(root.resolve("notes.txt"))).isEqualTo("some notes\n".repeat(1000));
+      assertThat(Files.readString(root.resolve("notes.txt"))).isEqualTo("some notes\n".repeat(7000));
     }
   }
 

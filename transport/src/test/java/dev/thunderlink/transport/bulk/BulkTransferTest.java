@@ -120,6 +120,60 @@ class BulkTransferTest {
     }
   }
 
+  /**
+   * A receive queue of a few frames: the host's reading pauses whenever its disk thread falls
+   * behind and must resume each time (the disk thread wakes the event loop only while paused),
+   * or the push stalls. Many small files after a large one, both ways round.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aTinyReceiveQueuePausesAndResumesReading(TransportKind kind) throws Exception {
+    Path root = tmp.resolve("root");
+    BulkConfig host = new BulkConfig(
+        List.of(root), true, 256 * 1024, 64 * 1024, 64 * 1024, true, null, 256 * 1024, java.time.Duration.ofSeconds(30));
+    List<PushItem> items = new ArrayList<>();
+    items.add(new PushItem(TestFiles.random(tmp.resolve("src/big.bin"), 16 * 1024 * 1024 + 5, 7), "big.bin", null));
+    for (int i = 0; i < 200; i++) {
+      items.add(new PushItem(TestFiles.text(tmp.resolve("src/s" + i + ".txt"), 1000 + 97 * i), "small/s" + i + ".txt", null));
+    }
+    try (BulkFixture f = new BulkFixture(tmp, kind, host, BulkConfig.defaults(List.of()).withFrames(256 * 1024, 64 * 1024), PathKind.LOOPBACK);
+        BulkSession s = f.client.open()) {
+      List<TransferResult> r = s.push(items, TransferListener.NONE);
+      assertThat(r).extracting(TransferResult::error).containsOnlyNulls();
+    }
+    for (PushItem it : items) {
+      assertThat(Files.mismatch(it.local(), root.resolve(it.remotePath()))).as(it.remotePath()).isEqualTo(-1);
+    }
+  }
+
+  /**
+   * On a fast path (loopback, Thunderbolt) a compressible file of at most one LZ4 block goes
+   * raw (compressing it costs more than sending it there); a larger one is still probed and
+   * goes LZ4; on a slower path (LAN) the small one goes LZ4 too.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void smallCompressibleFilesGoRawOnFastPathsOnly(TransportKind kind) throws Exception {
+    Path small = TestFiles.text(tmp.resolve("src/small.txt"), 16 * 1024);
+    Path large = TestFiles.text(tmp.resolve("src/large.txt"), BulkConfig.LZ4_BLOCK_BYTES + 1);
+    Path root = tmp.resolve("root");
+    for (PathKind path : List.of(PathKind.LOOPBACK, PathKind.LAN)) {
+      try (BulkFixture f = new BulkFixture(tmp, kind, BulkFixture.config(root), BulkConfig.defaults(List.of()), path);
+          BulkSession s = f.client.open()) {
+        List<TransferResult> r =
+            s.push(
+                List.of(new PushItem(small, path + "/small.txt", null), new PushItem(large, path + "/large.txt", null)),
+                TransferListener.NONE);
+        assertThat(r).extracting(TransferResult::error).containsOnlyNulls();
+        assertThat(r).extracting(TransferResult::mode)
+            .as(path.toString())
+            .containsExactly(path == PathKind.LOOPBACK ? TransferMode.HEAP : TransferMode.LZ4, TransferMode.LZ4);
+      }
+      assertThat(Files.mismatch(small, root.resolve(path + "/small.txt"))).isEqualTo(-1);
+      assertThat(Files.mismatch(large, root.resolve(path + "/large.txt"))).isEqualTo(-1);
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("transports")
   void manySmallFilesArePipelinedBothWaysAndIdenticalOnesSkipped(TransportKind kind) throws Exception {

@@ -99,7 +99,8 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private final Set<Integer> live = new HashSet<>();
   private int maxStream;
   private volatile boolean authenticated;
-  private boolean paused;
+  /** Reading is paused for the disk; written on the event loop, read by the disk thread too. */
+  private volatile boolean paused;
   private long trafficNanos = System.nanoTime() - TRAFFIC_EVERY_NANOS;
   private volatile Runnable traffic = () -> {};
   // disk thread
@@ -116,6 +117,8 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private volatile boolean failing;
   /** The session's digest: what senders use, the weakest a receiver accepts. */
   private volatile DigestAlgorithm digest = DigestAlgorithm.DIGEST_ALGORITHM_SHA256;
+  /** Whether this connection runs over a path faster than LZ4 compresses (see {@link #fastPath(boolean)}). */
+  private volatile boolean fastPath;
 
   private BulkConnection(Channel ch, BulkConfig config, BulkCounters counters, boolean encrypted, Role role, boolean authenticated) {
     this.ch = ch;
@@ -234,6 +237,20 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   /** Sets the agreed content hash, before any file moves. Any thread. */
   public void digest(DigestAlgorithm v) {
     digest = v == DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128 ? v : DigestAlgorithm.DIGEST_ALGORITHM_SHA256;
+  }
+
+  /**
+   * Whether the path under this connection carries bytes faster than one core compresses them
+   * with LZ4 (Thunderbolt, loopback: tens of Gbit/s against LZ4's ~0.4-0.8 GB/s): senders then
+   * send files of at most one LZ4 block raw (see {@link FileSender}). False (the default) where
+   * the path is not known, e.g. on the host's end. Any thread, before files move.
+   */
+  public void fastPath(boolean v) {
+    fastPath = v;
+  }
+
+  public boolean fastPath() {
+    return fastPath;
   }
 
   /** Marks the peer authenticated (after a good HELLO). Event loop. */
@@ -572,6 +589,9 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     if (queued.addAndGet(n) > config.receiveQueueBytes() && !paused) {
       paused = true;
       ch.config().setAutoRead(false);
+      if (queued.get() < config.receiveQueueBytes() / 4) {
+        resume(); // the disk drained it meanwhile and may have seen paused still false
+      }
     }
     onDisk(
         () -> {
@@ -602,16 +622,24 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Disk thread, after each data frame. Wakes the event loop only while reading is paused: it
+   * did after every frame that left the queue short, i.e. after nearly every one, which cost a
+   * task and an eventfd wake-up per file for a tree of small files. The event loop checks the
+   * queue again right after pausing, so a drain that saw {@code paused} still false is not lost.
+   */
   private void drained(long n) {
-    if (queued.addAndGet(-n) < config.receiveQueueBytes() / 4) {
-      ch.eventLoop().execute(
-          () -> {
-            if (paused && queued.get() < config.receiveQueueBytes() / 4) {
-              paused = false;
-              ch.config().setAutoRead(true);
-              ch.read();
-            }
-          });
+    if (queued.addAndGet(-n) < config.receiveQueueBytes() / 4 && paused) {
+      ch.eventLoop().execute(this::resume);
+    }
+  }
+
+  /** Reading on again if it is paused and the queue is short. Event loop. */
+  private void resume() {
+    if (paused && queued.get() < config.receiveQueueBytes() / 4) {
+      paused = false;
+      ch.config().setAutoRead(true);
+      ch.read();
     }
   }
 

@@ -103,6 +103,11 @@ final class FileReceiver {
     if (Files.isDirectory(dest)) {
       throw new IOException(dest + " is a directory");
     }
+    long offset = header.getOffset();
+    if (offset == 0 && openFresh()) {
+      position = 0;
+      return;
+    }
     try {
       out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
     } catch (java.nio.file.NoSuchFileException e) {
@@ -110,7 +115,6 @@ final class FileReceiver {
       Files.createDirectories(dest.getParent());
       out = FileChannel.open(temp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.READ);
     }
-    long offset = header.getOffset();
     if (offset > 0) {
       long have = out.size();
       if (have < offset) {
@@ -123,6 +127,38 @@ final class FileReceiver {
     out.position(offset);
     position = offset;
   }
+
+  /**
+   * Creates the temporary file new, already with the sender's executable bit (rwx or rw- for
+   * all, less the umask, as a new file gets: what {@link #applyMetadata} would set), so that
+   * installing it needs no stat and chmod, and an empty new file no truncate. False when a
+   * temporary file of an earlier transfer is in the way: the caller reuses and truncates it.
+   */
+  private boolean openFresh() throws IOException {
+    java.nio.file.attribute.FileAttribute<Set<PosixFilePermission>> mode =
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(header.getExecutable() ? ALL_RWX : ALL_RW);
+    try {
+      try {
+        out = FileChannel.open(temp, FRESH, mode);
+      } catch (java.nio.file.NoSuchFileException e) {
+        Files.createDirectories(dest.getParent());
+        out = FileChannel.open(temp, FRESH, mode);
+      }
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      return false;
+    } catch (UnsupportedOperationException e) {
+      return false; // no POSIX modes here
+    }
+    fresh = true;
+    return true;
+  }
+
+  private static final Set<StandardOpenOption> FRESH =
+      EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
+  private static final Set<PosixFilePermission> ALL_RW = java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-");
+  private static final Set<PosixFilePermission> ALL_RWX = java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx");
+  /** The temporary file was created by this transfer with its final mode (see {@link #openFresh}). */
+  private boolean fresh;
 
   /** Raw bytes or one LZ4 block; the buffer is released by the caller. */
   void data(byte type, ByteBuf buf) throws IOException {
@@ -237,6 +273,13 @@ final class FileReceiver {
   }
 
   private void applyMetadata() throws IOException {
+    // both times given: the JDK otherwise reads the file's attributes first to keep atime
+    java.nio.file.attribute.FileTime now = FileTime.from(java.time.Instant.now());
+    if (fresh) {
+      Files.getFileAttributeView(temp, java.nio.file.attribute.BasicFileAttributeView.class)
+          .setTimes(FileTime.fromMillis(header.getMtimeMillis()), now, null);
+      return;
+    }
     try {
       Set<PosixFilePermission> perms = EnumSet.copyOf(Files.getPosixFilePermissions(temp));
       if (header.getExecutable()) {
@@ -256,7 +299,8 @@ final class FileReceiver {
     } catch (UnsupportedOperationException e) {
       // not a POSIX file system: no executable bit to carry
     }
-    Files.setLastModifiedTime(temp, FileTime.fromMillis(header.getMtimeMillis()));
+    Files.getFileAttributeView(temp, java.nio.file.attribute.BasicFileAttributeView.class)
+        .setTimes(FileTime.fromMillis(header.getMtimeMillis()), now, null);
   }
 
   /** Gives up: deletes the temporary file; returns the failed verdict. */

@@ -90,9 +90,14 @@ public final class Hashing {
   }
 
   private static final class Xxh3 extends Content {
+    /**
+     * hash4j reads arrays only: direct buffers pass through this (cache-sized) copy, one per
+     * thread. One per hash allocated 32 KiB for every file sent or received raw from a direct
+     * buffer: 1.3 GB across both ends for a tree of 20,000 small files.
+     */
+    private static final ThreadLocal<byte[]> STAGE = ThreadLocal.withInitial(() -> new byte[32 * 1024]);
+
     private final HashStream128 h = com.dynatrace.hash4j.hashing.Hashing.xxh3_128().hashStream();
-    /** hash4j reads arrays only: direct buffers pass through this (cache-sized) copy. */
-    private byte[] stage;
 
     @Override
     public void update(ByteBuffer b) {
@@ -101,9 +106,7 @@ public final class Hashing {
         b.position(b.limit());
         return;
       }
-      if (stage == null) {
-        stage = new byte[32 * 1024];
-      }
+      byte[] stage = STAGE.get();
       while (b.hasRemaining()) {
         int n = Math.min(stage.length, b.remaining());
         b.get(stage, 0, n);

@@ -12,7 +12,12 @@ import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
 import org.junit.jupiter.api.Test;
@@ -60,6 +65,82 @@ class FileReceiverTest {
       assertThat(Files.readAllBytes(dest)).isEqualTo(content);
     }
     assertThat(scratch.allocations()).as("decompression buffers allocated for 50 files").isEqualTo(1);
+  }
+
+  /**
+   * A new temporary file is created with its final mode (no stat and chmod at install): the
+   * installed file has the same permissions as the stat-and-chmod path gave, i.e. a new file's
+   * (the umask applied) plus execute wherever read is allowed when the sender's file was
+   * executable, and the sender's mtime.
+   */
+  @Test
+  void freshTemporaryFileGetsTheExecBitAndMtimeAsBefore() throws Exception {
+    Path probe = Files.createFile(dir.resolve("probe"));
+    Set<PosixFilePermission> created = Files.getPosixFilePermissions(probe);
+    for (boolean exec : new boolean[] {true, false}) {
+      Path dest = dir.resolve("fresh/" + exec + ".sh");
+      receive(dest, "#!/bin/sh\necho hi\n".getBytes(StandardCharsets.UTF_8), exec);
+      assertThat(Files.getPosixFilePermissions(dest)).as("exec " + exec).isEqualTo(withExec(created, exec));
+      assertThat(Files.getLastModifiedTime(dest).toMillis()).isEqualTo(1_600_000_000_000L);
+      assertThat(FileReceiver.partialPath(dest)).doesNotExist();
+    }
+  }
+
+  /** A temporary file left by an earlier transfer is reused: truncated, and its mode fixed. */
+  @Test
+  void leftoverTemporaryFileIsTruncatedAndGetsTheExecBitAndMtime() throws Exception {
+    Path dest = dir.resolve("left/tool");
+    Files.createDirectories(dest.getParent());
+    Path temp = FileReceiver.partialPath(dest);
+    Files.write(temp, new byte[10_000]);
+    Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
+    byte[] content = "short".getBytes(StandardCharsets.UTF_8);
+    receive(dest, content, true);
+    assertThat(Files.readAllBytes(dest)).isEqualTo(content);
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dest))).isEqualTo("rwx------");
+    assertThat(Files.getLastModifiedTime(dest).toMillis()).isEqualTo(1_600_000_000_000L);
+    assertThat(temp).doesNotExist();
+  }
+
+  private void receive(Path dest, byte[] content, boolean exec) throws Exception {
+    FileHeader h = FileHeader.newBuilder()
+        .setPath(dest.toString())
+        .setSize(content.length)
+        .setMtimeMillis(1_600_000_000_000L)
+        .setExecutable(exec)
+        .setMode(TransferMode.HEAP.wire())
+        .setDigest(DigestAlgorithm.DIGEST_ALGORITHM_SHA256)
+        .build();
+    FileReceiver r = new FileReceiver(1, h, dest, new BulkCounters(), new FileReceiver.Scratch());
+    r.open();
+    ByteBuf frame = Unpooled.wrappedBuffer(content);
+    try {
+      r.data(Frame.DATA_RAW, frame);
+    } finally {
+      frame.release();
+    }
+    r.end();
+    r.digest(dev.thunderlink.proto.bulk.Digest.newBuilder()
+        .setSize(content.length)
+        .setSha256(com.google.protobuf.ByteString.copyFrom(MessageDigest.getInstance("SHA-256").digest(content)))
+        .build());
+    assertThat(r.finish().getError()).isEmpty();
+  }
+
+  /** What the stat-and-chmod install makes of a file created with {@code perms}. */
+  private static Set<PosixFilePermission> withExec(Set<PosixFilePermission> perms, boolean exec) {
+    Set<PosixFilePermission> p = EnumSet.copyOf(perms);
+    p.removeAll(List.of(PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_EXECUTE));
+    if (exec) {
+      p.add(PosixFilePermission.OWNER_EXECUTE);
+      if (p.contains(PosixFilePermission.GROUP_READ)) {
+        p.add(PosixFilePermission.GROUP_EXECUTE);
+      }
+      if (p.contains(PosixFilePermission.OTHERS_READ)) {
+        p.add(PosixFilePermission.OTHERS_EXECUTE);
+      }
+    }
+    return p;
   }
 
   private static ByteBuf lz4Block(byte[] raw) {
