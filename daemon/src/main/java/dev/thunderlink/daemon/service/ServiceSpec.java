@@ -30,7 +30,9 @@ public record ServiceSpec(
    * sooner and the optimizing one (C2) at its usual thresholds (the scaling divides the Tier4
    * thresholds, set to 10x the defaults, back to them): a freshly started pair added less to the
    * first token, the initial sync cost the same, and a large copy's hash and cipher still
-   * reach C2 (figures in the {@code ./thunderlink} launcher). The same list is in the launcher for
+   * reach C2; the inference fronts' own code (the inference package, Jackson, Netty's HTTP codec) reaches
+   * C2 10x sooner, so that the start-up warm-up compiles it (figures in the {@code ./thunderlink}
+   * launcher). The same list is in the launcher for
    * {@code serve}, {@code connect} and {@code demo}.
    */
   public static final List<String> DAEMON_JVM_OPTIONS =
@@ -43,7 +45,11 @@ public record ServiceSpec(
           "-XX:Tier4InvocationThreshold=50000",
           "-XX:Tier4MinInvocationThreshold=6000",
           "-XX:Tier4CompileThreshold=150000",
-          "-XX:Tier4BackEdgeThreshold=400000");
+          "-XX:Tier4BackEdgeThreshold=400000",
+          "-XX:CompileCommand=quiet",
+          "-XX:CompileCommand=CompileThresholdScaling,dev.thunderlink.inference.*::*,0.1",
+          "-XX:CompileCommand=CompileThresholdScaling,com.fasterxml.jackson.*::*,0.1",
+          "-XX:CompileCommand=CompileThresholdScaling,io.netty.handler.codec.http.*::*,0.1");
   /** Set in the service's environment: logging goes to rolling files under HOME/logs. */
   public static final String SERVICE_ENV = "THUNDERLINK_SERVICE";
 

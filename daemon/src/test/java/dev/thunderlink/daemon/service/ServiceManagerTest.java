@@ -15,6 +15,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ServiceManagerTest {
+
+  /**
+   * The launcher ({@code ./thunderlink}) starts serve, connect and demo with the same JVM options
+   * as the service definitions: a change to one list without the other would make a daemon
+   * started by hand behave unlike the launchd/systemd one.
+   */
+  @Test
+  void theLauncherStartsDaemonsWithTheServiceDefinitionsOptions() throws Exception {
+    Path launcher = Path.of("..", "thunderlink");
+    assumeTrue(Files.isRegularFile(launcher), "run from the daemon module of the repository");
+    String text = Files.readString(launcher);
+    String marker = "${THUNDERLINK_DAEMON_JVM_OPTS-";
+    int from = text.indexOf(marker);
+    assertThat(from).as("the launcher's default daemon options").isPositive();
+    int to = text.indexOf("}\"", from);
+    List<String> launcherOptions = List.of(text.substring(from + marker.length(), to).split(" "));
+    assertThat(launcherOptions).isEqualTo(ServiceSpec.DAEMON_JVM_OPTIONS);
+  }
   @TempDir Path userHome;
   final RecordingCommandRunner runner = new RecordingCommandRunner();
   final StringWriter out = new StringWriter();
@@ -48,6 +66,10 @@ class ServiceManagerTest {
                 "-XX:Tier4MinInvocationThreshold=6000",
                 "-XX:Tier4CompileThreshold=150000",
                 "-XX:Tier4BackEdgeThreshold=400000",
+                "-XX:CompileCommand=quiet",
+                "-XX:CompileCommand=CompileThresholdScaling,dev.thunderlink.inference.*::*,0.1",
+                "-XX:CompileCommand=CompileThresholdScaling,com.fasterxml.jackson.*::*,0.1",
+                "-XX:CompileCommand=CompileThresholdScaling,io.netty.handler.codec.http.*::*,0.1",
                 "-Dlogback.configurationFile=logback-service.xml",
                 "-Dthunderlink.log.dir=" + userHome.resolve(".thunderlink/logs"),
                 "-jar",
