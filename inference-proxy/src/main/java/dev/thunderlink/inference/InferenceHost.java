@@ -57,8 +57,7 @@ public final class InferenceHost implements AutoCloseable {
   private final Server inProcessServer;
   private final ManagedChannel inProcessChannel;
   private final FrontServer localFront;
-  private Warmup warmup; // under this
-  private boolean closed; // under this
+  private final Warmup.Slot warmup;
 
   private InferenceHost(InferenceHostConfig config, OllamaSimulator simulator, HostInference host,
       ScheduledExecutorService timer, Server inProcessServer, ManagedChannel inProcessChannel,
@@ -71,6 +70,7 @@ public final class InferenceHost implements AutoCloseable {
     this.inProcessServer = inProcessServer;
     this.inProcessChannel = inProcessChannel;
     this.localFront = localFront;
+    this.warmup = new Warmup.Slot(config.warmup());
   }
 
   /**
@@ -165,16 +165,13 @@ public final class InferenceHost implements AutoCloseable {
    *
    * @return the warm-up ({@link Warmup#done()} completes when it has ended), or empty
    */
-  public synchronized Optional<Warmup> startWarmup() {
-    if (warmup == null && !closed && config.warmup() > 0) {
-      warmup = Warmup.acquire(config.warmup());
-    }
-    return Optional.ofNullable(warmup);
+  public Optional<Warmup> startWarmup() {
+    return warmup.start();
   }
 
   /** The warm-up {@link #startWarmup} started, if any. */
-  public synchronized Optional<Warmup> warmup() {
-    return Optional.ofNullable(warmup);
+  public Optional<Warmup> warmup() {
+    return warmup.current();
   }
 
   /** The gRPC service the host daemon registers on its link server (interactive priority). */
@@ -209,15 +206,7 @@ public final class InferenceHost implements AutoCloseable {
 
   @Override
   public void close() {
-    Warmup w;
-    synchronized (this) {
-      closed = true;
-      w = warmup;
-      warmup = null;
-    }
-    if (w != null) {
-      w.release();
-    }
+    warmup.close();
     if (localFront != null) {
       localFront.close();
     }

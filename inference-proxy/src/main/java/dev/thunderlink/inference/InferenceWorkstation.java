@@ -23,14 +23,12 @@ import java.net.InetSocketAddress;
 public final class InferenceWorkstation implements AutoCloseable {
   private final FrontServer front;
   private final io.grpc.BindableService controlService;
-  private final int warmupRequests;
-  private Warmup warmup; // under this
-  private boolean closed; // under this
+  private final Warmup.Slot warmup;
 
   private InferenceWorkstation(FrontServer front, io.grpc.BindableService controlService, int warmupRequests) {
     this.front = front;
     this.controlService = controlService;
-    this.warmupRequests = warmupRequests;
+    this.warmup = new Warmup.Slot(warmupRequests);
   }
 
   /**
@@ -67,29 +65,18 @@ public final class InferenceWorkstation implements AutoCloseable {
    *
    * @return the warm-up ({@link Warmup#done()} completes when it has ended), or empty
    */
-  public synchronized java.util.Optional<Warmup> startWarmup() {
-    if (warmup == null && !closed && warmupRequests > 0) {
-      warmup = Warmup.acquire(warmupRequests);
-    }
-    return java.util.Optional.ofNullable(warmup);
+  public java.util.Optional<Warmup> startWarmup() {
+    return warmup.start();
   }
 
   /** The warm-up {@link #startWarmup} started, if any. */
-  public synchronized java.util.Optional<Warmup> warmup() {
-    return java.util.Optional.ofNullable(warmup);
+  public java.util.Optional<Warmup> warmup() {
+    return warmup.current();
   }
 
   @Override
   public void close() {
-    Warmup w;
-    synchronized (this) {
-      closed = true;
-      w = warmup;
-      warmup = null;
-    }
-    if (w != null) {
-      w.release();
-    }
+    warmup.close();
     front.close();
   }
 }

@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -156,6 +157,46 @@ public final class Warmup {
     }
   }
 
+  /**
+   * An owner's hold on the JVM's warm-up (an {@link InferenceHost}, an {@link InferenceWorkstation}):
+   * started at most once, never after {@link #close}, released by it. Thread-safe.
+   */
+  static final class Slot implements AutoCloseable {
+    private final int requests;
+    private Warmup warmup; // under this
+    private boolean closed; // under this
+
+    Slot(int requests) {
+      this.requests = requests;
+    }
+
+    /** Starts (or joins) the warm-up once; nothing with 0 requests or once closed. */
+    synchronized Optional<Warmup> start() {
+      if (warmup == null && !closed && requests > 0) {
+        warmup = acquire(requests);
+      }
+      return Optional.ofNullable(warmup);
+    }
+
+    synchronized Optional<Warmup> current() {
+      return Optional.ofNullable(warmup);
+    }
+
+    /** Releases the warm-up, if started; the last owner's release stops it and waits for it. */
+    @Override
+    public void close() {
+      Warmup w;
+      synchronized (this) {
+        closed = true;
+        w = warmup;
+        warmup = null;
+      }
+      if (w != null) {
+        w.release();
+      }
+    }
+  }
+
   /** Completes when the warm-up has ended (and its private servers are closed); never fails. */
   public CompletableFuture<Report> done() {
     return done;
@@ -176,11 +217,8 @@ public final class Warmup {
       sim = OllamaSimulator.start(SimulatorConfig.builder().bindHost("127.0.0.1").port(0)
           .model(SimulatedModel.of(MODEL, 1 << 20)).loadBytesPerSecond(1e12)
           .promptTokensPerSecond(1e9).evalTokensPerSecond(1e6).defaultResponseTokens(1).build(), false);
-      timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "thunderlink-warmup-timer");
-        t.setDaemon(true);
-        return t;
-      });
+      timer = Executors.newSingleThreadScheduledExecutor(
+          new io.netty.util.concurrent.DefaultThreadFactory("thunderlink-warmup-timer", true));
       Duration limit = MAX_WALL;
       host = new HostInference(List.of(new OllamaUpstream("warm-up", sim.baseUri(), 1,
           Duration.ofSeconds(2), limit, limit, timer)),

@@ -20,6 +20,14 @@ public enum PathKind {
     this.preference = preference;
   }
 
+  /**
+   * Thunderbolt, or loopback standing in for it: a private cable faster than one core
+   * compresses, where the bulk plane may run in plaintext and sends small files raw.
+   */
+  public boolean thunderboltClass() {
+    return this == THUNDERBOLT || this == LOOPBACK;
+  }
+
   /** Lower is better. */
   public int preference() {
     return preference;

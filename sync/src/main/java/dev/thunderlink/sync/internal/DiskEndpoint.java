@@ -546,16 +546,10 @@ public final class DiskEndpoint implements Endpoint {
     long t2 = System.nanoTime();
     // a scan of a whole tree or of many paths says where its time went; small ones stay at debug
     boolean big = pass.seen.size() >= 1000 || t2 - t0 >= 2_000_000_000L;
-    if (big ? timing.isInfoEnabled() : timing.isDebugEnabled()) {
-      String line = String.format("%s: scan of %d paths (%s): walk, stat and hash %d ms (%d files hashed),"
-          + " commit %d entries in %d ms", info.deviceName(), paths.size(), root, (t1 - t0) / 1_000_000,
-          filesHashed.get() - hashedBefore, pass.seen.size(), (t2 - t1) / 1_000_000);
-      if (big) {
-        timing.info(line);
-      } else {
-        timing.debug(line);
-      }
-    }
+    timing.atLevel(big ? org.slf4j.event.Level.INFO : org.slf4j.event.Level.DEBUG).log(
+        "{}: scan of {} paths ({}): walk, stat and hash {} ms ({} files hashed), commit {} entries in {} ms",
+        info.deviceName(), paths.size(), root, (t1 - t0) / 1_000_000, filesHashed.get() - hashedBefore,
+        pass.seen.size(), (t2 - t1) / 1_000_000);
   }
 
   /** True for ENOTDIR: a component of the path (or the rename target's kind) is not a directory. */

@@ -354,19 +354,13 @@ public final class SessionEngine {
     // a cycle that moved many entries or took long says where its time went (an initial sync,
     // a big checkout); the many small ones stay at debug
     boolean big = decisions.size() >= 1000 || t4 - t0 >= 2_000_000_000L;
-    if (big ? timing.isInfoEnabled() : timing.isDebugEnabled()) {
-      String line = String.format("sync %s: cycle %d%s in %d ms: local changes %d in %d ms, remote changes %d in %d ms"
-          + " (side by side), reconcile %d paths in %d ms, execute %d decisions in %d ms (batched calls, summed over"
-          + " threads: read files %d ms, write files %d ms, ops %d ms)", name, cycles.get(), full ? " (full)" : "",
-          (t4 - t0) / 1_000_000, cl.changes().size(), localChangesNanos / 1_000_000, cr.changes().size(),
-          remoteChangesNanos / 1_000_000, dirty.size(), (t3 - t2) / 1_000_000, decisions.size(), (t4 - t3) / 1_000_000,
-          readNanos.get() / 1_000_000, writeNanos.get() / 1_000_000, opNanos.get() / 1_000_000);
-      if (big) {
-        timing.info(line);
-      } else {
-        timing.debug(line);
-      }
-    }
+    timing.atLevel(big ? org.slf4j.event.Level.INFO : org.slf4j.event.Level.DEBUG).log(
+        "sync {}: cycle {}{} in {} ms: local changes {} in {} ms, remote changes {} in {} ms"
+            + " (side by side), reconcile {} paths in {} ms, execute {} decisions in {} ms (batched calls, summed over"
+            + " threads: read files {} ms, write files {} ms, ops {} ms)", name, cycles.get(), full ? " (full)" : "",
+        (t4 - t0) / 1_000_000, cl.changes().size(), localChangesNanos / 1_000_000, cr.changes().size(),
+        remoteChangesNanos / 1_000_000, dirty.size(), (t3 - t2) / 1_000_000, decisions.size(), (t4 - t3) / 1_000_000,
+        readNanos.get() / 1_000_000, writeNanos.get() / 1_000_000, opNanos.get() / 1_000_000);
     return result;
   }
 
@@ -403,33 +397,13 @@ public final class SessionEngine {
       localChangesNanos = System.nanoTime() - t0;
     } catch (IOException | RuntimeException e) {
       try {
-        awaitChanges(fr);
+        await(fr);
       } catch (IOException | RuntimeException ignored) {
         // the local side's failure is the one reported
       }
       throw e;
     }
-    return new Endpoint.ChangeSet[] {cl, awaitChanges(fr)};
-  }
-
-  private static Endpoint.ChangeSet awaitChanges(java.util.concurrent.Future<Endpoint.ChangeSet> f) throws IOException {
-    try {
-      return f.get();
-    } catch (java.util.concurrent.ExecutionException e) {
-      if (e.getCause() instanceof IOException) {
-        throw (IOException) e.getCause();
-      }
-      if (e.getCause() instanceof RuntimeException) {
-        throw (RuntimeException) e.getCause();
-      }
-      if (e.getCause() instanceof Error) {
-        throw (Error) e.getCause();
-      }
-      throw new IOException(e.getCause());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted", e);
-    }
+    return new Endpoint.ChangeSet[] {cl, await(fr)};
   }
 
   private static boolean underFrozen(String p, Set<String> frozen) {
@@ -1028,7 +1002,8 @@ public final class SessionEngine {
     }
   }
 
-  private static ApplyResult await(java.util.concurrent.Future<ApplyResult> f) throws IOException {
+  /** The future's value, its failure rethrown as it was (an IOException, a RuntimeException, an Error). */
+  private static <T> T await(java.util.concurrent.Future<T> f) throws IOException {
     try {
       return f.get();
     } catch (java.util.concurrent.ExecutionException e) {
@@ -1037,6 +1012,9 @@ public final class SessionEngine {
       }
       if (e.getCause() instanceof RuntimeException) {
         throw (RuntimeException) e.getCause();
+      }
+      if (e.getCause() instanceof Error) {
+        throw (Error) e.getCause();
       }
       throw new IOException(e.getCause());
     } catch (InterruptedException e) {

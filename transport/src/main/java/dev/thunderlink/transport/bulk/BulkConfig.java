@@ -124,8 +124,7 @@ public record BulkConfig(
    * allow it too).
    */
   public boolean encrypts(dev.thunderlink.transport.PathKind kind) {
-    return !(plaintextOnThunderbolt
-        && (kind == dev.thunderlink.transport.PathKind.THUNDERBOLT || kind == dev.thunderlink.transport.PathKind.LOOPBACK));
+    return !(plaintextOnThunderbolt && kind.thunderboltClass());
   }
 
   /** Defaults: plaintext on Thunderbolt, 4 MiB frames, 1 MiB chunks, LZ4 probing on, digest auto. */

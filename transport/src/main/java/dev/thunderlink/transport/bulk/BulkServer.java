@@ -79,7 +79,7 @@ public final class BulkServer implements BulkAcceptor {
     }
     if (!encrypted) {
       PathKind kind = kindOf(ch);
-      if (!config.plaintextOnThunderbolt() || (kind != PathKind.THUNDERBOLT && kind != PathKind.LOOPBACK)) {
+      if (!config.plaintextOnThunderbolt() || !kind.thunderboltClass()) {
         String why =
             !config.plaintextOnThunderbolt()
                 ? "plaintext bulk connections are disabled on this host (bulk encryption is on)"

@@ -166,7 +166,7 @@ public final class BulkSession implements AutoCloseable {
           "cannot open a bulk connection to " + where + ": " + (cf.cause() == null ? "timed out" : cf.cause().getMessage()), true);
     }
     conn = holder.get();
-    conn.fastPath(path.kind() == dev.thunderlink.transport.PathKind.THUNDERBOLT || path.kind() == dev.thunderlink.transport.PathKind.LOOPBACK);
+    conn.fastPath(path.kind().thunderboltClass());
     // the host's answer already weighs both settings; ours is enforced here as well
     boolean xxh3 = r.getDigest() == DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128 && !cfg.digest().wantsSha256(encrypted);
     conn.digest(xxh3 ? DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128 : DigestAlgorithm.DIGEST_ALGORITHM_SHA256);
