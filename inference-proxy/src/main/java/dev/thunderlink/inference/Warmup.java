@@ -85,6 +85,7 @@ public final class Warmup {
   private static Warmup current;
 
   private final int requests;
+  private final String model;
   private final CompletableFuture<Report> done = new CompletableFuture<>();
   private final Thread thread;
   private volatile boolean stop;
@@ -92,8 +93,9 @@ public final class Warmup {
   private volatile int completed;
   private int users; // under LOCK
 
-  private Warmup(int requests) {
+  private Warmup(int requests, String model) {
     this.requests = requests;
+    this.model = model;
     this.thread = new Thread(this::run, "thunderlink-inference-warmup");
     thread.setDaemon(true);
   }
@@ -118,12 +120,24 @@ public final class Warmup {
         current.users++;
         return current;
       }
-      Warmup w = new Warmup(requests);
+      Warmup w = new Warmup(requests, MODEL);
       w.users = 1;
       current = w;
       w.thread.start();
       return w;
     }
+  }
+
+  /**
+   * A warm-up of its own (not this JVM's shared one) whose requests ask for {@code model}: a
+   * model its private simulator does not hold makes the front answer 404, i.e. the failure path.
+   * For tests.
+   */
+  static Warmup startAsking(String model, int requests) {
+    Warmup w = new Warmup(requests, model);
+    w.users = 1;
+    w.thread.start();
+    return w;
   }
 
   /**
@@ -232,12 +246,12 @@ public final class Warmup {
       front = FrontServer.start(new FrontServer.Settings("127.0.0.1", 0, 1 << 20, null, true,
           Priority.PRIORITY_INTERACTIVE, "warm-up"), new InferenceClient(channel), false);
       byte[][] reqs = {
-        request("/api/generate", "{\"model\":\"" + MODEL + "\",\"prompt\":\"hi\",\"options\":{\"num_predict\":1}}"),
-        request("/api/chat", "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+        request("/api/generate", "{\"model\":\"" + model + "\",\"prompt\":\"hi\",\"options\":{\"num_predict\":1}}"),
+        request("/api/chat", "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
             + "\"options\":{\"num_predict\":1}}"),
-        request("/v1/chat/completions", "{\"model\":\"" + MODEL + "\",\"stream\":true,\"max_tokens\":1,"
+        request("/v1/chat/completions", "{\"model\":\"" + model + "\",\"stream\":true,\"max_tokens\":1,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"),
-        request("/v1/messages", "{\"model\":\"" + MODEL + "\",\"stream\":true,\"max_tokens\":1,"
+        request("/v1/messages", "{\"model\":\"" + model + "\",\"stream\":true,\"max_tokens\":1,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"),
       };
       try (Socket s = new Socket("127.0.0.1", front.address().getPort())) {

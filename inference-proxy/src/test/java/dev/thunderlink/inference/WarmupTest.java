@@ -91,6 +91,37 @@ class WarmupTest {
   }
 
   @Test
+  void aFrontThatAnswersAnErrorEndsTheWarmupWithOneWarningAndClosesItsServers() throws Exception {
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    root.addAppender(logged);
+    Warmup.Report r;
+    try {
+      // its private simulator holds only the warm-up's model: the front answers 404 to the first request
+      r = Warmup.startAsking("no-such-model:1b", 50).done().get(60, TimeUnit.SECONDS);
+    } finally {
+      root.detachAppender(logged);
+    }
+    assertThat(r.requests()).isZero();
+    assertThat(r.outcome()).startsWith("failed: ").contains("the warm-up's front answered HTTP/1.1 404");
+    assertThat(logged.list.stream().filter(e -> e.getLoggerName().equals(Warmup.class.getName())))
+        .singleElement().satisfies(e -> {
+          assertThat(e.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+          assertThat(e.getFormattedMessage()).startsWith("inference warm-up").contains("0 requests", "404");
+        });
+    // ended: its thread is gone, and a later warm-up in the same JVM still runs
+    Await.until(Duration.ofSeconds(10), "the warm-up's thread to end", () -> Thread.getAllStackTraces().keySet()
+        .stream().noneMatch(t -> t.isAlive() && t.getName().equals("thunderlink-inference-warmup")));
+    try (InferenceHost h = InferenceHost.start(host(8).build())) {
+      Warmup.Report again = h.startWarmup().orElseThrow().done().get(60, TimeUnit.SECONDS);
+      assertThat(again.outcome()).isEqualTo("done");
+      assertThat(again.requests()).isEqualTo(8);
+    }
+  }
+
+  @Test
   void offByDefaultAndWithZero() {
     try (InferenceHost h = InferenceHost.start(host(0).build())) {
       assertThat(h.startWarmup()).isEmpty();
