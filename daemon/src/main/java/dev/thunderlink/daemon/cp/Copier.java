@@ -44,6 +44,11 @@ public final class Copier {
   private boolean firstAttempt = true;
   private final Duration failoverTimeout;
   private volatile BulkSession current;
+  /**
+   * The planning's session, which the first transfer attempt takes over: a session of its own
+   * cost every copy another gRPC call, stream, connection and hello before its first byte.
+   */
+  private BulkSession spare;
   private volatile boolean cancelled;
 
   /**
@@ -111,6 +116,7 @@ public final class Copier {
     Outcome o = new Outcome();
     Tree tree = new Tree();
     BulkSession first = openSession(null);
+    spare = first;
     try {
       o.encrypted = first.encrypted();
       o.digest = first.digestName();
@@ -121,15 +127,18 @@ public final class Copier {
         planPull(first, spec, plan, entries, tree);
         o.directories = tree.directories;
       }
+      long total = 0;
+      for (Plan p : plan) {
+        total += p.size();
+      }
+      listener.planned(plan.size(), total);
+      transfer(spec.push(), plan, listener, entries, o);
     } finally {
-      first.close();
+      if (spare != null) { // not taken over: planning failed or nothing to transfer
+        spare.close();
+        spare = null;
+      }
     }
-    long total = 0;
-    for (Plan p : plan) {
-      total += p.size();
-    }
-    listener.planned(plan.size(), total);
-    transfer(spec.push(), plan, listener, entries, o);
     if (!spec.push()) {
       // after the files, so that no pulled file is ever written through a link just made
       makeLocalLinks(tree, entries);
@@ -398,7 +407,8 @@ public final class Copier {
       o.attempts++;
       BulkSession s;
       try {
-        s = openSession(giveUpAt);
+        s = spare != null ? spare : openSession(giveUpAt);
+        spare = null;
       } catch (CopyException e) {
         lastError = e.getMessage();
         if (giveUpAt == 0) {
