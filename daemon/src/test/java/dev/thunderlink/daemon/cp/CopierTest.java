@@ -154,6 +154,24 @@ class CopierTest {
   }
 
   @Test
+  void aPushPlansFromTheWalkStartedBeforeConnecting() throws Exception {
+    host();
+    Path src = tmp.resolve("ahead");
+    random(src.resolve("a.bin"), 100, 1);
+    CpSpec spec = CpSpec.parse(List.of(src.toString(), "host:" + root + "/"));
+    Copier.LocalWalk ahead = Copier.walkAhead(spec);
+    assertThat(ahead.entries(src)).extracting(w -> w.path().getFileName().toString()).containsExactly("ahead", "a.bin");
+    random(src.resolve("later.bin"), 100, 2); // after the walk: not part of this copy
+    try (CpLink.Connected c = connected(fx.connect())) {
+      CopyReport r = new Copier(c, Duration.ofSeconds(5)).copy(spec, new Copier.Listener() {}, ahead);
+      assertThat(r.failed()).isZero();
+      assertThat(r.copied()).isEqualTo(1);
+      assertThat(Files.mismatch(src.resolve("a.bin"), root.resolve("ahead/a.bin"))).isEqualTo(-1);
+      assertThat(root.resolve("ahead/later.bin")).doesNotExist();
+    }
+  }
+
+  @Test
   void walkListsLikeSortedFilesWalkWithOneStatAnEntry() throws Exception {
     Path src = tmp.resolve("walk");
     Files.createDirectories(src.resolve("a/b/c"));
