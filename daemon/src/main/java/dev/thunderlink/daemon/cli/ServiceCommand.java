@@ -97,7 +97,7 @@ public final class ServiceCommand implements Runnable {
       List<String> full = new ArrayList<>(List.of(r));
       full.addAll(args);
       try {
-        new CommandLine(new ThunderlinkCommand()).parseArgs(full.toArray(String[]::new));
+        ThunderlinkCommand.commandLine().parseArgs(full.toArray(String[]::new));
       } catch (CommandLine.ParameterException e) {
         throw new IllegalArgumentException("ARGS: " + String.join(" ", args) + " (expected: valid `thunderlink " + r + "` arguments: " + e.getMessage() + ")");
       }

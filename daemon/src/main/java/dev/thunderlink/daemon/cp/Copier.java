@@ -18,7 +18,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * The logic of {@code thunderlink cp}: plans which files go where (scp/cp conventions: into an
@@ -44,6 +48,11 @@ public final class Copier {
   private boolean firstAttempt = true;
   private final Duration failoverTimeout;
   private volatile BulkSession current;
+  /**
+   * The planning's session, which the first transfer attempt takes over: a session of its own
+   * cost every copy another gRPC call, stream, connection and hello before its first byte.
+   */
+  private BulkSession spare;
   private volatile boolean cancelled;
 
   /**
@@ -105,31 +114,87 @@ public final class Copier {
   }
 
   public CopyReport copy(CpSpec spec, Listener listener) throws CopyException, InterruptedException {
+    return copy(spec, listener, walkAhead(spec));
+  }
+
+  /**
+   * The directories a push copies, walked on a thread of their own from {@link #walkAhead} on,
+   * so that the walk (a stat per entry: for 20,000 files 0.3-0.4 s of CPU, and seconds when the
+   * inodes are not cached) overlaps with connecting to the host instead of following it.
+   */
+  public static final class LocalWalk {
+    private final Map<Path, FutureTask<List<Walked>>> dirs = new LinkedHashMap<>();
+
+    /** The entries under {@code dir}, like {@link Copier#walk}: walked ahead, or now. */
+    List<Walked> entries(Path dir) throws IOException, InterruptedException {
+      FutureTask<List<Walked>> f = dirs.get(dir);
+      if (f == null) {
+        return walk(dir);
+      }
+      try {
+        return f.get();
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof IOException io) {
+          throw io;
+        }
+        if (e.getCause() instanceof RuntimeException r) {
+          throw r;
+        }
+        throw (Error) e.getCause();
+      }
+    }
+  }
+
+  /** Starts walking the source directories of a push (none for a pull); see {@link LocalWalk}. */
+  public static LocalWalk walkAhead(CpSpec spec) {
+    LocalWalk w = new LocalWalk();
+    if (spec.push()) {
+      for (String src : spec.sources()) {
+        Path p = Path.of(src).toAbsolutePath().normalize();
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+          w.dirs.putIfAbsent(p, new FutureTask<>(() -> walk(p)));
+        }
+      }
+    }
+    if (!w.dirs.isEmpty()) {
+      Thread t = new Thread(() -> w.dirs.values().forEach(FutureTask::run), "thunderlink-cp-walk");
+      t.setDaemon(true);
+      t.start();
+    }
+    return w;
+  }
+
+  /** A copy whose source directories {@code ahead} walks (from {@link #walkAhead} of the same spec). */
+  public CopyReport copy(CpSpec spec, Listener listener, LocalWalk ahead) throws CopyException, InterruptedException {
     long t0 = System.nanoTime();
     List<CopyReport.Entry> entries = new ArrayList<>();
     List<Plan> plan = new ArrayList<>();
     Outcome o = new Outcome();
     Tree tree = new Tree();
     BulkSession first = openSession(null);
+    spare = first;
     try {
       o.encrypted = first.encrypted();
       o.digest = first.digestName();
       if (spec.push()) {
-        planPush(first, spec, plan, entries, tree);
+        planPush(first, spec, ahead, plan, entries, tree);
         makeOnHost(first, tree, entries, o);
       } else {
         planPull(first, spec, plan, entries, tree);
         o.directories = tree.directories;
       }
+      long total = 0;
+      for (Plan p : plan) {
+        total += p.size();
+      }
+      listener.planned(plan.size(), total);
+      transfer(spec.push(), plan, listener, entries, o);
     } finally {
-      first.close();
+      if (spare != null) { // not taken over: planning failed or nothing to transfer
+        spare.close();
+        spare = null;
+      }
     }
-    long total = 0;
-    for (Plan p : plan) {
-      total += p.size();
-    }
-    listener.planned(plan.size(), total);
-    transfer(spec.push(), plan, listener, entries, o);
     if (!spec.push()) {
       // after the files, so that no pulled file is ever written through a link just made
       makeLocalLinks(tree, entries);
@@ -229,8 +294,8 @@ public final class Copier {
     return dir.endsWith("/") ? dir + name : dir + "/" + name;
   }
 
-  private void planPush(BulkSession s, CpSpec spec, List<Plan> plan, List<CopyReport.Entry> entries, Tree tree)
-      throws CopyException {
+  private void planPush(BulkSession s, CpSpec spec, LocalWalk ahead, List<Plan> plan, List<CopyReport.Entry> entries, Tree tree)
+      throws CopyException, InterruptedException {
     FileEntry dest = stat(s, List.of(spec.destination())).get(0);
     if (!dest.getError().isEmpty()) {
       throw new CopyException("cp: " + dest.getError());
@@ -251,7 +316,7 @@ public final class Copier {
       String base = destIsDir || spec.destination().endsWith("/") ? join(spec.destination(), name) : spec.destination();
       if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
         try {
-          for (Walked w : walk(p)) {
+          for (Walked w : ahead.entries(p)) {
             Path f = w.path();
             BasicFileAttributes a = w.attributes();
             String rel = p.relativize(f).toString().replace('\\', '/');
@@ -398,7 +463,8 @@ public final class Copier {
       o.attempts++;
       BulkSession s;
       try {
-        s = openSession(giveUpAt);
+        s = spare != null ? spare : openSession(giveUpAt);
+        spare = null;
       } catch (CopyException e) {
         lastError = e.getMessage();
         if (giveUpAt == 0) {

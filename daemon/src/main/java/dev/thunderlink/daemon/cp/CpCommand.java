@@ -83,6 +83,7 @@ public final class CpCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--failover-timeout: " + failoverSeconds + " (expected: >= 0)");
     }
     CpSpec cp = CpSpec.parse(operands);
+    Copier.LocalWalk ahead = Copier.walkAhead(cp); // while the link comes up
     List<dev.thunderlink.transport.LinkPath> paths = new java.util.ArrayList<>();
     for (String p : pathSpecs) {
       paths.add(dev.thunderlink.transport.LinkPath.parse(p));
@@ -98,7 +99,7 @@ public final class CpCommand implements Callable<Integer> {
       Runtime.getRuntime().addShutdownHook(hook);
       ProgressListener progress = new ProgressListener(bar);
       try {
-        report = copier.copy(cp, progress);
+        report = copier.copy(cp, progress, ahead);
       } catch (Copier.CopyException e) {
         throw new IllegalStateException(e.getMessage(), e);
       } finally {

@@ -32,7 +32,7 @@ class BenchCommandTest {
     Path missing = dir.resolve("benchmarks.jar");
     System.setProperty("thunderlink.benchmarks.jar", missing.toString());
     StringWriter err = new StringWriter();
-    CommandLine cl = new CommandLine(new ThunderlinkCommand());
+    CommandLine cl = ThunderlinkCommand.commandLine();
     cl.setErr(new PrintWriter(err, true));
     int code = cl.execute("bench", "--emulate");
     assertThat(code).isEqualTo(1);

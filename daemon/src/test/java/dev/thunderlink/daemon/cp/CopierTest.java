@@ -53,12 +53,16 @@ class CopierTest {
     }
   }
 
+  /** How many times the copier asked for the client, i.e. opened a bulk session. */
+  private final AtomicLong sessionsOpened = new AtomicLong();
+
   private CpLink.Connected connected(PeerLink link) throws Exception {
     BulkClient client =
         BulkClient.forLink(link).identity(fx.wsId).peers(fx.wsPeers).transport(fx.transport, fx.workers).build();
     return new CpLink.Connected() {
       @Override
       public BulkClient client() {
+        sessionsOpened.incrementAndGet();
         return client;
       }
 
@@ -126,6 +130,47 @@ class CopierTest {
    * cp's own walk (one lstat an entry) lists what Files.walk(top).sorted() lists, in that order
    * (parents before children), links not followed, each with its POSIX attributes.
    */
+  @Test
+  void aCopyPlansAndTransfersOverOneSession() throws Exception {
+    host();
+    Path file = random(tmp.resolve("one.bin"), 1000, 7);
+    Path dir = random(tmp.resolve("tree/a/b.bin"), 2000, 8).getParent().getParent();
+    try (CpLink.Connected c = connected(fx.connect())) {
+      Copier copier = new Copier(c, Duration.ofSeconds(5));
+      for (Path src : List.of(file, dir)) {
+        sessionsOpened.set(0);
+        CopyReport r = copier.copy(CpSpec.parse(List.of(src.toString(), "host:" + root + "/")), new Copier.Listener() {});
+        assertThat(r.copied()).as(src.toString()).isEqualTo(1);
+        assertThat(r.attempts()).isEqualTo(1);
+        assertThat(sessionsOpened).as("sessions opened for %s", src).hasValue(1);
+      }
+      sessionsOpened.set(0);
+      Path back = tmp.resolve("back.bin");
+      CopyReport pull = copier.copy(CpSpec.parse(List.of("host:" + root.resolve("one.bin"), back.toString())), new Copier.Listener() {});
+      assertThat(pull.copied()).isEqualTo(1);
+      assertThat(Files.mismatch(file, back)).isEqualTo(-1);
+      assertThat(sessionsOpened).as("sessions opened for the pull").hasValue(1);
+    }
+  }
+
+  @Test
+  void aPushPlansFromTheWalkStartedBeforeConnecting() throws Exception {
+    host();
+    Path src = tmp.resolve("ahead");
+    random(src.resolve("a.bin"), 100, 1);
+    CpSpec spec = CpSpec.parse(List.of(src.toString(), "host:" + root + "/"));
+    Copier.LocalWalk ahead = Copier.walkAhead(spec);
+    assertThat(ahead.entries(src)).extracting(w -> w.path().getFileName().toString()).containsExactly("ahead", "a.bin");
+    random(src.resolve("later.bin"), 100, 2); // after the walk: not part of this copy
+    try (CpLink.Connected c = connected(fx.connect())) {
+      CopyReport r = new Copier(c, Duration.ofSeconds(5)).copy(spec, new Copier.Listener() {}, ahead);
+      assertThat(r.failed()).isZero();
+      assertThat(r.copied()).isEqualTo(1);
+      assertThat(Files.mismatch(src.resolve("a.bin"), root.resolve("ahead/a.bin"))).isEqualTo(-1);
+      assertThat(root.resolve("ahead/later.bin")).doesNotExist();
+    }
+  }
+
   @Test
   void walkListsLikeSortedFilesWalkWithOneStatAnEntry() throws Exception {
     Path src = tmp.resolve("walk");

@@ -1,0 +1,89 @@
+package dev.thunderlink.daemon;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code ./thunderlink} launcher's choice of JVM options for the short commands, run with a
+ * stand-in {@code java} that records its arguments and a PATH that holds nothing else but
+ * {@code readlink} (and {@code rm}/{@code mv}, which only a run that drops or writes a class
+ * archive uses): the launcher runs before every command, and each program it started cost the
+ * command's start-up.
+ */
+class LauncherTest {
+  private static final Path LAUNCHER = Path.of("..", "thunderlink").toAbsolutePath().normalize();
+
+  @TempDir Path tmp;
+
+  /** A stand-in JDK of that feature version; returns its directory. */
+  private Path jdk(String version) throws IOException {
+    Path home = Files.createDirectories(tmp.resolve("jdk-" + version));
+    Path bin = Files.createDirectories(home.resolve("bin"));
+    Path java = bin.resolve("java");
+    Files.writeString(java, "#!/bin/sh\necho \"$@\" >\"" + tmp.resolve("java.args") + "\"\n");
+    Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.writeString(home.resolve("release"), "IMPLEMENTOR=\"test\"\nJAVA_VERSION=\"" + version + "\"\n");
+    return home;
+  }
+
+  private Path tools() throws IOException {
+    Path dir = Files.createDirectories(tmp.resolve("tools"));
+    for (String t : List.of("readlink", "rm", "mv")) {
+      Path real = Path.of("/usr/bin", t);
+      Files.createSymbolicLink(dir.resolve(t), Files.exists(real) ? real : Path.of("/bin", t));
+    }
+    return dir;
+  }
+
+  /** Runs the launcher; returns the arguments java got. */
+  private String run(Path jdk, Path jar, String... args) throws Exception {
+    Files.deleteIfExists(tmp.resolve("java.args"));
+    List<String> cmd = new java.util.ArrayList<>(List.of("/bin/bash", LAUNCHER.toString()));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().keySet().removeIf(k -> k.startsWith("THUNDERLINK_"));
+    pb.environment().put("PATH", jdk.resolve("bin") + ":" + tmp.resolve("tools"));
+    pb.environment().put("THUNDERLINK_JAR", jar.toString());
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out).isEmpty();
+    return Files.readString(tmp.resolve("java.args")).trim();
+  }
+
+  @Test
+  void shortCommandsGetTheirOptionsAndClassArchiveWithNoProgramButReadlinkAndJava() throws Exception {
+    assumeTrue(Files.isRegularFile(LAUNCHER) && Files.isExecutable(Path.of("/bin/bash")), "run from the daemon module of the repository");
+    tools();
+    Path jdk17 = jdk("17.0.15");
+    Path jar = Files.writeString(tmp.resolve("x.jar"), "jar");
+    String a = jar.toString().replace(".jar", "");
+
+    String first = run(jdk17, jar, "cp", "a", "host:b");
+    assertThat(first).startsWith("-XX:Tier4InvocationThreshold=50000 ").contains(" -XX:ArchiveClassesAtExit=" + a + "-cp.jsa.")
+        .endsWith(" -Xshare:auto -Xlog:cds=off,cds+dynamic=off -jar " + jar + " cp a host:b");
+    assertThat(Files.readString(tmp.resolve(".thunderlink-cds-jvm")).trim()).isEqualTo(jdk17.toRealPath().toString());
+
+    Path archive = Files.writeString(Path.of(a + "-cp.jsa"), "archive");
+    Files.setLastModifiedTime(archive, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 1000));
+    assertThat(run(jdk17, jar, "cp", "a", "host:b")).contains(" -XX:SharedArchiveFile=" + archive + " -Xshare:auto ").doesNotContain("ArchiveClassesAtExit");
+    assertThat(run(jdk17, jar, "status", "--json")).startsWith("-XX:TieredStopAtLevel=1 -XX:ArchiveClassesAtExit=" + a + "-status.jsa.");
+
+    // another JVM: the archives of the old one go, and Java 19+ keeps its archive up to date itself
+    Path jdk25 = jdk("25.0.3");
+    assertThat(run(jdk25, jar, "cp", "a", "host:b")).contains(" -XX:SharedArchiveFile=" + archive + " -XX:+AutoCreateSharedArchive ");
+    assertThat(archive).doesNotExist();
+    assertThat(Files.readString(tmp.resolve(".thunderlink-cds-jvm")).trim()).isEqualTo(jdk25.toRealPath().toString());
+  }
+}

@@ -1,0 +1,51 @@
+package dev.thunderlink.daemon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class ThunderlinkCommandTest {
+  private static final List<String> ALL =
+      List.of("serve", "connect", "status", "ping", "pair", "peers", "unpair", "doctor", "demo", "bench", "sync",
+          "models", "cp", "config", "service", "logs", "help");
+
+  @Test
+  void argumentsStartingWithASubcommandBuildOnlyThatOne() {
+    assertThat(ThunderlinkCommand.commandLine("cp", "--home", "h", "a.txt", "host:/tmp/").getSubcommands()).containsOnlyKeys("cp");
+    assertThat(ThunderlinkCommand.commandLine("sync", "list").getSubcommands()).containsOnlyKeys("sync");
+  }
+
+  @Test
+  void helpTopLevelOptionsAndUnknownWordsGetEverySubcommandInTheUsagesOrder() {
+    for (String[] args : List.of(new String[] {}, new String[] {"--help"}, new String[] {"-V"}, new String[] {"help", "cp"},
+        new String[] {"nosuch"}, new String[] {"--home", "cp"})) {
+      assertThat(ThunderlinkCommand.commandLine(args).getSubcommands().keySet()).as(String.join(" ", args)).containsExactlyElementsOf(ALL);
+    }
+  }
+
+  @Test
+  void helpForOneCommandReadsAsBefore() {
+    for (String[] args : List.of(new String[] {"help", "cp"}, new String[] {"cp", "--help"})) {
+      StringWriter out = new StringWriter();
+      CommandLine cl = ThunderlinkCommand.commandLine(args).setOut(new PrintWriter(out, true));
+      assertThat(cl.execute(args)).isZero();
+      assertThat(out.toString()).as(String.join(" ", args)).contains("Usage: thunderlink cp ").contains("Copy files and directories");
+    }
+    StringWriter out = new StringWriter();
+    CommandLine cl = ThunderlinkCommand.commandLine("--help").setOut(new PrintWriter(out, true));
+    assertThat(cl.execute("--help")).isZero();
+    assertThat(out.toString()).contains("Commands:").contains("  cp ").contains("  sync ").contains("  logs ");
+  }
+
+  @Test
+  void anUnknownCommandIsABadUsage() {
+    StringWriter err = new StringWriter();
+    CommandLine cl = ThunderlinkCommand.commandLine("nosuch").setErr(new PrintWriter(err, true));
+    assertThat(cl.execute("nosuch")).isEqualTo(2);
+    assertThat(err.toString()).contains("nosuch");
+  }
+}
