@@ -40,28 +40,6 @@ class TreeWatcherTest {
   }
 
   @Test
-  void aBurstOfEventsEndsOnceItsLastEventIsIn() throws Exception {
-    List<Path> seen = new CopyOnWriteArrayList<>();
-    List<Integer> seenAtBurstEnd = new CopyOnWriteArrayList<>();
-    try (TreeWatcher w = new TreeWatcher(root, Duration.ofMillis(2), Duration.ofMillis(50), Duration.ofMillis(10),
-        seen::add, () -> { }, () -> seenAtBurstEnd.add(seen.size()))) {
-      AtomicInteger probes = new AtomicInteger();
-      Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
-        Files.writeString(root.resolve("probe-" + probes.incrementAndGet()), "probe");
-        return !seen.isEmpty();
-      });
-      for (int i = 0; i < 300; i++) {
-        Files.writeString(root.resolve("f" + i), "x");
-      }
-      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> seen.contains(root.resolve("f299")));
-      // whatever the events' spacing, the last burst end comes after every event of the burst
-      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() ->
-          !seenAtBurstEnd.isEmpty() && seenAtBurstEnd.get(seenAtBurstEnd.size() - 1) == seen.size());
-      assertThat(seenAtBurstEnd).isSorted();
-    }
-  }
-
-  @Test
   void onlyTheTempPrefixCountsAsOurs() {
     assertThat(TreeWatcher.isOwnTempFile(Path.of("/r/a/" + IgnoreRules.TEMP_PREFIX + "x"))).isTrue();
     assertThat(TreeWatcher.isOwnTempFile(Path.of("/r/a/x" + IgnoreRules.TEMP_PREFIX))).isFalse();
