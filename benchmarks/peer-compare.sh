@@ -26,7 +26,12 @@
 # same run as row thunderlink-base, with its own host daemon, runs alternating with the other
 # jar's so both see the same machine load. Both run through the ./thunderlink launcher with the
 # jar set (THUNDERLINK_JAR); the baseline with THUNDERLINK_CLI_JVM_OPTS="", i.e. plain
-# `java -jar` as before the launcher chose JVM options.
+# `java -jar` as before the launcher chose JVM options. Both variants' daemons take their JVM
+# options from this checkout's launcher; to compare launcher options, run once per variant with
+# THUNDERLINK_DAEMON_JVM_OPTS set to each list.
+# TMPDIR: where the workspace (workload and every destination) goes, default /tmp. On a disk,
+# the page cache's write-back of one copy (~170 MB for the tree) lands on whatever runs next;
+# TMPDIR=/dev/shm (tmpfs) takes the disk out of the figures, leaving CPU and protocol costs.
 #
 # Everything listens on 127.0.0.1 only. ssh runs against a private sshd started on a spare port
 # with a throwaway host key and client key in a temp dir; the machine's ssh configuration, keys

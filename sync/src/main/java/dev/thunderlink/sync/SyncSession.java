@@ -44,6 +44,14 @@ public final class SyncSession implements AutoCloseable {
   private final SessionEngine engine;
   private final ScheduledExecutorService thread;
   private final AtomicBoolean cycleQueued = new AtomicBoolean();
+  /**
+   * Flushes asked for and not yet answered. While there is one, background cycles stop at
+   * their next boundary (or do not start): the flush's own first cycle scans both sides in
+   * full, which covers whatever they would have looked at. After an initial sync this drops
+   * the host's rescan of every path just written (its watcher's echo, ~20,000 paths), which
+   * the flush's full scan repeated right after.
+   */
+  private final java.util.concurrent.atomic.AtomicInteger flushesWaiting = new java.util.concurrent.atomic.AtomicInteger();
   private volatile String lifecycle = "RUNNING";
   private volatile String haltReason = "";
   private volatile String lastError = "";
@@ -190,13 +198,13 @@ public final class SyncSession implements AutoCloseable {
 
   /** Runs on the session thread. */
   private void runCycle(boolean full) {
-    if (!lifecycle.equals("RUNNING")) {
-      return;
+    if (!lifecycle.equals("RUNNING") || flushesWaiting.get() > 0) {
+      return; // a waiting flush's full cycle does this one's work
     }
     try {
       boolean force = forceOnce;
       forceOnce = false;
-      engine.runUntilStable(full, force, this::running);
+      engine.runUntilStable(full, force, () -> running() && flushesWaiting.get() == 0);
       lastError = "";
       spaceReturned();
     } catch (SessionEngine.SafetyStop e) {
@@ -228,7 +236,19 @@ public final class SyncSession implements AutoCloseable {
   public void flush(Duration timeout) throws TimeoutException, IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     CompletableFuture<Void> done = new CompletableFuture<>();
-    thread.execute(() -> attemptFlush(done, deadline));
+    flushesWaiting.incrementAndGet();
+    done.whenComplete((ok, failure) -> {
+      // a flush that did not get through may have held back background cycles: start one
+      if (flushesWaiting.decrementAndGet() == 0 && failure != null) {
+        requestCycle();
+      }
+    });
+    try {
+      thread.execute(() -> attemptFlush(done, deadline));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      done.completeExceptionally(e); // closed
+      throw e;
+    }
     try {
       done.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (ExecutionException e) {

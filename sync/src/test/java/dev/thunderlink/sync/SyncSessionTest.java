@@ -151,6 +151,50 @@ class SyncSessionTest {
     }
   }
 
+  /**
+   * A flush asked for while a cycle runs takes over once that cycle ends: the flush's own full
+   * cycle covers what a further background cycle would look at, so none runs in between (after
+   * an initial sync, that one was the host's rescan of every path just written).
+   */
+  @org.junit.jupiter.api.Test
+  void aWaitingFlushTakesOverFromTheBackgroundCycles() throws Exception {
+    try (SyncPair p = SyncPair.open(Fs.REAL, tmp, SyncMode.TWO_WAY_SAFE, b -> { })) {
+      p.flush();
+      p.session.pause();
+      for (int i = 0; i < 50; i++) {
+        write(p.a.resolve("d/f" + i), "v" + i);
+      }
+      java.util.concurrent.atomic.AtomicReference<Exception> flushFailure = new java.util.concurrent.atomic.AtomicReference<>();
+      Thread flusher = new Thread(() -> {
+        try {
+          p.flush();
+        } catch (Exception e) {
+          flushFailure.set(e);
+        }
+      });
+      java.util.concurrent.atomic.AtomicBoolean first = new java.util.concurrent.atomic.AtomicBoolean(true);
+      // runs on the session thread: holds the background cycle until the flush is waiting for it
+      p.session.subscribe(c -> {
+        if (c.kind() == SyncChange.Kind.APPLIED && first.getAndSet(false)) {
+          flusher.start();
+          org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+              .until(() -> flusher.getState() == Thread.State.TIMED_WAITING);
+        }
+      });
+      long before = p.session.status().cycles();
+
+      p.session.resume(false);
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60))
+          .until(() -> flusher.getState() == Thread.State.TERMINATED);
+
+      assertThat(flushFailure.get()).isNull();
+      assertThat(Files.readString(p.b.resolve("d/f49"))).isEqualTo("v49");
+      // the background cycle that applied the files, then the flush's full one; not a second
+      // background cycle (to find nothing) before it
+      assertThat(p.session.status().cycles() - before).isEqualTo(2);
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Fs.class)
   void ownWritesDoNotComeBackAsChanges(Fs fs) throws Exception {

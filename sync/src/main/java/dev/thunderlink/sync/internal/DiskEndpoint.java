@@ -576,6 +576,17 @@ public final class DiskEndpoint implements Endpoint {
     return null;
   }
 
+  /**
+   * A fresh name for a temporary file or step beside a destination: 64 random bits from a
+   * per-thread generator rather than a random UUID, which draws on SecureRandom (a lock and
+   * a read of the kernel's pool) for every file written. The name needs uniqueness, not
+   * unpredictability: 64 random bits make a clash as unlikely in practice as a UUID's 122, and
+   * temporary files are created with CREATE_NEW, so one would fail that write as a race.
+   */
+  static String tempName() {
+    return IgnoreRules.TEMP_PREFIX + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+  }
+
   /** Removes a temporary file; one whose directory became a file was never created. */
   private static void removeTemp(Path tmp) throws IOException {
     try {
@@ -928,7 +939,7 @@ public final class DiskEndpoint implements Endpoint {
     if (free >= 0 && free < f.data().length) {
       throw diskFull(dest, f.data().length, null);
     }
-    Path tmp = dest.resolveSibling(IgnoreRules.TEMP_PREFIX + UUID.randomUUID());
+    Path tmp = dest.resolveSibling(tempName());
     boolean installed = false;
     try {
       try {
@@ -1182,7 +1193,7 @@ public final class DiskEndpoint implements Endpoint {
           return ApplyResult.ok(null);
         }
         case SYMLINK: {
-          Path tmp = p.resolveSibling(IgnoreRules.TEMP_PREFIX + UUID.randomUUID());
+          Path tmp = p.resolveSibling(tempName());
           Files.createSymbolicLink(tmp, root.getFileSystem().getPath(op.target().target()));
           replace(op.path(), tmp, p, op.expected());
           record(op.path(), disk(op.path()), op.target());
@@ -1215,7 +1226,7 @@ public final class DiskEndpoint implements Endpoint {
           if (PathNames.collisionKey(op.path()).equals(PathNames.collisionKey(to))) {
             // a case-only rename: some case-insensitive file systems treat it as a no-op, so go
             // through a temporary name
-            Path step = p.resolveSibling(IgnoreRules.TEMP_PREFIX + UUID.randomUUID());
+            Path step = p.resolveSibling(tempName());
             Files.move(p, step, StandardCopyOption.ATOMIC_MOVE);
             Files.move(step, dest, StandardCopyOption.ATOMIC_MOVE);
           } else {
@@ -1288,7 +1299,7 @@ public final class DiskEndpoint implements Endpoint {
    * Caller holds the lock.
    */
   private ApplyResult renameDirectoryCase(String from, Path p, String to) throws IOException {
-    Path step = p.resolveSibling(IgnoreRules.TEMP_PREFIX + UUID.randomUUID());
+    Path step = p.resolveSibling(tempName());
     Path dest = p.resolveSibling(PathNames.fileName(to));
     Files.move(p, step, StandardCopyOption.ATOMIC_MOVE);
     Files.move(step, dest, StandardCopyOption.ATOMIC_MOVE);
@@ -1469,7 +1480,7 @@ public final class DiskEndpoint implements Endpoint {
       this.target = target;
       this.blockSize = blockSize;
       this.fingerprints = target.size() > blockSize ? new ContentHash.BlockHasher(blockSize) : null;
-      this.tmp = dest.resolveSibling(IgnoreRules.TEMP_PREFIX + UUID.randomUUID());
+      this.tmp = dest.resolveSibling(tempName());
       this.out = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ);
       // (a directory removed under us fails here with NoSuchFileException: beginWrite maps it)
     }

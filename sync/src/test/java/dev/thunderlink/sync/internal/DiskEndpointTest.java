@@ -44,6 +44,18 @@ class DiskEndpointTest {
   }
 
   @Test
+  void temporaryNamesCarryThePrefixTheScannerAndWatcherSkipAndDoNotRepeat() {
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (int i = 0; i < 10_000; i++) {
+      String n = DiskEndpoint.tempName();
+      assertThat(n).startsWith(IgnoreRules.TEMP_PREFIX);
+      assertThat(TreeWatcher.isOwnTempFile(root.resolve(n))).isTrue();
+      names.add(n);
+    }
+    assertThat(names).hasSize(10_000);
+  }
+
+  @Test
   void rescanHashesOnlyWhatStatSaysChanged() throws Exception {
     for (int i = 0; i < 100; i++) {
       old(Files.write(root.resolve("f" + i), ("v" + i).getBytes(UTF_8)));
