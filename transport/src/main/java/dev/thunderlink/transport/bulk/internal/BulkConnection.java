@@ -304,7 +304,9 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
 
   /**
    * Writes several frames in order as one event-loop task (one wakeup for many small files).
-   * Each element is {header, payload or null, Long bytes}. Any thread.
+   * Each element is {header or null, payload or null, Long bytes}; a payload is what the
+   * connection watches go out (see {@link #whenWritten}), so frames whose end shows the peer
+   * taking data in travel as payloads. Any thread.
    */
   public void writeFrames(java.util.List<Object[]> frames, boolean flush) {
     long total = 0;
@@ -318,7 +320,9 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
           boolean backlog = backlog();
           ChannelFuture last = null;
           for (Object[] f : frames) {
-            ch.write(f[0], ch.voidPromise());
+            if (f[0] != null) {
+              ch.write(f[0], ch.voidPromise());
+            }
             if (f[1] != null) {
               last = ch.write(f[1]);
             }
