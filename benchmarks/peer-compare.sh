@@ -22,6 +22,9 @@
 #               thunderlink-sync rows also run another build (e.g. main's), same run, same load
 #
 # Environment: THUNDERLINK_JAR, the daemon jar to measure (default daemon/target/thunderlink.jar);
+# TMPDIR, where the workspace goes (source, destinations, daemons' homes; default /tmp): e.g.
+# TMPDIR=/dev/shm puts it all on tmpfs, so that no run pays for the disk's write-back of the
+# run before (on ext4 the rsync daemon's three tree runs took 1.04, 5.82 and 11.91 s);
 # THUNDERLINK_BASE_JAR, a baseline jar (e.g. built from main in a `git worktree`) measured in the
 # same run as row thunderlink-base, with its own host daemon, runs alternating with the other
 # jar's so both see the same machine load. Both run through the ./thunderlink launcher with the
@@ -602,7 +605,7 @@ fps() { [[ -n "$1" ]] && awk -v n="$TREE_FILES" -v s="$1" 'BEGIN { printf "%.0f"
   echo "## Peer comparison on loopback ($(hostname), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ))"
   echo
   echo "Workload: one random file of $FILE_BYTES bytes; a tree of $TREE_FILES text files ($MIN-$MAX, $TREE_BYTES bytes), seed $SEED."
-  echo "Destination on the same disk; times are wall clock of one run (the median of $RUNS where more), page cache warm for the source; load before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Destination on the same file system as the source ($(df --output=fstype "$T" 2>/dev/null | tail -1), $T); times are wall clock of one run (the median of $RUNS where more), page cache warm for the source; load before: $LOAD_BEFORE, after: $(cut -d' ' -f1-3 /proc/loadavg)."
   if [[ -n "$IPERF_GBPS" ]]; then
     echo "File ratio = throughput / iperf3 single stream ($(printf '%.1f' "$IPERF_GBPS") Gbit/s = $(awk -v g="$IPERF_GBPS" 'BEGIN{printf "%.0f", g*1e9/8/1e6}') MB/s), the path's limit."
   fi

@@ -24,6 +24,7 @@ import dev.thunderlink.transport.bulk.internal.BulkConnection;
 import dev.thunderlink.transport.bulk.internal.FileSender;
 import dev.thunderlink.transport.bulk.internal.Frame;
 import dev.thunderlink.transport.bulk.internal.Hashing;
+import dev.thunderlink.transport.bulk.internal.PermittedRoots;
 import dev.thunderlink.transport.bulk.internal.VerifyBatch;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -581,12 +582,12 @@ public final class BulkSession implements AutoCloseable {
     }
 
     @Override
-    public Path destination(int stream, FileHeader header) throws BulkException {
+    public PermittedRoots.Target destination(int stream, FileHeader header) throws BulkException {
       Path p = expected.remove(stream);
       if (p == null) {
         throw new BulkException("the host sent stream " + stream + " which was not asked for", false);
       }
-      return p;
+      return new PermittedRoots.Target(p, true);
     }
 
     @Override

@@ -304,6 +304,46 @@ class BulkBadInputTest {
     }
   }
 
+  /**
+   * A link to nothing counts as nothing there: a push onto it replaces the link with the file
+   * (renamed in, never written through the link), so its target outside the roots is not made.
+   * Refused before as outside the roots: the host looked at every new file with an lstat that
+   * threw for the missing path; it now asks access(2), which cannot tell a link to nothing.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aPushOntoALinkToNothingReplacesTheLink(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      Path outside = Files.createDirectories(tmp.resolve("outside"));
+      Path link = Files.createSymbolicLink(f.root.resolve("dangling"), outside.resolve("made"));
+      Path src = TestFiles.random(tmp.resolve("src/new"), 3000, 5);
+      try (BulkSession s = f.client.open()) {
+        assertThat(s.push(List.of(new PushItem(src, "dangling", null)), TransferListener.NONE))
+            .singleElement().satisfies(r -> assertThat(r.error()).isNull());
+      }
+      assertThat(Files.isSymbolicLink(link)).isFalse();
+      assertThat(Files.mismatch(src, link)).isEqualTo(-1);
+      assertThat(outside.resolve("made")).doesNotExist();
+    }
+  }
+
+  /** A directory where the file should go refuses the file before its bytes are written. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aPushOntoADirectoryIsRefused(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      Path d = Files.createDirectories(f.root.resolve("adir/inner"));
+      Path src = TestFiles.random(tmp.resolve("src/file"), 3000, 6);
+      try (BulkSession s = f.client.open()) {
+        assertThat(s.push(List.of(new PushItem(src, "adir", null)), TransferListener.NONE))
+            .singleElement().satisfies(r -> assertThat(r.error()).isEqualTo("cannot write " + d.getParent() + ": " + d.getParent() + " is a directory"));
+      }
+      assertThat(d).isDirectory();
+      assertThat(BulkConnection.partialPath(d.getParent())).doesNotExist();
+      stillServes(f);
+    }
+  }
+
   private static MakeEntry dir(String p) {
     return MakeEntry.newBuilder().setPath(p).build();
   }

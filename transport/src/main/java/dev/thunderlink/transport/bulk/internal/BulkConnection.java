@@ -70,8 +70,12 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     /** HELLO, HELLO_OK or GET; on the event loop. The frame is released by the caller. */
     void control(BulkConnection c, Frame f) throws BulkException;
 
-    /** Where an incoming file goes; a refusal as {@link BulkException}. On the disk thread. */
-    Path destination(int stream, FileHeader header) throws BulkException;
+    /**
+     * Where an incoming file goes, and whether something may be there already (false lets the
+     * receiver skip looking for a directory in the way); a refusal as {@link BulkException}. On
+     * the disk thread.
+     */
+    PermittedRoots.Target destination(int stream, FileHeader header) throws BulkException;
 
     /** The verdict of a received file. On the disk thread. */
     void verdict(int stream, Verdict verdict);
@@ -300,7 +304,9 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
 
   /**
    * Writes several frames in order as one event-loop task (one wakeup for many small files).
-   * Each element is {header, payload or null, Long bytes}. Any thread.
+   * Each element is {header or null, payload or null, Long bytes}; a payload is what the
+   * connection watches go out (see {@link #whenWritten}), so frames whose end shows the peer
+   * taking data in travel as payloads. Any thread.
    */
   public void writeFrames(java.util.List<Object[]> frames, boolean flush) {
     long total = 0;
@@ -314,7 +320,9 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
           boolean backlog = backlog();
           ChannelFuture last = null;
           for (Object[] f : frames) {
-            ch.write(f[0], ch.voidPromise());
+            if (f[0] != null) {
+              ch.write(f[0], ch.voidPromise());
+            }
             if (f[1] != null) {
               last = ch.write(f[1]);
             }
@@ -753,13 +761,13 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     maxBegun = Math.max(maxBegun, s);
     FileReceiver r = null;
     try {
-      Path dest = role.destination(s, h);
+      PermittedRoots.Target dest = role.destination(s, h);
       if (Hashing.isXxh3(h.getDigest()) && !Hashing.isXxh3(digest)) {
         throw new BulkException(
             "refused " + h.getPath() + ": the sender hashed it with XXH3-128, but this session verifies with SHA-256"
                 + " (bulk.digest)", false);
       }
-      r = new FileReceiver(s, h, dest, counters, scratch);
+      r = new FileReceiver(s, h, dest.path(), dest.exists(), counters, scratch);
       r.open();
       receivers.put(s, r);
       Digest d = early.remove(s);

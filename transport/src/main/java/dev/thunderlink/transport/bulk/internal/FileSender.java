@@ -148,31 +148,16 @@ public final class FileSender {
               .setOffset(offset)
               .setDigest(md.algorithm())
               .build();
-      conn.awaitWritable();
-      write(Frame.encode(conn.channel().alloc(), Frame.BEGIN, stream, h.toByteArray()), null, 0);
-      long pos = offset;
-      while (pos < size) {
-        if (cancelled.getAsBoolean()) {
-          write(Frame.encode(conn.channel().alloc(), Frame.CANCEL, stream, "cancelled"), null, 0);
-          flush();
-          throw new BulkException("cancelled", false);
-        }
-        conn.awaitWritable();
-        long n;
-        switch (mode) {
-          case ZERO_COPY:
-            n = sendRegion(stream, file, fc, pos, size, md);
-            break;
-          case LZ4:
-            n = sendLz4Block(stream, file, fc, pos, size, md);
-            break;
-          default:
-            n = sendBuffer(stream, file, fc, pos, size, md);
-        }
-        pos += n;
-        progress.accept(n);
+      if (cancelled.getAsBoolean()) {
+        throw new BulkException("cancelled", false);
       }
-      write(Frame.encode(conn.channel().alloc(), Frame.END, stream, new byte[0]), null, 0);
+      conn.awaitWritable();
+      if ((mode == TransferMode.HEAP || mode == TransferMode.TLS) && size - offset <= conn.config().chunkBytes()) {
+        sendWhole(stream, file, fc, h, offset, size, md);
+        progress.accept(size - offset);
+      } else {
+        sendFrames(stream, file, fc, h, mode, offset, size, md, progress, cancelled);
+      }
       if (size >= conn.config().zeroCopyMinBytes()) {
         flush();
       }
@@ -198,6 +183,70 @@ public final class FileSender {
     }
   }
 
+  /** BEGIN, the data frames (one per chunk or LZ4 block) and END. */
+  private void sendFrames(
+      int stream, Path file, FileChannel fc, FileHeader h, TransferMode mode, long offset, long size,
+      Hashing.Content md, LongConsumer progress, BooleanSupplier cancelled)
+      throws IOException, BulkException {
+    write(Frame.encode(conn.channel().alloc(), Frame.BEGIN, stream, h.toByteArray()), null, 0);
+    long pos = offset;
+    while (pos < size) {
+      if (cancelled.getAsBoolean()) {
+        write(Frame.encode(conn.channel().alloc(), Frame.CANCEL, stream, "cancelled"), null, 0);
+        flush();
+        throw new BulkException("cancelled", false);
+      }
+      conn.awaitWritable();
+      long n;
+      switch (mode) {
+        case ZERO_COPY:
+          n = sendRegion(stream, file, fc, pos, size, md);
+          break;
+        case LZ4:
+          n = sendLz4Block(stream, file, fc, pos, size, md);
+          break;
+        default:
+          n = sendBuffer(stream, file, fc, pos, size, md);
+      }
+      pos += n;
+      progress.accept(n);
+    }
+    write(Frame.encode(conn.channel().alloc(), Frame.END, stream, new byte[0]), null, 0);
+  }
+
+  /**
+   * A file whose data fits one frame and goes raw: its BEGIN, DATA and END frames in one buffer,
+   * the file read and hashed in place. One allocation and one message for the event loop instead
+   * of four each, which a tree of 20,000 small files paid per file on both threads. Nothing is
+   * written when the read fails, so there is no stream to cancel.
+   */
+  private void sendWhole(int stream, Path file, FileChannel fc, FileHeader h, long offset, long size, Hashing.Content md)
+      throws BulkException {
+    byte[] begin = h.toByteArray();
+    int len = (int) (size - offset);
+    int dataFrame = len > 0 ? Frame.HEADER_BYTES + len : 0;
+    ByteBuf buf = conn.channel().alloc().directBuffer(3 * Frame.HEADER_BYTES + begin.length + dataFrame);
+    try {
+      buf.writeInt(begin.length).writeByte(Frame.BEGIN).writeInt(stream).writeBytes(begin);
+      if (len > 0) {
+        buf.writeInt(len).writeByte(Frame.DATA_RAW).writeInt(stream);
+        int start = buf.writerIndex();
+        while (buf.writerIndex() - start < len) {
+          long at = offset + buf.writerIndex() - start;
+          if (buf.writeBytes(fc, at, len - (buf.writerIndex() - start)) < 0) {
+            throw new IOException("source " + file + " shrank to " + at + " bytes while being sent");
+          }
+        }
+        md.update(buf.nioBuffer(start, len));
+      }
+      buf.writeInt(0).writeByte(Frame.END).writeInt(stream);
+    } catch (IOException | RuntimeException e) {
+      buf.release();
+      throw new BulkException("cannot read " + file + ": " + e.getMessage(), false, e);
+    }
+    write(null, buf, buf.readableBytes());
+  }
+
   /** Sends whatever is buffered. */
   public void flush() {
     submit(true);
@@ -209,7 +258,7 @@ public final class FileSender {
    * it, cost one event-loop task instead of three each.
    */
   private void write(ByteBuf header, Object payload, long payloadBytes) {
-    long total = header.readableBytes() + payloadBytes;
+    long total = (header == null ? 0 : header.readableBytes()) + payloadBytes;
     unflushed += total;
     batch.add(new Object[] {header, payload, total});
     if (unflushed >= conn.config().chunkBytes() || batch.size() >= 256) {

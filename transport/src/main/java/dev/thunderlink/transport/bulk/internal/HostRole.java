@@ -140,8 +140,8 @@ public final class HostRole implements BulkConnection.Role {
   private final java.util.concurrent.atomic.AtomicInteger pendingGets = new java.util.concurrent.atomic.AtomicInteger();
 
   @Override
-  public Path destination(int stream, FileHeader header) throws BulkException {
-    return roots.resolve(header.getPath());
+  public PermittedRoots.Target destination(int stream, FileHeader header) throws BulkException {
+    return roots.target(header.getPath());
   }
 
   @Override

@@ -32,6 +32,19 @@ public final class PermittedRoots {
 
   /** The allowed absolute path for {@code requested}, or a one-line refusal. */
   public Path resolve(String requested) throws BulkException {
+    return target(requested).path();
+  }
+
+  /**
+   * An allowed path and whether anything was there when {@link #target} looked ({@link
+   * Files#exists}: links followed). A link to nothing counts as nothing: what comes to be there
+   * (a file renamed in, a link replacing it) is in the path's directory, and the bulk plane
+   * never writes through a link.
+   */
+  public record Target(Path path, boolean exists) {}
+
+  /** As {@link #resolve}, with whether the path exists (so a caller need not look again). */
+  public Target target(String requested) throws BulkException {
     if (requested == null || requested.isEmpty() || requested.indexOf('\0') >= 0) {
       throw new BulkException("path: '" + requested + "' (expected: a file path)", false);
     }
@@ -46,9 +59,12 @@ public final class PermittedRoots {
       throw new BulkException("path: '" + requested + "' (expected: a valid file path)", false);
     }
     Path abs = (p.isAbsolute() ? p : roots.get(0).resolve(p)).normalize();
+    // access(2), which costs no exception when nothing is there (an lstat of the missing file
+    // threw and filled a stack trace once per file of a push of new files)
+    boolean exists = Files.exists(abs);
     for (Path root : roots) {
-      if (abs.startsWith(root) && realUnder(abs, root)) {
-        return abs;
+      if (abs.startsWith(root) && realUnder(abs, root, exists)) {
+        return new Target(abs, exists);
       }
     }
     throw new BulkException(
@@ -75,7 +91,7 @@ public final class PermittedRoots {
       Path real = link.getParent().toRealPath().resolve(target).normalize();
       for (Path root : roots) {
         Path realRoot = Files.exists(root) ? root.toRealPath() : root;
-        if ((real.startsWith(realRoot) || real.startsWith(root)) && realUnder(real, root)) {
+        if ((real.startsWith(realRoot) || real.startsWith(root)) && realUnder(real, root, true)) {
           return;
         }
       }
@@ -85,7 +101,8 @@ public final class PermittedRoots {
     throw new BulkException(refused + "its target leads outside the permitted roots " + roots + " of the host", false);
   }
 
-  private boolean realUnder(Path abs, Path root) {
+  /** {@code exists} false: nothing (or a link to nothing) is at {@code abs}, no need to look. */
+  private boolean realUnder(Path abs, Path root, boolean exists) {
     try {
       Path realRoot = root;
       Cached c = realDirs.get(root);
@@ -95,13 +112,14 @@ public final class PermittedRoots {
         realRoot = realDirectory(root);
       }
       Path real;
-      BasicFileAttributes a = attributes(abs);
+      BasicFileAttributes a = exists ? attributes(abs) : null;
       if (a != null && a.isSymbolicLink()) {
         real = abs.toRealPath(); // never cached: a link is judged by its target, every time
       } else if (a != null && a.isDirectory()) {
         real = realDirectory(abs);
       } else {
-        // a file or nothing yet: its real place is its directory's (or the deepest existing ancestor's)
+        // a file, nothing yet or a link to nothing: its real place is its directory's (or the
+        // deepest existing ancestor's)
         Path dir = abs.getParent();
         real = dir == null ? null : realDirectory(dir);
       }

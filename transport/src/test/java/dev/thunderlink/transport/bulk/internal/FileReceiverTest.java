@@ -47,7 +47,7 @@ class FileReceiverTest {
           .setMode(TransferMode.LZ4.wire())
           .setDigest(DigestAlgorithm.DIGEST_ALGORITHM_SHA256)
           .build();
-      FileReceiver r = new FileReceiver(i + 1, h, dest, counters, scratch);
+      FileReceiver r = new FileReceiver(i + 1, h, dest, true, counters, scratch);
       r.open();
       ByteBuf frame = lz4Block(content);
       try {
@@ -111,7 +111,7 @@ class FileReceiverTest {
         .setMode(TransferMode.HEAP.wire())
         .setDigest(DigestAlgorithm.DIGEST_ALGORITHM_SHA256)
         .build();
-    FileReceiver r = new FileReceiver(1, h, dest, new BulkCounters(), new FileReceiver.Scratch());
+    FileReceiver r = new FileReceiver(1, h, dest, true, new BulkCounters(), new FileReceiver.Scratch());
     r.open();
     ByteBuf frame = Unpooled.wrappedBuffer(content);
     try {
