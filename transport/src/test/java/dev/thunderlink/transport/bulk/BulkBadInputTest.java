@@ -327,6 +327,31 @@ class BulkBadInputTest {
     }
   }
 
+  /**
+   * A symbolic link planted at a file's partial-file name (".NAME.tlpart", which a resume
+   * reuses) is never written through: the push replaces the link and nothing outside the
+   * permitted roots changes.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aLinkPlantedAtThePartialFilesNameIsReplacedNotWrittenThrough(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      Path outside = TestFiles.random(tmp.resolve("outside/victim"), 100, 7);
+      byte[] before = Files.readAllBytes(outside);
+      Path dest = f.root.resolve("target.bin");
+      Files.createSymbolicLink(BulkConnection.partialPath(dest), outside);
+      Path src = TestFiles.random(tmp.resolve("src/target.bin"), 3000, 8);
+      try (BulkSession s = f.client.open()) {
+        assertThat(s.push(List.of(new PushItem(src, "target.bin", null)), TransferListener.NONE))
+            .singleElement().satisfies(r -> assertThat(r.error()).isNull());
+      }
+      assertThat(Files.mismatch(src, dest)).isEqualTo(-1);
+      assertThat(Files.readAllBytes(outside)).isEqualTo(before);
+      assertThat(BulkConnection.partialPath(dest)).doesNotExist();
+      stillServes(f);
+    }
+  }
+
   /** A directory where the file should go refuses the file before its bytes are written. */
   @ParameterizedTest(name = "{0}")
   @MethodSource("transports")
