@@ -131,6 +131,7 @@ public final class FileSender {
       offset = 0;
     }
     Hashing.Content md = Hashing.content(conn.digest());
+    boolean begun = false; // BEGIN written: the peer knows the stream, a failure from here on CANCELs it
     try (FileChannel fc = FileChannel.open(file, StandardOpenOption.READ)) {
       if (offset > 0) {
         Hashing.update(md, fc, offset, scratch);
@@ -156,6 +157,7 @@ public final class FileSender {
         sendWhole(stream, file, fc, h, offset, size, md);
         progress.accept(size - offset);
       } else {
+        begun = true;
         sendFrames(stream, file, fc, h, mode, offset, size, md, progress, cancelled);
       }
       if (size >= conn.config().zeroCopyMinBytes()) {
@@ -177,8 +179,10 @@ public final class FileSender {
       if (conn.failure() != null) {
         throw new BulkException(conn.failure(), true, e);
       }
-      write(Frame.encode(conn.channel().alloc(), Frame.CANCEL, stream, "cannot read " + file + ": " + e.getMessage()), null, 0);
-      flush();
+      if (begun) { // a CANCEL for a stream the peer never saw begin is a protocol error there
+        write(Frame.encode(conn.channel().alloc(), Frame.CANCEL, stream, "cannot read " + file + ": " + e.getMessage()), null, 0);
+        flush();
+      }
       throw new BulkException("cannot read " + file + ": " + e.getMessage(), false, e);
     }
   }

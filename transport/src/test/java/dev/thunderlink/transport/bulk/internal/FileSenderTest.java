@@ -1,12 +1,14 @@
 package dev.thunderlink.transport.bulk.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.thunderlink.proto.bulk.DigestAlgorithm;
 import dev.thunderlink.proto.bulk.FileHeader;
 import dev.thunderlink.proto.bulk.Verdict;
 import dev.thunderlink.transport.bulk.BulkConfig;
 import dev.thunderlink.transport.bulk.BulkCounters;
+import dev.thunderlink.transport.bulk.BulkException;
 import dev.thunderlink.transport.bulk.TransferMode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -107,6 +109,25 @@ class FileSenderTest {
     List<Sent> frames = sent().get(0);
     assertThat(FileHeader.parseFrom(frames.get(0).payload()).getOffset()).isEqualTo(400);
     assertThat(frames.get(1).payload()).isEqualTo(java.util.Arrays.copyOfRange(content, 400, 1000));
+  }
+
+  /**
+   * A source that cannot be read before its stream began (gone between the walk and the send,
+   * or a failing read of the LZ4 probe) fails that file alone and sends nothing: a CANCEL for a
+   * stream the peer never saw begin is a protocol error there, which dropped the connection and
+   * every file after it.
+   */
+  @Test
+  void aSourceUnreadableBeforeItsStreamBeganSendsNoFrame() throws Exception {
+    conn.fastPath(false);
+    Path f = Files.write(dir.resolve("gone"), "x".repeat(300_000).getBytes(StandardCharsets.UTF_8));
+    FileSender.Source attrs = FileSender.Source.of(f);
+    Files.delete(f);
+    FileSender s = new FileSender(conn);
+    assertThatThrownBy(() -> s.send(9, f, attrs, "gone", 0, n -> {}, () -> false))
+        .isInstanceOf(BulkException.class).hasMessageStartingWith("cannot read " + f);
+    s.flush();
+    assertThat(sent()).isEmpty();
   }
 
   private static final class NoRole implements BulkConnection.Role {
