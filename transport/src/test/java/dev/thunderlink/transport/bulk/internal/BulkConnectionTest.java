@@ -33,23 +33,4 @@ class BulkConnectionTest {
       ch.close();
     }
   }
-
-  private static final class NoRole implements BulkConnection.Role {
-    @Override
-    public void control(BulkConnection c, Frame f) {}
-
-    @Override
-    public Path destination(int stream, FileHeader header) {
-      throw new AssertionError("no files expected");
-    }
-
-    @Override
-    public void verdict(int stream, Verdict verdict) {}
-
-    @Override
-    public void peerError(int stream, String message) {}
-
-    @Override
-    public void closed(String reason) {}
-  }
 }

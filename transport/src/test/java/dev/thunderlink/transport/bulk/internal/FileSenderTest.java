@@ -129,23 +129,4 @@ class FileSenderTest {
     s.flush();
     assertThat(sent()).isEmpty();
   }
-
-  private static final class NoRole implements BulkConnection.Role {
-    @Override
-    public void control(BulkConnection c, Frame f) {}
-
-    @Override
-    public PermittedRoots.Target destination(int stream, FileHeader header) {
-      throw new AssertionError("nothing is received here");
-    }
-
-    @Override
-    public void verdict(int stream, Verdict verdict) {}
-
-    @Override
-    public void peerError(int stream, String message) {}
-
-    @Override
-    public void closed(String reason) {}
-  }
 }
