@@ -73,7 +73,7 @@ class LauncherTest {
     String first = run(jdk17, jar, "cp", "a", "host:b");
     assertThat(first).startsWith("-XX:Tier4InvocationThreshold=50000 ").contains(" -XX:ArchiveClassesAtExit=" + a + "-cp.jsa.")
         .endsWith(" -Xshare:auto -Xlog:cds=off,cds+dynamic=off -jar " + jar + " cp a host:b");
-    assertThat(Files.readString(tmp.resolve(".thunderlink-cds-jvm")).trim()).isEqualTo(jdk17.toRealPath().toString());
+    assertThat(Files.readString(Path.of(a + ".cds-jvm")).trim()).isEqualTo(jdk17.toRealPath().toString());
 
     Path archive = Files.writeString(Path.of(a + "-cp.jsa"), "archive");
     Files.setLastModifiedTime(archive, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 1000));
@@ -84,6 +84,15 @@ class LauncherTest {
     Path jdk25 = jdk("25.0.3");
     assertThat(run(jdk25, jar, "cp", "a", "host:b")).contains(" -XX:SharedArchiveFile=" + archive + " -XX:+AutoCreateSharedArchive ");
     assertThat(archive).doesNotExist();
-    assertThat(Files.readString(tmp.resolve(".thunderlink-cds-jvm")).trim()).isEqualTo(jdk25.toRealPath().toString());
+    assertThat(Files.readString(Path.of(a + ".cds-jvm")).trim()).isEqualTo(jdk25.toRealPath().toString());
+
+    // another jar in the same directory, run by another JVM, leaves this jar's archive alone
+    Path archive25 = Files.writeString(Path.of(a + "-cp.jsa"), "archive");
+    Files.setLastModifiedTime(archive25, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 1000));
+    Path other = Files.writeString(tmp.resolve("y.jar"), "jar");
+    assertThat(run(jdk17, other, "cp", "a", "host:b")).contains(" -jar " + other + " ");
+    assertThat(archive25).exists();
+    assertThat(run(jdk25, jar, "cp", "a", "host:b")).contains(" -XX:SharedArchiveFile=" + archive25 + " ");
+    assertThat(archive25).exists();
   }
 }
