@@ -114,7 +114,10 @@ class ModelSchedulerTest {
 
   @Test
   void interactiveGoesBeforeQueuedBatchWork() {
-    start(simConfig().numParallel(1).defaultResponseTokens(200), SchedulerConfig.builder()
+    // 4000 tokens: each batch request runs ~100 ms here (40 tokens/s, time x1000), far longer than
+    // the interactive request takes to arrive; with 200 (5 ms) a pause on a busy machine let the
+    // next batch request start first (CI, once)
+    start(simConfig().numParallel(1).defaultResponseTokens(4000), SchedulerConfig.builder()
         .linger(Duration.ofMillis(50)).maxGroupWait(Duration.ofSeconds(10)).agingAfter(Duration.ofSeconds(10)));
     List<Collect> batch = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
