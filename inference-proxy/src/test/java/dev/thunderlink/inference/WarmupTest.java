@@ -31,12 +31,21 @@ class WarmupTest {
         .noLocalFront().warmup(warmup);
   }
 
+  static ch.qos.logback.classic.Logger root() {
+    return (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+  }
+
+  /** A started list appender, for a test to attach to {@link #root()} and detach when done. */
+  static ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> started() {
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> a = new ch.qos.logback.core.read.ListAppender<>();
+    a.start();
+    return a;
+  }
+
   @Test
   void hostWarmupRunsItsRequestsWithoutTheUpstreamOrTheScheduler() throws Exception {
-    ch.qos.logback.classic.Logger root =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
-    logged.start();
+    ch.qos.logback.classic.Logger root = root();
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = started();
     try (InferenceHost h = InferenceHost.start(host(40).build())) {
       root.addAppender(logged);
       Warmup w = h.startWarmup().orElseThrow();
@@ -92,10 +101,8 @@ class WarmupTest {
 
   @Test
   void aFrontThatAnswersAnErrorEndsTheWarmupWithOneWarningAndClosesItsServers() throws Exception {
-    ch.qos.logback.classic.Logger root =
-        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
-    logged.start();
+    ch.qos.logback.classic.Logger root = root();
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = started();
     root.addAppender(logged);
     Warmup.Report r;
     try {
