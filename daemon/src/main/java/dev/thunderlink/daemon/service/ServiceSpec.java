@@ -27,13 +27,11 @@ public record ServiceSpec(
    * (a periodic collection every 30 s while nothing else collects) and keeps little free heap
    * committed, so a daemon that indexed a large tree once does not hold gigabytes it no longer
    * uses (measured with {@code benchmarks/sync-rss.sh}). Code reaches the quick compiler (C1) 10x
-   * sooner and the optimizing one (C2) at 10x its usual thresholds (the scaling divides the Tier4
-   * thresholds, set to 100x the defaults, by 10): a freshly started pair added less to the first
-   * token, and C2 no longer spends half the daemons' CPU of an initial sync compiling the
-   * per-file code of 20,000 files. The hashes and ciphers (the JDK's SHA-2 and AES, lz4-java)
-   * reach C2 at the usual thresholds, as only C2 uses the CPU's SHA and AES instructions; the
-   * inference fronts' own code (the inference package, Jackson, Netty's HTTP codec) 10x sooner
-   * than usual, so that the start-up warm-up compiles it (figures in the {@code ./thunderlink}
+   * sooner and the optimizing one (C2) at its usual thresholds (the scaling divides the Tier4
+   * thresholds, set to 10x the defaults, back to them): a freshly started pair added less to the
+   * first token, the initial sync cost the same, and a large copy's hash and cipher still
+   * reach C2; the inference fronts' own code (the inference package, Jackson, Netty's HTTP codec) reaches
+   * C2 10x sooner, so that the start-up warm-up compiles it (figures in the {@code ./thunderlink}
    * launcher). The same list is in the launcher for
    * {@code serve}, {@code connect} and {@code demo}.
    */
@@ -44,17 +42,14 @@ public record ServiceSpec(
           "-XX:MinHeapFreeRatio=10",
           "-XX:MaxHeapFreeRatio=30",
           "-XX:CompileThresholdScaling=0.1",
-          "-XX:Tier4InvocationThreshold=500000",
-          "-XX:Tier4MinInvocationThreshold=60000",
-          "-XX:Tier4CompileThreshold=1500000",
-          "-XX:Tier4BackEdgeThreshold=4000000",
+          "-XX:Tier4InvocationThreshold=50000",
+          "-XX:Tier4MinInvocationThreshold=6000",
+          "-XX:Tier4CompileThreshold=150000",
+          "-XX:Tier4BackEdgeThreshold=400000",
           "-XX:CompileCommand=quiet",
-          "-XX:CompileCommand=CompileThresholdScaling,dev.thunderlink.inference.*::*,0.01",
-          "-XX:CompileCommand=CompileThresholdScaling,com.fasterxml.jackson.*::*,0.01",
-          "-XX:CompileCommand=CompileThresholdScaling,io.netty.handler.codec.http.*::*,0.01",
-          "-XX:CompileCommand=CompileThresholdScaling,sun.security.provider.*::*,0.1",
-          "-XX:CompileCommand=CompileThresholdScaling,com.sun.crypto.provider.*::*,0.1",
-          "-XX:CompileCommand=CompileThresholdScaling,net.jpountz.*::*,0.1");
+          "-XX:CompileCommand=CompileThresholdScaling,dev.thunderlink.inference.*::*,0.1",
+          "-XX:CompileCommand=CompileThresholdScaling,com.fasterxml.jackson.*::*,0.1",
+          "-XX:CompileCommand=CompileThresholdScaling,io.netty.handler.codec.http.*::*,0.1");
   /** Set in the service's environment: logging goes to rolling files under HOME/logs. */
   public static final String SERVICE_ENV = "THUNDERLINK_SERVICE";
 
