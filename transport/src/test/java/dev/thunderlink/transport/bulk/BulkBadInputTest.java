@@ -223,6 +223,32 @@ class BulkBadInputTest {
     }
   }
 
+  /** A resume onto a link planted at the partial file's name is refused as gone, never read or written through. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aResumeOntoALinkAtThePartialFilesNameFailsRetryably(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      Path outside = TestFiles.random(tmp.resolve("outside/kept"), 100, 9);
+      byte[] before = Files.readAllBytes(outside);
+      Path dest = f.root.resolve("resumed.txt");
+      Files.createSymbolicLink(BulkConnection.partialPath(dest), outside);
+      try (RawBulkPeer p = new RawBulkPeer(f)) {
+        assertThat(p.hello()).isEqualTo(Frame.HELLO_OK);
+        p.frame(Frame.BEGIN, 1, dev.thunderlink.proto.bulk.FileHeader.newBuilder().setPath("resumed.txt")
+            .setSize(100).setOffset(60).setEncoding(dev.thunderlink.proto.bulk.Encoding.ENCODING_RAW)
+            .setMode(TransferMode.HEAP.wire()).build().toByteArray());
+        VerifyMessage v = p.nextVerdict();
+        assertThat(v.getVerdict().getOk()).isFalse();
+        assertThat(v.getVerdict().getRetryable()).isTrue();
+        assertThat(v.getVerdict().getError()).isEqualTo("cannot resume " + dest + " at byte 60: its partial file "
+            + BulkConnection.partialPath(dest) + " is a symbolic link; send it again");
+      }
+      assertThat(Files.readAllBytes(outside)).isEqualTo(before);
+      assertThat(dest).doesNotExist();
+      stillServes(f);
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("transports")
   void aResumeWhoseKeptBytesAreGoneFailsRetryably(TransportKind kind) throws Exception {

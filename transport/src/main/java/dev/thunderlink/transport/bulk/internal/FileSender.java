@@ -231,19 +231,19 @@ public final class FileSender {
     int dataFrame = len > 0 ? Frame.HEADER_BYTES + len : 0;
     ByteBuf buf = conn.channel().alloc().directBuffer(3 * Frame.HEADER_BYTES + begin.length + dataFrame);
     try {
-      buf.writeInt(begin.length).writeByte(Frame.BEGIN).writeInt(stream).writeBytes(begin);
+      Frame.writeHeader(buf, Frame.BEGIN, stream, begin.length).writeBytes(begin);
       if (len > 0) {
-        buf.writeInt(len).writeByte(Frame.DATA_RAW).writeInt(stream);
+        Frame.writeHeader(buf, Frame.DATA_RAW, stream, len);
         int start = buf.writerIndex();
-        while (buf.writerIndex() - start < len) {
-          long at = offset + buf.writerIndex() - start;
-          if (buf.writeBytes(fc, at, len - (buf.writerIndex() - start)) < 0) {
-            throw new IOException("source " + file + " shrank to " + at + " bytes while being sent");
+        for (int got = 0, n; got < len; got += n) {
+          n = buf.writeBytes(fc, offset + got, len - got);
+          if (n < 0) {
+            throw new IOException("source " + file + " shrank to " + (offset + got) + " bytes while being sent");
           }
         }
         md.update(buf.nioBuffer(start, len));
       }
-      buf.writeInt(0).writeByte(Frame.END).writeInt(stream);
+      Frame.writeHeader(buf, Frame.END, stream, 0);
     } catch (IOException | RuntimeException e) {
       buf.release();
       throw new BulkException("cannot read " + file + ": " + e.getMessage(), false, e);

@@ -65,18 +65,19 @@ public final class Frame extends AbstractReferenceCounted {
     }
   }
 
+  /** Appends a frame's header ({@value #HEADER_BYTES} bytes) to {@code b}; its payload goes next. */
+  public static ByteBuf writeHeader(ByteBuf b, byte type, int stream, int payloadLength) {
+    return b.writeInt(payloadLength).writeByte(type).writeInt(stream);
+  }
+
   /** A header for a payload that is written separately (a file region). */
   public static ByteBuf header(ByteBufAllocator alloc, byte type, int stream, int payloadLength) {
-    ByteBuf b = alloc.directBuffer(HEADER_BYTES);
-    b.writeInt(payloadLength).writeByte(type).writeInt(stream);
-    return b;
+    return writeHeader(alloc.directBuffer(HEADER_BYTES), type, stream, payloadLength);
   }
 
   /** A whole frame in one buffer. */
   public static ByteBuf encode(ByteBufAllocator alloc, byte type, int stream, byte[] payload) {
-    ByteBuf b = alloc.buffer(HEADER_BYTES + payload.length);
-    b.writeInt(payload.length).writeByte(type).writeInt(stream).writeBytes(payload);
-    return b;
+    return writeHeader(alloc.buffer(HEADER_BYTES + payload.length), type, stream, payload.length).writeBytes(payload);
   }
 
   public static ByteBuf encode(ByteBufAllocator alloc, byte type, int stream, String text) {
