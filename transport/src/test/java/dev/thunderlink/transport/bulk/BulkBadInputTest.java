@@ -223,15 +223,21 @@ class BulkBadInputTest {
     }
   }
 
+  /** Plants a link at {@code dest}'s partial-file name to a new file outside the roots; returns that file. */
+  private Path linkAtPartialFile(Path dest) throws IOException {
+    Path outside = TestFiles.random(tmp.resolve("outside/" + dest.getFileName()), 100, 7);
+    Files.createSymbolicLink(BulkConnection.partialPath(dest), outside);
+    return outside;
+  }
+
   /** A resume onto a link planted at the partial file's name is refused as gone, never read or written through. */
   @ParameterizedTest(name = "{0}")
   @MethodSource("transports")
   void aResumeOntoALinkAtThePartialFilesNameFailsRetryably(TransportKind kind) throws Exception {
     try (BulkFixture f = fixture(kind)) {
-      Path outside = TestFiles.random(tmp.resolve("outside/kept"), 100, 9);
-      byte[] before = Files.readAllBytes(outside);
       Path dest = f.root.resolve("resumed.txt");
-      Files.createSymbolicLink(BulkConnection.partialPath(dest), outside);
+      Path outside = linkAtPartialFile(dest);
+      byte[] before = Files.readAllBytes(outside);
       try (RawBulkPeer p = new RawBulkPeer(f)) {
         assertThat(p.hello()).isEqualTo(Frame.HELLO_OK);
         p.frame(Frame.BEGIN, 1, dev.thunderlink.proto.bulk.FileHeader.newBuilder().setPath("resumed.txt")
@@ -362,10 +368,9 @@ class BulkBadInputTest {
   @MethodSource("transports")
   void aLinkPlantedAtThePartialFilesNameIsReplacedNotWrittenThrough(TransportKind kind) throws Exception {
     try (BulkFixture f = fixture(kind)) {
-      Path outside = TestFiles.random(tmp.resolve("outside/victim"), 100, 7);
-      byte[] before = Files.readAllBytes(outside);
       Path dest = f.root.resolve("target.bin");
-      Files.createSymbolicLink(BulkConnection.partialPath(dest), outside);
+      Path outside = linkAtPartialFile(dest);
+      byte[] before = Files.readAllBytes(outside);
       Path src = TestFiles.random(tmp.resolve("src/target.bin"), 3000, 8);
       try (BulkSession s = f.client.open()) {
         assertThat(s.push(List.of(new PushItem(src, "target.bin", null)), TransferListener.NONE))
