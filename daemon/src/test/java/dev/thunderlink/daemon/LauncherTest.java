@@ -25,12 +25,17 @@ class LauncherTest {
 
   @TempDir Path tmp;
 
-  /** A stand-in JDK of that feature version; returns its directory. */
+  /**
+   * A stand-in JDK of that feature version; returns its directory. Its java writes the class
+   * archive it is asked to write at exit, and fails (exit 3) when the command is {@code fail}.
+   */
   private Path jdk(String version) throws IOException {
     Path home = Files.createDirectories(tmp.resolve("jdk-" + version));
     Path bin = Files.createDirectories(home.resolve("bin"));
     Path java = bin.resolve("java");
-    Files.writeString(java, "#!/bin/sh\necho \"$@\" >\"" + tmp.resolve("java.args") + "\"\n");
+    Files.writeString(java, "#!/bin/sh\necho \"$@\" >\"" + tmp.resolve("java.args") + "\"\n"
+        + "for a in \"$@\"; do case \"$a\" in -XX:ArchiveClassesAtExit=*) echo dumped >\"${a#*=}\" ;; esac; done\n"
+        + "case \" $* \" in *\" fail \"*) exit 3 ;; esac\n");
     Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
     Files.writeString(home.resolve("release"), "IMPLEMENTOR=\"test\"\nJAVA_VERSION=\"" + version + "\"\n");
     return home;
@@ -45,8 +50,13 @@ class LauncherTest {
     return dir;
   }
 
-  /** Runs the launcher; returns the arguments java got. */
+  /** Runs the launcher, which must succeed; returns the arguments java got. */
   private String run(Path jdk, Path jar, String... args) throws Exception {
+    return run(0, jdk, jar, args);
+  }
+
+  /** Runs the launcher, which must exit with {@code rc}; returns the arguments java got. */
+  private String run(int rc, Path jdk, Path jar, String... args) throws Exception {
     Files.deleteIfExists(tmp.resolve("java.args"));
     List<String> cmd = new java.util.ArrayList<>(List.of("/bin/bash", LAUNCHER.toString()));
     cmd.addAll(List.of(args));
@@ -57,7 +67,7 @@ class LauncherTest {
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes());
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(p.exitValue()).as(out).isEqualTo(rc);
     assertThat(out).isEmpty();
     return Files.readString(tmp.resolve("java.args")).trim();
   }
@@ -94,5 +104,24 @@ class LauncherTest {
     assertThat(archive25).exists();
     assertThat(run(jdk25, jar, "cp", "a", "host:b")).contains(" -XX:SharedArchiveFile=" + archive25 + " ");
     assertThat(archive25).exists();
+  }
+
+  @Test
+  void aClassArchiveIsKeptOnlyFromARunThatSucceeded() throws Exception {
+    assumeTrue(Files.isRegularFile(LAUNCHER) && Files.isExecutable(Path.of("/bin/bash")), "run from the daemon module of the repository");
+    tools();
+    Path jdk17 = jdk("17.0.15");
+    Path jar = Files.writeString(tmp.resolve("x.jar"), "jar");
+    Path archive = Path.of(jar.toString().replace(".jar", "") + "-cp.jsa");
+
+    // a command that fails early (no paired host, a typo) loaded a fraction of the classes: its
+    // archive would serve every later run of the command
+    assertThat(run(3, jdk17, jar, "cp", "fail")).contains(" -XX:ArchiveClassesAtExit=" + archive + ".");
+    assertThat(archive).doesNotExist();
+    try (var left = Files.list(tmp)) {
+      assertThat(left.map(Path::toString)).noneMatch(n -> n.contains(".jsa."));
+    }
+    assertThat(run(jdk17, jar, "cp", "a", "host:b")).contains(" -XX:ArchiveClassesAtExit=" + archive + ".");
+    assertThat(archive).hasContent("dumped");
   }
 }
