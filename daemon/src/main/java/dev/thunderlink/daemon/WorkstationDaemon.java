@@ -90,6 +90,18 @@ public final class WorkstationDaemon implements AutoCloseable {
             });
   }
 
+  /** {@code cp} over this daemon's link: the command line hands its copies to the daemon. */
+  private dev.thunderlink.daemon.cp.CpLink cpLink() throws IOException {
+    dev.thunderlink.transport.bulk.BulkClient client =
+        dev.thunderlink.transport.bulk.BulkClient.forLink(link)
+            .identity(rt.identity)
+            .peers(rt.peers)
+            .transport(rt.transport, rt.workers)
+            .config(dev.thunderlink.transport.bulk.BulkConfig.defaults(List.of()))
+            .build();
+    return home -> dev.thunderlink.daemon.cp.CpLink.await(link, client, java.time.Duration.ofSeconds(10), () -> { });
+  }
+
   public WorkstationDaemon start() throws IOException {
     rt = new DaemonRuntime(options, "workstation");
     try {
@@ -126,6 +138,7 @@ public final class WorkstationDaemon implements AutoCloseable {
       syncControl = new dev.thunderlink.daemon.internal.SyncControlService(sync);
       cs.add(syncControl.bindService());
       cs.add(new ControlService(rt, "workstation", link, null, null, java.util.Optional::empty, this::metricsSummary).bindService());
+      cs.add(new dev.thunderlink.daemon.cp.CpControlService(cpLink(), rt.home.dir()).bindService());
       control =
           new LocalControlServer(rt.home.dir(), options.controlPort(), "workstation", cs, rt.transport, rt.boss, rt.workers)
               .start();

@@ -273,21 +273,34 @@ class TwoDaemonsTest {
         cli("cp-push", "cp", "--home", wsHome.toString(), "--json", src.resolve("tree").toString(), "host:" + hostFiles.resolve("in"));
     assertThat(push.exit()).as(push.toString()).isZero();
     JsonNode j = JSON.readTree(push.out());
-    assertThat(j.toString()).contains("files");
+    assertThat(j.get("copied").asLong()).isEqualTo(2);
+    // the workstation daemon runs: it made the copy over its link, the command only printed
+    assertThat(j.get("daemon").asBoolean()).as(push.out()).isTrue();
     // like cp -r: a destination that does not exist yet becomes the copy of the tree
     assertThat(hostFiles.resolve("in/model.bin")).hasBinaryContent(big);
     assertThat(hostFiles.resolve("in/sub/notes.txt")).hasContent("hello ".repeat(1000));
+    DaemonProcess.Result own =
+        cli("cp-standalone", "cp", "--home", wsHome.toString(), "--json", "--standalone", src.resolve("tree").toString(),
+            "host:" + hostFiles.resolve("own"));
+    assertThat(own.exit()).as(own.toString()).isZero();
+    assertThat(JSON.readTree(own.out()).get("daemon").asBoolean()).as(own.out()).isFalse();
+    assertThat(hostFiles.resolve("own/model.bin")).hasBinaryContent(big);
     Path back = dir.resolve("cp-back");
     Files.createDirectories(back);
+    // a relative destination is the command's, not the daemon's (whose working directory differs),
+    // and its trailing slash ("into this directory") survives the trip
+    String relativeBack = Path.of("").toAbsolutePath().relativize(back) + "/";
     DaemonProcess.Result pull =
-        cli("cp-pull", "cp", "--home", wsHome.toString(), "host:" + hostFiles.resolve("in/model.bin"), back.toString());
+        cli("cp-pull", "cp", "--home", wsHome.toString(), "host:" + hostFiles.resolve("in/model.bin"), relativeBack);
     assertThat(pull.exit()).as(pull.toString()).isZero();
+    assertThat(pull.out()).startsWith("received 1 file(s)");
     assertThat(back.resolve("model.bin")).hasBinaryContent(big);
     DaemonProcess.Result refused =
         cli("cp-refused", "cp", "--home", wsHome.toString(), src.resolve("tree/sub/notes.txt").toString(), "host:/etc/thunderlink-test");
     assertThat(refused.exit()).as(refused.toString()).isNotZero();
     assertThat(Path.of("/etc/thunderlink-test")).doesNotExist();
     assertThat(refused.err().strip().lines().count()).isLessThanOrEqualTo(2);
+    assertThat(refused.err()).contains("outside the permitted roots");
     // The host's metrics feed (once a second) counted both copies' file bytes; `status --json`
     // reads them from the same Metrics instance /metrics would serve.
     long moved = 2L * big.length + "hello ".repeat(1000).length();

@@ -216,7 +216,7 @@ public final class Copier {
     }
     return new CopyReport(
         spec.push() ? "push" : "pull", entries.size(), copied, skipped, failed, o.directories, bytes, seconds,
-        seconds > 0 ? bytes / seconds / (1024 * 1024) : 0, o.encrypted, o.digest, o.attempts, entries);
+        seconds > 0 ? bytes / seconds / (1024 * 1024) : 0, o.encrypted, o.digest, o.attempts, false, entries);
   }
 
   /** What the transfer loop learns beyond per-file results. */

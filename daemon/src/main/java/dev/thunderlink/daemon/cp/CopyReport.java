@@ -25,6 +25,8 @@ import java.util.List;
  * @param encrypted whether the bulk connection used TLS
  * @param digest the content hash files were verified with end to end ("XXH3-128" or "SHA-256")
  * @param attempts sessions used (more than one after a path failover)
+ * @param daemon whether the workstation daemon ran the copy over its link (else the command did,
+ *     over a link of its own)
  * @param entries one line per file
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -41,6 +43,7 @@ public record CopyReport(
     boolean encrypted,
     String digest,
     int attempts,
+    boolean daemon,
     List<Entry> entries) {
 
   /**
@@ -83,6 +86,12 @@ public record CopyReport(
       }
       g.writeEndObject();
     }
+  }
+
+  /** This report, as the workstation daemon's copy. */
+  CopyReport ranByDaemon() {
+    return new CopyReport(direction, files, copied, skipped, failed, directories, bytes, seconds, throughputMiBps, encrypted,
+        digest, attempts, true, entries);
   }
 
   public boolean ok() {

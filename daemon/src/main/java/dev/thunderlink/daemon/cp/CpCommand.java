@@ -2,6 +2,8 @@ package dev.thunderlink.daemon.cp;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.thunderlink.daemon.DaemonHome;
+import dev.thunderlink.proto.cpcontrol.CopyRequest;
 import dev.thunderlink.transport.bulk.BulkConfig;
 import dev.thunderlink.transport.bulk.TransferResult;
 import java.io.PrintWriter;
@@ -63,6 +65,11 @@ public final class CpCommand implements Callable<Integer> {
           + "default: the host addresses remembered at pairing.")
   List<String> pathSpecs = new java.util.ArrayList<>();
 
+  @Option(names = "--standalone",
+      description = "Copy over a link of this command's own even when the workstation daemon runs "
+          + "(by default the running daemon copies over its link, already up and warm).")
+  boolean standalone;
+
   @Spec CommandSpec spec;
 
   private final CpLink link;
@@ -83,14 +90,20 @@ public final class CpCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--failover-timeout: " + failoverSeconds + " (expected: >= 0)");
     }
     CpSpec cp = CpSpec.parse(operands);
+    PrintWriter out = spec.commandLine().getOut();
+    boolean bar = !json && !noProgress && System.console() != null;
+    if (!standalone && pathSpecs.isEmpty() && link instanceof StandaloneCpLink) {
+      java.util.Optional<Integer> rc = DaemonCp.copy(DaemonHome.resolve(home).dir(), request(cp), out, new ProgressListener(bar));
+      if (rc.isPresent()) {
+        return rc.get();
+      }
+    }
     Copier.LocalWalk ahead = Copier.walkAhead(cp); // while the link comes up
     List<dev.thunderlink.transport.LinkPath> paths = new java.util.ArrayList<>();
     for (String p : pathSpecs) {
       paths.add(dev.thunderlink.transport.LinkPath.parse(p));
     }
     CpLink link = paths.isEmpty() || !(this.link instanceof StandaloneCpLink s) ? this.link : s.withPaths(paths);
-    PrintWriter out = spec.commandLine().getOut();
-    boolean bar = !json && !noProgress && System.console() != null;
     CopyReport report;
     try (CpLink.Connected c = link.open(home)) {
       Copier copier = new Copier(c, Duration.ofSeconds(failoverSeconds));
@@ -119,6 +132,11 @@ public final class CpCommand implements Callable<Integer> {
   }
 
   void print(PrintWriter out, CopyReport r) throws Exception {
+    print(out, r, json);
+  }
+
+  /** What the command prints for {@code r}: the JSON summary or the human one. */
+  static void print(PrintWriter out, CopyReport r, boolean json) throws java.io.IOException {
     if (json) {
       out.println(JSON.writeValueAsString(r));
       out.flush();
@@ -138,6 +156,24 @@ public final class CpCommand implements Callable<Integer> {
     out.flush();
   }
 
+  /**
+   * {@code cp} as the daemon gets it: local paths made absolute against this command's working
+   * directory by joining the strings, so a destination's trailing slash ("into this directory")
+   * survives.
+   */
+  CopyRequest request(CpSpec cp) {
+    String cwd = Path.of("").toAbsolutePath().toString();
+    java.util.function.UnaryOperator<String> abs = p -> Path.of(p).isAbsolute() ? p : cwd + "/" + p;
+    CopyRequest.Builder b = CopyRequest.newBuilder().setPush(cp.push()).setFailoverSeconds(failoverSeconds).setJson(json);
+    if (cp.push()) {
+      cp.sources().forEach(src -> b.addSources(abs.apply(src)));
+      b.setDestination(cp.destination());
+    } else {
+      b.addAllSources(cp.sources()).setDestination(abs.apply(cp.destination()));
+    }
+    return b.build();
+  }
+
   static String human(long bytes) {
     if (bytes < 1024) {
       return bytes + " B";
@@ -153,7 +189,7 @@ public final class CpCommand implements Callable<Integer> {
   }
 
   /** Feeds a terminal progress bar (thread-safe: ProgressBar synchronizes its steps). */
-  private static final class ProgressListener implements Copier.Listener, AutoCloseable {
+  static final class ProgressListener implements Copier.Listener, AutoCloseable {
     private final boolean enabled;
     private volatile ProgressBar bar;
 
@@ -201,6 +237,7 @@ public final class CpCommand implements Callable<Integer> {
     @Override
     public void close() {
       ProgressBar b = bar;
+      bar = null;
       if (b != null) {
         b.close();
       }

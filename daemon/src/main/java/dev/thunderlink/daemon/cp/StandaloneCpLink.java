@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * A link of {@code cp}'s own: reads the workstation's identity and paired host from the
  * home directory, probes the host's known addresses like the daemon does, and opens bulk
- * sessions over the best path. Used until the workstation daemon lends its own link.
+ * sessions over the best path: when no workstation daemon runs, or with {@code cp --standalone}.
  *
  * <p>One command at a time; {@link Connected#close()} stops the link and its event loops.
  */
@@ -66,36 +66,11 @@ public final class StandaloneCpLink implements CpLink {
       }
     }
     PeerLink link = b.build().start();
-    Connected c =
-        new Connected() {
-          final BulkClient client =
-              BulkClient.forLink(link).identity(id).hostFingerprint(host.fingerprint()).transport(transport, group).config(config).build();
-
-          @Override
-          public BulkClient client() {
-            return client;
-          }
-
-          @Override
-          public boolean awaitPath(Duration timeout) throws InterruptedException {
-            return link.awaitActive(timeout);
-          }
-
-          @Override
-          public void close() {
-            link.close();
-            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-          }
-        };
-    if (!link.awaitActive(connectTimeout)) {
-      String paths =
-          link.paths().stream()
-              .map(p -> p.path().name() + " " + p.path().address().getAddress().getHostAddress() + ":" + p.path().address().getPort()
-                  + " " + p.state().cliName() + (p.lastError().isEmpty() ? "" : " (" + p.lastError() + ")"))
-              .collect(java.util.stream.Collectors.joining("; "));
-      c.close();
-      throw new IllegalStateException("cp: no path to the host came up within " + connectTimeout.toSeconds() + " s (" + paths + "); is `thunderlink serve` running on the host?");
-    }
-    return c;
+    BulkClient client =
+        BulkClient.forLink(link).identity(id).hostFingerprint(host.fingerprint()).transport(transport, group).config(config).build();
+    return CpLink.await(link, client, connectTimeout, () -> {
+      link.close();
+      group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    });
   }
 }

@@ -22,7 +22,7 @@ class CopyReportTest {
   @Test
   void entriesAreWrittenAsTheBeanSerializerWouldWriteThem() throws Exception {
     CopyReport r = new CopyReport(
-        "push", 3, 1, 1, 1, 2, 1234, 0.5, 2.4, false, "XXH3-128", 1,
+        "push", 3, 1, 1, 1, 2, 1234, 0.5, 2.4, false, "XXH3-128", 1, true,
         List.of(
             new CopyReport.Entry("/src/a \"quoted\".txt", "host:/dst/a.txt", 1234, 1234, "heap", false, null),
             new CopyReport.Entry("/src/b", "host:/dst/b", 10, 0, null, true, null),
