@@ -413,9 +413,12 @@ fi
 # ================================================================ THUNDERLINK HOOK
 # thunderlink the way a user runs it, on loopback: a host daemon (`serve`, homes under $T, bulk
 # writes allowed only under $T/dst, no inference, no metrics port) and a workstation home paired
-# with it by the real one-time code. `thunderlink cp` pushes the file and the tree to
-# host:$T/dst; then, for the mirror row, a workstation daemon (`connect`) runs one sync session
-# of the tree and `sync flush` returns when it has all reached the host. Every figure is the
+# with it by the real one-time code, whose workstation daemon (`connect`) runs as it does for a
+# user. `thunderlink cp` pushes the file and the tree to host:$T/dst: through that daemon (row
+# thunderlink; jars from before session 8 ignore it), and with `cp --standalone` over a link of
+# the command's own (row thunderlink-standalone). Then, for the mirror row, a fresh workstation
+# daemon runs one sync session of the tree and `sync flush` returns when it has all reached the
+# host. Every figure is the
 # wall clock of the commands, JVM start and link handshake included, like ssh's for scp; the
 # note gives `cp`'s own transfer time and the wall clock of copying a 1-byte file (start-up,
 # handshake and session: the fixed cost). One untimed 1-byte cp first (page cache, and the
@@ -426,7 +429,7 @@ TL_JAR="${THUNDERLINK_JAR:-$HERE/../daemon/target/thunderlink.jar}"
 TL_BASE_JAR="${BASELINE_JAR:-${THUNDERLINK_BASE_JAR:-}}"
 unset THUNDERLINK_BASE_JAR # the daemons would warn about a THUNDERLINK_ variable they do not know
 TL_LAUNCHER="$HERE/../thunderlink"
-declare -A TL_PORT=() TL_PIDS=() # per variant: link port; its daemons' pids (also in PIDS)
+declare -A TL_PORT=() TL_PIDS=() TL_WS_PID=() # per variant: link port; its daemons' pids (also in PIDS); its workstation daemon's
 TL_VARIANTS=(new)
 [[ -n "$TL_BASE_JAR" ]] && TL_VARIANTS=(base new)
 tl_as() { # tl_as VARIANT ARGS...: the launcher on that variant's jar
@@ -490,27 +493,45 @@ tl_verify_tree() { # tl_verify_tree DIR WHAT: like verify_tree, but shows what d
   echo "--- $(wc -l <"$T/tl-diff.txt") differences, first 10:" >&2; head -n 10 "$T/tl-diff.txt" >&2
   tl_fail "$2: copied tree differs from the source"
 }
+tl_connect() { # tl_connect VARIANT: starts that variant's workstation daemon and waits until it is connected
+  local v=$1 jar=$TL_JAR
+  [[ $v == base ]] && jar=$TL_BASE_JAR
+  local vars=(THUNDERLINK_JAR="$jar")
+  [[ $v == base ]] && vars+=(THUNDERLINK_CLI_JVM_OPTS=)
+  env "${vars[@]}" THUNDERLINK_METRICS_PORT=0 "$TL_LAUNCHER" connect --home "$T/tl-ws-$v" \
+    --no-inference --no-discover "127.0.0.1:${TL_PORT[$v]}" >>"$T/tl-ws-$v.log" 2>&1 & PIDS+=($!); TL_PIDS[$v]+="$! "; TL_WS_PID[$v]=$!
+  tl_await "the workstation daemon ($v) to connect" 60 tl_connected "$v"
+}
+tl_disconnect() { # tl_disconnect VARIANT: stops that variant's workstation daemon (its host keeps running)
+  local pid=${TL_WS_PID[$1]:-}
+  [[ -n "$pid" ]] || return 0
+  kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
+  TL_PIDS[$1]=${TL_PIDS[$1]//"$pid "/}; unset "TL_WS_PID[$1]"
+}
 tl_cp() { # tl_cp VARIANT JSON_OUT SRC DST: one push, its JSON summary kept; prints the wall-clock seconds
-  local a b
+  # VARIANT solo: the new jar's cp --standalone, on the new variant's homes
+  local a b v=$1 how=()
+  [[ $v == solo ]] && { v=new; how=(--standalone); }
   a=$(now)
-  tl_as "$1" cp --home "$T/tl-ws-$1" --no-progress --json "$3" "host:$4" >"$2" || tl_fail "cp $3 failed ($1)"
+  tl_as "$v" cp "${how[@]}" --home "$T/tl-ws-$v" --no-progress --json "$3" "host:$4" >"$2" || tl_fail "cp $3 failed ($1)"
   b=$(now)
   elapsed "$a" "$b"
 }
 run_thunderlink() {
   log "thunderlink cp (host daemon and paired workstation on loopback; ${TL_VARIANTS[*]})"
-  local v r what s
+  local v r what s i
   local -A WALL=() XFER=() TINY=()
-  for v in "${TL_VARIANTS[@]}"; do tl_pair "$v"; done
+  local cps=("${TL_VARIANTS[@]}" solo)
+  for v in "${TL_VARIANTS[@]}"; do tl_pair "$v"; tl_connect "$v"; done
   printf x >"$T/tiny.bin"
-  for v in "${TL_VARIANTS[@]}"; do fresh_dst; tl_cp "$v" "$T/tl-warm.json" "$T/tiny.bin" "$T/dst/tiny.bin" >/dev/null; done
+  for v in "${cps[@]}"; do fresh_dst; tl_cp "$v" "$T/tl-warm.json" "$T/tiny.bin" "$T/dst/tiny.bin" >/dev/null; done
   for what in file tree tiny; do
     [[ $what == file && $DO_FILE == 0 || $what == tree && $DO_TREE == 0 ]] && continue
     for (( r = 1; r <= RUNS; r++ )); do
-      # the order flips every run (base new, new base, ...): the first of a pair pays more of the
-      # disk's write-back of the run before, which biased a fixed order (seen in the sync A/B)
-      local order=("${TL_VARIANTS[@]}")
-      (( r % 2 == 0 && ${#order[@]} == 2 )) && order=("${order[1]}" "${order[0]}")
+      # the order rotates every run (base new solo, new solo base, ...): the first pays more of
+      # the disk's write-back of the run before, which biased a fixed order (seen in the sync A/B)
+      local order=()
+      for (( i = 0; i < ${#cps[@]}; i++ )); do order+=("${cps[(i + r - 1) % ${#cps[@]}]}"); done
       for v in "${order[@]}"; do
         fresh_dst
         case $what in
@@ -523,12 +544,14 @@ run_thunderlink() {
       done
     done
   done
-  for v in "${TL_VARIANTS[@]}"; do
+  for v in "${TL_VARIANTS[@]}"; do tl_disconnect "$v"; done # the mirror rows start a fresh one
+  for v in "${cps[@]}"; do
     local f="" t="" note="" mf k att
     [[ $DO_FILE == 1 ]] && f=$(median ${WALL[$v.file]})
     [[ $DO_TREE == 1 ]] && t=$(median ${WALL[$v.tree]})
     k=$([[ $DO_FILE == 1 ]] && echo file || echo tree)
     note="$(jq -r '.encrypted | if . then "TLS" else "plaintext" end' "$T/tl-cp-$v-$k-1.json") on loopback"
+    note+=", $(jq -r 'if .daemon then "copied by the workstation daemon" else "copied by the command over its own link" end' "$T/tl-cp-$v-$k-1.json")"
     [[ $v == base ]] && note+=", baseline jar $(basename "$(dirname "$(dirname "$(dirname "$TL_BASE_JAR")")")")/…/$(basename "$TL_BASE_JAR"), plain java -jar"
     for k in file tree; do
       [[ -n "${WALL[$v.$k]:-}" ]] || continue
@@ -539,20 +562,16 @@ run_thunderlink() {
       [[ "$att" == 1 ]] || note+=", up to $att attempts (the bulk session was reopened)"
     done
     note+="; 1-byte cp wall $(median ${WALL[$v.tiny]}) s (transfer $(median ${XFER[$v.tiny]}) s)"
-    record "$([[ $v == base ]] && echo thunderlink-base || echo thunderlink)" "$f" "$t" "$note"
+    case $v in base) k=thunderlink-base ;; solo) k=thunderlink-standalone ;; *) k=thunderlink ;; esac
+    record "$k" "$f" "$t" "$note"
   done
 }
 run_thunderlink_sync() { # run_thunderlink_sync VARIANT
-  local v=$1 jar=$TL_JAR
-  [[ $v == base ]] && jar=$TL_BASE_JAR
+  local v=$1
   log "thunderlink sync ($v: workstation daemon, one two-way session, initial sync of the tree)"
   [[ $DO_TREE == 1 ]] || { log "thunderlink-sync needs the tree (no --no-tree)"; return; }
   [[ -n "${TL_PORT[$v]:-}" ]] || tl_pair "$v"
-  local vars=(THUNDERLINK_JAR="$jar")
-  [[ $v == base ]] && vars+=(THUNDERLINK_CLI_JVM_OPTS=)
-  env "${vars[@]}" THUNDERLINK_METRICS_PORT=0 "$TL_LAUNCHER" connect --home "$T/tl-ws-$v" \
-    --no-inference --no-discover "127.0.0.1:${TL_PORT[$v]}" >"$T/tl-ws-$v.log" 2>&1 & PIDS+=($!); TL_PIDS[$v]+="$! "
-  tl_await "the workstation daemon ($v) to connect" 60 tl_connected "$v"
+  tl_connect "$v"
   fresh_dst; mkdir -p "$T/dst/mirror"
   local a b t cpu0 cpu1
   cpu0=$(tl_cpu "$v")
