@@ -2,34 +2,11 @@ package dev.thunderlink.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(RestoreSystemProperties.class)
 class MainTest {
-  private String jfr;
-  private String level;
-
-  @BeforeEach
-  void save() {
-    jfr = System.getProperty("io.netty.jfr.enabled");
-    level = System.getProperty("thunderlink.log.level");
-  }
-
-  @AfterEach
-  void restore() {
-    put("io.netty.jfr.enabled", jfr);
-    put("thunderlink.log.level", level);
-  }
-
-  private static void put(String k, String v) {
-    if (v == null) {
-      System.clearProperty(k);
-    } else {
-      System.setProperty(k, v);
-    }
-  }
-
   @Test
   void nettysFlightRecorderEventsAreOffAndTheLogLevelFollowsTheCommand() {
     System.clearProperty("io.netty.jfr.enabled");

@@ -40,7 +40,9 @@ import picocli.CommandLine.Spec;
       "xxh128, not a deliberate rewrite on the cable), SHA-256 under TLS; bulk.digest = \"sha256\"",
       "in the host's config makes it SHA-256 everywhere.",
       "Trees keep their empty directories; a symbolic link is copied as a link when its",
-      "relative target stays inside the copied tree, and reported (not followed) otherwise."
+      "relative target stays inside the copied tree, and reported (not followed) otherwise.",
+      "When the workstation daemon runs, it makes the copy over its link (up and warm);",
+      "--standalone (or --path) makes it over a link of this command's own."
     })
 public final class CpCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);

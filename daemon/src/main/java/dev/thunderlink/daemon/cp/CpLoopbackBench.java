@@ -102,25 +102,8 @@ public final class CpLoopbackBench {
             .addPath(new LinkPath("lo", server.boundAddresses().get(0), tls ? PathKind.LAN : PathKind.LOOPBACK))
             .build().start();
     try {
-      if (!link.awaitActive(Duration.ofSeconds(10))) {
-        throw new IllegalStateException("link did not come up: " + link.paths());
-      }
       BulkClient client = BulkClient.forLink(link).identity(ws).peers(wsPeers).transport(transport, wsLoops).build();
-      CpLink.Connected c =
-          new CpLink.Connected() {
-            @Override
-            public BulkClient client() {
-              return client;
-            }
-
-            @Override
-            public boolean awaitPath(Duration timeout) throws InterruptedException {
-              return link.awaitActive(timeout);
-            }
-
-            @Override
-            public void close() {}
-          };
+      CpLink.Connected c = CpLink.await(link, client, Duration.ofSeconds(10), () -> { });
       ObjectMapper json = new ObjectMapper();
       for (int r = 0; r < runs; r++) {
         Path dest = pull ? work.resolve("pulled") : root.resolve("pushed");

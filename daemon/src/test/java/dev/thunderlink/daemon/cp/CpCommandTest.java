@@ -35,22 +35,7 @@ class CpCommandTest {
       fx.pair();
       PeerLink link = fx.connect();
       BulkClient client = BulkClient.forLink(link).identity(fx.wsId).peers(fx.wsPeers).transport(fx.transport, fx.workers).build();
-      CpLink cpLink =
-          home ->
-              new CpLink.Connected() {
-                @Override
-                public BulkClient client() {
-                  return client;
-                }
-
-                @Override
-                public boolean awaitPath(Duration timeout) throws InterruptedException {
-                  return link.awaitActive(timeout);
-                }
-
-                @Override
-                public void close() {}
-              };
+      CpLink cpLink = home -> CpLink.await(link, client, Duration.ofSeconds(10), () -> { });
       Path f = Files.writeString(tmp.resolve("notes.txt"), "some notes\n".repeat(7000));
       StringWriter out = new StringWriter();
       CommandLine cl = new CommandLine(new CpCommand(cpLink)).setOut(new PrintWriter(out));

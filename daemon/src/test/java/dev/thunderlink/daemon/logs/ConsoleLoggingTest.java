@@ -10,34 +10,12 @@ import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import java.time.ZoneId;
 import java.util.ServiceLoader;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import dev.thunderlink.daemon.RestoreSystemProperties;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(RestoreSystemProperties.class)
 class ConsoleLoggingTest {
-  private String level;
-  private String file;
-
-  @BeforeEach
-  void save() {
-    level = System.getProperty(ConsoleLogging.LEVEL_PROPERTY);
-    file = System.getProperty("logback.configurationFile");
-  }
-
-  @AfterEach
-  void restore() {
-    put(ConsoleLogging.LEVEL_PROPERTY, level);
-    put("logback.configurationFile", file);
-  }
-
-  private static void put(String k, String v) {
-    if (v == null) {
-      System.clearProperty(k);
-    } else {
-      System.setProperty(k, v);
-    }
-  }
-
   @Test
   void logbackFindsItAsAService() {
     assertThat(ServiceLoader.load(Configurator.class).stream().map(ServiceLoader.Provider::type))
