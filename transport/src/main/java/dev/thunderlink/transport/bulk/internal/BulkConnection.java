@@ -12,7 +12,6 @@ import dev.thunderlink.transport.bulk.BulkException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -161,7 +160,6 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
       Channel ch, BulkConfig config, BulkCounters counters, boolean encrypted, Role role, boolean authenticated) {
     BulkConnection c = new BulkConnection(ch, config, counters, encrypted, role, authenticated);
     ch.config().setAllocator(ByteBufAllocator.DEFAULT);
-    ch.config().setRecvByteBufAllocator(RECEIVE_SIZES);
     long idle = config.stallTimeout().toMillis() * 2;
     ch.pipeline()
         .addLast("bulk-idle", new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS))
@@ -169,20 +167,6 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
         .addLast("bulk-connection", c);
     return c;
   }
-
-  /** The most one read takes from the socket (Netty's default: 64 KiB). */
-  static final int MAX_READ_BYTES = 1024 * 1024;
-
-  /**
-   * How much one read takes from the socket: Netty's adaptive guess, as by default, but growing to
-   * {@value #MAX_READ_BYTES} bytes instead of 64 KiB while reads fill their buffer (a file arriving
-   * faster than the event loop reads it), and shrinking back for small frames. A 1 GiB push spent
-   * 0.93 s of the host's CPU in recv at 64 KiB a call, 0.78 s at up to 1 MiB (perf, loopback, the
-   * host warm); reading 1 GiB from a socket, hashing and writing it cost 1.46-1.56 s of a thread's
-   * CPU at 64 KiB a read, 1.16-1.23 s at 1 MiB (sendfile on the other end, tmpfs, 3 runs each).
-   */
-  private static final AdaptiveRecvByteBufAllocator RECEIVE_SIZES = new AdaptiveRecvByteBufAllocator(
-      AdaptiveRecvByteBufAllocator.DEFAULT_MINIMUM, AdaptiveRecvByteBufAllocator.DEFAULT_INITIAL, MAX_READ_BYTES);
 
   /**
    * Called (on the event loop, at most every 50 ms) while the peer shows itself alive on this

@@ -7,9 +7,7 @@ import dev.thunderlink.proto.bulk.Verdict;
 import dev.thunderlink.transport.bulk.BulkConfig;
 import dev.thunderlink.transport.bulk.BulkCounters;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.file.Path;
 import java.util.List;
@@ -33,46 +31,6 @@ class BulkConnectionTest {
       assertThat(ch.alloc()).isSameAs(ByteBufAllocator.DEFAULT).isNotSameAs(grpcLike);
     } finally {
       ch.close();
-    }
-  }
-
-  /**
-   * While the socket fills every buffer (a file streaming in), reads grow to 1 MiB instead of
-   * Netty's 64 KiB, and shrink again when reads come back short (a tree of small files).
-   */
-  @Test
-  void readsGrowToOneMebibyteWhileTheyFillTheirBufferAndShrinkWhenShort() {
-    EmbeddedChannel ch = new EmbeddedChannel();
-    BulkConnection.install(ch, BulkConfig.defaults(List.of(Path.of("/tmp"))), new BulkCounters(), false, new NoRole(), true);
-    try {
-      RecvByteBufAllocator.Handle h = ch.config().getRecvByteBufAllocator().newHandle();
-      int largest = 0;
-      for (int round = 0; round < 20; round++) {
-        largest = Math.max(largest, readOnce(ch, h, Integer.MAX_VALUE));
-      }
-      assertThat(largest).isEqualTo(BulkConnection.MAX_READ_BYTES).isEqualTo(1024 * 1024);
-      int last = 0;
-      for (int round = 0; round < 40; round++) {
-        last = readOnce(ch, h, 100);
-      }
-      assertThat(last).isLessThan(64 * 1024);
-    } finally {
-      ch.close();
-    }
-  }
-
-  /** One read of at most {@code available} bytes into a buffer the handle sized; its capacity. */
-  private static int readOnce(EmbeddedChannel ch, RecvByteBufAllocator.Handle h, int available) {
-    h.reset(ch.config());
-    ByteBuf b = h.allocate(ch.alloc());
-    try {
-      int capacity = b.capacity();
-      h.lastBytesRead(Math.min(available, b.writableBytes()));
-      h.incMessagesRead(1);
-      h.readComplete();
-      return capacity;
-    } finally {
-      b.release();
     }
   }
 }
