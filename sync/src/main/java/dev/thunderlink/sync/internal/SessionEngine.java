@@ -914,40 +914,77 @@ public final class SessionEngine {
         return;
       }
       try {
-        List<String> hashes = new ArrayList<>(ps.size());
-        ss.forEach(e -> hashes.add(e.hash()));
+        long p0 = System.nanoTime();
+        List<ApplyResult> pushed = pushed(ps, ss, ds);
+        List<Integer> rest = new ArrayList<>(ps.size());
+        for (int i = 0; i < ps.size(); i++) {
+          if (pushed != null && pushed.get(i) != null) {
+            complete(rs.get(i), pushed.get(i), ss.get(i).size());
+          } else {
+            rest.add(i);
+          }
+        }
         long r0 = System.nanoTime();
-        List<byte[]> data = from.readFiles(ps, hashes);
+        writeNanos.addAndGet(r0 - p0);
+        if (rest.isEmpty()) {
+          return;
+        }
+        List<String> restPaths = new ArrayList<>(rest.size());
+        List<String> hashes = new ArrayList<>(rest.size());
+        for (int i : rest) {
+          restPaths.add(ps.get(i));
+          hashes.add(ss.get(i).hash());
+        }
+        List<byte[]> data = from.readFiles(restPaths, hashes);
         long r1 = System.nanoTime();
         readNanos.addAndGet(r1 - r0);
-        List<Endpoint.WholeFile> send = new ArrayList<>(ps.size());
-        List<Integer> sent = new ArrayList<>(ps.size());
-        for (int i = 0; i < ps.size(); i++) {
-          if (data.get(i) == null) {
+        List<Endpoint.WholeFile> send = new ArrayList<>(rest.size());
+        List<Integer> sent = new ArrayList<>(rest.size());
+        for (int k = 0; k < rest.size(); k++) {
+          int i = rest.get(k);
+          if (data.get(k) == null) {
             rs.get(i).completeExceptionally(new Endpoint.ContentChangedException(ps.get(i)
                 + " changed since it was scanned"));
           } else {
-            send.add(new Endpoint.WholeFile(ps.get(i), ds.get(i), ss.get(i), data.get(i)));
+            send.add(new Endpoint.WholeFile(ps.get(i), ds.get(i), ss.get(i), data.get(k)));
             sent.add(i);
           }
         }
         List<ApplyResult> out = send.isEmpty() ? List.of() : to.writeFiles(send, blockSize);
         writeNanos.addAndGet(System.nanoTime() - r1);
         for (int k = 0; k < sent.size(); k++) {
-          ApplyResult r = out.get(k);
-          if (r.outcome() == ApplyResult.Outcome.OK) {
-            long n = send.get(k).data().length;
-            planBytesDone.addAndGet(n);
-            filesTransferred.incrementAndGet();
-            bytesSent.addAndGet(n);
-          }
-          rs.get(sent.get(k)).complete(r);
+          complete(rs.get(sent.get(k)), out.get(k), send.get(k).data().length);
         }
       } catch (Throwable e) {
         rs.forEach(f -> f.completeExceptionally(e));
       } finally {
         batchSlots.release();
       }
+    }
+
+    /**
+     * The files pushed over the bulk plane and installed, one result per file (null: not
+     * sent that way), or null when that plane does not apply (not workstation to host, or the
+     * host's endpoint has none now).
+     */
+    private List<ApplyResult> pushed(List<String> ps, List<Entry> ss, List<Entry> ds) throws IOException {
+      if (!(from instanceof DiskEndpoint disk) || !(to instanceof RemoteEndpoint host) || !host.pushes()) {
+        return null;
+      }
+      List<RemoteEndpoint.LocalFile> files = new ArrayList<>(ps.size());
+      for (int i = 0; i < ps.size(); i++) {
+        files.add(new RemoteEndpoint.LocalFile(ps.get(i), disk.file(ps.get(i)), ds.get(i), ss.get(i)));
+      }
+      return host.pushFiles(files, blockSize);
+    }
+
+    private void complete(CompletableFuture<ApplyResult> f, ApplyResult r, long bytes) {
+      if (r.outcome() == ApplyResult.Outcome.OK) {
+        planBytesDone.addAndGet(bytes);
+        filesTransferred.incrementAndGet();
+        bytesSent.addAndGet(bytes);
+      }
+      f.complete(r);
     }
   }
 
