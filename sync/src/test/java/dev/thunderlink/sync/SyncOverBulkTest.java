@@ -132,7 +132,7 @@ class SyncOverBulkTest {
     pusher.beforeCopy = p -> {
       if (p.equals(f) && pusher.pushed.get() == 0) {
         try {
-          Files.writeString(f, "edited meanwhile");
+          Files.writeString(f, "AS SCANNED"); // same size: only the hash tells
           Files.setLastModifiedTime(f, FileTime.fromMillis(System.currentTimeMillis() + 5000));
         } catch (IOException e) {
           throw new java.io.UncheckedIOException(e);
@@ -142,7 +142,7 @@ class SyncOverBulkTest {
     try (SyncSession s = start()) {
       s.flush(Duration.ofSeconds(60));
       assertThat(calls.installs(ApplyResponse.Outcome.CHANGED)).isEqualTo(1);
-      assertThat(b.resolve("edited.txt")).hasContent("edited meanwhile");
+      assertThat(b.resolve("edited.txt")).hasContent("AS SCANNED");
       assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(a));
       assertThat(ours(b)).isEmpty();
     }
@@ -188,19 +188,23 @@ class SyncOverBulkTest {
   @Test
   void stagedCopiesLeftOnTheHostAreSweptAndNeverSynced() throws Exception {
     Files.writeString(a.resolve("keep.txt"), "kept");
-    try (SyncSession s = start()) {
-      s.flush(Duration.ofSeconds(60));
-    }
-    // a workstation that died between push and install leaves copies and partials behind
-    Files.createDirectories(b.resolve("sub"));
-    Files.writeString(b.resolve("sub/.thunderlink-tmp-5eed"), "pushed, never installed");
-    Files.writeString(b.resolve("..thunderlink-tmp-beef.tlpart"), "half a push");
-    Files.writeString(a.resolve("later.txt"), "later");
-    try (SyncSession s = start()) { // opens the host's endpoint again
-      s.flush(Duration.ofSeconds(60));
-      assertThat(ours(b)).isEmpty();
-      assertThat(ours(a)).isEmpty();
-      assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(a)).containsOnlyKeys("keep.txt", "later.txt", "sub");
+    try (SyncSession first = start()) {
+      first.flush(Duration.ofSeconds(60));
+      // a workstation that died between push and install leaves copies and partials behind,
+      // and the host's endpoint open: the restarted session opens it again
+      Files.createDirectories(b.resolve("sub"));
+      Files.writeString(b.resolve("sub/.thunderlink-tmp-5eed"), "pushed, never installed");
+      Files.writeString(b.resolve("..thunderlink-tmp-beef.tlpart"), "half a push");
+      Path again = Files.createDirectories(tmp.resolve("a-again"));
+      Files.writeString(again.resolve("later.txt"), "later");
+      try (SyncSession restarted = SyncSession.start(SyncSessionConfig.builder("proj").localRoot(again)
+          .remoteRoot(b.toString()).stateDir(tmp.resolve("ws-state-again")).deviceName("book").watch(false)
+          .rescanInterval(Duration.ofHours(1)).build(), calls.wrap(channel), pusher)) {
+        restarted.flush(Duration.ofSeconds(60));
+        assertThat(ours(b)).isEmpty();
+        assertThat(ours(again)).isEmpty();
+        assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(again)).containsOnlyKeys("keep.txt", "later.txt", "sub");
+      }
     }
   }
 }
