@@ -127,6 +127,30 @@ class SyncOverBulkTest {
   }
 
   @Test
+  void aLargeNewFileIsPushedWholeAndAnEditOfItStillTravelsAsADelta() throws Exception {
+    byte[] big = new byte[3 * 1024 * 1024];
+    new java.util.Random(7).nextBytes(big);
+    Files.write(a.resolve("big.bin"), big);
+    try (SyncSession s = SyncSession.start(SyncSessionConfig.builder("proj").localRoot(a).remoteRoot(b.toString())
+        .stateDir(tmp.resolve("ws-state")).deviceName("book").watch(false).rescanInterval(Duration.ofHours(1))
+        .blockSize(64 * 1024).build(), calls.wrap(channel), pusher)) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(java.util.Arrays.equals(Files.readAllBytes(b.resolve("big.bin")), big)).isTrue();
+      assertThat(pusher.pushed.get()).isEqualTo(1);
+      assertThat(calls.calls("Write")).isZero();
+      assertThat(calls.installs(ApplyResponse.Outcome.OK)).isEqualTo(1);
+
+      long sent = s.status().bytesSent();
+      big[1_000_000] ^= 0x55;
+      Files.write(a.resolve("big.bin"), big);
+      s.flush(Duration.ofSeconds(60));
+      assertThat(java.util.Arrays.equals(Files.readAllBytes(b.resolve("big.bin")), big)).isTrue();
+      assertThat(s.status().bytesSent() - sent).as("one block, using the fingerprints the install kept").isEqualTo(64 * 1024);
+      assertThat(pusher.pushed.get()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void aFileChangedBetweenScanAndPushIsReconciledNotInstalled() throws Exception {
     Path f = Files.writeString(a.resolve("edited.txt"), "as scanned");
     pusher.beforeCopy = p -> {

@@ -915,7 +915,7 @@ public final class SessionEngine {
       }
       try {
         long p0 = System.nanoTime();
-        List<ApplyResult> pushed = pushed(ps, ss, ds);
+        List<ApplyResult> pushed = pushed(from, to, ps, ss, ds);
         List<Integer> rest = new ArrayList<>(ps.size());
         for (int i = 0; i < ps.size(); i++) {
           if (pushed != null && pushed.get(i) != null) {
@@ -962,30 +962,19 @@ public final class SessionEngine {
       }
     }
 
-    /**
-     * The files pushed over the bulk plane and installed, one result per file (null: not
-     * sent that way), or null when that plane does not apply (not workstation to host, or the
-     * host's endpoint has none now).
-     */
-    private List<ApplyResult> pushed(List<String> ps, List<Entry> ss, List<Entry> ds) throws IOException {
-      if (!(from instanceof DiskEndpoint disk) || !(to instanceof RemoteEndpoint host) || !host.pushes()) {
-        return null;
-      }
-      List<RemoteEndpoint.LocalFile> files = new ArrayList<>(ps.size());
-      for (int i = 0; i < ps.size(); i++) {
-        files.add(new RemoteEndpoint.LocalFile(ps.get(i), disk.file(ps.get(i)), ds.get(i), ss.get(i)));
-      }
-      return host.pushFiles(files, blockSize);
-    }
-
     private void complete(CompletableFuture<ApplyResult> f, ApplyResult r, long bytes) {
-      if (r.outcome() == ApplyResult.Outcome.OK) {
-        planBytesDone.addAndGet(bytes);
-        filesTransferred.incrementAndGet();
-        bytesSent.addAndGet(bytes);
-      }
-      f.complete(r);
+      f.complete(sentWhole(r, bytes));
     }
+  }
+
+  /** Counts a file whose every byte travelled, if {@code r} is OK; returns {@code r}. */
+  private ApplyResult sentWhole(ApplyResult r, long bytes) {
+    if (r.outcome() == ApplyResult.Outcome.OK) {
+      planBytesDone.addAndGet(bytes);
+      filesTransferred.incrementAndGet();
+      bytesSent.addAndGet(bytes);
+    }
+    return r;
   }
 
   /**
@@ -1267,6 +1256,23 @@ public final class SessionEngine {
   private static final int CHUNK = 1 << 20;
 
   /**
+   * Files pushed over the bulk plane and installed, one result per file (null: not sent that
+   * way), or null when that plane does not apply (not workstation to host, or the host's
+   * endpoint has none now).
+   */
+  private List<ApplyResult> pushed(Endpoint from, Endpoint to, List<String> ps, List<Entry> srcs, List<Entry> dsts)
+      throws IOException {
+    if (!(from instanceof DiskEndpoint disk) || !(to instanceof RemoteEndpoint host) || !host.pushes()) {
+      return null;
+    }
+    List<RemoteEndpoint.LocalFile> files = new ArrayList<>(ps.size());
+    for (int i = 0; i < ps.size(); i++) {
+      files.add(new RemoteEndpoint.LocalFile(ps.get(i), disk.file(ps.get(i)), dsts.get(i), srcs.get(i)));
+    }
+    return host.pushFiles(files, blockSize);
+  }
+
+  /**
    * Paths whose last delta came back CHANGED: their next transfer sends every byte. A delta
    * trusts block fingerprints to pick reusable blocks; should two different blocks ever share
    * one, the whole-file check refuses the result, and without this the retry would repeat it.
@@ -1288,6 +1294,13 @@ public final class SessionEngine {
       dstBlocks = to.blocks(p, blockSize).blockHashes();
       if (!dstBlocks.isEmpty()) {
         srcBlocks = from.blocks(p, blockSize).blockHashes();
+      }
+    }
+    if (dstBlocks.isEmpty()) {
+      // every byte travels: over the bulk plane where there is one (zero-copy, pipelined)
+      List<ApplyResult> pushed = pushed(from, to, List.of(p), List.of(src), java.util.Collections.singletonList(dst));
+      if (pushed != null && pushed.get(0) != null) {
+        return sentWhole(pushed.get(0), src.size());
       }
     }
     long sent = 0;
