@@ -61,10 +61,18 @@ class SyncOverBulkTest {
     host.close();
   }
 
+  /** A session of {@code local} with the host's b, its workstation state in {@code state}. */
+  private SyncSessionConfig.Builder config(Path local, String state) {
+    return SyncSessionConfig.builder("proj").localRoot(local).remoteRoot(b.toString()).stateDir(tmp.resolve(state))
+        .deviceName("book").watch(false).rescanInterval(Duration.ofHours(1));
+  }
+
+  private SyncSession start(SyncSessionConfig.Builder config) throws IOException {
+    return SyncSession.start(config.build(), calls.wrap(channel), pusher);
+  }
+
   private SyncSession start() throws IOException {
-    return SyncSession.start(SyncSessionConfig.builder("proj").localRoot(a).remoteRoot(b.toString())
-        .stateDir(tmp.resolve("ws-state")).deviceName("book").watch(false).rescanInterval(Duration.ofHours(1)).build(),
-        calls.wrap(channel), pusher);
+    return start(config(a, "ws-state"));
   }
 
   /** Copies like the bulk plane's receiver; hooks run around each file. */
@@ -131,9 +139,7 @@ class SyncOverBulkTest {
     byte[] big = new byte[3 * 1024 * 1024];
     new java.util.Random(7).nextBytes(big);
     Files.write(a.resolve("big.bin"), big);
-    try (SyncSession s = SyncSession.start(SyncSessionConfig.builder("proj").localRoot(a).remoteRoot(b.toString())
-        .stateDir(tmp.resolve("ws-state")).deviceName("book").watch(false).rescanInterval(Duration.ofHours(1))
-        .blockSize(64 * 1024).build(), calls.wrap(channel), pusher)) {
+    try (SyncSession s = start(config(a, "ws-state").blockSize(64 * 1024))) {
       s.flush(Duration.ofSeconds(60));
       assertThat(java.util.Arrays.equals(Files.readAllBytes(b.resolve("big.bin")), big)).isTrue();
       assertThat(pusher.pushed.get()).isEqualTo(1);
@@ -221,9 +227,7 @@ class SyncOverBulkTest {
       Files.writeString(b.resolve("..thunderlink-tmp-beef.tlpart"), "half a push");
       Path again = Files.createDirectories(tmp.resolve("a-again"));
       Files.writeString(again.resolve("later.txt"), "later");
-      try (SyncSession restarted = SyncSession.start(SyncSessionConfig.builder("proj").localRoot(again)
-          .remoteRoot(b.toString()).stateDir(tmp.resolve("ws-state-again")).deviceName("book").watch(false)
-          .rescanInterval(Duration.ofHours(1)).build(), calls.wrap(channel), pusher)) {
+      try (SyncSession restarted = start(config(again, "ws-state-again"))) {
         restarted.flush(Duration.ofSeconds(60));
         assertThat(ours(b)).isEmpty();
         assertThat(ours(again)).isEmpty();

@@ -24,6 +24,7 @@ import java.util.function.Supplier;
  * <p>Thread-safe: pushes are serialised (a bulk session pushes one list at a time).
  */
 public final class BulkFilePusher implements FilePusher, AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BulkFilePusher.class);
   private final BulkClient client;
   private final Supplier<Optional<LinkPath>> activePath;
   private BulkSession session; // guarded by this
@@ -49,6 +50,8 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
     }
     if (session == null) {
       session = client.open();
+      log.info("mirror: file content goes over the bulk plane, path {} ({})", session.path().name(),
+          session.encrypted() ? "TLS" : "plaintext");
     }
     List<PushItem> push = new ArrayList<>(items.size());
     for (Item i : items) {

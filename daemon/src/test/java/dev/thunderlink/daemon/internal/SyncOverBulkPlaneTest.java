@@ -117,22 +117,32 @@ class SyncOverBulkPlaneTest {
     return local;
   }
 
+  /**
+   * Mirrors a tree of {@code files} small files to host-root/tree, the host's bulk plane
+   * writing only under {@code bulkRoot}; returns the session, in sync.
+   */
+  private SyncSession mirrored(String bulkRoot, int files) throws Exception {
+    PeerLink link = host(Files.createDirectories(tmp.resolve(bulkRoot)));
+    Path local = tree(files);
+    remote = Files.createDirectories(tmp.resolve("host-root")).resolve("tree");
+    SyncSession s = start(link, local, remote);
+    s.flush(Duration.ofSeconds(60));
+    assertThat(tree(remote)).isEqualTo(tree(local)).hasSize(files + 5);
+    return s;
+  }
+
+  private Path remote;
+
   @Test
   void smallFilesGoOverTheBulkPlaneAndAreInstalledOnTheHost() throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("host-root"));
-    PeerLink link = host(root);
-    Path local = tree(600);
-    Path remote = root.resolve("tree");
-    try (SyncSession s = start(link, local, remote)) {
-      s.flush(Duration.ofSeconds(60));
-      assertThat(tree(remote)).isEqualTo(tree(local)).hasSize(605);
+    try (SyncSession s = mirrored("host-root", 600)) {
       assertThat(calls("InstallStaged")).isPositive();
       assertThat(calls("WriteFiles")).isZero();
       try (Stream<Path> all = Files.walk(remote)) {
         assertThat(all.filter(p -> p.getFileName().toString().contains("thunderlink-tmp-"))).isEmpty();
       }
       // an edit later takes the same way
-      Files.writeString(local.resolve("d1/f1.txt"), "edited");
+      Files.writeString(tmp.resolve("local/d1/f1.txt"), "edited");
       s.flush(Duration.ofSeconds(60));
       assertThat(remote.resolve("d1/f1.txt")).hasContent("edited");
       assertThat(calls("WriteFiles")).isZero();
@@ -141,14 +151,8 @@ class SyncOverBulkPlaneTest {
 
   @Test
   void filesTheBulkPlaneRefusesGoByGrpc() throws Exception {
-    Path root = Files.createDirectories(tmp.resolve("host-root"));
     // the bulk plane may write only elsewhere: every push is refused
-    PeerLink link = host(Files.createDirectories(tmp.resolve("elsewhere")));
-    Path local = tree(100);
-    Path remote = root.resolve("tree");
-    try (SyncSession s = start(link, local, remote)) {
-      s.flush(Duration.ofSeconds(60));
-      assertThat(tree(remote)).isEqualTo(tree(local)).hasSize(105);
+    try (SyncSession s = mirrored("elsewhere", 100)) {
       assertThat(calls("WriteFiles")).isPositive();
       assertThat(calls("InstallStaged")).isZero();
     }

@@ -443,7 +443,7 @@ public final class RemoteEndpoint implements Endpoint {
     String root = openRequest.getRoot();
     for (int i = 0; i < files.size(); i++) {
       String path = files.get(i).path();
-      if (!java.nio.charset.StandardCharsets.US_ASCII.newEncoder().canEncode(path)) {
+      if (!path.chars().allMatch(c -> c < 0x80)) {
         continue;
       }
       String parent = PathNames.parent(path);
@@ -464,7 +464,7 @@ public final class RemoteEndpoint implements Endpoint {
         return java.util.Arrays.asList(out);
       }
     }
-    if (errors.stream().allMatch(java.util.Objects::nonNull)) {
+    if (items.size() > 1 && errors.stream().allMatch(java.util.Objects::nonNull)) {
       pushFailed(errors.get(0)); // refused as a whole (e.g. the root is outside the host's bulk roots)
       return java.util.Arrays.asList(out);
     }
