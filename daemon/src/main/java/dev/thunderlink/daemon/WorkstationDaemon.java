@@ -36,6 +36,7 @@ public final class WorkstationDaemon implements AutoCloseable {
   private PeerLink link;
   private LocalControlServer control;
   private dev.thunderlink.sync.SyncSessions sync;
+  private dev.thunderlink.daemon.internal.BulkFilePusher syncPusher;
   private dev.thunderlink.daemon.internal.SyncControlService syncControl;
   private Thread syncStarter;
   private dev.thunderlink.daemon.metrics.Metrics metrics;
@@ -134,7 +135,13 @@ public final class WorkstationDaemon implements AutoCloseable {
         }
         cs.add(inference.controlService().bindService());
       }
-      sync = new dev.thunderlink.sync.SyncSessions(rt.home.dir(), rt.identity.deviceName(), link.channel());
+      // the mirror's file content goes over the bulk plane (falling back to gRPC when it fails)
+      syncPusher =
+          dev.thunderlink.daemon.internal.BulkFilePusher.forLink(
+              dev.thunderlink.transport.bulk.BulkClient.forLink(link).identity(rt.identity).peers(rt.peers)
+                  .transport(rt.transport, rt.workers).build(),
+              link);
+      sync = new dev.thunderlink.sync.SyncSessions(rt.home.dir(), rt.identity.deviceName(), link.channel(), syncPusher);
       syncControl = new dev.thunderlink.daemon.internal.SyncControlService(sync);
       cs.add(syncControl.bindService());
       cs.add(new ControlService(rt, "workstation", link, null, null, java.util.Optional::empty, this::metricsSummary).bindService());
@@ -258,6 +265,9 @@ public final class WorkstationDaemon implements AutoCloseable {
         } catch (IOException e) {
           log.warn("closing sync sessions: {}", e.getMessage());
         }
+      }
+      if (syncPusher != null) {
+        syncPusher.close();
       }
       if (link != null) {
         link.close();

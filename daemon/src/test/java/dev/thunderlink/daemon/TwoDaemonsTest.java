@@ -233,6 +233,8 @@ class TwoDaemonsTest {
     DaemonProcess.Result f = cli("sync-flush", "sync", "flush", "proj", "--home", wsHome.toString(), "--timeout", "30");
     assertThat(f.exit()).as(f.toString()).isZero();
     assertThat(remote.resolve("src/Main.java")).hasContent("class Main {}");
+    assertThat(ws.err()).as("the content went over the bulk plane").contains("mirror: file content goes over the bulk plane, path tb")
+        .doesNotContain("file content goes over gRPC");
     Files.writeString(remote.resolve("from-host.txt"), "written by an agent on the mini\n");
     Files.writeString(local.resolve("build.log"), "ignored\n");
     DaemonProcess.Result f2 = cli("sync-flush-2", "sync", "flush", "proj", "--home", wsHome.toString(), "--timeout", "30");

@@ -10,6 +10,7 @@ import dev.thunderlink.proto.sync.ChangesBatch;
 import dev.thunderlink.proto.sync.ChangesRequest;
 import dev.thunderlink.proto.sync.CloseRequest;
 import dev.thunderlink.proto.sync.CloseResponse;
+import dev.thunderlink.proto.sync.InstallStagedRequest;
 import dev.thunderlink.proto.sync.OpenRequest;
 import dev.thunderlink.proto.sync.OpenResponse;
 import dev.thunderlink.proto.sync.ReadChunk;
@@ -127,6 +128,11 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
   @Override
   public void writeFiles(WriteFilesRequest request, StreamObserver<WriteFilesResponse> response) {
     endpoints.writeFiles(request, response);
+  }
+
+  @Override
+  public void installStaged(InstallStagedRequest request, StreamObserver<WriteFilesResponse> response) {
+    endpoints.installStaged(request, response);
   }
 
   @Override

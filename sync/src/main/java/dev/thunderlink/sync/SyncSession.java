@@ -88,9 +88,17 @@ public final class SyncSession implements AutoCloseable {
 
   /** Starts a session whose remote side is the host reached through {@code channel}. */
   public static SyncSession start(SyncSessionConfig config, Channel channel) throws IOException {
+    return start(config, channel, null);
+  }
+
+  /**
+   * As above, with small files' content pushed to the host through {@code pusher} (the bulk
+   * plane; null: everything by gRPC), falling back to gRPC whenever it fails.
+   */
+  public static SyncSession start(SyncSessionConfig config, Channel channel, FilePusher pusher) throws IOException {
     Endpoint local = openLocal(config, config.localRoot(), "local.db", config.deviceName());
     try {
-      Endpoint remote = RemoteEndpoint.open(channel, config.name(), config.remoteRoot(), config.ignores(),
+      Endpoint remote = RemoteEndpoint.open(channel, pusher, config.name(), config.remoteRoot(), config.ignores(),
           config.useGitignoreFiles(), config.ignoreVcs(), config.outsideSymlinks() == SyncSessionConfig.OutsideSymlinks.KEEP);
       return create(config, local, remote);
     } catch (IOException | RuntimeException e) {

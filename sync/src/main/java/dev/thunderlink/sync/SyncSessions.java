@@ -35,6 +35,7 @@ public final class SyncSessions implements AutoCloseable {
   private final Path dir;
   private final String deviceName;
   private final Channel channel;
+  private final FilePusher pusher;
   private final Map<String, SyncSession> running = new TreeMap<>();
   private final Map<String, Definition> definitions = new TreeMap<>();
   private java.util.function.Consumer<Duration> onPropagated = d -> {};
@@ -47,9 +48,15 @@ public final class SyncSessions implements AutoCloseable {
    * @param channel    the link channel to the host (routes over the active path)
    */
   public SyncSessions(Path home, String deviceName, Channel channel) {
+    this(home, deviceName, channel, null);
+  }
+
+  /** As above, with the sessions' small files pushed through {@code pusher} (null: by gRPC alone). */
+  public SyncSessions(Path home, String deviceName, Channel channel, FilePusher pusher) {
     this.dir = home.resolve("sync");
     this.deviceName = deviceName;
     this.channel = channel;
+    this.pusher = pusher;
   }
 
   /** Starts every persisted session; returns the names that failed to start, with why. */
@@ -133,7 +140,7 @@ public final class SyncSessions implements AutoCloseable {
   }
 
   private SyncSession start(Definition def) throws IOException {
-    SyncSession s = SyncSession.start(toConfig(def), channel);
+    SyncSession s = SyncSession.start(toConfig(def), channel, pusher);
     s.onPropagated(onPropagated);
     s.subscribe(this::publish);
     running.put(def.name(), s);

@@ -156,6 +156,20 @@ public final class DiskEndpoint implements Endpoint {
     }
   }
 
+  /**
+   * Makes the next {@link #changes} call a full scan that removes our temporary files, as the
+   * first one after opening does: for a host endpoint a workstation opens again (its session
+   * restarted), whose earlier run may have left copies pushed but never installed.
+   */
+  public synchronized void sweepTempsAtNextScan() {
+    scannedOnce = false;
+  }
+
+  /** Where a (NFC) path of this side is on disk (the name the scanner found, else the NFC name). */
+  public synchronized Path file(String path) {
+    return disk(path);
+  }
+
   public Path root() {
     return root;
   }
@@ -316,7 +330,7 @@ public final class DiskEndpoint implements Endpoint {
     void visit(Path p, BasicFileAttributes a) {
       String rel = relative(p);
       String name = PathNames.fileName(rel);
-      if (name.startsWith(IgnoreRules.TEMP_PREFIX)) {
+      if (IgnoreRules.isTemp(name)) {
         if (sweepTemps && !a.isDirectory()) {
           try {
             Files.deleteIfExists(p); // left by an apply that was killed
@@ -623,7 +637,7 @@ public final class DiskEndpoint implements Endpoint {
         String rel = relative(dir);
         String name = PathNames.fileName(rel);
         String key = PathNames.nfc(rel);
-        if (name.startsWith(IgnoreRules.TEMP_PREFIX) || rules.matches(key, true)) {
+        if (IgnoreRules.isTemp(name) || rules.matches(key, true)) {
           return FileVisitResult.SKIP_SUBTREE;
         }
         pass.visit(dir, attrs);
@@ -881,21 +895,62 @@ public final class DiskEndpoint implements Endpoint {
 
   @Override
   public List<ApplyResult> writeFiles(List<WholeFile> files, int blockSize) throws IOException {
+    int bs = checkBlockSize(blockSize);
+    for (WholeFile f : files) {
+      checkTarget(f.path(), f.target());
+    }
+    return eachFile(files, WholeFile::path, f -> writeWhole(f, bs));
+  }
+
+  /** A copy of a file pushed to {@code stagedPath} (a temporary name in the destination's directory). */
+  public record StagedFile(String path, Entry expected, Entry target, String stagedPath) {}
+
+  /**
+   * Installs copies pushed beside their destinations (over the bulk plane), each checked and
+   * renamed into place on its own as {@link #writeFiles} does, one result per file in order.
+   * A copy that is missing or is not the target's content (its source changed while it was
+   * being sent) answers {@link ApplyResult.Outcome#CHANGED}; a copy not installed is removed.
+   */
+  public List<ApplyResult> installStaged(List<StagedFile> files, int blockSize) throws IOException {
+    int bs = checkBlockSize(blockSize);
+    for (StagedFile f : files) {
+      checkTarget(f.path(), f.target());
+      String staged = PathNames.checkRelative(f.stagedPath());
+      if (!PathNames.parent(staged).equals(PathNames.parent(f.path()))
+          || !PathNames.fileName(staged).startsWith(IgnoreRules.TEMP_PREFIX)) {
+        throw new IllegalArgumentException("staged path: " + staged + " (expected: a name starting with "
+            + IgnoreRules.TEMP_PREFIX + " in the directory of " + f.path() + ")");
+      }
+    }
+    return eachFile(files, StagedFile::path, f -> installOne(f, bs));
+  }
+
+  private int checkBlockSize(int blockSize) {
     if (blockSize != 0 && blockSize < 4096) {
       throw new IllegalArgumentException("block size: " + blockSize + " (expected: 0 or >= 4096)");
     }
-    int bs = blockSize == 0 ? this.blockSize : blockSize;
-    for (WholeFile f : files) {
-      PathNames.checkRelative(f.path());
-      if (f.target() == null || !f.target().isFile()) {
-        throw new IllegalArgumentException("write target: " + f.target() + " (expected: a file)");
-      }
+    return blockSize == 0 ? this.blockSize : blockSize;
+  }
+
+  private static void checkTarget(String path, Entry target) {
+    PathNames.checkRelative(path);
+    if (target == null || !target.isFile()) {
+      throw new IllegalArgumentException("write target: " + target + " (expected: a file)");
     }
+  }
+
+  private interface FileStep<T> {
+    ApplyResult apply(T file) throws IOException;
+  }
+
+  /** Runs {@code step} on each file; a full disk throws, any other I/O error is that file's result. */
+  private <T> List<ApplyResult> eachFile(List<T> files, java.util.function.Function<T, String> pathOf, FileStep<T> step)
+      throws IOException {
     List<ApplyResult> out = new ArrayList<>(files.size());
-    for (WholeFile f : files) {
+    for (T f : files) {
       ApplyResult r;
       try {
-        r = writeWhole(f, bs);
+        r = step.apply(f);
       } catch (IOException e) {
         if (DiskFullException.isNoSpace(e)) {
           throw e;
@@ -903,8 +958,8 @@ public final class DiskEndpoint implements Endpoint {
         // one file's trouble is that file's result: thrown, it would fail every file of the
         // call, each reported as an error and none reconciled again
         synchronized (this) {
-          r = isRace(e) ? raced(f.path(), e)
-              : ApplyResult.failed(f.path() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+          r = isRace(e) ? raced(pathOf.apply(f), e)
+              : ApplyResult.failed(pathOf.apply(f) + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
         }
       }
       out.add(r);
@@ -962,32 +1017,9 @@ public final class DiskEndpoint implements Endpoint {
       if (target.mtimeMillis() > 0) {
         Files.setLastModifiedTime(tmp, FileTime.fromMillis(target.mtimeMillis()));
       }
-      synchronized (this) {
-        String why = recheck(path, f.expected());
-        if (why != null) {
-          pendingHints.add(path);
-          return ApplyResult.changed(path + ": " + why);
-        }
-        BasicFileAttributes written = Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        try {
-          replace(path, tmp, disk(path), f.expected());
-        } catch (DirectoryNotEmptyException e) {
-          pendingHints.add(path);
-          return ApplyResult.changed(path + ": directory is not empty");
-        } catch (IOException e) {
-          if (!isRace(e)) {
-            throw e;
-          }
-          return raced(path, e);
-        }
-        installed = true;
-        IndexRecord row = record(path, disk(path), target, written);
-        if (blocks != null) {
-          this.blockSize = blockSize;
-          unsavedBlocks.put(path, new StateStore.BlockList(target.hash(), blockSize, blocks));
-        }
-        return ApplyResult.ok(row.entry());
-      }
+      ApplyResult r = install(path, tmp, f.expected(), target, blocks, blockSize);
+      installed = r.outcome() == ApplyResult.Outcome.OK;
+      return r;
     } catch (IOException e) {
       throw DiskFullException.isNoSpace(e) && !(e instanceof DiskFullException)
           ? diskFull(dest, f.data().length, e) : e;
@@ -996,6 +1028,83 @@ public final class DiskEndpoint implements Endpoint {
         removeTemp(tmp);
       }
     }
+  }
+
+  /**
+   * One file of {@link #installStaged}: the pushed copy is hashed (a small file is still in
+   * the page cache) and must be the target's content; it gets the target's executable bit and
+   * mtime, then the same re-check and rename as {@link #writeWhole}.
+   */
+  private ApplyResult installOne(StagedFile f, int blockSize) throws IOException {
+    String path = f.path();
+    Entry target = f.target();
+    Path staged;
+    synchronized (this) {
+      staged = disk(path).resolveSibling(PathNames.fileName(f.stagedPath()));
+    }
+    boolean installed = false;
+    try {
+      BasicFileAttributes a = statOrNull(staged);
+      if (a == null || !a.isRegularFile()) {
+        return ApplyResult.changed(path + ": its pushed copy is gone");
+      }
+      ContentHash.Hashed h = a.size() == target.size() ? ContentHash.hashFile(staged, a.size() > blockSize ? blockSize : 0) : null;
+      if (h == null || !h.hash().equals(target.hash())) {
+        return ApplyResult.changed(path + ": content changed while it was being sent");
+      }
+      afterTempWritten.accept(staged);
+      if (isExecutable(staged) != target.executable()) {
+        setExecutable(staged, target.executable());
+      }
+      if (target.mtimeMillis() > 0 && a.lastModifiedTime().toMillis() != target.mtimeMillis()) {
+        Files.setLastModifiedTime(staged, FileTime.fromMillis(target.mtimeMillis()));
+      }
+      ApplyResult r = install(path, staged, f.expected(), target, h.blocks(), blockSize);
+      installed = r.outcome() == ApplyResult.Outcome.OK;
+      return r;
+    } finally {
+      if (!installed) {
+        removeTemp(staged);
+      }
+    }
+  }
+
+  /**
+   * The tail of every whole-file write: re-checks the destination against {@code expected},
+   * renames {@code tmp} (the verified new content, with its final mode and mtime) over it and
+   * records it, with its block fingerprints when given. Anything but OK leaves {@code tmp} for
+   * the caller to remove.
+   */
+  private synchronized ApplyResult install(String path, Path tmp, Entry expected, Entry target, byte[] blocks,
+      int blockSize) throws IOException {
+    String why = recheck(path, expected);
+    if (why != null) {
+      pendingHints.add(path);
+      return ApplyResult.changed(path + ": " + why);
+    }
+    BasicFileAttributes written;
+    try {
+      written = Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return raced(path, e);
+    }
+    try {
+      replace(path, tmp, disk(path), expected);
+    } catch (DirectoryNotEmptyException e) {
+      pendingHints.add(path);
+      return ApplyResult.changed(path + ": directory is not empty");
+    } catch (IOException e) {
+      if (!isRace(e)) {
+        throw e;
+      }
+      return raced(path, e);
+    }
+    IndexRecord row = record(path, disk(path), target, written);
+    if (blocks != null) {
+      this.blockSize = blockSize;
+      unsavedBlocks.put(path, new StateStore.BlockList(target.hash(), blockSize, blocks));
+    }
+    return ApplyResult.ok(row.entry());
   }
 
   // ------------------------------------------------------------------ applying
@@ -1601,7 +1710,6 @@ public final class DiskEndpoint implements Endpoint {
           return ApplyResult.changed(path + ": content changed while it was being sent");
         }
         afterTempWritten.accept(tmp);
-        BasicFileAttributes written;
         try {
           setExecutable(tmp, target.executable());
           if (target.mtimeMillis() > 0) {
@@ -1615,36 +1723,9 @@ public final class DiskEndpoint implements Endpoint {
             return raced(path, e); // the directory was removed, and our temporary file with it
           }
         }
-        synchronized (DiskEndpoint.this) {
-          String why = recheck(path, expected);
-          if (why != null) {
-            pendingHints.add(path);
-            return ApplyResult.changed(path + ": " + why);
-          }
-          try {
-            written = Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-          } catch (NoSuchFileException e) {
-            return raced(path, e);
-          }
-          try {
-            replace(path, tmp, disk(path), expected);
-          } catch (DirectoryNotEmptyException e) {
-            pendingHints.add(path);
-            return ApplyResult.changed(path + ": directory is not empty");
-          } catch (IOException e) {
-            if (!isRace(e)) {
-              throw e;
-            }
-            return raced(path, e);
-          }
-          done = true;
-          IndexRecord row = record(path, disk(path), target, written);
-          if (blocks != null) {
-            DiskEndpoint.this.blockSize = blockSize;
-            unsavedBlocks.put(path, new StateStore.BlockList(target.hash(), blockSize, blocks));
-          }
-          return ApplyResult.ok(row.entry());
-        }
+        ApplyResult r = install(path, tmp, expected, target, blocks, blockSize);
+        done = r.outcome() == ApplyResult.Outcome.OK;
+        return r;
       } finally {
         close();
       }

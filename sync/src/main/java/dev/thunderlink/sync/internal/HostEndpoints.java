@@ -12,6 +12,7 @@ import dev.thunderlink.proto.sync.ChangesRequest;
 import dev.thunderlink.proto.sync.CloseRequest;
 import dev.thunderlink.proto.sync.CloseResponse;
 import dev.thunderlink.proto.sync.FileContent;
+import dev.thunderlink.proto.sync.InstallStagedRequest;
 import dev.thunderlink.proto.sync.OpenRequest;
 import dev.thunderlink.proto.sync.OpenResponse;
 import dev.thunderlink.proto.sync.PathError;
@@ -19,6 +20,7 @@ import dev.thunderlink.proto.sync.ReadChunk;
 import dev.thunderlink.proto.sync.ReadFilesRequest;
 import dev.thunderlink.proto.sync.ReadFilesResponse;
 import dev.thunderlink.proto.sync.ReadRequest;
+import dev.thunderlink.proto.sync.StagedFile;
 import dev.thunderlink.proto.sync.WatchEvent;
 import dev.thunderlink.proto.sync.WatchRequest;
 import dev.thunderlink.proto.sync.WriteFilesRequest;
@@ -139,6 +141,8 @@ public final class HostEndpoints {
         e = DiskEndpoint.open(root, dir.resolve("index.db"), o, req.getCreateRoot());
         e.onChange(() -> notifyWatchers(key));
         open.put(key, e);
+      } else {
+        e.sweepTempsAtNextScan();
       }
       Endpoint.Info info = e.info();
       out.onNext(OpenResponse.newBuilder().setEndpointId(session).setDeviceName(info.deviceName())
@@ -399,32 +403,58 @@ public final class HostEndpoints {
 
   public void writeFiles(WriteFilesRequest req, StreamObserver<WriteFilesResponse> out) {
     try {
-      if (req.getFilesCount() > FILES_PER_CALL) {
-        throw new IllegalArgumentException("write files: " + req.getFilesCount() + " files (expected: at most "
-            + FILES_PER_CALL + ")");
-      }
-      int blockSize = req.getBlockSize();
-      if (blockSize != 0 && (blockSize < 4096 || blockSize > (1 << 22))) {
-        throw new IllegalArgumentException("block size: " + blockSize + " (expected: 0 or in [4096, 4194304])");
-      }
+      int blockSize = checkFileCall("write files", req.getFilesCount(), req.getBlockSize());
       List<Endpoint.WholeFile> files = new ArrayList<>(req.getFilesCount());
       for (dev.thunderlink.proto.sync.WholeFile f : req.getFilesList()) {
-        Entry target = ProtoCodec.fromProto(f.getTarget());
-        if (target == null || !target.isFile()) {
-          throw new IllegalArgumentException("write target: " + target + " (expected: a file)");
-        }
         files.add(new Endpoint.WholeFile(PathNames.checkRelative(f.getTarget().getPath()),
-            ProtoCodec.fromProto(f.getExpected()), target, f.getData().toByteArray()));
+            ProtoCodec.fromProto(f.getExpected()), fileTarget(f.getTarget()), f.getData().toByteArray()));
       }
-      WriteFilesResponse.Builder b = WriteFilesResponse.newBuilder();
-      for (ApplyResult r : endpoint(req.getEndpointId()).writeFiles(files, blockSize)) {
-        b.addResults(toProto(r));
-      }
-      out.onNext(b.build());
-      out.onCompleted();
+      answer(out, endpoint(req.getEndpointId()).writeFiles(files, blockSize));
     } catch (IOException | RuntimeException e) {
       fail(out, e);
     }
+  }
+
+  public void installStaged(InstallStagedRequest req, StreamObserver<WriteFilesResponse> out) {
+    try {
+      int blockSize = checkFileCall("install staged", req.getFilesCount(), req.getBlockSize());
+      List<DiskEndpoint.StagedFile> files = new ArrayList<>(req.getFilesCount());
+      for (StagedFile f : req.getFilesList()) {
+        files.add(new DiskEndpoint.StagedFile(PathNames.checkRelative(f.getTarget().getPath()),
+            ProtoCodec.fromProto(f.getExpected()), fileTarget(f.getTarget()), f.getStagedPath()));
+      }
+      answer(out, endpoint(req.getEndpointId()).installStaged(files, blockSize));
+    } catch (IOException | RuntimeException e) {
+      fail(out, e);
+    }
+  }
+
+  /** Checks a many-files call's size and block size; returns the block size. */
+  private static int checkFileCall(String call, int files, int blockSize) {
+    if (files > FILES_PER_CALL) {
+      throw new IllegalArgumentException(call + ": " + files + " files (expected: at most " + FILES_PER_CALL + ")");
+    }
+    if (blockSize != 0 && (blockSize < 4096 || blockSize > (1 << 22))) {
+      throw new IllegalArgumentException("block size: " + blockSize + " (expected: 0 or in [4096, 4194304])");
+    }
+    return blockSize;
+  }
+
+  private static Entry fileTarget(dev.thunderlink.proto.sync.Entry e) {
+    Entry target = ProtoCodec.fromProto(e);
+    if (target == null || !target.isFile()) {
+      throw new IllegalArgumentException("write target: " + target + " (expected: a file)");
+    }
+    return target;
+  }
+
+  private static void answer(StreamObserver<WriteFilesResponse> out, List<ApplyResult> results) {
+    WriteFilesResponse.Builder b = WriteFilesResponse.newBuilder();
+    for (ApplyResult r : results) {
+      b.addResults(toProto(r));
+    }
+    out.onNext(b.build());
+    out.onCompleted();
   }
 
   public void readFiles(ReadFilesRequest req, StreamObserver<ReadFilesResponse> out) {

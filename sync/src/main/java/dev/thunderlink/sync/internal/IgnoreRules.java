@@ -28,6 +28,11 @@ import org.eclipse.jgit.ignore.IgnoreNode;
 public final class IgnoreRules {
   /** Prefix of the applier's temporary files; always ignored and swept on start. */
   public static final String TEMP_PREFIX = ".thunderlink-tmp-";
+  /**
+   * Prefix of the bulk plane's partial file ({@code .NAME.tlpart}) of a copy the workstation
+   * pushes to a temporary name: ours too, ignored and swept like the temporary files.
+   */
+  static final String BULK_PARTIAL_PREFIX = "." + TEMP_PREFIX;
   public static final String IGNORE_FILE = ".thunderlinkignore";
 
   private static final IgnoreNode EMPTY = new IgnoreNode();
@@ -45,6 +50,7 @@ public final class IgnoreRules {
     this.useGitignore = useGitignore;
     List<FastIgnoreRule> builtins = new ArrayList<>();
     builtins.add(new FastIgnoreRule(TEMP_PREFIX + "*"));
+    builtins.add(new FastIgnoreRule(BULK_PARTIAL_PREFIX + "*"));
     builtins.add(new FastIgnoreRule(".DS_Store"));
     builtins.add(new FastIgnoreRule("/.git/**/*.lock"));
     if (ignoreVcs) {
@@ -54,6 +60,11 @@ public final class IgnoreRules {
     for (String pattern : sessionPatterns) {
       validatePattern(pattern);
     }
+  }
+
+  /** True for a file name of ours: a temporary file or step, or the bulk plane's partial of one. */
+  public static boolean isTemp(String name) {
+    return name.startsWith(TEMP_PREFIX) || name.startsWith(BULK_PARTIAL_PREFIX);
   }
 
   /** Throws a one-line error for a pattern JGit cannot parse. */

@@ -11,6 +11,7 @@ import dev.thunderlink.proto.sync.ChangesBatch;
 import dev.thunderlink.proto.sync.ChangesRequest;
 import dev.thunderlink.proto.sync.CloseRequest;
 import dev.thunderlink.proto.sync.FileContent;
+import dev.thunderlink.proto.sync.InstallStagedRequest;
 import dev.thunderlink.proto.sync.OpenRequest;
 import dev.thunderlink.proto.sync.OpenResponse;
 import dev.thunderlink.proto.sync.PathError;
@@ -18,6 +19,7 @@ import dev.thunderlink.proto.sync.ReadChunk;
 import dev.thunderlink.proto.sync.ReadFilesRequest;
 import dev.thunderlink.proto.sync.ReadFilesResponse;
 import dev.thunderlink.proto.sync.ReadRequest;
+import dev.thunderlink.proto.sync.StagedFile;
 import dev.thunderlink.proto.sync.SyncEndpointGrpc;
 import dev.thunderlink.proto.sync.WatchEvent;
 import dev.thunderlink.proto.sync.WatchRequest;
@@ -59,6 +61,7 @@ import java.util.concurrent.TimeoutException;
  * executor and re-subscribes from a small scheduler thread.
  */
 public final class RemoteEndpoint implements Endpoint {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(RemoteEndpoint.class);
   private static final long CALL_SECONDS = 60;
 
   private final Channel channel;
@@ -83,10 +86,24 @@ public final class RemoteEndpoint implements Endpoint {
   private volatile ChangeSet lastAnswer;
   /** False once the host answered ApplyAll with UNIMPLEMENTED (it predates the call). */
   private volatile boolean applyAllSupported = true;
+  /** The bulk plane for whole files, or null (everything goes by gRPC). */
+  private final dev.thunderlink.sync.FilePusher pusher;
+  /** One push at a time: the next batch's push overlaps this one's install, not another push. */
+  private final Object pushLock = new Object();
+  /** While the bulk plane is down, when to try it again ({@link System#nanoTime}). */
+  private volatile long pushRetryAt;
+  /** Whether the plane is down now, and whether that was ever logged (once at WARN, then DEBUG). */
+  private volatile boolean pushDown;
+  private volatile boolean pushDownLogged;
+  /** False once the host answered InstallStaged with UNIMPLEMENTED (it predates the call). */
+  private volatile boolean installSupported = true;
+  /** How long the bulk plane rests after it failed before a push tries it again. */
+  static final long PUSH_RETRY_NANOS = TimeUnit.SECONDS.toNanos(30);
 
-  private RemoteEndpoint(Channel channel, OpenRequest req) {
+  private RemoteEndpoint(Channel channel, OpenRequest req, dev.thunderlink.sync.FilePusher pusher) {
     this.channel = channel;
     this.openRequest = req;
+    this.pusher = pusher;
     this.blocking = SyncEndpointGrpc.newBlockingStub(channel);
     this.async = SyncEndpointGrpc.newStub(channel);
     this.resubscriber = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -98,10 +115,16 @@ public final class RemoteEndpoint implements Endpoint {
 
   public static RemoteEndpoint open(Channel channel, String session, String root, List<String> ignores,
       boolean useGitignore, boolean ignoreVcs, boolean keepOutsideSymlinks) throws IOException {
+    return open(channel, null, session, root, ignores, useGitignore, ignoreVcs, keepOutsideSymlinks);
+  }
+
+  /** As above, sending small files' content through {@code pusher} (null: by gRPC alone). */
+  public static RemoteEndpoint open(Channel channel, dev.thunderlink.sync.FilePusher pusher, String session, String root,
+      List<String> ignores, boolean useGitignore, boolean ignoreVcs, boolean keepOutsideSymlinks) throws IOException {
     OpenRequest req = OpenRequest.newBuilder().setSession(session).setRoot(root).addAllIgnorePatterns(ignores)
         .setUseGitignoreFiles(useGitignore).setIgnoreVcs(ignoreVcs)
         .setOutsideSymlinks(keepOutsideSymlinks ? "keep" : "refuse").setCreateRoot(true).build();
-    RemoteEndpoint e = new RemoteEndpoint(channel, req);
+    RemoteEndpoint e = new RemoteEndpoint(channel, req, pusher);
     try {
       e.reopen();
     } catch (IOException | RuntimeException ex) {
@@ -393,6 +416,107 @@ public final class RemoteEndpoint implements Endpoint {
         return ApplyResult.changed(r.getMessage());
       default:
         return ApplyResult.failed(r.getMessage());
+    }
+  }
+
+  /** A workstation file to send whole: its path, where it is on the local disk, what the host must hold and get. */
+  public record LocalFile(String path, java.nio.file.Path local, Entry expected, Entry target) {}
+
+  /** True if whole files may go over the bulk plane now ({@link #pushFiles}). */
+  public boolean pushes() {
+    return pusher != null && installSupported && (!pushDown || System.nanoTime() - pushRetryAt >= 0);
+  }
+
+  /**
+   * Pushes the files over the bulk plane to temporary names beside their destinations, then
+   * has the host install them in one call ({@code InstallStaged}: checked against the target's
+   * hash, destination re-checked, renamed, recorded). One element per file, in order; null for
+   * a file that did not go this way (the plane is down or refused it, or its path is not plain
+   * ASCII, whose directory name the host may store in another normal form): the caller sends
+   * those by {@link #writeFiles}.
+   */
+  public List<ApplyResult> pushFiles(List<LocalFile> files, int blockSize) throws IOException {
+    ApplyResult[] out = new ApplyResult[files.size()];
+    List<Integer> which = new ArrayList<>();
+    List<String> staged = new ArrayList<>();
+    List<dev.thunderlink.sync.FilePusher.Item> items = new ArrayList<>();
+    String root = openRequest.getRoot();
+    for (int i = 0; i < files.size(); i++) {
+      String path = files.get(i).path();
+      if (!path.chars().allMatch(c -> c < 0x80)) {
+        continue;
+      }
+      String parent = PathNames.parent(path);
+      String rel = (parent.isEmpty() ? "" : parent + "/") + DiskEndpoint.tempName();
+      which.add(i);
+      staged.add(rel);
+      items.add(new dev.thunderlink.sync.FilePusher.Item(files.get(i).local(), (root.endsWith("/") ? root : root + "/") + rel));
+    }
+    if (items.isEmpty()) {
+      return java.util.Arrays.asList(out);
+    }
+    List<String> errors;
+    synchronized (pushLock) {
+      try {
+        errors = pusher.push(items);
+      } catch (IOException e) {
+        pushFailed(e.getMessage());
+        return java.util.Arrays.asList(out);
+      }
+    }
+    if (items.size() > 1 && errors.stream().allMatch(java.util.Objects::nonNull)) {
+      pushFailed(errors.get(0)); // refused as a whole (e.g. the root is outside the host's bulk roots)
+      return java.util.Arrays.asList(out);
+    }
+    if (pushDown) {
+      pushDown = false;
+      log.info("sync {}: file content goes over the bulk plane again", openRequest.getSession());
+    }
+    InstallStagedRequest.Builder b = InstallStagedRequest.newBuilder().setEndpointId(endpointId).setBlockSize(blockSize);
+    List<Integer> installed = new ArrayList<>();
+    for (int k = 0; k < items.size(); k++) {
+      if (errors.get(k) != null) {
+        log.debug("sync {}: {} not pushed ({}); sending it by gRPC", openRequest.getSession(),
+            files.get(which.get(k)).path(), errors.get(k));
+        continue;
+      }
+      LocalFile f = files.get(which.get(k));
+      b.addFiles(StagedFile.newBuilder().setExpected(ProtoCodec.toProto(f.path(), f.expected()))
+          .setTarget(ProtoCodec.toProto(f.path(), f.target())).setStagedPath(staged.get(k)));
+      installed.add(which.get(k));
+    }
+    if (installed.isEmpty()) {
+      return java.util.Arrays.asList(out);
+    }
+    WriteFilesResponse r;
+    try {
+      r = blocking.withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS).installStaged(b.build());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.UNIMPLEMENTED) {
+        installSupported = false;
+        log.warn("sync {}: the host cannot install files pushed over the bulk plane (it predates that);"
+            + " file content goes over gRPC", openRequest.getSession());
+        return java.util.Arrays.asList(out);
+      }
+      throw translate(e, "install " + installed.size() + " files");
+    }
+    List<ApplyResult> results = results(r.getResultsList(), installed.size(), "install staged", "files");
+    for (int k = 0; k < installed.size(); k++) {
+      out[installed.get(k)] = results.get(k);
+    }
+    return java.util.Arrays.asList(out);
+  }
+
+  /** The bulk plane failed as a whole: gRPC carries the content until {@link #PUSH_RETRY_NANOS} from now. */
+  private void pushFailed(String why) {
+    pushRetryAt = System.nanoTime() + PUSH_RETRY_NANOS;
+    pushDown = true;
+    if (!pushDownLogged) {
+      pushDownLogged = true;
+      log.warn("sync {}: file content goes over gRPC, the bulk plane failed: {} (tried again every {} s)",
+          openRequest.getSession(), why, TimeUnit.NANOSECONDS.toSeconds(PUSH_RETRY_NANOS));
+    } else {
+      log.debug("sync {}: the bulk plane failed again: {}", openRequest.getSession(), why);
     }
   }
 

@@ -914,34 +914,46 @@ public final class SessionEngine {
         return;
       }
       try {
-        List<String> hashes = new ArrayList<>(ps.size());
-        ss.forEach(e -> hashes.add(e.hash()));
+        long p0 = System.nanoTime();
+        List<ApplyResult> pushed = pushed(from, to, ps, ss, ds);
+        List<Integer> rest = new ArrayList<>(ps.size());
+        for (int i = 0; i < ps.size(); i++) {
+          if (pushed != null && pushed.get(i) != null) {
+            complete(rs.get(i), pushed.get(i), ss.get(i).size());
+          } else {
+            rest.add(i);
+          }
+        }
         long r0 = System.nanoTime();
-        List<byte[]> data = from.readFiles(ps, hashes);
+        writeNanos.addAndGet(r0 - p0);
+        if (rest.isEmpty()) {
+          return;
+        }
+        List<String> restPaths = new ArrayList<>(rest.size());
+        List<String> hashes = new ArrayList<>(rest.size());
+        for (int i : rest) {
+          restPaths.add(ps.get(i));
+          hashes.add(ss.get(i).hash());
+        }
+        List<byte[]> data = from.readFiles(restPaths, hashes);
         long r1 = System.nanoTime();
         readNanos.addAndGet(r1 - r0);
-        List<Endpoint.WholeFile> send = new ArrayList<>(ps.size());
-        List<Integer> sent = new ArrayList<>(ps.size());
-        for (int i = 0; i < ps.size(); i++) {
-          if (data.get(i) == null) {
+        List<Endpoint.WholeFile> send = new ArrayList<>(rest.size());
+        List<Integer> sent = new ArrayList<>(rest.size());
+        for (int k = 0; k < rest.size(); k++) {
+          int i = rest.get(k);
+          if (data.get(k) == null) {
             rs.get(i).completeExceptionally(new Endpoint.ContentChangedException(ps.get(i)
                 + " changed since it was scanned"));
           } else {
-            send.add(new Endpoint.WholeFile(ps.get(i), ds.get(i), ss.get(i), data.get(i)));
+            send.add(new Endpoint.WholeFile(ps.get(i), ds.get(i), ss.get(i), data.get(k)));
             sent.add(i);
           }
         }
         List<ApplyResult> out = send.isEmpty() ? List.of() : to.writeFiles(send, blockSize);
         writeNanos.addAndGet(System.nanoTime() - r1);
         for (int k = 0; k < sent.size(); k++) {
-          ApplyResult r = out.get(k);
-          if (r.outcome() == ApplyResult.Outcome.OK) {
-            long n = send.get(k).data().length;
-            planBytesDone.addAndGet(n);
-            filesTransferred.incrementAndGet();
-            bytesSent.addAndGet(n);
-          }
-          rs.get(sent.get(k)).complete(r);
+          complete(rs.get(sent.get(k)), out.get(k), send.get(k).data().length);
         }
       } catch (Throwable e) {
         rs.forEach(f -> f.completeExceptionally(e));
@@ -949,6 +961,20 @@ public final class SessionEngine {
         batchSlots.release();
       }
     }
+
+    private void complete(CompletableFuture<ApplyResult> f, ApplyResult r, long bytes) {
+      f.complete(sentWhole(r, bytes));
+    }
+  }
+
+  /** Counts a file whose every byte travelled, if {@code r} is OK; returns {@code r}. */
+  private ApplyResult sentWhole(ApplyResult r, long bytes) {
+    if (r.outcome() == ApplyResult.Outcome.OK) {
+      planBytesDone.addAndGet(bytes);
+      filesTransferred.incrementAndGet();
+      bytesSent.addAndGet(bytes);
+    }
+    return r;
   }
 
   /**
@@ -1230,6 +1256,23 @@ public final class SessionEngine {
   private static final int CHUNK = 1 << 20;
 
   /**
+   * Files pushed over the bulk plane and installed, one result per file (null: not sent that
+   * way), or null when that plane does not apply (not workstation to host, or the host's
+   * endpoint has none now).
+   */
+  private List<ApplyResult> pushed(Endpoint from, Endpoint to, List<String> ps, List<Entry> srcs, List<Entry> dsts)
+      throws IOException {
+    if (!(from instanceof DiskEndpoint disk) || !(to instanceof RemoteEndpoint host) || !host.pushes()) {
+      return null;
+    }
+    List<RemoteEndpoint.LocalFile> files = new ArrayList<>(ps.size());
+    for (int i = 0; i < ps.size(); i++) {
+      files.add(new RemoteEndpoint.LocalFile(ps.get(i), disk.file(ps.get(i)), dsts.get(i), srcs.get(i)));
+    }
+    return host.pushFiles(files, blockSize);
+  }
+
+  /**
    * Paths whose last delta came back CHANGED: their next transfer sends every byte. A delta
    * trusts block fingerprints to pick reusable blocks; should two different blocks ever share
    * one, the whole-file check refuses the result, and without this the retry would repeat it.
@@ -1251,6 +1294,13 @@ public final class SessionEngine {
       dstBlocks = to.blocks(p, blockSize).blockHashes();
       if (!dstBlocks.isEmpty()) {
         srcBlocks = from.blocks(p, blockSize).blockHashes();
+      }
+    }
+    if (dstBlocks.isEmpty()) {
+      // every byte travels: over the bulk plane where there is one (zero-copy, pipelined)
+      List<ApplyResult> pushed = pushed(from, to, List.of(p), List.of(src), java.util.Collections.singletonList(dst));
+      if (pushed != null && pushed.get(0) != null) {
+        return sentWhole(pushed.get(0), src.size());
       }
     }
     long sent = 0;

@@ -149,14 +149,14 @@ final class TreeWatcher implements AutoCloseable {
   }
 
   /**
-   * True for the applier's own temporary files ({@link IgnoreRules#TEMP_PREFIX}): each write
+   * True for the applier's own temporary files ({@link IgnoreRules#isTemp}): each write
    * creates, fills and renames one, and the rename already reports the real name. Queued,
    * their events doubled the host's echo rescans in an initial sync (40,420 paths for 20,000
    * files) and each burst of them woke the workstation for nothing.
    */
   static boolean isOwnTempFile(Path p) {
     Path name = p == null ? null : p.getFileName();
-    return name != null && name.toString().startsWith(IgnoreRules.TEMP_PREFIX);
+    return name != null && IgnoreRules.isTemp(name.toString());
   }
 
   private static Thread daemon(Runnable r, String name) {

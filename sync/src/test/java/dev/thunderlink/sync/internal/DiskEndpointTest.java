@@ -185,6 +185,55 @@ class DiskEndpointTest {
     assertThat(side.filesHashed.get()).as("only the user's edit is hashed again").isEqualTo(hashed + 1);
   }
 
+  /** A copy pushed beside {@code path} (as the bulk plane leaves one); returns its staged path. */
+  private String stage(String path, String content, boolean exec) throws Exception {
+    String staged = (path.contains("/") ? path.substring(0, path.lastIndexOf('/') + 1) : "") + DiskEndpoint.tempName();
+    Path p = Files.writeString(root.resolve(staged), content);
+    if (exec) {
+      DiskEndpoint.setExecutable(p, true);
+    }
+    return staged;
+  }
+
+  @Test
+  void installStagedChecksEachCopyOnItsOwnAndRemovesTheOnesItRefuses() throws Exception {
+    Path edited = old(Files.write(root.resolve("edited.txt"), "scanned".getBytes(UTF_8)));
+    Entry scanned = side.changes(0, true, List.of()).changes().get("edited.txt");
+    Files.write(edited, "the user's edit".getBytes(UTF_8));
+    byte[] one = "one".getBytes(UTF_8);
+    byte[] exec = "#!/bin/sh".getBytes(UTF_8);
+    long past = System.currentTimeMillis() - 60_000;
+    Entry oneEntry = Entry.file(ContentHash.of(one), one.length, false, past);
+    List<ApplyResult> r = side.installStaged(List.of(
+        new DiskEndpoint.StagedFile("one.txt", null, oneEntry, stage("one.txt", "one", true)),
+        new DiskEndpoint.StagedFile("edited.txt", scanned, oneEntry, stage("edited.txt", "one", false)),
+        new DiskEndpoint.StagedFile("bad.txt", null, oneEntry, stage("bad.txt", "two", false)),
+        new DiskEndpoint.StagedFile("run.sh", null, Entry.file(ContentHash.of(exec), exec.length, true, past),
+            stage("run.sh", "#!/bin/sh", false)),
+        new DiskEndpoint.StagedFile("gone.txt", null, oneEntry, DiskEndpoint.tempName())), 0);
+    assertThat(r).extracting(ApplyResult::outcome).containsExactly(ApplyResult.Outcome.OK,
+        ApplyResult.Outcome.CHANGED, ApplyResult.Outcome.CHANGED, ApplyResult.Outcome.OK, ApplyResult.Outcome.CHANGED);
+    assertThat(Files.readString(root.resolve("one.txt"))).isEqualTo("one");
+    assertThat(DiskEndpoint.isExecutable(root.resolve("one.txt"))).as("the target's mode, not the copy's").isFalse();
+    assertThat(Files.getLastModifiedTime(root.resolve("one.txt")).toMillis()).isEqualTo(past);
+    assertThat(DiskEndpoint.isExecutable(root.resolve("run.sh"))).isTrue();
+    assertThat(Files.readString(edited)).as("never clobbered").isEqualTo("the user's edit");
+    assertThat(r.get(2).message()).contains("changed while it was being sent");
+    assertThat(r.get(4).message()).contains("pushed copy is gone");
+    assertThat(root.resolve("bad.txt")).doesNotExist();
+    assertNoTempFiles();
+    long hashed = side.filesHashed.get();
+    assertThat(side.changes(0, true, List.of()).changes().get("one.txt")).isEqualTo(r.get(0).result());
+    assertThat(side.filesHashed.get()).as("only the user's edit is hashed again").isEqualTo(hashed + 1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> side.installStaged(List.of(
+        new DiskEndpoint.StagedFile("a/x.txt", null, oneEntry, "b/" + DiskEndpoint.tempName())), 0))
+        .hasMessageStartingWith("staged path: b/.thunderlink-tmp-").hasMessageEndingWith(
+            " (expected: a name starting with .thunderlink-tmp- in the directory of a/x.txt)");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> side.installStaged(List.of(
+        new DiskEndpoint.StagedFile("x.txt", null, oneEntry, "x.txt")), 0))
+        .hasMessage("staged path: x.txt (expected: a name starting with .thunderlink-tmp- in the directory of x.txt)");
+  }
+
   @Test
   void writeFilesKeepsTheBlockFingerprintsOfWhatItWrote() throws Exception {
     byte[] big = new byte[5 * 4096 + 10];

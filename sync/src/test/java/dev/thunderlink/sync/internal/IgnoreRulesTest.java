@@ -21,6 +21,10 @@ class IgnoreRulesTest {
     assertThat(r.isIgnored(".git/index.lock", false)).isTrue();
     assertThat(r.isIgnored(".git/refs/heads/main.lock", false)).isTrue();
     assertThat(r.isIgnored(".thunderlink-tmp-123", false)).isTrue();
+    // the bulk plane's partial of a copy pushed to a temporary name
+    assertThat(r.isIgnored("sub/..thunderlink-tmp-123.tlpart", false)).isTrue();
+    assertThat(IgnoreRules.isTemp("..thunderlink-tmp-123.tlpart")).isTrue();
+    assertThat(r.isIgnored(".report.pdf.tlpart", false)).as("a cp's partial is the user's").isFalse();
     assertThat(r.isIgnored(".git/config", false)).isFalse();
     assertThat(r.isIgnored("Cargo.lock", false)).as("*.lock outside .git syncs").isFalse();
   }

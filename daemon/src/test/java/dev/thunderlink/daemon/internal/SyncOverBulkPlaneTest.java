@@ -1,0 +1,160 @@
+package dev.thunderlink.daemon.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.thunderlink.sync.SyncHostService;
+import dev.thunderlink.sync.SyncSession;
+import dev.thunderlink.sync.SyncSessionConfig;
+import dev.thunderlink.transport.PeerLink;
+import dev.thunderlink.transport.TransportFactory;
+import dev.thunderlink.transport.bulk.BulkClient;
+import dev.thunderlink.transport.bulk.BulkConfig;
+import dev.thunderlink.transport.bulk.BulkServer;
+import dev.thunderlink.transport.testing.LinkFixture;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
+import io.grpc.MethodDescriptor;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A mirror session over a real link and bulk plane on loopback (LinkServer with the host's
+ * sync service and BulkServer, a PeerLink, the daemon's {@link BulkFilePusher}): small files
+ * travel as bulk pushes installed by InstallStaged, and when the bulk plane refuses them they
+ * go by gRPC instead.
+ */
+class SyncOverBulkPlaneTest {
+  @TempDir Path tmp;
+  private LinkFixture fx;
+  private SyncHostService sync;
+  private BulkFilePusher pusher;
+  private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+
+  /** A host whose bulk plane may write under {@code bulkRoot}; the mirror's root is host-root/tree. */
+  private PeerLink host(Path bulkRoot) throws Exception {
+    fx = new LinkFixture(TransportFactory.auto().kind(), tmp);
+    BulkServer bulk = new BulkServer(BulkConfig.defaults(List.of(bulkRoot)), fx.hostPeers);
+    sync = new SyncHostService(tmp.resolve("host-state"), "mini", true, Duration.ofMillis(10));
+    fx.startHost(
+        List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
+        b -> b.addService(bulk.controlService()).bulk(bulk).addService(sync));
+    fx.pair();
+    PeerLink link = fx.connect();
+    BulkClient client = BulkClient.forLink(link).identity(fx.wsId).peers(fx.wsPeers).transport(fx.transport, fx.workers).build();
+    pusher = BulkFilePusher.forLink(client, link);
+    return link;
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    if (pusher != null) {
+      pusher.close();
+    }
+    if (fx != null) {
+      fx.close();
+    }
+    if (sync != null) {
+      sync.close();
+    }
+  }
+
+  private Channel counted(Channel c) {
+    return ClientInterceptors.intercept(c, new ClientInterceptor() {
+      @Override
+      public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+        calls.computeIfAbsent(method.getBareMethodName(), k -> new AtomicInteger()).incrementAndGet();
+        return next.newCall(method, options);
+      }
+    });
+  }
+
+  private int calls(String method) {
+    AtomicInteger n = calls.get(method);
+    return n == null ? 0 : n.get();
+  }
+
+  private SyncSession start(PeerLink link, Path local, Path remote) throws IOException {
+    return SyncSession.start(SyncSessionConfig.builder("proj").localRoot(local).remoteRoot(remote.toString())
+        .stateDir(tmp.resolve("ws-state")).deviceName("book").watch(false).rescanInterval(Duration.ofHours(1)).build(),
+        counted(link.channel()), pusher);
+  }
+
+  private static Map<String, String> tree(Path root) throws IOException {
+    Map<String, String> out = new TreeMap<>();
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        if (!p.equals(root)) {
+          out.put(root.relativize(p).toString(), Files.isDirectory(p) ? "dir" : Files.readString(p));
+        }
+      }
+    }
+    return out;
+  }
+
+  private Path tree(int files) throws IOException {
+    Path local = Files.createDirectories(tmp.resolve("local"));
+    for (int i = 0; i < files; i++) {
+      Path f = local.resolve("d" + i % 5 + "/f" + i + ".txt");
+      Files.createDirectories(f.getParent());
+      Files.writeString(f, ("line " + i + "\n").repeat(1 + i % 40));
+    }
+    return local;
+  }
+
+  /**
+   * Mirrors a tree of {@code files} small files to host-root/tree, the host's bulk plane
+   * writing only under {@code bulkRoot}; returns the session, in sync.
+   */
+  private SyncSession mirrored(String bulkRoot, int files) throws Exception {
+    PeerLink link = host(Files.createDirectories(tmp.resolve(bulkRoot)));
+    Path local = tree(files);
+    remote = Files.createDirectories(tmp.resolve("host-root")).resolve("tree");
+    SyncSession s = start(link, local, remote);
+    s.flush(Duration.ofSeconds(60));
+    assertThat(tree(remote)).isEqualTo(tree(local)).hasSize(files + 5);
+    return s;
+  }
+
+  private Path remote;
+
+  @Test
+  void smallFilesGoOverTheBulkPlaneAndAreInstalledOnTheHost() throws Exception {
+    try (SyncSession s = mirrored("host-root", 600)) {
+      assertThat(calls("InstallStaged")).isPositive();
+      assertThat(calls("WriteFiles")).isZero();
+      try (Stream<Path> all = Files.walk(remote)) {
+        assertThat(all.filter(p -> p.getFileName().toString().contains("thunderlink-tmp-"))).isEmpty();
+      }
+      // an edit later takes the same way
+      Files.writeString(tmp.resolve("local/d1/f1.txt"), "edited");
+      s.flush(Duration.ofSeconds(60));
+      assertThat(remote.resolve("d1/f1.txt")).hasContent("edited");
+      assertThat(calls("WriteFiles")).isZero();
+    }
+  }
+
+  @Test
+  void filesTheBulkPlaneRefusesGoByGrpc() throws Exception {
+    // the bulk plane may write only elsewhere: every push is refused
+    try (SyncSession s = mirrored("elsewhere", 100)) {
+      assertThat(calls("WriteFiles")).isPositive();
+      assertThat(calls("InstallStaged")).isZero();
+    }
+  }
+}

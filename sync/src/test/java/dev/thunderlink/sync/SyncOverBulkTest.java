@@ -1,0 +1,238 @@
+package dev.thunderlink.sync;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.thunderlink.proto.sync.ApplyResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A session whose small files go through a {@link FilePusher} and the host's InstallStaged
+ * call, over a real grpc-netty server on 127.0.0.1. The pusher here copies on this machine the
+ * way the bulk receiver does (a {@code .NAME.tlpart} beside the destination, renamed when
+ * complete, with the source's mtime and executable bit); the daemon's tests run the real one.
+ */
+class SyncOverBulkTest {
+  @TempDir
+  Path tmp;
+
+  private Server server;
+  private SyncHostService host;
+  private ManagedChannel channel;
+  private final SyncCallLog calls = new SyncCallLog();
+  private final CopyingPusher pusher = new CopyingPusher();
+  private Path a;
+  private Path b;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    a = Files.createDirectories(tmp.resolve("a"));
+    b = tmp.resolve("b");
+    host = new SyncHostService(tmp.resolve("host-state"), "mini", true, Duration.ofMillis(10));
+    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(host).build().start();
+    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+  }
+
+  @AfterEach
+  void tearDown() throws InterruptedException {
+    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    host.close();
+  }
+
+  /** A session of {@code local} with the host's b, its workstation state in {@code state}. */
+  private SyncSessionConfig.Builder config(Path local, String state) {
+    return SyncSessionConfig.builder("proj").localRoot(local).remoteRoot(b.toString()).stateDir(tmp.resolve(state))
+        .deviceName("book").watch(false).rescanInterval(Duration.ofHours(1));
+  }
+
+  private SyncSession start(SyncSessionConfig.Builder config) throws IOException {
+    return SyncSession.start(config.build(), calls.wrap(channel), pusher);
+  }
+
+  private SyncSession start() throws IOException {
+    return start(config(a, "ws-state"));
+  }
+
+  /** Copies like the bulk plane's receiver; hooks run around each file. */
+  static final class CopyingPusher implements FilePusher {
+    volatile IOException failWith;
+    volatile java.util.function.Consumer<Path> beforeCopy = p -> { };
+    volatile java.util.function.Consumer<Path> afterCopy = p -> { };
+    final AtomicInteger pushed = new AtomicInteger();
+
+    @Override
+    public List<String> push(List<Item> items) throws IOException {
+      if (failWith != null) {
+        throw failWith;
+      }
+      List<String> out = new ArrayList<>();
+      for (Item i : items) {
+        beforeCopy.accept(i.local());
+        Path dest = Path.of(i.hostPath());
+        Path part = dest.resolveSibling("." + dest.getFileName() + ".tlpart");
+        Files.copy(i.local(), part);
+        Files.setLastModifiedTime(part, Files.getLastModifiedTime(i.local()));
+        Files.setPosixFilePermissions(part, Files.getPosixFilePermissions(i.local()));
+        Files.move(part, dest, StandardCopyOption.ATOMIC_MOVE);
+        afterCopy.accept(dest);
+        pushed.incrementAndGet();
+        out.add(null);
+      }
+      return out;
+    }
+  }
+
+  private static List<String> ours(Path root) throws IOException {
+    try (Stream<Path> s = Files.walk(root)) {
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.contains("thunderlink-tmp-")).toList();
+    }
+  }
+
+  @Test
+  void smallFilesTravelByThePusherAndAreInstalledOnTheHost() throws Exception {
+    for (int i = 0; i < 300; i++) {
+      Path f = a.resolve("d" + i % 7 + "/f" + i + ".txt");
+      Files.createDirectories(f.getParent());
+      Files.writeString(f, "file " + i + "\n".repeat(i));
+    }
+    Path tool = Files.writeString(a.resolve("tool.sh"), "#!/bin/sh\n");
+    Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setLastModifiedTime(tool, FileTime.fromMillis(1_600_000_000_000L));
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(a)).hasSize(308);
+      assertThat(pusher.pushed.get()).isEqualTo(301);
+      assertThat(calls.calls("InstallStaged")).isPositive();
+      assertThat(calls.calls("WriteFiles")).isZero();
+      assertThat(calls.installs(ApplyResponse.Outcome.OK)).isEqualTo(301);
+      assertThat(Files.isExecutable(b.resolve("tool.sh"))).isTrue();
+      assertThat(Files.getLastModifiedTime(b.resolve("tool.sh")).toMillis()).isEqualTo(1_600_000_000_000L);
+      assertThat(ours(b)).isEmpty();
+      assertThat(s.status().filesTransferred()).isEqualTo(301);
+    }
+  }
+
+  @Test
+  void aLargeNewFileIsPushedWholeAndAnEditOfItStillTravelsAsADelta() throws Exception {
+    byte[] big = new byte[3 * 1024 * 1024];
+    new java.util.Random(7).nextBytes(big);
+    Files.write(a.resolve("big.bin"), big);
+    try (SyncSession s = start(config(a, "ws-state").blockSize(64 * 1024))) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(java.util.Arrays.equals(Files.readAllBytes(b.resolve("big.bin")), big)).isTrue();
+      assertThat(pusher.pushed.get()).isEqualTo(1);
+      assertThat(calls.calls("Write")).isZero();
+      assertThat(calls.installs(ApplyResponse.Outcome.OK)).isEqualTo(1);
+
+      long sent = s.status().bytesSent();
+      big[1_000_000] ^= 0x55;
+      Files.write(a.resolve("big.bin"), big);
+      s.flush(Duration.ofSeconds(60));
+      assertThat(java.util.Arrays.equals(Files.readAllBytes(b.resolve("big.bin")), big)).isTrue();
+      assertThat(s.status().bytesSent() - sent).as("one block, using the fingerprints the install kept").isEqualTo(64 * 1024);
+      assertThat(pusher.pushed.get()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aFileChangedBetweenScanAndPushIsReconciledNotInstalled() throws Exception {
+    Path f = Files.writeString(a.resolve("edited.txt"), "as scanned");
+    pusher.beforeCopy = p -> {
+      if (p.equals(f) && pusher.pushed.get() == 0) {
+        try {
+          Files.writeString(f, "AS SCANNED"); // same size: only the hash tells
+          Files.setLastModifiedTime(f, FileTime.fromMillis(System.currentTimeMillis() + 5000));
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(calls.installs(ApplyResponse.Outcome.CHANGED)).isEqualTo(1);
+      assertThat(b.resolve("edited.txt")).hasContent("AS SCANNED");
+      assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(a));
+      assertThat(ours(b)).isEmpty();
+    }
+  }
+
+  @Test
+  void aDestinationWrittenOnTheHostBetweenPushAndInstallIsNotClobbered() throws Exception {
+    Files.writeString(a.resolve("both.txt"), "the workstation's");
+    java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+    pusher.afterCopy = staged -> {
+      try {
+        if (once.compareAndSet(false, true)) {
+          Files.writeString(b.resolve("both.txt"), "the host's");
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(calls.installs(ApplyResponse.Outcome.CHANGED)).isEqualTo(1);
+      Map<String, String> tree = SyncPair.tree(b);
+      assertThat(tree).isEqualTo(SyncPair.tree(a));
+      assertThat(tree.values()).contains("the workstation's", "the host's"); // a conflict keeps both
+      assertThat(ours(b)).isEmpty();
+    }
+  }
+
+  @Test
+  void whenThePusherFailsFilesGoByGrpcAndTheSessionConverges() throws Exception {
+    for (int i = 0; i < 50; i++) {
+      Files.writeString(a.resolve("f" + i + ".txt"), "v" + i);
+    }
+    pusher.failWith = new IOException("bulk session refused");
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(a)).hasSize(50);
+      assertThat(calls.calls("WriteFiles")).isPositive();
+      assertThat(calls.calls("InstallStaged")).isZero();
+    }
+  }
+
+  @Test
+  void stagedCopiesLeftOnTheHostAreSweptAndNeverSynced() throws Exception {
+    Files.writeString(a.resolve("keep.txt"), "kept");
+    try (SyncSession first = start()) {
+      first.flush(Duration.ofSeconds(60));
+      // a workstation that died between push and install leaves copies and partials behind,
+      // and the host's endpoint open: the restarted session opens it again
+      Files.createDirectories(b.resolve("sub"));
+      Files.writeString(b.resolve("sub/.thunderlink-tmp-5eed"), "pushed, never installed");
+      Files.writeString(b.resolve("..thunderlink-tmp-beef.tlpart"), "half a push");
+      Path again = Files.createDirectories(tmp.resolve("a-again"));
+      Files.writeString(again.resolve("later.txt"), "later");
+      try (SyncSession restarted = start(config(again, "ws-state-again"))) {
+        restarted.flush(Duration.ofSeconds(60));
+        assertThat(ours(b)).isEmpty();
+        assertThat(ours(again)).isEmpty();
+        assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(again)).containsOnlyKeys("keep.txt", "later.txt", "sub");
+      }
+    }
+  }
+}
