@@ -91,18 +91,6 @@ public final class WorkstationDaemon implements AutoCloseable {
             });
   }
 
-  /** {@code cp} over this daemon's link: the command line hands its copies to the daemon. */
-  private dev.thunderlink.daemon.cp.CpLink cpLink() throws IOException {
-    dev.thunderlink.transport.bulk.BulkClient client =
-        dev.thunderlink.transport.bulk.BulkClient.forLink(link)
-            .identity(rt.identity)
-            .peers(rt.peers)
-            .transport(rt.transport, rt.workers)
-            .config(dev.thunderlink.transport.bulk.BulkConfig.defaults(List.of()))
-            .build();
-    return home -> dev.thunderlink.daemon.cp.CpLink.await(link, client, java.time.Duration.ofSeconds(10), () -> { });
-  }
-
   public WorkstationDaemon start() throws IOException {
     rt = new DaemonRuntime(options, "workstation");
     try {
@@ -135,17 +123,21 @@ public final class WorkstationDaemon implements AutoCloseable {
         }
         cs.add(inference.controlService().bindService());
       }
-      // the mirror's file content goes over the bulk plane (falling back to gRPC when it fails)
-      syncPusher =
-          dev.thunderlink.daemon.internal.BulkFilePusher.forLink(
-              dev.thunderlink.transport.bulk.BulkClient.forLink(link).identity(rt.identity).peers(rt.peers)
-                  .transport(rt.transport, rt.workers).build(),
-              link);
+      // the bulk plane over this link: the mirror's file content (falling back to gRPC when it
+      // fails) and the copies `thunderlink cp` hands to this daemon
+      dev.thunderlink.transport.bulk.BulkClient bulk =
+          dev.thunderlink.transport.bulk.BulkClient.forLink(link).identity(rt.identity).peers(rt.peers)
+              .transport(rt.transport, rt.workers).build();
+      syncPusher = dev.thunderlink.daemon.internal.BulkFilePusher.forLink(bulk, link);
       sync = new dev.thunderlink.sync.SyncSessions(rt.home.dir(), rt.identity.deviceName(), link.channel(), syncPusher);
       syncControl = new dev.thunderlink.daemon.internal.SyncControlService(sync);
       cs.add(syncControl.bindService());
       cs.add(new ControlService(rt, "workstation", link, null, null, java.util.Optional::empty, this::metricsSummary).bindService());
-      cs.add(new dev.thunderlink.daemon.cp.CpControlService(cpLink(), rt.home.dir()).bindService());
+      cs.add(
+          new dev.thunderlink.daemon.cp.CpControlService(
+                  home -> dev.thunderlink.daemon.cp.CpLink.await(link, bulk, java.time.Duration.ofSeconds(10), () -> { }),
+                  rt.home.dir())
+              .bindService());
       control =
           new LocalControlServer(rt.home.dir(), options.controlPort(), "workstation", cs, rt.transport, rt.boss, rt.workers)
               .start();
