@@ -72,6 +72,27 @@ public final class DiskEndpoint implements Endpoint {
   static final long FINE_RACY_MILLIS = 50;
   /** Files this large are hashed only after their racy window has passed (see {@link #observe}). */
   static final long RACY_WAIT_BYTES = 64L << 20;
+  /** Files a scan hashes on its own thread before it hands the rest to {@link #HASHERS}. */
+  static final int HASH_INLINE = 16;
+  /**
+   * Threads that hash for scans, one per core, shared by every side in the process (idle
+   * ones exit): a scan that meets many new or changed files (an initial sync, a checkout)
+   * walks on while they are hashed, on every core, instead of hashing them one by one.
+   */
+  private static final java.util.concurrent.ExecutorService HASHERS = hashers();
+
+  private static java.util.concurrent.ExecutorService hashers() {
+    int n = Math.max(1, Runtime.getRuntime().availableProcessors());
+    java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(n, n, 30,
+        TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "sync-hash");
+          t.setDaemon(true);
+          return t;
+        });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
   /** Block size fingerprinted while hashing until a coordinator asks for another one. */
   static final int DEFAULT_BLOCK_SIZE = 128 * 1024;
 
@@ -305,13 +326,75 @@ public final class DiskEndpoint implements Endpoint {
   /** What one scan saw at one NFC path. */
   private record Seen(String diskPath, Entry entry, long size, long mtimeNanos, String key) {}
 
+  /** A file's hash and, for a file above the block size, its block fingerprints (else null). */
+  private record HashedFile(Seen seen, StateStore.BlockList blocks) {}
+
+  /** A file being hashed on a {@link #HASHERS} thread: its on-disk name and the result to come. */
+  private record PendingHash(String diskPath, java.util.concurrent.Future<HashedFile> result) {}
+
   private final class Pass {
     final long startMillis = System.currentTimeMillis();
     final Map<String, Seen> seen = new HashMap<>();
+    /** Files this pass handed to the hashing threads, by NFC path; {@link #awaitHashes} moves them to seen. */
+    final Map<String, PendingHash> hashing = new HashMap<>();
     final Set<String> collided = new HashSet<>();
     final Set<String> failed = new HashSet<>();
     final Set<String> walkedDirs = new HashSet<>();
     final boolean sweepTemps = !scannedOnce;
+    /** Files hashed on the scanning thread itself (the first few of every pass). */
+    int hashedHere;
+
+    /**
+     * The file's hash: computed now for the first {@link #HASH_INLINE} files of a pass (a
+     * watcher's few paths pay no hand-off), else on the hashing threads, while this thread
+     * walks on; then null, and {@link #awaitHashes} collects it.
+     */
+    Seen hash(String key, String rel, Path p, long statSize, long recordedMtime, String fileKey, boolean exec,
+        long mtimeMillis) throws IOException {
+      int bs = blockSize;
+      if (hashedHere < HASH_INLINE) {
+        hashedHere++;
+        HashedFile h = hashFile(rel, p, statSize, recordedMtime, fileKey, exec, mtimeMillis, bs);
+        keepBlocks(key, h);
+        return h.seen();
+      }
+      hashing.put(key, new PendingHash(rel,
+          HASHERS.submit(() -> hashFile(rel, p, statSize, recordedMtime, fileKey, exec, mtimeMillis, bs))));
+      return null;
+    }
+
+    /** Waits for the files handed to the hashing threads; each lands in seen, or in failed as a scan error would. */
+    void awaitHashes() throws IOException {
+      try {
+        for (Map.Entry<String, PendingHash> e : hashing.entrySet()) {
+          String key = e.getKey();
+          try {
+            HashedFile h = e.getValue().result().get();
+            keepBlocks(key, h);
+            seen.put(key, h.seen());
+          } catch (java.util.concurrent.ExecutionException x) {
+            if (x.getCause() instanceof NoSuchFileException) {
+              errors.remove(key); // vanished between listing and reading
+            } else if (x.getCause() instanceof IOException io) {
+              failed.add(key);
+              errors.put(key, describe(io));
+            } else if (x.getCause() instanceof RuntimeException r) {
+              throw r;
+            } else {
+              throw new IOException("hashing " + key + ": " + x.getCause(), x.getCause());
+            }
+          }
+        }
+      } catch (InterruptedException x) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("scan interrupted");
+      } finally {
+        for (PendingHash h : hashing.values()) {
+          h.result().cancel(true); // done ones stay done; the rest of an interrupted scan stops
+        }
+        hashing.clear();
+      }
+    }
 
     void visit(Path p, BasicFileAttributes a) {
       String rel = relative(p);
@@ -331,12 +414,14 @@ public final class DiskEndpoint implements Endpoint {
         return;
       }
       Seen previous = seen.get(key);
-      if (previous != null && !previous.diskPath().equals(rel)) {
+      PendingHash pending = previous == null ? hashing.get(key) : null;
+      String previousDisk = previous != null ? previous.diskPath() : pending != null ? pending.diskPath() : null;
+      if (previousDisk != null && !previousDisk.equals(rel)) {
         collided.add(key);
         return;
       }
       try {
-        Seen s = observe(key, rel, p, a, startMillis);
+        Seen s = observe(this, key, rel, p, a, startMillis);
         if (s != null) {
           seen.put(key, s);
         }
@@ -350,7 +435,9 @@ public final class DiskEndpoint implements Endpoint {
     }
   }
 
-  private Seen observe(String key, String rel, Path p, BasicFileAttributes a, long scanMillis) throws IOException {
+  /** What a pass sees at one path; null for what is not content and for a file {@link Pass#hash} hashes later. */
+  private Seen observe(Pass pass, String key, String rel, Path p, BasicFileAttributes a, long scanMillis)
+      throws IOException {
     long mtimeNanos = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
     long mtimeMillis = a.lastModifiedTime().toMillis();
     if (a.isDirectory()) {
@@ -379,7 +466,7 @@ public final class DiskEndpoint implements Endpoint {
         }
         a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         if (!a.isRegularFile()) {
-          return observe(key, rel, p, a, System.currentTimeMillis());
+          return observe(pass, key, rel, p, a, System.currentTimeMillis());
         }
         mtimeNanos = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
         mtimeMillis = a.lastModifiedTime().toMillis();
@@ -395,15 +482,28 @@ public final class DiskEndpoint implements Endpoint {
         && old.entry().executable() == exec) {
       return new Seen(rel, old.entry(), a.size(), recordedMtime, fileKey);
     }
-    // the entry's size is what was hashed; the stat kept is the one taken before hashing, so a
-    // file that grew in between differs from its record next time and is hashed again
+    return pass.hash(key, rel, p, a.size(), recordedMtime, fileKey, exec, mtimeMillis);
+  }
+
+  /**
+   * Hashes a file whose stat was taken by a scan; any thread (it reads the file and nothing
+   * of this object's state). The entry's size is what was hashed; the stat kept is the one
+   * taken before hashing, so a file that grew in between differs from its record next time
+   * and is hashed again.
+   */
+  private HashedFile hashFile(String rel, Path p, long statSize, long recordedMtime, String fileKey, boolean exec,
+      long mtimeMillis, int bs) throws IOException {
     filesHashed.incrementAndGet();
-    int bs = blockSize;
-    ContentHash.Hashed h = ContentHash.hashFile(p, a.size() > bs ? bs : 0);
+    ContentHash.Hashed h = ContentHash.hashFile(p, statSize > bs ? bs : 0);
+    Seen s = new Seen(rel, Entry.file(h.hash(), h.length(), exec, mtimeMillis), statSize, recordedMtime, fileKey);
+    return new HashedFile(s, h.blocks() == null ? null : new StateStore.BlockList(h.hash(), bs, h.blocks()));
+  }
+
+  /** Keeps a hashed file's block fingerprints for the next save of the index. Scanning thread. */
+  private void keepBlocks(String key, HashedFile h) {
     if (h.blocks() != null) {
-      unsavedBlocks.put(key, new StateStore.BlockList(h.hash(), bs, h.blocks()));
+      unsavedBlocks.put(key, h.blocks());
     }
-    return new Seen(rel, Entry.file(h.hash(), h.length(), exec, mtimeMillis), a.size(), recordedMtime, fileKey);
   }
 
   /**
@@ -541,6 +641,7 @@ public final class DiskEndpoint implements Endpoint {
         pass.visit(start, a);
       }
     }
+    pass.awaitHashes();
     long t1 = System.nanoTime();
     commit(pass, gone);
     long t2 = System.nanoTime();

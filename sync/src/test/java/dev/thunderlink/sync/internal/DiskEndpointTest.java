@@ -72,6 +72,40 @@ class DiskEndpointTest {
   }
 
   @Test
+  void filesHashedOnTheHashingThreadsLandAsIfHashedInLine() throws Exception {
+    // Jimfs lists a directory in the same order on every machine: here the two names with one
+    // NFC form come after more than HASH_INLINE files, so both go to the hashing threads
+    try (java.nio.file.FileSystem fs = com.google.common.jimfs.Jimfs.newFileSystem(
+        com.google.common.jimfs.Configuration.unix())) {
+      Path r = Files.createDirectories(fs.getPath("/r"));
+      java.util.Random rnd = new java.util.Random(7);
+      java.util.Map<String, byte[]> written = new java.util.TreeMap<>();
+      int n = 3 * DiskEndpoint.HASH_INLINE;
+      for (int i = 0; i < n; i++) {
+        byte[] data = new byte[4097 + rnd.nextInt(20_000)]; // above the block size: fingerprinted
+        rnd.nextBytes(data);
+        old(Files.write(r.resolve("f" + i), data));
+        written.put("f" + i, data);
+      }
+      old(Files.write(r.resolve("z-caf\u00e9"), "nfc".getBytes(UTF_8)));
+      old(Files.write(r.resolve("z-cafe\u0301"), "nfd".getBytes(UTF_8)));
+      try (DiskEndpoint s = DiskEndpoint.open(r, tmp.resolve("jimfs.db"), DiskEndpoint.Options.defaults("j"), false)) {
+        s.fingerprintBlockSize(4096);
+        Endpoint.ChangeSet cs = s.changes(0, true, List.of());
+        assertThat(cs.collisions()).containsExactly("z-caf\u00e9");
+        assertThat(cs.changes()).containsOnlyKeys(written.keySet());
+        written.forEach((name, data) -> assertThat(cs.changes().get(name).hash()).as(name).isEqualTo(ContentHash.of(data)));
+        // the fingerprints taken while hashing were kept: a delta needs no read of the file
+        for (String name : written.keySet()) {
+          s.blocks(name, 4096);
+        }
+        assertThat(s.blockListsRead.get()).isZero();
+        assertThat(s.changes(cs.lastSeq(), true, List.of()).changes()).isEmpty();
+      }
+    }
+  }
+
+  @Test
   void writeRefusesToClobberAFileChangedSinceItWasScanned() throws Exception {
     Path f = old(Files.write(root.resolve("doc.txt"), "scanned".getBytes(UTF_8)));
     Entry scanned = side.changes(0, true, List.of()).changes().get("doc.txt");
