@@ -156,7 +156,7 @@ public final class DiskEndpoint implements Endpoint {
     this.rootPrefix = r.endsWith(sep) ? r : r + sep;
     this.watcher = options.watch()
         ? new TreeWatcher(root, options.debounce(), options.maxDelay(), options.macosLatency(), this::hint,
-            () -> pendingFull = true, this::fireListener)
+            () -> pendingFull = true, this::fireListener, this::fireListener)
         : null;
   }
 
@@ -307,10 +307,15 @@ public final class DiskEndpoint implements Endpoint {
       full = true;
     }
     if (full || pendingFull || !scannedOnce) {
+      // the watcher registers the tree while the first scan runs: a change in a directory
+      // this scan has passed and the watch does not cover yet is found by the next full scan,
+      // which the watcher asks for (the listener) once it covers the whole tree
+      boolean watched = watcher == null || watcher.ready();
       pendingFull = false;
       rules.invalidate();
       scan(List.of(""));
       scannedOnce = true;
+      pendingFull |= !watched;
     } else if (!hints.isEmpty()) {
       scan(hints);
     }

@@ -106,6 +106,37 @@ class DiskEndpointTest {
   }
 
   @Test
+  void aChangeTheWatchMissedWhileRegisteringIsFoundOnceItCoversTheTree() throws Exception {
+    Path f = old(Files.write(root.resolve("a.txt"), "first".getBytes(UTF_8)));
+    java.util.concurrent.CountDownLatch register = new java.util.concurrent.CountDownLatch(1);
+    TreeWatcher.beforeRegistering = () -> {
+      try {
+        register.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    java.util.concurrent.atomic.AtomicInteger heard = new java.util.concurrent.atomic.AtomicInteger();
+    DiskEndpoint.Options watched = new DiskEndpoint.Options("book", List.of(), false, false, false, true,
+        java.time.Duration.ofMillis(2), java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(10));
+    try (DiskEndpoint w = DiskEndpoint.open(root, tmp.resolve("watched.db"), watched, false)) {
+      w.onChange(heard::incrementAndGet);
+      // the first scan runs while the watch is not registered yet (open did not wait for it)
+      Endpoint.ChangeSet first = w.changes(0, false, List.of());
+      assertThat(first.changes()).containsKey("a.txt");
+      old(Files.write(f, "second, unseen by any watch".getBytes(UTF_8)));
+      register.countDown();
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> heard.get() > 0);
+      Endpoint.ChangeSet next = w.changes(first.lastSeq(), false, List.of());
+      assertThat(next.changes()).containsKey("a.txt");
+      assertThat(next.changes().get("a.txt").hash()).isEqualTo(ContentHash.of("second, unseen by any watch".getBytes(UTF_8)));
+    } finally {
+      TreeWatcher.beforeRegistering = () -> { };
+      register.countDown();
+    }
+  }
+
+  @Test
   void writeRefusesToClobberAFileChangedSinceItWasScanned() throws Exception {
     Path f = old(Files.write(root.resolve("doc.txt"), "scanned".getBytes(UTF_8)));
     Entry scanned = side.changes(0, true, List.of()).changes().get("doc.txt");

@@ -22,7 +22,7 @@ class TreeWatcherTest {
   void theAppliersOwnTempFilesAreDroppedBeforeTheyAreQueued() throws Exception {
     List<Path> seen = new CopyOnWriteArrayList<>();
     try (TreeWatcher w = new TreeWatcher(root, Duration.ofMillis(2), Duration.ofMillis(50), Duration.ofMillis(10),
-        seen::add, () -> { }, () -> { })) {
+        seen::add, () -> { }, () -> { }, () -> { })) {
       // the watch is registered once a probe file is reported
       AtomicInteger probes = new AtomicInteger();
       Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
