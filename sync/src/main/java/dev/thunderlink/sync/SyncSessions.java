@@ -50,6 +50,7 @@ public final class SyncSessions implements AutoCloseable {
     this.dir = home.resolve("sync");
     this.deviceName = deviceName;
     this.channel = channel;
+    dev.thunderlink.sync.internal.StateStore.preload();
   }
 
   /** Starts every persisted session; returns the names that failed to start, with why. */
