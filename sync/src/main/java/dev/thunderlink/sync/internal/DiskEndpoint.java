@@ -483,8 +483,8 @@ public final class DiskEndpoint implements Endpoint {
     String fileKey = fs.key();
     IndexRecord old = index.get(key);
     long recordedMtime = racy(scanMillis, mtimeNanos) ? -1 : mtimeNanos;
-    if (old != null && old.entry() != null && old.entry().isFile() && old.statMatches(a.size(), mtimeNanos, fileKey)
-        && old.entry().executable() == exec) {
+    if (old != null && old.entry() != null && old.entry().isFile() && old.entry().executable() == exec
+        && (old.statMatches(a.size(), mtimeNanos, fileKey) || legacyKeyMatches(old, a, mtimeNanos, fs))) {
       return new Seen(rel, old.entry(), a.size(), recordedMtime, fileKey);
     }
     return pass.hash(key, rel, p, a.size(), recordedMtime, fileKey, exec, mtimeMillis);
@@ -523,42 +523,48 @@ public final class DiskEndpoint implements Endpoint {
   }
 
   /**
-   * Identity of a file's content as far as stat can tell: inode plus ctime where the file
-   * system has them. ctime changes on every write, rename and chmod and cannot be set by a
-   * user, so an inode reused by a same-size file with a copied mtime still looks different
-   * (git's index does the same).
+   * Identity of a file's content as far as stat can tell: device, inode and ctime (in
+   * nanoseconds) where the file system has them, else its file key. ctime changes on every
+   * write, rename and chmod and cannot be set by a user, so an inode reused by a same-size file
+   * with a copied mtime still looks different (git's index does the same).
    */
   private String statKey(Path p, BasicFileAttributes a) {
-    String key = a.fileKey() == null ? "" : a.fileKey().toString();
-    if (unixView) {
-      try {
-        Object ctime = Files.getAttribute(p, "unix:ctime", LinkOption.NOFOLLOW_LINKS);
-        key += "/" + ctime;
-      } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-        key += "/?";
-      }
-    }
-    return key;
+    return fileStat(p, a).key();
   }
 
-  /** A regular file's executable bit and {@link #statKey}. */
-  private record FileStat(boolean executable, String key) {}
-
   /**
-   * {@link #isExecutable} and {@link #statKey} from one stat where the file system has a unix
-   * view (both come from the same {@code stat}; a scan calls this for every file).
+   * A regular file's executable bit, {@link #statKey} and (unix view) ctime, from one stat
+   * (a scan calls this for every file). The key is built from numbers: a formatted ctime
+   * ({@code FileTime.toString}) was a visible part of a scan's CPU and of its JIT work.
    */
+  private record FileStat(boolean executable, String key, FileTime ctime) {}
+
   private FileStat fileStat(Path p, BasicFileAttributes a) {
     if (unixView) {
       try {
-        Map<String, Object> m = Files.readAttributes(p, "unix:mode,ctime", LinkOption.NOFOLLOW_LINKS);
-        String key = (a.fileKey() == null ? "" : a.fileKey().toString()) + "/" + m.get("ctime");
-        return new FileStat((((Integer) m.get("mode")) & 0100) != 0, key);
+        Map<String, Object> m = Files.readAttributes(p, "unix:mode,dev,ino,ctime", LinkOption.NOFOLLOW_LINKS);
+        FileTime ctime = (FileTime) m.get("ctime");
+        String key = m.get("dev") + ":" + m.get("ino") + ":" + ctime.to(TimeUnit.NANOSECONDS);
+        return new FileStat((((Integer) m.get("mode")) & 0100) != 0, key, ctime);
       } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
-        // fall through to the two separate reads
+        return new FileStat(isExecutable(p), fileKeyText(a) + "/?", null); // no ctime: a key no stat matches
       }
     }
-    return new FileStat(isExecutable(p), statKey(p, a));
+    return new FileStat(isExecutable(p), fileKeyText(a), null);
+  }
+
+  private static String fileKeyText(BasicFileAttributes a) {
+    return a.fileKey() == null ? "" : a.fileKey().toString();
+  }
+
+  /**
+   * True if {@code old} holds the key scans recorded before keys were numbers (file key, then
+   * the ctime as ISO text) and it still describes the file: the row is then rewritten with
+   * the numeric key instead of the file being hashed again, so an upgrade re-hashes nothing.
+   */
+  private static boolean legacyKeyMatches(IndexRecord old, BasicFileAttributes a, long mtimeNanos, FileStat fs) {
+    return fs.ctime() != null && old.statKey() != null && old.statKey().startsWith("(")
+        && old.statMatches(a.size(), mtimeNanos, fileKeyText(a) + "/" + fs.ctime());
   }
 
   private boolean pointsOutside(String key, String target) {

@@ -137,6 +137,42 @@ class DiskEndpointTest {
   }
 
   @Test
+  void aSameSizeRewriteWithItsMtimePutBackIsStillSeen() throws Exception {
+    Path f = old(Files.write(root.resolve("same.txt"), "version-1".getBytes(UTF_8)));
+    FileTime mtime = Files.getLastModifiedTime(f);
+    Endpoint.ChangeSet first = side.changes(0, true, List.of());
+    Files.write(f, "version-2".getBytes(UTF_8)); // same size
+    Files.setLastModifiedTime(f, mtime); // and the same mtime: only the ctime tells
+    Endpoint.ChangeSet next = side.changes(first.lastSeq(), true, List.of());
+    assertThat(next.changes().get("same.txt").hash()).isEqualTo(ContentHash.of("version-2".getBytes(UTF_8)));
+  }
+
+  @Test
+  void keysRecordedBeforeTheyWereNumbersAreRewrittenWithoutHashing() throws Exception {
+    Path f = old(Files.write(root.resolve("kept.txt"), "kept".getBytes(UTF_8)));
+    long seq = side.changes(0, true, List.of()).lastSeq();
+    side.close();
+    // the key as scans wrote it before: the file key, then the ctime as FileTime's text
+    java.nio.file.attribute.BasicFileAttributes a =
+        Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    String legacy = a.fileKey() + "/" + Files.getAttribute(f, "unix:ctime", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    try (StateStore store = StateStore.open(tmp.resolve("index.db"))) {
+      IndexRecord r = store.loadEntries().get("kept.txt");
+      assertThat(r.statKey()).doesNotStartWith("(");
+      store.writeEntries(List.of(new IndexRecord(r.path(), r.diskPath(), r.entry(), r.statSize(), r.statMtimeNanos(),
+          legacy, r.seq())), seq);
+    }
+    side = DiskEndpoint.open(root, tmp.resolve("index.db"), DiskEndpoint.Options.defaults("book"), false);
+    assertThat(side.changes(seq, true, List.of()).changes()).as("no change").isEmpty();
+    assertThat(side.filesHashed.get()).as("not hashed again").isZero();
+    side.close();
+    try (StateStore store = StateStore.open(tmp.resolve("index.db"))) {
+      assertThat(store.loadEntries().get("kept.txt").statKey()).as("rewritten").doesNotStartWith("(");
+    }
+    side = DiskEndpoint.open(root, tmp.resolve("index.db"), DiskEndpoint.Options.defaults("book"), false);
+  }
+
+  @Test
   void writeRefusesToClobberAFileChangedSinceItWasScanned() throws Exception {
     Path f = old(Files.write(root.resolve("doc.txt"), "scanned".getBytes(UTF_8)));
     Entry scanned = side.changes(0, true, List.of()).changes().get("doc.txt");
