@@ -309,8 +309,8 @@ public final class DiskEndpoint implements Endpoint {
     if (full || pendingFull || !scannedOnce) {
       // the watcher registers the tree while the first scan runs: a change in a directory
       // this scan has passed and the watch does not cover yet is found by the next full scan,
-      // which the watcher asks for (the listener) once it covers the whole tree
-      boolean watched = watcher == null || watcher.ready();
+      // which the watcher asks for (the listener) once its registration is over
+      boolean watched = watcher == null || !watcher.registering();
       pendingFull = false;
       rules.invalidate();
       scan(List.of(""));

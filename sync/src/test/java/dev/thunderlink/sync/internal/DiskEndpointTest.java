@@ -109,7 +109,7 @@ class DiskEndpointTest {
   void aChangeTheWatchMissedWhileRegisteringIsFoundOnceItCoversTheTree() throws Exception {
     Path f = old(Files.write(root.resolve("a.txt"), "first".getBytes(UTF_8)));
     java.util.concurrent.CountDownLatch register = new java.util.concurrent.CountDownLatch(1);
-    TreeWatcher.beforeRegistering = () -> {
+    TreeWatcher.beforeRegistering = unused -> {
       try {
         register.await();
       } catch (InterruptedException e) {
@@ -131,7 +131,7 @@ class DiskEndpointTest {
       assertThat(next.changes()).containsKey("a.txt");
       assertThat(next.changes().get("a.txt").hash()).isEqualTo(ContentHash.of("second, unseen by any watch".getBytes(UTF_8)));
     } finally {
-      TreeWatcher.beforeRegistering = () -> { };
+      TreeWatcher.beforeRegistering = unused -> { };
       register.countDown();
     }
   }

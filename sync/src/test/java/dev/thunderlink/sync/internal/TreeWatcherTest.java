@@ -40,6 +40,29 @@ class TreeWatcherTest {
   }
 
   @Test
+  void aTreeThatCannotBeRegisteredIsTriedAFewTimesThenLeftToRescans() throws Exception {
+    AtomicInteger attempts = new AtomicInteger();
+    AtomicInteger ended = new AtomicInteger();
+    TreeWatcher.beforeRegistering = w -> {
+      attempts.incrementAndGet();
+      try {
+        w.close(); // its registration then fails, as one out of inotify watches does
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    try (TreeWatcher w = new TreeWatcher(root, Duration.ofMillis(2), Duration.ofMillis(50), Duration.ofMillis(10),
+        p -> { }, () -> { }, () -> { }, ended::incrementAndGet)) {
+      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !w.registering());
+      assertThat(ended.get()).isEqualTo(1);
+      Thread.sleep(500); // a restart would be due 50 ms after a failure
+      assertThat(attempts.get()).isEqualTo(TreeWatcher.MAX_FAILED_REGISTRATIONS + 1);
+    } finally {
+      TreeWatcher.beforeRegistering = w -> { };
+    }
+  }
+
+  @Test
   void onlyTheTempPrefixCountsAsOurs() {
     assertThat(TreeWatcher.isOwnTempFile(Path.of("/r/a/" + IgnoreRules.TEMP_PREFIX + "x"))).isTrue();
     assertThat(TreeWatcher.isOwnTempFile(Path.of("/r/a/x" + IgnoreRules.TEMP_PREFIX))).isFalse();
