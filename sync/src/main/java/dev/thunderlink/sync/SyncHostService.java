@@ -73,6 +73,7 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
       java.util.List<Path> permittedRoots, java.util.function.Supplier<String> callerDevice) {
     this.permittedRoots = permittedRoots.stream().map(r -> r.toAbsolutePath().normalize()).toList();
     this.endpoints = new HostEndpoints(stateDir, deviceName, watch, macosLatency, callerDevice);
+    dev.thunderlink.sync.internal.StateStore.preload();
   }
 
   @Override

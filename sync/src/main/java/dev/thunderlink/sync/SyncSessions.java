@@ -57,6 +57,7 @@ public final class SyncSessions implements AutoCloseable {
     this.deviceName = deviceName;
     this.channel = channel;
     this.pusher = pusher;
+    dev.thunderlink.sync.internal.StateStore.preload();
   }
 
   /** Starts every persisted session; returns the names that failed to start, with why. */

@@ -72,6 +72,27 @@ public final class DiskEndpoint implements Endpoint {
   static final long FINE_RACY_MILLIS = 50;
   /** Files this large are hashed only after their racy window has passed (see {@link #observe}). */
   static final long RACY_WAIT_BYTES = 64L << 20;
+  /** Files a scan hashes on its own thread before it hands the rest to {@link #HASHERS}. */
+  static final int HASH_INLINE = 16;
+  /**
+   * Threads that hash for scans, one per core, shared by every side in the process (idle
+   * ones exit): a scan that meets many new or changed files (an initial sync, a checkout)
+   * walks on while they are hashed, on every core, instead of hashing them one by one.
+   */
+  private static final java.util.concurrent.ExecutorService HASHERS = hashers();
+
+  private static java.util.concurrent.ExecutorService hashers() {
+    int n = Math.max(1, Runtime.getRuntime().availableProcessors());
+    java.util.concurrent.ThreadPoolExecutor pool = new java.util.concurrent.ThreadPoolExecutor(n, n, 30,
+        TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "sync-hash");
+          t.setDaemon(true);
+          return t;
+        });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
   /** Block size fingerprinted while hashing until a coordinator asks for another one. */
   static final int DEFAULT_BLOCK_SIZE = 128 * 1024;
 
@@ -135,7 +156,7 @@ public final class DiskEndpoint implements Endpoint {
     this.rootPrefix = r.endsWith(sep) ? r : r + sep;
     this.watcher = options.watch()
         ? new TreeWatcher(root, options.debounce(), options.maxDelay(), options.macosLatency(), this::hint,
-            () -> pendingFull = true, this::fireListener)
+            () -> pendingFull = true, this::fireListener, this::fireListener)
         : null;
   }
 
@@ -300,10 +321,15 @@ public final class DiskEndpoint implements Endpoint {
       full = true;
     }
     if (full || pendingFull || !scannedOnce) {
+      // the watcher registers the tree while the first scan runs: a change in a directory
+      // this scan has passed and the watch does not cover yet is found by the next full scan,
+      // which the watcher asks for (the listener) once its registration is over
+      boolean watched = watcher == null || !watcher.registering();
       pendingFull = false;
       rules.invalidate();
       scan(List.of(""));
       scannedOnce = true;
+      pendingFull |= !watched;
     } else if (!hints.isEmpty()) {
       scan(hints);
     }
@@ -319,13 +345,75 @@ public final class DiskEndpoint implements Endpoint {
   /** What one scan saw at one NFC path. */
   private record Seen(String diskPath, Entry entry, long size, long mtimeNanos, String key) {}
 
+  /** A file's hash and, for a file above the block size, its block fingerprints (else null). */
+  private record HashedFile(Seen seen, StateStore.BlockList blocks) {}
+
+  /** A file being hashed on a {@link #HASHERS} thread: its on-disk name and the result to come. */
+  private record PendingHash(String diskPath, java.util.concurrent.Future<HashedFile> result) {}
+
   private final class Pass {
     final long startMillis = System.currentTimeMillis();
     final Map<String, Seen> seen = new HashMap<>();
+    /** Files this pass handed to the hashing threads, by NFC path; {@link #awaitHashes} moves them to seen. */
+    final Map<String, PendingHash> hashing = new HashMap<>();
     final Set<String> collided = new HashSet<>();
     final Set<String> failed = new HashSet<>();
     final Set<String> walkedDirs = new HashSet<>();
     final boolean sweepTemps = !scannedOnce;
+    /** Files hashed on the scanning thread itself (the first few of every pass). */
+    int hashedHere;
+
+    /**
+     * The file's hash: computed now for the first {@link #HASH_INLINE} files of a pass (a
+     * watcher's few paths pay no hand-off), else on the hashing threads, while this thread
+     * walks on; then null, and {@link #awaitHashes} collects it.
+     */
+    Seen hash(String key, String rel, Path p, long statSize, long recordedMtime, String fileKey, boolean exec,
+        long mtimeMillis) throws IOException {
+      int bs = blockSize;
+      if (hashedHere < HASH_INLINE) {
+        hashedHere++;
+        HashedFile h = hashFile(rel, p, statSize, recordedMtime, fileKey, exec, mtimeMillis, bs);
+        keepBlocks(key, h);
+        return h.seen();
+      }
+      hashing.put(key, new PendingHash(rel,
+          HASHERS.submit(() -> hashFile(rel, p, statSize, recordedMtime, fileKey, exec, mtimeMillis, bs))));
+      return null;
+    }
+
+    /** Waits for the files handed to the hashing threads; each lands in seen, or in failed as a scan error would. */
+    void awaitHashes() throws IOException {
+      try {
+        for (Map.Entry<String, PendingHash> e : hashing.entrySet()) {
+          String key = e.getKey();
+          try {
+            HashedFile h = e.getValue().result().get();
+            keepBlocks(key, h);
+            seen.put(key, h.seen());
+          } catch (java.util.concurrent.ExecutionException x) {
+            if (x.getCause() instanceof NoSuchFileException) {
+              errors.remove(key); // vanished between listing and reading
+            } else if (x.getCause() instanceof IOException io) {
+              failed.add(key);
+              errors.put(key, describe(io));
+            } else if (x.getCause() instanceof RuntimeException r) {
+              throw r;
+            } else {
+              throw new IOException("hashing " + key + ": " + x.getCause(), x.getCause());
+            }
+          }
+        }
+      } catch (InterruptedException x) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("scan interrupted");
+      } finally {
+        for (PendingHash h : hashing.values()) {
+          h.result().cancel(true); // done ones stay done; the rest of an interrupted scan stops
+        }
+        hashing.clear();
+      }
+    }
 
     void visit(Path p, BasicFileAttributes a) {
       String rel = relative(p);
@@ -345,12 +433,14 @@ public final class DiskEndpoint implements Endpoint {
         return;
       }
       Seen previous = seen.get(key);
-      if (previous != null && !previous.diskPath().equals(rel)) {
+      PendingHash pending = previous == null ? hashing.get(key) : null;
+      String previousDisk = previous != null ? previous.diskPath() : pending != null ? pending.diskPath() : null;
+      if (previousDisk != null && !previousDisk.equals(rel)) {
         collided.add(key);
         return;
       }
       try {
-        Seen s = observe(key, rel, p, a, startMillis);
+        Seen s = observe(this, key, rel, p, a, startMillis);
         if (s != null) {
           seen.put(key, s);
         }
@@ -364,7 +454,9 @@ public final class DiskEndpoint implements Endpoint {
     }
   }
 
-  private Seen observe(String key, String rel, Path p, BasicFileAttributes a, long scanMillis) throws IOException {
+  /** What a pass sees at one path; null for what is not content and for a file {@link Pass#hash} hashes later. */
+  private Seen observe(Pass pass, String key, String rel, Path p, BasicFileAttributes a, long scanMillis)
+      throws IOException {
     long mtimeNanos = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
     long mtimeMillis = a.lastModifiedTime().toMillis();
     if (a.isDirectory()) {
@@ -393,7 +485,7 @@ public final class DiskEndpoint implements Endpoint {
         }
         a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
         if (!a.isRegularFile()) {
-          return observe(key, rel, p, a, System.currentTimeMillis());
+          return observe(pass, key, rel, p, a, System.currentTimeMillis());
         }
         mtimeNanos = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
         mtimeMillis = a.lastModifiedTime().toMillis();
@@ -405,19 +497,32 @@ public final class DiskEndpoint implements Endpoint {
     String fileKey = fs.key();
     IndexRecord old = index.get(key);
     long recordedMtime = racy(scanMillis, mtimeNanos) ? -1 : mtimeNanos;
-    if (old != null && old.entry() != null && old.entry().isFile() && old.statMatches(a.size(), mtimeNanos, fileKey)
-        && old.entry().executable() == exec) {
+    if (old != null && old.entry() != null && old.entry().isFile() && old.entry().executable() == exec
+        && (old.statMatches(a.size(), mtimeNanos, fileKey) || legacyKeyMatches(old, a, mtimeNanos, fs))) {
       return new Seen(rel, old.entry(), a.size(), recordedMtime, fileKey);
     }
-    // the entry's size is what was hashed; the stat kept is the one taken before hashing, so a
-    // file that grew in between differs from its record next time and is hashed again
+    return pass.hash(key, rel, p, a.size(), recordedMtime, fileKey, exec, mtimeMillis);
+  }
+
+  /**
+   * Hashes a file whose stat was taken by a scan; any thread (it reads the file and nothing
+   * of this object's state). The entry's size is what was hashed; the stat kept is the one
+   * taken before hashing, so a file that grew in between differs from its record next time
+   * and is hashed again.
+   */
+  private HashedFile hashFile(String rel, Path p, long statSize, long recordedMtime, String fileKey, boolean exec,
+      long mtimeMillis, int bs) throws IOException {
     filesHashed.incrementAndGet();
-    int bs = blockSize;
-    ContentHash.Hashed h = ContentHash.hashFile(p, a.size() > bs ? bs : 0);
+    ContentHash.Hashed h = ContentHash.hashFile(p, statSize > bs ? bs : 0);
+    Seen s = new Seen(rel, Entry.file(h.hash(), h.length(), exec, mtimeMillis), statSize, recordedMtime, fileKey);
+    return new HashedFile(s, h.blocks() == null ? null : new StateStore.BlockList(h.hash(), bs, h.blocks()));
+  }
+
+  /** Keeps a hashed file's block fingerprints for the next save of the index. Scanning thread. */
+  private void keepBlocks(String key, HashedFile h) {
     if (h.blocks() != null) {
-      unsavedBlocks.put(key, new StateStore.BlockList(h.hash(), bs, h.blocks()));
+      unsavedBlocks.put(key, h.blocks());
     }
-    return new Seen(rel, Entry.file(h.hash(), h.length(), exec, mtimeMillis), a.size(), recordedMtime, fileKey);
   }
 
   /**
@@ -432,42 +537,48 @@ public final class DiskEndpoint implements Endpoint {
   }
 
   /**
-   * Identity of a file's content as far as stat can tell: inode plus ctime where the file
-   * system has them. ctime changes on every write, rename and chmod and cannot be set by a
-   * user, so an inode reused by a same-size file with a copied mtime still looks different
-   * (git's index does the same).
+   * Identity of a file's content as far as stat can tell: device, inode and ctime (in
+   * nanoseconds) where the file system has them, else its file key. ctime changes on every
+   * write, rename and chmod and cannot be set by a user, so an inode reused by a same-size file
+   * with a copied mtime still looks different (git's index does the same).
    */
   private String statKey(Path p, BasicFileAttributes a) {
-    String key = a.fileKey() == null ? "" : a.fileKey().toString();
-    if (unixView) {
-      try {
-        Object ctime = Files.getAttribute(p, "unix:ctime", LinkOption.NOFOLLOW_LINKS);
-        key += "/" + ctime;
-      } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-        key += "/?";
-      }
-    }
-    return key;
+    return fileStat(p, a).key();
   }
 
-  /** A regular file's executable bit and {@link #statKey}. */
-  private record FileStat(boolean executable, String key) {}
-
   /**
-   * {@link #isExecutable} and {@link #statKey} from one stat where the file system has a unix
-   * view (both come from the same {@code stat}; a scan calls this for every file).
+   * A regular file's executable bit, {@link #statKey} and (unix view) ctime, from one stat
+   * (a scan calls this for every file). The key is built from numbers: a formatted ctime
+   * ({@code FileTime.toString}) was a visible part of a scan's CPU and of its JIT work.
    */
+  private record FileStat(boolean executable, String key, FileTime ctime) {}
+
   private FileStat fileStat(Path p, BasicFileAttributes a) {
     if (unixView) {
       try {
-        Map<String, Object> m = Files.readAttributes(p, "unix:mode,ctime", LinkOption.NOFOLLOW_LINKS);
-        String key = (a.fileKey() == null ? "" : a.fileKey().toString()) + "/" + m.get("ctime");
-        return new FileStat((((Integer) m.get("mode")) & 0100) != 0, key);
+        Map<String, Object> m = Files.readAttributes(p, "unix:mode,dev,ino,ctime", LinkOption.NOFOLLOW_LINKS);
+        FileTime ctime = (FileTime) m.get("ctime");
+        String key = m.get("dev") + ":" + m.get("ino") + ":" + ctime.to(TimeUnit.NANOSECONDS);
+        return new FileStat((((Integer) m.get("mode")) & 0100) != 0, key, ctime);
       } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
-        // fall through to the two separate reads
+        return new FileStat(isExecutable(p), fileKeyText(a) + "/?", null); // no ctime: a key no stat matches
       }
     }
-    return new FileStat(isExecutable(p), statKey(p, a));
+    return new FileStat(isExecutable(p), fileKeyText(a), null);
+  }
+
+  private static String fileKeyText(BasicFileAttributes a) {
+    return a.fileKey() == null ? "" : a.fileKey().toString();
+  }
+
+  /**
+   * True if {@code old} holds the key scans recorded before keys were numbers (file key, then
+   * the ctime as ISO text) and it still describes the file: the row is then rewritten with
+   * the numeric key instead of the file being hashed again, so an upgrade re-hashes nothing.
+   */
+  private static boolean legacyKeyMatches(IndexRecord old, BasicFileAttributes a, long mtimeNanos, FileStat fs) {
+    return fs.ctime() != null && old.statKey() != null && old.statKey().startsWith("(")
+        && old.statMatches(a.size(), mtimeNanos, fileKeyText(a) + "/" + fs.ctime());
   }
 
   private boolean pointsOutside(String key, String target) {
@@ -555,6 +666,7 @@ public final class DiskEndpoint implements Endpoint {
         pass.visit(start, a);
       }
     }
+    pass.awaitHashes();
     long t1 = System.nanoTime();
     commit(pass, gone);
     long t2 = System.nanoTime();

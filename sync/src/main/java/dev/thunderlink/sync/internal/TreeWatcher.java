@@ -23,8 +23,9 @@ import org.slf4j.LoggerFactory;
  * at once, and {@code onBurstEnd} runs once the tree has been quiet for {@code debounce}
  * (or {@code maxDelay} after the first event of a burst, so a long burst still makes progress).
  *
- * <p>Threads: the library's watch thread calls {@code pathSink}; a single scheduler thread
- * runs {@code onBurstEnd}. {@code overflow} runs on the watch thread.
+ * <p>Threads: the watch thread registers the tree (then runs {@code onRegistered}) and runs the
+ * library's event loop, which calls {@code pathSink}; a single scheduler thread runs
+ * {@code onBurstEnd}. {@code overflow} runs on the watch thread.
  */
 final class TreeWatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TreeWatcher.class);
@@ -43,12 +44,22 @@ final class TreeWatcher implements AutoCloseable {
   private final Consumer<Path> pathSink;
   private final Runnable overflow;
   private volatile DirectoryWatcher watcher;
+  private volatile boolean registering;
+  /** Runs (on the watch thread) each time a registration of the tree is over, done or given up. */
+  private final Runnable onRegistered;
+  /** Registrations that failed in a row; past {@link #MAX_FAILED_REGISTRATIONS} no more are tried. */
+  private final java.util.concurrent.atomic.AtomicInteger failedRegistrations =
+      new java.util.concurrent.atomic.AtomicInteger();
+  static final int MAX_FAILED_REGISTRATIONS = 2;
+  /** Tests hold back (or break) a registration with this; it runs on the watch thread before each one. */
+  static volatile Consumer<DirectoryWatcher> beforeRegistering = w -> { };
   private volatile boolean closed;
   private final java.util.concurrent.atomic.AtomicBoolean restarting = new java.util.concurrent.atomic.AtomicBoolean();
 
   TreeWatcher(Path root, Duration debounce, Duration maxDelay, Duration macosLatency, Consumer<Path> pathSink,
-      Runnable overflow, Runnable onBurstEnd) throws IOException {
+      Runnable overflow, Runnable onBurstEnd, Runnable onRegistered) throws IOException {
     this.root = root;
+    this.onRegistered = onRegistered;
     this.macosLatency = macosLatency;
     this.pathSink = pathSink;
     this.overflow = overflow;
@@ -106,12 +117,49 @@ final class TreeWatcher implements AutoCloseable {
     }
     DirectoryWatcher w = b.build();
     watcher = w;
-    w.watchAsync(watchThread).whenComplete((ok, error) -> {
-      if (!closed && watcher == w) {
-        log.warn("directory watcher for {} stopped ({}); restarting it", root, error == null ? "ended" : error.toString());
+    registering = true;
+    // registering every directory of a large tree takes a while (a round trip to the JDK's
+    // inotify thread per directory: 1.3-2 s for 420 directories on a loaded machine), so it
+    // runs on the watch thread, then the event loop there
+    watchThread.execute(() -> {
+      beforeRegistering.accept(w);
+      java.util.concurrent.atomic.AtomicBoolean registered = new java.util.concurrent.atomic.AtomicBoolean();
+      w.watchAsync(loop -> {
+        registered.set(true);
+        failedRegistrations.set(0);
+        registrationEnded(w);
+        loop.run();
+      }).whenComplete((ok, error) -> {
+        if (closed || watcher != w) {
+          return;
+        }
+        String why = error == null ? "ended" : error.toString();
+        if (!registered.get() && failedRegistrations.incrementAndGet() > MAX_FAILED_REGISTRATIONS) {
+          // a tree that cannot be watched (gone, or out of inotify watches): rescans find its changes
+          log.warn("cannot watch {} ({}); its changes are found by rescans only", root, why);
+          registrationEnded(w);
+          return;
+        }
+        log.warn("directory watcher for {} stopped ({}); restarting it", root, why);
         restartSoon();
-      }
+      });
     });
+  }
+
+  private void registrationEnded(DirectoryWatcher w) {
+    if (watcher == w) {
+      registering = false;
+      onRegistered.run();
+    }
+  }
+
+  /**
+   * True while the watcher is registering the tree (at start and after a restart): a change
+   * made now in a directory not yet registered is not reported, so a scan that started
+   * meanwhile may have missed one made behind it. {@code onRegistered} runs when it is over.
+   */
+  boolean registering() {
+    return registering;
   }
 
   /**

@@ -72,6 +72,107 @@ class DiskEndpointTest {
   }
 
   @Test
+  void filesHashedOnTheHashingThreadsLandAsIfHashedInLine() throws Exception {
+    // Jimfs lists a directory in the same order on every machine: here the two names with one
+    // NFC form come after more than HASH_INLINE files, so both go to the hashing threads
+    try (java.nio.file.FileSystem fs = com.google.common.jimfs.Jimfs.newFileSystem(
+        com.google.common.jimfs.Configuration.unix())) {
+      Path r = Files.createDirectories(fs.getPath("/r"));
+      java.util.Random rnd = new java.util.Random(7);
+      java.util.Map<String, byte[]> written = new java.util.TreeMap<>();
+      int n = 3 * DiskEndpoint.HASH_INLINE;
+      for (int i = 0; i < n; i++) {
+        byte[] data = new byte[4097 + rnd.nextInt(20_000)]; // above the block size: fingerprinted
+        rnd.nextBytes(data);
+        old(Files.write(r.resolve("f" + i), data));
+        written.put("f" + i, data);
+      }
+      old(Files.write(r.resolve("z-caf\u00e9"), "nfc".getBytes(UTF_8)));
+      old(Files.write(r.resolve("z-cafe\u0301"), "nfd".getBytes(UTF_8)));
+      try (DiskEndpoint s = DiskEndpoint.open(r, tmp.resolve("jimfs.db"), DiskEndpoint.Options.defaults("j"), false)) {
+        s.fingerprintBlockSize(4096);
+        Endpoint.ChangeSet cs = s.changes(0, true, List.of());
+        assertThat(cs.collisions()).containsExactly("z-caf\u00e9");
+        assertThat(cs.changes()).containsOnlyKeys(written.keySet());
+        written.forEach((name, data) -> assertThat(cs.changes().get(name).hash()).as(name).isEqualTo(ContentHash.of(data)));
+        // the fingerprints taken while hashing were kept: a delta needs no read of the file
+        for (String name : written.keySet()) {
+          s.blocks(name, 4096);
+        }
+        assertThat(s.blockListsRead.get()).isZero();
+        assertThat(s.changes(cs.lastSeq(), true, List.of()).changes()).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void aChangeTheWatchMissedWhileRegisteringIsFoundOnceItCoversTheTree() throws Exception {
+    Path f = old(Files.write(root.resolve("a.txt"), "first".getBytes(UTF_8)));
+    java.util.concurrent.CountDownLatch register = new java.util.concurrent.CountDownLatch(1);
+    TreeWatcher.beforeRegistering = unused -> {
+      try {
+        register.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    java.util.concurrent.atomic.AtomicInteger heard = new java.util.concurrent.atomic.AtomicInteger();
+    DiskEndpoint.Options watched = new DiskEndpoint.Options("book", List.of(), false, false, false, true,
+        java.time.Duration.ofMillis(2), java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(10));
+    try (DiskEndpoint w = DiskEndpoint.open(root, tmp.resolve("watched.db"), watched, false)) {
+      w.onChange(heard::incrementAndGet);
+      // the first scan runs while the watch is not registered yet (open did not wait for it)
+      Endpoint.ChangeSet first = w.changes(0, false, List.of());
+      assertThat(first.changes()).containsKey("a.txt");
+      old(Files.write(f, "second, unseen by any watch".getBytes(UTF_8)));
+      register.countDown();
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> heard.get() > 0);
+      Endpoint.ChangeSet next = w.changes(first.lastSeq(), false, List.of());
+      assertThat(next.changes()).containsKey("a.txt");
+      assertThat(next.changes().get("a.txt").hash()).isEqualTo(ContentHash.of("second, unseen by any watch".getBytes(UTF_8)));
+    } finally {
+      TreeWatcher.beforeRegistering = unused -> { };
+      register.countDown();
+    }
+  }
+
+  @Test
+  void aSameSizeRewriteWithItsMtimePutBackIsStillSeen() throws Exception {
+    Path f = old(Files.write(root.resolve("same.txt"), "version-1".getBytes(UTF_8)));
+    FileTime mtime = Files.getLastModifiedTime(f);
+    Endpoint.ChangeSet first = side.changes(0, true, List.of());
+    Files.write(f, "version-2".getBytes(UTF_8)); // same size
+    Files.setLastModifiedTime(f, mtime); // and the same mtime: only the ctime tells
+    Endpoint.ChangeSet next = side.changes(first.lastSeq(), true, List.of());
+    assertThat(next.changes().get("same.txt").hash()).isEqualTo(ContentHash.of("version-2".getBytes(UTF_8)));
+  }
+
+  @Test
+  void keysRecordedBeforeTheyWereNumbersAreRewrittenWithoutHashing() throws Exception {
+    Path f = old(Files.write(root.resolve("kept.txt"), "kept".getBytes(UTF_8)));
+    long seq = side.changes(0, true, List.of()).lastSeq();
+    side.close();
+    // the key as scans wrote it before: the file key, then the ctime as FileTime's text
+    java.nio.file.attribute.BasicFileAttributes a =
+        Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    String legacy = a.fileKey() + "/" + Files.getAttribute(f, "unix:ctime", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    try (StateStore store = StateStore.open(tmp.resolve("index.db"))) {
+      IndexRecord r = store.loadEntries().get("kept.txt");
+      assertThat(r.statKey()).doesNotStartWith("(");
+      store.writeEntries(List.of(new IndexRecord(r.path(), r.diskPath(), r.entry(), r.statSize(), r.statMtimeNanos(),
+          legacy, r.seq())), seq);
+    }
+    side = DiskEndpoint.open(root, tmp.resolve("index.db"), DiskEndpoint.Options.defaults("book"), false);
+    assertThat(side.changes(seq, true, List.of()).changes()).as("no change").isEmpty();
+    assertThat(side.filesHashed.get()).as("not hashed again").isZero();
+    side.close();
+    try (StateStore store = StateStore.open(tmp.resolve("index.db"))) {
+      assertThat(store.loadEntries().get("kept.txt").statKey()).as("rewritten").doesNotStartWith("(");
+    }
+    side = DiskEndpoint.open(root, tmp.resolve("index.db"), DiskEndpoint.Options.defaults("book"), false);
+  }
+
+  @Test
   void writeRefusesToClobberAFileChangedSinceItWasScanned() throws Exception {
     Path f = old(Files.write(root.resolve("doc.txt"), "scanned".getBytes(UTF_8)));
     Entry scanned = side.changes(0, true, List.of()).changes().get("doc.txt");

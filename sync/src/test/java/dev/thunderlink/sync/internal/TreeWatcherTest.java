@@ -22,7 +22,7 @@ class TreeWatcherTest {
   void theAppliersOwnTempFilesAreDroppedBeforeTheyAreQueued() throws Exception {
     List<Path> seen = new CopyOnWriteArrayList<>();
     try (TreeWatcher w = new TreeWatcher(root, Duration.ofMillis(2), Duration.ofMillis(50), Duration.ofMillis(10),
-        seen::add, () -> { }, () -> { })) {
+        seen::add, () -> { }, () -> { }, () -> { })) {
       // the watch is registered once a probe file is reported
       AtomicInteger probes = new AtomicInteger();
       Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
@@ -36,6 +36,29 @@ class TreeWatcherTest {
       Files.move(tmp, root.resolve("real.txt"), StandardCopyOption.ATOMIC_MOVE);
       Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> seen.contains(root.resolve("real.txt")));
       assertThat(seen).noneMatch(TreeWatcher::isOwnTempFile);
+    }
+  }
+
+  @Test
+  void aTreeThatCannotBeRegisteredIsTriedAFewTimesThenLeftToRescans() throws Exception {
+    AtomicInteger attempts = new AtomicInteger();
+    AtomicInteger ended = new AtomicInteger();
+    TreeWatcher.beforeRegistering = w -> {
+      attempts.incrementAndGet();
+      try {
+        w.close(); // its registration then fails, as one out of inotify watches does
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    try (TreeWatcher w = new TreeWatcher(root, Duration.ofMillis(2), Duration.ofMillis(50), Duration.ofMillis(10),
+        p -> { }, () -> { }, () -> { }, ended::incrementAndGet)) {
+      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !w.registering());
+      assertThat(ended.get()).isEqualTo(1);
+      Thread.sleep(500); // a restart would be due 50 ms after a failure
+      assertThat(attempts.get()).isEqualTo(TreeWatcher.MAX_FAILED_REGISTRATIONS + 1);
+    } finally {
+      TreeWatcher.beforeRegistering = w -> { };
     }
   }
 
