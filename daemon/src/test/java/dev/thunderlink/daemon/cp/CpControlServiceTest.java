@@ -15,6 +15,7 @@ import dev.thunderlink.transport.bulk.BulkConfig;
 import dev.thunderlink.transport.bulk.BulkServer;
 import dev.thunderlink.transport.emulator.LinkEmulator;
 import dev.thunderlink.transport.emulator.LinkProfile;
+import dev.thunderlink.transport.testing.Await;
 import dev.thunderlink.transport.testing.LinkFixture;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
@@ -104,11 +105,12 @@ class CpControlServiceTest {
   @Test
   void cancellingTheCallCancelsTheCopyAndNothingLandsUnderTheName() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("root"));
-    byte[] data = new byte[8 << 20];
+    byte[] data = new byte[16 << 20];
     new java.util.Random(3).nextBytes(data);
     Path src = Files.write(tmp.resolve("big.bin"), data);
     LinkEmulator[] via = new LinkEmulator[1];
-    // 16 Mbit/s: the 8 MiB take about 4 s, so the copy is still running when the call is cancelled
+    // 16 Mbit/s: the 16 MiB take about 8 s, so the copy is still running when the call is cancelled
+    // (progress events say little here: the sender's socket buffers take the whole file at once)
     Rig r = rig(tmp, root, via, LinkProfile.custom(16_000_000, Duration.ofMillis(1), Duration.ZERO));
     CountDownLatch ended = new CountDownLatch(1);
     CpControlService service =
@@ -121,10 +123,10 @@ class CpControlServiceTest {
       Iterator<CopyEvent> events =
           call.call(() -> CpControlGrpc.newBlockingStub(ch).copy(CopyRequest.newBuilder().setPush(true).addSources(src.toString())
               .setDestination(root.resolve("big.bin").toString()).setFailoverSeconds(5).build()));
-      CopyEvent e;
-      do {
-        e = events.next();
-      } while (!e.hasBytes()); // bytes are on their way
+      assertThat(events.next().hasPlanned()).isTrue();
+      // cancelled once the host is writing the file (its partial exists), with seconds of it to go
+      Path partial = root.resolve(".big.bin.tlpart");
+      Await.until(Duration.ofSeconds(10), () -> Files.exists(partial), () -> "the host never started receiving");
       call.cancel(null);
       assertThatThrownBy(() -> {
             while (events.hasNext()) {
@@ -132,7 +134,7 @@ class CpControlServiceTest {
             }
           })
           .isInstanceOfSatisfying(StatusRuntimeException.class, x -> assertThat(x.getStatus().getCode()).isEqualTo(Status.Code.CANCELLED));
-      // the daemon's copy stopped (it releases the link when its copy returns), long before the 4 s the file needs
+      // the daemon's copy stopped (it releases the link when its copy returns), long before the 8 s the file needs
       assertThat(ended.await(3, TimeUnit.SECONDS)).isTrue();
       assertThat(root.resolve("big.bin")).doesNotExist();
     } finally {
