@@ -17,7 +17,7 @@
 #               ssh-tunnel,thunderlink,thunderlink-sync
 #   --no-file   skip the random file; --no-tree skip the tree (and its generation)
 #   --runs N    time each copy N times (iperf3 too) and report the median, every run in the notes
-#               (cp, scp, rsync, thunderlink; unison and syncthing run once: they keep state)
+#               (cp, scp, rsync, thunderlink, thunderlink-sync; unison and syncthing run once: they keep state)
 #   --baseline-jar  the same as THUNDERLINK_BASE_JAR=OLD.jar (below): the thunderlink and
 #               thunderlink-sync rows also run another build (e.g. main's), same run, same load
 #
@@ -418,7 +418,8 @@ fi
 # thunderlink; jars from before session 8 ignore it), and with `cp --standalone` over a link of
 # the command's own (row thunderlink-standalone). Then, for the mirror row, a fresh workstation
 # daemon runs one sync session of the tree and `sync flush` returns when it has all reached the
-# host. Every figure is the
+# host (with --runs N, N times on fresh workstation daemons, alternating with the baseline).
+# Every figure is the
 # wall clock of the commands, JVM start and link handshake included, like ssh's for scp; the
 # note gives `cp`'s own transfer time and the wall clock of copying a 1-byte file (start-up,
 # handshake and session: the fixed cost). One untimed 1-byte cp first (page cache, and the
@@ -566,14 +567,14 @@ run_thunderlink() {
     record "$k" "$f" "$t" "$note"
   done
 }
-run_thunderlink_sync() { # run_thunderlink_sync VARIANT
+declare -A SYNC_WALL=() SYNC_CPU=() # per variant: every run's seconds and daemons' CPU seconds
+run_thunderlink_sync() { # run_thunderlink_sync VARIANT: one initial sync of the tree, on a fresh workstation daemon
   local v=$1
   log "thunderlink sync ($v: workstation daemon, one two-way session, initial sync of the tree)"
-  [[ $DO_TREE == 1 ]] || { log "thunderlink-sync needs the tree (no --no-tree)"; return; }
   [[ -n "${TL_PORT[$v]:-}" ]] || tl_pair "$v"
   tl_connect "$v"
   fresh_dst; mkdir -p "$T/dst/mirror"
-  local a b t cpu0 cpu1
+  local a b cpu0 cpu1
   cpu0=$(tl_cpu "$v")
   a=$(now)
   tl_as "$v" sync create --home "$T/tl-ws-$v" --local "$T/src/tree" --remote "$T/dst/mirror/tree" bench-tree >&2 ||
@@ -581,12 +582,12 @@ run_thunderlink_sync() { # run_thunderlink_sync VARIANT
   tl_as "$v" sync flush --home "$T/tl-ws-$v" --timeout 1800 bench-tree >&2 || tl_fail "sync flush failed or timed out ($v)"
   b=$(now)
   cpu1=$(tl_cpu "$v")
-  t=$(elapsed "$a" "$b")
+  SYNC_WALL[$v]+="$(elapsed "$a" "$b") "
+  SYNC_CPU[$v]+="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') "
   tl_verify_tree "$T/dst/mirror/tree" "sync ($v)"
-  local note="two-way-safe session, sync create until sync flush returns (two JVM starts included); daemons' CPU $(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') s, load $(cut -d' ' -f1 /proc/loadavg)"
-  [[ $v == base ]] && note+=", baseline jar $(basename "$TL_BASE_JAR")"
-  record "$([[ $v == base ]] && echo thunderlink-sync-base || echo thunderlink-sync)" "" "$t" "$note"
-  tl_stop "$v"
+  # the next run creates the session again, on a workstation daemon started afresh
+  tl_as "$v" sync terminate --home "$T/tl-ws-$v" bench-tree >/dev/null || tl_fail "sync terminate failed ($v)"
+  tl_disconnect "$v"
 }
 tl_cpu() { # tl_cpu VARIANT: CPU seconds (user + system) used so far by that variant's daemons; on a
   # shared machine it moves far less with the load than the wall clock does
@@ -605,9 +606,24 @@ tl_stop() { # tl_stop VARIANT: stops its daemons, so an idle one's watcher does 
   TL_PIDS[$1]=""; unset "TL_PORT[$1]"
 }
 if wanted thunderlink; then run_thunderlink; fi
-if wanted thunderlink-sync; then
-  # each variant on its own daemons, stopped when its row is done
-  for v in "${TL_VARIANTS[@]}"; do run_thunderlink_sync "$v"; done
+if wanted thunderlink-sync && [[ $DO_TREE == 0 ]]; then
+  log "thunderlink-sync needs the tree (no --no-tree)"
+elif wanted thunderlink-sync; then
+  # each variant on its own daemons; the order rotates every run, as for cp: the second of a
+  # pair paid the disk's write-back of the first's 170 MB (seen as a bias in session 8's A/B)
+  for (( r = 1; r <= RUNS; r++ )); do
+    for (( i = 0; i < ${#TL_VARIANTS[@]}; i++ )); do
+      run_thunderlink_sync "${TL_VARIANTS[(i + r - 1) % ${#TL_VARIANTS[@]}]}"
+    done
+  done
+  for v in "${TL_VARIANTS[@]}"; do
+    note="two-way-safe session, sync create until sync flush returns (two JVM starts included); daemons' CPU $(median ${SYNC_CPU[$v]}) s"
+    [[ $RUNS -gt 1 ]] && note+=", runs ${SYNC_WALL[$v]% } s (CPU ${SYNC_CPU[$v]% } s)"
+    note+=", load after $(cut -d' ' -f1 /proc/loadavg)"
+    [[ $v == base ]] && note+=", baseline jar $(basename "$TL_BASE_JAR")"
+    record "$([[ $v == base ]] && echo thunderlink-sync-base || echo thunderlink-sync)" "" "$(median ${SYNC_WALL[$v]})" "$note"
+    tl_stop "$v"
+  done
 fi
 # ================================================================ END THUNDERLINK HOOK
 
