@@ -10,6 +10,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,12 +73,20 @@ class LauncherTest {
     return Files.readString(tmp.resolve("java.args")).trim();
   }
 
-  @Test
-  void shortCommandsGetTheirOptionsAndClassArchiveWithNoProgramButReadlinkAndJava() throws Exception {
+  /** A stand-in Java 17 and a jar, with only the launcher's tools on the PATH. */
+  private Path jdk17;
+  private Path jar;
+
+  @BeforeEach
+  void standIns() throws Exception {
     assumeTrue(Files.isRegularFile(LAUNCHER) && Files.isExecutable(Path.of("/bin/bash")), "run from the daemon module of the repository");
     tools();
-    Path jdk17 = jdk("17.0.15");
-    Path jar = Files.writeString(tmp.resolve("x.jar"), "jar");
+    jdk17 = jdk("17.0.15");
+    jar = Files.writeString(tmp.resolve("x.jar"), "jar");
+  }
+
+  @Test
+  void shortCommandsGetTheirOptionsAndClassArchiveWithNoProgramButReadlinkAndJava() throws Exception {
     String a = jar.toString().replace(".jar", "");
 
     String first = run(jdk17, jar, "cp", "a", "host:b");
@@ -108,10 +117,6 @@ class LauncherTest {
 
   @Test
   void aClassArchiveIsKeptOnlyFromARunThatSucceeded() throws Exception {
-    assumeTrue(Files.isRegularFile(LAUNCHER) && Files.isExecutable(Path.of("/bin/bash")), "run from the daemon module of the repository");
-    tools();
-    Path jdk17 = jdk("17.0.15");
-    Path jar = Files.writeString(tmp.resolve("x.jar"), "jar");
     Path archive = Path.of(jar.toString().replace(".jar", "") + "-cp.jsa");
 
     // a command that fails early (no paired host, a typo) loaded a fraction of the classes: its
