@@ -128,7 +128,7 @@ public final class WorkstationDaemon implements AutoCloseable {
       dev.thunderlink.transport.bulk.BulkClient bulk =
           dev.thunderlink.transport.bulk.BulkClient.forLink(link).identity(rt.identity).peers(rt.peers)
               .transport(rt.transport, rt.workers).build();
-      syncPusher = dev.thunderlink.daemon.internal.BulkFilePusher.forLink(bulk, link);
+      syncPusher = new dev.thunderlink.daemon.internal.BulkFilePusher(bulk);
       sync = new dev.thunderlink.sync.SyncSessions(rt.home.dir(), rt.identity.deviceName(), link.channel(), syncPusher);
       syncControl = new dev.thunderlink.daemon.internal.SyncControlService(sync);
       cs.add(syncControl.bindService());

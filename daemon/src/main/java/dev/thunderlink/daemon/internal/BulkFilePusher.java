@@ -1,9 +1,6 @@
 package dev.thunderlink.daemon.internal;
 
 import dev.thunderlink.sync.FilePusher;
-import dev.thunderlink.transport.LinkPath;
-import dev.thunderlink.transport.PathSnapshot;
-import dev.thunderlink.transport.PeerLink;
 import dev.thunderlink.transport.bulk.BulkClient;
 import dev.thunderlink.transport.bulk.BulkSession;
 import dev.thunderlink.transport.bulk.PushItem;
@@ -12,8 +9,6 @@ import dev.thunderlink.transport.bulk.TransferResult;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.function.Supplier;
 
 /**
  * The mirror's way to push file content over the workstation daemon's bulk plane: one bulk
@@ -26,18 +21,12 @@ import java.util.function.Supplier;
 public final class BulkFilePusher implements FilePusher, AutoCloseable {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BulkFilePusher.class);
   private final BulkClient client;
-  private final Supplier<Optional<LinkPath>> activePath;
   private BulkSession session; // guarded by this
   private boolean closed; // guarded by this
 
-  public BulkFilePusher(BulkClient client, Supplier<Optional<LinkPath>> activePath) {
+  /** A pusher over {@code client}'s link (a client from {@code BulkClient.forLink}: its active path). */
+  public BulkFilePusher(BulkClient client) {
     this.client = client;
-    this.activePath = activePath;
-  }
-
-  /** A pusher over {@code link}'s active path. */
-  public static BulkFilePusher forLink(BulkClient client, PeerLink link) {
-    return new BulkFilePusher(client, () -> link.paths().stream().filter(PathSnapshot::active).map(PathSnapshot::path).findFirst());
   }
 
   @Override
@@ -45,7 +34,7 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
     if (closed) {
       throw new IOException("bulk plane closed");
     }
-    if (session != null && !activePath.get().map(session.path()::equals).orElse(false)) {
+    if (session != null && !client.target().map(session.path()::equals).orElse(false)) {
       dropSession(); // the link failed over: the session's path is not the one in use now
     }
     if (session == null) {

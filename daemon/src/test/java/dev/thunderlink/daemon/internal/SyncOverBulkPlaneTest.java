@@ -57,7 +57,7 @@ class SyncOverBulkPlaneTest {
     fx.pair();
     PeerLink link = fx.connect();
     BulkClient client = BulkClient.forLink(link).identity(fx.wsId).peers(fx.wsPeers).transport(fx.transport, fx.workers).build();
-    pusher = BulkFilePusher.forLink(client, link);
+    pusher = new BulkFilePusher(client);
     return link;
   }
 

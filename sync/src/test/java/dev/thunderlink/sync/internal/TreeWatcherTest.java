@@ -55,8 +55,10 @@ class TreeWatcherTest {
         p -> { }, () -> { }, () -> { }, ended::incrementAndGet)) {
       Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !w.registering());
       assertThat(ended.get()).isEqualTo(1);
-      Thread.sleep(500); // a restart would be due 50 ms after a failure
-      assertThat(attempts.get()).isEqualTo(TreeWatcher.MAX_FAILED_REGISTRATIONS + 1);
+      // no restart after giving up: one would be due 50 ms after a failure, so the count must hold
+      // for ten times that
+      Awaitility.await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+          .until(() -> attempts.get() == TreeWatcher.MAX_FAILED_REGISTRATIONS + 1);
     } finally {
       TreeWatcher.beforeRegistering = w -> { };
     }

@@ -64,6 +64,11 @@ public final class BulkClient {
     return Optional.empty();
   }
 
+  /** The path a session opened now would run over (empty: none is up). */
+  public Optional<LinkPath> target() {
+    return target.get();
+  }
+
   /** Opens a session (blocking: a gRPC call, a connection, a handshake). */
   public BulkSession open() throws BulkException {
     return BulkSession.open(this);
