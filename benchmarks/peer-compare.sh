@@ -12,6 +12,7 @@
 # Usage: benchmarks/peer-compare.sh [--install] [--size 1g] [--files 20000]
 #                                   [--min 1k] [--max 16k] [--only LIST] [--out DIR] [--keep]
 #                                   [--no-file] [--no-tree] [--runs N] [--baseline-jar OLD.jar]
+#                                   [--sync-warm]
 #   --install   apt-get install the missing Debian packages first (nothing is installed without it)
 #   --only      comma-separated subset: iperf3,cp,scp,rsync-ssh,rsync-daemon,unison,syncthing,
 #               ssh-tunnel,thunderlink,thunderlink-sync
@@ -20,6 +21,10 @@
 #               (cp, scp, rsync, thunderlink, thunderlink-sync; unison and syncthing run once: they keep state)
 #   --baseline-jar  the same as THUNDERLINK_BASE_JAR=OLD.jar (below): the thunderlink and
 #               thunderlink-sync rows also run another build (e.g. main's), same run, same load
+#   --sync-warm the mirror rows keep each variant's workstation daemon across their runs, as a
+#               user's runs for days, instead of starting it afresh for each: the row is then the
+#               median of runs 2..N (warm daemons) and its note gives run 1 (cold JVMs) apart;
+#               needs --runs 2 or more
 #
 # Environment: THUNDERLINK_JAR, the daemon jar to measure (default daemon/target/thunderlink.jar);
 # TMPDIR, where the workspace goes (source, destinations, daemons' homes; default /tmp): e.g.
@@ -56,6 +61,7 @@ DO_FILE=1
 DO_TREE=1
 RUNS=1
 BASELINE_JAR=""
+SYNC_WARM=0
 
 die() { echo "peer-compare: $*" >&2; exit 2; }
 
@@ -75,10 +81,12 @@ while [[ $# -gt 0 ]]; do
       [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || die "--runs: $RUNS (expected: a whole number >= 1)" ;;
     --baseline-jar) BASELINE_JAR="${2:?--baseline-jar needs a value}"; shift 2
       [[ -f "$BASELINE_JAR" ]] || die "--baseline-jar: no such file: $BASELINE_JAR" ;;
+    --sync-warm) SYNC_WARM=1; shift ;;
     -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die "unknown option: $1 (expected: --install, --size, --files, --min, --max, --only, --out, --keep, --no-file, --no-tree, --runs, --baseline-jar)" ;;
+    *) die "unknown option: $1 (expected: --install, --size, --files, --min, --max, --only, --out, --keep, --no-file, --no-tree, --runs, --baseline-jar, --sync-warm)" ;;
   esac
 done
+[[ $SYNC_WARM == 0 || $RUNS -ge 2 ]] || die "--sync-warm needs --runs 2 or more (run 1 is the cold one)"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 JAR="$HERE/target/benchmarks.jar"
@@ -568,11 +576,12 @@ run_thunderlink() {
   done
 }
 declare -A SYNC_WALL=() SYNC_CPU=() # per variant: every run's seconds and daemons' CPU seconds
-run_thunderlink_sync() { # run_thunderlink_sync VARIANT: one initial sync of the tree, on a fresh workstation daemon
+run_thunderlink_sync() { # run_thunderlink_sync VARIANT: one initial sync of the tree, on a fresh
+  # workstation daemon (--sync-warm: on the one the variant's last run used)
   local v=$1
   log "thunderlink sync ($v: workstation daemon, one two-way session, initial sync of the tree)"
   [[ -n "${TL_PORT[$v]:-}" ]] || tl_pair "$v"
-  tl_connect "$v"
+  [[ $SYNC_WARM == 1 && -n "${TL_WS_PID[$v]:-}" ]] || tl_connect "$v"
   fresh_dst; mkdir -p "$T/dst/mirror"
   local a b cpu0 cpu1
   cpu0=$(tl_cpu "$v")
@@ -585,9 +594,10 @@ run_thunderlink_sync() { # run_thunderlink_sync VARIANT: one initial sync of the
   SYNC_WALL[$v]+="$(elapsed "$a" "$b") "
   SYNC_CPU[$v]+="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') "
   tl_verify_tree "$T/dst/mirror/tree" "sync ($v)"
-  # the next run creates the session again, on a workstation daemon started afresh
+  # the next run creates the session again, on a workstation daemon started afresh (or, with
+  # --sync-warm, on this one)
   tl_as "$v" sync terminate --home "$T/tl-ws-$v" bench-tree >/dev/null || tl_fail "sync terminate failed ($v)"
-  tl_disconnect "$v"
+  [[ $SYNC_WARM == 1 ]] || tl_disconnect "$v"
 }
 tl_cpu() { # tl_cpu VARIANT: CPU seconds (user + system) used so far by that variant's daemons; on a
   # shared machine it moves far less with the load than the wall clock does
@@ -617,11 +627,18 @@ elif wanted thunderlink-sync; then
     done
   done
   for v in "${TL_VARIANTS[@]}"; do
-    note="two-way-safe session, sync create until sync flush returns (two JVM starts included); daemons' CPU $(median ${SYNC_CPU[$v]}) s"
+    walls=(${SYNC_WALL[$v]}) cpus=(${SYNC_CPU[$v]})
+    note="two-way-safe session, sync create until sync flush returns (two JVM starts included)"
+    if [[ $SYNC_WARM == 1 ]]; then # run 1 on a fresh workstation daemon, the rest on the same one
+      note+=", warm workstation daemon: median of runs 2-$RUNS, daemons' CPU $(median "${cpus[@]:1}") s; cold run 1 ${walls[0]} s (CPU ${cpus[0]} s)"
+      walls=("${walls[@]:1}")
+    else
+      note+="; daemons' CPU $(median "${cpus[@]}") s"
+    fi
     [[ $RUNS -gt 1 ]] && note+=", runs ${SYNC_WALL[$v]% } s (CPU ${SYNC_CPU[$v]% } s)"
     note+=", load after $(cut -d' ' -f1 /proc/loadavg)"
     [[ $v == base ]] && note+=", baseline jar $(basename "$TL_BASE_JAR")"
-    record "$([[ $v == base ]] && echo thunderlink-sync-base || echo thunderlink-sync)" "" "$(median ${SYNC_WALL[$v]})" "$note"
+    record "$([[ $v == base ]] && echo thunderlink-sync-base || echo thunderlink-sync)" "" "$(median "${walls[@]}")" "$note"
     tl_stop "$v"
   done
 fi
