@@ -128,7 +128,7 @@ public final class WorkstationDaemon implements AutoCloseable {
       dev.thunderlink.transport.bulk.BulkClient bulk =
           dev.thunderlink.transport.bulk.BulkClient.forLink(link).identity(rt.identity).peers(rt.peers)
               .transport(rt.transport, rt.workers).build();
-      syncPusher = new dev.thunderlink.daemon.internal.BulkFilePusher(bulk);
+      syncPusher = new dev.thunderlink.daemon.internal.BulkFilePusher(bulk, link::awaitActive, java.time.Duration.ofSeconds(10));
       sync = new dev.thunderlink.sync.SyncSessions(rt.home.dir(), rt.identity.deviceName(), link.channel(), syncPusher);
       syncControl = new dev.thunderlink.daemon.internal.SyncControlService(sync);
       cs.add(syncControl.bindService());

@@ -1,5 +1,6 @@
 package dev.thunderlink.daemon.internal;
 
+import dev.thunderlink.proto.bulk.FileEntry;
 import dev.thunderlink.sync.FilePusher;
 import dev.thunderlink.transport.bulk.BulkClient;
 import dev.thunderlink.transport.bulk.BulkSession;
@@ -7,26 +8,48 @@ import dev.thunderlink.transport.bulk.PushItem;
 import dev.thunderlink.transport.bulk.TransferListener;
 import dev.thunderlink.transport.bulk.TransferResult;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * The mirror's way to push file content over the workstation daemon's bulk plane: one bulk
  * session to the host, opened on first use and kept across sync cycles and sessions; closed
  * when a transfer loses its connection, and when the link's active path is no longer the one
- * it runs over (a failover), so the next push opens it again on the path that is up.
+ * it runs over (a failover), so the next push opens it again on the path that is up; a batch
+ * cut that way is pushed again there (resumed), not left to gRPC.
  *
  * <p>Thread-safe: pushes are serialised (a bulk session pushes one list at a time).
  */
 public final class BulkFilePusher implements FilePusher, AutoCloseable {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BulkFilePusher.class);
+  /** Pushes of one batch before its undelivered files are left to gRPC. */
+  private static final int MAX_ATTEMPTS = 3;
+
   private final BulkClient client;
   private BulkSession session; // guarded by this
   private boolean closed; // guarded by this
 
-  /** A pusher over {@code client}'s link (a client from {@code BulkClient.forLink}: its active path). */
-  public BulkFilePusher(BulkClient client) {
+  /** Waits up to a time for the link to have an active path; false if none came. */
+  @FunctionalInterface
+  public interface PathWait {
+    boolean await(Duration timeout) throws InterruptedException;
+  }
+
+  private final PathWait pathWait;
+  private final Duration failoverTimeout;
+
+  /**
+   * A pusher over {@code client}'s link (a client from {@code BulkClient.forLink}: its active
+   * path). When a push loses its connection (the path failed), the files not yet delivered are
+   * pushed again on a new session once {@code pathWait} says a path is up (within {@code
+   * failoverTimeout}), resuming each from the bytes the host kept.
+   */
+  public BulkFilePusher(BulkClient client, PathWait pathWait, Duration failoverTimeout) {
     this.client = client;
+    this.pathWait = pathWait;
+    this.failoverTimeout = failoverTimeout;
   }
 
   @Override
@@ -34,29 +57,73 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
     if (closed) {
       throw new IOException("bulk plane closed");
     }
+    String[] errors = new String[items.size()];
+    List<Integer> todo = new ArrayList<>(items.size());
+    for (int i = 0; i < items.size(); i++) {
+      todo.add(i);
+    }
+    long giveUpAt = System.nanoTime() + failoverTimeout.toNanos();
+    for (int attempt = 1; ; attempt++) {
+      BulkSession s;
+      try {
+        s = session(attempt > 1);
+      } catch (IOException e) {
+        if (attempt == 1) {
+          throw e; // the plane cannot be used now: the caller sends these by gRPC
+        }
+        for (int i : todo) {
+          errors[i] = "the link to the host did not come back: " + e.getMessage();
+        }
+        return Arrays.asList(errors);
+      }
+      List<String> paths = new ArrayList<>(todo.size());
+      for (int i : todo) {
+        paths.add(items.get(i).hostPath());
+      }
+      // a retry resumes each file from the bytes the host kept (the stat says how many)
+      List<FileEntry> kept = attempt > 1 ? s.stat(paths) : null;
+      List<PushItem> push = new ArrayList<>(todo.size());
+      for (int k = 0; k < todo.size(); k++) {
+        push.add(new PushItem(items.get(todo.get(k)).local(), paths.get(k), kept == null ? null : kept.get(k)));
+      }
+      List<TransferResult> results = s.push(push, TransferListener.NONE);
+      List<Integer> again = new ArrayList<>();
+      for (int k = 0; k < todo.size(); k++) {
+        TransferResult r = results.get(k);
+        errors[todo.get(k)] = r.ok() ? null : r.error();
+        if (!r.ok() && r.retryable()) {
+          again.add(todo.get(k));
+        }
+      }
+      if (again.isEmpty()) {
+        return Arrays.asList(errors);
+      }
+      dropSession(); // the connection was lost: the next session goes over the path that is up
+      long left = giveUpAt - System.nanoTime();
+      try {
+        if (attempt >= MAX_ATTEMPTS || left <= 0 || !pathWait.await(Duration.ofNanos(left))) {
+          return Arrays.asList(errors);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while waiting for the link to the host", e);
+      }
+      log.info("mirror: the bulk connection was lost ({}); pushing {} file(s) again", errors[again.get(0)], again.size());
+      todo = again;
+    }
+  }
+
+  /** The open session, on the link's active path (opened first when there is none or the link failed over). */
+  private BulkSession session(boolean retry) throws IOException {
     if (session != null && !client.target().map(session.path()::equals).orElse(false)) {
       dropSession(); // the link failed over: the session's path is not the one in use now
     }
     if (session == null) {
       session = client.open();
-      log.info("mirror: file content goes over the bulk plane, path {} ({})", session.path().name(),
-          session.encrypted() ? "TLS" : "plaintext");
+      log.info("mirror: file content goes over the bulk plane, path {} ({}){}", session.path().name(),
+          session.encrypted() ? "TLS" : "plaintext", retry ? ", after a lost connection" : "");
     }
-    List<PushItem> push = new ArrayList<>(items.size());
-    for (Item i : items) {
-      push.add(new PushItem(i.local(), i.hostPath(), null));
-    }
-    List<TransferResult> results = session.push(push, TransferListener.NONE);
-    List<String> errors = new ArrayList<>(results.size());
-    boolean lost = false;
-    for (TransferResult r : results) {
-      errors.add(r.ok() ? null : r.error());
-      lost |= !r.ok() && r.retryable();
-    }
-    if (lost) {
-      dropSession();
-    }
-    return errors;
+    return session;
   }
 
   private void dropSession() {

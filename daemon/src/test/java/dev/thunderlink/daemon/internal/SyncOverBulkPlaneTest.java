@@ -6,10 +6,16 @@ import dev.thunderlink.sync.SyncHostService;
 import dev.thunderlink.sync.SyncSession;
 import dev.thunderlink.sync.SyncSessionConfig;
 import dev.thunderlink.transport.PeerLink;
+import dev.thunderlink.transport.LinkPath;
+import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.TransportFactory;
 import dev.thunderlink.transport.bulk.BulkClient;
 import dev.thunderlink.transport.bulk.BulkConfig;
+import dev.thunderlink.transport.bulk.BulkCounters;
 import dev.thunderlink.transport.bulk.BulkServer;
+import dev.thunderlink.transport.emulator.LinkEmulator;
+import dev.thunderlink.transport.emulator.LinkProfile;
+import dev.thunderlink.transport.testing.Await;
 import dev.thunderlink.transport.testing.LinkFixture;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -25,10 +31,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,19 +53,28 @@ class SyncOverBulkPlaneTest {
   private SyncHostService sync;
   private BulkFilePusher pusher;
   private final Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+  private BulkCounters bulkCounters;
 
   /** A host whose bulk plane may write under {@code bulkRoot}; the mirror's root is host-root/tree. */
   private PeerLink host(Path bulkRoot) throws Exception {
+    startHost(bulkRoot);
+    return withPusher(fx.connect());
+  }
+
+  private void startHost(Path bulkRoot) throws Exception {
     fx = new LinkFixture(TransportFactory.auto().kind(), tmp);
     BulkServer bulk = new BulkServer(BulkConfig.defaults(List.of(bulkRoot)), fx.hostPeers);
     sync = new SyncHostService(tmp.resolve("host-state"), "mini", true, Duration.ofMillis(10));
     fx.startHost(
         List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
         b -> b.addService(bulk.controlService()).bulk(bulk).addService(sync));
+    bulkCounters = bulk.counters();
     fx.pair();
-    PeerLink link = fx.connect();
+  }
+
+  private PeerLink withPusher(PeerLink link) throws IOException {
     BulkClient client = BulkClient.forLink(link).identity(fx.wsId).peers(fx.wsPeers).transport(fx.transport, fx.workers).build();
-    pusher = new BulkFilePusher(client);
+    pusher = new BulkFilePusher(client, link::awaitActive, Duration.ofSeconds(10));
     return link;
   }
 
@@ -155,6 +172,57 @@ class SyncOverBulkPlaneTest {
     try (SyncSession s = mirrored("elsewhere", 100)) {
       assertThat(calls("WriteFiles")).isPositive();
       assertThat(calls("InstallStaged")).isZero();
+    }
+  }
+
+  private static final int FILES = 4;
+
+  @Test
+  void aPathCutMidPushFailsOverAndTheMirrorConverges() throws Exception {
+    Path hostRoot = Files.createDirectories(tmp.resolve("host-root"));
+    startHost(hostRoot);
+    try (LinkEmulator tb = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), fx.hostAddress())) {
+      PeerLink link =
+          withPusher(fx.track(PeerLink.builder().identity(fx.wsId).peers(fx.wsPeers).transport(fx.transport, fx.workers)
+              .addPath(new LinkPath("tb", tb.localAddress(), PathKind.THUNDERBOLT))
+              .addPath(new LinkPath("lan", fx.hostAddress(), PathKind.LAN))
+              .build().start()));
+      Await.until(Duration.ofSeconds(10), () -> link.activePath().orElse("").equals("tb"), () -> "tb never active: " + link.paths());
+      // 4 files of 16 MiB: the cable is pulled (silence, no reset) once 24 MiB went through it
+      Path local = Files.createDirectories(tmp.resolve("local"));
+      Random r = new Random(7);
+      for (int i = 0; i < FILES; i++) {
+        byte[] b = new byte[16 << 20];
+        r.nextBytes(b);
+        Files.write(local.resolve("f" + i + ".bin"), b);
+      }
+      Thread cutter = new Thread(() -> {
+        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1))
+            .until(() -> tb.stats().bytesToTarget() >= 24 << 20);
+        tb.cut();
+      });
+      cutter.setDaemon(true);
+      cutter.start();
+      remote = hostRoot.resolve("tree");
+      try (SyncSession s = start(link, local, remote)) {
+        s.flush(Duration.ofSeconds(60));
+        assertThat(tb.isCut()).as("the cut came during the push").isTrue();
+        assertThat(link.activePath()).contains("lan");
+        for (int i = 0; i < FILES; i++) {
+          assertThat(Files.mismatch(local.resolve("f" + i + ".bin"), remote.resolve("f" + i + ".bin"))).as("f%d", i).isEqualTo(-1);
+        }
+        assertThat(calls("InstallStaged")).as("the content went over the bulk plane").isPositive();
+        assertThat(calls("WriteFiles") + calls("Write")).as("the cut batch was pushed again, not left to gRPC").isZero();
+        assertThat(bulkCounters.snapshot().resumedBytes()).as("the cut file resumed from the bytes the host kept").isPositive();
+        assertThat(bulkCounters.snapshot().files().values().stream().mapToLong(Long::longValue).sum())
+            .as("files pushed over the bulk plane").isPositive();
+        try (Stream<Path> all = Files.list(remote)) {
+          assertThat(all.map(p -> p.getFileName().toString())).as("only the mirrored files, no temporary copy").hasSize(FILES)
+              .allMatch(n -> n.matches("f\\d+\\.bin"));
+        }
+      } finally {
+        cutter.interrupt();
+      }
     }
   }
 }
