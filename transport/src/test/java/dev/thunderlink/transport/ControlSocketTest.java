@@ -244,6 +244,35 @@ class ControlSocketTest {
     }
   }
 
+  /** What a command does: one call to its daemon (run in a JVM of its own by the test below). */
+  public static final class OneCall {
+    public static void main(String[] args) throws Exception {
+      try (LocalControlServer.Connection c = LocalControlServer.connect(Path.of(args[0]))) {
+        System.out.println(LinkGrpc.newBlockingStub(c.channel()).ping(ping(11)).getSequence());
+      }
+    }
+  }
+
+  @Test
+  void aCommandsCallLoadsNoNettyNoGrpcTransportAndNoLogback() throws Exception {
+    Path classes = home.resolve("classes.log");
+    Process p =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xshare:off",
+                "-Xlog:class+load=info:file=" + classes,
+                "-cp", System.getProperty("java.class.path"),
+                OneCall.class.getName(), home.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(out).isZero();
+    assertThat(out.strip()).isEqualTo("11");
+    List<String> loaded = Files.readAllLines(classes);
+    assertThat(loaded).as("the call ran").anyMatch(l -> l.contains(" " + ControlSocketChannel.class.getName() + " "));
+    assertThat(loaded).noneMatch(l -> l.matches(".* (io\\.netty|io\\.grpc\\.netty|io\\.grpc\\.internal|ch\\.qos\\.logback)\\..*"));
+  }
+
   @Test
   void withoutTheSocketCommandsFallBackToTcp() throws Exception {
     Files.delete(home.resolve("control.sock")); // as for a daemon that could not make one
