@@ -103,7 +103,7 @@ public final class LocalControlServer implements AutoCloseable {
             .channelType(transport.serverChannelClass())
             .maxInboundMessageSize(16 * 1024 * 1024);
     ServerInterceptor auth = new TokenCheck(token);
-    String relayName = "thunderlink-control-" + token;
+    String relayName = InProcessServerBuilder.generateName();
     InProcessServerBuilder rb = InProcessServerBuilder.forName(relayName).maxInboundMessageSize(16 * 1024 * 1024);
     for (ServerServiceDefinition s : services) {
       ServerServiceDefinition checked = ServerInterceptors.intercept(s, auth);

@@ -226,8 +226,12 @@ public final class ControlSocketServer implements AutoCloseable {
         end(new CallEnd(e.status(), new Metadata()));
         cancel(e.getMessage());
         drain();
-      } catch (IOException | RuntimeException e) {
-        cancel("the control connection failed: " + e);
+      } catch (IOException e) {
+        cancel("the control connection failed: " + e); // the client is gone: nobody to answer
+      } catch (RuntimeException e) {
+        log.warn("control socket {}: a call failed", path, e);
+        end(new CallEnd(Status.INTERNAL.withDescription("the daemon's control socket failed: " + e), new Metadata()));
+        cancel("the control socket failed: " + e);
       }
     }
 
