@@ -18,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -124,6 +125,8 @@ public final class DiskEndpoint implements Endpoint {
   private boolean scannedOnce; // guarded by this
   private final TreeWatcher watcher;
   private final boolean unixView;
+  /** Whether the file system has POSIX permissions (a stat that also gives the executable bit). */
+  private final boolean posixView;
   /** The root's name and a separator: a scanned path's name minus this is its relative path. */
   private final String rootPrefix;
   private final List<IndexRecord> unsaved = new ArrayList<>(); // guarded by this
@@ -151,6 +154,7 @@ public final class DiskEndpoint implements Endpoint {
     }
     this.info = new Info(options.deviceName(), probeCaseInsensitive(root), probeNormalizing(root));
     this.unixView = root.getFileSystem().supportedFileAttributeViews().contains("unix");
+    this.posixView = root.getFileSystem().supportedFileAttributeViews().contains("posix");
     String r = root.toString();
     String sep = root.getFileSystem().getSeparator();
     this.rootPrefix = r.endsWith(sep) ? r : r + sep;
@@ -1156,7 +1160,7 @@ public final class DiskEndpoint implements Endpoint {
     }
     boolean installed = false;
     try {
-      BasicFileAttributes a = statOrNull(staged);
+      BasicFileAttributes a = stagedStat(staged);
       if (a == null || !a.isRegularFile()) {
         return ApplyResult.changed(path + ": its pushed copy is gone");
       }
@@ -1165,7 +1169,9 @@ public final class DiskEndpoint implements Endpoint {
         return ApplyResult.changed(path + ": content changed while it was being sent");
       }
       afterTempWritten.accept(staged);
-      if (isExecutable(staged) != target.executable()) {
+      boolean exec = a instanceof PosixFileAttributes px
+          ? px.permissions().contains(PosixFilePermission.OWNER_EXECUTE) : isExecutable(staged);
+      if (exec != target.executable()) {
         setExecutable(staged, target.executable());
       }
       if (target.mtimeMillis() > 0 && a.lastModifiedTime().toMillis() != target.mtimeMillis()) {
@@ -1182,6 +1188,21 @@ public final class DiskEndpoint implements Endpoint {
   }
 
   /**
+   * A pushed copy's stat, with its permissions where the file system has POSIX ones (the
+   * executable bit without a second stat per file), or null if it is not there.
+   */
+  private BasicFileAttributes stagedStat(Path staged) throws IOException {
+    if (!posixView) {
+      return statOrNull(staged);
+    }
+    try {
+      return Files.readAttributes(staged, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+  }
+
+  /**
    * The tail of every whole-file write: re-checks the destination against {@code expected},
    * renames {@code tmp} (the verified new content, with its final mode and mtime) over it and
    * records it, with its block fingerprints when given. Anything but OK leaves {@code tmp} for
@@ -1189,7 +1210,8 @@ public final class DiskEndpoint implements Endpoint {
    */
   private synchronized ApplyResult install(String path, Path tmp, Entry expected, Entry target, byte[] blocks,
       int blockSize) throws IOException {
-    String why = recheck(path, expected);
+    Path dest = disk(path); // resolved once: recheck, rename and record all need it
+    String why = recheck(path, dest, expected, null);
     if (why != null) {
       pendingHints.add(path);
       return ApplyResult.changed(path + ": " + why);
@@ -1201,7 +1223,7 @@ public final class DiskEndpoint implements Endpoint {
       return raced(path, e);
     }
     try {
-      replace(path, tmp, disk(path), expected);
+      replace(path, tmp, dest, expected);
     } catch (DirectoryNotEmptyException e) {
       pendingHints.add(path);
       return ApplyResult.changed(path + ": directory is not empty");
@@ -1211,7 +1233,7 @@ public final class DiskEndpoint implements Endpoint {
       }
       return raced(path, e);
     }
-    IndexRecord row = record(path, disk(path), target, written);
+    IndexRecord row = record(path, dest, target, written);
     if (blocks != null) {
       this.blockSize = blockSize;
       unsavedBlocks.put(path, new StateStore.BlockList(target.hash(), blockSize, blocks));
@@ -1223,15 +1245,15 @@ public final class DiskEndpoint implements Endpoint {
 
   /** Null if {@code path} holds {@code expected} right now, else why not. */
   private String recheck(String path, Entry expected) throws IOException {
-    return recheck(path, expected, null);
+    return recheck(path, disk(path), expected, null);
   }
 
   /**
+   * @param p where {@code path} is on disk ({@link #disk})
    * @param renameSource for a rename's destination: the source path, which on a
    *     case-insensitive side may be the very entry found under the destination's name
    */
-  private String recheck(String path, Entry expected, String renameSource) throws IOException {
-    Path p = disk(path);
+  private String recheck(String path, Path p, Entry expected, String renameSource) throws IOException {
     BasicFileAttributes a = statOrNull(p);
     if (a != null && (info.caseInsensitive() || info.normalizing()) && !sameDiskName(p, path)) {
       // found only by folding case or normalisation: another name holds this place
@@ -1430,7 +1452,7 @@ public final class DiskEndpoint implements Endpoint {
         }
         case RENAME: {
           String to = PathNames.checkRelative(op.toPath());
-          String whyTo = recheck(to, op.expectedTo(), op.path());
+          String whyTo = recheck(to, disk(to), op.expectedTo(), op.path());
           if (whyTo != null) {
             pendingHints.add(to);
             return ApplyResult.changed(to + ": " + whyTo);

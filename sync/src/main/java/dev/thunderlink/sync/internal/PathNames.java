@@ -83,11 +83,29 @@ public final class PathNames {
         || path.contains("\0")) {
       throw new IllegalArgumentException("path: " + path + " (expected: a relative '/'-separated path)");
     }
-    for (String part : path.split("/", -1)) {
-      if (part.isEmpty() || part.equals(".") || part.equals("..")) {
+    // segment by segment without split(): every path of every call passes here (an initial
+    // sync checks each file's several times), and split's array and strings were C2 work too
+    for (int start = 0; start <= path.length(); ) {
+      int end = path.indexOf('/', start);
+      if (end < 0) {
+        end = path.length();
+      }
+      int n = end - start;
+      if (n == 0 || (path.charAt(start) == '.' && (n == 1 || (n == 2 && path.charAt(start + 1) == '.')))) {
         throw new IllegalArgumentException("path: " + path + " (expected: no empty, '.' or '..' segments)");
       }
+      start = end + 1;
     }
     return path;
+  }
+
+  /** True if every character of {@code s} is ASCII. */
+  public static boolean isAscii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
   }
 }

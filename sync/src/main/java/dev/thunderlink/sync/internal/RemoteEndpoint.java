@@ -443,7 +443,7 @@ public final class RemoteEndpoint implements Endpoint {
     String root = openRequest.getRoot();
     for (int i = 0; i < files.size(); i++) {
       String path = files.get(i).path();
-      if (!path.chars().allMatch(c -> c < 0x80)) {
+      if (!PathNames.isAscii(path)) {
         continue;
       }
       String parent = PathNames.parent(path);
