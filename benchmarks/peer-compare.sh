@@ -33,7 +33,9 @@
 # THUNDERLINK_BASE_JAR, a baseline jar (e.g. built from main in a `git worktree`) measured in the
 # same run as row thunderlink-base, with its own host daemon, runs alternating with the other
 # jar's so both see the same machine load. Both run through the ./thunderlink launcher with the
-# jar set (THUNDERLINK_JAR); the baseline with THUNDERLINK_CLI_JVM_OPTS="", i.e. plain
+# jar set (THUNDERLINK_JAR); the baseline (unless BASELINE_LAUNCHER_OPTS=1, for a baseline
+# jar made since the launcher chose options: its commands then get them too, class archive
+# included) with THUNDERLINK_CLI_JVM_OPTS="", i.e. plain
 # `java -jar` as before the launcher chose JVM options. Both variants' daemons take their JVM
 # options from this checkout's launcher; to compare launcher options, run once per variant with
 # THUNDERLINK_DAEMON_JVM_OPTS set to each list.
@@ -62,6 +64,7 @@ DO_TREE=1
 RUNS=1
 BASELINE_JAR=""
 SYNC_WARM=0
+BASELINE_LAUNCHER_OPTS="${BASELINE_LAUNCHER_OPTS:-0}"
 
 die() { echo "peer-compare: $*" >&2; exit 2; }
 
@@ -443,7 +446,9 @@ TL_VARIANTS=(new)
 [[ -n "$TL_BASE_JAR" ]] && TL_VARIANTS=(base new)
 tl_as() { # tl_as VARIANT ARGS...: the launcher on that variant's jar
   local v=$1; shift
-  if [[ $v == base ]]; then
+  if [[ $v == base && $BASELINE_LAUNCHER_OPTS == 1 ]]; then
+    THUNDERLINK_JAR="$TL_BASE_JAR" "$TL_LAUNCHER" "$@"
+  elif [[ $v == base ]]; then
     THUNDERLINK_JAR="$TL_BASE_JAR" THUNDERLINK_CLI_JVM_OPTS="" "$TL_LAUNCHER" "$@"
   else
     THUNDERLINK_JAR="$TL_JAR" "$TL_LAUNCHER" "$@"
@@ -481,7 +486,7 @@ tl_pair() { # tl_pair VARIANT: starts that variant's host daemon and pairs $T/tl
   mkdir -p "$T/dst"
   # through env, not tl_as: the launcher then execs java under $!, so the EXIT trap stops the daemon
   local vars=(THUNDERLINK_JAR="$jar")
-  [[ $v == base ]] && vars+=(THUNDERLINK_CLI_JVM_OPTS=)
+  [[ $v == base && $BASELINE_LAUNCHER_OPTS == 0 ]] && vars+=(THUNDERLINK_CLI_JVM_OPTS=)
   env "${vars[@]}" THUNDERLINK_METRICS_PORT=0 THUNDERLINK_BULK_PERMITTED_ROOTS="$T/dst" \
     "$TL_LAUNCHER" serve --home "$T/tl-host-$v" --listen "127.0.0.1:$port" --no-inference >"$T/tl-host-$v.log" 2>&1 & PIDS+=($!); TL_PIDS[$v]+="$! "
   await_port "$port" "thunderlink serve ($v)"
@@ -506,7 +511,7 @@ tl_connect() { # tl_connect VARIANT: starts that variant's workstation daemon an
   local v=$1 jar=$TL_JAR
   [[ $v == base ]] && jar=$TL_BASE_JAR
   local vars=(THUNDERLINK_JAR="$jar")
-  [[ $v == base ]] && vars+=(THUNDERLINK_CLI_JVM_OPTS=)
+  [[ $v == base && $BASELINE_LAUNCHER_OPTS == 0 ]] && vars+=(THUNDERLINK_CLI_JVM_OPTS=)
   env "${vars[@]}" THUNDERLINK_METRICS_PORT=0 "$TL_LAUNCHER" connect --home "$T/tl-ws-$v" \
     --no-inference --no-discover "127.0.0.1:${TL_PORT[$v]}" >>"$T/tl-ws-$v.log" 2>&1 & PIDS+=($!); TL_PIDS[$v]+="$! "; TL_WS_PID[$v]=$!
   tl_await "the workstation daemon ($v) to connect" 60 tl_connected "$v"
