@@ -14,12 +14,14 @@
 #                                   [--no-file] [--no-tree] [--runs N] [--baseline-jar OLD.jar]
 #   --install   apt-get install the missing Debian packages first (nothing is installed without it)
 #   --only      comma-separated subset: iperf3,cp,scp,rsync-ssh,rsync-daemon,unison,syncthing,
-#               ssh-tunnel,thunderlink,thunderlink-sync
+#               ssh-tunnel,thunderlink,thunderlink-sync,thunderlink-sync-pull
 #   --no-file   skip the random file; --no-tree skip the tree (and its generation)
 #   --runs N    time each copy N times (iperf3 too) and report the median, every run in the notes
 #               (cp, scp, rsync, thunderlink, thunderlink-sync; unison and syncthing run once: they keep state)
 #   --baseline-jar  the same as THUNDERLINK_BASE_JAR=OLD.jar (below): the thunderlink and
 #               thunderlink-sync rows also run another build (e.g. main's), same run, same load
+#   thunderlink-sync-pull: the mirror's initial sync the other way: the tree on the host side,
+#               the workstation's folder empty (host to workstation)
 #
 # Environment: THUNDERLINK_JAR, the daemon jar to measure (default daemon/target/thunderlink.jar);
 # TMPDIR, where the workspace goes (source, destinations, daemons' homes; default /tmp): e.g.
@@ -567,24 +569,30 @@ run_thunderlink() {
     record "$k" "$f" "$t" "$note"
   done
 }
-declare -A SYNC_WALL=() SYNC_CPU=() # per variant: every run's seconds and daemons' CPU seconds
-run_thunderlink_sync() { # run_thunderlink_sync VARIANT: one initial sync of the tree, on a fresh workstation daemon
-  local v=$1
-  log "thunderlink sync ($v: workstation daemon, one two-way session, initial sync of the tree)"
+declare -A SYNC_WALL=() SYNC_CPU=() # per variant.direction: every run's seconds and daemons' CPU seconds
+run_thunderlink_sync() { # run_thunderlink_sync VARIANT push|pull: one initial sync of the tree, on a fresh workstation daemon
+  local v=$1 dir=$2 local_dir remote_dir
+  log "thunderlink sync ($v: workstation daemon, one two-way session, initial sync of the tree, $dir)"
   [[ -n "${TL_PORT[$v]:-}" ]] || tl_pair "$v"
   tl_connect "$v"
   fresh_dst; mkdir -p "$T/dst/mirror"
+  if [[ $dir == push ]]; then
+    local_dir=$T/src/tree; remote_dir=$T/dst/mirror/tree
+  else # the host holds the tree (under its bulk roots), the workstation an empty folder
+    local_dir=$T/dst/ws-tree; remote_dir=$T/dst/mirror/tree
+    cp -a "$T/src/tree" "$remote_dir"; mkdir -p "$local_dir"; sync
+  fi
   local a b cpu0 cpu1
   cpu0=$(tl_cpu "$v")
   a=$(now)
-  tl_as "$v" sync create --home "$T/tl-ws-$v" --local "$T/src/tree" --remote "$T/dst/mirror/tree" bench-tree >&2 ||
+  tl_as "$v" sync create --home "$T/tl-ws-$v" --local "$local_dir" --remote "$remote_dir" bench-tree >&2 ||
     tl_fail "sync create failed ($v)"
   tl_as "$v" sync flush --home "$T/tl-ws-$v" --timeout 1800 bench-tree >&2 || tl_fail "sync flush failed or timed out ($v)"
   b=$(now)
   cpu1=$(tl_cpu "$v")
-  SYNC_WALL[$v]+="$(elapsed "$a" "$b") "
-  SYNC_CPU[$v]+="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') "
-  tl_verify_tree "$T/dst/mirror/tree" "sync ($v)"
+  SYNC_WALL[$v.$dir]+="$(elapsed "$a" "$b") "
+  SYNC_CPU[$v.$dir]+="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') "
+  tl_verify_tree "$([[ $dir == push ]] && echo "$remote_dir" || echo "$local_dir")" "sync ($v, $dir)"
   # the next run creates the session again, on a workstation daemon started afresh
   tl_as "$v" sync terminate --home "$T/tl-ws-$v" bench-tree >/dev/null || tl_fail "sync terminate failed ($v)"
   tl_disconnect "$v"
@@ -606,25 +614,30 @@ tl_stop() { # tl_stop VARIANT: stops its daemons, so an idle one's watcher does 
   TL_PIDS[$1]=""; unset "TL_PORT[$1]"
 }
 if wanted thunderlink; then run_thunderlink; fi
-if wanted thunderlink-sync && [[ $DO_TREE == 0 ]]; then
-  log "thunderlink-sync needs the tree (no --no-tree)"
-elif wanted thunderlink-sync; then
-  # each variant on its own daemons; the order rotates every run, as for cp: the second of a
-  # pair paid the disk's write-back of the first's 170 MB (seen as a bias in session 8's A/B)
-  for (( r = 1; r <= RUNS; r++ )); do
-    for (( i = 0; i < ${#TL_VARIANTS[@]}; i++ )); do
-      run_thunderlink_sync "${TL_VARIANTS[(i + r - 1) % ${#TL_VARIANTS[@]}]}"
+for dir in push pull; do
+  row=thunderlink-sync; where=""
+  [[ $dir == pull ]] && { row+=-pull; where=", the tree on the host, the workstation's folder empty"; }
+  if wanted "$row" && [[ $DO_TREE == 0 ]]; then
+    log "$row needs the tree (no --no-tree)"
+  elif wanted "$row"; then
+    # each variant on its own daemons; the order rotates every run, as for cp: the second of a
+    # pair paid the disk's write-back of the first's 170 MB (seen as a bias in session 8's A/B)
+    for (( r = 1; r <= RUNS; r++ )); do
+      for (( i = 0; i < ${#TL_VARIANTS[@]}; i++ )); do
+        run_thunderlink_sync "${TL_VARIANTS[(i + r - 1) % ${#TL_VARIANTS[@]}]}" "$dir"
+      done
     done
-  done
-  for v in "${TL_VARIANTS[@]}"; do
-    note="two-way-safe session, sync create until sync flush returns (two JVM starts included); daemons' CPU $(median ${SYNC_CPU[$v]}) s"
-    [[ $RUNS -gt 1 ]] && note+=", runs ${SYNC_WALL[$v]% } s (CPU ${SYNC_CPU[$v]% } s)"
-    note+=", load after $(cut -d' ' -f1 /proc/loadavg)"
-    [[ $v == base ]] && note+=", baseline jar $(basename "$TL_BASE_JAR")"
-    record "$([[ $v == base ]] && echo thunderlink-sync-base || echo thunderlink-sync)" "" "$(median ${SYNC_WALL[$v]})" "$note"
-    tl_stop "$v"
-  done
-fi
+    for v in "${TL_VARIANTS[@]}"; do
+      k=$v.$dir
+      note="two-way-safe session$where, sync create until sync flush returns (two JVM starts included); daemons' CPU $(median ${SYNC_CPU[$k]}) s"
+      [[ $RUNS -gt 1 ]] && note+=", runs ${SYNC_WALL[$k]% } s (CPU ${SYNC_CPU[$k]% } s)"
+      note+=", load after $(cut -d' ' -f1 /proc/loadavg)"
+      [[ $v == base ]] && note+=", baseline jar $(basename "$TL_BASE_JAR")"
+      record "$row$([[ $v == base ]] && echo -base)" "" "$(median ${SYNC_WALL[$k]})" "$note"
+    done
+  fi
+done
+for v in "${TL_VARIANTS[@]}"; do tl_stop "$v"; done
 # ================================================================ END THUNDERLINK HOOK
 
 # ---------------------------------------------------------------- report

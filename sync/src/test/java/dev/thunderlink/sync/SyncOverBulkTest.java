@@ -247,25 +247,30 @@ class SyncOverBulkTest {
     }
   }
 
-  /** Writes small files (and an executable with an old mtime) under {@code root}; returns how many files. */
-  private static int smallTree(Path root) throws IOException {
-    for (int i = 0; i < 300; i++) {
-      Path f = root.resolve("d" + i % 7 + "/f" + i + ".txt");
+  /** Content of a file larger than the mirror sends in batches (those come from the host by gRPC). */
+  private static String big(String line) {
+    return line.repeat(300 * 1024 / line.length() + 1);
+  }
+
+  /** Writes files larger than the batched ones (and an executable with an old mtime) under {@code root}; returns how many. */
+  private static int largeFiles(Path root) throws IOException {
+    for (int i = 0; i < 12; i++) {
+      Path f = root.resolve("d" + i % 3 + "/f" + i + ".txt");
       Files.createDirectories(f.getParent());
-      Files.writeString(f, "file " + i + "\n".repeat(i));
+      Files.writeString(f, big("file " + i + "\n"));
     }
-    Path tool = Files.writeString(root.resolve("tool.sh"), "#!/bin/sh\n");
+    Path tool = Files.writeString(root.resolve("tool.sh"), "#!/bin/sh\n" + big("# padding\n"));
     Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
     Files.setLastModifiedTime(tool, FileTime.fromMillis(1_600_000_000_000L));
-    return 301;
+    return 13;
   }
 
   @Test
-  void hostFilesArePulledByThePusherAndInstalledLocally() throws Exception {
-    int files = smallTree(Files.createDirectories(b));
+  void largeHostFilesArePulledByThePusherAndInstalledLocally() throws Exception {
+    int files = largeFiles(Files.createDirectories(b));
     try (SyncSession s = start()) {
       s.flush(Duration.ofSeconds(60));
-      assertThat(SyncPair.tree(a)).isEqualTo(SyncPair.tree(b)).hasSize(files + 7);
+      assertThat(SyncPair.tree(a)).isEqualTo(SyncPair.tree(b)).hasSize(files + 3);
       assertThat(pusher.pulled.get()).isEqualTo(files);
       assertThat(pusher.pushed.get()).isZero();
       assertThat(calls.calls("ReadFiles")).isZero();
@@ -274,6 +279,20 @@ class SyncOverBulkTest {
       assertThat(Files.getLastModifiedTime(a.resolve("tool.sh")).toMillis()).isEqualTo(1_600_000_000_000L);
       assertThat(ours(a)).isEmpty();
       assertThat(s.status().filesTransferred()).isEqualTo(files);
+    }
+  }
+
+  @Test
+  void smallHostFilesComeInBatchesByGrpc() throws Exception {
+    Files.createDirectories(b);
+    for (int i = 0; i < 50; i++) {
+      Files.writeString(b.resolve("f" + i + ".txt"), "v" + i);
+    }
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(SyncPair.tree(a)).isEqualTo(SyncPair.tree(b)).hasSize(50);
+      assertThat(calls.calls("ReadFiles")).isPositive();
+      assertThat(pusher.pulled.get()).isZero();
     }
   }
 
@@ -300,11 +319,11 @@ class SyncOverBulkTest {
 
   @Test
   void aHostFileChangedBetweenScanAndPullIsReconciledNotInstalled() throws Exception {
-    Path f = Files.writeString(Files.createDirectories(b).resolve("edited.txt"), "as scanned");
+    Path f = Files.writeString(Files.createDirectories(b).resolve("edited.txt"), big("as scanned\n"));
     pusher.beforeCopy = p -> {
       if (p.equals(f) && pusher.pulled.get() == 0) {
         try {
-          Files.writeString(f, "AS SCANNED"); // same size: only the hash tells
+          Files.writeString(f, big("AS SCANNED\n")); // same size: only the hash tells
           Files.setLastModifiedTime(f, FileTime.fromMillis(System.currentTimeMillis() + 5000));
         } catch (IOException e) {
           throw new java.io.UncheckedIOException(e);
@@ -314,7 +333,7 @@ class SyncOverBulkTest {
     try (SyncSession s = start()) {
       s.flush(Duration.ofSeconds(60));
       assertThat(pusher.pulled.get()).as("pulled again once reconciled").isEqualTo(2);
-      assertThat(a.resolve("edited.txt")).hasContent("AS SCANNED");
+      assertThat(a.resolve("edited.txt")).hasContent(big("AS SCANNED\n"));
       assertThat(SyncPair.tree(a)).isEqualTo(SyncPair.tree(b));
       assertThat(ours(a)).isEmpty();
     }
@@ -322,7 +341,7 @@ class SyncOverBulkTest {
 
   @Test
   void aLocalFileWrittenBetweenPullAndInstallIsNotClobbered() throws Exception {
-    Files.writeString(Files.createDirectories(b).resolve("both.txt"), "the host's");
+    Files.writeString(Files.createDirectories(b).resolve("both.txt"), big("the host's\n"));
     java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
     pusher.afterCopy = copy -> {
       try {
@@ -337,7 +356,7 @@ class SyncOverBulkTest {
       s.flush(Duration.ofSeconds(60));
       Map<String, String> tree = SyncPair.tree(a);
       assertThat(tree).isEqualTo(SyncPair.tree(b));
-      assertThat(tree.values()).contains("the workstation's", "the host's"); // a conflict keeps both
+      assertThat(tree.values()).contains("the workstation's", big("the host's\n")); // a conflict keeps both
       assertThat(s.conflicts()).hasSize(1);
       assertThat(ours(a)).isEmpty();
     }
@@ -346,21 +365,21 @@ class SyncOverBulkTest {
   @Test
   void whenThePullsFailFilesComeByGrpcAndTheSessionConverges() throws Exception {
     Files.createDirectories(b);
-    for (int i = 0; i < 50; i++) {
-      Files.writeString(b.resolve("f" + i + ".txt"), "v" + i);
+    for (int i = 0; i < 10; i++) {
+      Files.writeString(b.resolve("f" + i + ".txt"), big("v" + i + "\n"));
     }
     pusher.failWith = new IOException("bulk session refused");
     try (SyncSession s = start()) {
       s.flush(Duration.ofSeconds(60));
-      assertThat(SyncPair.tree(a)).isEqualTo(SyncPair.tree(b)).hasSize(50);
-      assertThat(calls.calls("ReadFiles")).isPositive();
+      assertThat(SyncPair.tree(a)).isEqualTo(SyncPair.tree(b)).hasSize(10);
+      assertThat(calls.calls("Read")).isPositive();
       assertThat(pusher.pulled.get()).isZero();
     }
   }
 
   @Test
   void pulledCopiesLeftInTheLocalTreeAreSweptAndNeverSynced() throws Exception {
-    Files.writeString(Files.createDirectories(b).resolve("keep.txt"), "kept");
+    Files.writeString(Files.createDirectories(b).resolve("keep.txt"), big("kept\n"));
     // a workstation that died between pull and install leaves copies and partials behind
     Files.createDirectories(a.resolve("sub"));
     Files.writeString(a.resolve("sub/.thunderlink-tmp-5eed"), "pulled, never installed");
