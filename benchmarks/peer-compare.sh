@@ -14,14 +14,15 @@
 #                                   [--no-file] [--no-tree] [--runs N] [--baseline-jar OLD.jar]
 #   --install   apt-get install the missing Debian packages first (nothing is installed without it)
 #   --only      comma-separated subset: iperf3,cp,scp,rsync-ssh,rsync-daemon,unison,syncthing,
-#               ssh-tunnel,thunderlink,thunderlink-sync,thunderlink-sync-pull
+#               ssh-tunnel,thunderlink,thunderlink-sync,thunderlink-sync-pull,thunderlink-sync-pull-file
 #   --no-file   skip the random file; --no-tree skip the tree (and its generation)
 #   --runs N    time each copy N times (iperf3 too) and report the median, every run in the notes
 #               (cp, scp, rsync, thunderlink, thunderlink-sync; unison and syncthing run once: they keep state)
 #   --baseline-jar  the same as THUNDERLINK_BASE_JAR=OLD.jar (below): the thunderlink and
 #               thunderlink-sync rows also run another build (e.g. main's), same run, same load
 #   thunderlink-sync-pull: the mirror's initial sync the other way: the tree on the host side,
-#               the workstation's folder empty (host to workstation)
+#               the workstation's folder empty (host to workstation); -pull-file: the same with
+#               a folder holding only the random file
 #
 # Environment: THUNDERLINK_JAR, the daemon jar to measure (default daemon/target/thunderlink.jar);
 # TMPDIR, where the workspace goes (source, destinations, daemons' homes; default /tmp): e.g.
@@ -570,9 +571,9 @@ run_thunderlink() {
   done
 }
 declare -A SYNC_WALL=() SYNC_CPU=() # per variant.direction: every run's seconds and daemons' CPU seconds
-run_thunderlink_sync() { # run_thunderlink_sync VARIANT push|pull: one initial sync of the tree, on a fresh workstation daemon
+run_thunderlink_sync() { # run_thunderlink_sync VARIANT push|pull|pull-file: one initial sync of the tree (or file), on a fresh workstation daemon
   local v=$1 dir=$2 local_dir remote_dir
-  log "thunderlink sync ($v: workstation daemon, one two-way session, initial sync of the tree, $dir)"
+  log "thunderlink sync ($v: workstation daemon, one two-way session, initial sync, $dir)"
   [[ -n "${TL_PORT[$v]:-}" ]] || tl_pair "$v"
   tl_connect "$v"
   fresh_dst; mkdir -p "$T/dst/mirror"
@@ -580,7 +581,8 @@ run_thunderlink_sync() { # run_thunderlink_sync VARIANT push|pull: one initial s
     local_dir=$T/src/tree; remote_dir=$T/dst/mirror/tree
   else # the host holds the tree (under its bulk roots), the workstation an empty folder
     local_dir=$T/dst/ws-tree; remote_dir=$T/dst/mirror/tree
-    cp -a "$T/src/tree" "$remote_dir"; mkdir -p "$local_dir"; sync
+    if [[ $dir == pull ]]; then cp -a "$T/src/tree" "$remote_dir"; else mkdir -p "$remote_dir"; cp -a "$T/src/random.bin" "$remote_dir"; fi
+    mkdir -p "$local_dir"; sync
   fi
   local a b cpu0 cpu1
   cpu0=$(tl_cpu "$v")
@@ -592,7 +594,11 @@ run_thunderlink_sync() { # run_thunderlink_sync VARIANT push|pull: one initial s
   cpu1=$(tl_cpu "$v")
   SYNC_WALL[$v.$dir]+="$(elapsed "$a" "$b") "
   SYNC_CPU[$v.$dir]+="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') "
-  tl_verify_tree "$([[ $dir == push ]] && echo "$remote_dir" || echo "$local_dir")" "sync ($v, $dir)"
+  if [[ $dir == pull-file ]]; then
+    verify_file "$local_dir/random.bin" "sync ($v, $dir)"
+  else
+    tl_verify_tree "$([[ $dir == push ]] && echo "$remote_dir" || echo "$local_dir")" "sync ($v, $dir)"
+  fi
   # the next run creates the session again, on a workstation daemon started afresh
   tl_as "$v" sync terminate --home "$T/tl-ws-$v" bench-tree >/dev/null || tl_fail "sync terminate failed ($v)"
   tl_disconnect "$v"
@@ -614,10 +620,13 @@ tl_stop() { # tl_stop VARIANT: stops its daemons, so an idle one's watcher does 
   TL_PIDS[$1]=""; unset "TL_PORT[$1]"
 }
 if wanted thunderlink; then run_thunderlink; fi
-for dir in push pull; do
+for dir in push pull pull-file; do
   row=thunderlink-sync; where=""
   [[ $dir == pull ]] && { row+=-pull; where=", the tree on the host, the workstation's folder empty"; }
-  if wanted "$row" && [[ $DO_TREE == 0 ]]; then
+  [[ $dir == pull-file ]] && { row+=-pull-file; where=", the random file on the host, the workstation's folder empty"; }
+  if wanted "$row" && [[ $dir == pull-file && $DO_FILE == 0 ]]; then
+    log "$row needs the random file (no --no-file)"
+  elif wanted "$row" && [[ $dir != pull-file && $DO_TREE == 0 ]]; then
     log "$row needs the tree (no --no-tree)"
   elif wanted "$row"; then
     # each variant on its own daemons; the order rotates every run, as for cp: the second of a
@@ -633,7 +642,11 @@ for dir in push pull; do
       [[ $RUNS -gt 1 ]] && note+=", runs ${SYNC_WALL[$k]% } s (CPU ${SYNC_CPU[$k]% } s)"
       note+=", load after $(cut -d' ' -f1 /proc/loadavg)"
       [[ $v == base ]] && note+=", baseline jar $(basename "$TL_BASE_JAR")"
-      record "$row$([[ $v == base ]] && echo -base)" "" "$(median ${SYNC_WALL[$k]})" "$note"
+      if [[ $dir == pull-file ]]; then
+        record "$row$([[ $v == base ]] && echo -base)" "$(median ${SYNC_WALL[$k]})" "" "$note"
+      else
+        record "$row$([[ $v == base ]] && echo -base)" "" "$(median ${SYNC_WALL[$k]})" "$note"
+      fi
     done
   fi
 done

@@ -1263,8 +1263,8 @@ public final class SessionEngine {
    *
    * <p>Small files from the host ({@code batch}) come by ReadFiles: pulled over the bulk plane
    * one by one (a GET, frames, a digest and a verdict each, a second rename and a re-read to
-   * check the hash, against one message per batch) a 20,000-file initial sync took about a
-   * tenth more of the daemons' CPU and up to twice the time.
+   * check the hash, against one message per batch) a 20,000-file initial sync took a tenth
+   * to a third more of the daemons' CPU and up to twice the time.
    */
   private List<ApplyResult> overBulk(Endpoint from, Endpoint to, List<String> ps, List<Entry> srcs, List<Entry> dsts,
       boolean batch) throws IOException {
