@@ -15,7 +15,7 @@
 #                                   [--sync-warm]
 #   --install   apt-get install the missing Debian packages first (nothing is installed without it)
 #   --only      comma-separated subset: iperf3,cp,scp,rsync-ssh,rsync-daemon,unison,syncthing,
-#               ssh-tunnel,thunderlink,thunderlink-sync
+#               ssh-tunnel,thunderlink,thunderlink-sync,thunderlink-sync-pull,thunderlink-sync-pull-file
 #   --no-file   skip the random file; --no-tree skip the tree (and its generation)
 #   --runs N    time each copy N times (iperf3 too) and report the median, every run in the notes
 #               (cp, scp, rsync, thunderlink, thunderlink-sync; unison and syncthing run once: they keep state)
@@ -25,6 +25,9 @@
 #               user's runs for days, instead of starting it afresh for each: the row is then the
 #               median of runs 2..N (warm daemons) and its note gives run 1 (cold JVMs) apart;
 #               needs --runs 2 or more
+#   thunderlink-sync-pull: the mirror's initial sync the other way: the tree on the host side,
+#               the workstation's folder empty (host to workstation); -pull-file: the same with
+#               a folder holding only the random file
 #
 # Environment: THUNDERLINK_JAR, the daemon jar to measure (default daemon/target/thunderlink.jar);
 # TMPDIR, where the workspace goes (source, destinations, daemons' homes; default /tmp): e.g.
@@ -580,25 +583,36 @@ run_thunderlink() {
     record "$k" "$f" "$t" "$note"
   done
 }
-declare -A SYNC_WALL=() SYNC_CPU=() # per variant: every run's seconds and daemons' CPU seconds
-run_thunderlink_sync() { # run_thunderlink_sync VARIANT: one initial sync of the tree, on a fresh
-  # workstation daemon (--sync-warm: on the one the variant's last run used)
-  local v=$1
-  log "thunderlink sync ($v: workstation daemon, one two-way session, initial sync of the tree)"
+declare -A SYNC_WALL=() SYNC_CPU=() # per variant.direction: every run's seconds and daemons' CPU seconds
+run_thunderlink_sync() { # run_thunderlink_sync VARIANT push|pull|pull-file: one initial sync of the tree (or file),
+  # on a fresh workstation daemon (--sync-warm: on the one the variant's last run used)
+  local v=$1 dir=$2 local_dir remote_dir
+  log "thunderlink sync ($v: workstation daemon, one two-way session, initial sync, $dir)"
   [[ -n "${TL_PORT[$v]:-}" ]] || tl_pair "$v"
   [[ $SYNC_WARM == 1 && -n "${TL_WS_PID[$v]:-}" ]] || tl_connect "$v"
   fresh_dst; mkdir -p "$T/dst/mirror"
+  if [[ $dir == push ]]; then
+    local_dir=$T/src/tree; remote_dir=$T/dst/mirror/tree
+  else # the host holds the tree (under its bulk roots), the workstation an empty folder
+    local_dir=$T/dst/ws-tree; remote_dir=$T/dst/mirror/tree
+    if [[ $dir == pull ]]; then cp -a "$T/src/tree" "$remote_dir"; else mkdir -p "$remote_dir"; cp -a "$T/src/random.bin" "$remote_dir"; fi
+    mkdir -p "$local_dir"; sync
+  fi
   local a b cpu0 cpu1
   cpu0=$(tl_cpu "$v")
   a=$(now)
-  tl_as "$v" sync create --home "$T/tl-ws-$v" --local "$T/src/tree" --remote "$T/dst/mirror/tree" bench-tree >&2 ||
+  tl_as "$v" sync create --home "$T/tl-ws-$v" --local "$local_dir" --remote "$remote_dir" bench-tree >&2 ||
     tl_fail "sync create failed ($v)"
   tl_as "$v" sync flush --home "$T/tl-ws-$v" --timeout 1800 bench-tree >&2 || tl_fail "sync flush failed or timed out ($v)"
   b=$(now)
   cpu1=$(tl_cpu "$v")
-  SYNC_WALL[$v]+="$(elapsed "$a" "$b") "
-  SYNC_CPU[$v]+="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') "
-  tl_verify_tree "$T/dst/mirror/tree" "sync ($v)"
+  SYNC_WALL[$v.$dir]+="$(elapsed "$a" "$b") "
+  SYNC_CPU[$v.$dir]+="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') "
+  if [[ $dir == pull-file ]]; then
+    verify_file "$local_dir/random.bin" "sync ($v, $dir)"
+  else
+    tl_verify_tree "$([[ $dir == push ]] && echo "$remote_dir" || echo "$local_dir")" "sync ($v, $dir)"
+  fi
   # the next run creates the session again, on a workstation daemon started afresh (or, with
   # --sync-warm, on this one)
   tl_as "$v" sync terminate --home "$T/tl-ws-$v" bench-tree >/dev/null || tl_fail "sync terminate failed ($v)"
@@ -621,32 +635,45 @@ tl_stop() { # tl_stop VARIANT: stops its daemons, so an idle one's watcher does 
   TL_PIDS[$1]=""; unset "TL_PORT[$1]"
 }
 if wanted thunderlink; then run_thunderlink; fi
-if wanted thunderlink-sync && [[ $DO_TREE == 0 ]]; then
-  log "thunderlink-sync needs the tree (no --no-tree)"
-elif wanted thunderlink-sync; then
-  # each variant on its own daemons; the order rotates every run, as for cp: the second of a
-  # pair paid the disk's write-back of the first's 170 MB (seen as a bias in session 8's A/B)
-  for (( r = 1; r <= RUNS; r++ )); do
-    for (( i = 0; i < ${#TL_VARIANTS[@]}; i++ )); do
-      run_thunderlink_sync "${TL_VARIANTS[(i + r - 1) % ${#TL_VARIANTS[@]}]}"
+for dir in push pull pull-file; do
+  row=thunderlink-sync; where=""
+  [[ $dir == pull ]] && { row+=-pull; where=", the tree on the host, the workstation's folder empty"; }
+  [[ $dir == pull-file ]] && { row+=-pull-file; where=", the random file on the host, the workstation's folder empty"; }
+  if wanted "$row" && [[ $dir == pull-file && $DO_FILE == 0 ]]; then
+    log "$row needs the random file (no --no-file)"
+  elif wanted "$row" && [[ $dir != pull-file && $DO_TREE == 0 ]]; then
+    log "$row needs the tree (no --no-tree)"
+  elif wanted "$row"; then
+    # each variant on its own daemons; the order rotates every run, as for cp: the second of a
+    # pair paid the disk's write-back of the first's 170 MB (seen as a bias in session 8's A/B)
+    for (( r = 1; r <= RUNS; r++ )); do
+      for (( i = 0; i < ${#TL_VARIANTS[@]}; i++ )); do
+        run_thunderlink_sync "${TL_VARIANTS[(i + r - 1) % ${#TL_VARIANTS[@]}]}" "$dir"
+      done
     done
-  done
-  for v in "${TL_VARIANTS[@]}"; do
-    walls=(${SYNC_WALL[$v]}) cpus=(${SYNC_CPU[$v]})
-    note="two-way-safe session, sync create until sync flush returns (two JVM starts included)"
-    if [[ $SYNC_WARM == 1 ]]; then # run 1 on a fresh workstation daemon, the rest on the same one
-      note+=", warm workstation daemon: median of runs 2-$RUNS, daemons' CPU $(median "${cpus[@]:1}") s; cold run 1 ${walls[0]} s (CPU ${cpus[0]} s)"
-      walls=("${walls[@]:1}")
-    else
-      note+="; daemons' CPU $(median "${cpus[@]}") s"
-    fi
-    [[ $RUNS -gt 1 ]] && note+=", runs ${SYNC_WALL[$v]% } s (CPU ${SYNC_CPU[$v]% } s)"
-    note+=", load after $(cut -d' ' -f1 /proc/loadavg)"
-    [[ $v == base ]] && note+=", baseline jar $(basename "$TL_BASE_JAR")"
-    record "$([[ $v == base ]] && echo thunderlink-sync-base || echo thunderlink-sync)" "" "$(median "${walls[@]}")" "$note"
-    tl_stop "$v"
-  done
-fi
+    for v in "${TL_VARIANTS[@]}"; do
+      k=$v.$dir
+      walls=(${SYNC_WALL[$k]}) cpus=(${SYNC_CPU[$k]})
+      note="two-way-safe session$where, sync create until sync flush returns (two JVM starts included)"
+      if [[ $SYNC_WARM == 1 ]]; then # run 1 on a fresh workstation daemon, the rest on the same one
+        note+=", warm workstation daemon: median of runs 2-$RUNS, daemons' CPU $(median "${cpus[@]:1}") s; cold run 1 ${walls[0]} s (CPU ${cpus[0]} s)"
+        walls=("${walls[@]:1}")
+        tl_disconnect "$v" # the next direction's run 1 starts cold too
+      else
+        note+="; daemons' CPU $(median "${cpus[@]}") s"
+      fi
+      [[ $RUNS -gt 1 ]] && note+=", runs ${SYNC_WALL[$k]% } s (CPU ${SYNC_CPU[$k]% } s)"
+      note+=", load after $(cut -d' ' -f1 /proc/loadavg)"
+      [[ $v == base ]] && note+=", baseline jar $(basename "$TL_BASE_JAR")"
+      if [[ $dir == pull-file ]]; then
+        record "$row$([[ $v == base ]] && echo -base)" "$(median "${walls[@]}")" "" "$note"
+      else
+        record "$row$([[ $v == base ]] && echo -base)" "" "$(median "${walls[@]}")" "$note"
+      fi
+    done
+  fi
+done
+for v in "${TL_VARIANTS[@]}"; do tl_stop "$v"; done
 # ================================================================ END THUNDERLINK HOOK
 
 # ---------------------------------------------------------------- report

@@ -5,17 +5,25 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * A faster way for file content to reach the host than the mirror's gRPC calls: the
- * workstation daemon's bulk plane. A session pushes each small file it sends to a temporary
- * name beside its destination on the host, then asks the host (over gRPC) to check the copy
- * against the scanned content hash, re-check the destination and rename the copy into place,
- * so every safety rule of a write still holds. Files the pusher cannot deliver go by gRPC.
+ * A faster way for file content to travel between the workstation and the host than the
+ * mirror's gRPC calls: the workstation daemon's bulk plane, in both directions. A session
+ * pushes each small file it sends to a temporary name beside its destination on the host, then
+ * asks the host (over gRPC) to check the copy against the scanned content hash, re-check the
+ * destination and rename the copy into place; it pulls each file it fetches from the host to a
+ * temporary name beside its local destination and installs it with the same checks. So every
+ * safety rule of a write still holds. Files the pusher cannot deliver go by gRPC.
  *
- * <p>Implementations are thread-safe (they may serialise pushes).
+ * <p>Implementations are thread-safe (they may serialise transfers).
  */
 public interface FilePusher {
-  /** A local file to put at an absolute path on the host. */
-  record Item(Path local, String hostPath) {}
+  /**
+   * A workstation file and a host file, one the copy of the other.
+   *
+   * @param local on the workstation: the source of a push, the (temporary) destination of a pull
+   * @param hostPath absolute on the host: the (temporary) destination of a push, the source of a pull
+   * @param size the source's size as scanned
+   */
+  record Item(Path local, String hostPath, long size) {}
 
   /**
    * Sends the files, pipelined. One element per item, in order: null when the file arrived
@@ -25,4 +33,11 @@ public interface FilePusher {
    *     caller sends the files another way and tries the plane again later
    */
   List<String> push(List<Item> items) throws IOException;
+
+  /**
+   * Fetches the host's files to their local paths, pipelined; results and failure as for
+   * {@link #push}. A file that did not arrive leaves nothing behind (no partial copy). The host
+   * serves only files under its permitted roots.
+   */
+  List<String> pull(List<Item> items) throws IOException;
 }

@@ -75,29 +75,40 @@ class SyncOverBulkTest {
     return start(config(a, "ws-state"));
   }
 
-  /** Copies like the bulk plane's receiver; hooks run around each file. */
+  /** Copies like the bulk plane's receiver, both ways; hooks run around each file (given its source, its copy). */
   static final class CopyingPusher implements FilePusher {
     volatile IOException failWith;
     volatile java.util.function.Consumer<Path> beforeCopy = p -> { };
     volatile java.util.function.Consumer<Path> afterCopy = p -> { };
     final AtomicInteger pushed = new AtomicInteger();
+    final AtomicInteger pulled = new AtomicInteger();
 
     @Override
     public List<String> push(List<Item> items) throws IOException {
+      return copy(items, true);
+    }
+
+    @Override
+    public List<String> pull(List<Item> items) throws IOException {
+      return copy(items, false);
+    }
+
+    private List<String> copy(List<Item> items, boolean push) throws IOException {
       if (failWith != null) {
         throw failWith;
       }
       List<String> out = new ArrayList<>();
       for (Item i : items) {
-        beforeCopy.accept(i.local());
-        Path dest = Path.of(i.hostPath());
+        Path from = push ? i.local() : Path.of(i.hostPath());
+        Path dest = push ? Path.of(i.hostPath()) : i.local();
+        beforeCopy.accept(from);
         Path part = dest.resolveSibling("." + dest.getFileName() + ".tlpart");
-        Files.copy(i.local(), part);
-        Files.setLastModifiedTime(part, Files.getLastModifiedTime(i.local()));
-        Files.setPosixFilePermissions(part, Files.getPosixFilePermissions(i.local()));
+        Files.copy(from, part);
+        Files.setLastModifiedTime(part, Files.getLastModifiedTime(from));
+        Files.setPosixFilePermissions(part, Files.getPosixFilePermissions(from));
         Files.move(part, dest, StandardCopyOption.ATOMIC_MOVE);
         afterCopy.accept(dest);
-        pushed.incrementAndGet();
+        (push ? pushed : pulled).incrementAndGet();
         out.add(null);
       }
       return out;
@@ -233,6 +244,152 @@ class SyncOverBulkTest {
         assertThat(ours(again)).isEmpty();
         assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(again)).containsOnlyKeys("keep.txt", "later.txt", "sub");
       }
+    }
+  }
+
+  /** Content of a file larger than the mirror sends in batches (those come from the host by gRPC). */
+  private static String big(String line) {
+    return line.repeat(300 * 1024 / line.length() + 1);
+  }
+
+  /** Writes files larger than the batched ones (and an executable with an old mtime) under {@code root}; returns how many. */
+  private static int largeFiles(Path root) throws IOException {
+    for (int i = 0; i < 12; i++) {
+      Path f = root.resolve("d" + i % 3 + "/f" + i + ".txt");
+      Files.createDirectories(f.getParent());
+      Files.writeString(f, big("file " + i + "\n"));
+    }
+    Path tool = Files.writeString(root.resolve("tool.sh"), "#!/bin/sh\n" + big("# padding\n"));
+    Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setLastModifiedTime(tool, FileTime.fromMillis(1_600_000_000_000L));
+    return 13;
+  }
+
+  @Test
+  void largeHostFilesArePulledByThePusherAndInstalledLocally() throws Exception {
+    int files = largeFiles(Files.createDirectories(b));
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(SyncPair.tree(a)).isEqualTo(SyncPair.tree(b)).hasSize(files + 3);
+      assertThat(pusher.pulled.get()).isEqualTo(files);
+      assertThat(pusher.pushed.get()).isZero();
+      assertThat(calls.calls("ReadFiles")).isZero();
+      assertThat(calls.calls("Read")).isZero();
+      assertThat(Files.isExecutable(a.resolve("tool.sh"))).isTrue();
+      assertThat(Files.getLastModifiedTime(a.resolve("tool.sh")).toMillis()).isEqualTo(1_600_000_000_000L);
+      assertThat(ours(a)).isEmpty();
+      assertThat(s.status().filesTransferred()).isEqualTo(files);
+    }
+  }
+
+  @Test
+  void smallHostFilesComeInBatchesByGrpc() throws Exception {
+    Files.createDirectories(b);
+    for (int i = 0; i < 50; i++) {
+      Files.writeString(b.resolve("f" + i + ".txt"), "v" + i);
+    }
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(SyncPair.tree(a)).isEqualTo(SyncPair.tree(b)).hasSize(50);
+      assertThat(calls.calls("ReadFiles")).isPositive();
+      assertThat(pusher.pulled.get()).isZero();
+    }
+  }
+
+  @Test
+  void aLargeHostFileIsPulledWholeAndAnEditOfItStillTravelsAsADelta() throws Exception {
+    byte[] big = new byte[3 * 1024 * 1024];
+    new java.util.Random(7).nextBytes(big);
+    Files.write(Files.createDirectories(b).resolve("big.bin"), big);
+    try (SyncSession s = start(config(a, "ws-state").blockSize(64 * 1024))) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(java.util.Arrays.equals(Files.readAllBytes(a.resolve("big.bin")), big)).isTrue();
+      assertThat(pusher.pulled.get()).isEqualTo(1);
+      assertThat(calls.calls("Read")).isZero();
+
+      long sent = s.status().bytesSent();
+      big[1_000_000] ^= 0x55;
+      Files.write(b.resolve("big.bin"), big);
+      s.flush(Duration.ofSeconds(60));
+      assertThat(java.util.Arrays.equals(Files.readAllBytes(a.resolve("big.bin")), big)).isTrue();
+      assertThat(s.status().bytesSent() - sent).as("one block, using the fingerprints the install kept").isEqualTo(64 * 1024);
+      assertThat(pusher.pulled.get()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aHostFileChangedBetweenScanAndPullIsReconciledNotInstalled() throws Exception {
+    Path f = Files.writeString(Files.createDirectories(b).resolve("edited.txt"), big("as scanned\n"));
+    pusher.beforeCopy = p -> {
+      if (p.equals(f) && pusher.pulled.get() == 0) {
+        try {
+          Files.writeString(f, big("AS SCANNED\n")); // same size: only the hash tells
+          Files.setLastModifiedTime(f, FileTime.fromMillis(System.currentTimeMillis() + 5000));
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(pusher.pulled.get()).as("pulled again once reconciled").isEqualTo(2);
+      assertThat(a.resolve("edited.txt")).hasContent(big("AS SCANNED\n"));
+      assertThat(SyncPair.tree(a)).isEqualTo(SyncPair.tree(b));
+      assertThat(ours(a)).isEmpty();
+    }
+  }
+
+  @Test
+  void aLocalFileWrittenBetweenPullAndInstallIsNotClobbered() throws Exception {
+    Files.writeString(Files.createDirectories(b).resolve("both.txt"), big("the host's\n"));
+    java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+    pusher.afterCopy = copy -> {
+      try {
+        if (copy.startsWith(a) && once.compareAndSet(false, true)) {
+          Files.writeString(a.resolve("both.txt"), "the workstation's");
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      Map<String, String> tree = SyncPair.tree(a);
+      assertThat(tree).isEqualTo(SyncPair.tree(b));
+      assertThat(tree.values()).contains("the workstation's", big("the host's\n")); // a conflict keeps both
+      assertThat(s.conflicts()).hasSize(1);
+      assertThat(ours(a)).isEmpty();
+    }
+  }
+
+  @Test
+  void whenThePullsFailFilesComeByGrpcAndTheSessionConverges() throws Exception {
+    Files.createDirectories(b);
+    for (int i = 0; i < 10; i++) {
+      Files.writeString(b.resolve("f" + i + ".txt"), big("v" + i + "\n"));
+    }
+    pusher.failWith = new IOException("bulk session refused");
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(SyncPair.tree(a)).isEqualTo(SyncPair.tree(b)).hasSize(10);
+      assertThat(calls.calls("Read")).isPositive();
+      assertThat(pusher.pulled.get()).isZero();
+    }
+  }
+
+  @Test
+  void pulledCopiesLeftInTheLocalTreeAreSweptAndNeverSynced() throws Exception {
+    Files.writeString(Files.createDirectories(b).resolve("keep.txt"), big("kept\n"));
+    // a workstation that died between pull and install leaves copies and partials behind
+    Files.createDirectories(a.resolve("sub"));
+    Files.writeString(a.resolve("sub/.thunderlink-tmp-5eed"), "pulled, never installed");
+    Files.writeString(a.resolve("..thunderlink-tmp-beef.tlpart"), "half a pull");
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(ours(a)).isEmpty();
+      assertThat(ours(b)).isEmpty();
+      assertThat(SyncPair.tree(a)).isEqualTo(SyncPair.tree(b)).containsOnlyKeys("keep.txt", "sub");
+      assertThat(pusher.pulled.get()).isEqualTo(1);
     }
   }
 }

@@ -4,23 +4,26 @@ import dev.thunderlink.proto.bulk.FileEntry;
 import dev.thunderlink.sync.FilePusher;
 import dev.thunderlink.transport.bulk.BulkClient;
 import dev.thunderlink.transport.bulk.BulkSession;
+import dev.thunderlink.transport.bulk.PullItem;
 import dev.thunderlink.transport.bulk.PushItem;
 import dev.thunderlink.transport.bulk.TransferListener;
 import dev.thunderlink.transport.bulk.TransferResult;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * The mirror's way to push file content over the workstation daemon's bulk plane: one bulk
- * session to the host, opened on first use and kept across sync cycles and sessions; closed
- * when a transfer loses its connection, and when the link's active path is no longer the one
- * it runs over (a failover), so the next push opens it again on the path that is up; a batch
- * cut that way is pushed again there (resumed), not left to gRPC.
+ * The mirror's way to move file content over the workstation daemon's bulk plane, pushes to
+ * the host and pulls from it: one bulk session to the host, opened on first use and kept
+ * across sync cycles and sessions; closed when a transfer loses its connection, and when the
+ * link's active path is no longer the one it runs over (a failover), so the next transfer
+ * opens it again on the path that is up. A push cut that way is pushed again there (resumed),
+ * not left to gRPC.
  *
- * <p>Thread-safe: pushes are serialised (a bulk session pushes one list at a time).
+ * <p>Thread-safe: transfers are serialised (a bulk session moves one list at a time).
  */
 public final class BulkFilePusher implements FilePusher, AutoCloseable {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BulkFilePusher.class);
@@ -54,9 +57,6 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
 
   @Override
   public synchronized List<String> push(List<Item> items) throws IOException {
-    if (closed) {
-      throw new IOException("bulk plane closed");
-    }
     String[] errors = new String[items.size()];
     List<Integer> todo = new ArrayList<>(items.size());
     for (int i = 0; i < items.size(); i++) {
@@ -113,8 +113,44 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
     }
   }
 
+  @Override
+  public synchronized List<String> pull(List<Item> items) throws IOException {
+    List<PullItem> pull = new ArrayList<>(items.size());
+    for (Item i : items) {
+      pull.add(new PullItem(i.hostPath(), i.local(), i.size()));
+    }
+    List<TransferResult> results = session(false).pull(pull, TransferListener.NONE);
+    List<String> errors = new ArrayList<>(results.size());
+    boolean lost = false;
+    for (int k = 0; k < results.size(); k++) {
+      TransferResult r = results.get(k);
+      errors.add(r.ok() ? null : r.error());
+      if (!r.ok()) {
+        lost |= r.retryable();
+        discard(pull.get(k)); // the mirror pulls to fresh names: nothing resumes it
+      }
+    }
+    if (lost) {
+      dropSession(); // the next transfer opens a session on the path that is up
+    }
+    return errors;
+  }
+
+  /** Removes what a failed pull may have left: its partial (a lost connection keeps it), its file. */
+  private static void discard(PullItem item) {
+    try {
+      Files.deleteIfExists(item.partial());
+      Files.deleteIfExists(item.local());
+    } catch (IOException e) {
+      log.debug("mirror: cannot remove what a failed pull left at {}: {}", item.local(), e.getMessage());
+    }
+  }
+
   /** The open session, on the link's active path (opened first when there is none or the link failed over). */
   private BulkSession session(boolean retry) throws IOException {
+    if (closed) {
+      throw new IOException("bulk plane closed");
+    }
     if (session != null && !client.target().map(session.path()::equals).orElse(false)) {
       dropSession(); // the link failed over: the session's path is not the one in use now
     }

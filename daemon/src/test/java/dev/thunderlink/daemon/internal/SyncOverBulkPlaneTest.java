@@ -124,14 +124,20 @@ class SyncOverBulkPlaneTest {
     return out;
   }
 
-  private Path tree(int files) throws IOException {
-    Path local = Files.createDirectories(tmp.resolve("local"));
+  private static Path tree(Path root, int files) throws IOException {
+    Files.createDirectories(root);
     for (int i = 0; i < files; i++) {
-      Path f = local.resolve("d" + i % 5 + "/f" + i + ".txt");
+      Path f = root.resolve("d" + i % 5 + "/f" + i + ".txt");
       Files.createDirectories(f.getParent());
       Files.writeString(f, ("line " + i + "\n").repeat(1 + i % 40));
     }
-    return local;
+    return root;
+  }
+
+  private static List<Path> ours(Path root) throws IOException {
+    try (Stream<Path> all = Files.walk(root)) {
+      return all.filter(p -> p.getFileName().toString().contains("thunderlink-tmp-")).toList();
+    }
   }
 
   /**
@@ -140,7 +146,7 @@ class SyncOverBulkPlaneTest {
    */
   private SyncSession mirrored(String bulkRoot, int files) throws Exception {
     PeerLink link = host(Files.createDirectories(tmp.resolve(bulkRoot)));
-    Path local = tree(files);
+    Path local = tree(tmp.resolve("local"), files);
     remote = Files.createDirectories(tmp.resolve("host-root")).resolve("tree");
     SyncSession s = start(link, local, remote);
     s.flush(Duration.ofSeconds(60));
@@ -155,9 +161,7 @@ class SyncOverBulkPlaneTest {
     try (SyncSession s = mirrored("host-root", 600)) {
       assertThat(calls("InstallStaged")).isPositive();
       assertThat(calls("WriteFiles")).isZero();
-      try (Stream<Path> all = Files.walk(remote)) {
-        assertThat(all.filter(p -> p.getFileName().toString().contains("thunderlink-tmp-"))).isEmpty();
-      }
+      assertThat(ours(remote)).isEmpty();
       // an edit later takes the same way
       Files.writeString(tmp.resolve("local/d1/f1.txt"), "edited");
       s.flush(Duration.ofSeconds(60));
@@ -223,6 +227,59 @@ class SyncOverBulkPlaneTest {
       } finally {
         cutter.interrupt();
       }
+    }
+  }
+
+  /** Content of a file larger than the mirror sends in batches (those come from the host by gRPC). */
+  private static String big(String line) {
+    return line.repeat(300 * 1024 / line.length() + 1);
+  }
+
+  /**
+   * Mirrors host-root/tree, {@code files} files larger than the batched ones and an executable,
+   * to an empty local folder, the host's bulk plane serving only under {@code bulkRoot};
+   * returns the session, in sync.
+   */
+  private SyncSession pulled(String bulkRoot, int files) throws Exception {
+    PeerLink link = host(Files.createDirectories(tmp.resolve(bulkRoot)));
+    remote = Files.createDirectories(tmp.resolve("host-root/tree"));
+    for (int i = 0; i < files; i++) {
+      Path f = Files.createDirectories(remote.resolve("d" + i % 2)).resolve("f" + i + ".txt");
+      Files.writeString(f, big("line " + i + "\n"));
+    }
+    Path tool = Files.writeString(remote.resolve("tool.sh"), "#!/bin/sh\n" + big("# padding\n"));
+    Files.setPosixFilePermissions(tool, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setLastModifiedTime(tool, java.nio.file.attribute.FileTime.fromMillis(1_600_000_000_000L));
+    Path local = Files.createDirectories(tmp.resolve("local"));
+    SyncSession s = start(link, local, remote);
+    s.flush(Duration.ofSeconds(60));
+    assertThat(tree(local)).isEqualTo(tree(remote)).hasSize(files + 3);
+    assertThat(ours(local)).isEmpty();
+    return s;
+  }
+
+  @Test
+  void largeHostFilesComeOverTheBulkPlaneAndAreInstalledLocally() throws Exception {
+    try (SyncSession s = pulled("host-root", 20)) {
+      assertThat(calls("ReadFiles")).isZero();
+      assertThat(calls("Read")).isZero();
+      Path tool = tmp.resolve("local/tool.sh");
+      assertThat(Files.isExecutable(tool)).isTrue();
+      assertThat(Files.getLastModifiedTime(tool).toMillis()).isEqualTo(1_600_000_000_000L);
+      // a new file on the host later takes the same way
+      Files.writeString(remote.resolve("d1/new.txt"), big("made on the host\n"));
+      s.flush(Duration.ofSeconds(60));
+      assertThat(tmp.resolve("local/d1/new.txt")).hasContent(big("made on the host\n"));
+      assertThat(calls("ReadFiles")).isZero();
+      assertThat(calls("Read")).isZero();
+    }
+  }
+
+  @Test
+  void hostFilesOutsideTheBulkPlanesRootsComeByGrpc() throws Exception {
+    // the host's bulk plane serves only elsewhere: every pull is refused
+    try (SyncSession s = pulled("elsewhere", 4)) {
+      assertThat(calls("Read")).isPositive();
     }
   }
 }

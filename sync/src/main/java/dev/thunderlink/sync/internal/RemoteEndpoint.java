@@ -88,7 +88,7 @@ public final class RemoteEndpoint implements Endpoint {
   private volatile boolean applyAllSupported = true;
   /** The bulk plane for whole files, or null (everything goes by gRPC). */
   private final dev.thunderlink.sync.FilePusher pusher;
-  /** One push at a time: the next batch's push overlaps this one's install, not another push. */
+  /** One transfer at a time: the next batch's overlaps this one's install, not another transfer. */
   private final Object pushLock = new Object();
   /** While the bulk plane is down, when to try it again ({@link System#nanoTime}). */
   private volatile long pushRetryAt;
@@ -419,74 +419,44 @@ public final class RemoteEndpoint implements Endpoint {
     }
   }
 
-  /** A workstation file to send whole: its path, where it is on the local disk, what the host must hold and get. */
+  /**
+   * A file to move whole over the bulk plane: its path, where it is on the workstation's disk
+   * (a push's source, a pull's destination), what the destination must hold and get.
+   */
   public record LocalFile(String path, java.nio.file.Path local, Entry expected, Entry target) {}
 
-  /** True if whole files may go over the bulk plane now ({@link #pushFiles}). */
+  /** True if whole files may go to the host over the bulk plane now ({@link #pushFiles}). */
   public boolean pushes() {
-    return pusher != null && installSupported && (!pushDown || System.nanoTime() - pushRetryAt >= 0);
+    return installSupported && pulls();
+  }
+
+  /**
+   * True if whole files may come from the host over the bulk plane now ({@link #pullFiles}):
+   * a host that predates InstallStaged still serves them.
+   */
+  public boolean pulls() {
+    return pusher != null && (!pushDown || System.nanoTime() - pushRetryAt >= 0);
   }
 
   /**
    * Pushes the files over the bulk plane to temporary names beside their destinations, then
    * has the host install them in one call ({@code InstallStaged}: checked against the target's
    * hash, destination re-checked, renamed, recorded). One element per file, in order; null for
-   * a file that did not go this way (the plane is down or refused it, or its path is not plain
-   * ASCII, whose directory name the host may store in another normal form): the caller sends
-   * those by {@link #writeFiles}.
+   * a file that did not go this way (see {@link #stage}): the caller sends those by
+   * {@link #writeFiles}.
    */
   public List<ApplyResult> pushFiles(List<LocalFile> files, int blockSize) throws IOException {
     ApplyResult[] out = new ApplyResult[files.size()];
-    List<Integer> which = new ArrayList<>();
-    List<String> staged = new ArrayList<>();
-    List<dev.thunderlink.sync.FilePusher.Item> items = new ArrayList<>();
-    String root = openRequest.getRoot();
-    for (int i = 0; i < files.size(); i++) {
-      String path = files.get(i).path();
-      if (!PathNames.isAscii(path)) {
-        continue;
-      }
-      String parent = PathNames.parent(path);
-      String rel = (parent.isEmpty() ? "" : parent + "/") + DiskEndpoint.tempName();
-      which.add(i);
-      staged.add(rel);
-      items.add(new dev.thunderlink.sync.FilePusher.Item(files.get(i).local(), (root.endsWith("/") ? root : root + "/") + rel));
-    }
-    if (items.isEmpty()) {
+    List<Staged> staged = stage(files, true, (f, rel) ->
+        new dev.thunderlink.sync.FilePusher.Item(f.local(), hostPath(rel), f.target().size()));
+    if (staged.isEmpty()) {
       return java.util.Arrays.asList(out);
-    }
-    List<String> errors;
-    synchronized (pushLock) {
-      try {
-        errors = pusher.push(items);
-      } catch (IOException e) {
-        pushFailed(e.getMessage());
-        return java.util.Arrays.asList(out);
-      }
-    }
-    if (items.size() > 1 && errors.stream().allMatch(java.util.Objects::nonNull)) {
-      pushFailed(errors.get(0)); // refused as a whole (e.g. the root is outside the host's bulk roots)
-      return java.util.Arrays.asList(out);
-    }
-    if (pushDown) {
-      pushDown = false;
-      log.info("sync {}: file content goes over the bulk plane again", openRequest.getSession());
     }
     InstallStagedRequest.Builder b = InstallStagedRequest.newBuilder().setEndpointId(endpointId).setBlockSize(blockSize);
-    List<Integer> installed = new ArrayList<>();
-    for (int k = 0; k < items.size(); k++) {
-      if (errors.get(k) != null) {
-        log.debug("sync {}: {} not pushed ({}); sending it by gRPC", openRequest.getSession(),
-            files.get(which.get(k)).path(), errors.get(k));
-        continue;
-      }
-      LocalFile f = files.get(which.get(k));
+    for (Staged st : staged) {
+      LocalFile f = files.get(st.index());
       b.addFiles(StagedFile.newBuilder().setExpected(ProtoCodec.toProto(f.path(), f.expected()))
-          .setTarget(ProtoCodec.toProto(f.path(), f.target())).setStagedPath(staged.get(k)));
-      installed.add(which.get(k));
-    }
-    if (installed.isEmpty()) {
-      return java.util.Arrays.asList(out);
+          .setTarget(ProtoCodec.toProto(f.path(), f.target())).setStagedPath(st.path()));
     }
     WriteFilesResponse r;
     try {
@@ -498,11 +468,102 @@ public final class RemoteEndpoint implements Endpoint {
             + " file content goes over gRPC", openRequest.getSession());
         return java.util.Arrays.asList(out);
       }
-      throw translate(e, "install " + installed.size() + " files");
+      throw translate(e, "install " + staged.size() + " files");
     }
-    List<ApplyResult> results = results(r.getResultsList(), installed.size(), "install staged", "files");
-    for (int k = 0; k < installed.size(); k++) {
-      out[installed.get(k)] = results.get(k);
+    return placed(out, staged, results(r.getResultsList(), staged.size(), "install staged", "files"));
+  }
+
+  /**
+   * Pulls the host's files over the bulk plane to temporary names beside their destinations
+   * on {@code disk} (the workstation's side), then installs them there as the host installs a
+   * push ({@link DiskEndpoint#installStaged}: a copy that is not the target's content, its
+   * source changed since the scan, answers CHANGED; the destination is re-checked before the
+   * rename). Results as for {@link #pushFiles}; the caller reads the rest by {@link #readFiles}.
+   */
+  public List<ApplyResult> pullFiles(List<LocalFile> files, DiskEndpoint disk, int blockSize) throws IOException {
+    ApplyResult[] out = new ApplyResult[files.size()];
+    List<Staged> staged = stage(files, false, (f, rel) -> new dev.thunderlink.sync.FilePusher.Item(
+        f.local().resolveSibling(PathNames.fileName(rel)), hostPath(f.path()), f.target().size()));
+    if (staged.isEmpty()) {
+      return java.util.Arrays.asList(out);
+    }
+    List<DiskEndpoint.StagedFile> install = new ArrayList<>(staged.size());
+    for (Staged st : staged) {
+      LocalFile f = files.get(st.index());
+      install.add(new DiskEndpoint.StagedFile(f.path(), f.expected(), f.target(), st.path()));
+    }
+    return placed(out, staged, disk.installStaged(install, blockSize));
+  }
+
+  /** A file moved over the bulk plane: its index in the call, its copy's path relative to the root. */
+  private record Staged(int index, String path) {}
+
+  /**
+   * Moves the files over the bulk plane (pushes or pulls, one at a time per endpoint: the next
+   * batch's transfer overlaps this one's install) to fresh temporary names in their
+   * destinations' directories; returns the ones that arrived. A file whose path is not plain
+   * ASCII does not go this way (the host may store its directory's name in another normal
+   * form), nor does any when the plane fails or refuses the whole call (it then rests for
+   * {@link #PUSH_RETRY_NANOS}).
+   *
+   * @param item the transfer of a file whose copy goes to the given path relative to the root
+   */
+  private List<Staged> stage(List<LocalFile> files, boolean push,
+      java.util.function.BiFunction<LocalFile, String, dev.thunderlink.sync.FilePusher.Item> item) {
+    List<Staged> moving = new ArrayList<>();
+    List<dev.thunderlink.sync.FilePusher.Item> items = new ArrayList<>();
+    for (int i = 0; i < files.size(); i++) {
+      String path = files.get(i).path();
+      if (!PathNames.isAscii(path)) {
+        continue;
+      }
+      String parent = PathNames.parent(path);
+      String rel = (parent.isEmpty() ? "" : parent + "/") + DiskEndpoint.tempName();
+      moving.add(new Staged(i, rel));
+      items.add(item.apply(files.get(i), rel));
+    }
+    if (items.isEmpty()) {
+      return List.of();
+    }
+    List<String> errors;
+    synchronized (pushLock) {
+      try {
+        errors = push ? pusher.push(items) : pusher.pull(items);
+      } catch (IOException e) {
+        pushFailed(e.getMessage());
+        return List.of();
+      }
+    }
+    if (items.size() > 1 && errors.stream().allMatch(java.util.Objects::nonNull)) {
+      pushFailed(errors.get(0)); // refused as a whole (e.g. the root is outside the host's bulk roots)
+      return List.of();
+    }
+    if (pushDown) {
+      pushDown = false;
+      log.info("sync {}: file content goes over the bulk plane again", openRequest.getSession());
+    }
+    List<Staged> arrived = new ArrayList<>(moving.size());
+    for (int k = 0; k < items.size(); k++) {
+      if (errors.get(k) == null) {
+        arrived.add(moving.get(k));
+      } else {
+        log.debug("sync {}: {} not {} ({}); sending it by gRPC", openRequest.getSession(),
+            files.get(moving.get(k).index()).path(), push ? "pushed" : "pulled", errors.get(k));
+      }
+    }
+    return arrived;
+  }
+
+  /** The host's absolute path of a path relative to the root. */
+  private String hostPath(String rel) {
+    String root = openRequest.getRoot();
+    return (root.endsWith("/") ? root : root + "/") + rel;
+  }
+
+  /** {@code out} with each staged file's result at its index. */
+  private static List<ApplyResult> placed(ApplyResult[] out, List<Staged> staged, List<ApplyResult> results) {
+    for (int k = 0; k < staged.size(); k++) {
+      out[staged.get(k).index()] = results.get(k);
     }
     return java.util.Arrays.asList(out);
   }
