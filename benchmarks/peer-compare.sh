@@ -569,7 +569,7 @@ run_thunderlink() {
     k=$([[ $DO_FILE == 1 ]] && echo file || echo tree)
     note="$(jq -r '.encrypted | if . then "TLS" else "plaintext" end' "$T/tl-cp-$v-$k-1.json") on loopback"
     note+=", $(jq -r 'if .daemon then "copied by the workstation daemon" else "copied by the command over its own link" end' "$T/tl-cp-$v-$k-1.json")"
-    [[ $v == base ]] && note+=", baseline jar $(basename "$(dirname "$(dirname "$(dirname "$TL_BASE_JAR")")")")/…/$(basename "$TL_BASE_JAR"), plain java -jar"
+    [[ $v == base ]] && note+=", baseline jar $(basename "$(dirname "$(dirname "$(dirname "$TL_BASE_JAR")")")")/…/$(basename "$TL_BASE_JAR")$([[ $BASELINE_LAUNCHER_OPTS == 1 ]] && echo ", the launcher's command options" || echo ", plain java -jar")"
     for k in file tree; do
       [[ -n "${WALL[$v.$k]:-}" ]] || continue
       mf=$(jq -r '[.entries[].mode] | group_by(.) | map("\(.[0]) x\(length)") | join(", ")' "$T/tl-cp-$v-$k-1.json")
