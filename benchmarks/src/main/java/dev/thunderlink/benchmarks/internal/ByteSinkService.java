@@ -5,10 +5,6 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 
 /**
@@ -29,8 +25,8 @@ public final class ByteSinkService {
       MethodDescriptor.<byte[], byte[]>newBuilder()
           .setType(MethodDescriptor.MethodType.CLIENT_STREAMING)
           .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE, "Upload"))
-          .setRequestMarshaller(BytesMarshaller.INSTANCE)
-          .setResponseMarshaller(BytesMarshaller.INSTANCE)
+          .setRequestMarshaller(dev.thunderlink.transport.ByteArrayMarshaller.INSTANCE)
+          .setResponseMarshaller(dev.thunderlink.transport.ByteArrayMarshaller.INSTANCE)
           .build();
 
   private ByteSinkService() {}
@@ -70,23 +66,5 @@ public final class ByteSinkService {
           .asRuntimeException();
     }
     return ByteBuffer.wrap(answer).getLong();
-  }
-
-  enum BytesMarshaller implements MethodDescriptor.Marshaller<byte[]> {
-    INSTANCE;
-
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
   }
 }

@@ -1,30 +1,11 @@
 package dev.thunderlink.transport.testing;
 
 import io.grpc.MethodDescriptor;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 
 /** gRPC methods on raw byte arrays, for tests that need a service without a .proto. Any thread. */
 public final class RawBytes {
   /** Marshals a byte array as itself. */
-  public static final MethodDescriptor.Marshaller<byte[]> MARSHALLER =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-          return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-          try {
-            return stream.readAllBytes();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        }
-      };
+  public static final MethodDescriptor.Marshaller<byte[]> MARSHALLER = dev.thunderlink.transport.ByteArrayMarshaller.INSTANCE;
 
   private RawBytes() {}
 
