@@ -47,7 +47,7 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
    * A pusher over {@code client}'s link (a client from {@code BulkClient.forLink}: its active
    * path). When a push loses its connection (the path failed), the files not yet delivered are
    * pushed again on a new session once {@code pathWait} says a path is up (within {@code
-   * failoverTimeout}), resuming each from the bytes the host kept.
+   * failoverTimeout} of the loss), resuming each from the bytes the host kept.
    */
   public BulkFilePusher(BulkClient client, PathWait pathWait, Duration failoverTimeout) {
     this.client = client;
@@ -62,31 +62,32 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
     for (int i = 0; i < items.size(); i++) {
       todo.add(i);
     }
-    long giveUpAt = System.nanoTime() + failoverTimeout.toNanos();
     for (int attempt = 1; ; attempt++) {
-      BulkSession s;
+      List<String> paths = new ArrayList<>(todo.size());
+      for (int i : todo) {
+        paths.add(items.get(i).hostPath());
+      }
+      List<TransferResult> results;
       try {
-        s = session(attempt > 1);
+        BulkSession s = session(attempt > 1);
+        // a retry resumes each file from the bytes the host kept (the stat says how many)
+        List<FileEntry> kept = attempt > 1 ? s.stat(paths) : null;
+        List<PushItem> push = new ArrayList<>(todo.size());
+        for (int k = 0; k < todo.size(); k++) {
+          push.add(new PushItem(items.get(todo.get(k)).local(), paths.get(k), kept == null ? null : kept.get(k)));
+        }
+        results = s.push(push, TransferListener.NONE);
       } catch (IOException e) {
+        dropSession(); // whatever broke it, the next transfer starts on a new session
         if (attempt == 1) {
           throw e; // the plane cannot be used now: the caller sends these by gRPC
         }
+        // the files delivered before the cut keep their result; the caller sends the rest by gRPC
         for (int i : todo) {
           errors[i] = "the link to the host did not come back: " + e.getMessage();
         }
         return Arrays.asList(errors);
       }
-      List<String> paths = new ArrayList<>(todo.size());
-      for (int i : todo) {
-        paths.add(items.get(i).hostPath());
-      }
-      // a retry resumes each file from the bytes the host kept (the stat says how many)
-      List<FileEntry> kept = attempt > 1 ? s.stat(paths) : null;
-      List<PushItem> push = new ArrayList<>(todo.size());
-      for (int k = 0; k < todo.size(); k++) {
-        push.add(new PushItem(items.get(todo.get(k)).local(), paths.get(k), kept == null ? null : kept.get(k)));
-      }
-      List<TransferResult> results = s.push(push, TransferListener.NONE);
       List<Integer> again = new ArrayList<>();
       for (int k = 0; k < todo.size(); k++) {
         TransferResult r = results.get(k);
@@ -99,9 +100,8 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
         return Arrays.asList(errors);
       }
       dropSession(); // the connection was lost: the next session goes over the path that is up
-      long left = giveUpAt - System.nanoTime();
-      try {
-        if (attempt >= MAX_ATTEMPTS || left <= 0 || !pathWait.await(Duration.ofNanos(left))) {
+      try { // the wait starts at the loss: a long batch does not use up the failover's time
+        if (attempt >= MAX_ATTEMPTS || !pathWait.await(failoverTimeout)) {
           return Arrays.asList(errors);
         }
       } catch (InterruptedException e) {
@@ -119,7 +119,14 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
     for (Item i : items) {
       pull.add(new PullItem(i.hostPath(), i.local(), i.size()));
     }
-    List<TransferResult> results = session(false).pull(pull, TransferListener.NONE);
+    List<TransferResult> results;
+    try {
+      results = session(false).pull(pull, TransferListener.NONE);
+    } catch (IOException e) {
+      dropSession();
+      pull.forEach(BulkFilePusher::discard); // the caller reads these by gRPC
+      throw e;
+    }
     List<String> errors = new ArrayList<>(results.size());
     boolean lost = false;
     for (int k = 0; k < results.size(); k++) {

@@ -2,6 +2,7 @@ package dev.thunderlink.daemon.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.thunderlink.sync.FilePusher;
 import dev.thunderlink.sync.SyncHostService;
 import dev.thunderlink.sync.SyncSession;
 import dev.thunderlink.sync.SyncSessionConfig;
@@ -181,32 +182,80 @@ class SyncOverBulkPlaneTest {
 
   private static final int FILES = 4;
 
+  /** {@link #FILES} random files of 16 MiB in tmp/local. */
+  private Path bigFiles() throws IOException {
+    Path local = Files.createDirectories(tmp.resolve("local"));
+    Random r = new Random(7);
+    for (int i = 0; i < FILES; i++) {
+      byte[] b = new byte[16 << 20];
+      r.nextBytes(b);
+      Files.write(local.resolve("f" + i + ".bin"), b);
+    }
+    return local;
+  }
+
+  /** Pulls the emulated cable (silence, no reset) once {@code bytes} went through it towards the host. */
+  private static Thread cutAfter(LinkEmulator tb, long bytes) {
+    Thread cutter = new Thread(() -> {
+      Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1))
+          .until(() -> tb.stats().bytesToTarget() >= bytes);
+      tb.cut();
+    });
+    cutter.setDaemon(true);
+    cutter.start();
+    return cutter;
+  }
+
+  private PeerLink tbLink(LinkEmulator tb, boolean withLan) throws Exception {
+    PeerLink.Builder b = PeerLink.builder().identity(fx.wsId).peers(fx.wsPeers).transport(fx.transport, fx.workers)
+        .addPath(new LinkPath("tb", tb.localAddress(), PathKind.THUNDERBOLT));
+    if (withLan) {
+      b.addPath(new LinkPath("lan", fx.hostAddress(), PathKind.LAN));
+    }
+    PeerLink link = fx.track(b.build().start());
+    Await.until(Duration.ofSeconds(10), () -> link.activePath().orElse("").equals("tb"), () -> "tb never active: " + link.paths());
+    return link;
+  }
+
+  @Test
+  void aPushWhoseOnlyPathDiesReturnsWhatArrivedAndAOneLineReasonForTheRest() throws Exception {
+    Path hostRoot = Files.createDirectories(tmp.resolve("host-root"));
+    startHost(hostRoot);
+    try (LinkEmulator tb = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), fx.hostAddress())) {
+      PeerLink link = tbLink(tb, false);
+      Path local = bigFiles();
+      BulkClient client = BulkClient.forLink(link).identity(fx.wsId).peers(fx.wsPeers).transport(fx.transport, fx.workers).build();
+      try (BulkFilePusher only = new BulkFilePusher(client, link::awaitActive, Duration.ofSeconds(1))) {
+        List<FilePusher.Item> items = new java.util.ArrayList<>();
+        for (int i = 0; i < FILES; i++) {
+          items.add(new FilePusher.Item(local.resolve("f" + i + ".bin"), hostRoot.resolve("f" + i + ".bin").toString(), 16 << 20));
+        }
+        cutAfter(tb, 24 << 20);
+        // no path comes back within the failover time: the push returns, it does not throw
+        List<String> errors = only.push(items);
+        assertThat(errors).hasSize(FILES);
+        assertThat(errors).as("the cut file and those after it").filteredOn(java.util.Objects::nonNull).isNotEmpty()
+            .allSatisfy(e -> assertThat(e).isNotBlank().doesNotContain("\n"));
+        for (int i = 0; i < FILES; i++) {
+          if (errors.get(i) == null) {
+            assertThat(Files.mismatch(local.resolve("f" + i + ".bin"), hostRoot.resolve("f" + i + ".bin"))).as("f%d arrived", i).isEqualTo(-1);
+          } else {
+            assertThat(hostRoot.resolve("f" + i + ".bin")).as("f%d: nothing under its name", i).doesNotExist();
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void aPathCutMidPushFailsOverAndTheMirrorConverges() throws Exception {
     Path hostRoot = Files.createDirectories(tmp.resolve("host-root"));
     startHost(hostRoot);
     try (LinkEmulator tb = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), fx.hostAddress())) {
-      PeerLink link =
-          withPusher(fx.track(PeerLink.builder().identity(fx.wsId).peers(fx.wsPeers).transport(fx.transport, fx.workers)
-              .addPath(new LinkPath("tb", tb.localAddress(), PathKind.THUNDERBOLT))
-              .addPath(new LinkPath("lan", fx.hostAddress(), PathKind.LAN))
-              .build().start()));
-      Await.until(Duration.ofSeconds(10), () -> link.activePath().orElse("").equals("tb"), () -> "tb never active: " + link.paths());
+      PeerLink link = withPusher(tbLink(tb, true));
       // 4 files of 16 MiB: the cable is pulled (silence, no reset) once 24 MiB went through it
-      Path local = Files.createDirectories(tmp.resolve("local"));
-      Random r = new Random(7);
-      for (int i = 0; i < FILES; i++) {
-        byte[] b = new byte[16 << 20];
-        r.nextBytes(b);
-        Files.write(local.resolve("f" + i + ".bin"), b);
-      }
-      Thread cutter = new Thread(() -> {
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1))
-            .until(() -> tb.stats().bytesToTarget() >= 24 << 20);
-        tb.cut();
-      });
-      cutter.setDaemon(true);
-      cutter.start();
+      Path local = bigFiles();
+      Thread cutter = cutAfter(tb, 24 << 20);
       remote = hostRoot.resolve("tree");
       try (SyncSession s = start(link, local, remote)) {
         s.flush(Duration.ofSeconds(60));
