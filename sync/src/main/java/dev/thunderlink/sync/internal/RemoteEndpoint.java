@@ -89,16 +89,16 @@ public final class RemoteEndpoint implements Endpoint {
   /** The bulk plane for whole files, or null (everything goes by gRPC). */
   private final dev.thunderlink.sync.FilePusher pusher;
   /** One transfer at a time: the next batch's overlaps this one's install, not another transfer. */
-  private final Object pushLock = new Object();
+  private final Object planeLock = new Object();
   /** While the bulk plane is down, when to try it again ({@link System#nanoTime}). */
-  private volatile long pushRetryAt;
+  private volatile long planeRetryAt;
   /** Whether the plane is down now, and whether that was ever logged (once at WARN, then DEBUG). */
-  private volatile boolean pushDown;
-  private volatile boolean pushDownLogged;
+  private volatile boolean planeDown;
+  private volatile boolean planeDownLogged;
   /** False once the host answered InstallStaged with UNIMPLEMENTED (it predates the call). */
   private volatile boolean installSupported = true;
   /** How long the bulk plane rests after it failed before a push tries it again. */
-  static final long PUSH_RETRY_NANOS = TimeUnit.SECONDS.toNanos(30);
+  static final long PLANE_RETRY_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   private RemoteEndpoint(Channel channel, OpenRequest req, dev.thunderlink.sync.FilePusher pusher) {
     this.channel = channel;
@@ -435,7 +435,7 @@ public final class RemoteEndpoint implements Endpoint {
    * a host that predates InstallStaged still serves them.
    */
   public boolean pulls() {
-    return pusher != null && (!pushDown || System.nanoTime() - pushRetryAt >= 0);
+    return pusher != null && (!planeDown || System.nanoTime() - planeRetryAt >= 0);
   }
 
   /**
@@ -504,7 +504,7 @@ public final class RemoteEndpoint implements Endpoint {
    * destinations' directories; returns the ones that arrived. A file whose path is not plain
    * ASCII does not go this way (the host may store its directory's name in another normal
    * form), nor does any when the plane fails or refuses the whole call (it then rests for
-   * {@link #PUSH_RETRY_NANOS}).
+   * {@link #PLANE_RETRY_NANOS}).
    *
    * @param item the transfer of a file whose copy goes to the given path relative to the root
    */
@@ -526,20 +526,20 @@ public final class RemoteEndpoint implements Endpoint {
       return List.of();
     }
     List<String> errors;
-    synchronized (pushLock) {
+    synchronized (planeLock) {
       try {
         errors = push ? pusher.push(items) : pusher.pull(items);
       } catch (IOException e) {
-        pushFailed(e.getMessage());
+        planeFailed(e.getMessage());
         return List.of();
       }
     }
     if (items.size() > 1 && errors.stream().allMatch(java.util.Objects::nonNull)) {
-      pushFailed(errors.get(0)); // refused as a whole (e.g. the root is outside the host's bulk roots)
+      planeFailed(errors.get(0)); // refused as a whole (e.g. the root is outside the host's bulk roots)
       return List.of();
     }
-    if (pushDown) {
-      pushDown = false;
+    if (planeDown) {
+      planeDown = false;
       log.info("sync {}: file content goes over the bulk plane again", openRequest.getSession());
     }
     List<Staged> arrived = new ArrayList<>(moving.size());
@@ -568,14 +568,14 @@ public final class RemoteEndpoint implements Endpoint {
     return java.util.Arrays.asList(out);
   }
 
-  /** The bulk plane failed as a whole: gRPC carries the content until {@link #PUSH_RETRY_NANOS} from now. */
-  private void pushFailed(String why) {
-    pushRetryAt = System.nanoTime() + PUSH_RETRY_NANOS;
-    pushDown = true;
-    if (!pushDownLogged) {
-      pushDownLogged = true;
+  /** The bulk plane failed as a whole: gRPC carries the content until {@link #PLANE_RETRY_NANOS} from now. */
+  private void planeFailed(String why) {
+    planeRetryAt = System.nanoTime() + PLANE_RETRY_NANOS;
+    planeDown = true;
+    if (!planeDownLogged) {
+      planeDownLogged = true;
       log.warn("sync {}: file content goes over gRPC, the bulk plane failed: {} (tried again every {} s)",
-          openRequest.getSession(), why, TimeUnit.NANOSECONDS.toSeconds(PUSH_RETRY_NANOS));
+          openRequest.getSession(), why, TimeUnit.NANOSECONDS.toSeconds(PLANE_RETRY_NANOS));
     } else {
       log.debug("sync {}: the bulk plane failed again: {}", openRequest.getSession(), why);
     }
