@@ -27,15 +27,21 @@ class LauncherTest {
   @TempDir Path tmp;
 
   /**
-   * A stand-in JDK of that feature version; returns its directory. Its java writes the class
-   * archive it is asked to write at exit, and fails (exit 3) when the command is {@code fail}.
+   * A stand-in JDK of that feature version; returns its directory. Its java records its arguments
+   * (one line per run), writes the class list it is asked for, makes a class archive of a list when
+   * run with {@code -Xshare:dump}, and fails (exit 3) when the command is {@code fail}.
    */
   private Path jdk(String version) throws IOException {
     Path home = Files.createDirectories(tmp.resolve("jdk-" + version));
     Path bin = Files.createDirectories(home.resolve("bin"));
     Path java = bin.resolve("java");
-    Files.writeString(java, "#!/bin/sh\necho \"$@\" >\"" + tmp.resolve("java.args") + "\"\n"
-        + "for a in \"$@\"; do case \"$a\" in -XX:ArchiveClassesAtExit=*) echo dumped >\"${a#*=}\" ;; esac; done\n"
+    Files.writeString(java, "#!/bin/sh\necho \"$@\" >>\"" + tmp.resolve("java.args") + "\"\n"
+        + "dump=; case \" $* \" in *\" -Xshare:dump \"*) dump=1 ;; esac\n"
+        + "for a in \"$@\"; do case \"$a\" in\n"
+        + "  -XX:DumpLoadedClassList=*) echo classes >\"${a#*=}\" ;;\n"
+        + "  -XX:SharedClassListFile=*) list=\"${a#*=}\" ;;\n"
+        + "  -XX:SharedArchiveFile=*) [ -n \"$dump\" ] && read -r c <\"$list\" && echo \"dumped from $c\" >\"${a#*=}\" ;;\n"
+        + "esac; done\n"
         + "case \" $* \" in *\" fail \"*) exit 3 ;; esac\n");
     Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
     Files.writeString(home.resolve("release"), "IMPLEMENTOR=\"test\"\nJAVA_VERSION=\"" + version + "\"\n");
@@ -56,7 +62,10 @@ class LauncherTest {
     return run(0, jdk, jar, args);
   }
 
-  /** Runs the launcher, which must exit with {@code rc}; returns the arguments java got. */
+  /**
+   * Runs the launcher, which must exit with {@code rc}; returns the arguments of the first java it
+   * ran (the command; {@link #javaRuns} has any after it).
+   */
   private String run(int rc, Path jdk, Path jar, String... args) throws Exception {
     Files.deleteIfExists(tmp.resolve("java.args"));
     List<String> cmd = new java.util.ArrayList<>(List.of("/bin/bash", LAUNCHER.toString()));
@@ -70,7 +79,12 @@ class LauncherTest {
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out).isEqualTo(rc);
     assertThat(out).isEmpty();
-    return Files.readString(tmp.resolve("java.args")).trim();
+    return javaRuns().get(0);
+  }
+
+  /** The arguments of each java the last launcher run started, in order. */
+  private List<String> javaRuns() throws IOException {
+    return Files.readAllLines(tmp.resolve("java.args"));
   }
 
   /** A stand-in Java 17 and a jar, with only the launcher's tools on the PATH. */
@@ -90,14 +104,23 @@ class LauncherTest {
     String a = jar.toString().replace(".jar", "");
 
     String first = run(jdk17, jar, "cp", "a", "host:b");
-    assertThat(first).startsWith("-XX:Tier4InvocationThreshold=50000 ").contains(" -XX:ArchiveClassesAtExit=" + a + "-cp.jsa.")
+    assertThat(first).startsWith("-XX:Tier4InvocationThreshold=50000 ").contains(" -XX:DumpLoadedClassList=" + a + "-cp.jsa.")
         .endsWith(" -Xshare:auto -Xlog:cds=off,cds+dynamic=off -jar " + jar + " cp a host:b");
+    // Java 17's dynamic archive would leave picocli's Java 5 class files out: a static one of the
+    // run's class list holds them
+    assertThat(javaRuns()).hasSize(2);
+    assertThat(javaRuns().get(1)).startsWith("-Xshare:dump -XX:SharedClassListFile=" + a + "-cp.jsa.").endsWith(" -cp " + jar);
+    assertThat(Path.of(a + "-cp.jsa")).hasContent("dumped from classes");
+    try (var left = Files.list(tmp)) {
+      assertThat(left.map(Path::toString)).noneMatch(n -> n.contains(".jsa."));
+    }
     assertThat(Files.readString(Path.of(a + ".cds-jvm")).trim()).isEqualTo(jdk17.toRealPath().toString());
 
     Path archive = Files.writeString(Path.of(a + "-cp.jsa"), "archive");
     Files.setLastModifiedTime(archive, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 1000));
-    assertThat(run(jdk17, jar, "cp", "a", "host:b")).contains(" -XX:SharedArchiveFile=" + archive + " -Xshare:auto ").doesNotContain("ArchiveClassesAtExit");
-    assertThat(run(jdk17, jar, "status", "--json")).startsWith("-XX:TieredStopAtLevel=1 -XX:ArchiveClassesAtExit=" + a + "-status.jsa.");
+    assertThat(run(jdk17, jar, "cp", "a", "host:b")).contains(" -XX:SharedArchiveFile=" + archive + " -Xshare:auto ").doesNotContain("DumpLoadedClassList");
+    assertThat(javaRuns()).hasSize(1);
+    assertThat(run(jdk17, jar, "status", "--json")).startsWith("-XX:TieredStopAtLevel=1 -XX:DumpLoadedClassList=" + a + "-status.jsa.");
 
     // another JVM: the archives of the old one go, and Java 19+ keeps its archive up to date itself
     Path jdk25 = jdk("25.0.3");
@@ -121,12 +144,13 @@ class LauncherTest {
 
     // a command that fails early (no paired host, a typo) loaded a fraction of the classes: its
     // archive would serve every later run of the command
-    assertThat(run(3, jdk17, jar, "cp", "fail")).contains(" -XX:ArchiveClassesAtExit=" + archive + ".");
+    assertThat(run(3, jdk17, jar, "cp", "fail")).contains(" -XX:DumpLoadedClassList=" + archive + ".");
+    assertThat(javaRuns()).hasSize(1);
     assertThat(archive).doesNotExist();
     try (var left = Files.list(tmp)) {
       assertThat(left.map(Path::toString)).noneMatch(n -> n.contains(".jsa."));
     }
-    assertThat(run(jdk17, jar, "cp", "a", "host:b")).contains(" -XX:ArchiveClassesAtExit=" + archive + ".");
-    assertThat(archive).hasContent("dumped");
+    assertThat(run(jdk17, jar, "cp", "a", "host:b")).contains(" -XX:DumpLoadedClassList=" + archive + ".");
+    assertThat(archive).hasContent("dumped from classes");
   }
 }
