@@ -589,6 +589,7 @@ run_thunderlink_sync() { # run_thunderlink_sync VARIANT push|pull|pull-file: one
   local v=$1 dir=$2 local_dir remote_dir
   log "thunderlink sync ($v: workstation daemon, one two-way session, initial sync, $dir)"
   [[ -n "${TL_PORT[$v]:-}" ]] || tl_pair "$v"
+  [[ -n "${TL_SYNC_WARMED[$v]:-}" ]] || tl_sync_warmup "$v"
   [[ $SYNC_WARM == 1 && -n "${TL_WS_PID[$v]:-}" ]] || tl_connect "$v"
   fresh_dst; mkdir -p "$T/dst/mirror"
   if [[ $dir == push ]]; then
@@ -617,6 +618,20 @@ run_thunderlink_sync() { # run_thunderlink_sync VARIANT push|pull|pull-file: one
   # --sync-warm, on this one)
   tl_as "$v" sync terminate --home "$T/tl-ws-$v" bench-tree >/dev/null || tl_fail "sync terminate failed ($v)"
   [[ $SYNC_WARM == 1 ]] || tl_disconnect "$v"
+}
+declare -A TL_SYNC_WARMED=()
+tl_sync_warmup() { # tl_sync_warmup VARIANT: untimed, the sync commands' first runs (each writes the
+  # launcher's class archive for its command after it, like cp's untimed 1-byte copy) on a 1-file
+  # session, on a workstation daemon stopped after it so that run 1 still starts cold
+  local v=$1 c
+  tl_connect "$v"
+  fresh_dst; mkdir -p "$T/dst/warm-src" "$T/dst/warm-dst"; echo warm-up >"$T/dst/warm-src/a.txt"
+  for c in "create --local $T/dst/warm-src --remote $T/dst/warm-dst warm-up" "flush warm-up" "terminate warm-up"; do
+    # shellcheck disable=SC2086 # the words of $c are the subcommand's arguments
+    tl_as "$v" sync $c --home "$T/tl-ws-$v" >/dev/null || tl_fail "the untimed sync $c failed ($v)"
+  done
+  tl_disconnect "$v"
+  TL_SYNC_WARMED[$v]=1
 }
 tl_cpu() { # tl_cpu VARIANT: CPU seconds (user + system) used so far by that variant's daemons; on a
   # shared machine it moves far less with the load than the wall clock does

@@ -121,6 +121,10 @@ class LauncherTest {
     assertThat(run(jdk17, jar, "cp", "a", "host:b")).contains(" -XX:SharedArchiveFile=" + archive + " -Xshare:auto ").doesNotContain("DumpLoadedClassList");
     assertThat(javaRuns()).hasSize(1);
     assertThat(run(jdk17, jar, "status", "--json")).startsWith("-XX:TieredStopAtLevel=1 -XX:DumpLoadedClassList=" + a + "-status.jsa.");
+    // the subcommands of sync load different classes: one archive each
+    assertThat(run(jdk17, jar, "sync", "flush", "tree")).contains(" -XX:DumpLoadedClassList=" + a + "-sync-flush.jsa.");
+    assertThat(Path.of(a + "-sync-flush.jsa")).hasContent("dumped from classes");
+    assertThat(run(jdk17, jar, "sync", "--help")).contains(" -XX:DumpLoadedClassList=" + a + "-sync.jsa.");
 
     // another JVM: the archives of the old one go, and Java 19+ keeps its archive up to date itself
     Path jdk25 = jdk("25.0.3");
