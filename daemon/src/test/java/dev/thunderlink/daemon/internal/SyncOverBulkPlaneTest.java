@@ -92,14 +92,36 @@ class SyncOverBulkPlaneTest {
     }
   }
 
+  /** Bytes of the messages sent per gRPC method. */
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> grpcBytes = new ConcurrentHashMap<>();
+
   private Channel counted(Channel c) {
     return ClientInterceptors.intercept(c, new ClientInterceptor() {
       @Override
       public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
         calls.computeIfAbsent(method.getBareMethodName(), k -> new AtomicInteger()).incrementAndGet();
-        return next.newCall(method, options);
+        java.util.concurrent.atomic.AtomicLong bytes =
+            grpcBytes.computeIfAbsent(method.getBareMethodName(), k -> new java.util.concurrent.atomic.AtomicLong());
+        return new io.grpc.ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+          @Override
+          public void sendMessage(Q message) {
+            bytes.addAndGet(((com.google.protobuf.MessageLite) message).getSerializedSize());
+            super.sendMessage(message);
+          }
+        };
       }
     });
+  }
+
+  /** Bytes of the messages the workstation sent on the delta's gRPC calls (Write, Read). */
+  private long deltaGrpcBytes() {
+    return grpcBytes.getOrDefault("Write", new java.util.concurrent.atomic.AtomicLong()).get()
+        + grpcBytes.getOrDefault("Read", new java.util.concurrent.atomic.AtomicLong()).get();
+  }
+
+  /** Payload bytes the host's bulk plane received and sent. */
+  private long planeBytes() {
+    return bulkCounters.snapshot().payloadBytes().values().stream().mapToLong(Long::longValue).sum();
   }
 
   private int calls(String method) {
@@ -108,9 +130,13 @@ class SyncOverBulkPlaneTest {
   }
 
   private SyncSession start(PeerLink link, Path local, Path remote) throws IOException {
+    return start(link, local, remote, pusher);
+  }
+
+  private SyncSession start(PeerLink link, Path local, Path remote, FilePusher via) throws IOException {
     return SyncSession.start(SyncSessionConfig.builder("proj").localRoot(local).remoteRoot(remote.toString())
         .stateDir(tmp.resolve("ws-state")).deviceName("book").watch(false).rescanInterval(Duration.ofHours(1)).build(),
-        counted(link.channel()), pusher);
+        counted(link.channel()), via);
   }
 
   private static Map<String, String> tree(Path root) throws IOException {
@@ -177,6 +203,142 @@ class SyncOverBulkPlaneTest {
     try (SyncSession s = mirrored("elsewhere", 100)) {
       assertThat(calls("WriteFiles")).isPositive();
       assertThat(calls("InstallStaged")).isZero();
+    }
+  }
+
+  private static final int BLOCK = 128 * 1024; // the session's default delta block size
+
+  /** Flips the byte at each of {@code offsets} and back-dates the file, so its stat is trusted at the next scan. */
+  private static void flip(Path p, long... offsets) throws IOException {
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+      for (long at : offsets) {
+        f.seek(at);
+        int x = f.read();
+        f.seek(at);
+        f.write(x ^ 0x5a);
+      }
+    }
+    Files.setLastModifiedTime(p, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 30_000));
+  }
+
+  /** A random file of {@code mib} MiB at local/big.bin, mirrored to host-root/tree; the session, in sync. */
+  private SyncSession bigMirrored(PeerLink link, int mib, FilePusher via) throws Exception {
+    Path local = Files.createDirectories(tmp.resolve("local"));
+    byte[] b = new byte[mib << 20];
+    new Random(11).nextBytes(b);
+    Files.write(local.resolve("big.bin"), b);
+    remote = Files.createDirectories(tmp.resolve("host-root/tree"));
+    SyncSession s = start(link, local, remote, via);
+    s.flush(Duration.ofSeconds(60));
+    assertThat(Files.mismatch(local.resolve("big.bin"), remote.resolve("big.bin"))).isEqualTo(-1);
+    return s;
+  }
+
+  @Test
+  void aOneByteEditOfALargeFileSendsOneBlockOverTheBulkPlaneEachWay() throws Exception {
+    PeerLink link = host(Files.createDirectories(tmp.resolve("host-root")));
+    try (SyncSession s = bigMirrored(link, 8, pusher)) {
+      Path local = tmp.resolve("local/big.bin");
+      Path there = remote.resolve("big.bin");
+      long plane = planeBytes();
+      long grpc = deltaGrpcBytes();
+      flip(local, 5_000_000);
+      s.flush(Duration.ofSeconds(60));
+      assertThat(Files.mismatch(local, there)).isEqualTo(-1);
+      assertThat(planeBytes() - plane).as("bytes pushed over the bulk plane").isEqualTo(BLOCK);
+      assertThat(deltaGrpcBytes() - grpc).as("bytes of the delta's gRPC calls (instructions only)").isLessThan(1024);
+
+      plane = planeBytes();
+      grpc = deltaGrpcBytes();
+      flip(there, 7_000_000);
+      s.flush(Duration.ofSeconds(60));
+      assertThat(Files.mismatch(local, there)).isEqualTo(-1);
+      assertThat(planeBytes() - plane).as("bytes pulled over the bulk plane").isEqualTo(BLOCK);
+      assertThat(deltaGrpcBytes() - grpc).as("bytes of the delta's gRPC calls (instructions only)").isLessThan(1024);
+      assertThat(calls("Read")).isZero();
+      assertThat(ours(remote)).isEmpty();
+      assertThat(ours(tmp.resolve("local"))).isEmpty();
+    }
+  }
+
+  /**
+   * A pusher that, before the first transfer of a delta's blocks in each direction, edits the
+   * source once more (in the same block): what arrives is not the content the delta was
+   * planned for.
+   */
+  private FilePusher meddling(Path local, Path there, List<String> meddled) {
+    return new FilePusher() {
+      @Override
+      public List<String> push(List<Item> items) throws IOException {
+        if (items.get(0).ranges() != null && !meddled.contains("push")) {
+          meddled.add("push");
+          flip(local, 5_000_001);
+        }
+        return pusher.push(items);
+      }
+
+      @Override
+      public List<String> pull(List<Item> items) throws IOException {
+        if (items.get(0).ranges() != null && !meddled.contains("pull")) {
+          meddled.add("pull");
+          flip(there, 7_000_001);
+        }
+        return pusher.pull(items);
+      }
+    };
+  }
+
+  @Test
+  void aFileEditedAgainWhileItsDeltaTravelsIsNotInstalledFromItAndTheMirrorConverges() throws Exception {
+    PeerLink link = host(Files.createDirectories(tmp.resolve("host-root")));
+    Path local = tmp.resolve("local/big.bin");
+    Path there = tmp.resolve("host-root/tree/big.bin");
+    List<String> meddled = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (SyncSession s = bigMirrored(link, 8, meddling(local, there, meddled))) {
+      byte[] before = Files.readAllBytes(there);
+      flip(local, 5_000_000);
+      s.flush(Duration.ofSeconds(60));
+      assertThat(meddled).as("the delta's blocks went over the bulk plane").contains("push");
+      // the host refused the file built from blocks of another content; the next cycle sent the edit
+      assertThat(Files.mismatch(local, there)).isEqualTo(-1);
+      assertThat(Files.readAllBytes(there)).isNotEqualTo(before);
+
+      flip(there, 7_000_000);
+      s.flush(Duration.ofSeconds(60));
+      assertThat(meddled).as("the delta's blocks came over the bulk plane").contains("pull");
+      assertThat(Files.mismatch(local, there)).isEqualTo(-1);
+      assertThat(ours(remote)).isEmpty();
+      assertThat(ours(tmp.resolve("local"))).isEmpty();
+    }
+  }
+
+  @Test
+  void aPathCutMidDeltaPushesItsBlocksAgainOnTheOtherPath() throws Exception {
+    Path hostRoot = Files.createDirectories(tmp.resolve("host-root"));
+    startHost(hostRoot);
+    try (LinkEmulator tb = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), fx.hostAddress())) {
+      PeerLink link = withPusher(tbLink(tb, true));
+      try (SyncSession s = bigMirrored(link, 32, pusher)) {
+        Path local = tmp.resolve("local/big.bin");
+        // every other block changes: 16 MiB of blocks to push, the cable is pulled 4 MiB into them
+        long[] edits = new long[128];
+        for (int i = 0; i < edits.length; i++) {
+          edits[i] = 2L * i * BLOCK + 1000;
+        }
+        flip(local, edits);
+        long grpc = deltaGrpcBytes();
+        Thread cutter = cutAfter(tb, tb.stats().bytesToTarget() + (4 << 20));
+        try {
+          s.flush(Duration.ofSeconds(60));
+        } finally {
+          cutter.interrupt();
+        }
+        assertThat(tb.isCut()).as("the cut came during the delta").isTrue();
+        assertThat(link.activePath()).contains("lan");
+        assertThat(Files.mismatch(local, remote.resolve("big.bin"))).isEqualTo(-1);
+        assertThat(deltaGrpcBytes() - grpc).as("the blocks were pushed again, not sent by gRPC").isLessThan(64 * 1024);
+        assertThat(ours(remote)).isEmpty();
+      }
     }
   }
 
