@@ -261,31 +261,62 @@ class SyncOverBulkPlaneTest {
     }
   }
 
+  /** Runs before a transfer of the items over the bulk plane, with whether it is a push. */
+  @FunctionalInterface
+  private interface BeforeTransfer {
+    void run(boolean push, List<FilePusher.Item> items) throws IOException;
+  }
+
+  /** {@link #pusher}, with {@code hook} run before each transfer. */
+  private FilePusher hooked(BeforeTransfer hook) {
+    return new FilePusher() {
+      @Override
+      public List<String> push(List<Item> items) throws IOException {
+        hook.run(true, items);
+        return pusher.push(items);
+      }
+
+      @Override
+      public List<String> pull(List<Item> items) throws IOException {
+        hook.run(false, items);
+        return pusher.pull(items);
+      }
+    };
+  }
+
   /**
    * A pusher that, before the first transfer of a delta's blocks in each direction, edits the
    * source once more (in the same block): what arrives is not the content the delta was
    * planned for.
    */
   private FilePusher meddling(Path local, Path there, List<String> meddled) {
-    return new FilePusher() {
-      @Override
-      public List<String> push(List<Item> items) throws IOException {
-        if (items.get(0).ranges() != null && !meddled.contains("push")) {
-          meddled.add("push");
-          flip(local, 5_000_001);
-        }
-        return pusher.push(items);
+    return hooked((push, items) -> {
+      String way = push ? "push" : "pull";
+      if (items.get(0).ranges() != null && !meddled.contains(way)) {
+        meddled.add(way);
+        flip(push ? local : there, push ? 5_000_001 : 7_000_001);
       }
+    });
+  }
 
-      @Override
-      public List<String> pull(List<Item> items) throws IOException {
-        if (items.get(0).ranges() != null && !meddled.contains("pull")) {
-          meddled.add("pull");
-          flip(there, 7_000_001);
-        }
-        return pusher.pull(items);
-      }
-    };
+  /**
+   * Changes every other block of {@code file} (16 MiB of a 32 MiB file to send) and flushes the
+   * session while the cable is pulled once {@code cutWhen} holds; returns once the flush did.
+   */
+  private static void editEveryOtherBlockAndCut(SyncSession s, Path file, LinkEmulator tb,
+      java.util.concurrent.Callable<Boolean> cutWhen) throws Exception {
+    long[] edits = new long[128];
+    for (int i = 0; i < edits.length; i++) {
+      edits[i] = 2L * i * BLOCK + 1000;
+    }
+    flip(file, edits);
+    Thread cutter = cutWhen(tb, cutWhen);
+    try {
+      s.flush(Duration.ofSeconds(60));
+    } finally {
+      cutter.interrupt();
+    }
+    assertThat(tb.isCut()).as("the cut came during the delta").isTrue();
   }
 
   @Test
@@ -312,34 +343,54 @@ class SyncOverBulkPlaneTest {
     }
   }
 
+  @FunctionalInterface
+  private interface OverCable {
+    void run(LinkEmulator tb, PeerLink link) throws Exception;
+  }
+
+  /** Runs {@code test} on a host whose link has an emulated Thunderbolt cable (active) and a LAN path. */
+  private void overCableAndLan(OverCable test) throws Exception {
+    startHost(Files.createDirectories(tmp.resolve("host-root")));
+    try (LinkEmulator tb = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), fx.hostAddress())) {
+      test.run(tb, withPusher(tbLink(tb, true)));
+    }
+  }
+
   @Test
   void aPathCutMidDeltaPushesItsBlocksAgainOnTheOtherPath() throws Exception {
-    Path hostRoot = Files.createDirectories(tmp.resolve("host-root"));
-    startHost(hostRoot);
-    try (LinkEmulator tb = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), fx.hostAddress())) {
-      PeerLink link = withPusher(tbLink(tb, true));
+    overCableAndLan((tb, link) -> {
       try (SyncSession s = bigMirrored(link, 32, pusher)) {
         Path local = tmp.resolve("local/big.bin");
-        // every other block changes: 16 MiB of blocks to push, the cable is pulled 4 MiB into them
-        long[] edits = new long[128];
-        for (int i = 0; i < edits.length; i++) {
-          edits[i] = 2L * i * BLOCK + 1000;
-        }
-        flip(local, edits);
         long grpc = deltaGrpcBytes();
-        Thread cutter = cutAfter(tb, tb.stats().bytesToTarget() + (4 << 20));
-        try {
-          s.flush(Duration.ofSeconds(60));
-        } finally {
-          cutter.interrupt();
-        }
-        assertThat(tb.isCut()).as("the cut came during the delta").isTrue();
+        long sent = tb.stats().bytesToTarget();
+        // the cable is pulled 4 MiB into the delta's blocks
+        editEveryOtherBlockAndCut(s, local, tb, () -> tb.stats().bytesToTarget() >= sent + (4 << 20));
         assertThat(link.activePath()).contains("lan");
         assertThat(Files.mismatch(local, remote.resolve("big.bin"))).isEqualTo(-1);
         assertThat(deltaGrpcBytes() - grpc).as("the blocks were pushed again, not sent by gRPC").isLessThan(64 * 1024);
         assertThat(ours(remote)).isEmpty();
       }
-    }
+    });
+  }
+
+  @Test
+  void aPathCutMidDeltaPullLeavesNoPartialAndTheMirrorConverges() throws Exception {
+    overCableAndLan((tb, link) -> {
+      List<String> ranged = new java.util.concurrent.CopyOnWriteArrayList<>();
+      FilePusher recording = hooked((push, items) -> {
+        if (!push && items.get(0).ranges() != null) {
+          ranged.add(items.get(0).hostPath());
+        }
+      });
+      try (SyncSession s = bigMirrored(link, 32, recording)) {
+        Path there = remote.resolve("big.bin");
+        long received = tb.stats().bytesToClient();
+        editEveryOtherBlockAndCut(s, there, tb, () -> tb.stats().bytesToClient() >= received + (4 << 20));
+        assertThat(ranged).as("the delta's blocks were pulled over the bulk plane").isNotEmpty();
+        assertThat(Files.mismatch(tmp.resolve("local/big.bin"), there)).isEqualTo(-1);
+        assertThat(ours(tmp.resolve("local"))).as("no staged blocks or partial left").isEmpty();
+      }
+    });
   }
 
   private static final int FILES = 4;
@@ -358,9 +409,13 @@ class SyncOverBulkPlaneTest {
 
   /** Pulls the emulated cable (silence, no reset) once {@code bytes} went through it towards the host. */
   private static Thread cutAfter(LinkEmulator tb, long bytes) {
+    return cutWhen(tb, () -> tb.stats().bytesToTarget() >= bytes);
+  }
+
+  /** Pulls the emulated cable (silence, no reset) once {@code when} holds. */
+  private static Thread cutWhen(LinkEmulator tb, java.util.concurrent.Callable<Boolean> when) {
     Thread cutter = new Thread(() -> {
-      Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1))
-          .until(() -> tb.stats().bytesToTarget() >= bytes);
+      Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1)).until(when);
       tb.cut();
     });
     cutter.setDaemon(true);

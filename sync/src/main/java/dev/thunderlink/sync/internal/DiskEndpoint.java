@@ -1781,7 +1781,7 @@ public final class DiskEndpoint implements Endpoint {
     /** Copies {@code length} bytes of {@code in} from {@code from} to {@code offset} through the buffer. */
     private void copyThrough(FileChannel in, long from, long offset, long length, String shortRead) throws IOException {
       if (copyBuffer == null) {
-        copyBuffer = new byte[(int) Math.min(1 << 20, Math.max(blockSize, 256 * 1024))];
+        copyBuffer = new byte[Math.min(1 << 20, Math.max(blockSize, 256 * 1024))];
       }
       for (long done = 0; done < length; ) {
         ByteBuffer buf = ByteBuffer.wrap(copyBuffer, 0, (int) Math.min(copyBuffer.length, length - done));

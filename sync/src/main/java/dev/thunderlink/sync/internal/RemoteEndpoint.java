@@ -98,6 +98,8 @@ public final class RemoteEndpoint implements Endpoint {
   private volatile boolean planeDownLogged;
   /** False once the host answered InstallStaged with UNIMPLEMENTED (it predates the call). */
   private volatile boolean installSupported = true;
+  /** False once the host refused a Write's staged part (it predates it): a delta's blocks then go by gRPC. */
+  private volatile boolean stagedWritesSupported = true;
   /** How long the bulk plane rests after it failed before a push tries it again. */
   static final long PLANE_RETRY_NANOS = TimeUnit.SECONDS.toNanos(30);
 
@@ -469,6 +471,9 @@ public final class RemoteEndpoint implements Endpoint {
 
     @Override
     public String stageRanges(String path, Entry src, List<long[]> ranges) {
+      if (push && !stagedWritesSupported) {
+        return null;
+      }
       long total = 0;
       for (long[] r : ranges) {
         total += r[1];
@@ -650,6 +655,7 @@ public final class RemoteEndpoint implements Endpoint {
     private ClientCallStreamObserver<WriteMessage> requests;
     private final String path;
     private boolean finished;
+    private boolean staged;
 
     RemoteUpload(String path, Entry expected, Entry target, int blockSize) throws IOException {
       this.path = path;
@@ -723,6 +729,7 @@ public final class RemoteEndpoint implements Endpoint {
 
     @Override
     public void copyStaged(String stagedName, long stagedOffset, long offset, long length) throws IOException {
+      staged = true;
       send(WriteMessage.newBuilder().setStaged(WriteStaged.newBuilder().setName(stagedName)
           .setStagedOffset(stagedOffset).setOffset(offset).setLength(length)).build());
     }
@@ -739,8 +746,14 @@ public final class RemoteEndpoint implements Endpoint {
       try {
         return response.get(CALL_SECONDS, TimeUnit.SECONDS);
       } catch (ExecutionException e) {
-        if (e.getCause() instanceof StatusRuntimeException) {
-          throw translate((StatusRuntimeException) e.getCause(), "write " + path);
+        if (e.getCause() instanceof StatusRuntimeException x) {
+          if (staged && x.getStatus().getCode() == Status.Code.INVALID_ARGUMENT
+              && String.valueOf(x.getStatus().getDescription()).startsWith("write message: empty")) {
+            stagedWritesSupported = false;
+            log.warn("sync {}: the host cannot build a file from blocks pushed over the bulk plane (it predates that);"
+                + " a delta's blocks go over gRPC", openRequest.getSession());
+          }
+          throw translate(x, "write " + path);
         }
         throw new IOException("remote write " + path + ": " + e.getCause(), e.getCause());
       } catch (TimeoutException e) {
