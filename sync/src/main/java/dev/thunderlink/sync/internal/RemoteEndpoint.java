@@ -426,7 +426,7 @@ public final class RemoteEndpoint implements Endpoint {
    * A file to move whole over the bulk plane: its path, where it is on the workstation's disk
    * (a push's source, a pull's destination), what the destination must hold and get.
    */
-  public record LocalFile(String path, java.nio.file.Path local, Entry expected, Entry target) {}
+  private record LocalFile(String path, java.nio.file.Path local, Entry expected, Entry target) {}
 
   /** Pushes from the workstation's disk, when the plane may carry them now. */
   @Override
@@ -488,7 +488,7 @@ public final class RemoteEndpoint implements Endpoint {
   }
 
   /** True if whole files may go to the host over the bulk plane now ({@link #pushFiles}). */
-  public boolean pushes() {
+  private boolean pushes() {
     return installSupported && pulls();
   }
 
@@ -496,7 +496,7 @@ public final class RemoteEndpoint implements Endpoint {
    * True if whole files may come from the host over the bulk plane now ({@link #pullFiles}):
    * a host that predates InstallStaged still serves them.
    */
-  public boolean pulls() {
+  private boolean pulls() {
     return pusher != null && (!planeDown || System.nanoTime() - planeRetryAt >= 0);
   }
 
@@ -507,7 +507,7 @@ public final class RemoteEndpoint implements Endpoint {
    * a file that did not go this way (see {@link #stage}): the caller sends those by
    * {@link #writeFiles}.
    */
-  public List<ApplyResult> pushFiles(List<LocalFile> files, int blockSize) throws IOException {
+  private List<ApplyResult> pushFiles(List<LocalFile> files, int blockSize) throws IOException {
     ApplyResult[] out = new ApplyResult[files.size()];
     List<Staged> staged = stage(files, true, (f, rel) ->
         new dev.thunderlink.sync.FilePusher.Item(f.local(), hostPath(rel), f.target().size()));
@@ -542,7 +542,7 @@ public final class RemoteEndpoint implements Endpoint {
    * source changed since the scan, answers CHANGED; the destination is re-checked before the
    * rename). Results as for {@link #pushFiles}; the caller reads the rest by {@link #readFiles}.
    */
-  public List<ApplyResult> pullFiles(List<LocalFile> files, DiskEndpoint disk, int blockSize) throws IOException {
+  private List<ApplyResult> pullFiles(List<LocalFile> files, DiskEndpoint disk, int blockSize) throws IOException {
     ApplyResult[] out = new ApplyResult[files.size()];
     List<Staged> staged = stage(files, false, (f, rel) -> new dev.thunderlink.sync.FilePusher.Item(
         f.local().resolveSibling(PathNames.fileName(rel)), hostPath(f.path()), f.target().size()));
