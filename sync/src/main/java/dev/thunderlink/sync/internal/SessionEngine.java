@@ -1278,7 +1278,9 @@ public final class SessionEngine {
    * same offsets (fixed-offset block matching: an in-place edit costs one block; an insertion
    * resends from the insertion point on). Both sides answer the fingerprint requests from
    * what they kept when they last hashed the file, so neither reads it for this; runs of
-   * reused blocks travel as one basis-copy instruction.
+   * reused blocks travel as one basis-copy instruction. The changed blocks go over the bulk
+   * plane where there is one (staged beside the destination in one transfer, then copied in),
+   * else by {@link Endpoint#read} into the upload.
    */
   private ApplyResult transferFile(Endpoint from, Endpoint to, String p, Entry src, Entry dst) throws IOException {
     List<String> dstBlocks = List.of();

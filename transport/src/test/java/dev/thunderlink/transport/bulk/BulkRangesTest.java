@@ -2,9 +2,12 @@ package dev.thunderlink.transport.bulk;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.thunderlink.proto.bulk.GetRequest;
+import dev.thunderlink.proto.bulk.Range;
 import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.TransportFactory;
 import dev.thunderlink.transport.TransportKind;
+import dev.thunderlink.transport.bulk.internal.Frame;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,9 +74,10 @@ class BulkRangesTest {
       byte[] want = cut(src, RANGES);
       long total = FileRange.total(RANGES);
       Path pushed = f.root.resolve("dir/.patch");
-      // a stale copy at the destination (as a kept partial would be) is no reason to skip or resume
+      // a copy of the whole source at the destination (size and mtime alike) is no reason to skip
       Files.createDirectories(pushed.getParent());
-      Files.write(pushed, want);
+      Files.copy(src, pushed);
+      Files.setLastModifiedTime(pushed, Files.getLastModifiedTime(src));
       try (BulkSession s = f.client.open()) {
         List<TransferResult> r = s.push(List.of(new PushItem(src, pushed.toString(), s.stat(List.of(pushed.toString())).get(0),
             null, RANGES)), TransferListener.NONE);
@@ -125,6 +129,31 @@ class BulkRangesTest {
       assertThat(pulled).doesNotExist();
       assertThat(Files.readAllBytes(f.root.resolve("dir/.ok"))).isEqualTo(cut(src, RANGES.subList(0, 1)));
       assertThat(Files.readAllBytes(good)).isEqualTo(cut(src, RANGES.subList(0, 1)));
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aGetWithBadRangesIsRefusedWithOneLineAndTheConnectionGoesOn(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind, null)) {
+      Path hostFile = TestFiles.random(f.root.resolve("dir/small"), 10_000, 3);
+      String path = hostFile.toString();
+      try (RawBulkPeer peer = new RawBulkPeer(f)) {
+        assertThat(peer.hello()).isEqualTo(Frame.HELLO_OK);
+        peer.frame(Frame.GET, 1, GetRequest.newBuilder().setPath(path).setOffset(10)
+            .addRanges(Range.newBuilder().setOffset(0).setLength(100)).build().toByteArray());
+        assertThat(peer.readFrame()).isEqualTo(new RawBulkPeer.Received(Frame.ERROR, 1,
+            "GET " + path + ": ranges and an offset (expected: one or the other)"));
+        peer.frame(Frame.GET, 2, GetRequest.newBuilder().setPath(path)
+            .addRanges(Range.newBuilder().setOffset(5).setLength(0)).build().toByteArray());
+        assertThat(peer.readFrame()).isEqualTo(new RawBulkPeer.Received(Frame.ERROR, 2,
+            "GET " + path + ": file range: 5+0 (expected: offset >= 0, length > 0)"));
+        peer.frame(Frame.GET, 3, GetRequest.newBuilder().setPath(path)
+            .addRanges(Range.newBuilder().setOffset(9_990).setLength(10)).build().toByteArray());
+        RawBulkPeer.Received begin = peer.readFrame();
+        assertThat(begin.type()).as("a good GET after them is served").isEqualTo(Frame.BEGIN);
+        assertThat(begin.stream()).isEqualTo(3);
+      }
     }
   }
 }
