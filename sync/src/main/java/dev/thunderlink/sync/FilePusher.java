@@ -21,9 +21,15 @@ public interface FilePusher {
    *
    * @param local on the workstation: the source of a push, the (temporary) destination of a pull
    * @param hostPath absolute on the host: the (temporary) destination of a push, the source of a pull
-   * @param size the source's size as scanned
+   * @param size the bytes to move: the source's size as scanned, or the ranges' total
+   * @param ranges null to move the whole file, or the only {@code [offset, length]} ranges of the
+   *     source to move: the destination gets those bytes back to back (a delta's changed blocks)
    */
-  record Item(Path local, String hostPath, long size) {}
+  record Item(Path local, String hostPath, long size, List<long[]> ranges) {
+    public Item(Path local, String hostPath, long size) {
+      this(local, hostPath, size, null);
+    }
+  }
 
   /**
    * Sends the files, pipelined. One element per item, in order: null when the file arrived

@@ -75,7 +75,10 @@ class SyncOverBulkTest {
     return start(config(a, "ws-state"));
   }
 
-  /** Copies like the bulk plane's receiver, both ways; hooks run around each file (given its source, its copy). */
+  /**
+   * Copies like the bulk plane's receiver, both ways (an item with ranges: only those bytes, back
+   * to back); hooks run around each file (given its source, its copy).
+   */
   static final class CopyingPusher implements FilePusher {
     volatile IOException failWith;
     volatile java.util.function.Consumer<Path> beforeCopy = p -> { };
@@ -103,7 +106,16 @@ class SyncOverBulkTest {
         Path dest = push ? Path.of(i.hostPath()) : i.local();
         beforeCopy.accept(from);
         Path part = dest.resolveSibling("." + dest.getFileName() + ".tlpart");
-        Files.copy(from, part);
+        if (i.ranges() == null) {
+          Files.copy(from, part);
+        } else {
+          byte[] all = Files.readAllBytes(from);
+          try (java.io.OutputStream o = Files.newOutputStream(part, java.nio.file.StandardOpenOption.CREATE_NEW)) {
+            for (long[] r : i.ranges()) {
+              o.write(all, (int) r[0], (int) r[1]);
+            }
+          }
+        }
         Files.setLastModifiedTime(part, Files.getLastModifiedTime(from));
         Files.setPosixFilePermissions(part, Files.getPosixFilePermissions(from));
         Files.move(part, dest, StandardCopyOption.ATOMIC_MOVE);
@@ -163,7 +175,8 @@ class SyncOverBulkTest {
       s.flush(Duration.ofSeconds(60));
       assertThat(java.util.Arrays.equals(Files.readAllBytes(b.resolve("big.bin")), big)).isTrue();
       assertThat(s.status().bytesSent() - sent).as("one block, using the fingerprints the install kept").isEqualTo(64 * 1024);
-      assertThat(pusher.pushed.get()).isEqualTo(1);
+      assertThat(pusher.pushed.get()).as("the whole file, then the delta's block").isEqualTo(2);
+      assertThat(ours(b)).isEmpty();
     }
   }
 
@@ -313,7 +326,9 @@ class SyncOverBulkTest {
       s.flush(Duration.ofSeconds(60));
       assertThat(java.util.Arrays.equals(Files.readAllBytes(a.resolve("big.bin")), big)).isTrue();
       assertThat(s.status().bytesSent() - sent).as("one block, using the fingerprints the install kept").isEqualTo(64 * 1024);
-      assertThat(pusher.pulled.get()).isEqualTo(1);
+      assertThat(pusher.pulled.get()).as("the whole file, then the delta's block").isEqualTo(2);
+      assertThat(calls.calls("Read")).isZero();
+      assertThat(ours(a)).isEmpty();
     }
   }
 

@@ -4,6 +4,7 @@ import dev.thunderlink.proto.bulk.FileEntry;
 import dev.thunderlink.sync.FilePusher;
 import dev.thunderlink.transport.bulk.BulkClient;
 import dev.thunderlink.transport.bulk.BulkSession;
+import dev.thunderlink.transport.bulk.FileRange;
 import dev.thunderlink.transport.bulk.PullItem;
 import dev.thunderlink.transport.bulk.PushItem;
 import dev.thunderlink.transport.bulk.TransferListener;
@@ -74,7 +75,8 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
         List<FileEntry> kept = attempt > 1 ? s.stat(paths) : null;
         List<PushItem> push = new ArrayList<>(todo.size());
         for (int k = 0; k < todo.size(); k++) {
-          push.add(new PushItem(items.get(todo.get(k)).local(), paths.get(k), kept == null ? null : kept.get(k)));
+          Item it = items.get(todo.get(k));
+          push.add(new PushItem(it.local(), paths.get(k), kept == null ? null : kept.get(k), null, ranges(it)));
         }
         results = s.push(push, TransferListener.NONE);
       } catch (IOException e) {
@@ -117,7 +119,7 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
   public synchronized List<String> pull(List<Item> items) throws IOException {
     List<PullItem> pull = new ArrayList<>(items.size());
     for (Item i : items) {
-      pull.add(new PullItem(i.hostPath(), i.local(), i.size()));
+      pull.add(new PullItem(i.hostPath(), i.local(), i.size(), ranges(i)));
     }
     List<TransferResult> results;
     try {
@@ -141,6 +143,18 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
       dropSession(); // the next transfer opens a session on the path that is up
     }
     return errors;
+  }
+
+  /** The item's ranges as the bulk plane takes them, or null for the whole file. */
+  private static List<FileRange> ranges(Item item) {
+    if (item.ranges() == null) {
+      return null;
+    }
+    List<FileRange> out = new ArrayList<>(item.ranges().size());
+    for (long[] r : item.ranges()) {
+      out.add(new FileRange(r[0], r[1]));
+    }
+    return out;
   }
 
   /** Removes what a failed pull may have left: its partial (a lost connection keeps it), its file. */

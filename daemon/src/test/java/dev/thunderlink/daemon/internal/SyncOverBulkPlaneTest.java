@@ -92,14 +92,36 @@ class SyncOverBulkPlaneTest {
     }
   }
 
+  /** Bytes of the messages sent per gRPC method. */
+  private final Map<String, java.util.concurrent.atomic.AtomicLong> grpcBytes = new ConcurrentHashMap<>();
+
   private Channel counted(Channel c) {
     return ClientInterceptors.intercept(c, new ClientInterceptor() {
       @Override
       public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
         calls.computeIfAbsent(method.getBareMethodName(), k -> new AtomicInteger()).incrementAndGet();
-        return next.newCall(method, options);
+        java.util.concurrent.atomic.AtomicLong bytes =
+            grpcBytes.computeIfAbsent(method.getBareMethodName(), k -> new java.util.concurrent.atomic.AtomicLong());
+        return new io.grpc.ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+          @Override
+          public void sendMessage(Q message) {
+            bytes.addAndGet(((com.google.protobuf.MessageLite) message).getSerializedSize());
+            super.sendMessage(message);
+          }
+        };
       }
     });
+  }
+
+  /** Bytes of the messages the workstation sent on the delta's gRPC calls (Write, Read). */
+  private long deltaGrpcBytes() {
+    return grpcBytes.getOrDefault("Write", new java.util.concurrent.atomic.AtomicLong()).get()
+        + grpcBytes.getOrDefault("Read", new java.util.concurrent.atomic.AtomicLong()).get();
+  }
+
+  /** Payload bytes the host's bulk plane received and sent. */
+  private long planeBytes() {
+    return bulkCounters.snapshot().payloadBytes().values().stream().mapToLong(Long::longValue).sum();
   }
 
   private int calls(String method) {
@@ -108,9 +130,13 @@ class SyncOverBulkPlaneTest {
   }
 
   private SyncSession start(PeerLink link, Path local, Path remote) throws IOException {
+    return start(link, local, remote, pusher);
+  }
+
+  private SyncSession start(PeerLink link, Path local, Path remote, FilePusher via) throws IOException {
     return SyncSession.start(SyncSessionConfig.builder("proj").localRoot(local).remoteRoot(remote.toString())
         .stateDir(tmp.resolve("ws-state")).deviceName("book").watch(false).rescanInterval(Duration.ofHours(1)).build(),
-        counted(link.channel()), pusher);
+        counted(link.channel()), via);
   }
 
   private static Map<String, String> tree(Path root) throws IOException {
@@ -180,6 +206,193 @@ class SyncOverBulkPlaneTest {
     }
   }
 
+  private static final int BLOCK = 128 * 1024; // the session's default delta block size
+
+  /** Flips the byte at each of {@code offsets} and back-dates the file, so its stat is trusted at the next scan. */
+  private static void flip(Path p, long... offsets) throws IOException {
+    try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+      for (long at : offsets) {
+        f.seek(at);
+        int x = f.read();
+        f.seek(at);
+        f.write(x ^ 0x5a);
+      }
+    }
+    Files.setLastModifiedTime(p, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 30_000));
+  }
+
+  /** A random file of {@code mib} MiB at local/big.bin, mirrored to host-root/tree; the session, in sync. */
+  private SyncSession bigMirrored(PeerLink link, int mib, FilePusher via) throws Exception {
+    Path local = Files.createDirectories(tmp.resolve("local"));
+    byte[] b = new byte[mib << 20];
+    new Random(11).nextBytes(b);
+    Files.write(local.resolve("big.bin"), b);
+    remote = Files.createDirectories(tmp.resolve("host-root/tree"));
+    SyncSession s = start(link, local, remote, via);
+    s.flush(Duration.ofSeconds(60));
+    assertThat(Files.mismatch(local.resolve("big.bin"), remote.resolve("big.bin"))).isEqualTo(-1);
+    return s;
+  }
+
+  @Test
+  void aOneByteEditOfALargeFileSendsOneBlockOverTheBulkPlaneEachWay() throws Exception {
+    PeerLink link = host(Files.createDirectories(tmp.resolve("host-root")));
+    try (SyncSession s = bigMirrored(link, 8, pusher)) {
+      Path local = tmp.resolve("local/big.bin");
+      Path there = remote.resolve("big.bin");
+      long plane = planeBytes();
+      long grpc = deltaGrpcBytes();
+      flip(local, 5_000_000);
+      s.flush(Duration.ofSeconds(60));
+      assertThat(Files.mismatch(local, there)).isEqualTo(-1);
+      assertThat(planeBytes() - plane).as("bytes pushed over the bulk plane").isEqualTo(BLOCK);
+      assertThat(deltaGrpcBytes() - grpc).as("bytes of the delta's gRPC calls (instructions only)").isLessThan(1024);
+
+      plane = planeBytes();
+      grpc = deltaGrpcBytes();
+      flip(there, 7_000_000);
+      s.flush(Duration.ofSeconds(60));
+      assertThat(Files.mismatch(local, there)).isEqualTo(-1);
+      assertThat(planeBytes() - plane).as("bytes pulled over the bulk plane").isEqualTo(BLOCK);
+      assertThat(deltaGrpcBytes() - grpc).as("bytes of the delta's gRPC calls (instructions only)").isLessThan(1024);
+      assertThat(calls("Read")).isZero();
+      assertThat(ours(remote)).isEmpty();
+      assertThat(ours(tmp.resolve("local"))).isEmpty();
+    }
+  }
+
+  /** Runs before a transfer of the items over the bulk plane, with whether it is a push. */
+  @FunctionalInterface
+  private interface BeforeTransfer {
+    void run(boolean push, List<FilePusher.Item> items) throws IOException;
+  }
+
+  /** {@link #pusher}, with {@code hook} run before each transfer. */
+  private FilePusher hooked(BeforeTransfer hook) {
+    return new FilePusher() {
+      @Override
+      public List<String> push(List<Item> items) throws IOException {
+        hook.run(true, items);
+        return pusher.push(items);
+      }
+
+      @Override
+      public List<String> pull(List<Item> items) throws IOException {
+        hook.run(false, items);
+        return pusher.pull(items);
+      }
+    };
+  }
+
+  /**
+   * A pusher that, before the first transfer of a delta's blocks in each direction, edits the
+   * source once more (in the same block): what arrives is not the content the delta was
+   * planned for.
+   */
+  private FilePusher meddling(Path local, Path there, List<String> meddled) {
+    return hooked((push, items) -> {
+      String way = push ? "push" : "pull";
+      if (items.get(0).ranges() != null && !meddled.contains(way)) {
+        meddled.add(way);
+        flip(push ? local : there, push ? 5_000_001 : 7_000_001);
+      }
+    });
+  }
+
+  /**
+   * Changes every other block of {@code file} (16 MiB of a 32 MiB file to send) and flushes the
+   * session while the cable is pulled once {@code cutWhen} holds; returns once the flush did.
+   */
+  private static void editEveryOtherBlockAndCut(SyncSession s, Path file, LinkEmulator tb,
+      java.util.concurrent.Callable<Boolean> cutWhen) throws Exception {
+    long[] edits = new long[128];
+    for (int i = 0; i < edits.length; i++) {
+      edits[i] = 2L * i * BLOCK + 1000;
+    }
+    flip(file, edits);
+    Thread cutter = cutWhen(tb, cutWhen);
+    try {
+      s.flush(Duration.ofSeconds(60));
+    } finally {
+      cutter.interrupt();
+    }
+    assertThat(tb.isCut()).as("the cut came during the delta").isTrue();
+  }
+
+  @Test
+  void aFileEditedAgainWhileItsDeltaTravelsIsNotInstalledFromItAndTheMirrorConverges() throws Exception {
+    PeerLink link = host(Files.createDirectories(tmp.resolve("host-root")));
+    Path local = tmp.resolve("local/big.bin");
+    Path there = tmp.resolve("host-root/tree/big.bin");
+    List<String> meddled = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (SyncSession s = bigMirrored(link, 8, meddling(local, there, meddled))) {
+      byte[] before = Files.readAllBytes(there);
+      flip(local, 5_000_000);
+      s.flush(Duration.ofSeconds(60));
+      assertThat(meddled).as("the delta's blocks went over the bulk plane").contains("push");
+      // the host refused the file built from blocks of another content; the next cycle sent the edit
+      assertThat(Files.mismatch(local, there)).isEqualTo(-1);
+      assertThat(Files.readAllBytes(there)).isNotEqualTo(before);
+
+      flip(there, 7_000_000);
+      s.flush(Duration.ofSeconds(60));
+      assertThat(meddled).as("the delta's blocks came over the bulk plane").contains("pull");
+      assertThat(Files.mismatch(local, there)).isEqualTo(-1);
+      assertThat(ours(remote)).isEmpty();
+      assertThat(ours(tmp.resolve("local"))).isEmpty();
+    }
+  }
+
+  @FunctionalInterface
+  private interface OverCable {
+    void run(LinkEmulator tb, PeerLink link) throws Exception;
+  }
+
+  /** Runs {@code test} on a host whose link has an emulated Thunderbolt cable (active) and a LAN path. */
+  private void overCableAndLan(OverCable test) throws Exception {
+    startHost(Files.createDirectories(tmp.resolve("host-root")));
+    try (LinkEmulator tb = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), fx.hostAddress())) {
+      test.run(tb, withPusher(tbLink(tb, true)));
+    }
+  }
+
+  @Test
+  void aPathCutMidDeltaPushesItsBlocksAgainOnTheOtherPath() throws Exception {
+    overCableAndLan((tb, link) -> {
+      try (SyncSession s = bigMirrored(link, 32, pusher)) {
+        Path local = tmp.resolve("local/big.bin");
+        long grpc = deltaGrpcBytes();
+        long sent = tb.stats().bytesToTarget();
+        // the cable is pulled 4 MiB into the delta's blocks
+        editEveryOtherBlockAndCut(s, local, tb, () -> tb.stats().bytesToTarget() >= sent + (4 << 20));
+        assertThat(link.activePath()).contains("lan");
+        assertThat(Files.mismatch(local, remote.resolve("big.bin"))).isEqualTo(-1);
+        assertThat(deltaGrpcBytes() - grpc).as("the blocks were pushed again, not sent by gRPC").isLessThan(64 * 1024);
+        assertThat(ours(remote)).isEmpty();
+      }
+    });
+  }
+
+  @Test
+  void aPathCutMidDeltaPullLeavesNoPartialAndTheMirrorConverges() throws Exception {
+    overCableAndLan((tb, link) -> {
+      List<String> ranged = new java.util.concurrent.CopyOnWriteArrayList<>();
+      FilePusher recording = hooked((push, items) -> {
+        if (!push && items.get(0).ranges() != null) {
+          ranged.add(items.get(0).hostPath());
+        }
+      });
+      try (SyncSession s = bigMirrored(link, 32, recording)) {
+        Path there = remote.resolve("big.bin");
+        long received = tb.stats().bytesToClient();
+        editEveryOtherBlockAndCut(s, there, tb, () -> tb.stats().bytesToClient() >= received + (4 << 20));
+        assertThat(ranged).as("the delta's blocks were pulled over the bulk plane").isNotEmpty();
+        assertThat(Files.mismatch(tmp.resolve("local/big.bin"), there)).isEqualTo(-1);
+        assertThat(ours(tmp.resolve("local"))).as("no staged blocks or partial left").isEmpty();
+      }
+    });
+  }
+
   private static final int FILES = 4;
 
   /** {@link #FILES} random files of 16 MiB in tmp/local. */
@@ -196,9 +409,13 @@ class SyncOverBulkPlaneTest {
 
   /** Pulls the emulated cable (silence, no reset) once {@code bytes} went through it towards the host. */
   private static Thread cutAfter(LinkEmulator tb, long bytes) {
+    return cutWhen(tb, () -> tb.stats().bytesToTarget() >= bytes);
+  }
+
+  /** Pulls the emulated cable (silence, no reset) once {@code when} holds. */
+  private static Thread cutWhen(LinkEmulator tb, java.util.concurrent.Callable<Boolean> when) {
     Thread cutter = new Thread(() -> {
-      Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1))
-          .until(() -> tb.stats().bytesToTarget() >= bytes);
+      Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1)).until(when);
       tb.cut();
     });
     cutter.setDaemon(true);

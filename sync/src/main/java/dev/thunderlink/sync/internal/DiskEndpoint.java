@@ -1623,6 +1623,11 @@ public final class DiskEndpoint implements Endpoint {
   }
 
   @Override
+  public Bulk bulkTo(Endpoint to) {
+    return to.bulkFrom(this);
+  }
+
+  @Override
   public FileUpload beginWrite(String path, Entry expected, Entry target, int blockSize) throws IOException {
     PathNames.checkRelative(path);
     if (!target.isFile()) {
@@ -1683,6 +1688,9 @@ public final class DiskEndpoint implements Endpoint {
     public void write(long offset, byte[] data) {}
 
     @Override
+    public void copyStaged(String stagedName, long stagedOffset, long offset, long length) {}
+
+    @Override
     public ApplyResult commit() {
       return ApplyResult.changed(why);
     }
@@ -1713,6 +1721,9 @@ public final class DiskEndpoint implements Endpoint {
     private boolean inOrder = true;
     private byte[] copyBuffer;
     private FileChannel basis;
+    /** The staged file of {@link #copyStaged} (removed at the end), and its channel once opened. */
+    private Path staged;
+    private FileChannel stagedIn;
     private boolean done;
     private String raced;
 
@@ -1750,19 +1761,7 @@ public final class DiskEndpoint implements Endpoint {
         return;
       }
       if (inOrder && offset == hashedTo) {
-        if (copyBuffer == null) {
-          copyBuffer = new byte[(int) Math.min(1 << 20, Math.max(blockSize, 256 * 1024))];
-        }
-        for (long pos = offset; pos < end; ) {
-          ByteBuffer buf = ByteBuffer.wrap(copyBuffer, 0, (int) Math.min(copyBuffer.length, end - pos));
-          while (buf.hasRemaining()) {
-            if (basis.read(buf, pos + buf.position()) < 0) {
-              throw new IOException(path + ": basis file shrank");
-            }
-          }
-          put(pos, copyBuffer, buf.position());
-          pos += buf.position();
-        }
+        copyThrough(basis, offset, offset, end - offset, path + ": basis file shrank");
         return;
       }
       inOrder = false;
@@ -1779,9 +1778,54 @@ public final class DiskEndpoint implements Endpoint {
       }
     }
 
+    /** Copies {@code length} bytes of {@code in} from {@code from} to {@code offset} through the buffer. */
+    private void copyThrough(FileChannel in, long from, long offset, long length, String shortRead) throws IOException {
+      if (copyBuffer == null) {
+        copyBuffer = new byte[Math.min(1 << 20, Math.max(blockSize, 256 * 1024))];
+      }
+      for (long done = 0; done < length; ) {
+        ByteBuffer buf = ByteBuffer.wrap(copyBuffer, 0, (int) Math.min(copyBuffer.length, length - done));
+        while (buf.hasRemaining()) {
+          if (in.read(buf, from + done + buf.position()) < 0) {
+            throw new IOException(shortRead);
+          }
+        }
+        put(offset + done, copyBuffer, buf.position());
+        done += buf.position();
+      }
+    }
+
     @Override
     public void write(long offset, byte[] data) throws IOException {
       put(offset, data, data.length);
+    }
+
+    @Override
+    public void copyStaged(String stagedName, long stagedOffset, long offset, long length) throws IOException {
+      if (stagedName.contains("/") || !stagedName.startsWith(IgnoreRules.TEMP_PREFIX)) {
+        throw new IllegalArgumentException("staged name: " + stagedName + " (expected: a name starting with "
+            + IgnoreRules.TEMP_PREFIX + ")");
+      }
+      Path p = dest.resolveSibling(stagedName);
+      if (staged == null) {
+        staged = p; // removed at the end even if nothing is copied from it
+      } else if (!staged.equals(p)) {
+        throw new IllegalArgumentException("staged name: " + stagedName + " (expected: " + staged.getFileName()
+            + ", the one staged file of this write)");
+      }
+      if (raced != null) {
+        return;
+      }
+      if (stagedIn == null) {
+        try {
+          stagedIn = FileChannel.open(staged, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+          raced = path + ": its staged blocks are gone";
+          return;
+        }
+      }
+      copyThrough(stagedIn, stagedOffset, offset, length, path + ": its staged blocks end before byte "
+          + (stagedOffset + length));
     }
 
     private void put(long offset, byte[] data, int length) throws IOException {
@@ -1872,6 +1916,12 @@ public final class DiskEndpoint implements Endpoint {
       }
       if (basis != null && basis.isOpen()) {
         basis.close();
+      }
+      if (stagedIn != null) {
+        stagedIn.close();
+      }
+      if (staged != null) {
+        removeTemp(staged);
       }
       if (!done) {
         removeTemp(tmp);

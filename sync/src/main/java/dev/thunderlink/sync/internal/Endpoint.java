@@ -39,6 +39,13 @@ public interface Endpoint extends AutoCloseable {
 
     void write(long offset, byte[] data) throws IOException;
 
+    /**
+     * Copies {@code length} bytes from {@code stagedOffset} of the file {@code stagedName} in the
+     * destination's directory (a delta's changed blocks, staged there by {@link Bulk#stageRanges})
+     * to {@code offset}. That file is removed when the upload ends, committed or not.
+     */
+    void copyStaged(String stagedName, long stagedOffset, long offset, long length) throws IOException;
+
     ApplyResult commit() throws IOException;
 
     /** Aborts if not committed; removes the temporary file. */
@@ -73,6 +80,41 @@ public interface Endpoint extends AutoCloseable {
   FileUpload beginWrite(String path, Entry expected, Entry target, int blockSize) throws IOException;
 
   ApplyResult apply(Op op) throws IOException;
+
+  /**
+   * The bulk plane from this side to {@code to}, when content can go that way now (one side is
+   * this machine's disk, the other the host reached over a link with a bulk plane that is up),
+   * else null: content then goes by {@link #read} / {@link #readFiles} and {@link #beginWrite} /
+   * {@link #writeFiles}.
+   */
+  default Bulk bulkTo(Endpoint to) {
+    return null;
+  }
+
+  /** {@link #bulkTo}, asked of the receiving side: the bulk plane from {@code from} to this side, or null. */
+  default Bulk bulkFrom(Endpoint from) {
+    return null;
+  }
+
+  /** File content moved over the bulk plane, in one direction (see {@link #bulkTo}). */
+  interface Bulk {
+    /**
+     * Moves whole files and installs them (each checked against its target's hash and its
+     * destination re-checked, as {@link #writeFiles} does), one result per file in order: null
+     * for a file that did not go this way. Null instead of a list when this plane does not carry
+     * such files ({@code batch}: a batch of small files).
+     */
+    List<ApplyResult> files(List<String> paths, List<Entry> srcs, List<Entry> dsts, boolean batch, int blockSize)
+        throws IOException;
+
+    /**
+     * Moves the {@code [offset, length]} ranges of the source's file {@code path} (scanned as
+     * {@code src}), back to back, to a temporary file in the destination's directory, verified
+     * against the hash of those bytes; returns that file's name for {@link FileUpload#copyStaged},
+     * or null when they did not go this way (the reason is logged): the caller reads them.
+     */
+    String stageRanges(String path, Entry src, List<long[]> ranges) throws IOException;
+  }
 
   /** Most operations one {@link #applyAll} call carries. */
   int OPS_PER_CALL = 128;

@@ -26,6 +26,7 @@ import dev.thunderlink.proto.sync.WatchRequest;
 import dev.thunderlink.proto.sync.WriteFilesRequest;
 import dev.thunderlink.proto.sync.WriteFilesResponse;
 import dev.thunderlink.proto.sync.WriteMessage;
+import dev.thunderlink.proto.sync.WriteStaged;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -294,6 +295,15 @@ public final class HostEndpoints {
               requireUpload().copyBasis(first, count);
               break;
             }
+            case STAGED: {
+              WriteStaged st = m.getStaged();
+              if (st.getStagedOffset() < 0 || st.getOffset() < 0 || st.getLength() <= 0) {
+                throw new IllegalArgumentException("staged bytes: " + st.getLength() + " from " + st.getStagedOffset()
+                    + " to " + st.getOffset() + " (expected: offsets >= 0, length > 0)");
+              }
+              requireUpload().copyStaged(st.getName(), st.getStagedOffset(), st.getOffset(), st.getLength());
+              break;
+            }
             case COMMIT: {
               ApplyResult r = requireUpload().commit();
               answered = true;
@@ -302,7 +312,7 @@ public final class HostEndpoints {
               break;
             }
             default:
-              throw new IllegalArgumentException("write message: empty (expected: header, literal, basis or commit)");
+              throw new IllegalArgumentException("write message: empty (expected: header, literal, basis, staged or commit)");
           }
         } catch (IOException | RuntimeException e) {
           answered = true;

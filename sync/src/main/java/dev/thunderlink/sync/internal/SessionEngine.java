@@ -1257,33 +1257,13 @@ public final class SessionEngine {
 
   /**
    * Files moved over the bulk plane and installed, pushed to the host or pulled from it, one
-   * result per file (null: not sent that way), or null when that plane does not apply (no
-   * remote side in this direction, or the host's endpoint has no plane now, or a batch of
-   * small files from the host).
-   *
-   * <p>Small files from the host ({@code batch}) come by ReadFiles: pulled over the bulk plane
-   * one by one (a GET, frames, a digest and a verdict each, a second rename and a re-read to
-   * check the hash, against one message per batch) a 20,000-file initial sync took a tenth
-   * to a third more of the daemons' CPU and up to twice the time.
+   * result per file (null: not sent that way), or null when that plane does not apply (see
+   * {@link Endpoint#bulkTo} and {@link Endpoint.Bulk#files}).
    */
   private List<ApplyResult> overBulk(Endpoint from, Endpoint to, List<String> ps, List<Entry> srcs, List<Entry> dsts,
       boolean batch) throws IOException {
-    DiskEndpoint disk;
-    RemoteEndpoint host;
-    if (from instanceof DiskEndpoint d && to instanceof RemoteEndpoint h && h.pushes()) {
-      disk = d;
-      host = h;
-    } else if (!batch && from instanceof RemoteEndpoint h && to instanceof DiskEndpoint d && h.pulls()) {
-      disk = d;
-      host = h;
-    } else {
-      return null;
-    }
-    List<RemoteEndpoint.LocalFile> files = new ArrayList<>(ps.size());
-    for (int i = 0; i < ps.size(); i++) {
-      files.add(new RemoteEndpoint.LocalFile(ps.get(i), disk.file(ps.get(i)), dsts.get(i), srcs.get(i)));
-    }
-    return from == disk ? host.pushFiles(files, blockSize) : host.pullFiles(files, disk, blockSize);
+    Endpoint.Bulk plane = from.bulkTo(to);
+    return plane == null ? null : plane.files(ps, srcs, dsts, batch, blockSize);
   }
 
   /**
@@ -1298,7 +1278,9 @@ public final class SessionEngine {
    * same offsets (fixed-offset block matching: an in-place edit costs one block; an insertion
    * resends from the insertion point on). Both sides answer the fingerprint requests from
    * what they kept when they last hashed the file, so neither reads it for this; runs of
-   * reused blocks travel as one basis-copy instruction.
+   * reused blocks travel as one basis-copy instruction. The changed blocks go over the bulk
+   * plane where there is one (staged beside the destination in one transfer, then copied in),
+   * else by {@link Endpoint#read} into the upload.
    */
   private ApplyResult transferFile(Endpoint from, Endpoint to, String p, Entry src, Entry dst) throws IOException {
     List<String> dstBlocks = List.of();
@@ -1317,45 +1299,60 @@ public final class SessionEngine {
         return sentWhole(pushed.get(0), src.size());
       }
     }
+    // the plan: runs of reused blocks (basis copies) and the changed byte ranges between them
+    List<long[]> pieces = new ArrayList<>(); // {1, first block, blocks} or {0, offset, length}
+    List<long[]> changed = new ArrayList<>();
     long sent = 0;
-    long reused = 0;
+    long blocks = (src.size() + blockSize - 1) / blockSize;
+    for (long i = 0; i < blocks; i++) {
+      long off = i * blockSize;
+      long len = Math.min(blockSize, src.size() - off);
+      boolean same = i < dstBlocks.size() && i < srcBlocks.size() && dstBlocks.get((int) i).equals(srcBlocks.get((int) i));
+      long[] last = pieces.isEmpty() ? null : pieces.get(pieces.size() - 1);
+      if (same && last != null && last[0] == 1) {
+        last[2]++;
+      } else if (same) {
+        pieces.add(new long[] {1, i, 1});
+      } else if (last != null && last[0] == 0 && last[1] + last[2] == off && last[2] + len <= CHUNK) {
+        last[2] += len;
+        sent += len;
+      } else {
+        long[] range = {0, off, len};
+        pieces.add(range);
+        changed.add(range);
+        sent += len;
+      }
+    }
+    long reused = src.size() - sent;
+    // the changed ranges of a delta go over the bulk plane where there is one, staged beside the
+    // destination (a file with nothing to reuse went whole above if it could)
+    Endpoint.Bulk plane = changed.isEmpty() || reused == 0 ? null : from.bulkTo(to);
+    String staged = null;
+    if (plane != null) {
+      List<long[]> ranges = new ArrayList<>(changed.size());
+      for (long[] c : changed) {
+        ranges.add(new long[] {c[1], c[2]});
+      }
+      staged = plane.stageRanges(p, src, ranges);
+    }
     try (Endpoint.FileUpload up = to.beginWrite(p, dst, src, blockSize)) {
       List<long[]> ranges = new ArrayList<>();
-      long runStart = -1;
-      long runLength = 0;
-      long blocks = (src.size() + blockSize - 1) / blockSize;
-      for (long i = 0; i < blocks; i++) {
-        long off = i * blockSize;
-        long len = Math.min(blockSize, src.size() - off);
-        boolean same = i < dstBlocks.size() && i < srcBlocks.size()
-            && dstBlocks.get((int) i).equals(srcBlocks.get((int) i));
-        if (same) {
-          sent += flush(from, p, src, ranges, up);
-          if (runLength == 0) {
-            runStart = i;
-          }
-          runLength++;
-          reused += len;
+      long stagedAt = 0;
+      for (long[] piece : pieces) {
+        if (piece[0] == 1) {
+          flush(from, p, src, ranges, up);
+          up.copyBasis(piece[1], piece[2]);
+        } else if (staged != null) {
+          up.copyStaged(staged, stagedAt, piece[1], piece[2]);
+          stagedAt += piece[2];
         } else {
-          if (runLength > 0) {
-            up.copyBasis(runStart, runLength);
-            runLength = 0;
-          }
-          long[] last = ranges.isEmpty() ? null : ranges.get(ranges.size() - 1);
-          if (last != null && last[0] + last[1] == off && last[1] + len <= CHUNK) {
-            last[1] += len;
-          } else {
-            ranges.add(new long[] {off, len});
-          }
+          ranges.add(new long[] {piece[1], piece[2]});
           if (ranges.size() >= 8) {
-            sent += flush(from, p, src, ranges, up);
+            flush(from, p, src, ranges, up);
           }
         }
       }
-      if (runLength > 0) {
-        up.copyBasis(runStart, runLength);
-      }
-      sent += flush(from, p, src, ranges, up);
+      flush(from, p, src, ranges, up);
       ApplyResult r = up.commit();
       if (r.outcome() == ApplyResult.Outcome.OK) {
         planBytesDone.addAndGet(src.size());
@@ -1369,18 +1366,14 @@ public final class SessionEngine {
     }
   }
 
-  private static long flush(Endpoint from, String p, Entry src, List<long[]> ranges, Endpoint.FileUpload up)
+  /** Reads the ranges from the source into the upload, and clears them. */
+  private static void flush(Endpoint from, String p, Entry src, List<long[]> ranges, Endpoint.FileUpload up)
       throws IOException {
     if (ranges.isEmpty()) {
-      return 0;
-    }
-    long n = 0;
-    for (long[] r : ranges) {
-      n += r[1];
+      return;
     }
     from.read(p, src.hash(), new ArrayList<>(ranges), up::write);
     ranges.clear();
-    return n;
   }
 
   /** Test hook: the coordinator's current idea of the ancestor. */

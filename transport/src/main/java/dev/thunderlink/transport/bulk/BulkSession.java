@@ -14,6 +14,7 @@ import dev.thunderlink.proto.bulk.MakeRequest;
 import dev.thunderlink.proto.bulk.MakeResult;
 import dev.thunderlink.proto.bulk.OpenSessionRequest;
 import dev.thunderlink.proto.bulk.OpenSessionResponse;
+import dev.thunderlink.proto.bulk.Range;
 import dev.thunderlink.proto.bulk.StatRequest;
 import dev.thunderlink.proto.bulk.Verdict;
 import dev.thunderlink.proto.bulk.VerifyMessage;
@@ -80,6 +81,8 @@ public final class BulkSession implements AutoCloseable {
   private final BulkControlGrpc.BulkControlBlockingStub stub;
   private final Map<Integer, Pending> pending = new ConcurrentHashMap<>();
   private final Map<Integer, Path> expected = new ConcurrentHashMap<>();
+  /** The size each ranged GET's stream must have (a host that predates ranges sends the whole file). */
+  private final Map<Integer, Long> rangedSizes = new ConcurrentHashMap<>();
   private final AtomicInteger nextStream = new AtomicInteger(1);
   private final CompletableFuture<Void> helloOk = new CompletableFuture<>();
   private String sessionId;
@@ -342,22 +345,23 @@ public final class BulkSession implements AutoCloseable {
         res[i] = done(listener, failed(it.remotePath(), a.size(), rs.getError(), false));
         continue;
       }
-      if (rs != null && rs.getExists() && !rs.getDirectory() && rs.getSize() == a.size()
+      boolean ranged = it.ranges() != null; // a delta's blocks: their host path is no copy to skip or resume
+      if (!ranged && rs != null && rs.getExists() && !rs.getDirectory() && rs.getSize() == a.size()
           && rs.getMtimeMillis() == a.lastModifiedTime().toMillis() && rs.getExecutable() == exec) {
         res[i] = done(listener, new TransferResult(it.remotePath(), a.size(), 0, null, true, null, false));
         continue;
       }
       long offset = 0;
-      if (rs != null && rs.getPartialBytes() > 0 && rs.getPartialBytes() <= a.size()
+      if (!ranged && rs != null && rs.getPartialBytes() > 0 && rs.getPartialBytes() <= a.size()
           && prefixMatches(it.local(), rs.getPartialBytes(), rs.getPartialSha256())) {
         offset = rs.getPartialBytes();
       }
       int stream = nextStream.getAndIncrement();
-      Pending p = new Pending(i, it.remotePath(), a.size());
+      Pending p = new Pending(i, it.remotePath(), ranged ? FileRange.total(it.ranges()) : a.size());
       pending.put(stream, p);
       try {
-        FileSender.Outcome o =
-            sender.send(stream, it.local(), source, it.remotePath(), offset, listener::bytes, () -> cancelled || p.future.isDone());
+        FileSender.Outcome o = sender.send(stream, it.local(), source, it.remotePath(), offset, it.ranges(),
+            listener::bytes, () -> cancelled || p.future.isDone());
         p.mode = o.mode();
         p.sent = o.sentBytes();
         toHost.add(VerifyMessage.newBuilder().setStreamId(stream).setDigest(o.digest()).build());
@@ -370,7 +374,7 @@ public final class BulkSession implements AutoCloseable {
         // the stream was stopped because the receiver failed it or the connection died:
         // report that reason (and whether it is retryable), not the sender's "cancelled"
         res[i] =
-            done(listener, p.future.isDone() && !cancelled ? outcome(p) : failed(it.remotePath(), a.size(), e.getMessage(), e.retryable()));
+            done(listener, p.future.isDone() && !cancelled ? outcome(p) : failed(it.remotePath(), p.size, e.getMessage(), e.retryable()));
       }
     }
     if (conn.failure() == null) {
@@ -409,7 +413,7 @@ public final class BulkSession implements AutoCloseable {
       long offset = 0;
       Path partial = BulkConnection.partialPath(it.local());
       try {
-        if (Files.isRegularFile(partial, LinkOption.NOFOLLOW_LINKS) && Files.size(partial) <= it.size()) {
+        if (it.ranges() == null && Files.isRegularFile(partial, LinkOption.NOFOLLOW_LINKS) && Files.size(partial) <= it.size()) {
           offset = Files.size(partial);
         }
       } catch (IOException e) {
@@ -419,12 +423,18 @@ public final class BulkSession implements AutoCloseable {
       Pending p = new Pending(i, it.local().toString(), it.size());
       pending.put(stream, p);
       expected.put(stream, it.local());
-      GetRequest g = GetRequest.newBuilder().setPath(it.remotePath()).setOffset(offset).build();
+      GetRequest.Builder g = GetRequest.newBuilder().setPath(it.remotePath()).setOffset(offset);
+      if (it.ranges() != null) {
+        for (FileRange r : it.ranges()) {
+          g.addRanges(Range.newBuilder().setOffset(r.offset()).setLength(r.length()));
+        }
+        rangedSizes.put(stream, FileRange.total(it.ranges()));
+      }
       boolean flush = ++sinceFlush >= 256;
       if (flush) {
         sinceFlush = 0;
       }
-      conn.writeFrame(Frame.encode(conn.channel().alloc(), Frame.GET, stream, g.toByteArray()), flush);
+      conn.writeFrame(Frame.encode(conn.channel().alloc(), Frame.GET, stream, g.build().toByteArray()), flush);
       p.future.whenComplete(
           (v, t) -> {
             if (v != null && v.getOk()) {
@@ -586,6 +596,11 @@ public final class BulkSession implements AutoCloseable {
       Path p = expected.remove(stream);
       if (p == null) {
         throw new BulkException("the host sent stream " + stream + " which was not asked for", false);
+      }
+      Long ranged = rangedSizes.remove(stream);
+      if (ranged != null && ranged != header.getSize()) {
+        throw new BulkException("the host sent " + header.getSize() + " bytes of " + header.getPath() + " for ranges of "
+            + ranged + " bytes (it predates ranged GETs)", false);
       }
       return new PermittedRoots.Target(p, true);
     }

@@ -3,6 +3,7 @@ package dev.thunderlink.transport.bulk;
 import dev.thunderlink.proto.bulk.FileEntry;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
 
 /**
  * One local file to send.
@@ -15,9 +16,20 @@ import java.nio.file.attribute.BasicFileAttributes;
  *     {@link java.nio.file.attribute.PosixFileAttributes} to carry the executable bit without
  *     another look), or null to have them read when the file is sent. A file that changes after
  *     they were read is refused as changed while sent, so pass them only fresh.
+ * @param ranges null to send the file, or the only bytes of it to send ({@link FileRange}):
+ *     then {@code remotePath} gets those bytes back to back, never skipped nor resumed
  */
-public record PushItem(Path local, String remotePath, FileEntry remote, BasicFileAttributes attributes) {
+public record PushItem(
+    Path local, String remotePath, FileEntry remote, BasicFileAttributes attributes, List<FileRange> ranges) {
+  public PushItem {
+    ranges = ranges == null ? null : List.copyOf(ranges);
+  }
+
+  public PushItem(Path local, String remotePath, FileEntry remote, BasicFileAttributes attributes) {
+    this(local, remotePath, remote, attributes, null);
+  }
+
   public PushItem(Path local, String remotePath, FileEntry remote) {
-    this(local, remotePath, remote, null);
+    this(local, remotePath, remote, null, null);
   }
 }

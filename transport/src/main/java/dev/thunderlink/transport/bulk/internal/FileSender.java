@@ -5,6 +5,7 @@ import dev.thunderlink.proto.bulk.Encoding;
 import dev.thunderlink.proto.bulk.FileHeader;
 import dev.thunderlink.transport.bulk.BulkConfig;
 import dev.thunderlink.transport.bulk.BulkException;
+import dev.thunderlink.transport.bulk.FileRange;
 import dev.thunderlink.transport.bulk.TransferMode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.DefaultFileRegion;
@@ -19,6 +20,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.List;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongConsumer;
 import net.jpountz.lz4.LZ4Compressor;
@@ -70,14 +72,17 @@ public final class FileSender {
 
   /**
    * Sends {@code file} as {@code remotePath} on {@code stream}, starting at {@code offset}
-   * (the receiver keeps the first bytes; they are hashed here from the file).
+   * (the receiver keeps the first bytes; they are hashed here from the file), or only its
+   * {@code ranges} when not null (then {@code offset} is 0): those bytes back to back, as one
+   * file of their total size hashed as such. A range beyond the file's end is refused.
    *
    * @param progress called with each chunk's payload bytes
    * @param cancelled polled per chunk; true stops the stream with CANCEL
    * @throws BulkException retryable when the connection fails; otherwise the file's problem
    */
   public Outcome send(
-      int stream, Path file, String remotePath, long offset, LongConsumer progress, BooleanSupplier cancelled)
+      int stream, Path file, String remotePath, long offset, List<FileRange> ranges, LongConsumer progress,
+      BooleanSupplier cancelled)
       throws BulkException {
     Source source;
     try {
@@ -87,7 +92,7 @@ public final class FileSender {
     } catch (IOException e) {
       throw new BulkException("cannot read " + file + ": " + e.getMessage(), false);
     }
-    return send(stream, file, source, remotePath, offset, progress, cancelled);
+    return send(stream, file, source, remotePath, offset, ranges, progress, cancelled);
   }
 
   /**
@@ -118,18 +123,28 @@ public final class FileSender {
 
   /** As above, with the file's {@code source} attributes already read (and not read again). */
   public Outcome send(
-      int stream, Path file, Source source, String remotePath, long offset, LongConsumer progress,
-      BooleanSupplier cancelled)
+      int stream, Path file, Source source, String remotePath, long offset, List<FileRange> ranges,
+      LongConsumer progress, BooleanSupplier cancelled)
       throws BulkException {
     BasicFileAttributes before = source.attributes();
     boolean exec = source.executable();
     if (!before.isRegularFile()) {
       throw new BulkException("cannot send " + file + ": not a regular file", false);
     }
-    long size = before.size();
-    if (offset > size) {
+    long fileSize = before.size();
+    if (offset > fileSize || ranges != null) {
       offset = 0;
     }
+    List<FileRange> segments = ranges != null ? ranges
+        : offset < fileSize ? List.of(new FileRange(offset, fileSize - offset)) : List.of();
+    for (FileRange r : segments) {
+      if (r.offset() + r.length() > fileSize) {
+        throw new BulkException("cannot send bytes " + r.offset() + "-" + (r.offset() + r.length()) + " of " + file
+            + ": it has " + fileSize, false);
+      }
+    }
+    // the stream's size: the file's, or the ranges' total
+    long size = ranges != null ? FileRange.total(ranges) : fileSize;
     Hashing.Content md = Hashing.content(conn.digest());
     boolean begun = false; // BEGIN written: the peer knows the stream, a failure from here on CANCELs it
     try (FileChannel fc = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -137,7 +152,8 @@ public final class FileSender {
         Hashing.update(md, fc, offset, scratch);
       }
       probeAt = -1;
-      TransferMode mode = choose(fc, offset, size);
+      long first = segments.isEmpty() ? offset : segments.get(0).offset();
+      TransferMode mode = choose(fc, first, first + size - offset);
       FileHeader h =
           FileHeader.newBuilder()
               .setPath(remotePath)
@@ -154,20 +170,20 @@ public final class FileSender {
       }
       conn.awaitWritable();
       if ((mode == TransferMode.HEAP || mode == TransferMode.TLS) && size - offset <= conn.config().chunkBytes()) {
-        sendWhole(stream, file, fc, h, offset, size, md);
+        sendWhole(stream, file, fc, h, segments, size - offset, md);
         progress.accept(size - offset);
       } else {
         begun = true;
-        sendFrames(stream, file, fc, h, mode, offset, size, md, progress, cancelled);
+        sendFrames(stream, file, fc, h, mode, segments, md, progress, cancelled);
       }
       if (size >= conn.config().zeroCopyMinBytes()) {
         flush();
       }
       Digest.Builder d = Digest.newBuilder().setSize(size);
       BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      if (after.size() != size || !after.lastModifiedTime().equals(before.lastModifiedTime())) {
+      if (after.size() != fileSize || !after.lastModifiedTime().equals(before.lastModifiedTime())) {
         d.setAbort(
-            "source " + file + " changed while it was being sent (size " + size + " -> " + after.size()
+            "source " + file + " changed while it was being sent (size " + fileSize + " -> " + after.size()
                 + "); nothing was written, copy it again");
       } else {
         md.into(d);
@@ -187,13 +203,23 @@ public final class FileSender {
     }
   }
 
-  /** BEGIN, the data frames (one per chunk or LZ4 block) and END. */
+  /** BEGIN, the data frames (one per chunk or LZ4 block, none across two segments) and END. */
   private void sendFrames(
-      int stream, Path file, FileChannel fc, FileHeader h, TransferMode mode, long offset, long size,
+      int stream, Path file, FileChannel fc, FileHeader h, TransferMode mode, List<FileRange> segments,
       Hashing.Content md, LongConsumer progress, BooleanSupplier cancelled)
       throws IOException, BulkException {
     write(Frame.encode(conn.channel().alloc(), Frame.BEGIN, stream, h.toByteArray()), null, 0);
-    long pos = offset;
+    for (FileRange segment : segments) {
+      sendSegment(stream, file, fc, mode, segment.offset(), segment.offset() + segment.length(), md, progress, cancelled);
+    }
+    write(Frame.encode(conn.channel().alloc(), Frame.END, stream, new byte[0]), null, 0);
+  }
+
+  /** The data frames of bytes {@code pos} to {@code size} of the file. */
+  private void sendSegment(
+      int stream, Path file, FileChannel fc, TransferMode mode, long pos, long size, Hashing.Content md,
+      LongConsumer progress, BooleanSupplier cancelled)
+      throws IOException, BulkException {
     while (pos < size) {
       if (cancelled.getAsBoolean()) {
         write(Frame.encode(conn.channel().alloc(), Frame.CANCEL, stream, "cancelled"), null, 0);
@@ -215,7 +241,6 @@ public final class FileSender {
       pos += n;
       progress.accept(n);
     }
-    write(Frame.encode(conn.channel().alloc(), Frame.END, stream, new byte[0]), null, 0);
   }
 
   /**
@@ -224,10 +249,11 @@ public final class FileSender {
    * of four each, which a tree of 20,000 small files paid per file on both threads. Nothing is
    * written when the read fails, so there is no stream to cancel.
    */
-  private void sendWhole(int stream, Path file, FileChannel fc, FileHeader h, long offset, long size, Hashing.Content md)
+  private void sendWhole(
+      int stream, Path file, FileChannel fc, FileHeader h, List<FileRange> segments, long bytes, Hashing.Content md)
       throws BulkException {
     byte[] begin = h.toByteArray();
-    int len = (int) (size - offset);
+    int len = (int) bytes;
     int dataFrame = len > 0 ? Frame.HEADER_BYTES + len : 0;
     ByteBuf buf = conn.channel().alloc().directBuffer(3 * Frame.HEADER_BYTES + begin.length + dataFrame);
     try {
@@ -235,10 +261,12 @@ public final class FileSender {
       if (len > 0) {
         Frame.writeHeader(buf, Frame.DATA_RAW, stream, len);
         int start = buf.writerIndex();
-        for (int got = 0, n; got < len; got += n) {
-          n = buf.writeBytes(fc, offset + got, len - got);
-          if (n < 0) {
-            throw new IOException("source " + file + " shrank to " + (offset + got) + " bytes while being sent");
+        for (FileRange segment : segments) {
+          for (long got = 0, n; got < segment.length(); got += n) {
+            n = buf.writeBytes(fc, segment.offset() + got, (int) (segment.length() - got));
+            if (n < 0) {
+              throw new IOException("source " + file + " shrank to " + (segment.offset() + got) + " bytes while being sent");
+            }
           }
         }
         md.update(buf.nioBuffer(start, len));

@@ -5,10 +5,14 @@ import dev.thunderlink.proto.bulk.Digest;
 import dev.thunderlink.proto.bulk.FileHeader;
 import dev.thunderlink.proto.bulk.GetRequest;
 import dev.thunderlink.proto.bulk.Hello;
+import dev.thunderlink.proto.bulk.Range;
 import dev.thunderlink.proto.bulk.Verdict;
 import dev.thunderlink.proto.bulk.VerifyMessage;
 import dev.thunderlink.transport.bulk.BulkException;
+import dev.thunderlink.transport.bulk.FileRange;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -119,7 +123,8 @@ public final class HostRole implements BulkConnection.Role {
     }
     try {
       Path p = roots.resolve(g.getPath());
-      FileSender.Outcome o = fileSender.send(stream, p, g.getPath(), g.getOffset(), n -> {}, () -> c.failure() != null);
+      FileSender.Outcome o =
+          fileSender.send(stream, p, g.getPath(), g.getOffset(), ranges(g), n -> {}, () -> c.failure() != null);
       fileSender.flush();
       c.counters().addPayload(o.mode(), o.sentBytes());
       session.batchToClient(VerifyMessage.newBuilder().setStreamId(stream).setDigest(o.digest()).build());
@@ -134,6 +139,25 @@ public final class HostRole implements BulkConnection.Role {
                 .build());
       }
     }
+  }
+
+  /** The ranges a GET asks for, or null for the whole file (from its offset). */
+  private static List<FileRange> ranges(GetRequest g) throws BulkException {
+    if (g.getRangesCount() == 0) {
+      return null;
+    }
+    if (g.getOffset() != 0) {
+      throw new BulkException("GET " + g.getPath() + ": ranges and an offset (expected: one or the other)", false);
+    }
+    List<FileRange> out = new ArrayList<>(g.getRangesCount());
+    try {
+      for (Range r : g.getRangesList()) {
+        out.add(new FileRange(r.getOffset(), r.getLength()));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new BulkException("GET " + g.getPath() + ": " + e.getMessage(), false);
+    }
+    return out;
   }
 
   /** GETs queued or running on the sender thread; the last one flushes the digests. */

@@ -66,7 +66,7 @@ class FileSenderTest {
     byte[] content = "small text, sent raw\n".repeat(300).getBytes(StandardCharsets.UTF_8);
     Path f = Files.write(dir.resolve("small.txt"), content);
     FileSender s = new FileSender(conn);
-    FileSender.Outcome o = s.send(7, f, "there/small.txt", 0, n -> {}, () -> false);
+    FileSender.Outcome o = s.send(7, f, "there/small.txt", 0, null, n -> {}, () -> false);
     s.flush();
     assertThat(o.mode()).isEqualTo(TransferMode.HEAP);
     List<List<Sent>> messages = sent();
@@ -90,7 +90,7 @@ class FileSenderTest {
     conn.fastPath(true);
     Path f = Files.write(dir.resolve("empty"), new byte[0]);
     FileSender s = new FileSender(conn);
-    s.send(3, f, "empty", 0, n -> {}, () -> false);
+    s.send(3, f, "empty", 0, null, n -> {}, () -> false);
     s.flush();
     assertThat(sent()).singleElement().satisfies(frames ->
         assertThat(frames).extracting(Sent::type).containsExactly(Frame.BEGIN, Frame.END));
@@ -103,7 +103,7 @@ class FileSenderTest {
     byte[] content = "0123456789".repeat(100).getBytes(StandardCharsets.UTF_8);
     Path f = Files.write(dir.resolve("resumed"), content);
     FileSender s = new FileSender(conn);
-    FileSender.Outcome o = s.send(5, f, "resumed", 400, n -> {}, () -> false);
+    FileSender.Outcome o = s.send(5, f, "resumed", 400, null, n -> {}, () -> false);
     s.flush();
     assertThat(o.sentBytes()).isEqualTo(600);
     List<Sent> frames = sent().get(0);
@@ -124,7 +124,7 @@ class FileSenderTest {
     FileSender.Source attrs = FileSender.Source.of(f);
     Files.delete(f);
     FileSender s = new FileSender(conn);
-    assertThatThrownBy(() -> s.send(9, f, attrs, "gone", 0, n -> {}, () -> false))
+    assertThatThrownBy(() -> s.send(9, f, attrs, "gone", 0, null, n -> {}, () -> false))
         .isInstanceOf(BulkException.class).hasMessageStartingWith("cannot read " + f);
     s.flush();
     assertThat(sent()).isEmpty();
