@@ -357,7 +357,7 @@ public final class DiskEndpoint implements Endpoint {
 
   private final class Pass {
     final long startMillis = System.currentTimeMillis();
-    final Map<String, Seen> seen = new HashMap<>();
+    final Map<String, Seen> seen;
     /** Files this pass handed to the hashing threads, by NFC path; {@link #awaitHashes} moves them to seen. */
     final Map<String, PendingHash> hashing = new HashMap<>();
     final Set<String> collided = new HashSet<>();
@@ -366,6 +366,11 @@ public final class DiskEndpoint implements Endpoint {
     final boolean sweepTemps = !scannedOnce;
     /** Files hashed on the scanning thread itself (the first few of every pass). */
     int hashedHere;
+
+    /** @param expected about how many paths the pass will see (a rescan of the tree: the index's size) */
+    Pass(int expected) {
+      seen = new HashMap<>(Math.max(16, expected + expected / 3));
+    }
 
     /**
      * The file's hash: computed now for the first {@link #HASH_INLINE} files of a pass (a
@@ -610,7 +615,7 @@ public final class DiskEndpoint implements Endpoint {
   private void scan(Collection<String> paths) throws IOException {
     long t0 = System.nanoTime();
     long hashedBefore = filesHashed.get();
-    Pass pass = new Pass();
+    Pass pass = new Pass(paths.contains("") ? index.size() : paths.size());
     Set<String> wanted = new HashSet<>(paths);
     // a hinted path whose parents are unknown to the index needs them scanned too
     for (String p : paths) {
@@ -834,12 +839,16 @@ public final class DiskEndpoint implements Endpoint {
     }
     // a directory replaced by a file or link: nothing can live under it any more, and rows
     // left live there would make the coordinator write into a path that is not a directory
-    for (Map.Entry<String, Seen> e : pass.seen.entrySet()) {
-      if (!e.getValue().entry().isDirectory()) {
-        String k = e.getKey();
-        for (IndexRecord r : index.subMap(k + "/", true, k + "/\uffff", true).values()) {
-          if (r.entry() != null) {
-            candidates.add(r.path());
+    // (a pass over the whole tree has every live row among its candidates already: looking
+    // under each of its files again was a visible part of a full rescan's CPU)
+    if (!scopes.contains("")) {
+      for (Map.Entry<String, Seen> e : pass.seen.entrySet()) {
+        if (!e.getValue().entry().isDirectory()) {
+          String k = e.getKey();
+          for (IndexRecord r : index.subMap(k + "/", true, k + "/\uffff", true).values()) {
+            if (r.entry() != null) {
+              candidates.add(r.path());
+            }
           }
         }
       }

@@ -423,9 +423,14 @@ public final class SessionEngine {
   /** Adds the subtrees of dirty directories, so tree-level fix-ups see every child. */
   private void widen(TreeSet<String> dirty) {
     List<String> dirs = new ArrayList<>();
+    String covered = null; // the last directory taken: its subtree holds every directory under it
     for (String p : dirty) {
+      if (covered != null && PathNames.isDescendant(p, covered)) {
+        continue; // in sorted order a subtree follows its root: adding it again only costs lookups
+      }
       if (isDir(ancestor.get(p)) || isDir(viewL.get(p)) || isDir(viewR.get(p))) {
         dirs.add(p);
+        covered = p;
       }
     }
     for (String d : dirs) {
@@ -578,7 +583,12 @@ public final class SessionEngine {
 
   // ------------------------------------------------------------------ execution
 
-  private record Step(int phase, String path, Action action) {}
+  /** One planned operation; {@code depth} is the path's, counted once for the plan's sort. */
+  private record Step(int phase, String path, Action action, int depth) {
+    Step(int phase, String path, Action action) {
+      this(phase, path, action, PathNames.depth(path));
+    }
+  }
 
   /**
    * Runs the plan. Agreed states are persisted once at the end (also when the peer is lost
@@ -625,7 +635,7 @@ public final class SessionEngine {
       steps.add(new Step(phase, p, a));
     }
     steps.sort(Comparator.comparingInt(Step::phase)
-        .thenComparingInt(s -> s.phase() == 3 ? -PathNames.depth(s.path()) : PathNames.depth(s.path()))
+        .thenComparingInt(s -> s.phase() == 3 ? -s.depth() : s.depth())
         .thenComparing(Step::path));
     if (!steps.isEmpty()) {
       long bytes = 0;
@@ -650,7 +660,7 @@ public final class SessionEngine {
         // first) and entries to delete (deep first) have none within one depth
         int j = i;
         while (j < steps.size() && steps.get(j).phase() == s.phase()
-            && (s.phase() == 4 || PathNames.depth(steps.get(j).path()) == PathNames.depth(s.path()))) {
+            && (s.phase() == 4 || steps.get(j).depth() == s.depth())) {
           j++;
         }
         runConcurrently(steps.subList(i, j), tally);

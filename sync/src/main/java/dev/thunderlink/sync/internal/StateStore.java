@@ -209,10 +209,14 @@ public final class StateStore implements AutoCloseable {
     try (PreparedStatement bl = conn.prepareStatement(
         "INSERT OR REPLACE INTO blocks(path, hash, block_size, fingerprints) VALUES(?,?,?,?)");
         PreparedStatement dropBl = conn.prepareStatement("DELETE FROM blocks WHERE path=?")) {
-      for (IndexRecord r : rows) {
-        if (r.entry() == null || !r.entry().isFile()) {
-          dropBl.setString(1, r.path());
-          dropBl.addBatch();
+      // only files above the block size have fingerprints: with none stored (a tree of small
+      // files) a tombstone for each of 20,000 deleted files needs no delete of its own
+      if (hasBlocks()) {
+        for (IndexRecord r : rows) {
+          if (r.entry() == null || !r.entry().isFile()) {
+            dropBl.setString(1, r.path());
+            dropBl.addBatch();
+          }
         }
       }
       for (Map.Entry<String, BlockList> b : blocks.entrySet()) {
@@ -246,6 +250,12 @@ public final class StateStore implements AutoCloseable {
       conn.commit();
     } catch (SQLException e) {
       throw rollback(e);
+    }
+  }
+
+  private boolean hasBlocks() throws SQLException {
+    try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT EXISTS (SELECT 1 FROM blocks)")) {
+      return rs.next() && rs.getInt(1) != 0;
     }
   }
 

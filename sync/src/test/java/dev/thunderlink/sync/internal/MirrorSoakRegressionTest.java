@@ -118,6 +118,23 @@ class MirrorSoakRegressionTest {
   }
 
   @Test
+  void aFullRescanRetiresTheRowsUnderADirectoryReplacedByAFile() throws Exception {
+    open();
+    write(ra.resolve("d/x.txt"), "x");
+    write(ra.resolve("d/e/y.txt"), "y");
+    write(ra.resolve("kept.txt"), "k");
+    sync(true);
+    long seq = a.changes(0, false, List.of()).lastSeq();
+    deleteTree(ra.resolve("d"));
+    write(ra.resolve("d"), "now a file");
+    Endpoint.ChangeSet cs = a.changes(seq, true, List.of()); // no hint: the whole tree is walked
+    assertThat(cs.changes()).containsOnlyKeys("d", "d/x.txt", "d/e", "d/e/y.txt")
+        .containsEntry("d/x.txt", null).containsEntry("d/e", null).containsEntry("d/e/y.txt", null);
+    assertThat(a.snapshot()).containsOnlyKeys("d", "kept.txt");
+    assertThat(cs.errors()).isEmpty();
+  }
+
+  @Test
   void aDirectoryReplacedByAFileIsMirroredWithoutStaleChildren() throws Exception {
     open();
     write(ra.resolve("d/x.txt"), "x");
