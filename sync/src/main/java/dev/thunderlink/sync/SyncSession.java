@@ -427,6 +427,15 @@ public final class SyncSession implements AutoCloseable {
     thread.execute(() -> runCycle(true));
   }
 
+  /**
+   * Closes the session for good ({@code sync terminate}): the host drops its state for it too; the
+   * caller deletes this side's.
+   */
+  public void terminate() throws IOException {
+    remote.forgetOnClose();
+    close();
+  }
+
   /** Stops the session thread and closes both sides; the state stays for a later start. */
   @Override
   public void close() throws IOException {

@@ -2,6 +2,7 @@ package dev.thunderlink.sync;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.thunderlink.sync.internal.StateStore;
 import io.grpc.Channel;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,7 +11,6 @@ import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -57,7 +57,7 @@ public final class SyncSessions implements AutoCloseable {
     this.deviceName = deviceName;
     this.channel = channel;
     this.pusher = pusher;
-    dev.thunderlink.sync.internal.StateStore.preload();
+    StateStore.preload();
   }
 
   /** Starts every persisted session; returns the names that failed to start, with why. */
@@ -104,7 +104,7 @@ public final class SyncSessions implements AutoCloseable {
     try {
       s = start(def);
     } catch (IOException | RuntimeException e) {
-      deleteTree(dir.resolve(def.name()));
+      StateStore.deleteDir(dir.resolve(def.name()));
       throw e;
     }
     write(def);
@@ -240,19 +240,8 @@ public final class SyncSessions implements AutoCloseable {
     SyncSession s = session(name);
     running.remove(name);
     definitions.remove(name);
-    s.close();
-    deleteTree(dir.resolve(name));
-  }
-
-  private static void deleteTree(Path d) throws IOException {
-    if (!Files.exists(d)) {
-      return;
-    }
-    try (Stream<Path> w = Files.walk(d)) {
-      for (Path p : (Iterable<Path>) w.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
-    }
+    s.terminate();
+    StateStore.deleteDir(dir.resolve(name));
   }
 
   /** Closes every session (state stays for the next start). */

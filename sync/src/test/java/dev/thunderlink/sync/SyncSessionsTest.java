@@ -20,6 +20,13 @@ class SyncSessionsTest {
   @TempDir
   Path tmp;
 
+  /** The host's state databases, wherever under its state directory they are. */
+  private List<Path> hostIndexes() throws java.io.IOException {
+    try (java.util.stream.Stream<Path> w = Files.walk(tmp.resolve("host"))) {
+      return w.filter(p -> p.getFileName().toString().equals("index.db")).collect(java.util.stream.Collectors.toList());
+    }
+  }
+
   @Test
   void createListFlushPauseResumeTerminateAndRestart() throws Exception {
     SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
@@ -56,9 +63,13 @@ class SyncSessionsTest {
         reg.flush("proj", Duration.ofSeconds(30));
         assertThat(Files.readString(b.resolve("y.txt"))).isEqualTo("y");
         assertThat(reg.status("proj").filesTransferred()).isEqualTo(1); // x.txt was not sent again
+        assertThat(hostIndexes()).as("the host's index of the session").hasSize(1);
         reg.terminate("proj");
         assertThat(reg.list()).isEmpty();
         assertThat(Files.exists(tmp.resolve("home/sync/proj"))).isFalse();
+        // the host forgets the session too: a session created again later (same name, same
+        // folders) does not start from a stale index, nor do terminated sessions pile up there
+        assertThat(hostIndexes()).isEmpty();
         assertThat(Files.readString(a.resolve("x.txt"))).isEqualTo("x");
       }
     } finally {
@@ -86,6 +97,25 @@ class SyncSessionsTest {
       assertThat(tmp.resolve("home/sync/p/session.json")).doesNotExist();
     } catch (java.io.IOException e) {
       throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void aCloseThatAsksTheHostToForgetANameThatIsNoSessionDeletesNothing() throws Exception {
+    SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
+    Server server = InProcessServerBuilder.forName("forget-test").directExecutor().addService(host).build().start();
+    ManagedChannel channel = InProcessChannelBuilder.forName("forget-test").directExecutor().build();
+    Path precious = Files.writeString(Files.createDirectories(tmp.resolve("precious")).resolve("keep.txt"), "keep");
+    try {
+      var stub = dev.thunderlink.proto.sync.SyncEndpointGrpc.newBlockingStub(channel);
+      assertThatThrownBy(() -> stub.close(dev.thunderlink.proto.sync.CloseRequest.newBuilder()
+              .setEndpointId("../precious").setForget(true).build()))
+          .hasMessage("INVALID_ARGUMENT: session: ../precious (expected: 1-64 of [A-Za-z0-9._-])");
+      assertThat(precious).hasContent("keep");
+    } finally {
+      channel.shutdownNow();
+      server.shutdownNow();
+      host.close();
     }
   }
 }

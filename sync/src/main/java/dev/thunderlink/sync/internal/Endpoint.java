@@ -177,6 +177,13 @@ public interface Endpoint extends AutoCloseable {
   @Override
   void close() throws IOException;
 
+  /**
+   * The session was terminated: {@link #close} also deletes the state this side keeps for it
+   * elsewhere (the host's index of a remote endpoint). Nothing to do where the caller owns the
+   * state's directory.
+   */
+  default void forgetOnClose() {}
+
   /** The source file no longer has the content the coordinator planned to send. */
   final class ContentChangedException extends IOException {
     public ContentChangedException(String message) {

@@ -89,6 +89,18 @@ public final class HostEndpoints {
    * Two workstations may each have a session of the same name: an endpoint belongs to the
    * pair (device, session), and one workstation can neither reach nor replace another's.
    */
+  /** A session name, which names its state's directory here: no separators, no dots first. */
+  private static String checkedSession(String session) {
+    if (!session.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+      throw new IllegalArgumentException("session: " + session + " (expected: 1-64 of [A-Za-z0-9._-])");
+    }
+    return session;
+  }
+
+  private Path sessionDir(String device, String session) {
+    return device.isEmpty() ? stateDir.resolve(session) : stateDir.resolve(device).resolve(session);
+  }
+
   private String key(String endpointId) {
     return callerDevice() + "/" + endpointId;
   }
@@ -117,10 +129,7 @@ public final class HostEndpoints {
 
   public void open(OpenRequest req, StreamObserver<OpenResponse> out) {
     try {
-      String session = req.getSession();
-      if (!session.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
-        throw new IllegalArgumentException("session: " + session + " (expected: 1-64 of [A-Za-z0-9._-])");
-      }
+      String session = checkedSession(req.getSession());
       Path root = Paths.get(req.getRoot());
       if (!root.isAbsolute()) {
         throw new IllegalArgumentException("remote root: " + req.getRoot() + " (expected: an absolute path)");
@@ -138,8 +147,7 @@ public final class HostEndpoints {
         DiskEndpoint.Options o = new DiskEndpoint.Options(deviceName, req.getIgnorePatternsList(),
             req.getUseGitignoreFiles(), req.getIgnoreVcs(), "keep".equals(req.getOutsideSymlinks()), watch,
             Duration.ofMillis(2), Duration.ofMillis(50), macosLatency);
-        Path dir = device.isEmpty() ? stateDir.resolve(session) : stateDir.resolve(device).resolve(session);
-        e = DiskEndpoint.open(root, dir.resolve("index.db"), o, req.getCreateRoot());
+        e = DiskEndpoint.open(root, sessionDir(device, session).resolve("index.db"), o, req.getCreateRoot());
         e.onChange(() -> notifyWatchers(key));
         open.put(key, e);
       } else {
@@ -501,9 +509,12 @@ public final class HostEndpoints {
     }
     try {
       closeKey(key);
+      if (req.getForget()) { // sync terminate: the session's index goes with it
+        StateStore.deleteDir(sessionDir(callerDevice(), checkedSession(req.getEndpointId())));
+      }
       out.onNext(CloseResponse.getDefaultInstance());
       out.onCompleted();
-    } catch (IOException ex) {
+    } catch (IOException | RuntimeException ex) {
       fail(out, ex);
     }
   }

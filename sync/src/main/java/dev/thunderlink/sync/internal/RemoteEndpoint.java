@@ -71,6 +71,7 @@ public final class RemoteEndpoint implements Endpoint {
   private final SyncEndpointGrpc.SyncEndpointStub async;
   private final ScheduledExecutorService resubscriber;
   private volatile String endpointId;
+  private volatile boolean forget; // the session was terminated: the host drops its state on close
   private volatile Info info;
   private volatile Runnable listener;
   private volatile boolean closed;
@@ -774,11 +775,17 @@ public final class RemoteEndpoint implements Endpoint {
   }
 
   @Override
+  public void forgetOnClose() {
+    forget = true;
+  }
+
+  @Override
   public void close() throws IOException {
     closed = true;
     resubscriber.shutdownNow();
     try {
-      blocking.withDeadlineAfter(5, TimeUnit.SECONDS).close(CloseRequest.newBuilder().setEndpointId(endpointId).build());
+      blocking.withDeadlineAfter(5, TimeUnit.SECONDS)
+          .close(CloseRequest.newBuilder().setEndpointId(endpointId).setForget(forget).build());
     } catch (StatusRuntimeException e) {
       // the host may be gone; its endpoint closes with it
     }

@@ -63,6 +63,18 @@ public final class StateStore implements AutoCloseable {
     t.start();
   }
 
+  /** Deletes a session's state directory (its database and the database's journal files). */
+  public static void deleteDir(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> w = Files.walk(dir)) {
+      for (Path p : (Iterable<Path>) w.sorted(java.util.Comparator.reverseOrder())::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
   public static StateStore open(Path file) throws IOException {
     Files.createDirectories(file.toAbsolutePath().getParent());
     boolean rebuilt = false;
