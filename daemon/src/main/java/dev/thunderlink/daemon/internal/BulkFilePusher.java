@@ -76,7 +76,7 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
         for (int k = 0; k < todo.size(); k++) {
           push.add(new PushItem(items.get(todo.get(k)).local(), paths.get(k), kept == null ? null : kept.get(k)));
         }
-        results = s.push(push, TransferListener.NONE);
+        results = s.pushStaged(push, TransferListener.NONE); // the host's mirror installs each copy itself
       } catch (IOException e) {
         dropSession(); // whatever broke it, the next transfer starts on a new session
         if (attempt == 1) {

@@ -39,7 +39,7 @@ class DiskEndpointTest {
 
   private void assertNoTempFiles() throws Exception {
     try (Stream<Path> s = Files.walk(root)) {
-      assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(IgnoreRules.TEMP_PREFIX));
+      assertThat(s.map(p -> p.getFileName().toString())).noneMatch(IgnoreRules::isTemp);
     }
   }
 
@@ -333,6 +333,37 @@ class DiskEndpointTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> side.installStaged(List.of(
         new DiskEndpoint.StagedFile("x.txt", null, oneEntry, "x.txt")), 0))
         .hasMessage("staged path: x.txt (expected: a name starting with .thunderlink-tmp- in the directory of x.txt)");
+  }
+
+  /**
+   * A staged push leaves its verified copy at the bulk plane's partial name of the staged path:
+   * it is renamed from there straight to its destination; a copy found at the staged path
+   * itself (a bulk plane that renamed it there) is installed too.
+   */
+  @Test
+  void installPushedRenamesTheCopyTheBulkPlaneStagedStraightIntoPlace() throws Exception {
+    side.changes(0, true, List.of());
+    long past = System.currentTimeMillis() - 60_000;
+    byte[] one = "one".getBytes(UTF_8);
+    Entry oneEntry = Entry.file(ContentHash.of(one), one.length, false, past);
+    String atPartial = DiskEndpoint.tempName();
+    Files.writeString(root.resolve(IgnoreRules.bulkPartialName(atPartial)), "one");
+    String wrong = DiskEndpoint.tempName();
+    Files.writeString(root.resolve(IgnoreRules.bulkPartialName(wrong)), "two");
+    List<ApplyResult> r = side.installPushed(List.of(
+        new DiskEndpoint.StagedFile("staged.txt", null, oneEntry, atPartial),
+        new DiskEndpoint.StagedFile("renamed.txt", null, oneEntry, stage("renamed.txt", "one", false)),
+        new DiskEndpoint.StagedFile("bad.txt", null, oneEntry, wrong)), 0);
+    assertThat(r).extracting(ApplyResult::outcome).containsExactly(ApplyResult.Outcome.OK, ApplyResult.Outcome.OK,
+        ApplyResult.Outcome.CHANGED);
+    assertThat(root.resolve("staged.txt")).hasContent("one");
+    assertThat(Files.getLastModifiedTime(root.resolve("staged.txt")).toMillis()).isEqualTo(past);
+    assertThat(root.resolve("renamed.txt")).hasContent("one");
+    assertThat(root.resolve("bad.txt")).doesNotExist();
+    assertNoTempFiles();
+    long hashed = side.filesHashed.get();
+    assertThat(side.changes(0, true, List.of()).changes()).containsOnlyKeys("staged.txt", "renamed.txt");
+    assertThat(side.filesHashed.get()).as("what was installed is not hashed again").isEqualTo(hashed);
   }
 
   @Test
