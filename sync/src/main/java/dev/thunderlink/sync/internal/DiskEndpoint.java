@@ -160,7 +160,7 @@ public final class DiskEndpoint implements Endpoint {
     this.rootPrefix = r.endsWith(sep) ? r : r + sep;
     this.watcher = options.watch()
         ? new TreeWatcher(root, options.debounce(), options.maxDelay(), options.macosLatency(), this::hint,
-            () -> pendingFull = true, this::fireListener, this::fireListener)
+            this::ownRename, this::watchOverflowed, this::fireListener, this::fireListener)
         : null;
   }
 
@@ -267,11 +267,60 @@ public final class DiskEndpoint implements Endpoint {
       return;
     }
     String rel = relative(absolute);
+    if (!ownRenames.isEmpty()) {
+      ownRenames.remove(rel); // another event came first: the rename's own is no longer told apart
+    }
     if (rel.isEmpty()) {
       pendingFull = true;
     } else {
       pendingHints.add(PathNames.nfc(rel));
     }
+  }
+
+  /**
+   * Files the applier is renaming into place, by on-disk path relative to the root, each with
+   * the {@link System#nanoTime} it was expected at: where the watcher reports a rename as one
+   * "created" event ({@link TreeWatcher#reportsRenamesOnce}), that event is our own write,
+   * recorded in the index already, and is dropped on the watch thread instead of being
+   * rescanned (two stats per file) and waking the workstation: an initial sync of 20,000 files
+   * rescanned all of them once more on the host. Any other event for the path drops its entry,
+   * so a user's change is never taken for ours; entries the watcher never matched expire.
+   */
+  private final Map<String, Long> ownRenames = new ConcurrentHashMap<>();
+  static final long OWN_RENAME_TTL_NANOS = TimeUnit.SECONDS.toNanos(60);
+  private static final int MAX_OWN_RENAMES = 100_000;
+
+  /** Expects the watcher's event for a rename to {@code dest}; returns its key (null: not expected, it is scanned). */
+  private String expectOwnRename(Path dest) {
+    if (watcher == null || !watcher.reportsRenamesOnce()) {
+      return null;
+    }
+    if (ownRenames.size() >= MAX_OWN_RENAMES) {
+      ownRenames.clear(); // a watcher this far behind: its events are scanned as before
+    }
+    String key = relative(dest);
+    ownRenames.put(key, System.nanoTime());
+    return key;
+  }
+
+  /** Watch thread: true (once) if {@code absolute} is a file the applier just renamed into place. */
+  private boolean ownRename(Path absolute) {
+    if (ownRenames.isEmpty() || !absolute.startsWith(root)) {
+      return false;
+    }
+    Long at = ownRenames.remove(relative(absolute));
+    return at != null && System.nanoTime() - at < OWN_RENAME_TTL_NANOS;
+  }
+
+  /** Events were lost: everything is scanned again, and no event can be matched to a rename of ours. */
+  private void watchOverflowed() {
+    pendingFull = true;
+    ownRenames.clear();
+  }
+
+  /** The paths the next {@link #changes} call rescans because the watcher reported them (tests). */
+  Set<String> hintedPaths() {
+    return Set.copyOf(pendingHints);
   }
 
   /** Marks paths to rescan on the next {@link #changes} call (the watcher's way in). */
@@ -1281,8 +1330,11 @@ public final class DiskEndpoint implements Endpoint {
     } catch (NoSuchFileException e) {
       return raced(path, e);
     }
+    String echo = expectOwnRename(dest);
+    boolean renamed = false;
     try {
       replace(path, tmp, dest, expected);
+      renamed = true;
     } catch (DirectoryNotEmptyException e) {
       pendingHints.add(path);
       return ApplyResult.changed(path + ": directory is not empty");
@@ -1291,6 +1343,10 @@ public final class DiskEndpoint implements Endpoint {
         throw e;
       }
       return raced(path, e);
+    } finally {
+      if (!renamed && echo != null) {
+        ownRenames.remove(echo);
+      }
     }
     IndexRecord row = record(path, dest, target, written);
     if (blocks != null) {
