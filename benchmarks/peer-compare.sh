@@ -444,7 +444,7 @@ TL_JAR="${THUNDERLINK_JAR:-$HERE/../daemon/target/thunderlink.jar}"
 TL_BASE_JAR="${BASELINE_JAR:-${THUNDERLINK_BASE_JAR:-}}"
 unset THUNDERLINK_BASE_JAR # the daemons would warn about a THUNDERLINK_ variable they do not know
 TL_LAUNCHER="$HERE/../thunderlink"
-declare -A TL_PORT=() TL_PIDS=() TL_WS_PID=() # per variant: link port; its daemons' pids (also in PIDS); its workstation daemon's
+declare -A TL_PORT=() TL_PIDS=() TL_WS_PID=() TL_HOST_PID=() # per variant: link port; its daemons' pids (also in PIDS); its workstation daemon's; its host daemon's
 TL_VARIANTS=(new)
 [[ -n "$TL_BASE_JAR" ]] && TL_VARIANTS=(base new)
 tl_as() { # tl_as VARIANT ARGS...: the launcher on that variant's jar
@@ -491,7 +491,7 @@ tl_pair() { # tl_pair VARIANT: starts that variant's host daemon and pairs $T/tl
   local vars=(THUNDERLINK_JAR="$jar")
   [[ $v == base && $BASELINE_LAUNCHER_OPTS == 0 ]] && vars+=(THUNDERLINK_CLI_JVM_OPTS=)
   env "${vars[@]}" THUNDERLINK_METRICS_PORT=0 THUNDERLINK_BULK_PERMITTED_ROOTS="$T/dst" \
-    "$TL_LAUNCHER" serve --home "$T/tl-host-$v" --listen "127.0.0.1:$port" --no-inference >"$T/tl-host-$v.log" 2>&1 & PIDS+=($!); TL_PIDS[$v]+="$! "
+    "$TL_LAUNCHER" serve --home "$T/tl-host-$v" --listen "127.0.0.1:$port" --no-inference >"$T/tl-host-$v.log" 2>&1 & PIDS+=($!); TL_PIDS[$v]+="$! "; TL_HOST_PID[$v]=$!
   await_port "$port" "thunderlink serve ($v)"
   # The control endpoint (which `pair` talks to) comes up just after the link port.
   tl_await "the host's control endpoint" 10 test -f "$T/tl-host-$v/control.json"
@@ -583,7 +583,7 @@ run_thunderlink() {
     record "$k" "$f" "$t" "$note"
   done
 }
-declare -A SYNC_WALL=() SYNC_CPU=() # per variant.direction: every run's seconds and daemons' CPU seconds
+declare -A SYNC_WALL=() SYNC_CPU=() SYNC_HOST_CPU=() # per variant.direction: every run's seconds, daemons' CPU seconds, the host daemon's
 run_thunderlink_sync() { # run_thunderlink_sync VARIANT push|pull|pull-file: one initial sync of the tree (or file),
   # on a fresh workstation daemon (--sync-warm: on the one the variant's last run used)
   local v=$1 dir=$2 local_dir remote_dir
@@ -599,16 +599,17 @@ run_thunderlink_sync() { # run_thunderlink_sync VARIANT push|pull|pull-file: one
     if [[ $dir == pull ]]; then cp -a "$T/src/tree" "$remote_dir"; else mkdir -p "$remote_dir"; cp -a "$T/src/random.bin" "$remote_dir"; fi
     mkdir -p "$local_dir"; sync
   fi
-  local a b cpu0 cpu1
-  cpu0=$(tl_cpu "$v")
+  local a b cpu0 cpu1 host0 host1
+  cpu0=$(tl_cpu "$v"); host0=$(pids_cpu "${TL_HOST_PID[$v]}")
   a=$(now)
   tl_as "$v" sync create --home "$T/tl-ws-$v" --local "$local_dir" --remote "$remote_dir" bench-tree >&2 ||
     tl_fail "sync create failed ($v)"
   tl_as "$v" sync flush --home "$T/tl-ws-$v" --timeout 1800 bench-tree >&2 || tl_fail "sync flush failed or timed out ($v)"
   b=$(now)
-  cpu1=$(tl_cpu "$v")
+  cpu1=$(tl_cpu "$v"); host1=$(pids_cpu "${TL_HOST_PID[$v]}")
   SYNC_WALL[$v.$dir]+="$(elapsed "$a" "$b") "
   SYNC_CPU[$v.$dir]+="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') "
+  SYNC_HOST_CPU[$v.$dir]+="$(awk -v a="$host0" -v b="$host1" 'BEGIN { printf "%.1f", b - a }') "
   if [[ $dir == pull-file ]]; then
     verify_file "$local_dir/random.bin" "sync ($v, $dir)"
   else
@@ -638,9 +639,12 @@ tl_sync_warmup() { # tl_sync_warmup VARIANT: untimed, the sync commands' first r
 }
 tl_cpu() { # tl_cpu VARIANT: CPU seconds (user + system) used so far by that variant's daemons; on a
   # shared machine it moves far less with the load than the wall clock does
+  pids_cpu ${TL_PIDS[$1]:-}
+}
+pids_cpu() { # pids_cpu PID...: CPU seconds (user + system) used so far by those processes
   local pid ticks=0 hz
   hz=$(getconf CLK_TCK)
-  for pid in ${TL_PIDS[$1]:-}; do
+  for pid in "$@"; do
     [[ -r /proc/$pid/stat ]] || continue
     ticks=$(( ticks + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }') ))
   done
@@ -671,16 +675,16 @@ for dir in push pull pull-file; do
     done
     for v in "${TL_VARIANTS[@]}"; do
       k=$v.$dir
-      walls=(${SYNC_WALL[$k]}) cpus=(${SYNC_CPU[$k]})
+      walls=(${SYNC_WALL[$k]}) cpus=(${SYNC_CPU[$k]}) hosts=(${SYNC_HOST_CPU[$k]})
       note="two-way-safe session$where, sync create until sync flush returns (two JVM starts included)"
       if [[ $SYNC_WARM == 1 ]]; then # run 1 on a fresh workstation daemon, the rest on the same one
-        note+=", warm workstation daemon: median of runs 2-$RUNS, daemons' CPU $(median "${cpus[@]:1}") s; cold run 1 ${walls[0]} s (CPU ${cpus[0]} s)"
+        note+=", warm workstation daemon: median of runs 2-$RUNS, daemons' CPU $(median "${cpus[@]:1}") s (host daemon's $(median "${hosts[@]:1}") s); cold run 1 ${walls[0]} s (CPU ${cpus[0]} s, host ${hosts[0]} s)"
         walls=("${walls[@]:1}")
         tl_disconnect "$v" # the next direction's run 1 starts cold too
       else
-        note+="; daemons' CPU $(median "${cpus[@]}") s"
+        note+="; daemons' CPU $(median "${cpus[@]}") s (host daemon's $(median "${hosts[@]}") s)"
       fi
-      [[ $RUNS -gt 1 ]] && note+=", runs ${SYNC_WALL[$k]% } s (CPU ${SYNC_CPU[$k]% } s)"
+      [[ $RUNS -gt 1 ]] && note+=", runs ${SYNC_WALL[$k]% } s (CPU ${SYNC_CPU[$k]% } s, host ${SYNC_HOST_CPU[$k]% } s)"
       note+=", load after $(cut -d' ' -f1 /proc/loadavg)"
       [[ $v == base ]] && note+=", baseline jar $(basename "$TL_BASE_JAR")"
       if [[ $dir == pull-file ]]; then

@@ -33,7 +33,9 @@ public interface FilePusher {
 
   /**
    * Sends the files, pipelined. One element per item, in order: null when the file arrived
-   * and was verified at its host path, else a one-line reason it did not.
+   * and was verified, else a one-line reason it did not. The verified copy is at its host path
+   * or, left there for InstallStaged to rename straight into place, at the bulk plane's partial
+   * name beside it ({@code .NAME.tlpart}); the host's InstallStaged looks for both.
    *
    * @throws IOException the plane cannot be used now (it cannot be opened, or was lost); the
    *     caller sends the files another way and tries the plane again later

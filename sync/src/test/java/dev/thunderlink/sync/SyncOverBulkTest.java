@@ -30,8 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A session whose small files go through a {@link FilePusher} and the host's InstallStaged
  * call, over a real grpc-netty server on 127.0.0.1. The pusher here copies on this machine the
- * way the bulk receiver does (a {@code .NAME.tlpart} beside the destination, renamed when
- * complete, with the source's mtime and executable bit); the daemon's tests run the real one.
+ * way the bulk receiver does (a {@code .NAME.tlpart} beside the destination with the source's
+ * mtime and executable bit, left there for a staged push, else renamed when complete); the
+ * daemon's tests run the real one.
  */
 class SyncOverBulkTest {
   @TempDir
@@ -81,6 +82,8 @@ class SyncOverBulkTest {
    */
   static final class CopyingPusher implements FilePusher {
     volatile IOException failWith;
+    /** Pushes are staged (left at the partial name, as the daemon's pusher asks), unless this is cleared. */
+    volatile boolean stages = true;
     volatile java.util.function.Consumer<Path> beforeCopy = p -> { };
     volatile java.util.function.Consumer<Path> afterCopy = p -> { };
     final AtomicInteger pushed = new AtomicInteger();
@@ -118,8 +121,12 @@ class SyncOverBulkTest {
         }
         Files.setLastModifiedTime(part, Files.getLastModifiedTime(from));
         Files.setPosixFilePermissions(part, Files.getPosixFilePermissions(from));
-        Files.move(part, dest, StandardCopyOption.ATOMIC_MOVE);
-        afterCopy.accept(dest);
+        if (push && stages) {
+          afterCopy.accept(part);
+        } else {
+          Files.move(part, dest, StandardCopyOption.ATOMIC_MOVE);
+          afterCopy.accept(dest);
+        }
         (push ? pushed : pulled).incrementAndGet();
         out.add(null);
       }
@@ -154,6 +161,22 @@ class SyncOverBulkTest {
       assertThat(Files.getLastModifiedTime(b.resolve("tool.sh")).toMillis()).isEqualTo(1_600_000_000_000L);
       assertThat(ours(b)).isEmpty();
       assertThat(s.status().filesTransferred()).isEqualTo(301);
+    }
+  }
+
+  /** A host's bulk plane that predates staged pushes renames each copy to the name it was pushed to. */
+  @Test
+  void copiesABulkPlaneRenamedToTheirPushedNamesAreInstalledToo() throws Exception {
+    pusher.stages = false;
+    for (int i = 0; i < 40; i++) {
+      Files.writeString(a.resolve("f" + i + ".txt"), "file " + i);
+    }
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(a)).hasSize(40);
+      assertThat(calls.installs(ApplyResponse.Outcome.OK)).isEqualTo(40);
+      assertThat(calls.calls("WriteFiles")).isZero();
+      assertThat(ours(b)).isEmpty();
     }
   }
 

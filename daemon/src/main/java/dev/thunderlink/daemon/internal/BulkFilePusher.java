@@ -78,7 +78,7 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
           Item it = items.get(todo.get(k));
           push.add(new PushItem(it.local(), paths.get(k), kept == null ? null : kept.get(k), null, ranges(it)));
         }
-        results = s.push(push, TransferListener.NONE);
+        results = s.pushStaged(push, TransferListener.NONE); // the host's mirror installs each copy itself
       } catch (IOException e) {
         dropSession(); // whatever broke it, the next transfer starts on a new session
         if (attempt == 1) {

@@ -160,7 +160,7 @@ public final class DiskEndpoint implements Endpoint {
     this.rootPrefix = r.endsWith(sep) ? r : r + sep;
     this.watcher = options.watch()
         ? new TreeWatcher(root, options.debounce(), options.maxDelay(), options.macosLatency(), this::hint,
-            () -> pendingFull = true, this::fireListener, this::fireListener)
+            this::ownRename, this::watchOverflowed, this::fireListener, this::fireListener)
         : null;
   }
 
@@ -267,11 +267,60 @@ public final class DiskEndpoint implements Endpoint {
       return;
     }
     String rel = relative(absolute);
+    if (!ownRenames.isEmpty()) {
+      ownRenames.remove(rel); // another event came first: the rename's own is no longer told apart
+    }
     if (rel.isEmpty()) {
       pendingFull = true;
     } else {
       pendingHints.add(PathNames.nfc(rel));
     }
+  }
+
+  /**
+   * Files the applier is renaming into place, by on-disk path relative to the root, each with
+   * the {@link System#nanoTime} it was expected at: where the watcher reports a rename as one
+   * "created" event ({@link TreeWatcher#reportsRenamesOnce}), that event is our own write,
+   * recorded in the index already, and is dropped on the watch thread instead of being
+   * rescanned (two stats per file) and waking the workstation: an initial sync of 20,000 files
+   * rescanned all of them once more on the host. Any other event for the path drops its entry,
+   * so a user's change is never taken for ours; entries the watcher never matched expire.
+   */
+  private final Map<String, Long> ownRenames = new ConcurrentHashMap<>();
+  static final long OWN_RENAME_TTL_NANOS = TimeUnit.SECONDS.toNanos(60);
+  private static final int MAX_OWN_RENAMES = 100_000;
+
+  /** Expects the watcher's event for a rename to {@code dest}; returns its key (null: not expected, it is scanned). */
+  private String expectOwnRename(Path dest) {
+    if (watcher == null || !watcher.reportsRenamesOnce()) {
+      return null;
+    }
+    if (ownRenames.size() >= MAX_OWN_RENAMES) {
+      ownRenames.clear(); // a watcher this far behind: its events are scanned as before
+    }
+    String key = relative(dest);
+    ownRenames.put(key, System.nanoTime());
+    return key;
+  }
+
+  /** Watch thread: true (once) if {@code absolute} is a file the applier just renamed into place. */
+  private boolean ownRename(Path absolute) {
+    if (ownRenames.isEmpty() || !absolute.startsWith(root)) {
+      return false;
+    }
+    Long at = ownRenames.remove(relative(absolute));
+    return at != null && System.nanoTime() - at < OWN_RENAME_TTL_NANOS;
+  }
+
+  /** Events were lost: everything is scanned again, and no event can be matched to a rename of ours. */
+  private void watchOverflowed() {
+    pendingFull = true;
+    ownRenames.clear();
+  }
+
+  /** The paths the next {@link #changes} call rescans because the watcher reported them (tests). */
+  Set<String> hintedPaths() {
+    return Set.copyOf(pendingHints);
   }
 
   /** Marks paths to rescan on the next {@link #changes} call (the watcher's way in). */
@@ -567,13 +616,38 @@ public final class DiskEndpoint implements Endpoint {
       try {
         Map<String, Object> m = Files.readAttributes(p, "unix:mode,dev,ino,ctime", LinkOption.NOFOLLOW_LINKS);
         FileTime ctime = (FileTime) m.get("ctime");
-        String key = m.get("dev") + ":" + m.get("ino") + ":" + ctime.to(TimeUnit.NANOSECONDS);
-        return new FileStat((((Integer) m.get("mode")) & 0100) != 0, key, ctime);
+        return new FileStat((((Integer) m.get("mode")) & 0100) != 0, unixKey(m), ctime);
       } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
         return new FileStat(isExecutable(p), fileKeyText(a) + "/?", null); // no ctime: a key no stat matches
       }
     }
     return new FileStat(isExecutable(p), fileKeyText(a), null);
+  }
+
+  /** {@link #statKey} from the unix view's dev, ino and ctime. */
+  private static String unixKey(Map<String, Object> m) {
+    return m.get("dev") + ":" + m.get("ino") + ":" + ((FileTime) m.get("ctime")).to(TimeUnit.NANOSECONDS);
+  }
+
+  /** A file's size, mtime and file key with its {@link #statKey}, as {@link #record} keeps them. */
+  private record KeyedStat(long size, FileTime mtime, Object fileKey, String key) {}
+
+  /**
+   * {@link #statKey} with the stat it is made from: one stat where the file system has the
+   * unix view (two before: a basic one, then the unix one for the key).
+   */
+  private KeyedStat keyedStat(Path p) throws IOException {
+    if (unixView) {
+      try {
+        Map<String, Object> m = Files.readAttributes(p, "unix:size,lastModifiedTime,fileKey,dev,ino,ctime",
+            LinkOption.NOFOLLOW_LINKS);
+        return new KeyedStat((Long) m.get("size"), (FileTime) m.get("lastModifiedTime"), m.get("fileKey"), unixKey(m));
+      } catch (UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+        // fall through to the basic stat, as fileStat does
+      }
+    }
+    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    return new KeyedStat(a.size(), a.lastModifiedTime(), a.fileKey(), statKey(p, a));
   }
 
   private static String fileKeyText(BasicFileAttributes a) {
@@ -1031,12 +1105,27 @@ public final class DiskEndpoint implements Endpoint {
   public record StagedFile(String path, Entry expected, Entry target, String stagedPath) {}
 
   /**
-   * Installs copies pushed beside their destinations (over the bulk plane), each checked and
-   * renamed into place on its own as {@link #writeFiles} does, one result per file in order.
-   * A copy that is missing or is not the target's content (its source changed while it was
-   * being sent) answers {@link ApplyResult.Outcome#CHANGED}; a copy not installed is removed.
+   * Installs copies moved beside their destinations over the bulk plane (pulled to this side),
+   * each checked and renamed into place on its own as {@link #writeFiles} does, one result per
+   * file in order. A copy that is missing or is not the target's content (its source changed
+   * while it was being sent) answers {@link ApplyResult.Outcome#CHANGED}; a copy not installed
+   * is removed.
    */
   public List<ApplyResult> installStaged(List<StagedFile> files, int blockSize) throws IOException {
+    return installStaged(files, blockSize, false);
+  }
+
+  /**
+   * Installs copies the workstation pushed over the bulk plane, as {@link #installStaged}
+   * does. Each copy is looked for first where the bulk plane leaves a staged push, its partial
+   * name ({@link IgnoreRules#bulkPartialName}), which is renamed straight to the destination;
+   * then at the staged path itself (a pusher that had it renamed there).
+   */
+  public List<ApplyResult> installPushed(List<StagedFile> files, int blockSize) throws IOException {
+    return installStaged(files, blockSize, true);
+  }
+
+  private List<ApplyResult> installStaged(List<StagedFile> files, int blockSize, boolean pushed) throws IOException {
     int bs = checkBlockSize(blockSize);
     for (StagedFile f : files) {
       checkTarget(f.path(), f.target());
@@ -1047,7 +1136,7 @@ public final class DiskEndpoint implements Endpoint {
             + IgnoreRules.TEMP_PREFIX + " in the directory of " + f.path() + ")");
       }
     }
-    return eachFile(files, StagedFile::path, f -> installOne(f, bs));
+    return eachFile(files, StagedFile::path, f -> installOne(f, bs, pushed));
   }
 
   private int checkBlockSize(int blockSize) {
@@ -1142,7 +1231,7 @@ public final class DiskEndpoint implements Endpoint {
       if (target.mtimeMillis() > 0) {
         Files.setLastModifiedTime(tmp, FileTime.fromMillis(target.mtimeMillis()));
       }
-      ApplyResult r = install(path, tmp, f.expected(), target, blocks, blockSize);
+      ApplyResult r = install(path, tmp, f.expected(), target, blocks, blockSize, null);
       installed = r.outcome() == ApplyResult.Outcome.OK;
       return r;
     } catch (IOException e) {
@@ -1159,8 +1248,10 @@ public final class DiskEndpoint implements Endpoint {
    * One file of {@link #installStaged}: the pushed copy is hashed (a small file is still in
    * the page cache) and must be the target's content; it gets the target's executable bit and
    * mtime, then the same re-check and rename as {@link #writeWhole}.
+   *
+   * @param pushed look first for the copy the bulk plane staged at its partial name
    */
-  private ApplyResult installOne(StagedFile f, int blockSize) throws IOException {
+  private ApplyResult installOne(StagedFile f, int blockSize, boolean pushed) throws IOException {
     String path = f.path();
     Entry target = f.target();
     Path staged;
@@ -1169,7 +1260,17 @@ public final class DiskEndpoint implements Endpoint {
     }
     boolean installed = false;
     try {
-      BasicFileAttributes a = stagedStat(staged);
+      BasicFileAttributes a = null;
+      if (pushed) {
+        Path partial = staged.resolveSibling(IgnoreRules.bulkPartialName(staged.getFileName().toString()));
+        a = stagedStat(partial);
+        if (a != null) {
+          staged = partial;
+        }
+      }
+      if (a == null) {
+        a = stagedStat(staged);
+      }
       if (a == null || !a.isRegularFile()) {
         return ApplyResult.changed(path + ": its pushed copy is gone");
       }
@@ -1180,13 +1281,16 @@ public final class DiskEndpoint implements Endpoint {
       afterTempWritten.accept(staged);
       boolean exec = a instanceof PosixFileAttributes px
           ? px.permissions().contains(PosixFilePermission.OWNER_EXECUTE) : isExecutable(staged);
+      BasicFileAttributes written = a; // the copy as it will be renamed, unless its mode or mtime is set now
       if (exec != target.executable()) {
         setExecutable(staged, target.executable());
+        written = null;
       }
       if (target.mtimeMillis() > 0 && a.lastModifiedTime().toMillis() != target.mtimeMillis()) {
         Files.setLastModifiedTime(staged, FileTime.fromMillis(target.mtimeMillis()));
+        written = null;
       }
-      ApplyResult r = install(path, staged, f.expected(), target, h.blocks(), blockSize);
+      ApplyResult r = install(path, staged, f.expected(), target, h.blocks(), blockSize, written);
       installed = r.outcome() == ApplyResult.Outcome.OK;
       return r;
     } finally {
@@ -1216,23 +1320,30 @@ public final class DiskEndpoint implements Endpoint {
    * renames {@code tmp} (the verified new content, with its final mode and mtime) over it and
    * records it, with its block fingerprints when given. Anything but OK leaves {@code tmp} for
    * the caller to remove.
+   *
+   * @param tmpStat {@code tmp}'s stat as it is now, taken by the caller, or null to take it here
    */
   private synchronized ApplyResult install(String path, Path tmp, Entry expected, Entry target, byte[] blocks,
-      int blockSize) throws IOException {
+      int blockSize, BasicFileAttributes tmpStat) throws IOException {
     Path dest = disk(path); // resolved once: recheck, rename and record all need it
     String why = recheck(path, dest, expected, null);
     if (why != null) {
       pendingHints.add(path);
       return ApplyResult.changed(path + ": " + why);
     }
-    BasicFileAttributes written;
+    BasicFileAttributes written = tmpStat;
     try {
-      written = Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (written == null) {
+        written = Files.readAttributes(tmp, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      }
     } catch (NoSuchFileException e) {
       return raced(path, e);
     }
+    String echo = expectOwnRename(dest);
+    boolean renamed = false;
     try {
       replace(path, tmp, dest, expected);
+      renamed = true;
     } catch (DirectoryNotEmptyException e) {
       pendingHints.add(path);
       return ApplyResult.changed(path + ": directory is not empty");
@@ -1241,6 +1352,10 @@ public final class DiskEndpoint implements Endpoint {
         throw e;
       }
       return raced(path, e);
+    } finally {
+      if (!renamed && echo != null) {
+        ownRenames.remove(echo);
+      }
     }
     IndexRecord row = record(path, dest, target, written);
     if (blocks != null) {
@@ -1360,23 +1475,20 @@ public final class DiskEndpoint implements Endpoint {
     IndexRecord row;
     if (entry == null) {
       row = new IndexRecord(path, rel, null, 0, 0, null, ++seq);
+    } else if (!entry.isFile()) {
+      Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS); // throws if it is gone
+      row = new IndexRecord(path, rel, entry, 0, 0, null, ++seq);
     } else {
-      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      String key = statKey(p, a);
-      if (before != null && !(a.size() == before.size() && a.lastModifiedTime().equals(before.lastModifiedTime())
+      KeyedStat a = keyedStat(p);
+      if (before != null && !(a.size() == before.size() && a.mtime().equals(before.lastModifiedTime())
           && java.util.Objects.equals(a.fileKey(), before.fileKey()))) {
         // someone wrote the file right after our rename: keep a stat that cannot match, so the
         // next scan hashes what is really there
-        a = before;
-        key = "unverified";
+        a = new KeyedStat(before.size(), before.lastModifiedTime(), before.fileKey(), "unverified");
       }
-      long mtimeMillis = a.lastModifiedTime().toMillis();
-      boolean racy = racy(System.currentTimeMillis(), a.lastModifiedTime().to(TimeUnit.NANOSECONDS));
-      Entry stored = entry.isFile()
-          ? Entry.file(entry.hash(), a.size(), entry.executable(), mtimeMillis) : entry;
-      row = new IndexRecord(path, rel, stored, entry.isFile() ? a.size() : 0,
-          entry.isFile() ? (racy ? -1 : a.lastModifiedTime().to(TimeUnit.NANOSECONDS)) : 0,
-          entry.isFile() ? key : null, ++seq);
+      boolean racy = racy(System.currentTimeMillis(), a.mtime().to(TimeUnit.NANOSECONDS));
+      Entry stored = Entry.file(entry.hash(), a.size(), entry.executable(), a.mtime().toMillis());
+      row = new IndexRecord(path, rel, stored, a.size(), racy ? -1 : a.mtime().to(TimeUnit.NANOSECONDS), a.key(), ++seq);
     }
     index.put(path, row);
     unsaved.add(row);
@@ -1910,7 +2022,7 @@ public final class DiskEndpoint implements Endpoint {
             return raced(path, e); // the directory was removed, and our temporary file with it
           }
         }
-        ApplyResult r = install(path, tmp, expected, target, blocks, blockSize);
+        ApplyResult r = install(path, tmp, expected, target, blocks, blockSize, null);
         done = r.outcome() == ApplyResult.Outcome.OK;
         return r;
       } finally {

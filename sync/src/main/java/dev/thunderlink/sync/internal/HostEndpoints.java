@@ -441,7 +441,7 @@ public final class HostEndpoints {
         files.add(new DiskEndpoint.StagedFile(PathNames.checkRelative(f.getTarget().getPath()),
             ProtoCodec.fromProto(f.getExpected()), fileTarget(f.getTarget()), f.getStagedPath()));
       }
-      answer(out, endpoint(req.getEndpointId()).installStaged(files, blockSize));
+      answer(out, endpoint(req.getEndpointId()).installPushed(files, blockSize));
     } catch (IOException | RuntimeException e) {
       fail(out, e);
     }

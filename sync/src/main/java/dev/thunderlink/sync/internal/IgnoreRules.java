@@ -62,6 +62,14 @@ public final class IgnoreRules {
     }
   }
 
+  /**
+   * The bulk plane's partial-file name of {@code tempName} (one of ours): where a push to that
+   * name leaves its verified copy when the pusher asks the host to stage it.
+   */
+  static String bulkPartialName(String tempName) {
+    return "." + tempName + ".tlpart";
+  }
+
   /** True for a file name of ours: a temporary file or step, or the bulk plane's partial of one. */
   public static boolean isTemp(String name) {
     return name.startsWith(TEMP_PREFIX) || name.startsWith(BULK_PARTIAL_PREFIX);

@@ -42,6 +42,9 @@ final class TreeWatcher implements AutoCloseable {
   private final Path root;
   private final Duration macosLatency;
   private final Consumer<Path> pathSink;
+  /** Asked about each single "created" event ({@link #reportsRenamesOnce}): true drops it as the applier's own rename. */
+  private final java.util.function.Predicate<Path> ownRename;
+  private final boolean macos = System.getProperty("os.name", "").toLowerCase().contains("mac");
   private final Runnable overflow;
   private volatile DirectoryWatcher watcher;
   private volatile boolean registering;
@@ -58,7 +61,19 @@ final class TreeWatcher implements AutoCloseable {
 
   TreeWatcher(Path root, Duration debounce, Duration maxDelay, Duration macosLatency, Consumer<Path> pathSink,
       Runnable overflow, Runnable onBurstEnd, Runnable onRegistered) throws IOException {
+    this(root, debounce, maxDelay, macosLatency, pathSink, p -> false, overflow, onBurstEnd, onRegistered);
+  }
+
+  /**
+   * @param ownRename asked (on the watch thread) about each path that one "created" event
+   *     reports where {@link #reportsRenamesOnce}: true if it is the applier's own rename into
+   *     place, which then neither reaches {@code pathSink} nor starts a burst
+   */
+  TreeWatcher(Path root, Duration debounce, Duration maxDelay, Duration macosLatency, Consumer<Path> pathSink,
+      java.util.function.Predicate<Path> ownRename, Runnable overflow, Runnable onBurstEnd, Runnable onRegistered)
+      throws IOException {
     this.root = root;
+    this.ownRename = ownRename;
     this.onRegistered = onRegistered;
     this.macosLatency = macosLatency;
     this.pathSink = pathSink;
@@ -92,11 +107,15 @@ final class TreeWatcher implements AutoCloseable {
             overflow.run();
             restartSoon(); // after an inotify overflow the library stops reporting reliably
           } else if (event.path() != null) {
+            if (!macos && event.eventType() == DirectoryChangeEvent.EventType.CREATE && event.count() == 1
+                && ownRename.test(event.path())) {
+              return; // the applier's own write, recorded when it was made: nothing to rescan, no one to wake
+            }
             pathSink.accept(event.path());
           }
           poke();
         });
-    if (System.getProperty("os.name", "").toLowerCase().contains("mac")) {
+    if (macos) {
       double latencySeconds = macosLatency.toNanos() / 1e9;
       b.watchService(new MacOSXListeningWatchService(new MacOSXListeningWatchService.Config() {
         @Override
@@ -151,6 +170,16 @@ final class TreeWatcher implements AutoCloseable {
       registering = false;
       onRegistered.run();
     }
+  }
+
+  /**
+   * True where a rename onto a name is reported as exactly one "created" event for it, and two
+   * such events in a row as one with a count of two (inotify through the JDK's watch service):
+   * one event with a count of one after the applier renamed a file into place is then that
+   * rename. FSEvents coalesces by path and flags instead, so there every event is scanned.
+   */
+  boolean reportsRenamesOnce() {
+    return !macos;
   }
 
   /**

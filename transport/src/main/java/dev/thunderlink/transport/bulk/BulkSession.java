@@ -313,18 +313,33 @@ public final class BulkSession implements AutoCloseable {
 
   /** Sends the files; one result per item, in order. */
   public List<TransferResult> push(List<PushItem> items, TransferListener listener) {
+    return push(items, listener, false);
+  }
+
+  /**
+   * Sends the files as {@link #push} does, but the host leaves each verified file at its
+   * partial name beside its remote path ({@code .NAME.tlpart}, with its mtime and executable
+   * bit) instead of renaming it there, for a caller that installs it itself (one rename on the
+   * host instead of two). A host that predates this renames it to its remote path as
+   * {@link #push} does.
+   */
+  public List<TransferResult> pushStaged(List<PushItem> items, TransferListener listener) {
+    return push(items, listener, true);
+  }
+
+  private List<TransferResult> push(List<PushItem> items, TransferListener listener, boolean stage) {
     pushing = true;
     try {
-      return pushAll(items, listener);
+      return pushAll(items, listener, stage);
     } finally {
       pushing = false;
     }
   }
 
-  private List<TransferResult> pushAll(List<PushItem> items, TransferListener listener) {
+  private List<TransferResult> pushAll(List<PushItem> items, TransferListener listener, boolean stage) {
     TransferResult[] res = new TransferResult[items.size()];
     List<Pending> waits = new ArrayList<>();
-    FileSender sender = new FileSender(conn);
+    FileSender sender = new FileSender(conn, stage);
     for (int i = 0; i < items.size(); i++) {
       PushItem it = items.get(i);
       if (cancelled || failure != null) {

@@ -214,6 +214,35 @@ class BulkTransferTest {
   }
 
   /**
+   * A staged push (the mirror's) leaves each verified file at its partial name with the
+   * sender's mtime and executable bit, and nothing under its path: the mirror renames it
+   * straight to its destination, one rename instead of two.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aStagedPushLeavesTheVerifiedFileAtItsPartialNameAndNothingAtItsPath(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind, null)) {
+      Path small = TestFiles.text(tmp.resolve("src/small.txt"), 5000);
+      Path tool = TestFiles.random(tmp.resolve("src/tool.bin"), 3 * 1024 * 1024 + 17, 3);
+      Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-x---"));
+      Files.setLastModifiedTime(tool, FileTime.fromMillis(1_600_000_000_000L));
+      Path dir = f.root.resolve("staged");
+      try (BulkSession s = f.client.open()) {
+        assertThat(s.pushStaged(List.of(new PushItem(small, dir.resolve("a").toString(), null),
+            new PushItem(tool, dir.resolve("b").toString(), null)), TransferListener.NONE))
+            .allSatisfy(r -> assertThat(r.error()).isNull());
+      }
+      assertThat(dir.resolve("a")).doesNotExist();
+      assertThat(dir.resolve("b")).doesNotExist();
+      assertThat(Files.mismatch(small, dir.resolve(".a.tlpart"))).isEqualTo(-1);
+      Path b = dir.resolve(".b.tlpart");
+      assertThat(Files.mismatch(tool, b)).isEqualTo(-1);
+      assertThat(Files.isExecutable(b)).isTrue();
+      assertThat(Files.getLastModifiedTime(b).toMillis()).isEqualTo(1_600_000_000_000L);
+    }
+  }
+
+  /**
    * A push takes the attributes its caller already read (cp's walk) instead of reading them
    * again per step: a 20,000-file tree made five stats a file. They are what the file is sent
    * as and checked against afterwards, so attributes and executable bit arrive from them, and

@@ -27,7 +27,8 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
 /**
  * Receives one file of one stream into a temporary file beside the destination and, once
  * both the last byte and the sender's digest (from the control plane) are in and agree,
- * renames it over the destination with the sender's executable bit and mtime. On any
+ * renames it over the destination with the sender's executable bit and mtime (or, when the
+ * header asks to {@code stage} it, leaves it verified under its temporary name). On any
  * failure the temporary file is deleted, so the destination name never holds a partial or
  * unverified file. When the connection is lost the temporary file is kept as the partial
  * of a later resume.
@@ -281,10 +282,12 @@ final class FileReceiver {
                 + "); nothing was written");
       }
       applyMetadata();
-      try {
-        Files.move(temp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, dest, StandardCopyOption.REPLACE_EXISTING);
+      if (!header.getStage()) { // staged: the sender's caller renames the partial file into place itself
+        try {
+          Files.move(temp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(temp, dest, StandardCopyOption.REPLACE_EXISTING);
+        }
       }
       long sent = header.getSize() - header.getOffset();
       counters.addPayload(mode, sent);

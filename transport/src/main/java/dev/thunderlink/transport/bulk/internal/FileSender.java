@@ -62,8 +62,20 @@ public final class FileSender {
   private int probeCompressed;
   private java.util.List<Object[]> batch = new java.util.ArrayList<>();
 
+  /** Whether the receiver is asked to leave each verified file at its partial name ({@code FileHeader.stage}). */
+  private final boolean stage;
+
   public FileSender(BulkConnection conn) {
+    this(conn, false);
+  }
+
+  /**
+   * @param stage ask the receiver to leave each verified file at its partial name for the
+   *     caller to install instead of renaming it to its path
+   */
+  public FileSender(BulkConnection conn, boolean stage) {
     this.conn = conn;
+    this.stage = stage;
     this.scratch = ByteBuffer.allocateDirect(conn.config().chunkBytes());
   }
 
@@ -164,6 +176,7 @@ public final class FileSender {
               .setMode(mode.wire())
               .setOffset(offset)
               .setDigest(md.algorithm())
+              .setStage(stage)
               .build();
       if (cancelled.getAsBoolean()) {
         throw new BulkException("cancelled", false);
