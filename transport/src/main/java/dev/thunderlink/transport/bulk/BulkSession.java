@@ -321,7 +321,8 @@ public final class BulkSession implements AutoCloseable {
    * partial name beside its remote path ({@code .NAME.tlpart}, with its mtime and executable
    * bit) instead of renaming it there, for a caller that installs it itself (one rename on the
    * host instead of two). A host that predates this renames it to its remote path as
-   * {@link #push} does.
+   * {@link #push} does. Items with ranges (a delta's changed blocks, which the caller then reads
+   * at their remote path) are never staged.
    */
   public List<TransferResult> pushStaged(List<PushItem> items, TransferListener listener) {
     return push(items, listener, true);

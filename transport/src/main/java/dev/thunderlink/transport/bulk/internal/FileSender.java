@@ -176,7 +176,7 @@ public final class FileSender {
               .setMode(mode.wire())
               .setOffset(offset)
               .setDigest(md.algorithm())
-              .setStage(stage)
+              .setStage(stage && ranges == null) // a delta's blocks are read at their path by who asked for them
               .build();
       if (cancelled.getAsBoolean()) {
         throw new BulkException("cancelled", false);
