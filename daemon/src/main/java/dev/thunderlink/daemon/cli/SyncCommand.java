@@ -255,7 +255,7 @@ public final class SyncCommand implements Runnable {
     }
   }
 
-  @Command(name = "terminate", mixinStandardHelpOptions = true, description = "Stop a session and delete its state (files stay).")
+  @Command(name = "terminate", mixinStandardHelpOptions = true, description = "Stop a session and delete its state on both sides (files stay).")
   static final class Terminate extends Base {
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
