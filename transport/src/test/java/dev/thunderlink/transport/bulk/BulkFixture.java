@@ -107,6 +107,23 @@ final class BulkFixture implements AutoCloseable {
         id.deviceId(), role, id.fingerprint(), id.certificatePem(), role, System.currentTimeMillis(), List.of());
   }
 
+  /**
+   * A host permitting {@code dir/root} and a client that both use {@code mode} (null: each
+   * chooses); TLS runs on a LAN path, the others on loopback.
+   */
+  static BulkFixture forMode(Path dir, TransportKind kind, TransferMode mode) throws Exception {
+    BulkConfig host = config(dir.resolve("root"));
+    BulkConfig client = BulkConfig.defaults(java.util.List.of());
+    PathKind path = PathKind.LOOPBACK;
+    if (mode == TransferMode.TLS) {
+      path = PathKind.LAN;
+    } else if (mode != null) {
+      client = client.withForceMode(mode);
+      host = host.withForceMode(mode);
+    }
+    return new BulkFixture(dir, kind, host, client, path);
+  }
+
   static BulkConfig config(Path root) {
     return BulkConfig.defaults(List.of(root));
   }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.thunderlink.proto.bulk.GetRequest;
 import dev.thunderlink.proto.bulk.Range;
-import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.TransportFactory;
 import dev.thunderlink.transport.TransportKind;
 import dev.thunderlink.transport.bulk.internal.Frame;
@@ -44,16 +43,7 @@ class BulkRangesTest {
   }
 
   private BulkFixture fixture(TransportKind kind, TransferMode mode) throws Exception {
-    BulkConfig host = BulkFixture.config(tmp.resolve("root"));
-    BulkConfig client = BulkConfig.defaults(List.of());
-    PathKind path = PathKind.LOOPBACK;
-    if (mode == TransferMode.TLS) {
-      path = PathKind.LAN;
-    } else if (mode != null) {
-      client = client.withForceMode(mode);
-      host = host.withForceMode(mode);
-    }
-    return new BulkFixture(tmp, kind, host, client, path);
+    return BulkFixture.forMode(tmp, kind, mode);
   }
 
   private static byte[] cut(Path file, List<FileRange> ranges) throws Exception {

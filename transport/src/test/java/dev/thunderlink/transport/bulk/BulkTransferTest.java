@@ -37,17 +37,7 @@ class BulkTransferTest {
   }
 
   private BulkFixture fixture(TransportKind kind, TransferMode mode) throws Exception {
-    Path root = tmp.resolve("root");
-    BulkConfig host = BulkFixture.config(root);
-    BulkConfig client = BulkConfig.defaults(List.of());
-    PathKind path = PathKind.LOOPBACK;
-    if (mode == TransferMode.TLS) {
-      path = PathKind.LAN;
-    } else if (mode != null) {
-      client = client.withForceMode(mode);
-      host = host.withForceMode(mode);
-    }
-    return new BulkFixture(tmp, kind, host, client, path);
+    return BulkFixture.forMode(tmp, kind, mode);
   }
 
   @ParameterizedTest(name = "{0} {1}")
