@@ -1310,53 +1310,49 @@ public final class SessionEngine {
       }
     }
     // the plan: runs of reused blocks (basis copies) and the changed byte ranges between them
-    List<long[]> pieces = new ArrayList<>(); // {1, first block, blocks} or {0, offset, length}
-    List<long[]> changed = new ArrayList<>();
+    List<Piece> pieces = new ArrayList<>();
+    List<long[]> changed = new ArrayList<>(); // {offset, length} of each changed piece
     long sent = 0;
     long blocks = (src.size() + blockSize - 1) / blockSize;
     for (long i = 0; i < blocks; i++) {
       long off = i * blockSize;
       long len = Math.min(blockSize, src.size() - off);
       boolean same = i < dstBlocks.size() && i < srcBlocks.size() && dstBlocks.get((int) i).equals(srcBlocks.get((int) i));
-      long[] last = pieces.isEmpty() ? null : pieces.get(pieces.size() - 1);
-      if (same && last != null && last[0] == 1) {
-        last[2]++;
+      Piece last = pieces.isEmpty() ? null : pieces.get(pieces.size() - 1);
+      if (same && last != null && last.reuse) {
+        last.length++;
       } else if (same) {
-        pieces.add(new long[] {1, i, 1});
-      } else if (last != null && last[0] == 0 && last[1] + last[2] == off && last[2] + len <= CHUNK) {
-        last[2] += len;
+        pieces.add(new Piece(true, i, 1));
+      } else if (last != null && !last.reuse && last.start + last.length == off && last.length + len <= CHUNK) {
+        last.length += len;
         sent += len;
       } else {
-        long[] range = {0, off, len};
-        pieces.add(range);
-        changed.add(range);
+        pieces.add(new Piece(false, off, len));
         sent += len;
+      }
+    }
+    for (Piece piece : pieces) {
+      if (!piece.reuse) {
+        changed.add(new long[] {piece.start, piece.length});
       }
     }
     long reused = src.size() - sent;
     // the changed ranges of a delta go over the bulk plane where there is one, staged beside the
     // destination (a file with nothing to reuse went whole above if it could)
     Endpoint.Bulk plane = changed.isEmpty() || reused == 0 ? null : from.bulkTo(to);
-    String staged = null;
-    if (plane != null) {
-      List<long[]> ranges = new ArrayList<>(changed.size());
-      for (long[] c : changed) {
-        ranges.add(new long[] {c[1], c[2]});
-      }
-      staged = plane.stageRanges(p, src, ranges);
-    }
+    String staged = plane == null ? null : plane.stageRanges(p, src, changed);
     try (Endpoint.FileUpload up = to.beginWrite(p, dst, src, blockSize)) {
       List<long[]> ranges = new ArrayList<>();
       long stagedAt = 0;
-      for (long[] piece : pieces) {
-        if (piece[0] == 1) {
+      for (Piece piece : pieces) {
+        if (piece.reuse) {
           flush(from, p, src, ranges, up);
-          up.copyBasis(piece[1], piece[2]);
+          up.copyBasis(piece.start, piece.length);
         } else if (staged != null) {
-          up.copyStaged(staged, stagedAt, piece[1], piece[2]);
-          stagedAt += piece[2];
+          up.copyStaged(staged, stagedAt, piece.start, piece.length);
+          stagedAt += piece.length;
         } else {
-          ranges.add(new long[] {piece[1], piece[2]});
+          ranges.add(new long[] {piece.start, piece.length});
           if (ranges.size() >= 8) {
             flush(from, p, src, ranges, up);
           }
@@ -1373,6 +1369,23 @@ public final class SessionEngine {
         sendWhole.add(p);
       }
       return r;
+    }
+  }
+
+  /**
+   * A run of a delta's plan: {@code reuse}, blocks {@code start} to {@code start + length - 1}
+   * of the destination's current file; else {@code length} changed bytes from offset
+   * {@code start}, to send.
+   */
+  private static final class Piece {
+    final boolean reuse;
+    final long start;
+    long length;
+
+    Piece(boolean reuse, long start, long length) {
+      this.reuse = reuse;
+      this.start = start;
+      this.length = length;
     }
   }
 
