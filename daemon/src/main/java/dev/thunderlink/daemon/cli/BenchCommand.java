@@ -26,7 +26,8 @@ import picocli.CommandLine.Unmatched;
 @Command(
     name = "bench",
     description = {
-      "Benchmark the link: Thunderbolt against Wi-Fi, beside the machine's limit; writes a report folder.",
+      "Benchmark the link: Thunderbolt against Wi-Fi, beside the machine's limit;",
+      "writes a report folder.",
       "All arguments go to the benchmark runner: see `thunderlink bench --help`.",
       "  thunderlink bench --emulate     (one machine, emulated paths)",
       "  thunderlink bench --path tb=ADDR:PORT --path wifi=ADDR:PORT   (a paired host)"

@@ -21,8 +21,9 @@ import picocli.CommandLine.Parameters;
     name = "connect",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the workstation daemon (MacBook): keep a link to the paired host over every path.",
-      "Example: thunderlink connect --path tb=169.254.3.7:7420 --path wifi=192.168.1.20:7420"
+      "Run the workstation daemon (MacBook), linked to the paired host on every path.",
+      "Example:",
+      "  thunderlink connect --path tb=169.254.3.7:7420 --path wifi=192.168.1.20:7420"
     })
 public final class ConnectCommand implements Callable<Integer> {
   @Mixin HomeOption home;

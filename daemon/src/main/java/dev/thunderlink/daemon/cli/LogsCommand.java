@@ -21,7 +21,10 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Print the daemon's log (written to HOME/logs when it runs as a service).",
-      "Examples: thunderlink logs --since 10m; thunderlink logs -f; thunderlink logs --since 2026-11-26T09:00"
+      "Examples:",
+      "  thunderlink logs --since 10m",
+      "  thunderlink logs -f",
+      "  thunderlink logs --since 2026-11-26T09:00"
     })
 public final class LogsCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec spec;

@@ -28,8 +28,10 @@ import picocli.CommandLine.Spec;
     name = "service",
     mixinStandardHelpOptions = true,
     description = {
-      "Run a daemon in the background at login: a launchd agent on macOS, a systemd user unit on Linux.",
-      "Example: thunderlink service install connect -- --path tb=169.254.3.7:7420 --path wifi=192.168.1.20"
+      "Run a daemon in the background at login: a launchd agent on macOS, a systemd",
+      "user unit on Linux. Example:",
+      "  thunderlink service install connect -- \\",
+      "      --path tb=169.254.3.7:7420 --path wifi=192.168.1.20:7420"
     },
     subcommands = {ServiceCommand.Install.class, ServiceCommand.Uninstall.class, ServiceCommand.Status.class})
 public final class ServiceCommand implements Runnable {

@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = ThunderlinkCommand.Version.class,
     description = {
-      "A fast private development link between a workstation (MacBook) and a host (Mac mini) over Thunderbolt.",
+      "A fast private development link between a workstation (MacBook) and a host",
+      "(Mac mini) over Thunderbolt.",
       "",
       "Quick start on one machine: thunderlink demo",
       "On the host: thunderlink serve; thunderlink pair",

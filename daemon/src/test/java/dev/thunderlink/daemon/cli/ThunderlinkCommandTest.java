@@ -48,4 +48,30 @@ class ThunderlinkCommandTest {
     assertThat(cl.execute("nosuch")).isEqualTo(2);
     assertThat(err.toString()).contains("nosuch");
   }
+
+  /**
+   * picocli wraps a description line longer than the help's width where it overflows, so a
+   * paragraph hard-wrapped a little too wide prints as long lines each followed by a one- or
+   * two-word line, and an example command breaks where a reader would copy it. A description of
+   * one line may wrap; the lines of a longer one each fit the width.
+   */
+  @Test
+  void everyCommandsDescriptionLinesFitTheHelpWidth() {
+    List<String> tooWide = new java.util.ArrayList<>();
+    collectTooWide(ThunderlinkCommand.commandLine("--help"), tooWide);
+    assertThat(tooWide).isEmpty();
+  }
+
+  private static void collectTooWide(CommandLine cl, List<String> tooWide) {
+    int width = cl.getUsageHelpWidth();
+    String[] lines = cl.getCommandSpec().usageMessage().description();
+    for (String line : lines) {
+      if (lines.length > 1 && line.length() > width) {
+        tooWide.add(cl.getCommandSpec().qualifiedName() + ": " + line);
+      }
+    }
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      collectTooWide(sub, tooWide);
+    }
+  }
 }
