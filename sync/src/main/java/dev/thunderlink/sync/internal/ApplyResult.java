@@ -1,7 +1,11 @@
 package dev.thunderlink.sync.internal;
 
-/** What an endpoint did with an operation, and the entry the path now holds. */
-public record ApplyResult(Outcome outcome, String message, Entry result) {
+/**
+ * What an endpoint did with an operation, the entry the path now holds, and the sequence
+ * number at which the side recorded that entry's row (0: it recorded none), which the
+ * coordinator hands back as a {@link Endpoint.Held held} row.
+ */
+public record ApplyResult(Outcome outcome, String message, Entry result, long seq) {
   public enum Outcome {
     OK,
     /** The destination changed since it was scanned; nothing was touched. */
@@ -10,14 +14,18 @@ public record ApplyResult(Outcome outcome, String message, Entry result) {
   }
 
   public static ApplyResult ok(Entry result) {
-    return new ApplyResult(Outcome.OK, "", result);
+    return ok(result, 0);
+  }
+
+  public static ApplyResult ok(Entry result, long seq) {
+    return new ApplyResult(Outcome.OK, "", result, seq);
   }
 
   public static ApplyResult changed(String message) {
-    return new ApplyResult(Outcome.CHANGED, message, null);
+    return new ApplyResult(Outcome.CHANGED, message, null, 0);
   }
 
   public static ApplyResult failed(String message) {
-    return new ApplyResult(Outcome.FAILED, message, null);
+    return new ApplyResult(Outcome.FAILED, message, null, 0);
   }
 }

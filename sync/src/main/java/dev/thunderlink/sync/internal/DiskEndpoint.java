@@ -122,6 +122,12 @@ public final class DiskEndpoint implements Endpoint {
   private final Map<String, String> errors = new TreeMap<>(); // guarded by this
   private final Set<String> collisions = new java.util.TreeSet<>(); // guarded by this
   private long seq; // guarded by this
+  /**
+   * Names this opening of the index ({@link ChangeSet#generation}): sequence numbers given
+   * after the last save may be given again after a crash, so rows held in another
+   * generation are never left out.
+   */
+  private final long generation = java.util.concurrent.ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
   private boolean scannedOnce; // guarded by this
   private final TreeWatcher watcher;
   private final boolean unixView;
@@ -358,11 +364,11 @@ public final class DiskEndpoint implements Endpoint {
   // ------------------------------------------------------------------ scanning
 
   @Override
-  public synchronized ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths)
+  public synchronized ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths, Held held)
       throws IOException {
     saveIndex();
     if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
-      return new ChangeSet(Map.of(), seq, Map.copyOf(errors), List.copyOf(collisions), true);
+      return new ChangeSet(Map.of(), seq, Map.copyOf(errors), List.copyOf(collisions), true, generation);
     }
     Set<String> hints = new HashSet<>(rescanPaths);
     for (String h : pendingHints) {
@@ -388,11 +394,11 @@ public final class DiskEndpoint implements Endpoint {
     }
     Map<String, Entry> out = new LinkedHashMap<>();
     for (IndexRecord r : index.values()) {
-      if (r.seq() > sinceSeq) {
+      if (r.seq() > sinceSeq && !held.holds(generation, r.seq())) {
         out.put(r.path(), r.entry());
       }
     }
-    return new ChangeSet(out, seq, Map.copyOf(errors), List.copyOf(collisions), false);
+    return new ChangeSet(out, seq, Map.copyOf(errors), List.copyOf(collisions), false, generation);
   }
 
   /** What one scan saw at one NFC path. */
@@ -1362,7 +1368,7 @@ public final class DiskEndpoint implements Endpoint {
       this.blockSize = blockSize;
       unsavedBlocks.put(path, new StateStore.BlockList(target.hash(), blockSize, blocks));
     }
-    return ApplyResult.ok(row.entry());
+    return ApplyResult.ok(row.entry(), row.seq());
   }
 
   // ------------------------------------------------------------------ applying
@@ -1545,31 +1551,27 @@ public final class DiskEndpoint implements Endpoint {
             p = disk(op.path());
           }
           Files.createDirectory(p);
-          record(op.path(), p, Entry.directory());
-          return ApplyResult.ok(Entry.directory());
+          return ApplyResult.ok(Entry.directory(), record(op.path(), p, Entry.directory()).seq());
         }
         case DELETE: {
           if (op.expected() == null) {
             return ApplyResult.ok(null);
           }
           Files.delete(p);
-          record(op.path(), p, null);
-          return ApplyResult.ok(null);
+          return ApplyResult.ok(null, record(op.path(), p, null).seq());
         }
         case SYMLINK: {
           Path tmp = p.resolveSibling(tempName());
           Files.createSymbolicLink(tmp, root.getFileSystem().getPath(op.target().target()));
           replace(op.path(), tmp, p, op.expected());
-          record(op.path(), disk(op.path()), op.target());
-          return ApplyResult.ok(op.target());
+          return ApplyResult.ok(op.target(), record(op.path(), disk(op.path()), op.target()).seq());
         }
         case SET_EXECUTABLE: {
           BasicFileAttributes before = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
           setExecutable(p, op.target().executable());
           Entry e = Entry.file(op.expected().hash(), op.expected().size(), op.target().executable(),
               op.expected().mtimeMillis());
-          record(op.path(), p, e, before);
-          return ApplyResult.ok(e);
+          return ApplyResult.ok(e, record(op.path(), p, e, before).seq());
         }
         case RENAME: {
           String to = PathNames.checkRelative(op.toPath());
@@ -1596,9 +1598,9 @@ public final class DiskEndpoint implements Endpoint {
           } else {
             Files.move(p, dest, StandardCopyOption.ATOMIC_MOVE);
           }
-          record(op.path(), p, null);
-          record(to, dest, op.expected(), moved);
-          return ApplyResult.ok(index.get(to).entry());
+          record(op.path(), p, null); // not held: this tombstone comes back in the next answer
+          IndexRecord row = record(to, dest, op.expected(), moved);
+          return ApplyResult.ok(row.entry(), row.seq());
         }
         default:
           throw new IllegalArgumentException("op: " + op.kind());

@@ -20,9 +20,71 @@ public interface Endpoint extends AutoCloseable {
   /** Identity and file-system semantics of this side. */
   record Info(String deviceName, boolean caseInsensitive, boolean normalizing) {}
 
-  /** Index entries changed since a sequence number; a null entry is a deletion. */
+  /**
+   * Index entries changed since a sequence number; a null entry is a deletion. {@code generation}
+   * names the side's index as it answered (new each time the side opens it; 0: a side that takes
+   * no {@link Held} rows).
+   */
   record ChangeSet(Map<String, Entry> changes, long lastSeq, Map<String, String> errors, List<String> collisions,
-      boolean rootMissing) {}
+      boolean rootMissing, long generation) {}
+
+  /**
+   * Rows of a side the coordinator holds already: the {@link ApplyResult#seq} of each apply
+   * result it recorded in its view of the side, while the side's index was {@code generation}.
+   * A {@link #changes} answer leaves out a row whose sequence number is among them, in that
+   * generation only: a row rewritten since has a new number, a reply that was lost never gets
+   * here, and a side that restarted (whose numbers may have been given again) leaves out nothing.
+   *
+   * @param ranges sorted, disjoint {@code [first, last]} pairs of sequence numbers
+   */
+  record Held(long generation, long[] ranges) {
+    public static final Held NONE = new Held(0, new long[0]);
+
+    public Held {
+      if (ranges.length % 2 != 0) {
+        throw new IllegalArgumentException("held seq ranges: " + ranges.length + " numbers (expected: [first, last] pairs)");
+      }
+      for (int i = 0; i < ranges.length; i += 2) {
+        if (ranges[i] > ranges[i + 1] || (i > 0 && ranges[i] <= ranges[i - 1])) {
+          throw new IllegalArgumentException("held seq range: [" + ranges[i] + ", " + ranges[i + 1]
+              + "] (expected: first <= last, above the range before)");
+        }
+      }
+    }
+
+    /** The rows at {@code seqs} (ascending) of the side's index {@code generation}. */
+    static Held of(long generation, java.util.SortedSet<Long> seqs) {
+      long[] out = new long[2 * seqs.size()];
+      int n = 0;
+      for (long s : seqs) {
+        if (n > 0 && out[n - 1] == s - 1) {
+          out[n - 1] = s;
+        } else {
+          out[n++] = s;
+          out[n++] = s;
+        }
+      }
+      return new Held(generation, java.util.Arrays.copyOf(out, n));
+    }
+
+    /** True if the coordinator holds the row at {@code seq} of the index {@code generation}. */
+    boolean holds(long generation, long seq) {
+      if (generation == 0 || generation != this.generation || ranges.length == 0) {
+        return false;
+      }
+      int lo = 0;
+      int hi = ranges.length / 2 - 1;
+      while (lo <= hi) { // the last range starting at or below seq
+        int mid = (lo + hi) >>> 1;
+        if (ranges[2 * mid] <= seq) {
+          lo = mid + 1;
+        } else {
+          hi = mid - 1;
+        }
+      }
+      return hi >= 0 && seq <= ranges[2 * hi + 1];
+    }
+  }
 
   /** Per-block fingerprints (hex, {@link ContentHash.BlockHasher}) of a file as it is on disk now. */
   record BlockSignature(long size, List<String> blockHashes) {}
@@ -62,9 +124,15 @@ public interface Endpoint extends AutoCloseable {
 
   /**
    * Scans (the paths the watcher reported plus {@code rescanPaths}, or everything when
-   * {@code full}) and returns the entries whose sequence number is above {@code sinceSeq}.
+   * {@code full}) and returns the entries whose sequence number is above {@code sinceSeq},
+   * but those the coordinator {@link Held holds} already.
    */
-  ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths) throws IOException;
+  ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths, Held held) throws IOException;
+
+  /** {@link #changes(long, boolean, Collection, Held)} holding nothing: every entry above {@code sinceSeq}. */
+  default ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths) throws IOException {
+    return changes(sinceSeq, full, rescanPaths, Held.NONE);
+  }
 
   /** Sets the callback run (on a watcher thread) when changes are pending; null clears it. */
   void onChange(Runnable listener);

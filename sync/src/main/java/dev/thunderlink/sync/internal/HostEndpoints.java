@@ -205,8 +205,11 @@ public final class HostEndpoints {
       for (String p : req.getRescanPathsList()) {
         PathNames.checkRelative(p);
       }
+      Endpoint.Held held = req.hasHeldGeneration()
+          ? new Endpoint.Held(req.getHeldGeneration(), req.getHeldSeqRangesList().stream().mapToLong(Long::longValue).toArray())
+          : Endpoint.Held.NONE;
       Endpoint.ChangeSet cs = endpoint(req.getEndpointId()).changes(req.getSinceSeq(), req.getFullRescan(),
-          req.getRescanPathsList());
+          req.getRescanPathsList(), held);
       ChangesBatch.Builder b = ChangesBatch.newBuilder();
       for (Map.Entry<String, Entry> c : cs.changes().entrySet()) {
         b.addEntries(ProtoCodec.toProto(c.getKey(), c.getValue()));
@@ -215,7 +218,8 @@ public final class HostEndpoints {
           b = ChangesBatch.newBuilder();
         }
       }
-      b.setLast(true).setLastSeq(cs.lastSeq()).setRootMissing(cs.rootMissing()).addAllCollisions(cs.collisions());
+      b.setLast(true).setLastSeq(cs.lastSeq()).setRootMissing(cs.rootMissing()).addAllCollisions(cs.collisions())
+          .setGeneration(cs.generation());
       for (Map.Entry<String, String> err : cs.errors().entrySet()) {
         b.addErrors(PathError.newBuilder().setPath(err.getKey()).setMessage(err.getValue()));
       }
@@ -365,7 +369,7 @@ public final class HostEndpoints {
   static ApplyResponse toProto(ApplyResult r) {
     ApplyResponse.Outcome o = r.outcome() == ApplyResult.Outcome.OK ? ApplyResponse.Outcome.OK
         : r.outcome() == ApplyResult.Outcome.CHANGED ? ApplyResponse.Outcome.CHANGED : ApplyResponse.Outcome.FAILED;
-    ApplyResponse.Builder b = ApplyResponse.newBuilder().setOutcome(o).setMessage(r.message());
+    ApplyResponse.Builder b = ApplyResponse.newBuilder().setOutcome(o).setMessage(r.message()).setSeq(r.seq());
     if (r.result() != null) {
       b.setResult(ProtoCodec.toProto("", r.result()));
     }

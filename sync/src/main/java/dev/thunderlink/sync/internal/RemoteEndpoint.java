@@ -228,15 +228,16 @@ public final class RemoteEndpoint implements Endpoint {
   }
 
   @Override
-  public ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths) throws IOException {
+  public ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths, Held held)
+      throws IOException {
     ChangeSet last = lastAnswer;
     if (!full && rescanPaths.isEmpty() && watchLive && last != null && last.lastSeq() == sinceSeq
         && !last.rootMissing() && !signalled.getAndSet(false)) {
-      return new ChangeSet(Map.of(), sinceSeq, last.errors(), last.collisions(), false);
+      return new ChangeSet(Map.of(), sinceSeq, last.errors(), last.collisions(), false, last.generation());
     }
     signalled.set(false); // before the call: an event arriving during it counts for the next one
     try {
-      ChangeSet answer = fetchChanges(sinceSeq, full, rescanPaths);
+      ChangeSet answer = fetchChanges(sinceSeq, full, rescanPaths, held);
       lastAnswer = answer;
       return answer;
     } catch (IOException | RuntimeException e) {
@@ -245,14 +246,23 @@ public final class RemoteEndpoint implements Endpoint {
     }
   }
 
-  private ChangeSet fetchChanges(long sinceSeq, boolean full, Collection<String> rescanPaths) throws IOException {
+  private ChangeSet fetchChanges(long sinceSeq, boolean full, Collection<String> rescanPaths, Held held)
+      throws IOException {
+    ChangesRequest.Builder req = ChangesRequest.newBuilder().setEndpointId(endpointId).setSinceSeq(sinceSeq)
+        .setFullRescan(full).addAllRescanPaths(rescanPaths);
+    if (held.generation() != 0) {
+      req.setHeldGeneration(held.generation());
+      for (long s : held.ranges()) {
+        req.addHeldSeqRanges(s);
+      }
+    }
     try {
-      Iterator<ChangesBatch> it = blocking.withDeadlineAfter(10, TimeUnit.MINUTES).changes(ChangesRequest.newBuilder()
-          .setEndpointId(endpointId).setSinceSeq(sinceSeq).setFullRescan(full).addAllRescanPaths(rescanPaths).build());
+      Iterator<ChangesBatch> it = blocking.withDeadlineAfter(10, TimeUnit.MINUTES).changes(req.build());
       Map<String, Entry> changes = new LinkedHashMap<>();
       Map<String, String> errors = new LinkedHashMap<>();
       List<String> collisions = new ArrayList<>();
       long last = sinceSeq;
+      long generation = 0;
       boolean rootMissing = false;
       while (it.hasNext()) {
         ChangesBatch b = it.next();
@@ -261,6 +271,7 @@ public final class RemoteEndpoint implements Endpoint {
         }
         if (b.getLast()) {
           last = b.getLastSeq();
+          generation = b.getGeneration(); // 0 from a host that predates held rows: none are then sent
           rootMissing = b.getRootMissing();
           for (PathError pe : b.getErrorsList()) {
             errors.put(pe.getPath(), pe.getMessage());
@@ -268,7 +279,7 @@ public final class RemoteEndpoint implements Endpoint {
           collisions.addAll(b.getCollisionsList());
         }
       }
-      return new ChangeSet(changes, last, errors, collisions, rootMissing);
+      return new ChangeSet(changes, last, errors, collisions, rootMissing, generation);
     } catch (StatusRuntimeException e) {
       throw translate(e, "changes");
     }
@@ -415,7 +426,7 @@ public final class RemoteEndpoint implements Endpoint {
   static ApplyResult fromProto(ApplyResponse r) {
     switch (r.getOutcome()) {
       case OK:
-        return ApplyResult.ok(ProtoCodec.fromProto(r.getResult()));
+        return ApplyResult.ok(ProtoCodec.fromProto(r.getResult()), r.getSeq());
       case CHANGED:
         return ApplyResult.changed(r.getMessage());
       default:

@@ -62,6 +62,9 @@ public final class SessionEngine {
   private final Map<String, Set<String>> caseGroups = new HashMap<>();
   private long seenL;
   private long seenR;
+  /** Apply results recorded in viewL / viewR that their side need not send back (see {@link Receipts}). */
+  private final Receipts heldL = new Receipts();
+  private final Receipts heldR = new Receipts();
   private boolean primed;
   private final Set<String> rescanL = new HashSet<>();
   private final Set<String> rescanR = new HashSet<>();
@@ -295,6 +298,8 @@ public final class SessionEngine {
     absorb(cr, viewR, dirty);
     seenL = cl.lastSeq();
     seenR = cr.lastSeq();
+    heldL.answered(cl);
+    heldR.answered(cr);
     if (!primed) {
       dirty.addAll(ancestor.keySet());
       dirty.addAll(viewL.keySet());
@@ -378,12 +383,14 @@ public final class SessionEngine {
   private Endpoint.ChangeSet[] changesOfBoth(boolean full) throws IOException {
     List<String> hintsL = new ArrayList<>(rescanL);
     List<String> hintsR = new ArrayList<>(rescanR);
+    Endpoint.Held keptL = heldL.held();
+    Endpoint.Held keptR = heldR.held();
     long t0 = System.nanoTime();
     java.util.concurrent.Future<Endpoint.ChangeSet> fr;
     try {
       fr = transfers.submit(() -> {
         try {
-          return remote.changes(seenR, full, hintsR);
+          return remote.changes(seenR, full, hintsR, keptR);
         } finally {
           remoteChangesNanos = System.nanoTime() - t0;
         }
@@ -393,7 +400,7 @@ public final class SessionEngine {
     }
     Endpoint.ChangeSet cl;
     try {
-      cl = local.changes(seenL, full, hintsL);
+      cl = local.changes(seenL, full, hintsL, keptL);
       localChangesNanos = System.nanoTime() - t0;
     } catch (IOException | RuntimeException e) {
       try {
@@ -1174,7 +1181,7 @@ public final class SessionEngine {
     ApplyResult r = side.apply(new Endpoint.Op(Endpoint.OpKind.RENAME, p, e, null, copy, null));
     if (r.outcome() == ApplyResult.Outcome.OK) {
       view.remove(p);
-      view.put(copy, r.result());
+      hold(view, copy, r);
       carry.add(p);
       carry.add(copy);
       caseGroups.computeIfAbsent(PathNames.collisionKey(copy), k -> new TreeSet<>()).add(copy);
@@ -1212,7 +1219,7 @@ public final class SessionEngine {
         renames.incrementAndGet();
         propagated();
         toView.remove(renameSource);
-        putOrRemove(toView, p, r.result());
+        hold(toView, p, r);
         agreedThisCycle.put(renameSource, null);
         agreedThisCycle.put(p, src);
         ancestor.remove(renameSource);
@@ -1249,9 +1256,50 @@ public final class SessionEngine {
   private void recordPropagation(TreeMap<String, Entry> toView, String p, Entry src, ApplyResult r) {
     if (r.outcome() == ApplyResult.Outcome.OK) {
       propagated();
-      putOrRemove(toView, p, r.result());
+      hold(toView, p, r);
       agreedThisCycle.put(p, src);
       putOrRemove(ancestor, p, src);
+    }
+  }
+
+  /**
+   * Records an applied operation's result in the view of the side it ran on, and that the
+   * coordinator now holds the row the side recorded for it (its next answer may leave it out).
+   */
+  private void hold(TreeMap<String, Entry> view, String p, ApplyResult r) {
+    putOrRemove(view, p, r.result());
+    (view == viewR ? heldR : heldL).add(r.seq());
+  }
+
+  /**
+   * The rows of one side whose apply results the coordinator recorded in its view since that
+   * side last answered for them, and the generation of the side's index they belong to.
+   * Rows are held from the answer of one generation to the next answer: an answer of the same
+   * generation covers those up to its last sequence number (a call skipped for lack of news
+   * covers none), an answer of another generation (the side reopened its index) voids them
+   * all. Session thread only.
+   */
+  private static final class Receipts {
+    private long generation;
+    private final TreeSet<Long> seqs = new TreeSet<>();
+
+    void add(long seq) {
+      if (seq != 0 && generation != 0) {
+        seqs.add(seq);
+      }
+    }
+
+    Endpoint.Held held() {
+      return seqs.isEmpty() ? Endpoint.Held.NONE : Endpoint.Held.of(generation, seqs);
+    }
+
+    void answered(Endpoint.ChangeSet cs) {
+      if (cs.generation() != generation) {
+        seqs.clear();
+        generation = cs.generation();
+      } else {
+        seqs.headSet(cs.lastSeq(), true).clear();
+      }
     }
   }
 
