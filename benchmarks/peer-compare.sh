@@ -537,7 +537,7 @@ tl_cp() { # tl_cp VARIANT JSON_OUT SRC DST: one push, its JSON summary kept; pri
 run_thunderlink() {
   log "thunderlink cp (host daemon and paired workstation on loopback; ${TL_VARIANTS[*]})"
   local v r what s i
-  local -A WALL=() XFER=() TINY=()
+  local -A WALL=() XFER=() TINY=() CPU=()
   local cps=("${TL_VARIANTS[@]}" solo)
   for v in "${TL_VARIANTS[@]}"; do tl_pair "$v"; tl_connect "$v"; done
   printf x >"$T/tiny.bin"
@@ -551,12 +551,15 @@ run_thunderlink() {
       for (( i = 0; i < ${#cps[@]}; i++ )); do order+=("${cps[(i + r - 1) % ${#cps[@]}]}"); done
       for v in "${order[@]}"; do
         fresh_dst
+        local cpu0; cpu0=$(tl_cpu "$v")
         case $what in
           file) s=$(tl_cp "$v" "$T/tl-cp-$v-file-$r.json" "$T/src/random.bin" "$T/dst/random.bin"); verify_file "$T/dst/random.bin" "thunderlink $v" ;;
           tree) s=$(tl_cp "$v" "$T/tl-cp-$v-tree-$r.json" "$T/src/tree" "$T/dst/tree"); tl_verify_tree "$T/dst/tree" "cp ($v)" ;;
           tiny) s=$(tl_cp "$v" "$T/tl-cp-$v-tiny-$r.json" "$T/tiny.bin" "$T/dst/tiny.bin") ;;
         esac
         WALL[$v.$what]+="$s "
+        # the daemons' CPU (solo copies in the command itself: its daemons' figure is not the copy's)
+        [[ $v == solo ]] || CPU[$v.$what]+="$(awk -v a="$cpu0" -v b="$(tl_cpu "$v")" 'BEGIN { printf "%.2f", b - a }') "
         XFER[$v.$what]+="$(jq -r '.seconds' "$T/tl-cp-$v-$what-$r.json") "
       done
     done
@@ -575,6 +578,7 @@ run_thunderlink() {
       mf=$(jq -r '[.entries[].mode] | group_by(.) | map("\(.[0]) x\(length)") | join(", ")' "$T/tl-cp-$v-$k-1.json")
       note+="; $k: wall $(median ${WALL[$v.$k]}) s = cp's transfer $(median ${XFER[$v.$k]}) s + $(awk -v w="$(median ${WALL[$v.$k]})" -v x="$(median ${XFER[$v.$k]})" 'BEGIN { printf "%.2f", w - x }') s start-up/handshake ($mf)"
       [[ $RUNS -gt 1 ]] && note+=", runs ${WALL[$v.$k]% }"
+      [[ -n "${CPU[$v.$k]:-}" ]] && note+=", daemons' CPU $(median ${CPU[$v.$k]}) s$([[ $RUNS -gt 1 ]] && echo " (runs ${CPU[$v.$k]% })")"
       att=$(cat "$T"/tl-cp-$v-$k-*.json | jq -s 'map(.attempts) | max')
       [[ "$att" == 1 ]] || note+=", up to $att attempts (the bulk session was reopened)"
     done
