@@ -214,6 +214,14 @@ class LauncherTest {
     assertThat(run(jdk("25.0.3"), jar, "serve")).contains(" -XX:SharedArchiveFile=" + archive + " -XX:+AutoCreateSharedArchive -Xshare:auto ");
   }
 
+  @Test
+  void withNowhereToKeepAClassArchiveCommandsAndDaemonsRunWithout() throws Exception {
+    // a directory that cannot be written (here: one that does not exist, since the tests may run as root)
+    Path away = tmp.resolve("missing").resolve("x.jar");
+    assertThat(run(jdk17, away, "status")).isEqualTo("-XX:TieredStopAtLevel=1 -jar " + away + " status");
+    assertThat(run(jdk17, away, "serve")).startsWith("-XX:+UseG1GC ").doesNotContain("Xshare").endsWith(" -jar " + away + " serve");
+  }
+
   /** The class lists of that daemon role's runs, beside the jar. */
   private List<Path> classLists(String role) throws IOException {
     String prefix = jar.getFileName().toString().replace(".jar", "") + "-" + role + ".jsa.";
