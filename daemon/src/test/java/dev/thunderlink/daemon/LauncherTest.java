@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -17,8 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The {@code ./thunderlink} launcher's choice of JVM options for the short commands, run with a
  * stand-in {@code java} that records its arguments and a PATH that holds nothing else but
- * {@code readlink} (and {@code rm}/{@code mv}, which only a run that drops or writes a class
- * archive uses): the launcher runs before every command, and each program it started cost the
+ * {@code readlink} (and {@code rm}/{@code mv}/{@code nice}, which only a run that drops or writes a
+ * class archive uses): the launcher runs before every command, and each program it started cost the
  * command's start-up.
  */
 class LauncherTest {
@@ -50,7 +51,7 @@ class LauncherTest {
 
   private Path tools() throws IOException {
     Path dir = Files.createDirectories(tmp.resolve("tools"));
-    for (String t : List.of("readlink", "rm", "mv")) {
+    for (String t : List.of("readlink", "rm", "mv", "nice")) {
       Path real = Path.of("/usr/bin", t);
       Files.createSymbolicLink(dir.resolve(t), Files.exists(real) ? real : Path.of("/bin", t));
     }
@@ -67,6 +68,11 @@ class LauncherTest {
    * ran (the command; {@link #javaRuns} has any after it).
    */
   private String run(int rc, Path jdk, Path jar, String... args) throws Exception {
+    return run(rc, Map.of(), jdk, jar, args);
+  }
+
+  /** Runs the launcher with those variables set too; as {@link #run(int, Path, Path, String...)}. */
+  private String run(int rc, Map<String, String> env, Path jdk, Path jar, String... args) throws Exception {
     Files.deleteIfExists(tmp.resolve("java.args"));
     List<String> cmd = new java.util.ArrayList<>(List.of("/bin/bash", LAUNCHER.toString()));
     cmd.addAll(List.of(args));
@@ -74,6 +80,7 @@ class LauncherTest {
     pb.environment().keySet().removeIf(k -> k.startsWith("THUNDERLINK_"));
     pb.environment().put("PATH", jdk.resolve("bin") + ":" + tmp.resolve("tools"));
     pb.environment().put("THUNDERLINK_JAR", jar.toString());
+    pb.environment().putAll(env);
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes());
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -156,5 +163,70 @@ class LauncherTest {
     }
     assertThat(run(jdk17, jar, "cp", "a", "host:b")).contains(" -XX:DumpLoadedClassList=" + archive + ".");
     assertThat(archive).hasContent("dumped from classes");
+  }
+  @Test
+  void aDaemonRunsFromTheClassArchiveOfAStoppedDaemonsClassListMadeInTheBackground() throws Exception {
+    String a = jar.toString().replace(".jar", "");
+    Path archive = Path.of(a + "-serve.jsa");
+
+    // the first start lists the classes the daemon loads while it runs, under its pid (exec keeps
+    // the launcher's); the launcher runs nothing after a daemon
+    String first = run(jdk17, jar, "serve", "--listen", "127.0.0.1:1");
+    assertThat(first).startsWith("-XX:+UseG1GC ").contains(" -XX:DumpLoadedClassList=" + a + "-serve.jsa.")
+        .endsWith(".classes -Xshare:auto -Xlog:cds=off,cds+dynamic=off -jar " + jar + " serve --listen 127.0.0.1:1");
+    assertThat(javaRuns()).hasSize(1);
+    // a list whose daemon still runs is not complete: left alone (this test's JVM stands for that daemon)
+    Path running = Files.move(classLists("serve").get(0), Path.of(a + "-serve.jsa." + ProcessHandle.current().pid() + ".classes"));
+    assertThat(run(jdk17, jar, "serve")).contains(" -XX:DumpLoadedClassList=" + a + "-serve.jsa.");
+    assertThat(running).exists();
+    assertThat(archive).doesNotExist();
+    assertThat(classLists("serve")).hasSize(2);
+
+    // the next start makes the archive of the stopped daemon's list, in the background (nothing of
+    // it on the launcher's output), and runs without an archive and without listing
+    run(jdk17, jar, "serve");
+    for (int i = 0; i < 300 && !Files.exists(archive); i++) {
+      Thread.sleep(100);
+    }
+    assertThat(archive).hasContent("dumped from classes");
+    // in either order: the dump starts before the launcher execs the daemon
+    assertThat(javaRuns()).hasSize(2).anySatisfy(daemon -> assertThat(daemon).startsWith("-XX:+UseG1GC ")
+        .doesNotContain("DumpLoadedClassList").doesNotContain("SharedArchiveFile").endsWith(" -jar " + jar + " serve"))
+        .anySatisfy(dump -> assertThat(dump).startsWith("-Xshare:dump -XX:SharedClassListFile=" + a + "-serve.jsa.").endsWith(" -cp " + jar));
+    assertThat(classLists("serve")).containsExactly(running);
+    try (var left = Files.list(tmp)) {
+      assertThat(left.map(Path::toString)).noneMatch(n -> n.endsWith(".dumping") || n.endsWith(".tmp"));
+    }
+
+    // the start after that runs from it; the other roles load other classes and keep their own
+    assertThat(run(jdk17, jar, "serve")).contains(" -XX:SharedArchiveFile=" + archive + " -Xshare:auto ").doesNotContain("DumpLoadedClassList");
+    assertThat(run(jdk17, jar, "connect", "h:1")).contains(" -XX:DumpLoadedClassList=" + a + "-connect.jsa.");
+    // a list from an older jar is dropped, not made into an archive
+    Path old = classLists("connect").get(0);
+    Files.setLastModifiedTime(old, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() - 1000));
+    assertThat(run(jdk17, jar, "connect", "h:1")).contains(" -XX:DumpLoadedClassList=" + a + "-connect.jsa.");
+    assertThat(old).doesNotExist();
+    assertThat(javaRuns()).hasSize(1);
+
+    // THUNDERLINK_DAEMON_JVM_OPTS replaces the options and the archive
+    assertThat(run(0, Map.of("THUNDERLINK_DAEMON_JVM_OPTS", "-Xmx1g"), jdk17, jar, "serve")).isEqualTo("-Xmx1g -jar " + jar + " serve");
+    // Java 19+ makes and updates its archive itself (when the daemon stops)
+    assertThat(run(jdk("25.0.3"), jar, "serve")).contains(" -XX:SharedArchiveFile=" + archive + " -XX:+AutoCreateSharedArchive -Xshare:auto ");
+  }
+
+  @Test
+  void withNowhereToKeepAClassArchiveCommandsAndDaemonsRunWithout() throws Exception {
+    // a directory that cannot be written (here: one that does not exist, since the tests may run as root)
+    Path away = tmp.resolve("missing").resolve("x.jar");
+    assertThat(run(jdk17, away, "status")).isEqualTo("-XX:TieredStopAtLevel=1 -jar " + away + " status");
+    assertThat(run(jdk17, away, "serve")).startsWith("-XX:+UseG1GC ").doesNotContain("Xshare").endsWith(" -jar " + away + " serve");
+  }
+
+  /** The class lists of that daemon role's runs, beside the jar. */
+  private List<Path> classLists(String role) throws IOException {
+    String prefix = jar.getFileName().toString().replace(".jar", "") + "-" + role + ".jsa.";
+    try (var files = Files.list(tmp)) {
+      return files.filter(f -> f.getFileName().toString().startsWith(prefix) && f.toString().endsWith(".classes")).sorted().toList();
+    }
   }
 }
