@@ -66,6 +66,25 @@ public interface Endpoint extends AutoCloseable {
    */
   ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths) throws IOException;
 
+  /**
+   * As {@link #changes(long, boolean, Collection)}, telling {@code progress} on the way what the
+   * scan has seen so far, where this side can (a side that cannot says nothing). What it is told
+   * is provisional: the change set is the scan's word, and may drop or change any of it.
+   */
+  default ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths, ScanProgress progress)
+      throws IOException {
+    return changes(sinceSeq, full, rescanPaths);
+  }
+
+  /** Receives a scan's findings while it runs (see {@link #changes(long, boolean, Collection, ScanProgress)}). */
+  interface ScanProgress {
+    /**
+     * New or changed entries, by path, in the order walked (a directory before what is in it).
+     * Called on the scanning thread, which waits: it must hand work off, not do it.
+     */
+    void scanned(Map<String, Entry> entries);
+  }
+
   /** Sets the callback run (on a watcher thread) when changes are pending; null clears it. */
   void onChange(Runnable listener);
 
