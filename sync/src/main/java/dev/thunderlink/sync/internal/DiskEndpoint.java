@@ -73,8 +73,6 @@ public final class DiskEndpoint implements Endpoint {
   static final long FINE_RACY_MILLIS = 50;
   /** Files this large are hashed only after their racy window has passed (see {@link #observe}). */
   static final long RACY_WAIT_BYTES = 64L << 20;
-  /** About how many new or changed entries a scan reports to its {@link ScanProgress} at a time. */
-  static final int PROGRESS_BATCH = 256;
   /** Files a scan hashes on its own thread before it hands the rest to {@link #HASHERS}. */
   static final int HASH_INLINE = 16;
   /**
@@ -117,12 +115,7 @@ public final class DiskEndpoint implements Endpoint {
   private final Options options;
   private final IgnoreRules rules;
   private final Info info;
-  /**
-   * Written under this object's lock; read under it too, except by {@link #file}, which the
-   * bulk plane asks for files a scan in progress (holding the lock) has already reported.
-   */
-  private final java.util.concurrent.ConcurrentSkipListMap<String, IndexRecord> index =
-      new java.util.concurrent.ConcurrentSkipListMap<>();
+  private final TreeMap<String, IndexRecord> index = new TreeMap<>(); // guarded by this
   private final Set<String> pendingHints = ConcurrentHashMap.newKeySet();
   private volatile boolean pendingFull;
   private volatile Runnable listener;
@@ -203,12 +196,8 @@ public final class DiskEndpoint implements Endpoint {
     scannedOnce = false;
   }
 
-  /**
-   * Where a (NFC) path of this side is on disk (the name the scanner found, else the NFC name).
-   * Any thread, without this object's lock: the bulk plane pushes files a scan still running
-   * has reported (see {@link #changes(long, boolean, Collection, Endpoint.Held, Endpoint.ScanProgress)}).
-   */
-  public Path file(String path) {
+  /** Where a (NFC) path of this side is on disk (the name the scanner found, else the NFC name). */
+  public synchronized Path file(String path) {
     return disk(path);
   }
 
@@ -375,19 +364,8 @@ public final class DiskEndpoint implements Endpoint {
   // ------------------------------------------------------------------ scanning
 
   @Override
-  public ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths, Held held) throws IOException {
-    return changes(sinceSeq, full, rescanPaths, held, null);
-  }
-
-  /**
-   * As {@link #changes(long, boolean, Collection, Held)}; a scan that meets many new or changed
-   * entries reports them to {@code progress} (if not null) on the scanning thread as it goes, in
-   * batches of about {@link #PROGRESS_BATCH} (each in walk order: a directory before what is in
-   * it, a file once hashed), while this object's lock is held.
-   */
-  @Override
-  public synchronized ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths, Held held,
-      ScanProgress progress) throws IOException {
+  public synchronized ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths, Held held)
+      throws IOException {
     saveIndex();
     if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
       return new ChangeSet(Map.of(), seq, Map.copyOf(errors), List.copyOf(collisions), true, generation);
@@ -408,11 +386,11 @@ public final class DiskEndpoint implements Endpoint {
       boolean watched = watcher == null || !watcher.registering();
       pendingFull = false;
       rules.invalidate();
-      scan(List.of(""), progress);
+      scan(List.of(""));
       scannedOnce = true;
       pendingFull |= !watched;
     } else if (!hints.isEmpty()) {
-      scan(hints, progress);
+      scan(hints);
     }
     Map<String, Entry> out = new LinkedHashMap<>();
     for (IndexRecord r : index.values()) {
@@ -435,11 +413,8 @@ public final class DiskEndpoint implements Endpoint {
   private final class Pass {
     final long startMillis = System.currentTimeMillis();
     final Map<String, Seen> seen;
-    /**
-     * Files this pass handed to the hashing threads, by NFC path, in the order handed over (the
-     * order they are hashed in); {@link #awaitHashes} moves them to seen.
-     */
-    final Map<String, PendingHash> hashing = new LinkedHashMap<>();
+    /** Files this pass handed to the hashing threads, by NFC path; {@link #awaitHashes} moves them to seen. */
+    final Map<String, PendingHash> hashing = new HashMap<>();
     final Set<String> collided = new HashSet<>();
     final Set<String> failed = new HashSet<>();
     final Set<String> walkedDirs = new HashSet<>();
@@ -447,64 +422,9 @@ public final class DiskEndpoint implements Endpoint {
     /** Files hashed on the scanning thread itself (the first few of every pass). */
     int hashedHere;
 
-    /** Receives what the pass has seen so far (null: nobody asked). */
-    final ScanProgress progress;
-    /** New or changed paths not reported to {@link #progress} yet, in walk order. */
-    List<String> unreported = new ArrayList<>();
-    /** The size of {@link #unreported} at which the walk reports again. */
-    int reportAt = PROGRESS_BATCH;
-
     /** @param expected about how many paths the pass will see (a rescan of the tree: the index's size) */
-    Pass(int expected, ScanProgress progress) {
+    Pass(int expected) {
       seen = new HashMap<>(Math.max(16, expected + expected / 3));
-      this.progress = progress;
-    }
-
-    /** Notes a path seen with an entry that may differ from the index's; reports a batch when enough are waiting. */
-    void noteChanged(String key) {
-      if (progress == null) {
-        return;
-      }
-      unreported.add(key);
-      if (unreported.size() >= reportAt) {
-        report();
-      }
-    }
-
-    /**
-     * Reports the waiting paths whose entries are known by now (a file once hashed) and differ
-     * from the index's; the others wait for the next report (or for the change set).
-     */
-    void report() {
-      Map<String, Entry> batch = new LinkedHashMap<>();
-      List<String> later = new ArrayList<>();
-      for (String key : unreported) {
-        Seen s = seen.get(key);
-        PendingHash pending = s == null ? hashing.get(key) : null;
-        if (pending != null && !pending.result().isDone()) {
-          later.add(key);
-          continue;
-        }
-        if (pending != null) {
-          try {
-            s = pending.result().get().seen();
-          } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
-            continue; // awaitHashes reports it as the scan error it is
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
-          }
-        }
-        IndexRecord old = index.get(key);
-        if (s != null && !collided.contains(key) && (old == null || !Entry.sameContent(old.entry(), s.entry()))) {
-          batch.put(key, s.entry());
-        }
-      }
-      unreported = later;
-      reportAt = later.size() + PROGRESS_BATCH;
-      if (!batch.isEmpty()) {
-        progress.scanned(batch);
-      }
     }
 
     /**
@@ -528,13 +448,9 @@ public final class DiskEndpoint implements Endpoint {
 
     /** Waits for the files handed to the hashing threads; each lands in seen, or in failed as a scan error would. */
     void awaitHashes() throws IOException {
-      int awaited = 0;
       try {
         for (Map.Entry<String, PendingHash> e : hashing.entrySet()) {
           String key = e.getKey();
-          if (progress != null && ++awaited % PROGRESS_BATCH == 0) {
-            report(); // the walk is over; the hashes finish in the order they were handed over
-          }
           try {
             HashedFile h = e.getValue().result().get();
             keepBlocks(key, h);
@@ -591,12 +507,6 @@ public final class DiskEndpoint implements Endpoint {
         Seen s = observe(this, key, rel, p, a, startMillis);
         if (s != null) {
           seen.put(key, s);
-          IndexRecord old = index.get(key);
-          if (old == null || !Entry.sameContent(old.entry(), s.entry())) {
-            noteChanged(key);
-          }
-        } else if (hashing.containsKey(key)) {
-          noteChanged(key);
         }
         errors.remove(key);
       } catch (NoSuchFileException e) {
@@ -781,14 +691,11 @@ public final class DiskEndpoint implements Endpoint {
     return m == null ? e.getClass().getSimpleName() : m;
   }
 
-  /**
-   * Scans the given NFC paths ("" = the whole tree) and commits the differences as one
-   * transaction; tells {@code progress} (if not null) what it finds on the way.
-   */
-  private void scan(Collection<String> paths, ScanProgress progress) throws IOException {
+  /** Scans the given NFC paths ("" = the whole tree) and commits the differences as one transaction. */
+  private void scan(Collection<String> paths) throws IOException {
     long t0 = System.nanoTime();
     long hashedBefore = filesHashed.get();
-    Pass pass = new Pass(paths.contains("") ? index.size() : paths.size(), progress);
+    Pass pass = new Pass(paths.contains("") ? index.size() : paths.size());
     Set<String> wanted = new HashSet<>(paths);
     // a hinted path whose parents are unknown to the index needs them scanned too
     for (String p : paths) {

@@ -134,26 +134,6 @@ public interface Endpoint extends AutoCloseable {
     return changes(sinceSeq, full, rescanPaths, Held.NONE);
   }
 
-  /**
-   * As {@link #changes(long, boolean, Collection, Held)}, telling {@code progress} (if not null)
-   * on the way what the scan has seen so far, where this side can (a side that cannot says
-   * nothing). What it is told is provisional: the change set is the scan's word, and may drop or
-   * change any of it.
-   */
-  default ChangeSet changes(long sinceSeq, boolean full, Collection<String> rescanPaths, Held held,
-      ScanProgress progress) throws IOException {
-    return changes(sinceSeq, full, rescanPaths, held);
-  }
-
-  /** Receives a scan's findings while it runs (see {@link #changes(long, boolean, Collection, Held, ScanProgress)}). */
-  interface ScanProgress {
-    /**
-     * New or changed entries, by path, in the order walked (a directory before what is in it).
-     * Called on the scanning thread, which waits: it must hand work off, not do it.
-     */
-    void scanned(Map<String, Entry> entries);
-  }
-
   /** Sets the callback run (on a watcher thread) when changes are pending; null clears it. */
   void onChange(Runnable listener);
 

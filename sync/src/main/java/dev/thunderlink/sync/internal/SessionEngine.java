@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -38,20 +37,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * renames, deletions (deep first), then files and links. Each carries the state the
  * coordinator saw; an endpoint that finds something else answers CHANGED and the path is
  * rescanned and reconciled again on the next iteration, so nothing unseen is clobbered.
- *
- * <p>Early creations. Where content can go over the bulk plane, a cycle does not wait for the
- * local scan to end before sending what can only be a creation: while the scan walks and
- * hashes, it reports what it has found ({@link Endpoint.ScanProgress}), and each new path that
- * the remote side does not hold (in this cycle's answer, asked first) and the ancestor does not
- * know is created there at once ({@link EarlyCreations}), so that an initial sync takes about as
- * long as the longer of the scan and the transfer rather than both. Nothing else goes early:
- * deletions, modifications and conflicts wait for the whole picture, and so does a creation
- * that the planner might turn into something else (the content of a file the remote side holds,
- * which may be a rename; a name that may collide on a case-insensitive side; a non-ASCII name;
- * a path whose parent is not a directory there yet). The safety stop counts the remote side
- * without what went early. An early creation carries the same expectation as any other (the
- * destination must be absent, re-checked before the install; the content must hash to what the
- * scan saw); one that did not land is simply decided again with the rest.
  *
  * <p>Threads: not thread-safe. One session thread runs every method; counters read by
  * {@code status} are atomics and the error maps concurrent.
@@ -288,15 +273,7 @@ public final class SessionEngine {
     long t0 = System.nanoTime();
     long noticed = noticedNanos.getAndSet(0);
     cycleFromNanos = noticed != 0 ? noticed : t0;
-    EarlyCreations early = local.bulkTo(remote) != null ? new EarlyCreations() : null;
-    Endpoint.ChangeSet[] sides;
-    try {
-      sides = changesOfBoth(full, early);
-    } finally {
-      if (early != null) {
-        early.finish();
-      }
-    }
+    Endpoint.ChangeSet[] sides = changesOfBoth(full);
     Endpoint.ChangeSet cl = sides[0];
     Endpoint.ChangeSet cr = sides[1];
     long t2 = System.nanoTime();
@@ -359,7 +336,7 @@ public final class SessionEngine {
     }
     if (!force) {
       try {
-        checkSafety(decisions, early == null ? 0 : early.created);
+        checkSafety(decisions);
       } catch (SafetyStop e) {
         carry.addAll(dirty);
         throw e;
@@ -371,8 +348,7 @@ public final class SessionEngine {
     opNanos.set(0);
     CycleResult result;
     try {
-      CycleResult planned = execute(decisions);
-      result = early == null ? planned : new CycleResult(planned.applied + early.created, planned.unsettled);
+      result = execute(decisions);
     } catch (IOException | RuntimeException e) {
       // a plan cut short (peer lost, disk full) is reconciled again in full next time: the
       // steps not yet run are not in any later change set
@@ -385,11 +361,10 @@ public final class SessionEngine {
     boolean big = decisions.size() >= 1000 || t4 - t0 >= 2_000_000_000L;
     timing.atLevel(big ? org.slf4j.event.Level.INFO : org.slf4j.event.Level.DEBUG).log(
         "sync {}: cycle {}{} in {} ms: local changes {} in {} ms, remote changes {} in {} ms"
-            + " (side by side; {} created early, in {} ms), reconcile {} paths in {} ms, execute {} decisions in {} ms"
-            + " (batched calls, summed over threads: read files {} ms, write files {} ms, ops {} ms)", name, cycles.get(),
-        full ? " (full)" : "", (t4 - t0) / 1_000_000, cl.changes().size(), localChangesNanos / 1_000_000,
-        cr.changes().size(), remoteChangesNanos / 1_000_000, early == null ? 0 : early.created,
-        (t2 - t0) / 1_000_000, dirty.size(), (t3 - t2) / 1_000_000, decisions.size(), (t4 - t3) / 1_000_000,
+            + " (side by side), reconcile {} paths in {} ms, execute {} decisions in {} ms (batched calls, summed over"
+            + " threads: read files {} ms, write files {} ms, ops {} ms)", name, cycles.get(), full ? " (full)" : "",
+        (t4 - t0) / 1_000_000, cl.changes().size(), localChangesNanos / 1_000_000, cr.changes().size(),
+        remoteChangesNanos / 1_000_000, dirty.size(), (t3 - t2) / 1_000_000, decisions.size(), (t4 - t3) / 1_000_000,
         readNanos.get() / 1_000_000, writeNanos.get() / 1_000_000, opNanos.get() / 1_000_000);
     return result;
   }
@@ -403,10 +378,9 @@ public final class SessionEngine {
    * this one runs here (a full scan at flush, or the host's look at the paths just written,
    * takes as long as the local one, and the two used to add up). The remote call runs on a
    * transfer thread (none of them is busy between cycles); if the local side fails, the remote
-   * call is still waited for, so no call of this cycle outlives it. The local scan tells
-   * {@code early} (if not null) what it finds on the way.
+   * call is still waited for, so no call of this cycle outlives it.
    */
-  private Endpoint.ChangeSet[] changesOfBoth(boolean full, EarlyCreations early) throws IOException {
+  private Endpoint.ChangeSet[] changesOfBoth(boolean full) throws IOException {
     List<String> hintsL = new ArrayList<>(rescanL);
     List<String> hintsR = new ArrayList<>(rescanR);
     Endpoint.Held keptL = heldL.held();
@@ -426,10 +400,7 @@ public final class SessionEngine {
     }
     Endpoint.ChangeSet cl;
     try {
-      if (early != null) {
-        early.remoteChanges = fr;
-      }
-      cl = local.changes(seenL, full, hintsL, keptL, early);
+      cl = local.changes(seenL, full, hintsL, keptL);
       localChangesNanos = System.nanoTime() - t0;
     } catch (IOException | RuntimeException e) {
       try {
@@ -591,8 +562,7 @@ public final class SessionEngine {
    * same side (paired into a rename, as every file of {@code mv src src2} is) is moved, not
    * lost, so renaming most of the tree does not trip the stop.
    */
-  /** @param createdEarly entries created on the remote side during this cycle's scan, not counted in its size */
-  private void checkSafety(Map<String, Action> decisions, int createdEarly) throws SafetyStop {
+  private void checkSafety(Map<String, Action> decisions) throws SafetyStop {
     int delL = 0;
     int delR = 0;
     Set<String> moved = new HashSet<>(pairRenames(decisions).values());
@@ -608,7 +578,7 @@ public final class SessionEngine {
       }
     }
     check(delL, viewL.size(), local.info().deviceName());
-    check(delR, viewR.size() - createdEarly, remote.info().deviceName());
+    check(delR, viewR.size(), remote.info().deviceName());
   }
 
   private void check(int deletions, int size, String device) throws SafetyStop {
@@ -636,16 +606,11 @@ public final class SessionEngine {
     try {
       return executeSteps(decisions);
     } finally {
-      writeAgreed();
-    }
-  }
-
-  /** Persists the ancestor rows agreed since the last call, in one transaction. */
-  private void writeAgreed() throws IOException {
-    if (!agreedThisCycle.isEmpty()) {
-      Map<String, Entry> rows = new HashMap<>(agreedThisCycle);
-      agreedThisCycle.clear();
-      state.writeAncestor(rows);
+      if (!agreedThisCycle.isEmpty()) {
+        Map<String, Entry> rows = new HashMap<>(agreedThisCycle);
+        agreedThisCycle.clear();
+        state.writeAncestor(rows);
+      }
     }
   }
 
@@ -915,8 +880,6 @@ public final class SessionEngine {
   private final class WholeFileBatch {
     private final Endpoint from;
     private final Endpoint to;
-    /** Files the bulk plane did not take are answered null (not sent), not read and written by gRPC. */
-    private final boolean planeOnly;
     private List<String> paths = new ArrayList<>();
     private List<Entry> srcs = new ArrayList<>();
     private List<Entry> dsts = new ArrayList<>();
@@ -924,13 +887,8 @@ public final class SessionEngine {
     private long bytes;
 
     WholeFileBatch(Endpoint from, Endpoint to) {
-      this(from, to, false);
-    }
-
-    WholeFileBatch(Endpoint from, Endpoint to, boolean planeOnly) {
       this.from = from;
       this.to = to;
-      this.planeOnly = planeOnly;
     }
 
     void add(String p, Entry src, Entry dst, CompletableFuture<ApplyResult> result) {
@@ -985,10 +943,6 @@ public final class SessionEngine {
         }
         long r0 = System.nanoTime();
         writeNanos.addAndGet(r0 - p0);
-        if (planeOnly) {
-          rest.forEach(i -> rs.get(i).complete(null));
-          return;
-        }
         if (rest.isEmpty()) {
           return;
         }
@@ -1027,227 +981,6 @@ public final class SessionEngine {
 
     private void complete(CompletableFuture<ApplyResult> f, ApplyResult r, long bytes) {
       f.complete(sentWhole(r, bytes));
-    }
-  }
-
-  /**
-   * The creations a cycle sends while its local scan still runs (see the class comment). The
-   * scan's reports arrive on the session thread (the local scan runs there); those that came
-   * before the remote side's answer wait for it. Each report's creations go to the remote side
-   * as one step of a lane that runs on the transfer threads one step at a time: its directories
-   * and links in order ({@link Endpoint#applyAll}, so a directory exists before what goes into
-   * it, also in the next step), then its files over the bulk plane ({@link WholeFileBatch},
-   * plane only), which overlap the next step. {@link #finish} waits for all of it and records
-   * what landed as any execution does. Session thread, except the lane's steps.
-   */
-  private final class EarlyCreations implements Endpoint.ScanProgress {
-    /** This cycle's remote changes call, under way. */
-    java.util.concurrent.Future<Endpoint.ChangeSet> remoteChanges;
-    /** Its answer, once it came; null before (or when it failed). */
-    private Endpoint.ChangeSet remoteNow;
-    /** Nothing more goes early (the remote call failed, or the scan is over). */
-    private boolean closed;
-    private final List<Map<String, Entry>> held = new ArrayList<>();
-    /** The remote side's paths it cannot read or that collide there: nothing at or under them goes early. */
-    private final Set<String> remoteFrozen = new HashSet<>();
-    /** Content (hash and executable bit) of every file the remote side holds: a creation of it may be a rename. */
-    private final Set<String> remoteContent = new HashSet<>();
-    /** A name per collision key, where the remote side is case-insensitive: a second name for one key waits. */
-    private final Map<String, String> names = new HashMap<>();
-    private final Map<String, Early> sent = new LinkedHashMap<>();
-    /** The directories created early, by path (read by the lane's steps). */
-    private final Map<String, CompletableFuture<ApplyResult>> dirs = new ConcurrentHashMap<>();
-    private CompletableFuture<Void> lane = CompletableFuture.completedFuture(null);
-    /** How many creations landed early (known after {@link #finish}). */
-    int created;
-
-    /** One early creation; {@code parentDir} is the directory created early that it goes into (null: one there already). */
-    private record Early(String path, Entry entry, String parentDir, CompletableFuture<ApplyResult> result) {}
-
-    @Override
-    public void scanned(Map<String, Entry> entries) {
-      if (closed) {
-        return;
-      }
-      if (remoteNow == null) {
-        if (!remoteChanges.isDone()) {
-          held.add(entries);
-          return;
-        }
-        try {
-          remoteNow = remoteChanges.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-          closed = true; // the cycle fails with it
-          return;
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          closed = true;
-          return;
-        }
-        if (remoteNow.rootMissing()) {
-          closed = true;
-          return;
-        }
-        learnRemote();
-        held.forEach(this::send);
-        held.clear();
-      }
-      send(entries);
-    }
-
-    private void learnRemote() {
-      remoteFrozen.addAll(remoteNow.errors().keySet());
-      remoteFrozen.addAll(remoteNow.collisions());
-      for (Map<String, Entry> m : List.of(viewR, remoteNow.changes())) {
-        for (Entry r : m.values()) {
-          if (r != null && r.isFile()) {
-            remoteContent.add(r.hash() + r.executable());
-          }
-        }
-      }
-      if (caseFolding()) { // the names known before this cycle are in caseGroups
-        remoteNow.changes().keySet().forEach(p -> names.putIfAbsent(PathNames.collisionKey(p), p));
-      }
-    }
-
-    private boolean caseFolding() {
-      return remote.info().caseInsensitive() || remote.info().normalizing();
-    }
-
-    /** The remote side's entry at {@code p} as of this cycle's answer. */
-    private Entry remoteEntry(String p) {
-      Map<String, Entry> changes = remoteNow.changes();
-      return changes.containsKey(p) ? changes.get(p) : viewR.get(p);
-    }
-
-    /** True if {@code p} can only be a creation on the remote side, and the planner would leave it one. */
-    private boolean pureCreation(String p, Entry l) {
-      if (sent.containsKey(p) || !PathNames.isAscii(p) || ancestor.containsKey(p) || remoteEntry(p) != null
-          || remoteFrozen.contains(p) || underFrozen(p, remoteFrozen)
-          || (l.isFile() && remoteContent.contains(l.hash() + l.executable()))) {
-        return false;
-      }
-      String parent = PathNames.parent(p);
-      if (!parent.isEmpty() && !isDir(remoteEntry(parent)) && !dirs.containsKey(parent)) {
-        return false;
-      }
-      if (caseFolding()) {
-        Set<String> known = caseGroups.getOrDefault(PathNames.collisionKey(p), Set.of());
-        String first = names.putIfAbsent(PathNames.collisionKey(p), p);
-        return (first == null || first.equals(p)) && (known.isEmpty() || known.equals(Set.of(p)));
-      }
-      return true;
-    }
-
-    private void send(Map<String, Entry> entries) {
-      List<Early> ops = new ArrayList<>();
-      List<Early> files = new ArrayList<>();
-      for (Map.Entry<String, Entry> e : entries.entrySet()) {
-        String p = e.getKey();
-        Entry l = e.getValue();
-        if (!pureCreation(p, l)) {
-          continue;
-        }
-        String parent = PathNames.parent(p);
-        Early early = new Early(p, l, dirs.containsKey(parent) ? parent : null, new CompletableFuture<>());
-        sent.put(p, early);
-        if (l.isFile()) {
-          files.add(early);
-        } else {
-          ops.add(early);
-          if (l.isDirectory()) {
-            dirs.put(p, early.result());
-          }
-        }
-      }
-      if (!ops.isEmpty() || !files.isEmpty()) {
-        lane = lane.thenRunAsync(() -> carryOut(ops, files), transfers);
-      }
-    }
-
-    /** One step of the lane (a transfer thread): the directories and links, then the files. */
-    private void carryOut(List<Early> ops, List<Early> files) {
-      for (int i = 0; i < ops.size(); i += Endpoint.OPS_PER_CALL) {
-        List<Early> call = new ArrayList<>();
-        Set<String> inCall = new HashSet<>(); // applied in order: a directory is made before what goes into it
-        for (Early e : ops.subList(i, Math.min(ops.size(), i + Endpoint.OPS_PER_CALL))) {
-          if (inCall.contains(e.parentDir()) || parentMade(e)) {
-            call.add(e);
-            inCall.add(e.path());
-          } else {
-            e.result().complete(null);
-          }
-        }
-        List<Endpoint.Op> batch = new ArrayList<>(call.size());
-        call.forEach(e -> batch.add(opFor(e.path(), e.entry(), null)));
-        try {
-          long o0 = System.nanoTime();
-          List<ApplyResult> out = batch.isEmpty() ? List.of() : remote.applyAll(batch);
-          opNanos.addAndGet(System.nanoTime() - o0);
-          for (int k = 0; k < call.size(); k++) {
-            call.get(k).result().complete(out.get(k));
-          }
-        } catch (IOException | RuntimeException e) {
-          call.forEach(c -> c.result().complete(null)); // decided again with the rest
-        }
-      }
-      WholeFileBatch batch = new WholeFileBatch(local, remote, true);
-      for (Early e : files) {
-        if (parentMade(e)) {
-          batch.add(e.path(), e.entry(), null, e.result());
-        } else {
-          e.result().complete(null);
-        }
-      }
-      batch.submit();
-    }
-
-    /** True if what {@code e} goes into is a directory on the remote side now (an earlier step made it). */
-    private boolean parentMade(Early e) {
-      if (e.parentDir() == null) {
-        return true;
-      }
-      CompletableFuture<ApplyResult> made = dirs.get(e.parentDir());
-      ApplyResult r = made.isDone() && !made.isCompletedExceptionally() ? made.join() : null;
-      return r != null && r.outcome() == ApplyResult.Outcome.OK;
-    }
-
-    /**
-     * Ends the early phase (session thread): waits for every creation sent, records each one
-     * that landed as an execution does (remote view, ancestor, counters, events) and persists
-     * their ancestor rows now, before any safety stop can end the cycle.
-     */
-    void finish() throws IOException {
-      closed = true;
-      held.clear();
-      boolean interrupted = false;
-      try {
-        lane.get();
-      } catch (java.util.concurrent.ExecutionException e) {
-        sent.values().forEach(s -> s.result().complete(null)); // a step that never ran (the session is closing)
-      } catch (InterruptedException e) {
-        interrupted = true;
-      }
-      int[] tally = new int[2];
-      for (Early e : sent.values()) {
-        ApplyResult r = null;
-        try {
-          r = interrupted ? e.result().getNow(null) : e.result().get();
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException x) {
-          // not sent: decided again with the rest
-        } catch (InterruptedException x) {
-          interrupted = true;
-        }
-        if (r != null && r.outcome() == ApplyResult.Outcome.OK) {
-          recordPropagation(viewR, e.path(), e.entry(), r);
-          settle(new Step(4, e.path(), Action.TO_REMOTE), r, tally);
-        }
-      }
-      created = tally[0];
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-      writeAgreed();
     }
   }
 
