@@ -18,19 +18,13 @@ import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
 import io.grpc.ForwardingClientCall;
 import io.grpc.ForwardingClientCallListener;
-import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
-import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.NettyServerBuilder;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -50,9 +44,7 @@ class HeldRowsOverGrpcTest {
   @TempDir
   Path tmp;
 
-  private Server server;
-  private SyncHostService host;
-  private ManagedChannel channel;
+  private LoopbackSyncHost host;
   private Path a;
   private Path b;
   /** Entries the workstation received in Changes answers. */
@@ -66,22 +58,18 @@ class HeldRowsOverGrpcTest {
   void setUp() throws Exception {
     a = Files.createDirectories(tmp.resolve("a"));
     b = tmp.resolve("b");
-    host = new SyncHostService(tmp.resolve("host-state"), "mini", true, Duration.ofMillis(10));
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(host).build().start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    host = new LoopbackSyncHost(tmp.resolve("host-state"));
   }
 
   @AfterEach
   void tearDown() throws InterruptedException {
-    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     host.close();
   }
 
   private SyncSession start() throws Exception {
     SyncSessionConfig config = SyncSessionConfig.builder("proj").localRoot(a).remoteRoot(b.toString())
         .stateDir(tmp.resolve("ws-state")).deviceName("book").watch(false).build();
-    return SyncSession.start(config, ClientInterceptors.intercept(channel, new Tamper()));
+    return SyncSession.start(config, ClientInterceptors.intercept(host.channel(), new Tamper()));
   }
 
   private void writeTree() throws Exception {
@@ -145,7 +133,7 @@ class HeldRowsOverGrpcTest {
     try (SyncSession s = start()) {
       s.flush(Duration.ofSeconds(60));
     }
-    SyncEndpointGrpc.SyncEndpointBlockingStub stub = SyncEndpointGrpc.newBlockingStub(channel);
+    SyncEndpointGrpc.SyncEndpointBlockingStub stub = SyncEndpointGrpc.newBlockingStub(host.channel());
     String id = stub.open(OpenRequest.newBuilder().setSession("proj").setRoot(b.toString()).build()).getEndpointId();
     long entries = 0;
     for (java.util.Iterator<ChangesBatch> it = stub.changes(ChangesRequest.newBuilder().setEndpointId(id)

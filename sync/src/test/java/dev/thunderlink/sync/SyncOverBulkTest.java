@@ -4,12 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.thunderlink.proto.sync.ApplyResponse;
-import io.grpc.ManagedChannel;
-import io.grpc.Server;
-import io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -19,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -38,9 +32,7 @@ class SyncOverBulkTest {
   @TempDir
   Path tmp;
 
-  private Server server;
-  private SyncHostService host;
-  private ManagedChannel channel;
+  private LoopbackSyncHost host;
   private final SyncCallLog calls = new SyncCallLog();
   private final CopyingPusher pusher = new CopyingPusher();
   private Path a;
@@ -50,15 +42,11 @@ class SyncOverBulkTest {
   void setUp() throws IOException {
     a = Files.createDirectories(tmp.resolve("a"));
     b = tmp.resolve("b");
-    host = new SyncHostService(tmp.resolve("host-state"), "mini", true, Duration.ofMillis(10));
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(host).build().start();
-    channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    host = new LoopbackSyncHost(tmp.resolve("host-state"));
   }
 
   @AfterEach
   void tearDown() throws InterruptedException {
-    channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-    server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     host.close();
   }
 
@@ -69,7 +57,7 @@ class SyncOverBulkTest {
   }
 
   private SyncSession start(SyncSessionConfig.Builder config) throws IOException {
-    return SyncSession.start(config.build(), calls.wrap(channel), pusher);
+    return SyncSession.start(config.build(), calls.wrap(host.channel()), pusher);
   }
 
   private SyncSession start() throws IOException {
