@@ -1,6 +1,7 @@
 package dev.thunderlink.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
@@ -8,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -185,10 +187,7 @@ class LauncherTest {
     // the next start makes the archive of the stopped daemon's list, in the background (nothing of
     // it on the launcher's output), and runs without an archive and without listing
     run(jdk17, jar, "serve");
-    for (int i = 0; i < 300 && !Files.exists(archive); i++) {
-      Thread.sleep(100);
-    }
-    assertThat(archive).hasContent("dumped from classes");
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(archive).hasContent("dumped from classes"));
     // in either order: the dump starts before the launcher execs the daemon
     assertThat(javaRuns()).hasSize(2).anySatisfy(daemon -> assertThat(daemon).startsWith("-XX:+UseG1GC ")
         .doesNotContain("DumpLoadedClassList").doesNotContain("SharedArchiveFile").endsWith(" -jar " + jar + " serve"))
