@@ -337,6 +337,30 @@ class BulkBadInputTest {
   }
 
   /**
+   * A push onto a link to a file outside the roots replaces the link with the file, as one to
+   * nothing (or to a file inside) is replaced; the file outside is not touched. Refused before as
+   * outside the roots, for which the host asked access(2) about every file it received.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aPushOntoALinkToAFileOutsideReplacesTheLink(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind)) {
+      Path outside = TestFiles.random(tmp.resolve("outside/kept"), 100, 9);
+      byte[] before = Files.readAllBytes(outside);
+      Path link = Files.createSymbolicLink(f.root.resolve("out"), outside);
+      Path src = TestFiles.random(tmp.resolve("src/new"), 3000, 5);
+      try (BulkSession s = f.client.open()) {
+        assertThat(s.push(List.of(new PushItem(src, "out", null)), TransferListener.NONE))
+            .singleElement().satisfies(r -> assertThat(r.error()).isNull());
+      }
+      assertThat(Files.isSymbolicLink(link)).isFalse();
+      assertThat(Files.mismatch(src, link)).isEqualTo(-1);
+      assertThat(Files.readAllBytes(outside)).isEqualTo(before);
+      stillServes(f);
+    }
+  }
+
+  /**
    * A link to nothing counts as nothing there: a push onto it replaces the link with the file
    * (renamed in, never written through the link), so its target outside the roots is not made.
    * Refused before as outside the roots: the host looked at every new file with an lstat that
@@ -383,7 +407,10 @@ class BulkBadInputTest {
     }
   }
 
-  /** A directory where the file should go refuses the file before its bytes are written. */
+  /**
+   * A directory where the file should go refuses the file (a small one at its rename, a large one
+   * before its bytes are sent), and stays as it was.
+   */
   @ParameterizedTest(name = "{0}")
   @MethodSource("transports")
   void aPushOntoADirectoryIsRefused(TransportKind kind) throws Exception {

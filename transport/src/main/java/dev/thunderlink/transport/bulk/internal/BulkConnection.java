@@ -73,8 +73,8 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
 
     /**
      * Where an incoming file goes, and whether something may be there already (false lets the
-     * receiver skip looking for a directory in the way); a refusal as {@link BulkException}. On
-     * the disk thread.
+     * receiver of a small file skip looking for a directory in the way, which its rename then
+     * finds); a refusal as {@link BulkException}. On the disk thread.
      */
     PermittedRoots.Target destination(int stream, FileHeader header) throws BulkException;
 

@@ -42,8 +42,16 @@ final class FileReceiver {
   final FileHeader header;
   final Path dest;
   final Path temp;
-  /** Whether something may be at {@link #dest} already (false: no directory can be in the way). */
+  /**
+   * Whether something may be at {@link #dest} already (false: nothing was, or nobody looked; a
+   * directory in the way then fails the rename, unless the file is large enough to look first).
+   */
   private final boolean destMayExist;
+  /**
+   * From this size a directory in the way is looked for before the bytes come, whatever {@link
+   * #destMayExist} says: its stat costs nothing beside them, and they are not sent in vain.
+   */
+  static final long LOOK_FIRST_BYTES = 1 << 20;
   private final BulkCounters counters;
   private final Hashing.Content md;
   private FileChannel out;
@@ -106,8 +114,8 @@ final class FileReceiver {
   }
 
   void open() throws IOException {
-    if (destMayExist && Files.isDirectory(dest)) {
-      throw new IOException(dest + " is a directory");
+    if ((destMayExist || header.getSize() - header.getOffset() >= LOOK_FIRST_BYTES) && Files.isDirectory(dest)) {
+      throw new IOException(isADirectory());
     }
     long offset = header.getOffset();
     if (offset == 0 && openFresh()) {
@@ -295,8 +303,15 @@ final class FileReceiver {
       counters.fileDone(mode);
       return Verdict.newBuilder().setOk(true).setBytes(sent).setMode(header.getMode()).build();
     } catch (IOException e) {
+      if (Files.isDirectory(dest, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        return fail("cannot write " + dest + ": " + isADirectory()); // as when looked for first
+      }
       return fail("cannot install " + dest + ": " + e.getMessage());
     }
+  }
+
+  private String isADirectory() {
+    return dest + " is a directory";
   }
 
   private void applyMetadata() throws IOException {

@@ -165,7 +165,7 @@ public final class HostRole implements BulkConnection.Role {
 
   @Override
   public PermittedRoots.Target destination(int stream, FileHeader header) throws BulkException {
-    return roots.target(header.getPath());
+    return roots.destination(header.getPath());
   }
 
   @Override

@@ -39,12 +39,31 @@ public final class PermittedRoots {
    * An allowed path and whether anything was there when {@link #target} looked ({@link
    * Files#exists}: links followed). A link to nothing counts as nothing: what comes to be there
    * (a file renamed in, a link replacing it) is in the path's directory, and the bulk plane
-   * never writes through a link.
+   * never writes through a link. Always false from {@link #destination}, which does not look.
    */
   public record Target(Path path, boolean exists) {}
 
   /** As {@link #resolve}, with whether the path exists (so a caller need not look again). */
   public Target target(String requested) throws BulkException {
+    Path abs = absolute(requested);
+    // access(2), which costs no exception when nothing is there (an lstat of the missing file
+    // threw and filled a stack trace once per file of a push of new files)
+    return allowed(abs, Files.exists(abs));
+  }
+
+  /**
+   * Where a received file may be installed: as {@link #target}, but judged by its directory's
+   * real path only, without looking at the name itself ({@link Target#exists} false). What is
+   * there is replaced by the receiver's rename and never written through: a link (to anything,
+   * inside the roots or out) is replaced by the file, a directory fails the rename. Looking cost
+   * an access(2) per file, a sixth of installing a small one (20,000 new files, tmpfs: 0.57 vs
+   * 0.48 CPU-s for the system calls of the install).
+   */
+  public Target destination(String requested) throws BulkException {
+    return allowed(absolute(requested), false);
+  }
+
+  private Path absolute(String requested) throws BulkException {
     if (requested == null || requested.isEmpty() || requested.indexOf('\0') >= 0) {
       throw new BulkException("path: '" + requested + "' (expected: a file path)", false);
     }
@@ -58,10 +77,10 @@ public final class PermittedRoots {
     } catch (RuntimeException e) {
       throw new BulkException("path: '" + requested + "' (expected: a valid file path)", false);
     }
-    Path abs = (p.isAbsolute() ? p : roots.get(0).resolve(p)).normalize();
-    // access(2), which costs no exception when nothing is there (an lstat of the missing file
-    // threw and filled a stack trace once per file of a push of new files)
-    boolean exists = Files.exists(abs);
+    return (p.isAbsolute() ? p : roots.get(0).resolve(p)).normalize();
+  }
+
+  private Target allowed(Path abs, boolean exists) throws BulkException {
     for (Path root : roots) {
       if (abs.startsWith(root) && realUnder(abs, root, exists)) {
         return new Target(abs, exists);

@@ -1,6 +1,7 @@
 package dev.thunderlink.transport.bulk.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.thunderlink.proto.bulk.DigestAlgorithm;
 import dev.thunderlink.proto.bulk.FileHeader;
@@ -102,16 +103,49 @@ class FileReceiverTest {
     assertThat(temp).doesNotExist();
   }
 
+  /**
+   * Nobody looked whether something is at a small file's name (the host's check of it cost an
+   * access(2) a file): a directory there fails the rename, with the message of looking first,
+   * and nothing is left behind.
+   */
+  @Test
+  void aSmallFileOntoADirectoryNobodyLookedForFailsAtItsRename() throws Exception {
+    Path dest = Files.createDirectories(dir.resolve("small/name/inner")).getParent();
+    Verdict v = receive(dest, new byte[] {1, 2, 3}, false, false);
+    assertThat(v.getOk()).isFalse();
+    assertThat(v.getError()).isEqualTo("cannot write " + dest + ": " + dest + " is a directory");
+    assertThat(dest.resolve("inner")).isDirectory();
+    assertThat(FileReceiver.partialPath(dest)).doesNotExist();
+  }
+
+  /** A large file looks for a directory in the way before its bytes come, even when nobody else did. */
+  @Test
+  void aLargeFileOntoADirectoryIsRefusedBeforeItsBytes() throws Exception {
+    Path dest = Files.createDirectories(dir.resolve("large/name"));
+    FileHeader h = header(dest, FileReceiver.LOOK_FIRST_BYTES, false);
+    FileReceiver r = new FileReceiver(1, h, dest, false, new BulkCounters(), new FileReceiver.Scratch());
+    assertThatThrownBy(r::open).isInstanceOf(java.io.IOException.class).hasMessage(dest + " is a directory");
+    assertThat(FileReceiver.partialPath(dest)).doesNotExist();
+  }
+
   private void receive(Path dest, byte[] content, boolean exec) throws Exception {
-    FileHeader h = FileHeader.newBuilder()
+    assertThat(receive(dest, content, exec, true).getError()).isEmpty();
+  }
+
+  private static FileHeader header(Path dest, long size, boolean exec) {
+    return FileHeader.newBuilder()
         .setPath(dest.toString())
-        .setSize(content.length)
+        .setSize(size)
         .setMtimeMillis(1_600_000_000_000L)
         .setExecutable(exec)
         .setMode(TransferMode.HEAP.wire())
         .setDigest(DigestAlgorithm.DIGEST_ALGORITHM_SHA256)
         .build();
-    FileReceiver r = new FileReceiver(1, h, dest, true, new BulkCounters(), new FileReceiver.Scratch());
+  }
+
+  private static Verdict receive(Path dest, byte[] content, boolean exec, boolean destMayExist) throws Exception {
+    FileHeader h = header(dest, content.length, exec);
+    FileReceiver r = new FileReceiver(1, h, dest, destMayExist, new BulkCounters(), new FileReceiver.Scratch());
     r.open();
     ByteBuf frame = Unpooled.wrappedBuffer(content);
     try {
@@ -124,7 +158,7 @@ class FileReceiverTest {
         .setSize(content.length)
         .setSha256(com.google.protobuf.ByteString.copyFrom(MessageDigest.getInstance("SHA-256").digest(content)))
         .build());
-    assertThat(r.finish().getError()).isEmpty();
+    return r.finish();
   }
 
   /** What the stat-and-chmod install makes of a file created with {@code perms}. */
