@@ -298,7 +298,7 @@ public final class DiskEndpoint implements Endpoint {
 
   /** Expects the watcher's event for a rename to {@code dest}; returns its key (null: not expected, it is scanned). */
   private String expectOwnRename(Path dest) {
-    if (watcher == null || !watcher.reportsRenamesOnce()) {
+    if (watcher == null || !watcher.reportsRenamesOnce() || watcher.paused()) {
       return null;
     }
     if (ownRenames.size() >= MAX_OWN_RENAMES) {
@@ -322,6 +322,16 @@ public final class DiskEndpoint implements Endpoint {
   private void watchOverflowed() {
     pendingFull = true;
     ownRenames.clear();
+  }
+
+  /** Whether a burst of installs holds the watch off now (tests). */
+  boolean watchPaused() {
+    return watcher != null && watcher.paused();
+  }
+
+  /** How many times a burst of installs paused the watch (tests). */
+  int watchPauses() {
+    return watcher == null ? 0 : watcher.pauses();
   }
 
   /** The paths the next {@link #changes} call rescans because the watcher reported them (tests). */
@@ -369,6 +379,16 @@ public final class DiskEndpoint implements Endpoint {
     saveIndex();
     if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
       return new ChangeSet(Map.of(), seq, Map.copyOf(errors), List.copyOf(collisions), true, generation);
+    }
+    if (watcher != null && watcher.paused()) {
+      // a burst of installs paused the watch: it covers the tree again before this scans (a
+      // full one, for whatever changed meanwhile), so that scan needs no other after it
+      try {
+        watcher.resume(REWATCH_WAIT);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while watching " + root + " again");
+      }
     }
     Set<String> hints = new HashSet<>(rescanPaths);
     for (String h : pendingHints) {
@@ -1104,7 +1124,12 @@ public final class DiskEndpoint implements Endpoint {
     for (WholeFile f : files) {
       checkTarget(f.path(), f.target());
     }
-    return eachFile(files, WholeFile::path, f -> writeWhole(f, bs));
+    installing(files.size());
+    try {
+      return eachFile(files, WholeFile::path, f -> writeWhole(f, bs));
+    } finally {
+      installed();
+    }
   }
 
   /** A copy of a file pushed to {@code stagedPath} (a temporary name in the destination's directory). */
@@ -1133,6 +1158,7 @@ public final class DiskEndpoint implements Endpoint {
 
   private List<ApplyResult> installStaged(List<StagedFile> files, int blockSize, boolean pushed) throws IOException {
     int bs = checkBlockSize(blockSize);
+    installing(files.size());
     for (StagedFile f : files) {
       checkTarget(f.path(), f.target());
       String staged = PathNames.checkRelative(f.stagedPath());
@@ -1142,7 +1168,11 @@ public final class DiskEndpoint implements Endpoint {
             + IgnoreRules.TEMP_PREFIX + " in the directory of " + f.path() + ")");
       }
     }
-    return eachFile(files, StagedFile::path, f -> installOne(f, bs, pushed));
+    try {
+      return eachFile(files, StagedFile::path, f -> installOne(f, bs, pushed));
+    } finally {
+      installed();
+    }
   }
 
   private int checkBlockSize(int blockSize) {
@@ -1161,6 +1191,49 @@ public final class DiskEndpoint implements Endpoint {
 
   private interface FileStep<T> {
     ApplyResult apply(T file) throws IOException;
+  }
+
+  /**
+   * Files installed in a burst (calls less than {@link #BURST_QUIET} apart) before the watch is
+   * paused for the rest of it ({@link TreeWatcher#pauseUntilQuiet}): at least this many, and
+   * at least a quarter of the index, since watching again registers the whole tree and the
+   * next changes call scans all of it.
+   */
+  static final int PAUSE_WATCH_FILES = 1000;
+  static final Duration BURST_QUIET = Duration.ofSeconds(1);
+  /** How long a changes call waits for the tree to be watched again after a pause before scanning. */
+  private static final Duration REWATCH_WAIT = Duration.ofSeconds(30);
+  private final Object burstLock = new Object();
+  private long burstFiles; // guarded by burstLock
+  private long burstLastNanos; // guarded by burstLock
+
+  /** A call is about to install {@code files} files: pauses the watch in a large burst of them. */
+  private void installing(int files) {
+    if (watcher == null) {
+      return;
+    }
+    int indexed;
+    synchronized (this) {
+      indexed = index.size();
+    }
+    long now = System.nanoTime();
+    synchronized (burstLock) {
+      if (now - burstLastNanos > BURST_QUIET.toNanos()) {
+        burstFiles = 0;
+      }
+      burstLastNanos = now;
+      burstFiles += files;
+      if (watcher.paused() || burstFiles >= Math.max(PAUSE_WATCH_FILES, indexed / 4)) {
+        watcher.pauseUntilQuiet(BURST_QUIET);
+      }
+    }
+  }
+
+  /** A call's installs are over: a pause lasts until {@link #BURST_QUIET} after the last one. */
+  private void installed() {
+    if (watcher != null && watcher.paused()) {
+      watcher.pauseUntilQuiet(BURST_QUIET);
+    }
   }
 
   /** Runs {@code step} on each file; a full disk throws, any other I/O error is that file's result. */

@@ -58,6 +58,15 @@ final class TreeWatcher implements AutoCloseable {
   static volatile Consumer<DirectoryWatcher> beforeRegistering = w -> { };
   private volatile boolean closed;
   private final java.util.concurrent.atomic.AtomicBoolean restarting = new java.util.concurrent.atomic.AtomicBoolean();
+  /**
+   * Paused ({@link #pauseUntilQuiet}): no library watcher runs, and the resume that ends the
+   * pause (guarded by {@code lock}) is scheduled; {@link #registration} completes when the
+   * current registration of the tree is over.
+   */
+  private volatile boolean paused;
+  private final java.util.concurrent.atomic.AtomicInteger pauses = new java.util.concurrent.atomic.AtomicInteger();
+  private ScheduledFuture<?> resumeTask; // guarded by lock
+  private volatile java.util.concurrent.CompletableFuture<Void> registration = new java.util.concurrent.CompletableFuture<>();
 
   TreeWatcher(Path root, Duration debounce, Duration maxDelay, Duration macosLatency, Consumer<Path> pathSink,
       Runnable overflow, Runnable onBurstEnd, Runnable onRegistered) throws IOException {
@@ -137,6 +146,9 @@ final class TreeWatcher implements AutoCloseable {
     DirectoryWatcher w = b.build();
     watcher = w;
     registering = true;
+    if (registration.isDone()) {
+      registration = new java.util.concurrent.CompletableFuture<>();
+    }
     // registering every directory of a large tree takes a while (a round trip to the JDK's
     // inotify thread per directory: 1.3-2 s for 420 directories on a loaded machine), so it
     // runs on the watch thread, then the event loop there
@@ -149,7 +161,7 @@ final class TreeWatcher implements AutoCloseable {
         registrationEnded(w);
         loop.run();
       }).whenComplete((ok, error) -> {
-        if (closed || watcher != w) {
+        if (closed || paused || watcher != w) {
           return;
         }
         String why = error == null ? "ended" : error.toString();
@@ -168,7 +180,94 @@ final class TreeWatcher implements AutoCloseable {
   private void registrationEnded(DirectoryWatcher w) {
     if (watcher == w) {
       registering = false;
+      registration.complete(null);
       onRegistered.run();
+    }
+  }
+
+  /**
+   * Stops watching until {@code quiet} has passed since the last call, then watches the tree
+   * again and reports an overflow (everything is scanned again, so a change made meanwhile
+   * is found), as after a restart. For a burst of the applier's own writes: each file it
+   * installs costs the watch four or five events (its partial copy created, written and
+   * stamped, then renamed into place), each a wake-up of the JDK's inotify thread and of the
+   * watch thread, and a stat; in a 20,000-file initial sync that was about a third of the
+   * host daemon's CPU. While paused, {@link #registering} is true: a full scan then leaves
+   * another to be made once the watch is back, as during the first registration.
+   */
+  void pauseUntilQuiet(java.time.Duration quiet) {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      if (resumeTask != null) {
+        resumeTask.cancel(false);
+      }
+      if (!paused) {
+        paused = true;
+        pauses.incrementAndGet();
+        registering = true;
+        closeQuietly(watcher);
+      }
+      try {
+        resumeTask = timer.schedule(() -> resume(), quiet.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        resumeTask = null; // closing
+      }
+    }
+  }
+
+  /** How many pauses {@link #pauseUntilQuiet} began (tests). */
+  int pauses() {
+    return pauses.get();
+  }
+
+  /** True while {@link #pauseUntilQuiet} holds the watch off. */
+  boolean paused() {
+    return paused;
+  }
+
+  /**
+   * Ends a pause now (nothing if there is none) and waits up to {@code max} for the tree to
+   * be registered again; past that, {@link #registering} stays true and a scan made then is
+   * followed by another, as during any registration.
+   */
+  void resume(java.time.Duration max) throws InterruptedException {
+    resume();
+    try {
+      registration.get(max.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      // still registering: see above
+    }
+  }
+
+  private void resume() {
+    synchronized (lock) {
+      if (!paused || closed) {
+        return;
+      }
+      paused = false;
+      if (resumeTask != null) {
+        resumeTask.cancel(false);
+        resumeTask = null;
+      }
+      try {
+        start();
+      } catch (IOException e) {
+        log.warn("cannot watch {} again after a pause: {}", root, e.toString());
+        registering = false; // its changes are found by rescans only
+        registration.complete(null);
+      }
+    }
+    overflow.run();
+    poke();
+  }
+
+  private static void closeQuietly(DirectoryWatcher w) {
+    try {
+      w.close();
+    } catch (IOException | RuntimeException ignored) {
+      // stopping it is all that is wanted
     }
   }
 
@@ -203,7 +302,7 @@ final class TreeWatcher implements AutoCloseable {
       timer.schedule(() -> {
         try {
           DirectoryWatcher old = watcher;
-          if (closed) {
+          if (closed || paused) {
             return;
           }
           start();

@@ -136,6 +136,44 @@ class DiskEndpointTest {
     }
   }
 
+  /**
+   * A burst of installs pauses the watch (each file would cost it four or five events of our
+   * own); a user's edit made meanwhile is found by the next changes call, which watches the
+   * tree again first, and none of the installed files comes back as a change of this side.
+   */
+  @Test
+  void aBurstOfInstallsPausesTheWatchAndAnEditMadeMeanwhileIsStillFound() throws Exception {
+    Path user = old(Files.write(root.resolve("user.txt"), "before".getBytes(UTF_8)));
+    DiskEndpoint.Options watched = new DiskEndpoint.Options("book", List.of(), false, false, false, true,
+        java.time.Duration.ofMillis(2), java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(10));
+    try (DiskEndpoint w = DiskEndpoint.open(root, tmp.resolve("watched.db"), watched, false)) {
+      long seq = w.changes(0, true, List.of()).lastSeq();
+      long past = System.currentTimeMillis() - 60_000;
+      List<DiskEndpoint.StagedFile> files = new java.util.ArrayList<>();
+      for (int i = 0; i < DiskEndpoint.PAUSE_WATCH_FILES; i++) {
+        String content = "file " + i;
+        String staged = DiskEndpoint.tempName();
+        Files.writeString(root.resolve(IgnoreRules.bulkPartialName(staged)), content);
+        files.add(new DiskEndpoint.StagedFile("f" + i + ".txt", null,
+            Entry.file(ContentHash.of(content.getBytes(UTF_8)), content.length(), false, past), staged));
+      }
+      List<ApplyResult> r = w.installPushed(files, 0);
+      assertThat(r).extracting(ApplyResult::outcome).containsOnly(ApplyResult.Outcome.OK);
+      assertThat(w.watchPauses()).as("paused by the burst").isEqualTo(1);
+      old(Files.write(user, "edited while the watch was paused".getBytes(UTF_8)));
+      long installed = r.stream().mapToLong(ApplyResult::seq).max().orElseThrow();
+      Endpoint.ChangeSet next = w.changes(installed, false, List.of());
+      assertThat(w.watchPaused()).as("watched again by the changes call").isFalse();
+      assertThat(next.changes()).as("the edit, and no installed file").containsOnlyKeys("user.txt");
+      assertThat(next.changes().get("user.txt").hash())
+          .isEqualTo(ContentHash.of("edited while the watch was paused".getBytes(UTF_8)));
+
+      Files.writeString(root.resolve("later.txt"), "seen by the watch");
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+          .until(() -> w.hintedPaths().contains("later.txt"));
+    }
+  }
+
   @Test
   void aSameSizeRewriteWithItsMtimePutBackIsStillSeen() throws Exception {
     Path f = old(Files.write(root.resolve("same.txt"), "version-1".getBytes(UTF_8)));

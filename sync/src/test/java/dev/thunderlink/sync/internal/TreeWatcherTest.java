@@ -64,6 +64,23 @@ class TreeWatcherTest {
     }
   }
 
+  /** A pause ends by itself once quiet, asks for a full rescan (what changed meanwhile) and watches again. */
+  @Test
+  void aPauseEndsOnceQuietWithARescanAndTheTreeIsWatchedAgain() throws Exception {
+    List<Path> seen = new CopyOnWriteArrayList<>();
+    AtomicInteger rescans = new AtomicInteger();
+    try (TreeWatcher w = new TreeWatcher(root, Duration.ofMillis(2), Duration.ofMillis(50), Duration.ofMillis(10),
+        seen::add, rescans::incrementAndGet, () -> { }, () -> { })) {
+      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !w.registering());
+      w.pauseUntilQuiet(Duration.ofMillis(200));
+      assertThat(w.pauses()).isEqualTo(1);
+      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !w.paused() && !w.registering());
+      assertThat(rescans.get()).as("a full rescan asked for").isEqualTo(1);
+      Files.writeString(root.resolve("after.txt"), "watched again");
+      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> seen.contains(root.resolve("after.txt")));
+    }
+  }
+
   @Test
   void onlyTheTempPrefixCountsAsOurs() {
     assertThat(TreeWatcher.isOwnTempFile(Path.of("/r/a/" + IgnoreRules.TEMP_PREFIX + "x"))).isTrue();
