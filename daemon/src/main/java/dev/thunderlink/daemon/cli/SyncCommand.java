@@ -302,7 +302,8 @@ public final class SyncCommand implements Runnable {
       if (json) {
         printJson(s);
       } else {
-        out().printf("%s is in sync (%d ms)%n", name, ms);
+        // not printf: its %d loads the locale's number formats (~10-15 ms of CPU) for one number
+        out().println(name + " is in sync (" + ms + " ms)");
         out().flush();
       }
       return 0;
