@@ -26,6 +26,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LauncherTest {
   private static final Path LAUNCHER = Path.of("..", "thunderlink").toAbsolutePath().normalize();
+  /** The options of the short commands but {@code cp}. */
+  private static final String QUICK =
+      "-XX:TieredStopAtLevel=1 -XX:Tier3InvocationThreshold=1000 -XX:Tier3MinInvocationThreshold=500 -XX:Tier3CompileThreshold=10000 -XX:+UseSerialGC";
 
   @TempDir Path tmp;
 
@@ -129,7 +132,7 @@ class LauncherTest {
     Files.setLastModifiedTime(archive, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 1000));
     assertThat(run(jdk17, jar, "cp", "a", "host:b")).contains(" -XX:SharedArchiveFile=" + archive + " -Xshare:auto ").doesNotContain("DumpLoadedClassList");
     assertThat(javaRuns()).hasSize(1);
-    assertThat(run(jdk17, jar, "status", "--json")).startsWith("-XX:TieredStopAtLevel=1 -XX:DumpLoadedClassList=" + a + "-status.jsa.");
+    assertThat(run(jdk17, jar, "status", "--json")).startsWith(QUICK + " -XX:DumpLoadedClassList=" + a + "-status.jsa.");
     // the subcommands of sync load different classes: one archive each
     assertThat(run(jdk17, jar, "sync", "flush", "tree")).contains(" -XX:DumpLoadedClassList=" + a + "-sync-flush.jsa.");
     assertThat(Path.of(a + "-sync-flush.jsa")).hasContent("dumped from classes");
@@ -217,7 +220,7 @@ class LauncherTest {
   void withNowhereToKeepAClassArchiveCommandsAndDaemonsRunWithout() throws Exception {
     // a directory that cannot be written (here: one that does not exist, since the tests may run as root)
     Path away = tmp.resolve("missing").resolve("x.jar");
-    assertThat(run(jdk17, away, "status")).isEqualTo("-XX:TieredStopAtLevel=1 -jar " + away + " status");
+    assertThat(run(jdk17, away, "status")).isEqualTo(QUICK + " -jar " + away + " status");
     assertThat(run(jdk17, away, "serve")).startsWith("-XX:+UseG1GC ").doesNotContain("Xshare").endsWith(" -jar " + away + " serve");
   }
 

@@ -17,6 +17,22 @@ class ThunderlinkCommandTest {
   void argumentsStartingWithASubcommandBuildOnlyThatOne() {
     assertThat(ThunderlinkCommand.commandLine("cp", "--home", "h", "a.txt", "host:/tmp/").getSubcommands()).containsOnlyKeys("cp");
     assertThat(ThunderlinkCommand.commandLine("sync", "list").getSubcommands()).containsOnlyKeys("sync");
+    assertThat(ThunderlinkCommand.commandLine("sync", "flush", "--home", "h", "s").getSubcommands().get("sync").getSubcommands())
+        .containsOnlyKeys("flush");
+  }
+
+  @Test
+  void syncHelpAndUnknownWordsGetEverySyncCommandInTheUsagesOrder() {
+    List<String> all = List.of("create", "list", "status", "conflicts", "pause", "resume", "terminate", "flush");
+    for (String[] args : List.of(new String[] {"sync"}, new String[] {"sync", "--help"}, new String[] {"help", "sync"},
+        new String[] {"--help"}, new String[] {"sync", "nosuch"})) {
+      CommandLine sync = ThunderlinkCommand.commandLine(args).getSubcommands().get("sync");
+      assertThat(sync.getSubcommands().keySet()).as(String.join(" ", args)).containsExactlyElementsOf(all);
+    }
+    StringWriter out = new StringWriter();
+    CommandLine cl = ThunderlinkCommand.commandLine("sync", "--help").setOut(new PrintWriter(out, true));
+    assertThat(cl.execute("sync", "--help")).isZero();
+    assertThat(out.toString()).contains("Usage: thunderlink sync [-hV] [COMMAND]").contains("  create ").contains("  flush ");
   }
 
   @Test
