@@ -51,7 +51,9 @@ public final class CpCommand implements Callable<Integer> {
    * printed), and making it cost every {@code cp} ~0.1 s (~400 classes).
    */
   private static final class Json {
-    static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Written straight to its target, which it leaves open (no whole summary as one string). */
+    static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+        .disable(com.fasterxml.jackson.core.JsonGenerator.Feature.AUTO_CLOSE_TARGET);
   }
 
   @Parameters(arity = "2..*", paramLabel = "OPERAND", description = "LOCAL... host:PATH, or host:PATH LOCAL.")
@@ -147,7 +149,8 @@ public final class CpCommand implements Callable<Integer> {
   /** What the command prints for {@code r}: the JSON summary or the human one. */
   static void print(PrintWriter out, CopyReport r, boolean json) throws java.io.IOException {
     if (json) {
-      out.println(Json.MAPPER.writeValueAsString(r));
+      Json.MAPPER.writeValue(out, r);
+      out.println();
       out.flush();
       return;
     }
@@ -166,6 +169,15 @@ public final class CpCommand implements Callable<Integer> {
   }
 
   /**
+   * The JSON summary of {@code r} as {@code cp --json} prints it (line end included), written
+   * as UTF-8 straight to {@code out}, which stays open.
+   */
+  static void writeJson(java.io.OutputStream out, CopyReport r) throws java.io.IOException {
+    Json.MAPPER.writeValue(out, r);
+    out.write(System.lineSeparator().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+  }
+
+  /**
    * {@code cp} as the daemon gets it: local paths made absolute against this command's working
    * directory by joining the strings, so a destination's trailing slash ("into this directory")
    * survives.
@@ -173,7 +185,8 @@ public final class CpCommand implements Callable<Integer> {
   CopyRequest request(CpSpec cp) {
     String cwd = Path.of("").toAbsolutePath().toString();
     java.util.function.UnaryOperator<String> abs = p -> Path.of(p).isAbsolute() ? p : cwd + "/" + p;
-    CopyRequest.Builder b = CopyRequest.newBuilder().setPush(cp.push()).setFailoverSeconds(failoverSeconds).setJson(json);
+    CopyRequest.Builder b = CopyRequest.newBuilder().setPush(cp.push()).setFailoverSeconds(failoverSeconds).setJson(json)
+        .setOutputPieces(true);
     if (cp.push()) {
       cp.sources().forEach(src -> b.addSources(abs.apply(src)));
       b.setDestination(cp.destination());

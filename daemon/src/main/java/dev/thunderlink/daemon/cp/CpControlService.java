@@ -72,9 +72,18 @@ public final class CpControlService extends CpControlGrpc.CpControlImplBase {
         }
         report = copier.copy(spec, events).ranByDaemon();
       }
-      StringWriter text = new StringWriter();
-      CpCommand.print(new PrintWriter(text), report, req.getJson());
-      events.send(CopyEvent.newBuilder().setDone(Done.newBuilder().setOutput(text.toString()).setOk(report.ok())).build());
+      Done.Builder done = Done.newBuilder().setOk(report.ok());
+      if (req.getJson() && req.getOutputPieces()) {
+        try (OutputPieces pieces = new OutputPieces(OutputPieces.MAX_PIECE,
+            b -> events.send(CopyEvent.newBuilder().setOutputBytes(b).build()))) {
+          CpCommand.writeJson(pieces, report);
+        }
+      } else { // the human summary (a few lines), or a command that takes its output whole
+        StringWriter text = new StringWriter();
+        CpCommand.print(new PrintWriter(text), report, req.getJson());
+        done.setOutput(text.toString());
+      }
+      events.send(CopyEvent.newBuilder().setDone(done).build());
       synchronized (call) {
         call.onCompleted();
       }

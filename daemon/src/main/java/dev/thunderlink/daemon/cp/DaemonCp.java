@@ -55,6 +55,10 @@ final class DaemonCp {
           case PLANNED -> progress.planned(e.getPlanned().getFiles(), e.getPlanned().getBytes());
           case BYTES -> progress.bytes(e.getBytes());
           case WAITING -> progress.waitingForHost(e.getWaiting().getWhy(), Duration.ofSeconds(e.getWaiting().getUpToSeconds()));
+          case OUTPUT -> { // a piece of the JSON summary, whole characters
+            progress.close();
+            out.print(e.getOutput());
+          }
           case DONE -> {
             progress.close();
             out.print(e.getDone().getOutput());

@@ -103,6 +103,65 @@ class CpControlServiceTest {
   }
 
   @Test
+  void aJsonSummaryComesInPiecesOfWholeCharactersAndWholeToACommandThatDoesNotAskForThem() throws Exception {
+    Path root = Files.createDirectories(tmp.resolve("root"));
+    Path src = Files.createDirectories(tmp.resolve("tree-ä-日本-😀"));
+    int files = 1500; // ~0.5 MB of summary: more than one piece
+    for (int i = 0; i < files; i++) {
+      Files.writeString(src.resolve("f-é-語-😀-" + i + ".txt"), "x" + i);
+    }
+    Rig r = rig(tmp, root, new LinkEmulator[1], null);
+    String name = "cp-" + System.nanoTime();
+    CpControlService service = new CpControlService(home -> CpLink.await(r.link(), r.client(), Duration.ofSeconds(5), () -> { }), tmp);
+    Server server = serve(name, service);
+    ManagedChannel ch = InProcessChannelBuilder.forName(name).directExecutor().build();
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    try (LinkFixture fx = r.fx()) {
+      CopyRequest.Builder req = CopyRequest.newBuilder().setPush(true).addSources(src.toString())
+          .setDestination(root.resolve("a").toString() + "/").setFailoverSeconds(5).setJson(true);
+      StringBuilder printed = new StringBuilder();
+      int pieces = 0;
+      CopyEvent done = null;
+      for (Iterator<CopyEvent> it = CpControlGrpc.newBlockingStub(ch).copy(req.setOutputPieces(true).build()); it.hasNext(); ) {
+        CopyEvent e = it.next();
+        if (e.hasDone()) {
+          done = e;
+        } else if (e.getEventCase() == CopyEvent.EventCase.OUTPUT) {
+          assertThat(done).as("output after done").isNull();
+          assertThat(e.getOutputBytes().size()).isLessThanOrEqualTo(OutputPieces.MAX_PIECE);
+          printed.append(e.getOutput()); // a piece cut inside a character would not parse as a string field
+          pieces++;
+        }
+      }
+      assertThat(done).isNotNull();
+      assertThat(done.getDone().getOk()).isTrue();
+      assertThat(done.getDone().getOutput()).isEmpty();
+      assertThat(pieces).isGreaterThan(1);
+      assertThat(printed.toString()).endsWith("}" + System.lineSeparator());
+      com.fasterxml.jackson.databind.JsonNode summary = json.readTree(printed.toString());
+      assertThat(summary.get("copied").asLong()).isEqualTo(files);
+      assertThat(summary.get("entries")).hasSize(files);
+      assertThat(summary.get("entries").get(0).get("source").asText()).contains("tree-ä-日本-😀/f-é-語-😀-");
+
+      // a command from before pieces: the whole summary in `done`, the same JSON
+      CopyEvent whole = null;
+      for (Iterator<CopyEvent> it = CpControlGrpc.newBlockingStub(ch).copy(req.setOutputPieces(false)
+          .setDestination(root.resolve("b").toString() + "/").build()); it.hasNext(); ) {
+        CopyEvent e = it.next();
+        assertThat(e.getEventCase()).isNotEqualTo(CopyEvent.EventCase.OUTPUT);
+        whole = e;
+      }
+      assertThat(whole.hasDone()).isTrue();
+      com.fasterxml.jackson.databind.JsonNode again = json.readTree(whole.getDone().getOutput());
+      assertThat(again.get("entries")).hasSize(files);
+      assertThat(again.get("entries").get(7).get("source")).isEqualTo(summary.get("entries").get(7).get("source"));
+    } finally {
+      ch.shutdownNow();
+      server.shutdownNow();
+    }
+  }
+
+  @Test
   void cancellingTheCallCancelsTheCopyAndNothingLandsUnderTheName() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("root"));
     byte[] data = new byte[16 << 20];

@@ -71,6 +71,26 @@ class DaemonCpTest {
   }
 
   @Test
+  void piecesOfTheOutputArePrintedInOrderBeforeTheDonesOwn() throws Exception {
+    try (LocalControlServer d = daemon("workstation", (r, o) -> {
+      o.onNext(CopyEvent.newBuilder().setOutput("{\n  \"files\" : 1,").build());
+      o.onNext(CopyEvent.newBuilder().setOutput("\n  \"source\" : \"/src/ä/日本/😀\"\n}\n").build());
+      o.onNext(CopyEvent.newBuilder().setDone(Done.newBuilder().setOk(true)).build());
+      o.onCompleted();
+    })) {
+      assertThat(run()).contains(0);
+      assertThat(out.toString()).isEqualTo("{\n  \"files\" : 1,\n  \"source\" : \"/src/ä/日本/😀\"\n}\n");
+    }
+  }
+
+  @Test
+  void theCommandAsksForItsOutputInPieces() {
+    CpCommand c = new CpCommand();
+    c.json = true;
+    assertThat(c.request(CpSpec.parse(List.of("/src/a", "host:/dst/a"))).getOutputPieces()).isTrue();
+  }
+
+  @Test
   void withoutAWorkstationDaemonThatCopiesTheCommandCopiesItself() throws Exception {
     assertThat(run()).as("no daemon").isEmpty();
     try (LocalControlServer d = daemon("workstation", null)) {
