@@ -431,8 +431,8 @@ fi
 # user. `thunderlink cp` pushes the file and the tree to host:$T/dst: through that daemon (row
 # thunderlink; jars from before session 8 ignore it), and with `cp --standalone` over a link of
 # the command's own (row thunderlink-standalone). Then, for the mirror row, a fresh workstation
-# daemon runs one sync session of the tree and `sync flush` returns when it has all reached the
-# host (with --runs N, N times on fresh workstation daemons, alternating with the baseline).
+# daemon runs one sync session of the tree and `sync create --wait` (or, for a jar without it,
+# `sync create` then `sync flush`) returns when it has all reached the host (with --runs N, N times on fresh workstation daemons, alternating with the baseline).
 # Every figure is the
 # wall clock of the commands, JVM start and link handshake included, like ssh's for scp; the
 # note gives `cp`'s own transfer time and the wall clock of copying a 1-byte file (start-up,
@@ -606,9 +606,14 @@ run_thunderlink_sync() { # run_thunderlink_sync VARIANT push|pull|pull-file: one
   local a b cpu0 cpu1 host0 host1
   cpu0=$(tl_cpu "$v"); host0=$(pids_cpu "${TL_HOST_PID[$v]}")
   a=$(now)
-  tl_as "$v" sync create --home "$T/tl-ws-$v" --local "$local_dir" --remote "$remote_dir" bench-tree >&2 ||
-    tl_fail "sync create failed ($v)"
-  tl_as "$v" sync flush --home "$T/tl-ws-$v" --timeout 1800 bench-tree >&2 || tl_fail "sync flush failed or timed out ($v)"
+  if [[ ${TL_SYNC_WAIT[$v]} == 1 ]]; then # one command: create, and return once the first sync is done
+    tl_as "$v" sync create --home "$T/tl-ws-$v" --local "$local_dir" --remote "$remote_dir" --wait --timeout 1800 bench-tree >&2 ||
+      tl_fail "sync create --wait failed or timed out ($v)"
+  else
+    tl_as "$v" sync create --home "$T/tl-ws-$v" --local "$local_dir" --remote "$remote_dir" bench-tree >&2 ||
+      tl_fail "sync create failed ($v)"
+    tl_as "$v" sync flush --home "$T/tl-ws-$v" --timeout 1800 bench-tree >&2 || tl_fail "sync flush failed or timed out ($v)"
+  fi
   b=$(now)
   cpu1=$(tl_cpu "$v"); host1=$(pids_cpu "${TL_HOST_PID[$v]}")
   SYNC_WALL[$v.$dir]+="$(elapsed "$a" "$b") "
@@ -627,14 +632,21 @@ run_thunderlink_sync() { # run_thunderlink_sync VARIANT push|pull|pull-file: one
   rm -rf "$T/tl-host-$v"/sync-host/*/bench-tree
   [[ $SYNC_WARM == 1 ]] || tl_disconnect "$v"
 }
-declare -A TL_SYNC_WARMED=()
+declare -A TL_SYNC_WARMED=() TL_SYNC_WAIT=()
 tl_sync_warmup() { # tl_sync_warmup VARIANT: untimed, the sync commands' first runs (each writes the
   # launcher's class archive for its command after it, like cp's untimed 1-byte copy) on a 1-file
-  # session, on a workstation daemon stopped after it so that run 1 still starts cold
+  # session, on a workstation daemon stopped after it so that run 1 still starts cold. Also finds
+  # whether the variant's `sync create` has --wait (since session 13: create, and return once
+  # the first sync is done, one command instead of create + flush; SYNC_CREATE_WAIT=0 in the
+  # environment keeps the two commands)
   local v=$1 c
+  TL_SYNC_WAIT[$v]=0
+  if [[ ${SYNC_CREATE_WAIT:-1} == 1 ]] && tl_as "$v" sync create --help 2>/dev/null | grep -q -- '--wait'; then TL_SYNC_WAIT[$v]=1; fi
   tl_connect "$v"
   fresh_dst; mkdir -p "$T/dst/warm-src" "$T/dst/warm-dst"; echo warm-up >"$T/dst/warm-src/a.txt"
-  for c in "create --local $T/dst/warm-src --remote $T/dst/warm-dst warm-up" "flush warm-up" "terminate warm-up"; do
+  local cmds=("create --local $T/dst/warm-src --remote $T/dst/warm-dst warm-up" "flush warm-up" "terminate warm-up")
+  [[ ${TL_SYNC_WAIT[$v]} == 1 ]] && cmds=("create --local $T/dst/warm-src --remote $T/dst/warm-dst --wait warm-up" "terminate warm-up")
+  for c in "${cmds[@]}"; do
     # shellcheck disable=SC2086 # the words of $c are the subcommand's arguments
     tl_as "$v" sync $c --home "$T/tl-ws-$v" >/dev/null || tl_fail "the untimed sync $c failed ($v)"
   done
@@ -680,7 +692,11 @@ for dir in push pull pull-file; do
     for v in "${TL_VARIANTS[@]}"; do
       k=$v.$dir
       walls=(${SYNC_WALL[$k]}) cpus=(${SYNC_CPU[$k]}) hosts=(${SYNC_HOST_CPU[$k]})
-      note="two-way-safe session$where, sync create until sync flush returns (two JVM starts included)"
+      if [[ ${TL_SYNC_WAIT[$v]:-0} == 1 ]]; then
+        note="two-way-safe session$where, \`sync create --wait\` until it returns (first sync done; one JVM start included)"
+      else
+        note="two-way-safe session$where, sync create until sync flush returns (two JVM starts included)"
+      fi
       if [[ $SYNC_WARM == 1 ]]; then # run 1 on a fresh workstation daemon, the rest on the same one
         note+=", warm workstation daemon: median of runs 2-$RUNS, daemons' CPU $(median "${cpus[@]:1}") s (host daemon's $(median "${hosts[@]:1}") s); cold run 1 ${walls[0]} s (CPU ${cpus[0]} s, host ${hosts[0]} s)"
         walls=("${walls[@]:1}")

@@ -247,6 +247,21 @@ class TwoDaemonsTest {
     // every path the mirror applied was observed, as it happened, in the workstation's /metrics
     String scraped = scrape();
     assertThat(scraped).containsPattern("(?m)^thunderlink_sync_propagation_seconds_count [1-9]");
+    // create --wait: one command that returns once the first sync is done, files of both sides
+    Path local2 = Files.createDirectories(dir.resolve("proj2-local/src"));
+    Files.writeString(local2.resolve("App.java"), "class App {}\n");
+    Path remote2 = Files.createDirectories(dir.resolve("proj2-remote/docs"));
+    Files.writeString(remote2.resolve("plan.md"), "written on the mini before the session\n");
+    DaemonProcess.Result w = cli("sync-create-wait", "sync", "create", "proj2", "--home", wsHome.toString(), "--local",
+        local2.getParent().toString(), "--remote", remote2.getParent().toString(), "--wait", "--timeout", "60", "--json");
+    assertThat(w.exit()).as(w.toString()).isZero();
+    assertThat(JSON.readTree(w.out()).get("first_sync_done").asBoolean()).isTrue();
+    assertThat(dir.resolve("proj2-remote/src/App.java")).hasContent("class App {}");
+    assertThat(dir.resolve("proj2-local/docs/plan.md")).hasContent("written on the mini before the session");
+    DaemonProcess.Result badWait = cli("sync-create-wait-bad", "sync", "create", "proj3", "--home", wsHome.toString(),
+        "--local", dir.resolve("proj3").toString(), "--remote", dir.resolve("proj3-remote").toString(), "--wait", "--timeout", "0");
+    assertThat(badWait.exit()).isNotZero();
+    assertThat(badWait.err()).contains("--timeout: 0 (expected: >= 1)");
     DaemonProcess.Result list = cli("sync-list", "sync", "list", "--home", wsHome.toString());
     assertThat(list.out()).contains("proj");
     Files.createDirectories(dir.resolve("etc-copy"));

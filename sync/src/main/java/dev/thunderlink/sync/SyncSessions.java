@@ -235,6 +235,18 @@ public final class SyncSessions implements AutoCloseable {
     s.flush(timeout);
   }
 
+  /**
+   * {@code sync create --wait}: returns once the first sync of the session just created is done
+   * (see {@link SyncSession#awaitFirstSync}). Not synchronized on the registry, as {@link #flush}.
+   */
+  public void awaitFirstSync(String name, Duration timeout) throws IOException, TimeoutException, InterruptedException {
+    SyncSession s;
+    synchronized (this) {
+      s = session(name);
+    }
+    s.awaitFirstSync(timeout);
+  }
+
   /** {@code sync terminate NAME}: stops the session and deletes its state (not the files). */
   public synchronized void terminate(String name) throws IOException {
     SyncSession s = session(name);

@@ -195,6 +195,34 @@ class SyncSessionTest {
     }
   }
 
+  /**
+   * `sync create --wait`: the session's first sync scans both sides in full anyway, so waiting
+   * for it is enough; no flush's second full cycle follows it.
+   */
+  @org.junit.jupiter.api.Test
+  void awaitingTheFirstSyncWaitsForItAloneWithoutAFlushCycle() throws Exception {
+    Path a = tmp.resolve("a");
+    Path b = tmp.resolve("b");
+    try (SyncPair p = SyncPair.open(Fs.REAL, tmp, SyncMode.TWO_WAY_SAFE, cfg -> {
+      try { // both trees hold files before the session starts
+        for (int i = 0; i < 40; i++) {
+          write(a.resolve("d" + (i % 4) + "/f" + i), "v" + i);
+        }
+        write(b.resolve("host/only.txt"), "from the host");
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    })) {
+      p.session.awaitFirstSync(java.time.Duration.ofSeconds(30));
+      assertThat(SyncPair.tree(p.b)).isEqualTo(SyncPair.tree(p.a)).containsEntry("d3/f39", "v39")
+          .containsEntry("host/only.txt", "from the host");
+      // the first sync's own cycles only: no full one, as a flush would have run
+      assertThat(p.session.fullCycles()).isZero();
+      p.flush();
+      assertThat(p.session.fullCycles()).isEqualTo(1);
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Fs.class)
   void ownWritesDoNotComeBackAsChanges(Fs fs) throws Exception {

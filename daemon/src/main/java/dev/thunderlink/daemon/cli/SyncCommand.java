@@ -131,10 +131,23 @@ public final class SyncCommand implements Runnable {
     @Option(names = "--outside-symlinks", paramLabel = "refuse|keep", description = "Symlinks pointing outside the root: refuse (default) or keep as-is.")
     String outsideSymlinks = "refuse";
 
+    @Option(names = "--wait", description = "Return once the first sync is done (exit 1 on timeout; the session stays).")
+    boolean waitForSync;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "With --wait: give up after this long (default ${DEFAULT-VALUE}).")
+    int timeoutSeconds = 600;
+
     @Override
     public Integer call() throws Exception {
-      SyncSessionStatus s =
-          call(120, stub -> stub.create(
+      if (timeoutSeconds < 1) {
+        throw new IllegalArgumentException("--timeout: " + timeoutSeconds + " (expected: >= 1)");
+      }
+      long t0 = System.nanoTime();
+      int wait = waitForSync ? timeoutSeconds : 0;
+      SyncSessionStatus s;
+      try {
+        s = call(120L + wait, stub -> {
+          SyncSessionStatus created = stub.create(
               SyncCreateRequest.newBuilder()
                   .setName(name)
                   .setLocalRoot(local.toAbsolutePath().normalize().toString())
@@ -144,12 +157,31 @@ public final class SyncCommand implements Runnable {
                   .setVcs(vcs)
                   .setUseGitignoreFiles(useGitignore)
                   .setOutsideSymlinks(outsideSymlinks)
-                  .build()));
+                  .setWaitSeconds(wait)
+                  .build());
+          if (wait > 0 && !created.getFirstSyncDone()) { // a daemon from before --wait answered at once
+            long left = Math.max(1, wait - TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0));
+            return stub.flush(SyncFlushRequest.newBuilder().setName(name).setTimeoutSeconds((int) left).build());
+          }
+          return created;
+        });
+      } catch (StatusRuntimeException e) {
+        if (wait > 0 && e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED) {
+          throw new IllegalStateException("sync create " + name + ": created, but the first sync was not done after "
+              + timeoutSeconds + " s (" + (e.getStatus().getDescription() == null ? "timed out" : e.getStatus().getDescription())
+              + "); it goes on: see `thunderlink sync status " + name + "`");
+        }
+        throw e;
+      }
       if (json) {
         printJson(s);
       } else {
         out().printf("created session %s: %s <-> host:%s%n", name, local.toAbsolutePath().normalize(), remote);
         printStatus(s);
+        if (wait > 0) {
+          out().println(name + " is in sync (" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms)");
+          out().flush();
+        }
       }
       return 0;
     }

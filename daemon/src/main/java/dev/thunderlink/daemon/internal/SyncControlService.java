@@ -108,6 +108,10 @@ public final class SyncControlService extends SyncControlGrpc.SyncControlImplBas
                   vcs.equals("ignore"),
                   r.getOutsideSymlinks().isEmpty() ? "refuse" : r.getOutsideSymlinks(),
                   false));
+      if (r.getWaitSeconds() > 0) {
+        sessions.awaitFirstSync(r.getName(), Duration.ofSeconds(r.getWaitSeconds()));
+        return toProto(sessions.status(r.getName())).toBuilder().setFirstSyncDone(true).build();
+      }
       return toProto(s);
     });
   }

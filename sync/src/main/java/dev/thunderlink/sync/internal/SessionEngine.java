@@ -77,6 +77,8 @@ public final class SessionEngine {
   private final java.util.concurrent.ExecutorService transfers;
 
   final AtomicLong cycles = new AtomicLong();
+  /** Cycles asked to scan both sides in full (a flush's, a periodic rescan's): tests. */
+  private final AtomicLong fullCycles = new AtomicLong();
   final AtomicLong opsApplied = new AtomicLong();
   final AtomicLong filesTransferred = new AtomicLong();
   final AtomicLong bytesSent = new AtomicLong();
@@ -248,6 +250,11 @@ public final class SessionEngine {
     throw new NotSettled("changes keep coming after 50 cycles; still unsettled: " + carry);
   }
 
+  /** How many cycles were asked to scan both sides in full (tests). */
+  public long fullCycles() {
+    return fullCycles.get();
+  }
+
   /** Cycles kept finding work (a path rewritten faster than it syncs, or a livelock). */
   public static final class NotSettled extends IOException {
     NotSettled(String message) {
@@ -270,6 +277,9 @@ public final class SessionEngine {
 
   CycleResult cycle(boolean full, boolean force) throws IOException, SafetyStop {
     cycles.incrementAndGet();
+    if (full) {
+      fullCycles.incrementAndGet();
+    }
     long t0 = System.nanoTime();
     long noticed = noticedNanos.getAndSet(0);
     cycleFromNanos = noticed != 0 ? noticed : t0;
