@@ -12,7 +12,7 @@
 # Usage: benchmarks/peer-compare.sh [--install] [--size 1g] [--files 20000]
 #                                   [--min 1k] [--max 16k] [--only LIST] [--out DIR] [--keep]
 #                                   [--no-file] [--no-tree] [--runs N] [--baseline-jar OLD.jar]
-#                                   [--sync-warm]
+#                                   [--sync-warm] [--warm-copies K]
 #   --install   apt-get install the missing Debian packages first (nothing is installed without it)
 #   --only      comma-separated subset: iperf3,cp,scp,rsync-ssh,rsync-daemon,unison,syncthing,
 #               ssh-tunnel,thunderlink,thunderlink-sync,thunderlink-sync-pull,thunderlink-sync-pull-file
@@ -25,6 +25,10 @@
 #               user's runs for days, instead of starting it afresh for each: the row is then the
 #               median of runs 2..N (warm daemons) and its note gives run 1 (cold JVMs) apart;
 #               needs --runs 2 or more
+#   --warm-copies K  the cp rows start after K untimed copies of the tree per daemon variant, so
+#               that they show daemons that have been copying for a while (JIT warm: a fresh
+#               pair's first copies of 20,000 files run several times slower) rather than the
+#               first copies after a start; the note says so (default 0)
 #   thunderlink-sync-pull: the mirror's initial sync the other way: the tree on the host side,
 #               the workstation's folder empty (host to workstation); -pull-file: the same with
 #               a folder holding only the random file
@@ -67,6 +71,7 @@ DO_TREE=1
 RUNS=1
 BASELINE_JAR=""
 SYNC_WARM=0
+WARM_COPIES=0
 BASELINE_LAUNCHER_OPTS="${BASELINE_LAUNCHER_OPTS:-0}"
 
 die() { echo "peer-compare: $*" >&2; exit 2; }
@@ -88,8 +93,10 @@ while [[ $# -gt 0 ]]; do
     --baseline-jar) BASELINE_JAR="${2:?--baseline-jar needs a value}"; shift 2
       [[ -f "$BASELINE_JAR" ]] || die "--baseline-jar: no such file: $BASELINE_JAR" ;;
     --sync-warm) SYNC_WARM=1; shift ;;
+    --warm-copies) WARM_COPIES="${2:?--warm-copies needs a value}"; shift 2
+      [[ "$WARM_COPIES" =~ ^[0-9]+$ ]] || die "--warm-copies: $WARM_COPIES (expected: a whole number >= 0)" ;;
     -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die "unknown option: $1 (expected: --install, --size, --files, --min, --max, --only, --out, --keep, --no-file, --no-tree, --runs, --baseline-jar, --sync-warm)" ;;
+    *) die "unknown option: $1 (expected: --install, --size, --files, --min, --max, --only, --out, --keep, --no-file, --no-tree, --runs, --baseline-jar, --sync-warm, --warm-copies)" ;;
   esac
 done
 [[ $SYNC_WARM == 0 || $RUNS -ge 2 ]] || die "--sync-warm needs --runs 2 or more (run 1 is the cold one)"
@@ -542,6 +549,12 @@ run_thunderlink() {
   for v in "${TL_VARIANTS[@]}"; do tl_pair "$v"; tl_connect "$v"; done
   printf x >"$T/tiny.bin"
   for v in "${cps[@]}"; do fresh_dst; tl_cp "$v" "$T/tl-warm.json" "$T/tiny.bin" "$T/dst/tiny.bin" >/dev/null; done
+  if [[ $WARM_COPIES -gt 0 && $DO_TREE == 1 ]]; then
+    log "untimed: $WARM_COPIES copies of the tree per daemon variant first (--warm-copies)"
+    for (( r = 1; r <= WARM_COPIES; r++ )); do
+      for v in "${TL_VARIANTS[@]}"; do fresh_dst; tl_cp "$v" "$T/tl-warm.json" "$T/src/tree" "$T/dst/tree" >/dev/null; done
+    done
+  fi
   for what in file tree tiny; do
     [[ $what == file && $DO_FILE == 0 || $what == tree && $DO_TREE == 0 ]] && continue
     for (( r = 1; r <= RUNS; r++ )); do
@@ -572,6 +585,7 @@ run_thunderlink() {
     k=$([[ $DO_FILE == 1 ]] && echo file || echo tree)
     note="$(jq -r '.encrypted | if . then "TLS" else "plaintext" end' "$T/tl-cp-$v-$k-1.json") on loopback"
     note+=", $(jq -r 'if .daemon then "copied by the workstation daemon" else "copied by the command over its own link" end' "$T/tl-cp-$v-$k-1.json")"
+    [[ $WARM_COPIES -gt 0 && $DO_TREE == 1 && $v != solo ]] && note+=" after $WARM_COPIES untimed copies of the tree (warm daemons)"
     [[ $v == base ]] && note+=", baseline jar $(basename "$(dirname "$(dirname "$(dirname "$TL_BASE_JAR")")")")/…/$(basename "$TL_BASE_JAR")$([[ $BASELINE_LAUNCHER_OPTS == 1 ]] && echo ", the launcher's command options" || echo ", plain java -jar")"
     for k in file tree; do
       [[ -n "${WALL[$v.$k]:-}" ]] || continue
