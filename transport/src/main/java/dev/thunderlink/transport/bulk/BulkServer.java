@@ -48,6 +48,7 @@ public final class BulkServer implements BulkAcceptor {
   private final java.util.Map<Channel, BulkConnection> connections = new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.concurrent.CompletableFuture<Void> drained = new java.util.concurrent.CompletableFuture<>();
   private volatile String refusal;
+  private volatile StagedFileListener stagedListener;
 
   public BulkServer(BulkConfig config, PeerStore peers) {
     this.config = config;
@@ -67,6 +68,15 @@ public final class BulkServer implements BulkAcceptor {
 
   public BulkConfig config() {
     return config;
+  }
+
+  /**
+   * Tells {@code listener} of every staged push verified from now on (set it before the link
+   * server starts; connections accepted before keep what they had). The host daemon hands them
+   * to its mirror, which then installs them without hashing them again.
+   */
+  public void onStagedVerified(StagedFileListener listener) {
+    this.stagedListener = listener;
   }
 
   @Override
@@ -89,7 +99,7 @@ public final class BulkServer implements BulkAcceptor {
         return;
       }
     }
-    HostRole role = new HostRole(sessions, roots, encrypted);
+    HostRole role = new HostRole(sessions, roots, encrypted, stagedListener);
     BulkConnection conn = BulkConnection.install(ch, config, counters, encrypted, role, false);
     connections.put(ch, conn);
     ch.closeFuture().addListener(f -> {
