@@ -144,6 +144,10 @@ public final class DiskEndpoint implements Endpoint {
   final java.util.concurrent.atomic.AtomicLong blockListsRead = new java.util.concurrent.atomic.AtomicLong();
   /** How many files scans have hashed (tests check that unchanged files are not). */
   final java.util.concurrent.atomic.AtomicLong filesHashed = new java.util.concurrent.atomic.AtomicLong();
+  /** How many staged copies installs have hashed (tests check that verified pushes are not). */
+  final java.util.concurrent.atomic.AtomicLong stagedHashed = new java.util.concurrent.atomic.AtomicLong();
+  /** Copies the bulk plane of this process verified, trusted by {@link #installPushed}; null: none. */
+  private volatile VerifiedCopies verifiedCopies;
   /** The free-space check before each write, asked of the file system only now and then. */
   final FreeSpaceGauge freeSpace = new FreeSpaceGauge();
 
@@ -214,6 +218,14 @@ public final class DiskEndpoint implements Endpoint {
       throw new IllegalArgumentException("block size: " + blockSize + " (expected: >= 4096)");
     }
     this.blockSize = blockSize;
+  }
+
+  /**
+   * Lets {@link #installPushed} install a copy the bulk plane of this process verified, and
+   * recorded in {@code copies}, without hashing it again (see {@link VerifiedCopies}).
+   */
+  public void trustVerifiedCopies(VerifiedCopies copies) {
+    this.verifiedCopies = copies;
   }
 
   /** True if the state database was found corrupt and recreated (a full rescan rebuilds it). */
@@ -509,6 +521,10 @@ public final class DiskEndpoint implements Endpoint {
           } catch (IOException ignored) {
             // reported nowhere: it is ours and ignored
           }
+          VerifiedCopies copies = verifiedCopies;
+          if (copies != null) {
+            copies.forget(p);
+          }
         }
         return;
       }
@@ -651,7 +667,7 @@ public final class DiskEndpoint implements Endpoint {
   }
 
   /** {@link #statKey} from the unix view's dev, ino and ctime. */
-  private static String unixKey(Map<String, Object> m) {
+  static String unixKey(Map<String, Object> m) {
     return m.get("dev") + ":" + m.get("ino") + ":" + ((FileTime) m.get("ctime")).to(TimeUnit.NANOSECONDS);
   }
 
@@ -1326,7 +1342,9 @@ public final class DiskEndpoint implements Endpoint {
   /**
    * One file of {@link #installStaged}: the pushed copy is hashed (a small file is still in
    * the page cache) and must be the target's content; it gets the target's executable bit and
-   * mtime, then the same re-check and rename as {@link #writeWhole}.
+   * mtime, then the same re-check and rename as {@link #writeWhole}. A copy the bulk plane of
+   * this process verified is not hashed again when its record shows the target's hash and its
+   * stat is still the one taken at verification ({@link #verifiedHash}).
    *
    * @param pushed look first for the copy the bulk plane staged at its partial name
    */
@@ -1353,7 +1371,14 @@ public final class DiskEndpoint implements Endpoint {
       if (a == null || !a.isRegularFile()) {
         return ApplyResult.changed(path + ": its pushed copy is gone");
       }
-      ContentHash.Hashed h = a.size() == target.size() ? ContentHash.hashFile(staged, a.size() > blockSize ? blockSize : 0) : null;
+      ContentHash.Hashed h = null;
+      if (a.size() == target.size()) {
+        h = verifiedHash(staged, a, target, blockSize);
+        if (h == null) {
+          stagedHashed.incrementAndGet();
+          h = ContentHash.hashFile(staged, a.size() > blockSize ? blockSize : 0);
+        }
+      }
       if (h == null || !h.hash().equals(target.hash())) {
         return ApplyResult.changed(path + ": content changed while it was being sent");
       }
@@ -1377,6 +1402,35 @@ public final class DiskEndpoint implements Endpoint {
         removeTemp(staged);
       }
     }
+  }
+
+  /**
+   * The target's hash if the bulk plane of this process verified {@code staged} as the
+   * target's content and it has not changed since: its record (taken, so used once) has the
+   * target's hash, and its size, mtime and stat key (device, inode, ctime) are the ones taken
+   * right after verification. Null otherwise, and for a file above the block size, whose
+   * hash must also fingerprint its blocks: the caller hashes it.
+   *
+   * @param a {@code staged}'s stat, taken by the caller
+   */
+  private ContentHash.Hashed verifiedHash(Path staged, BasicFileAttributes a, Entry target, int blockSize) {
+    VerifiedCopies copies = verifiedCopies;
+    VerifiedCopies.Copy c = copies == null ? null : copies.take(staged);
+    if (c == null || !unixView || a.size() > blockSize || c.size() != a.size()
+        || !c.hash().equals(target.hash()) || !c.mtime().equals(a.lastModifiedTime())) {
+      return null;
+    }
+    try {
+      // after the caller's stat: a change in between moves the ctime read here
+      Map<String, Object> m = Files.readAttributes(staged, "unix:dev,ino,ctime", LinkOption.NOFOLLOW_LINKS);
+      if (!c.statKey().equals(unixKey(m))) {
+        return null;
+      }
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+      return null;
+    }
+    copies.trusted();
+    return new ContentHash.Hashed(target.hash(), a.size(), null);
   }
 
   /**
