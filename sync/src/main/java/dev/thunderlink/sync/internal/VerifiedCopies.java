@@ -62,7 +62,7 @@ public final class VerifiedCopies {
   public static final int DEFAULT_CAPACITY = 4096;
 
   /** A verified copy: its SHA-256 (hex), and its stat just after verification. */
-  record Copy(String hash, long size, FileTime mtime, String statKey) {}
+  record Copy(String hash, long size, FileTime mtime, long dev, long ino, long ctimeNanos) {}
 
   private final int capacity;
   private final Map<Path, Copy> copies; // guarded by this
@@ -101,7 +101,8 @@ public final class VerifiedCopies {
     if ((Long) m.get("size") != size || mtime.toMillis() != mtimeMillis || m.get("ctime") == null) {
       return;
     }
-    Copy c = new Copy(ContentHash.hex(sha256), size, mtime, DiskEndpoint.unixKey(m));
+    Copy c = new Copy(ContentHash.hex(sha256), size, mtime, (Long) m.get("dev"), (Long) m.get("ino"),
+        ((FileTime) m.get("ctime")).to(java.util.concurrent.TimeUnit.NANOSECONDS));
     synchronized (this) {
       copies.put(key, c);
     }
