@@ -166,7 +166,7 @@ public final class HostDaemon implements AutoCloseable {
               rt.home.dir().resolve("sync-host"), rt.identity.deviceName(), true, java.time.Duration.ofMillis(20),
               permittedRoots, dev.thunderlink.transport.PeerContext::deviceId);
       // pushes the bulk plane verified are installed by the mirror without hashing them again
-      bulk.onStagedVerified(sync::stagedCopyVerified);
+      bulk.onStagedVerified(dev.thunderlink.sync.SyncHostService.LARGEST_TRUSTED_COPY, sync::stagedCopyVerified);
       lb.addService(sync);
       link = lb.build().start();
       List<ServerServiceDefinition> cs = new ArrayList<>(controlServices);

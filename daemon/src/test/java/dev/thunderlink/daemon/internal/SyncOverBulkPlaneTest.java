@@ -66,7 +66,7 @@ class SyncOverBulkPlaneTest {
     fx = new LinkFixture(TransportFactory.auto().kind(), tmp);
     BulkServer bulk = new BulkServer(BulkConfig.defaults(List.of(bulkRoot)), fx.hostPeers);
     sync = new SyncHostService(tmp.resolve("host-state"), "mini", true, Duration.ofMillis(10));
-    bulk.onStagedVerified(sync::stagedCopyVerified); // as the host daemon wires them
+    bulk.onStagedVerified(dev.thunderlink.sync.SyncHostService.LARGEST_TRUSTED_COPY, sync::stagedCopyVerified); // as the host daemon wires them
     fx.startHost(
         List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
         b -> b.addService(bulk.controlService()).bulk(bulk).addService(sync));

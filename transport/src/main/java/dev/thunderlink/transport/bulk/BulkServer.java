@@ -79,6 +79,22 @@ public final class BulkServer implements BulkAcceptor {
     this.stagedListener = listener;
   }
 
+  /** As above, for files of at most {@code largestBytes} (see {@link StagedFileListener#largestUseful}). */
+  public void onStagedVerified(long largestBytes, StagedFileListener listener) {
+    java.util.Objects.requireNonNull(listener);
+    onStagedVerified(new StagedFileListener() {
+      @Override
+      public void verified(java.nio.file.Path partial, long size, long mtimeMillis, byte[] sha256) {
+        listener.verified(partial, size, mtimeMillis, sha256);
+      }
+
+      @Override
+      public long largestUseful() {
+        return largestBytes;
+      }
+    });
+  }
+
   @Override
   public void accept(Channel ch, boolean encrypted) {
     String refused = refusal;

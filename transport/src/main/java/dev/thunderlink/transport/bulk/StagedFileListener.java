@@ -25,4 +25,14 @@ public interface StagedFileListener {
    * @param sha256 the SHA-256 of its whole content as the receiver wrote it (32 bytes)
    */
   void verified(Path partial, long size, long mtimeMillis, byte[] sha256);
+
+  /**
+   * The largest file this listener has a use for (the mirror hashes a larger pushed copy again
+   * anyway, for its block fingerprints): the receiver neither hashes a larger file a second
+   * time under XXH3-128 (a 1 GiB push would have cost a SHA-256 of it for nothing) nor tells
+   * of it.
+   */
+  default long largestUseful() {
+    return Long.MAX_VALUE;
+  }
 }

@@ -91,7 +91,7 @@ final class FileReceiver {
     this.counters = counters;
     this.md = Hashing.content(header.getDigest());
     this.scratch = scratch;
-    this.staged = header.getStage() ? staged : null;
+    this.staged = header.getStage() && staged != null && header.getSize() <= staged.largestUseful() ? staged : null;
     this.sha = this.staged != null && Hashing.isXxh3(md.algorithm()) && header.getOffset() == 0
         ? Hashing.content(dev.thunderlink.proto.bulk.DigestAlgorithm.DIGEST_ALGORITHM_SHA256) : null;
   }

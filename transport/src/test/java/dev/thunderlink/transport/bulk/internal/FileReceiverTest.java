@@ -285,6 +285,59 @@ class FileReceiverTest {
     assertThat(FileReceiver.partialPath(dest)).hasBinaryContent(content);
   }
 
+  /**
+   * A staged file larger than the listener has a use for is neither hashed a second time nor
+   * told: the mirror hashes such a copy again anyway, for its block fingerprints.
+   */
+  @Test
+  void aStagedFileLargerThanTheListenerUsesIsNotHashedTwiceNorTold() throws Exception {
+    byte[] content = "0123456789abcdef".repeat(512).getBytes(StandardCharsets.UTF_8); // 8 KiB
+    Path dest = dir.resolve("large/a");
+    FileHeader h = header(dest, content.length, false).toBuilder().setStage(true)
+        .setDigest(DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128).build();
+    java.util.List<Path> told = new java.util.ArrayList<>();
+    dev.thunderlink.transport.bulk.StagedFileListener upTo4k = new dev.thunderlink.transport.bulk.StagedFileListener() {
+      @Override
+      public void verified(Path partial, long size, long mtimeMillis, byte[] sha256) {
+        told.add(partial);
+      }
+
+      @Override
+      public long largestUseful() {
+        return 4096;
+      }
+    };
+    FileReceiver r = new FileReceiver(1, h, dest, false, new BulkCounters(), new FileReceiver.Scratch(), upTo4k);
+    r.open();
+    ByteBuf frame = Unpooled.wrappedBuffer(content);
+    try {
+      r.data(Frame.DATA_RAW, frame);
+    } finally {
+      frame.release();
+    }
+    r.end();
+    r.digest(digestOf(content, DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128));
+    assertThat(r.finish().getOk()).isTrue();
+    assertThat(told).isEmpty();
+    assertThat(FileReceiver.partialPath(dest)).hasBinaryContent(content);
+    // the same file under the limit is told
+    Path small = dir.resolve("large/b");
+    r = new FileReceiver(1, header(small, content.length, false).toBuilder().setStage(true)
+        .setDigest(DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128).build(), small, false, new BulkCounters(),
+        new FileReceiver.Scratch(), (p, size, mtime, sha) -> told.add(p));
+    r.open();
+    frame = Unpooled.wrappedBuffer(content);
+    try {
+      r.data(Frame.DATA_RAW, frame);
+    } finally {
+      frame.release();
+    }
+    r.end();
+    r.digest(digestOf(content, DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128));
+    assertThat(r.finish().getOk()).isTrue();
+    assertThat(told).containsExactly(FileReceiver.partialPath(small));
+  }
+
   /** What the stat-and-chmod install makes of a file created with {@code perms}. */
   private static Set<PosixFilePermission> withExec(Set<PosixFilePermission> perms, boolean exec) {
     Set<PosixFilePermission> p = EnumSet.copyOf(perms);
