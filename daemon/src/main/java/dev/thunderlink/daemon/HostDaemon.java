@@ -165,6 +165,8 @@ public final class HostDaemon implements AutoCloseable {
           new dev.thunderlink.sync.SyncHostService(
               rt.home.dir().resolve("sync-host"), rt.identity.deviceName(), true, java.time.Duration.ofMillis(20),
               permittedRoots, dev.thunderlink.transport.PeerContext::deviceId);
+      // pushes the bulk plane verified are installed by the mirror without hashing them again
+      bulk.onStagedVerified(dev.thunderlink.sync.SyncHostService.LARGEST_TRUSTED_COPY, sync::stagedCopyVerified);
       lb.addService(sync);
       link = lb.build().start();
       List<ServerServiceDefinition> cs = new ArrayList<>(controlServices);

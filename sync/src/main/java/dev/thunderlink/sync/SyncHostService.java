@@ -39,6 +39,8 @@ import java.time.Duration;
  */
 public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase implements AutoCloseable {
   private final HostEndpoints endpoints;
+  private final dev.thunderlink.sync.internal.VerifiedCopies verifiedCopies =
+      new dev.thunderlink.sync.internal.VerifiedCopies(dev.thunderlink.sync.internal.VerifiedCopies.DEFAULT_CAPACITY);
   private final java.util.List<Path> permittedRoots;
 
   /**
@@ -72,8 +74,32 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
   public SyncHostService(Path stateDir, String deviceName, boolean watch, Duration macosLatency,
       java.util.List<Path> permittedRoots, java.util.function.Supplier<String> callerDevice) {
     this.permittedRoots = permittedRoots.stream().map(r -> r.toAbsolutePath().normalize()).toList();
-    this.endpoints = new HostEndpoints(stateDir, deviceName, watch, macosLatency, callerDevice);
+    this.endpoints = new HostEndpoints(stateDir, deviceName, watch, macosLatency, callerDevice, verifiedCopies);
     dev.thunderlink.sync.internal.StateStore.preload();
+  }
+
+  /**
+   * The bulk plane of this process received a staged push at {@code partial} and verified it:
+   * {@code size} bytes whose SHA-256 (computed by the receiver over the bytes it wrote) is
+   * {@code sha256}, mtime set to {@code mtimeMillis}. InstallStaged then installs that copy
+   * without reading it back to hash it, if it is still as it was (see {@code VerifiedCopies}).
+   * The host daemon wires its bulk server's staged-file listener here. Any thread; quick.
+   */
+  /**
+   * The largest pushed copy whose verified hash is of use: InstallStaged hashes a copy larger
+   * than its call's block size again anyway (for the block fingerprints), and a call's block
+   * size is at most this. Wire the bulk plane's listener with it, so that it does not hash a
+   * larger file twice.
+   */
+  public static final long LARGEST_TRUSTED_COPY = 1 << 22;
+
+  public void stagedCopyVerified(Path partial, long size, long mtimeMillis, byte[] sha256) {
+    verifiedCopies.verified(partial, size, mtimeMillis, sha256);
+  }
+
+  /** How many pushed copies were installed on the bulk plane's verification, without hashing them again. */
+  public long stagedCopiesTrusted() {
+    return verifiedCopies.trustedCount();
   }
 
   @Override

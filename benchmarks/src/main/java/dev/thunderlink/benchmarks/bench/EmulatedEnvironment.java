@@ -74,6 +74,7 @@ final class EmulatedEnvironment implements BenchEnvironment {
       InferenceHost inference = env.add(TokenStreamSuite.startHost());
       LinkPair pair = env.add(LinkPair.start((b, hostPeers) -> {
         BulkServer bulk = new BulkServer(bulkConfig, hostPeers);
+        bulk.onStagedVerified(dev.thunderlink.sync.SyncHostService.LARGEST_TRUSTED_COPY, sync::stagedCopyVerified); // as the host daemon wires them
         b.addService(bulk.controlService()).bulk(bulk);
       }, ByteSinkService.definition(), sync.bindService(), inference.linkService().bindService()));
       env.transport = pair.transport().toString();

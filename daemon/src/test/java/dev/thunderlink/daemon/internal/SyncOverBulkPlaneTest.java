@@ -66,6 +66,7 @@ class SyncOverBulkPlaneTest {
     fx = new LinkFixture(TransportFactory.auto().kind(), tmp);
     BulkServer bulk = new BulkServer(BulkConfig.defaults(List.of(bulkRoot)), fx.hostPeers);
     sync = new SyncHostService(tmp.resolve("host-state"), "mini", true, Duration.ofMillis(10));
+    bulk.onStagedVerified(dev.thunderlink.sync.SyncHostService.LARGEST_TRUSTED_COPY, sync::stagedCopyVerified); // as the host daemon wires them
     fx.startHost(
         List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)),
         b -> b.addService(bulk.controlService()).bulk(bulk).addService(sync));
@@ -189,6 +190,8 @@ class SyncOverBulkPlaneTest {
       assertThat(calls("InstallStaged")).isPositive();
       assertThat(calls("WriteFiles")).isZero();
       assertThat(ours(remote)).isEmpty();
+      assertThat(sync.stagedCopiesTrusted()).as("installed on the bulk plane's SHA-256, not hashed again")
+          .isEqualTo(600);
       // an edit later takes the same way
       Files.writeString(tmp.resolve("local/d1/f1.txt"), "edited");
       s.flush(Duration.ofSeconds(60));

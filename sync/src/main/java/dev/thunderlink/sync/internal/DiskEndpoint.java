@@ -144,6 +144,10 @@ public final class DiskEndpoint implements Endpoint {
   final java.util.concurrent.atomic.AtomicLong blockListsRead = new java.util.concurrent.atomic.AtomicLong();
   /** How many files scans have hashed (tests check that unchanged files are not). */
   final java.util.concurrent.atomic.AtomicLong filesHashed = new java.util.concurrent.atomic.AtomicLong();
+  /** How many staged copies installs have hashed (tests check that verified pushes are not). */
+  final java.util.concurrent.atomic.AtomicLong stagedHashed = new java.util.concurrent.atomic.AtomicLong();
+  /** Copies the bulk plane of this process verified, trusted by {@link #installPushed}; null: none. */
+  private volatile VerifiedCopies verifiedCopies;
   /** The free-space check before each write, asked of the file system only now and then. */
   final FreeSpaceGauge freeSpace = new FreeSpaceGauge();
 
@@ -214,6 +218,14 @@ public final class DiskEndpoint implements Endpoint {
       throw new IllegalArgumentException("block size: " + blockSize + " (expected: >= 4096)");
     }
     this.blockSize = blockSize;
+  }
+
+  /**
+   * Lets {@link #installPushed} install a copy the bulk plane of this process verified, and
+   * recorded in {@code copies}, without hashing it again (see {@link VerifiedCopies}).
+   */
+  public void trustVerifiedCopies(VerifiedCopies copies) {
+    this.verifiedCopies = copies;
   }
 
   /** True if the state database was found corrupt and recreated (a full rescan rebuilds it). */
@@ -508,6 +520,10 @@ public final class DiskEndpoint implements Endpoint {
             Files.deleteIfExists(p); // left by an apply that was killed
           } catch (IOException ignored) {
             // reported nowhere: it is ours and ignored
+          }
+          VerifiedCopies copies = verifiedCopies;
+          if (copies != null) {
+            copies.forget(p);
           }
         }
         return;
@@ -1326,7 +1342,9 @@ public final class DiskEndpoint implements Endpoint {
   /**
    * One file of {@link #installStaged}: the pushed copy is hashed (a small file is still in
    * the page cache) and must be the target's content; it gets the target's executable bit and
-   * mtime, then the same re-check and rename as {@link #writeWhole}.
+   * mtime, then the same re-check and rename as {@link #writeWhole}. A copy the bulk plane of
+   * this process verified is not hashed again when its record shows the target's hash and its
+   * stat is still the one taken at verification ({@link #verifiedHash}).
    *
    * @param pushed look first for the copy the bulk plane staged at its partial name
    */
@@ -1340,9 +1358,12 @@ public final class DiskEndpoint implements Endpoint {
     boolean installed = false;
     try {
       BasicFileAttributes a = null;
+      VerifiedCopies.Copy verified = null;
       if (pushed) {
         Path partial = staged.resolveSibling(IgnoreRules.bulkPartialName(staged.getFileName().toString()));
-        a = stagedStat(partial);
+        VerifiedCopies copies = verifiedCopies;
+        verified = copies == null ? null : copies.take(partial);
+        a = verified != null && unixView ? UnixStat.of(partial) : stagedStat(partial);
         if (a != null) {
           staged = partial;
         }
@@ -1353,13 +1374,20 @@ public final class DiskEndpoint implements Endpoint {
       if (a == null || !a.isRegularFile()) {
         return ApplyResult.changed(path + ": its pushed copy is gone");
       }
-      ContentHash.Hashed h = a.size() == target.size() ? ContentHash.hashFile(staged, a.size() > blockSize ? blockSize : 0) : null;
+      ContentHash.Hashed h = null;
+      if (a.size() == target.size()) {
+        h = verifiedHash(verified, a, target, blockSize);
+        if (h == null) {
+          stagedHashed.incrementAndGet();
+          h = ContentHash.hashFile(staged, a.size() > blockSize ? blockSize : 0);
+        }
+      }
       if (h == null || !h.hash().equals(target.hash())) {
         return ApplyResult.changed(path + ": content changed while it was being sent");
       }
       afterTempWritten.accept(staged);
-      boolean exec = a instanceof PosixFileAttributes px
-          ? px.permissions().contains(PosixFilePermission.OWNER_EXECUTE) : isExecutable(staged);
+      boolean exec = a instanceof PosixFileAttributes px ? px.permissions().contains(PosixFilePermission.OWNER_EXECUTE)
+          : a instanceof UnixStat u ? u.ownerExecute() : isExecutable(staged);
       BasicFileAttributes written = a; // the copy as it will be renamed, unless its mode or mtime is set now
       if (exec != target.executable()) {
         setExecutable(staged, target.executable());
@@ -1376,6 +1404,65 @@ public final class DiskEndpoint implements Endpoint {
       if (!installed) {
         removeTemp(staged);
       }
+    }
+  }
+
+  /**
+   * The target's hash if the bulk plane of this process verified the staged copy as the
+   * target's content and it has not changed since: its record {@code c} (taken by the caller,
+   * so used once) has the target's hash, and the copy's size, mtime, device, inode and ctime
+   * are the ones taken right after verification. Null otherwise, and for a file above the
+   * block size, whose hash must also fingerprint its blocks: the caller hashes it.
+   *
+   * @param a the copy's stat, taken by the caller ({@link UnixStat} where {@code c} is not null)
+   */
+  private ContentHash.Hashed verifiedHash(VerifiedCopies.Copy c, BasicFileAttributes a, Entry target, int blockSize) {
+    if (c == null || !(a instanceof UnixStat u) || u.size() > blockSize || !c.hash().equals(target.hash())
+        || c.size() != u.size() || !c.mtime().equals(u.lastModifiedTime())
+        || c.dev() != u.dev() || c.ino() != u.ino() || c.ctimeNanos() != u.ctimeNanos()) {
+      return null;
+    }
+    verifiedCopies.trusted();
+    return new ContentHash.Hashed(target.hash(), u.size(), null);
+  }
+
+  /**
+   * A pushed copy's stat with what {@link #verifiedHash} compares (device, inode, ctime) and
+   * its executable bit, from one stat of the unix view (a second one per file cost about a
+   * third of what skipping the hash saved).
+   */
+  private record UnixStat(long size, FileTime lastModifiedTime, Object fileKey, boolean isRegularFile,
+      boolean isDirectory, boolean isSymbolicLink, boolean ownerExecute, long dev, long ino, long ctimeNanos)
+      implements BasicFileAttributes {
+    /** The stat of {@code p}, or null if it is not there. */
+    static UnixStat of(Path p) throws IOException {
+      Map<String, Object> m;
+      try {
+        m = Files.readAttributes(p,
+            "unix:size,lastModifiedTime,fileKey,isRegularFile,isDirectory,isSymbolicLink,mode,dev,ino,ctime",
+            LinkOption.NOFOLLOW_LINKS);
+      } catch (NoSuchFileException e) {
+        return null;
+      }
+      return new UnixStat((Long) m.get("size"), (FileTime) m.get("lastModifiedTime"), m.get("fileKey"),
+          (Boolean) m.get("isRegularFile"), (Boolean) m.get("isDirectory"), (Boolean) m.get("isSymbolicLink"),
+          (((Integer) m.get("mode")) & 0100) != 0, (Long) m.get("dev"),
+          (Long) m.get("ino"), ((FileTime) m.get("ctime")).to(TimeUnit.NANOSECONDS));
+    }
+
+    @Override
+    public FileTime lastAccessTime() {
+      return lastModifiedTime;
+    }
+
+    @Override
+    public FileTime creationTime() {
+      return lastModifiedTime;
+    }
+
+    @Override
+    public boolean isOther() {
+      return !isRegularFile && !isDirectory && !isSymbolicLink;
     }
   }
 

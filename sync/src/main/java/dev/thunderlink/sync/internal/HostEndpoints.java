@@ -57,6 +57,8 @@ public final class HostEndpoints {
   private final boolean watch;
   private final Duration macosLatency;
   private final java.util.function.Supplier<String> caller;
+  /** Pushed copies this process's bulk plane verified, trusted by every endpoint's installs. */
+  private final VerifiedCopies verifiedCopies;
   /** Keyed by {@link #key}: the calling workstation's device id and the session name. */
   private final Map<String, DiskEndpoint> open = new ConcurrentHashMap<>();
   private final Map<String, Set<StreamObserver<WatchEvent>>> watchers = new ConcurrentHashMap<>();
@@ -67,6 +69,13 @@ public final class HostEndpoints {
    */
   public HostEndpoints(Path stateDir, String deviceName, boolean watch, Duration macosLatency,
       java.util.function.Supplier<String> caller) {
+    this(stateDir, deviceName, watch, macosLatency, caller, new VerifiedCopies(VerifiedCopies.DEFAULT_CAPACITY));
+  }
+
+  /** @param verifiedCopies what the bulk plane in this process verified (see {@link VerifiedCopies}) */
+  public HostEndpoints(Path stateDir, String deviceName, boolean watch, Duration macosLatency,
+      java.util.function.Supplier<String> caller, VerifiedCopies verifiedCopies) {
+    this.verifiedCopies = verifiedCopies;
     this.stateDir = stateDir;
     this.deviceName = deviceName;
     this.watch = watch;
@@ -149,6 +158,7 @@ public final class HostEndpoints {
             Duration.ofMillis(2), Duration.ofMillis(50), macosLatency);
         e = DiskEndpoint.open(root, sessionDir(device, session).resolve("index.db"), o, req.getCreateRoot());
         e.onChange(() -> notifyWatchers(key));
+        e.trustVerifiedCopies(verifiedCopies);
         open.put(key, e);
       } else {
         e.sweepTempsAtNextScan();

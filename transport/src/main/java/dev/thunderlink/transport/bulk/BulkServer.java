@@ -48,6 +48,7 @@ public final class BulkServer implements BulkAcceptor {
   private final java.util.Map<Channel, BulkConnection> connections = new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.concurrent.CompletableFuture<Void> drained = new java.util.concurrent.CompletableFuture<>();
   private volatile String refusal;
+  private volatile StagedFileListener stagedListener;
 
   public BulkServer(BulkConfig config, PeerStore peers) {
     this.config = config;
@@ -67,6 +68,31 @@ public final class BulkServer implements BulkAcceptor {
 
   public BulkConfig config() {
     return config;
+  }
+
+  /**
+   * Tells {@code listener} of every staged push verified from now on (set it before the link
+   * server starts; connections accepted before keep what they had). The host daemon hands them
+   * to its mirror, which then installs them without hashing them again.
+   */
+  public void onStagedVerified(StagedFileListener listener) {
+    this.stagedListener = listener;
+  }
+
+  /** As above, for files of at most {@code largestBytes} (see {@link StagedFileListener#largestUseful}). */
+  public void onStagedVerified(long largestBytes, StagedFileListener listener) {
+    java.util.Objects.requireNonNull(listener);
+    onStagedVerified(new StagedFileListener() {
+      @Override
+      public void verified(java.nio.file.Path partial, long size, long mtimeMillis, byte[] sha256) {
+        listener.verified(partial, size, mtimeMillis, sha256);
+      }
+
+      @Override
+      public long largestUseful() {
+        return largestBytes;
+      }
+    });
   }
 
   @Override
@@ -89,7 +115,7 @@ public final class BulkServer implements BulkAcceptor {
         return;
       }
     }
-    HostRole role = new HostRole(sessions, roots, encrypted);
+    HostRole role = new HostRole(sessions, roots, encrypted, stagedListener);
     BulkConnection conn = BulkConnection.install(ch, config, counters, encrypted, role, false);
     connections.put(ch, conn);
     ch.closeFuture().addListener(f -> {

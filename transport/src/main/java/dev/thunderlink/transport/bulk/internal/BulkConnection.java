@@ -89,6 +89,11 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
 
     /** The disk thread has nothing queued: send what was batched. On the disk thread. */
     default void idle() {}
+
+    /** Told of each staged file received and verified, or null (see {@link dev.thunderlink.transport.bulk.StagedFileListener}). */
+    default dev.thunderlink.transport.bulk.StagedFileListener stagedListener() {
+      return null;
+    }
   }
 
   private final Channel ch;
@@ -779,7 +784,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
             "refused " + h.getPath() + ": the sender hashed it with XXH3-128, but this session verifies with SHA-256"
                 + " (bulk.digest)", false);
       }
-      r = new FileReceiver(s, h, dest.path(), dest.exists(), counters, scratch);
+      r = new FileReceiver(s, h, dest.path(), dest.exists(), counters, scratch, role.stagedListener());
       r.open();
       receivers.put(s, r);
       Digest d = early.remove(s);

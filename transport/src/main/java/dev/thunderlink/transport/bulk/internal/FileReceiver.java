@@ -4,6 +4,7 @@ import dev.thunderlink.proto.bulk.Digest;
 import dev.thunderlink.proto.bulk.FileHeader;
 import dev.thunderlink.proto.bulk.Verdict;
 import dev.thunderlink.transport.bulk.BulkCounters;
+import dev.thunderlink.transport.bulk.StagedFileListener;
 import dev.thunderlink.transport.bulk.TransferMode;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
@@ -33,9 +34,15 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * unverified file. When the connection is lost the temporary file is kept as the partial
  * of a later resume.
  *
+ * <p>A staged file with a {@link StagedFileListener} is also hashed with SHA-256 as it is
+ * written (the session's digest already is SHA-256 under TLS; under XXH3-128 a second hash
+ * runs beside it), and the listener is told once it is verified: the host's mirror then trusts
+ * that hash instead of reading the copy again to hash it.
+ *
  * <p>Runs on its connection's disk thread only (not thread-safe).
  */
 final class FileReceiver {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FileReceiver.class);
   private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
 
   final int stream;
@@ -54,6 +61,14 @@ final class FileReceiver {
   static final long LOOK_FIRST_BYTES = 1 << 20;
   private final BulkCounters counters;
   private final Hashing.Content md;
+  /** Told of the verified file (a staged push on a host that wants it), or null. */
+  private final StagedFileListener staged;
+  /**
+   * SHA-256 of the bytes written, beside {@link #md} when that is XXH3-128, for {@link
+   * #staged}; null when {@code md} is SHA-256 itself, or when nothing will be told (no
+   * listener, or a resumed transfer, whose kept bytes only {@code md} went over).
+   */
+  private final Hashing.Content sha;
   private FileChannel out;
   private long position;
   private long wire;
@@ -62,6 +77,12 @@ final class FileReceiver {
   private final Scratch scratch;
 
   FileReceiver(int stream, FileHeader header, Path dest, boolean destMayExist, BulkCounters counters, Scratch scratch) {
+    this(stream, header, dest, destMayExist, counters, scratch, null);
+  }
+
+  /** @param staged told of the verified file if the header stages it (null: nobody) */
+  FileReceiver(int stream, FileHeader header, Path dest, boolean destMayExist, BulkCounters counters, Scratch scratch,
+      StagedFileListener staged) {
     this.stream = stream;
     this.header = header;
     this.dest = dest;
@@ -70,6 +91,9 @@ final class FileReceiver {
     this.counters = counters;
     this.md = Hashing.content(header.getDigest());
     this.scratch = scratch;
+    this.staged = header.getStage() && staged != null && header.getSize() <= staged.largestUseful() ? staged : null;
+    this.sha = this.staged != null && Hashing.isXxh3(md.algorithm()) && header.getOffset() == 0
+        ? Hashing.content(dev.thunderlink.proto.bulk.DigestAlgorithm.DIGEST_ALGORITHM_SHA256) : null;
   }
 
   /**
@@ -204,6 +228,9 @@ final class FileReceiver {
       ByteBuffer[] parts = buf.nioBuffers();
       for (ByteBuffer p : parts) {
         md.update(p.duplicate());
+        if (sha != null) {
+          sha.update(p.duplicate());
+        }
       }
       long n = buf.readableBytes();
       long written = 0;
@@ -220,6 +247,9 @@ final class FileReceiver {
           throw new IOException("bad LZ4 frame for " + dest + ": stored block of " + src.remaining() + " bytes, announced " + raw);
         }
         md.update(src.duplicate());
+        if (sha != null) {
+          sha.update(src.duplicate());
+        }
         while (src.hasRemaining()) {
           out.write(src);
         }
@@ -238,6 +268,9 @@ final class FileReceiver {
           throw new IOException("bad LZ4 block for " + dest + ": " + n + " bytes, announced " + raw);
         }
         md.update(block, 0, raw);
+        if (sha != null) {
+          sha.update(block, 0, raw);
+        }
         ByteBuffer w = ByteBuffer.wrap(block, 0, raw);
         while (w.hasRemaining()) {
           out.write(w);
@@ -290,6 +323,9 @@ final class FileReceiver {
                 + "); nothing was written");
       }
       applyMetadata();
+      if (staged != null) {
+        tell(Hashing.isXxh3(md.algorithm()) ? (sha == null ? null : sha.finish()) : got);
+      }
       if (!header.getStage()) { // staged: the sender's caller renames the partial file into place itself
         try {
           Files.move(temp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -307,6 +343,18 @@ final class FileReceiver {
         return fail("cannot write " + dest + ": " + isADirectory()); // as when looked for first
       }
       return fail("cannot install " + dest + ": " + e.getMessage());
+    }
+  }
+
+  /** Tells {@link #staged} of the verified copy, if its SHA-256 is known; a listener's failure is only logged. */
+  private void tell(byte[] sha256) {
+    if (sha256 == null) {
+      return;
+    }
+    try {
+      staged.verified(temp, header.getSize(), header.getMtimeMillis(), sha256);
+    } catch (RuntimeException e) {
+      log.warn("bulk: the listener of staged files failed on {}: {}", temp, e.toString());
     }
   }
 

@@ -36,11 +36,24 @@ public final class HostRole implements BulkConnection.Role {
   private volatile String peerFingerprint;
   private volatile HostSessions.Session session;
   private ExecutorService sender;
+  private final dev.thunderlink.transport.bulk.StagedFileListener staged;
 
   public HostRole(HostSessions sessions, PermittedRoots roots, boolean encrypted) {
+    this(sessions, roots, encrypted, null);
+  }
+
+  /** @param staged told of each staged push verified on this connection (null: nobody) */
+  public HostRole(HostSessions sessions, PermittedRoots roots, boolean encrypted,
+      dev.thunderlink.transport.bulk.StagedFileListener staged) {
     this.sessions = sessions;
     this.roots = roots;
     this.encrypted = encrypted;
+    this.staged = staged;
+  }
+
+  @Override
+  public dev.thunderlink.transport.bulk.StagedFileListener stagedListener() {
+    return staged;
   }
 
   /** Whether a HELLO admitted the connection. */

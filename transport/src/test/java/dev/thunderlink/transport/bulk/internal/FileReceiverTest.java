@@ -161,6 +161,183 @@ class FileReceiverTest {
     return r.finish();
   }
 
+  /** What a {@link dev.thunderlink.transport.bulk.StagedFileListener} was told. */
+  private record Told(Path partial, long size, long mtimeMillis, byte[] sha256) {}
+
+  /** The digest a sender sends for {@code content} under {@code a}. */
+  private static dev.thunderlink.proto.bulk.Digest digestOf(byte[] content, DigestAlgorithm a) {
+    Hashing.Content c = Hashing.content(a);
+    c.update(content, 0, content.length);
+    return c.into(dev.thunderlink.proto.bulk.Digest.newBuilder().setSize(content.length)).build();
+  }
+
+  /**
+   * Receives {@code content} from byte {@code offset} (the partial file holds the bytes before
+   * it) in frames of {@code type} ({@code DATA_RAW} from a direct buffer, in two frames, or one
+   * LZ4 block), staged or not, hashed by the sender with {@code a}; returns what the listener
+   * was told (null: nothing).
+   */
+  private Told receiveStaged(Path dest, byte[] content, long offset, DigestAlgorithm a, byte type, boolean stage,
+      dev.thunderlink.proto.bulk.Digest digest) throws Exception {
+    FileHeader h = header(dest, content.length, false).toBuilder().setDigest(a).setStage(stage).setOffset(offset)
+        .setMode(type == Frame.DATA_RAW ? TransferMode.HEAP.wire() : TransferMode.LZ4.wire()).build();
+    java.util.List<Told> told = new java.util.ArrayList<>();
+    FileReceiver r = new FileReceiver(1, h, dest, false, new BulkCounters(), new FileReceiver.Scratch(),
+        (p, size, mtime, sha) -> told.add(new Told(p, size, mtime, sha)));
+    r.open();
+    byte[] rest = java.util.Arrays.copyOfRange(content, (int) offset, content.length);
+    List<ByteBuf> frames = new java.util.ArrayList<>();
+    if (type == Frame.DATA_RAW) {
+      int half = rest.length / 2;
+      frames.add(Unpooled.directBuffer(half).writeBytes(rest, 0, half));
+      frames.add(Unpooled.directBuffer(rest.length - half).writeBytes(rest, half, rest.length - half));
+    } else {
+      frames.add(lz4Block(rest));
+    }
+    for (ByteBuf f : frames) {
+      try {
+        r.data(type, f);
+      } finally {
+        f.release();
+      }
+    }
+    r.end();
+    r.digest(digest);
+    Verdict v = r.finish();
+    assertThat(told).hasSizeLessThanOrEqualTo(1);
+    if (!told.isEmpty()) {
+      assertThat(v.getError()).as("told only of a verified file").isEmpty();
+    }
+    return told.isEmpty() ? null : told.get(0);
+  }
+
+  /**
+   * A staged push is told to the listener with the SHA-256 of what was written, whichever digest
+   * the session verifies with (under XXH3-128 a SHA-256 runs beside it), for raw and LZ4
+   * frames; the copy stays at its partial name with the sender's mtime.
+   */
+  @Test
+  void aStagedPushIsToldWithTheSha256OfWhatWasWrittenWhateverTheSessionDigest() throws Exception {
+    byte[] content = "staged content, hashed as it is written. ".repeat(300).getBytes(StandardCharsets.UTF_8);
+    byte[] sha = MessageDigest.getInstance("SHA-256").digest(content);
+    int k = 0;
+    for (DigestAlgorithm a : List.of(DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128, DigestAlgorithm.DIGEST_ALGORITHM_SHA256)) {
+      for (byte type : new byte[] {Frame.DATA_RAW, Frame.DATA_LZ4}) {
+        Path dest = dir.resolve("staged/" + (k++) + ".txt");
+        Told t = receiveStaged(dest, content, 0, a, type, true, digestOf(content, a));
+        assertThat(t).as(a + ", frame " + type).isNotNull();
+        assertThat(t.partial()).isEqualTo(FileReceiver.partialPath(dest));
+        assertThat(t.size()).isEqualTo(content.length);
+        assertThat(t.mtimeMillis()).isEqualTo(1_600_000_000_000L);
+        assertThat(t.sha256()).as(a + ", frame " + type).isEqualTo(sha);
+        assertThat(Files.readAllBytes(t.partial())).isEqualTo(content);
+        assertThat(Files.getLastModifiedTime(t.partial()).toMillis()).isEqualTo(1_600_000_000_000L);
+        assertThat(dest).doesNotExist();
+      }
+    }
+  }
+
+  /**
+   * Nothing is told for a file not staged, one that fails verification, or one resumed under
+   * XXH3-128 (its kept bytes went only into the session's digest); a resume under SHA-256 is
+   * told with the hash of the whole file. A listener that throws does not fail the transfer.
+   */
+  @Test
+  void onlyAVerifiedStagedFileWhoseWholeSha256IsKnownIsTold() throws Exception {
+    byte[] content = "0123456789abcdef".repeat(512).getBytes(StandardCharsets.UTF_8);
+    DigestAlgorithm xxh3 = DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128;
+    DigestAlgorithm sha256 = DigestAlgorithm.DIGEST_ALGORITHM_SHA256;
+    assertThat(receiveStaged(dir.resolve("plain/a"), content, 0, xxh3, Frame.DATA_RAW, false, digestOf(content, xxh3)))
+        .isNull();
+    assertThat(dir.resolve("plain/a")).hasBinaryContent(content);
+    byte[] other = content.clone();
+    other[7] ^= 1;
+    assertThat(receiveStaged(dir.resolve("bad/a"), content, 0, xxh3, Frame.DATA_RAW, true, digestOf(other, xxh3)))
+        .isNull();
+    for (DigestAlgorithm a : List.of(xxh3, sha256)) {
+      Path dest = dir.resolve("resumed/" + a);
+      Files.createDirectories(dest.getParent());
+      Files.write(FileReceiver.partialPath(dest), java.util.Arrays.copyOf(content, 1000));
+      Told t = receiveStaged(dest, content, 1000, a, Frame.DATA_RAW, true, digestOf(content, a));
+      if (a == xxh3) {
+        assertThat(t).isNull();
+      } else {
+        assertThat(t.sha256()).isEqualTo(MessageDigest.getInstance("SHA-256").digest(content));
+      }
+      assertThat(FileReceiver.partialPath(dest)).hasBinaryContent(content);
+    }
+    Path dest = dir.resolve("throws/a");
+    FileHeader h = header(dest, content.length, false).toBuilder().setStage(true).build();
+    FileReceiver r = new FileReceiver(1, h, dest, false, new BulkCounters(), new FileReceiver.Scratch(),
+        (p, size, mtime, sha) -> {
+          throw new IllegalStateException("listener broke");
+        });
+    r.open();
+    ByteBuf frame = Unpooled.wrappedBuffer(content);
+    try {
+      r.data(Frame.DATA_RAW, frame);
+    } finally {
+      frame.release();
+    }
+    r.end();
+    r.digest(digestOf(content, sha256));
+    assertThat(r.finish().getOk()).isTrue();
+    assertThat(FileReceiver.partialPath(dest)).hasBinaryContent(content);
+  }
+
+  /**
+   * A staged file larger than the listener has a use for is neither hashed a second time nor
+   * told: the mirror hashes such a copy again anyway, for its block fingerprints.
+   */
+  @Test
+  void aStagedFileLargerThanTheListenerUsesIsNotHashedTwiceNorTold() throws Exception {
+    byte[] content = "0123456789abcdef".repeat(512).getBytes(StandardCharsets.UTF_8); // 8 KiB
+    Path dest = dir.resolve("large/a");
+    FileHeader h = header(dest, content.length, false).toBuilder().setStage(true)
+        .setDigest(DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128).build();
+    java.util.List<Path> told = new java.util.ArrayList<>();
+    dev.thunderlink.transport.bulk.StagedFileListener upTo4k = new dev.thunderlink.transport.bulk.StagedFileListener() {
+      @Override
+      public void verified(Path partial, long size, long mtimeMillis, byte[] sha256) {
+        told.add(partial);
+      }
+
+      @Override
+      public long largestUseful() {
+        return 4096;
+      }
+    };
+    FileReceiver r = new FileReceiver(1, h, dest, false, new BulkCounters(), new FileReceiver.Scratch(), upTo4k);
+    r.open();
+    ByteBuf frame = Unpooled.wrappedBuffer(content);
+    try {
+      r.data(Frame.DATA_RAW, frame);
+    } finally {
+      frame.release();
+    }
+    r.end();
+    r.digest(digestOf(content, DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128));
+    assertThat(r.finish().getOk()).isTrue();
+    assertThat(told).isEmpty();
+    assertThat(FileReceiver.partialPath(dest)).hasBinaryContent(content);
+    // the same file under the limit is told
+    Path small = dir.resolve("large/b");
+    r = new FileReceiver(1, header(small, content.length, false).toBuilder().setStage(true)
+        .setDigest(DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128).build(), small, false, new BulkCounters(),
+        new FileReceiver.Scratch(), (p, size, mtime, sha) -> told.add(p));
+    r.open();
+    frame = Unpooled.wrappedBuffer(content);
+    try {
+      r.data(Frame.DATA_RAW, frame);
+    } finally {
+      frame.release();
+    }
+    r.end();
+    r.digest(digestOf(content, DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128));
+    assertThat(r.finish().getOk()).isTrue();
+    assertThat(told).containsExactly(FileReceiver.partialPath(small));
+  }
+
   /** What the stat-and-chmod install makes of a file created with {@code perms}. */
   private static Set<PosixFilePermission> withExec(Set<PosixFilePermission> perms, boolean exec) {
     Set<PosixFilePermission> p = EnumSet.copyOf(perms);
