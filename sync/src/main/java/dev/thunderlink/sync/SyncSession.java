@@ -54,8 +54,9 @@ public final class SyncSession implements AutoCloseable {
   private final java.util.concurrent.atomic.AtomicInteger flushesWaiting = new java.util.concurrent.atomic.AtomicInteger();
   /**
    * The session's first sync, the first cycle it runs (asked for when it starts; its scans of
-   * both sides are full, since neither has scanned yet): true once that ran to stable, false if
-   * it failed, stopped early or gave way to a flush. See {@link #awaitFirstSync}.
+   * both sides are full, since neither has scanned yet): true once a cycle of it settled all it
+   * planned, false if it failed, stopped early or gave way to a flush before that. See {@link
+   * #awaitFirstSync}.
    */
   private final CompletableFuture<Boolean> firstSync = new CompletableFuture<>();
   private volatile String lifecycle = "RUNNING";
@@ -219,7 +220,12 @@ public final class SyncSession implements AutoCloseable {
     try {
       boolean force = forceOnce;
       forceOnce = false;
-      engine.runUntilStable(full, force, () -> running() && flushesWaiting.get() == 0);
+      // the first sync is done as soon as a cycle settled all it planned and left nothing for
+      // the next: the first cycle plans every path of both sides (neither was scanned before),
+      // and the cycle after it, which runs on in the background, only confirms that (it
+      // rescans what the watches may have missed while they were being set up: changes made
+      // during the sync, not before it)
+      engine.runUntilStable(full, force, () -> running() && flushesWaiting.get() == 0, () -> firstSync.complete(true));
       firstSync.complete(running() && flushesWaiting.get() == 0); // false: it stopped early
       lastError = "";
       spaceReturned();

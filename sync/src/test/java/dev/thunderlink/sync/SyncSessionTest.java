@@ -209,13 +209,20 @@ class SyncSessionTest {
           write(a.resolve("d" + (i % 4) + "/f" + i), "v" + i);
         }
         write(b.resolve("host/only.txt"), "from the host");
+        // both sides hold a different notes.md: a conflict, whose copy travels in the next cycle
+        write(a.resolve("notes.md"), "the workstation's notes");
+        write(b.resolve("notes.md"), "the host's notes");
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
     })) {
       p.session.awaitFirstSync(java.time.Duration.ofSeconds(30));
-      assertThat(SyncPair.tree(p.b)).isEqualTo(SyncPair.tree(p.a)).containsEntry("d3/f39", "v39")
+      // both versions of the conflicting file on both sides already: the wait covered the
+      // cycle that carried the conflict copy over, not only the one that made it
+      Map<String, String> tree = SyncPair.tree(p.a);
+      assertThat(SyncPair.tree(p.b)).isEqualTo(tree).containsEntry("d3/f39", "v39")
           .containsEntry("host/only.txt", "from the host");
+      assertThat(tree.values()).contains("the workstation's notes", "the host's notes");
       // the first sync's own cycles only: no full one, as a flush would have run
       assertThat(p.session.fullCycles()).isZero();
       p.flush();

@@ -236,9 +236,23 @@ public final class SessionEngine {
   /** As above, stopping early (between cycles) once {@code proceed} turns false. */
   public int runUntilStable(boolean full, boolean force, java.util.function.BooleanSupplier proceed)
       throws IOException, SafetyStop {
+    return runUntilStable(full, force, proceed, () -> { });
+  }
+
+  /**
+   * As above, running {@code settled} after each cycle that carried out everything it planned
+   * and left nothing for the next one (no operation unsettled, nothing carried: a conflict's
+   * copy still to travel, a rename's source to look at again, a path a side could not read):
+   * the cycle after it only confirms it.
+   */
+  public int runUntilStable(boolean full, boolean force, java.util.function.BooleanSupplier proceed, Runnable settled)
+      throws IOException, SafetyStop {
     int total = 0;
     for (int i = 0; i < 50 && proceed.getAsBoolean(); i++) {
       CycleResult r = cycle(full && i == 0, force);
+      if (r.unsettled == 0 && carry.isEmpty()) {
+        settled.run();
+      }
       total += r.applied;
       if (r.applied == 0 && r.unsettled == 0) {
         return total;
