@@ -236,6 +236,42 @@ class SyncOverBulkTest {
     }
   }
 
+  /**
+   * Small files pushed over the plane go in batches larger than a gRPC call's (their call holds
+   * only names and hashes): 600 files, one InstallStaged call.
+   */
+  @Test
+  void smallFilesPushedOverThePlaneGoInLargeBatches() throws Exception {
+    for (int i = 0; i < 600; i++) {
+      Files.writeString(a.resolve("f" + i + ".txt"), "v" + i);
+    }
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(a)).hasSize(600);
+      assertThat(pusher.pushed.get()).isEqualTo(600);
+      assertThat(calls.calls("InstallStaged")).isEqualTo(1);
+      assertThat(calls.installs(ApplyResponse.Outcome.OK)).isEqualTo(600);
+    }
+  }
+
+  /**
+   * A batch gathered for the plane that then fails goes by gRPC in calls no larger than a
+   * gRPC batch's ({@code SessionEngine.WHOLE_BATCH_FILES}): 600 files, at least 3 calls.
+   */
+  @Test
+  void aLargeBatchThePlaneFailsGoesByGrpcInCallsOfTheUsualSize() throws Exception {
+    for (int i = 0; i < 600; i++) {
+      Files.writeString(a.resolve("f" + i + ".txt"), "v" + i);
+    }
+    pusher.failWith = new IOException("bulk session refused");
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(a)).hasSize(600);
+      assertThat(calls.calls("InstallStaged")).isZero();
+      assertThat(calls.calls("WriteFiles")).as("600 files, at most 256 a call").isGreaterThanOrEqualTo(3);
+    }
+  }
+
   @Test
   void whenThePusherFailsFilesGoByGrpcAndTheSessionConverges() throws Exception {
     for (int i = 0; i < 50; i++) {

@@ -182,6 +182,15 @@ public interface Endpoint extends AutoCloseable {
      * or null when they did not go this way (the reason is logged): the caller reads them.
      */
     String stageRanges(String path, Entry src, List<long[]> ranges) throws IOException;
+
+    /**
+     * True if {@link #files} carries batches of small files itself (their bytes over the plane,
+     * the gRPC call only their names and hashes), so that a batch need not fit in one message:
+     * the engine then gathers larger ones ({@code SessionEngine#BULK_BATCH_BYTES}).
+     */
+    default boolean carriesBatches() {
+      return false;
+    }
   }
 
   /** Most operations one {@link #applyAll} call carries. */

@@ -481,6 +481,12 @@ public final class RemoteEndpoint implements Endpoint {
       return push ? pushFiles(files, blockSize) : pullFiles(files, disk, blockSize);
     }
 
+    /** Pushes: small files travel over the plane and InstallStaged carries only their names. */
+    @Override
+    public boolean carriesBatches() {
+      return push;
+    }
+
     @Override
     public String stageRanges(String path, Entry src, List<long[]> ranges) {
       if (push && !stagedWritesSupported) {

@@ -874,6 +874,17 @@ public final class SessionEngine {
   static final int WHOLE_BATCH_FILES = 256;
   static final int WHOLE_BATCH_BYTES = 1 << 20;
   /**
+   * Bounds of a batch pushed over the bulk plane ({@link Endpoint.Bulk#carriesBatches}): its
+   * call holds only names and hashes, so it may be larger, and each batch's transfer waits for
+   * its last file's verdict before its install call. A 20,000-file initial sync (tmpfs, same
+   * pair of jars, alternating, runs 2-8) took 3.21-4.98 s (median 3.44) with 1,024 files / 8 MiB
+   * against 3.80-6.28 s (median 4.74) with 256 / 1 MiB; 512 / 4 MiB (median 4.42) and 4,096 /
+   * 32 MiB (5.08, against 4.13 in that run) did worse. What does not go over the plane is still
+   * sent in calls of the bounds above.
+   */
+  static final int BULK_BATCH_FILES = 1024;
+  static final int BULK_BATCH_BYTES = 8 << 20;
+  /**
    * Batch calls in flight at once: one being read and sent while another is applied is all
    * the overlap there is to get, and a deeper queue of megabyte messages on the shared link
    * connection delays everything else on it (the link's liveness probes give up after 250 ms
@@ -909,14 +920,20 @@ public final class SessionEngine {
     private List<Entry> dsts = new ArrayList<>();
     private List<CompletableFuture<ApplyResult>> results = new ArrayList<>();
     private long bytes;
+    private final int maxFiles;
+    private final long maxBytes;
 
     WholeFileBatch(Endpoint from, Endpoint to) {
       this.from = from;
       this.to = to;
+      Endpoint.Bulk plane = from.bulkTo(to);
+      boolean large = plane != null && plane.carriesBatches();
+      this.maxFiles = large ? BULK_BATCH_FILES : WHOLE_BATCH_FILES;
+      this.maxBytes = large ? BULK_BATCH_BYTES : WHOLE_BATCH_BYTES;
     }
 
     void add(String p, Entry src, Entry dst, CompletableFuture<ApplyResult> result) {
-      if (!paths.isEmpty() && (paths.size() >= WHOLE_BATCH_FILES || bytes + src.size() > WHOLE_BATCH_BYTES)) {
+      if (!paths.isEmpty() && (paths.size() >= maxFiles || bytes + src.size() > maxBytes)) {
         submit();
       }
       paths.add(p);
@@ -967,39 +984,56 @@ public final class SessionEngine {
         }
         long r0 = System.nanoTime();
         writeNanos.addAndGet(r0 - p0);
-        if (rest.isEmpty()) {
-          return;
-        }
-        List<String> restPaths = new ArrayList<>(rest.size());
-        List<String> hashes = new ArrayList<>(rest.size());
-        for (int i : rest) {
-          restPaths.add(ps.get(i));
-          hashes.add(ss.get(i).hash());
-        }
-        List<byte[]> data = from.readFiles(restPaths, hashes);
-        long r1 = System.nanoTime();
-        readNanos.addAndGet(r1 - r0);
-        List<Endpoint.WholeFile> send = new ArrayList<>(rest.size());
-        List<Integer> sent = new ArrayList<>(rest.size());
-        for (int k = 0; k < rest.size(); k++) {
-          int i = rest.get(k);
-          if (data.get(k) == null) {
-            rs.get(i).completeExceptionally(new Endpoint.ContentChangedException(ps.get(i)
-                + " changed since it was scanned"));
-          } else {
-            send.add(new Endpoint.WholeFile(ps.get(i), ds.get(i), ss.get(i), data.get(k)));
-            sent.add(i);
+        // what did not go over the plane goes in calls of at most WHOLE_BATCH_FILES files and
+        // WHOLE_BATCH_BYTES bytes (a batch gathered for the plane may be larger)
+        int start = 0;
+        while (start < rest.size()) {
+          int end = start;
+          long b = 0;
+          while (end < rest.size() && (end == start
+              || (end - start < WHOLE_BATCH_FILES && b + ss.get(rest.get(end)).size() <= WHOLE_BATCH_BYTES))) {
+            b += ss.get(rest.get(end)).size();
+            end++;
           }
-        }
-        List<ApplyResult> out = send.isEmpty() ? List.of() : to.writeFiles(send, blockSize);
-        writeNanos.addAndGet(System.nanoTime() - r1);
-        for (int k = 0; k < sent.size(); k++) {
-          complete(rs.get(sent.get(k)), out.get(k), send.get(k).data().length);
+          byMessage(ps, ss, ds, rs, rest.subList(start, end));
+          start = end;
         }
       } catch (Throwable e) {
         rs.forEach(f -> f.completeExceptionally(e));
       } finally {
         batchSlots.release();
+      }
+    }
+
+    /** Reads the files {@code rest} (indexes into the batch) from the source and writes them in one call each way. */
+    private void byMessage(List<String> ps, List<Entry> ss, List<Entry> ds, List<CompletableFuture<ApplyResult>> rs,
+        List<Integer> rest) throws IOException {
+      long r0 = System.nanoTime();
+      List<String> restPaths = new ArrayList<>(rest.size());
+      List<String> hashes = new ArrayList<>(rest.size());
+      for (int i : rest) {
+        restPaths.add(ps.get(i));
+        hashes.add(ss.get(i).hash());
+      }
+      List<byte[]> data = from.readFiles(restPaths, hashes);
+      long r1 = System.nanoTime();
+      readNanos.addAndGet(r1 - r0);
+      List<Endpoint.WholeFile> send = new ArrayList<>(rest.size());
+      List<Integer> sent = new ArrayList<>(rest.size());
+      for (int k = 0; k < rest.size(); k++) {
+        int i = rest.get(k);
+        if (data.get(k) == null) {
+          rs.get(i).completeExceptionally(new Endpoint.ContentChangedException(ps.get(i)
+              + " changed since it was scanned"));
+        } else {
+          send.add(new Endpoint.WholeFile(ps.get(i), ds.get(i), ss.get(i), data.get(k)));
+          sent.add(i);
+        }
+      }
+      List<ApplyResult> out = send.isEmpty() ? List.of() : to.writeFiles(send, blockSize);
+      writeNanos.addAndGet(System.nanoTime() - r1);
+      for (int k = 0; k < sent.size(); k++) {
+        complete(rs.get(sent.get(k)), out.get(k), send.get(k).data().length);
       }
     }
 
