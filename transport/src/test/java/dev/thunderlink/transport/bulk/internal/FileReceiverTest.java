@@ -146,6 +146,15 @@ class FileReceiverTest {
   private static Verdict receive(Path dest, byte[] content, boolean exec, boolean destMayExist) throws Exception {
     FileHeader h = header(dest, content.length, exec);
     FileReceiver r = new FileReceiver(1, h, dest, destMayExist, new BulkCounters(), new FileReceiver.Scratch());
+    return receiveWhole(r, content, dev.thunderlink.proto.bulk.Digest.newBuilder()
+        .setSize(content.length)
+        .setSha256(com.google.protobuf.ByteString.copyFrom(MessageDigest.getInstance("SHA-256").digest(content)))
+        .build());
+  }
+
+  /** Runs {@code r} over {@code content} in one raw frame, then the sender's {@code digest}; its verdict. */
+  private static Verdict receiveWhole(FileReceiver r, byte[] content, dev.thunderlink.proto.bulk.Digest digest)
+      throws Exception {
     r.open();
     ByteBuf frame = Unpooled.wrappedBuffer(content);
     try {
@@ -154,10 +163,7 @@ class FileReceiverTest {
       frame.release();
     }
     r.end();
-    r.digest(dev.thunderlink.proto.bulk.Digest.newBuilder()
-        .setSize(content.length)
-        .setSha256(com.google.protobuf.ByteString.copyFrom(MessageDigest.getInstance("SHA-256").digest(content)))
-        .build());
+    r.digest(digest);
     return r.finish();
   }
 
@@ -272,16 +278,7 @@ class FileReceiverTest {
         (p, size, mtime, sha) -> {
           throw new IllegalStateException("listener broke");
         });
-    r.open();
-    ByteBuf frame = Unpooled.wrappedBuffer(content);
-    try {
-      r.data(Frame.DATA_RAW, frame);
-    } finally {
-      frame.release();
-    }
-    r.end();
-    r.digest(digestOf(content, sha256));
-    assertThat(r.finish().getOk()).isTrue();
+    assertThat(receiveWhole(r, content, digestOf(content, sha256)).getOk()).isTrue();
     assertThat(FileReceiver.partialPath(dest)).hasBinaryContent(content);
   }
 
@@ -308,16 +305,7 @@ class FileReceiverTest {
       }
     };
     FileReceiver r = new FileReceiver(1, h, dest, false, new BulkCounters(), new FileReceiver.Scratch(), upTo4k);
-    r.open();
-    ByteBuf frame = Unpooled.wrappedBuffer(content);
-    try {
-      r.data(Frame.DATA_RAW, frame);
-    } finally {
-      frame.release();
-    }
-    r.end();
-    r.digest(digestOf(content, DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128));
-    assertThat(r.finish().getOk()).isTrue();
+    assertThat(receiveWhole(r, content, digestOf(content, DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128)).getOk()).isTrue();
     assertThat(told).isEmpty();
     assertThat(FileReceiver.partialPath(dest)).hasBinaryContent(content);
     // the same file under the limit is told
@@ -325,16 +313,7 @@ class FileReceiverTest {
     r = new FileReceiver(1, header(small, content.length, false).toBuilder().setStage(true)
         .setDigest(DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128).build(), small, false, new BulkCounters(),
         new FileReceiver.Scratch(), (p, size, mtime, sha) -> told.add(p));
-    r.open();
-    frame = Unpooled.wrappedBuffer(content);
-    try {
-      r.data(Frame.DATA_RAW, frame);
-    } finally {
-      frame.release();
-    }
-    r.end();
-    r.digest(digestOf(content, DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128));
-    assertThat(r.finish().getOk()).isTrue();
+    assertThat(receiveWhole(r, content, digestOf(content, DigestAlgorithm.DIGEST_ALGORITHM_XXH3_128)).getOk()).isTrue();
     assertThat(told).containsExactly(FileReceiver.partialPath(small));
   }
 
