@@ -262,6 +262,10 @@ class TwoDaemonsTest {
         "--local", dir.resolve("proj3").toString(), "--remote", dir.resolve("proj3-remote").toString(), "--wait", "--timeout", "0");
     assertThat(badWait.exit()).isNotZero();
     assertThat(badWait.err()).contains("--timeout: 0 (expected: >= 1)");
+    DaemonProcess.Result noWait = cli("sync-create-timeout-alone", "sync", "create", "proj3", "--home", wsHome.toString(),
+        "--local", dir.resolve("proj3").toString(), "--remote", dir.resolve("proj3-remote").toString(), "--timeout", "30");
+    assertThat(noWait.exit()).isNotZero();
+    assertThat(noWait.err()).contains("--timeout: only with --wait");
     DaemonProcess.Result list = cli("sync-list", "sync", "list", "--home", wsHome.toString());
     assertThat(list.out()).contains("proj");
     Files.createDirectories(dir.resolve("etc-copy"));

@@ -79,13 +79,6 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
   }
 
   /**
-   * The bulk plane of this process received a staged push at {@code partial} and verified it:
-   * {@code size} bytes whose SHA-256 (computed by the receiver over the bytes it wrote) is
-   * {@code sha256}, mtime set to {@code mtimeMillis}. InstallStaged then installs that copy
-   * without reading it back to hash it, if it is still as it was (see {@code VerifiedCopies}).
-   * The host daemon wires its bulk server's staged-file listener here. Any thread; quick.
-   */
-  /**
    * The largest pushed copy whose verified hash is of use: InstallStaged hashes a copy larger
    * than its call's block size again anyway (for the block fingerprints), and a call's block
    * size is at most this. Wire the bulk plane's listener with it, so that it does not hash a
@@ -93,6 +86,13 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
    */
   public static final long LARGEST_TRUSTED_COPY = 1 << 22;
 
+  /**
+   * The bulk plane of this process received a staged push at {@code partial} and verified it:
+   * {@code size} bytes whose SHA-256 (computed by the receiver over the bytes it wrote) is
+   * {@code sha256}, mtime set to {@code mtimeMillis}. InstallStaged then installs that copy
+   * without reading it back to hash it, if it is still as it was (see {@code VerifiedCopies}).
+   * The host daemon wires its bulk server's staged-file listener here. Any thread; quick.
+   */
   public void stagedCopyVerified(Path partial, long size, long mtimeMillis, byte[] sha256) {
     verifiedCopies.verified(partial, size, mtimeMillis, sha256);
   }

@@ -230,6 +230,27 @@ class SyncSessionTest {
     }
   }
 
+  /** A first sync not done in time: the wait says so, and the session goes on to finish it. */
+  @org.junit.jupiter.api.Test
+  void awaitingAFirstSyncThatTakesLongerThanTheTimeoutSaysSoAndTheSyncGoesOn() throws Exception {
+    Path a = tmp.resolve("a");
+    try (SyncPair p = SyncPair.open(Fs.REAL, tmp, SyncMode.TWO_WAY_SAFE, cfg -> {
+      try {
+        for (int i = 0; i < 300; i++) {
+          write(a.resolve("d" + (i % 10) + "/f" + i), "v" + i);
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    })) {
+      assertThatThrownBy(() -> p.session.awaitFirstSync(java.time.Duration.ofNanos(1)))
+          .isInstanceOf(java.util.concurrent.TimeoutException.class)
+          .hasMessageContaining("sync t: the first sync did not finish in time");
+      p.session.awaitFirstSync(java.time.Duration.ofSeconds(30));
+      assertThat(SyncPair.tree(p.b)).isEqualTo(SyncPair.tree(p.a)).containsEntry("d9/f299", "v299");
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Fs.class)
   void ownWritesDoNotComeBackAsChanges(Fs fs) throws Exception {

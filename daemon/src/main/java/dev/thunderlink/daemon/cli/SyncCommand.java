@@ -134,16 +134,20 @@ public final class SyncCommand implements Runnable {
     @Option(names = "--wait", description = "Return once the first sync is done (exit 1 on timeout; the session stays).")
     boolean waitForSync;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", description = "With --wait: give up after this long (default ${DEFAULT-VALUE}).")
-    int timeoutSeconds = 600;
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "With --wait: give up after this long (default 600).")
+    Integer timeoutSeconds;
 
     @Override
     public Integer call() throws Exception {
-      if (timeoutSeconds < 1) {
-        throw new IllegalArgumentException("--timeout: " + timeoutSeconds + " (expected: >= 1)");
+      if (timeoutSeconds != null && !waitForSync) {
+        throw new IllegalArgumentException("--timeout: only with --wait (without it, create returns at once)");
+      }
+      int timeout = timeoutSeconds == null ? 600 : timeoutSeconds;
+      if (timeout < 1) {
+        throw new IllegalArgumentException("--timeout: " + timeout + " (expected: >= 1)");
       }
       long t0 = System.nanoTime();
-      int wait = waitForSync ? timeoutSeconds : 0;
+      int wait = waitForSync ? timeout : 0;
       SyncSessionStatus s;
       try {
         s = call(120L + wait, stub -> {
@@ -168,7 +172,7 @@ public final class SyncCommand implements Runnable {
       } catch (StatusRuntimeException e) {
         if (wait > 0 && e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED) {
           throw new IllegalStateException("sync create " + name + ": created, but the first sync was not done after "
-              + timeoutSeconds + " s (" + (e.getStatus().getDescription() == null ? "timed out" : e.getStatus().getDescription())
+              + timeout + " s (" + (e.getStatus().getDescription() == null ? "timed out" : e.getStatus().getDescription())
               + "); it goes on: see `thunderlink sync status " + name + "`");
         }
         throw e;

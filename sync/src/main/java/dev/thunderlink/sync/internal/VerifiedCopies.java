@@ -58,8 +58,12 @@ import java.util.Map;
  * this object.
  */
 public final class VerifiedCopies {
-  /** Enough for every batch in flight (256 files each, two per session) of many sessions. */
-  public static final int DEFAULT_CAPACITY = 4096;
+  /**
+   * Enough for every batch in flight of several sessions: up to 1,024 files a batch
+   * ({@code SessionEngine.BULK_BATCH_FILES}), three in flight per session. A record is ~200
+   * bytes, so this is a few MB at most; one evicted early is only hashed, as before.
+   */
+  public static final int DEFAULT_CAPACITY = 16384;
 
   /** A verified copy: its SHA-256 (hex), and its stat just after verification. */
   record Copy(String hash, long size, FileTime mtime, long dev, long ino, long ctimeNanos) {}

@@ -71,18 +71,14 @@ public final class BulkServer implements BulkAcceptor {
   }
 
   /**
-   * Tells {@code listener} of every staged push verified from now on (set it before the link
-   * server starts; connections accepted before keep what they had). The host daemon hands them
-   * to its mirror, which then installs them without hashing them again.
+   * Tells {@code listener} of every staged push of at most {@code largestBytes} verified from
+   * now on (set it before the link server starts; connections accepted before keep what they
+   * had; see {@link StagedFileListener#largestUseful}). The host daemon hands them to its
+   * mirror, which then installs them without hashing them again.
    */
-  public void onStagedVerified(StagedFileListener listener) {
-    this.stagedListener = listener;
-  }
-
-  /** As above, for files of at most {@code largestBytes} (see {@link StagedFileListener#largestUseful}). */
   public void onStagedVerified(long largestBytes, StagedFileListener listener) {
     java.util.Objects.requireNonNull(listener);
-    onStagedVerified(new StagedFileListener() {
+    this.stagedListener = new StagedFileListener() {
       @Override
       public void verified(java.nio.file.Path partial, long size, long mtimeMillis, byte[] sha256) {
         listener.verified(partial, size, mtimeMillis, sha256);
@@ -92,7 +88,7 @@ public final class BulkServer implements BulkAcceptor {
       public long largestUseful() {
         return largestBytes;
       }
-    });
+    };
   }
 
   @Override
