@@ -121,10 +121,19 @@ public final class HostDaemon implements AutoCloseable {
   private dev.thunderlink.transport.bulk.BulkConfig.DigestChoice bulkDigest =
       dev.thunderlink.transport.bulk.BulkConfig.DigestChoice.AUTO;
 
+  /** Threads per bulk connection that write received files ({@code bulk.disk_threads}; before {@link #start()}). */
+  public HostDaemon bulkDiskThreads(int v) {
+    this.bulkDiskThreads = v;
+    return this;
+  }
+
+  private int bulkDiskThreads = dev.thunderlink.transport.bulk.BulkConfig.defaultDiskThreads();
+
   private dev.thunderlink.transport.bulk.BulkConfig bulkConfig() {
     return dev.thunderlink.transport.bulk.BulkConfig.defaults(permittedRoots)
         .withPlaintextOnThunderbolt(plaintextOnThunderbolt)
-        .withDigest(bulkDigest);
+        .withDigest(bulkDigest)
+        .withDiskThreads(bulkDiskThreads);
   }
 
   public HostDaemon start() throws IOException {

@@ -67,6 +67,14 @@ public final class WorkstationDaemon implements AutoCloseable {
     return java.util.Optional.ofNullable(inference);
   }
 
+  /** Threads per bulk connection that write pulled files ({@code bulk.disk_threads}; before {@link #start()}). */
+  public WorkstationDaemon bulkDiskThreads(int v) {
+    this.bulkDiskThreads = v;
+    return this;
+  }
+
+  private int bulkDiskThreads = dev.thunderlink.transport.bulk.BulkConfig.defaultDiskThreads();
+
   /** Feed path RTT and state and the sync sessions' numbers into these metrics (before {@link #start()}). */
   public WorkstationDaemon metrics(dev.thunderlink.daemon.metrics.Metrics m) {
     this.metrics = m;
@@ -127,7 +135,9 @@ public final class WorkstationDaemon implements AutoCloseable {
       // fails) and the copies `thunderlink cp` hands to this daemon
       dev.thunderlink.transport.bulk.BulkClient bulk =
           dev.thunderlink.transport.bulk.BulkClient.forLink(link).identity(rt.identity).peers(rt.peers)
-              .transport(rt.transport, rt.workers).build();
+              .transport(rt.transport, rt.workers)
+              .config(dev.thunderlink.transport.bulk.BulkConfig.defaults(java.util.List.of()).withDiskThreads(bulkDiskThreads))
+              .build();
       syncPusher = new dev.thunderlink.daemon.internal.BulkFilePusher(bulk, link::awaitActive, java.time.Duration.ofSeconds(10));
       sync = new dev.thunderlink.sync.SyncSessions(rt.home.dir(), rt.identity.deviceName(), link.channel(), syncPusher);
       syncControl = new dev.thunderlink.daemon.internal.SyncControlService(sync);

@@ -104,6 +104,7 @@ public final class ConnectCommand implements Callable<Integer> {
       daemon =
           new WorkstationDaemon(options)
               .metrics(svc.metrics())
+              .bulkDiskThreads(cfg.bulk().diskThreadsOrDefault())
               .inferenceFront(
                   noInference
                       ? null

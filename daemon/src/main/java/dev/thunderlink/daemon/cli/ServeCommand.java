@@ -61,6 +61,7 @@ public final class ServeCommand implements Callable<Integer> {
                       : cfg.bulk().permittedRoots(),
                   !cfg.bulk().encryptOnThunderbolt())
               .bulkDigest(dev.thunderlink.transport.bulk.BulkConfig.DigestChoice.parse(cfg.bulk().digest()))
+              .bulkDiskThreads(cfg.bulk().diskThreadsOrDefault())
               .inference(noInference ? null : dev.thunderlink.daemon.internal.InferenceSetup.host(cfg.inference(), simulator))
               .metrics(svc.metrics())
               .start();

@@ -77,6 +77,7 @@ final class Settings {
     add(m, "bulk.encrypt_on_thunderbolt", NODES.booleanNode(false), Setting.BOOL, false);
     add(m, "bulk.permitted_roots", NODES.arrayNode(), listOf("absolute directories", Settings::absolutePath), true);
     add(m, "bulk.digest", NODES.textNode("auto"), Setting.oneOf("auto", "xxh3-128", "sha256"), false);
+    add(m, "bulk.disk_threads", NODES.numberNode(0), intRange(0, dev.thunderlink.transport.bulk.BulkConfig.MAX_DISK_THREADS), false);
     add(m, "inference.api_port", NODES.numberNode(11434), intRange(1, MAX_PORT), false);
     add(m, "inference.host_api_port", NODES.numberNode(11435), intRange(1, MAX_PORT), false);
     ArrayNode upstreams = NODES.arrayNode();
@@ -280,7 +281,8 @@ final class Settings {
         new ThunderlinkConfig.Transport((String) v.get("transport.kind")),
         tuning,
         new ThunderlinkConfig.Bulk(
-            (Boolean) v.get("bulk.encrypt_on_thunderbolt"), (List<Path>) v.get("bulk.permitted_roots"), (String) v.get("bulk.digest")),
+            (Boolean) v.get("bulk.encrypt_on_thunderbolt"), (List<Path>) v.get("bulk.permitted_roots"), (String) v.get("bulk.digest"),
+            (Integer) v.get("bulk.disk_threads")),
         new ThunderlinkConfig.Inference(
             (Integer) v.get("inference.api_port"),
             (Integer) v.get("inference.host_api_port"),

@@ -95,15 +95,26 @@ public record ThunderlinkConfig(
    * @param digest the content hash of each file: {@code auto} (XXH3-128 on plaintext Thunderbolt,
    *     SHA-256 under TLS), {@code xxh3-128} or {@code sha256} (also cryptographic on plaintext);
    *     the host's setting applies to every session, both directions
+   * @param diskThreads threads per bulk connection that write received files; 0 (the default):
+   *     one per core, at most 4 ({@link dev.thunderlink.transport.bulk.BulkConfig#defaultDiskThreads()})
    */
-  public record Bulk(boolean encryptOnThunderbolt, List<Path> permittedRoots, String digest) {
+  public record Bulk(boolean encryptOnThunderbolt, List<Path> permittedRoots, String digest, int diskThreads) {
     public Bulk {
       permittedRoots = List.copyOf(permittedRoots);
       dev.thunderlink.transport.bulk.BulkConfig.DigestChoice.parse(digest);
+      if (diskThreads < 0 || diskThreads > dev.thunderlink.transport.bulk.BulkConfig.MAX_DISK_THREADS) {
+        throw new IllegalArgumentException("bulk.disk_threads: " + diskThreads + " (expected: 0 for one per core, or 1.."
+            + dev.thunderlink.transport.bulk.BulkConfig.MAX_DISK_THREADS + ")");
+      }
     }
 
     public Bulk(boolean encryptOnThunderbolt, List<Path> permittedRoots) {
-      this(encryptOnThunderbolt, permittedRoots, "auto");
+      this(encryptOnThunderbolt, permittedRoots, "auto", 0);
+    }
+
+    /** The disk threads to run: the setting, or the default for 0. */
+    public int diskThreadsOrDefault() {
+      return diskThreads == 0 ? dev.thunderlink.transport.bulk.BulkConfig.defaultDiskThreads() : diskThreads;
     }
   }
 

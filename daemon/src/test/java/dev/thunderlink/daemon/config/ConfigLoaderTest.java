@@ -193,6 +193,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void bulkDiskThreadsDefaultsToOnePerCoreAndRefusesTooMany() throws Exception {
+    write("");
+    ThunderlinkConfig c = ConfigLoader.load(home, Map.of(), Map.of()).config();
+    assertThat(c.bulk().diskThreads()).isZero();
+    assertThat(c.bulk().diskThreadsOrDefault())
+        .isEqualTo(Math.min(4, Runtime.getRuntime().availableProcessors()))
+        .isEqualTo(dev.thunderlink.transport.bulk.BulkConfig.defaults(List.of()).diskThreads());
+    write("[bulk]\ndisk_threads = 3\n");
+    assertThat(ConfigLoader.load(home, Map.of(), Map.of()).config().bulk().diskThreadsOrDefault()).isEqualTo(3);
+    write("[bulk]\ndisk_threads = 99\n");
+    ConfigException e = failure(Map.of(), Map.of());
+    assertThat(e.problems()).singleElement().asString().startsWith("bulk.disk_threads: 99").contains("16");
+  }
+
+  @Test
   void outOfRangeValueNamesKeyValueAndExpectation() throws Exception {
     write("[tuning.wifi]\nsend_buffer_bytes = -1\n");
     ConfigException e = failure(Map.of(), Map.of());

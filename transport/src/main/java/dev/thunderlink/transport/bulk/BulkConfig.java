@@ -23,6 +23,9 @@ import java.util.Objects;
  * @param stallTimeout how long a sender waits for a peer that stopped reading
  * @param digest the content hash that verifies each file (see {@link DigestChoice}); a
  *     session uses SHA-256 when either side's setting asks for it
+ * @param diskThreads threads per bulk connection that write received files (each stream on
+ *     one, chosen by its path): a tree of small files is created and renamed on several at
+ *     once; see {@link #defaultDiskThreads()}
  */
 public record BulkConfig(
     List<Path> permittedRoots,
@@ -34,7 +37,8 @@ public record BulkConfig(
     TransferMode forceMode,
     long receiveQueueBytes,
     Duration stallTimeout,
-    DigestChoice digest) {
+    DigestChoice digest,
+    int diskThreads) {
 
   /** Which content hash verifies each file end to end ({@code bulk.digest}). */
   public enum DigestChoice {
@@ -82,7 +86,35 @@ public record BulkConfig(
       long receiveQueueBytes,
       Duration stallTimeout) {
     this(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode,
-        receiveQueueBytes, stallTimeout, DigestChoice.AUTO);
+        receiveQueueBytes, stallTimeout, DigestChoice.AUTO, defaultDiskThreads());
+  }
+
+  /** With the default number of disk threads. */
+  public BulkConfig(
+      List<Path> permittedRoots,
+      boolean plaintextOnThunderbolt,
+      int maxFrameBytes,
+      int chunkBytes,
+      long zeroCopyMinBytes,
+      boolean lz4,
+      TransferMode forceMode,
+      long receiveQueueBytes,
+      Duration stallTimeout,
+      DigestChoice digest) {
+    this(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode,
+        receiveQueueBytes, stallTimeout, digest, defaultDiskThreads());
+  }
+
+  /** The most disk threads a connection may have ({@code bulk.disk_threads}). */
+  public static final int MAX_DISK_THREADS = 16;
+
+  /**
+   * One per core, at most 4: the 2-core machine here copied a tree of 20,000 small files to
+   * tmpfs in ~0.65 s of transfer with 2 instead of ~0.8 s with one (the creates, writes and
+   * renames were ~70% of the host's CPU, all on one thread); a large file uses one either way.
+   */
+  public static int defaultDiskThreads() {
+    return Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
   }
 
   public static final int LZ4_BLOCK_BYTES = 64 * 1024;
@@ -116,6 +148,10 @@ public record BulkConfig(
     if (digest == null) {
       throw new IllegalArgumentException("bulk.digest: null (expected: auto, xxh3-128 or sha256)");
     }
+    if (diskThreads < 1 || diskThreads > MAX_DISK_THREADS) {
+      throw new IllegalArgumentException(
+          "bulk.disk_threads: " + diskThreads + " (expected: 1.." + MAX_DISK_THREADS + ")");
+    }
   }
 
   /**
@@ -131,26 +167,30 @@ public record BulkConfig(
   public static BulkConfig defaults(List<Path> permittedRoots) {
     return new BulkConfig(
         permittedRoots, true, 4 * 1024 * 1024, 1024 * 1024, 64 * 1024, true, null, 32L * 1024 * 1024,
-        Duration.ofSeconds(30), DigestChoice.AUTO);
+        Duration.ofSeconds(30), DigestChoice.AUTO, defaultDiskThreads());
   }
 
   public BulkConfig withDigest(DigestChoice v) {
-    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode, receiveQueueBytes, stallTimeout, v);
+    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode, receiveQueueBytes, stallTimeout, v, diskThreads);
   }
 
   public BulkConfig withPlaintextOnThunderbolt(boolean v) {
-    return new BulkConfig(permittedRoots, v, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode, receiveQueueBytes, stallTimeout, digest);
+    return new BulkConfig(permittedRoots, v, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode, receiveQueueBytes, stallTimeout, digest, diskThreads);
   }
 
   public BulkConfig withForceMode(TransferMode v) {
-    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, v, receiveQueueBytes, stallTimeout, digest);
+    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, v, receiveQueueBytes, stallTimeout, digest, diskThreads);
   }
 
   public BulkConfig withFrames(int maxFrame, int chunk) {
-    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrame, chunk, zeroCopyMinBytes, lz4, forceMode, Math.max(receiveQueueBytes, maxFrame), stallTimeout, digest);
+    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrame, chunk, zeroCopyMinBytes, lz4, forceMode, Math.max(receiveQueueBytes, maxFrame), stallTimeout, digest, diskThreads);
   }
 
   public BulkConfig withStallTimeout(Duration v) {
-    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode, receiveQueueBytes, v, digest);
+    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode, receiveQueueBytes, v, digest, diskThreads);
+  }
+
+  public BulkConfig withDiskThreads(int v) {
+    return new BulkConfig(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode, receiveQueueBytes, stallTimeout, digest, v);
   }
 }

@@ -19,6 +19,8 @@ class BulkConfigTest {
         .hasMessage("bulk.maxFrameBytes: 1000 (expected: >= 131072)");
     assertThatThrownBy(() -> BulkConfig.defaults(List.of()).withStallTimeout(java.time.Duration.ZERO))
         .hasMessage("bulk.stallTimeout: PT0S (expected: > 0)");
+    assertThatThrownBy(() -> BulkConfig.defaults(List.of()).withDiskThreads(0))
+        .hasMessage("bulk.disk_threads: 0 (expected: 1..16)");
   }
 
   @Test

@@ -28,12 +28,12 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,19 +43,23 @@ import org.slf4j.LoggerFactory;
  * FileReceiver}s, and offers senders a blocking, backpressured way to write frames.
  *
  * <p>Design. The event loop never touches a disk: it only decodes and hands each frame to
- * the connection's single <em>disk thread</em>, which owns every receiver (so receiver state
- * needs no locks and a stream's frames stay in order). When more than {@link
- * BulkConfig#receiveQueueBytes()} wait for the disk, reading pauses ({@code autoRead}
- * off) until the disk thread has drained a quarter of it: a slow disk slows the sender
- * through TCP instead of filling memory. Senders run on their own threads and write each
+ * one of the connection's <em>disk threads</em> ({@link BulkConfig#diskThreads()}), chosen
+ * by the destination path of the stream's BEGIN: the thread owns that stream's receiver (so
+ * receiver state needs no locks, a stream's frames stay in order, and all streams to one
+ * path run in order on one thread, as they did when there was a single disk thread), while
+ * a tree's many small files are created, written and renamed on several threads at once.
+ * When more than {@link BulkConfig#receiveQueueBytes()} wait for the disk, reading pauses
+ * ({@code autoRead} off) until the disk threads have drained a quarter of it: a slow disk
+ * slows the sender through TCP instead of filling memory. Senders run on their own threads and write each
  * frame as one event-loop task (so frames from several threads never interleave); they
  * block while the bytes in flight — file regions included, which Netty's water marks do
  * not count — exceed the high mark or the channel is not writable.
  *
- * <p>Threads: Netty callbacks on the event loop; receiver work on the disk thread; {@link
- * #writeFrame}, {@link #awaitWritable} on sender threads; {@link #onDigest} from any thread.
- * Event-loop state ({@code live}, {@code maxStream}, {@code authenticated}) is touched on
- * the event loop only; disk state on the disk thread only.
+ * <p>Threads: Netty callbacks on the event loop; receiver work on the stream's disk thread;
+ * {@link #writeFrame}, {@link #awaitWritable} on sender threads; {@link #onDigest} from any
+ * thread. Event-loop state ({@code live}, {@code maxStream}, {@code authenticated}) is
+ * touched on the event loop only; a disk thread's receivers by that thread only; the routes
+ * (stream to disk thread) and early digests under {@code routeLock}.
  */
 public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(BulkConnection.class);
@@ -74,11 +78,11 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     /**
      * Where an incoming file goes, and whether something may be there already (false lets the
      * receiver of a small file skip looking for a directory in the way, which its rename then
-     * finds); a refusal as {@link BulkException}. On the disk thread.
+     * finds); a refusal as {@link BulkException}. On a disk thread (several at once).
      */
     PermittedRoots.Target destination(int stream, FileHeader header) throws BulkException;
 
-    /** The verdict of a received file. On the disk thread. */
+    /** The verdict of a received file. On a disk thread (several at once). */
     void verdict(int stream, Verdict verdict);
 
     /** The peer reported a failure of a stream (or of the connection, stream 0). Event loop. */
@@ -87,7 +91,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     /** The connection ended; null reason for a clean close. */
     void closed(String reason);
 
-    /** The disk thread has nothing queued: send what was batched. On the disk thread. */
+    /** No disk thread has anything queued: send what was batched. On a disk thread. */
     default void idle() {}
 
     /** Told of each staged file received and verified, or null (see {@link dev.thunderlink.transport.bulk.StagedFileListener}). */
@@ -102,8 +106,9 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private final boolean encrypted;
   private final Role role;
   private final FrameDecoder decoder;
-  private final ExecutorService disk;
-  private final BlockingQueue<Runnable> diskQueue;
+  private final Disk[] disks;
+  /** Tasks queued or running on the disk threads; the one that leaves none calls {@link Role#idle}. */
+  private final AtomicInteger diskTasks = new AtomicInteger();
   private final long inflightHigh;
   // event loop
   private final Set<Integer> live = new HashSet<>();
@@ -113,11 +118,14 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private volatile boolean paused;
   private long trafficNanos = System.nanoTime() - TRAFFIC_EVERY_NANOS;
   private volatile Runnable traffic = () -> {};
-  // disk thread
-  private final Map<Integer, FileReceiver> receivers = new HashMap<>();
+  /** Each open stream's disk thread, from its BEGIN until its receiver is done. */
+  private final Map<Integer, Disk> routes = new ConcurrentHashMap<>();
+  // under routeLock
+  private final Object routeLock = new Object();
+  /** Digests that came before their stream's BEGIN. */
   private final Map<Integer, Digest> early = new HashMap<>();
-  private final FileReceiver.Scratch scratch = new FileReceiver.Scratch();
-  private int maxBegun;
+  /** The highest stream routed so far: a digest for a lower one without a route is late, not early. */
+  private int maxRouted;
   // any thread
   private final AtomicLong queued = new AtomicLong();
   private final AtomicLong inflight = new AtomicLong();
@@ -138,15 +146,10 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     this.role = role;
     this.authenticated = authenticated;
     this.decoder = new FrameDecoder(config.maxFrameBytes());
-    this.diskQueue = new LinkedBlockingQueue<>();
-    this.disk =
-        new ThreadPoolExecutor(
-            1, 1, 0, TimeUnit.MILLISECONDS, diskQueue,
-            r -> {
-              Thread t = new Thread(r, "thunderlink-bulk-disk-" + ch.id().asShortText());
-              t.setDaemon(true);
-              return t;
-            });
+    this.disks = new Disk[config.diskThreads()];
+    for (int i = 0; i < disks.length; i++) {
+      disks[i] = new Disk("thunderlink-bulk-disk-" + ch.id().asShortText() + (disks.length > 1 ? "-" + i : ""));
+    }
     this.inflightHigh = Math.max(ch.config().getWriteBufferHighWaterMark(), 2L * config.chunkBytes());
   }
 
@@ -568,7 +571,10 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
           } else if (live.remove(f.stream)) {
             String why = f.text();
             int s = f.stream;
-            onDisk(() -> cancel(s, why));
+            Disk d = routes.get(s);
+            if (d != null) {
+              onDisk(d, () -> cancel(d, s, why));
+            }
           }
           return;
         default:
@@ -598,7 +604,14 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     }
     live.add(s);
     maxStream = Math.max(maxStream, s);
-    onDisk(() -> begin(s, h));
+    Disk d = disks[Math.floorMod(h.getPath().hashCode(), disks.length)];
+    synchronized (routeLock) {
+      // queued under the lock: a digest that finds the route is queued behind the BEGIN
+      routes.put(s, d);
+      maxRouted = Math.max(maxRouted, s);
+      Digest early = this.early.remove(s);
+      onDisk(d, () -> begin(d, s, h, early));
+    }
   }
 
   private boolean onData(Frame f) {
@@ -610,6 +623,10 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
       protocolError("data for unknown stream " + s);
       return false;
     }
+    Disk d = routes.get(s);
+    if (d == null) {
+      return false; // its receiver failed already
+    }
     long n = f.payload.readableBytes();
     if (queued.addAndGet(n) > config.receiveQueueBytes() && !paused) {
       paused = true;
@@ -619,9 +636,10 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
       }
     }
     onDisk(
+        d,
         () -> {
           try {
-            data(s, f.type, f.payload);
+            data(d, s, f.type, f.payload);
           } finally {
             f.release();
             drained(n);
@@ -639,16 +657,20 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
       protocolError(Frame.typeName(f.type) + " for unknown stream " + s);
       return;
     }
+    Disk d = routes.get(s);
+    if (d == null) {
+      return; // its receiver failed already
+    }
     if (f.type == Frame.END) {
-      onDisk(() -> end(s));
+      onDisk(d, () -> end(d, s));
     } else {
       String why = f.text();
-      onDisk(() -> cancel(s, "the sender cancelled: " + why));
+      onDisk(d, () -> cancel(d, s, "the sender cancelled: " + why));
     }
   }
 
   /**
-   * Disk thread, after each data frame. Wakes the event loop only while reading is paused: it
+   * A disk thread, after each data frame. Wakes the event loop only while reading is paused: it
    * did after every frame that left the queue short, i.e. after nearly every one, which cost a
    * task and an eventfd wake-up per file for a tree of small files. The event loop checks the
    * queue again right after pausing, so a drain that saw {@code paused} still false is not lost.
@@ -733,49 +755,79 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     synchronized (writeLock) {
       writeLock.notifyAll();
     }
-    onDisk(this::lost);
-    disk.shutdown();
+    for (Disk d : disks) {
+      onDisk(d, () -> lost(d));
+      d.exec.shutdown();
+    }
+    synchronized (routeLock) {
+      early.clear();
+    }
     role.closed(reason);
     ctx.fireChannelInactive();
   }
 
-  // ---- receiving: disk thread --------------------------------------------------------
+  // ---- receiving: disk threads -------------------------------------------------------
 
-  private void onDisk(Runnable r) {
+  /** One disk thread and the receivers of the streams routed to it (touched on it only). */
+  private static final class Disk {
+    final ExecutorService exec;
+    final Map<Integer, FileReceiver> receivers = new HashMap<>();
+    final FileReceiver.Scratch scratch = new FileReceiver.Scratch();
+
+    Disk(String name) {
+      exec =
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, name);
+                t.setDaemon(true);
+                return t;
+              });
+    }
+  }
+
+  private void onDisk(Disk d, Runnable r) {
+    diskTasks.incrementAndGet();
     try {
-      disk.execute(
+      d.exec.execute(
           () -> {
             try {
               r.run();
             } finally {
-              if (diskQueue.isEmpty()) {
+              if (diskTasks.decrementAndGet() == 0) {
                 role.idle();
               }
             }
           });
     } catch (RejectedExecutionException e) {
+      diskTasks.decrementAndGet();
       // the connection is gone; the receivers were abandoned already
     }
   }
 
   /** The sender's digest for a stream, from the control plane. Any thread. */
-  public void onDigest(int stream, Digest d) {
+  public void onDigest(int stream, Digest digest) {
+    Disk d;
+    synchronized (routeLock) {
+      d = routes.get(stream);
+      if (d == null) {
+        if (stream > maxRouted) {
+          early.put(stream, digest); // its BEGIN takes it
+        }
+        return; // else a stream already done or failed
+      }
+    }
     onDisk(
+        d,
         () -> {
-          FileReceiver r = receivers.get(stream);
-          if (r == null) {
-            if (stream > maxBegun) {
-              early.put(stream, d);
-            }
-            return;
+          FileReceiver r = d.receivers.get(stream);
+          if (r != null) {
+            r.digest(digest);
+            maybeFinish(d, r);
           }
-          r.digest(d);
-          maybeFinish(r);
         });
   }
 
-  private void begin(int s, FileHeader h) {
-    maxBegun = Math.max(maxBegun, s);
+  private void begin(Disk d, int s, FileHeader h, Digest early) {
     FileReceiver r = null;
     try {
       PermittedRoots.Target dest = role.destination(s, h);
@@ -784,12 +836,11 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
             "refused " + h.getPath() + ": the sender hashed it with XXH3-128, but this session verifies with SHA-256"
                 + " (bulk.digest)", false);
       }
-      r = new FileReceiver(s, h, dest.path(), dest.exists(), counters, scratch, role.stagedListener());
+      r = new FileReceiver(s, h, dest.path(), dest.exists(), counters, d.scratch, role.stagedListener());
       r.open();
-      receivers.put(s, r);
-      Digest d = early.remove(s);
-      if (d != null) {
-        r.digest(d);
+      d.receivers.put(s, r);
+      if (early != null) {
+        r.digest(early);
       }
     } catch (BulkException e) {
       streamFailed(s, null, e.getMessage());
@@ -800,37 +851,39 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void data(int s, byte type, ByteBuf buf) {
-    FileReceiver r = receivers.get(s);
+  private void data(Disk d, int s, byte type, ByteBuf buf) {
+    FileReceiver r = d.receivers.get(s);
     if (r == null) {
       return;
     }
     try {
       r.data(type, buf);
     } catch (IOException e) {
-      receivers.remove(s);
+      d.receivers.remove(s);
       streamFailed(s, r, "cannot write " + r.dest + ": " + e.getMessage());
     }
   }
 
-  private void end(int s) {
-    FileReceiver r = receivers.get(s);
+  private void end(Disk d, int s) {
+    FileReceiver r = d.receivers.get(s);
     if (r != null) {
       r.end();
-      maybeFinish(r);
+      maybeFinish(d, r);
     }
   }
 
-  private void cancel(int s, String reason) {
-    FileReceiver r = receivers.remove(s);
+  private void cancel(Disk d, int s, String reason) {
+    FileReceiver r = d.receivers.remove(s);
     if (r != null) {
+      routes.remove(s);
       role.verdict(s, r.fail(reason));
     }
   }
 
-  private void maybeFinish(FileReceiver r) {
+  private void maybeFinish(Disk d, FileReceiver r) {
     if (r.ready()) {
-      receivers.remove(r.stream);
+      d.receivers.remove(r.stream);
+      routes.remove(r.stream);
       Verdict v = r.finish();
       if (!v.getOk()) {
         log.warn("bulk: {}", v.getError());
@@ -843,7 +896,9 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     streamFailed(s, r, message, false);
   }
 
+  /** A stream's receiver failed (or none could be made): its route goes, the peer is told. */
   private void streamFailed(int s, FileReceiver r, String message, boolean retryable) {
+    routes.remove(s);
     Verdict v =
         r != null
             ? r.fail(message)
@@ -859,11 +914,11 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     sendError(s, v.getError());
   }
 
-  private void lost() {
-    for (FileReceiver r : receivers.values()) {
+  private void lost(Disk d) {
+    for (FileReceiver r : d.receivers.values()) {
+      routes.remove(r.stream);
       r.abandon();
     }
-    receivers.clear();
-    early.clear();
+    d.receivers.clear();
   }
 }

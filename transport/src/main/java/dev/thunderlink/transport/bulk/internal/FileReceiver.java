@@ -39,7 +39,7 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * runs beside it), and the listener is told once it is verified: the host's mirror then trusts
  * that hash instead of reading the copy again to hash it.
  *
- * <p>Runs on its connection's disk thread only (not thread-safe).
+ * <p>Runs on one of its connection's disk threads only (not thread-safe).
  */
 final class FileReceiver {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FileReceiver.class);
@@ -97,8 +97,8 @@ final class FileReceiver {
   }
 
   /**
-   * The decompression buffer of one connection, shared by all its receivers (they all run on
-   * its disk thread, one block at a time). One per file cost 64 KiB each: a tree of 20,000
+   * The decompression buffer of one disk thread of a connection, shared by all the receivers
+   * on it (they run one block at a time). One per file cost 64 KiB each: a tree of 20,000
    * small files allocated 1.3 GB for it. Not thread-safe.
    */
   static final class Scratch {
