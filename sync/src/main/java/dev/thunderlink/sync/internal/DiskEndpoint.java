@@ -1492,10 +1492,14 @@ public final class DiskEndpoint implements Endpoint {
   private synchronized ApplyResult install(String path, Path tmp, Entry expected, Entry target, byte[] blocks,
       int blockSize, BasicFileAttributes tmpStat) throws IOException {
     Path dest = disk(path); // resolved once: recheck, rename and record all need it
-    String why = recheck(path, dest, expected, null);
-    if (why != null) {
-      pendingHints.add(path);
-      return ApplyResult.changed(path + ": " + why);
+    // a new file: the rename itself refuses to replace anything (no stat first, no window)
+    boolean exclusive = expected == null && exclusiveRename && ExclusiveRename.available(dest);
+    if (!exclusive) {
+      String why = recheck(path, dest, expected, null);
+      if (why != null) {
+        pendingHints.add(path);
+        return ApplyResult.changed(path + ": " + why);
+      }
     }
     BasicFileAttributes written = tmpStat;
     try {
@@ -1508,7 +1512,22 @@ public final class DiskEndpoint implements Endpoint {
     String echo = expectOwnRename(dest);
     boolean renamed = false;
     try {
-      replace(path, tmp, dest, expected);
+      ExclusiveRename.Result x = exclusive ? renameNew(tmp, dest) : ExclusiveRename.Result.UNSUPPORTED;
+      if (x == ExclusiveRename.Result.EXISTS) {
+        pendingHints.add(path);
+        String why = recheck(path, dest, null, null); // what is there, in the words of the re-check
+        return ApplyResult.changed(path + ": " + (why == null ? "now exists" : why));
+      }
+      if (x == ExclusiveRename.Result.UNSUPPORTED) {
+        if (exclusive) {
+          String why = recheck(path, dest, expected, null);
+          if (why != null) {
+            pendingHints.add(path);
+            return ApplyResult.changed(path + ": " + why);
+          }
+        }
+        replace(path, tmp, dest, expected);
+      }
       renamed = true;
     } catch (DirectoryNotEmptyException e) {
       pendingHints.add(path);
@@ -1859,6 +1878,29 @@ public final class DiskEndpoint implements Endpoint {
   volatile Runnable beforeInstall = () -> { };
 
   /** Renames {@code tmp} over {@code dest}, removing an empty directory that stood there. */
+  /**
+   * False once this side's file system refused the exclusive rename (a file system without the
+   * flag): new files are then re-checked with a stat and renamed as before.
+   */
+  private volatile boolean exclusiveRename = true;
+
+  /** Renames a new file into place unless something is there ({@link ExclusiveRename}); removes {@code tmp} on failure. */
+  private ExclusiveRename.Result renameNew(Path tmp, Path dest) throws IOException {
+    ExclusiveRename.Result x;
+    try {
+      beforeInstall.run();
+      x = ExclusiveRename.rename(tmp, dest);
+    } catch (IOException e) {
+      removeTemp(tmp);
+      throw e;
+    }
+    if (x == ExclusiveRename.Result.UNSUPPORTED) {
+      exclusiveRename = false;
+      log.info("{}: the file system has no exclusive rename; new files are re-checked with a stat first", root);
+    }
+    return x;
+  }
+
   private void replace(String path, Path tmp, Path dest, Entry expected) throws IOException {
     try {
       beforeInstall.run();

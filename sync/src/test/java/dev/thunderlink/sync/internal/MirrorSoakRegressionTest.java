@@ -292,4 +292,31 @@ class MirrorSoakRegressionTest {
       assertThat(s.map(p -> p.getFileName().toString())).containsExactly("f.txt");
     }
   }
+
+  /**
+   * A new file is installed by a rename that refuses to replace: a file the user creates at
+   * its name between the re-check and the rename is kept, not overwritten (the re-check then
+   * plain rename did overwrite it), and the incoming copy is reconciled again.
+   */
+  @Test
+  void aFileTheUserCreatesAtANewFilesNameJustBeforeItIsInstalledIsKept() throws Exception {
+    open();
+    byte[] data = "incoming".getBytes(UTF_8);
+    Path dest = ra.resolve("f.txt");
+    a.beforeInstall = () -> {
+      try {
+        Files.writeString(dest, "the user's own"); // lands between the re-check and the rename
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    List<ApplyResult> r = a.writeFiles(List.of(new Endpoint.WholeFile("f.txt", null,
+        Entry.file(ContentHash.of(data), data.length, false, 0), data)), 0);
+    assertThat(r.get(0).outcome()).isEqualTo(ApplyResult.Outcome.CHANGED);
+    assertThat(r.get(0).message()).contains("now exists");
+    assertThat(dest).hasContent("the user's own");
+    try (Stream<Path> s = Files.list(ra)) {
+      assertThat(s.map(p -> p.getFileName().toString())).containsExactly("f.txt"); // no temporary file left
+    }
+  }
 }
