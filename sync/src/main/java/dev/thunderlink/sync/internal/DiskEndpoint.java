@@ -654,6 +654,11 @@ public final class DiskEndpoint implements Endpoint {
   private record FileStat(boolean executable, String key, FileTime ctime) {}
 
   private FileStat fileStat(Path p, BasicFileAttributes a) {
+    if (unixView && UnixAttributes.readable(a)) { // the caller's stat holds it all: no second one
+      FileTime ctime = UnixAttributes.ctime(a);
+      return new FileStat((UnixAttributes.mode(a) & 0100) != 0, unixKey(UnixAttributes.dev(a), UnixAttributes.ino(a), ctime),
+          ctime);
+    }
     if (unixView) {
       try {
         Map<String, Object> m = Files.readAttributes(p, "unix:mode,dev,ino,ctime", LinkOption.NOFOLLOW_LINKS);
@@ -668,7 +673,11 @@ public final class DiskEndpoint implements Endpoint {
 
   /** {@link #statKey} from the unix view's dev, ino and ctime. */
   private static String unixKey(Map<String, Object> m) {
-    return m.get("dev") + ":" + m.get("ino") + ":" + ((FileTime) m.get("ctime")).to(TimeUnit.NANOSECONDS);
+    return unixKey((Long) m.get("dev"), (Long) m.get("ino"), (FileTime) m.get("ctime"));
+  }
+
+  static String unixKey(long dev, long ino, FileTime ctime) {
+    return dev + ":" + ino + ":" + ctime.to(TimeUnit.NANOSECONDS);
   }
 
   /** A file's size, mtime and file key with its {@link #statKey}, as {@link #record} keeps them. */
@@ -679,6 +688,13 @@ public final class DiskEndpoint implements Endpoint {
    * unix view (two before: a basic one, then the unix one for the key).
    */
   private KeyedStat keyedStat(Path p) throws IOException {
+    if (unixView && UnixAttributes.available()) {
+      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (UnixAttributes.readable(a)) {
+        return new KeyedStat(a.size(), a.lastModifiedTime(), a.fileKey(),
+            unixKey(UnixAttributes.dev(a), UnixAttributes.ino(a), UnixAttributes.ctime(a)));
+      }
+    }
     if (unixView) {
       try {
         Map<String, Object> m = Files.readAttributes(p, "unix:size,lastModifiedTime,fileKey,dev,ino,ctime",
@@ -1436,6 +1452,19 @@ public final class DiskEndpoint implements Endpoint {
       implements BasicFileAttributes {
     /** The stat of {@code p}, or null if it is not there. */
     static UnixStat of(Path p) throws IOException {
+      if (UnixAttributes.available()) {
+        BasicFileAttributes a;
+        try {
+          a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+          return null;
+        }
+        if (UnixAttributes.readable(a)) {
+          return new UnixStat(a.size(), a.lastModifiedTime(), a.fileKey(), a.isRegularFile(), a.isDirectory(),
+              a.isSymbolicLink(), (UnixAttributes.mode(a) & 0100) != 0, UnixAttributes.dev(a), UnixAttributes.ino(a),
+              UnixAttributes.ctime(a).to(TimeUnit.NANOSECONDS));
+        }
+      }
       Map<String, Object> m;
       try {
         m = Files.readAttributes(p,

@@ -95,6 +95,21 @@ public final class VerifiedCopies {
    */
   public void verified(Path partial, long size, long mtimeMillis, byte[] sha256) {
     Path key = key(partial);
+    if (UnixAttributes.available()) {
+      java.nio.file.attribute.BasicFileAttributes a;
+      try {
+        a = Files.readAttributes(key, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      } catch (IOException e) {
+        return;
+      }
+      if (UnixAttributes.readable(a)) {
+        if (a.size() == size && a.lastModifiedTime().toMillis() == mtimeMillis) {
+          record(key, new Copy(ContentHash.hex(sha256), size, a.lastModifiedTime(), UnixAttributes.dev(a),
+              UnixAttributes.ino(a), UnixAttributes.ctime(a).to(java.util.concurrent.TimeUnit.NANOSECONDS)));
+        }
+        return;
+      }
+    }
     Map<String, Object> m;
     try {
       m = Files.readAttributes(key, "unix:size,lastModifiedTime,dev,ino,ctime", LinkOption.NOFOLLOW_LINKS);
@@ -105,11 +120,12 @@ public final class VerifiedCopies {
     if ((Long) m.get("size") != size || mtime.toMillis() != mtimeMillis || m.get("ctime") == null) {
       return;
     }
-    Copy c = new Copy(ContentHash.hex(sha256), size, mtime, (Long) m.get("dev"), (Long) m.get("ino"),
-        ((FileTime) m.get("ctime")).to(java.util.concurrent.TimeUnit.NANOSECONDS));
-    synchronized (this) {
-      copies.put(key, c);
-    }
+    record(key, new Copy(ContentHash.hex(sha256), size, mtime, (Long) m.get("dev"), (Long) m.get("ino"),
+        ((FileTime) m.get("ctime")).to(java.util.concurrent.TimeUnit.NANOSECONDS)));
+  }
+
+  private synchronized void record(Path key, Copy c) {
+    copies.put(key, c);
   }
 
   /** The copy recorded at {@code p}, removed; null if none. */
