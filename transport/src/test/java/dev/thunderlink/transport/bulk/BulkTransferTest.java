@@ -306,4 +306,46 @@ class BulkTransferTest {
       assertThat(Files.mismatch(text, f.root.resolve("small.txt"))).isEqualTo(-1);
     }
   }
+
+  /**
+   * What the host's stat answers, each kind of path: a file with its size, mtime and
+   * executable bit, a directory, a link to nothing (something, not a file), nothing, and a
+   * partial file of an earlier transfer beside a file.
+   */
+  @org.junit.jupiter.api.Test
+  void statDescribesFilesDirectoriesDanglingLinksNothingAndPartials() throws Exception {
+    try (BulkFixture f = fixture(transports().get(0), null)) {
+      Path root = f.root;
+      Path tool = Files.writeString(Files.createDirectories(root.resolve("d")).resolve("tool"), "#!/bin/sh\n");
+      Files.setPosixFilePermissions(tool, PosixFilePermissions.fromString("rwxr-xr-x"));
+      Files.setLastModifiedTime(tool, FileTime.fromMillis(1_600_000_000_000L));
+      Path text = Files.writeString(root.resolve("d/text.txt"), "hello");
+      Files.createSymbolicLink(root.resolve("d/dangling"), root.resolve("d/nowhere"));
+      Files.writeString(dev.thunderlink.transport.bulk.internal.BulkConnection.partialPath(text), "hel");
+      try (BulkSession s = f.client.open()) {
+        List<FileEntry> st = s.stat(List.of("d/tool", "d/text.txt", "d", "d/dangling", "d/absent"));
+        assertThat(st.get(0)).satisfies(e -> {
+          assertThat(e.getExists()).isTrue();
+          assertThat(e.getSize()).isEqualTo(10);
+          assertThat(e.getMtimeMillis()).isEqualTo(1_600_000_000_000L);
+          assertThat(e.getExecutable()).isTrue();
+          assertThat(e.getPartialBytes()).isZero();
+        });
+        assertThat(st.get(1)).satisfies(e -> {
+          assertThat(e.getExists()).isTrue();
+          assertThat(e.getExecutable()).isFalse();
+          assertThat(e.getPartialBytes()).isEqualTo(3);
+          assertThat(e.getPartialSha256().size()).isEqualTo(32);
+        });
+        assertThat(st.get(2)).satisfies(e -> assertThat(e.getExists() && e.getDirectory()).isTrue());
+        assertThat(st.get(3)).satisfies(e -> {
+          assertThat(e.getExists()).isTrue();
+          assertThat(e.getDirectory()).isFalse();
+          assertThat(e.getSize()).isZero();
+        });
+        assertThat(st.get(4).getExists()).isFalse();
+        assertThat(st).extracting(FileEntry::getError).containsOnly("");
+      }
+    }
+  }
 }
