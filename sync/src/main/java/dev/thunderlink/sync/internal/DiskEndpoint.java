@@ -655,9 +655,8 @@ public final class DiskEndpoint implements Endpoint {
 
   private FileStat fileStat(Path p, BasicFileAttributes a) {
     if (unixView && UnixAttributes.readable(a)) { // the caller's stat holds it all: no second one
-      FileTime ctime = UnixAttributes.ctime(a);
-      return new FileStat((UnixAttributes.mode(a) & 0100) != 0, unixKey(UnixAttributes.dev(a), UnixAttributes.ino(a), ctime),
-          ctime);
+      UnixAttributes.Stat u = UnixAttributes.of(a);
+      return new FileStat(u.ownerExecute(), unixKey(u.dev(), u.ino(), u.ctime()), u.ctime());
     }
     if (unixView) {
       try {
@@ -691,8 +690,8 @@ public final class DiskEndpoint implements Endpoint {
     if (unixView && UnixAttributes.available()) {
       BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       if (UnixAttributes.readable(a)) {
-        return new KeyedStat(a.size(), a.lastModifiedTime(), a.fileKey(),
-            unixKey(UnixAttributes.dev(a), UnixAttributes.ino(a), UnixAttributes.ctime(a)));
+        UnixAttributes.Stat u = UnixAttributes.of(a);
+        return new KeyedStat(a.size(), a.lastModifiedTime(), a.fileKey(), unixKey(u.dev(), u.ino(), u.ctime()));
       }
     }
     if (unixView) {
@@ -1460,9 +1459,9 @@ public final class DiskEndpoint implements Endpoint {
           return null;
         }
         if (UnixAttributes.readable(a)) {
+          UnixAttributes.Stat u = UnixAttributes.of(a);
           return new UnixStat(a.size(), a.lastModifiedTime(), a.fileKey(), a.isRegularFile(), a.isDirectory(),
-              a.isSymbolicLink(), (UnixAttributes.mode(a) & 0100) != 0, UnixAttributes.dev(a), UnixAttributes.ino(a),
-              UnixAttributes.ctime(a).to(TimeUnit.NANOSECONDS));
+              a.isSymbolicLink(), u.ownerExecute(), u.dev(), u.ino(), u.ctime().to(TimeUnit.NANOSECONDS));
         }
       }
       Map<String, Object> m;

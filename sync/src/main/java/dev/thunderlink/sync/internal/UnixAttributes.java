@@ -73,40 +73,26 @@ final class UnixAttributes {
     return TYPE.isInstance(a) ? a : (Object) UNWRAP.invokeExact((Object) a);
   }
 
-  /** Whether the JDK's stat can be read at all here (tests, logs). */
+  /** Whether the JDK's stat can be read at all here (else callers need not stat in the hope of it). */
   static boolean available() {
     return TYPE != null;
   }
 
-  static int mode(BasicFileAttributes a) {
-    try {
-      return (int) MODE.invokeExact(stat(a));
-    } catch (Throwable t) {
-      throw new IllegalStateException("reading the mode of a stat", t);
+  /** The fields a scan needs beyond the basic ones. */
+  record Stat(int mode, long dev, long ino, FileTime ctime) {
+    boolean ownerExecute() {
+      return (mode & 0100) != 0;
     }
   }
 
-  static long dev(BasicFileAttributes a) {
+  /** Mode, device, inode and ctime from {@code a} (which {@link #readable} accepted). */
+  static Stat of(BasicFileAttributes a) {
     try {
-      return (long) DEV.invokeExact(stat(a));
+      Object st = stat(a);
+      return new Stat((int) MODE.invokeExact(st), (long) DEV.invokeExact(st), (long) INO.invokeExact(st),
+          (FileTime) CTIME.invokeExact(st));
     } catch (Throwable t) {
-      throw new IllegalStateException("reading the device of a stat", t);
-    }
-  }
-
-  static long ino(BasicFileAttributes a) {
-    try {
-      return (long) INO.invokeExact(stat(a));
-    } catch (Throwable t) {
-      throw new IllegalStateException("reading the inode of a stat", t);
-    }
-  }
-
-  static FileTime ctime(BasicFileAttributes a) {
-    try {
-      return (FileTime) CTIME.invokeExact(stat(a));
-    } catch (Throwable t) {
-      throw new IllegalStateException("reading the ctime of a stat", t);
+      throw new IllegalStateException("reading the JDK's stat", t);
     }
   }
 }

@@ -104,8 +104,9 @@ public final class VerifiedCopies {
       }
       if (UnixAttributes.readable(a)) {
         if (a.size() == size && a.lastModifiedTime().toMillis() == mtimeMillis) {
-          record(key, new Copy(ContentHash.hex(sha256), size, a.lastModifiedTime(), UnixAttributes.dev(a),
-              UnixAttributes.ino(a), UnixAttributes.ctime(a).to(java.util.concurrent.TimeUnit.NANOSECONDS)));
+          UnixAttributes.Stat u = UnixAttributes.of(a);
+          record(key, new Copy(ContentHash.hex(sha256), size, a.lastModifiedTime(), u.dev(), u.ino(),
+              u.ctime().to(java.util.concurrent.TimeUnit.NANOSECONDS)));
         }
         return;
       }

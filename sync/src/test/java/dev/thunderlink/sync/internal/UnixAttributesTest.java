@@ -35,16 +35,18 @@ class UnixAttributesTest {
       BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       Map<String, Object> m = Files.readAttributes(p, "unix:mode,dev,ino,ctime", LinkOption.NOFOLLOW_LINKS);
       assertThat(UnixAttributes.readable(a)).as(p.toString()).isTrue();
-      assertThat(UnixAttributes.mode(a)).as(p + " mode").isEqualTo(m.get("mode"));
-      assertThat(UnixAttributes.dev(a)).as(p + " dev").isEqualTo(m.get("dev"));
-      assertThat(UnixAttributes.ino(a)).as(p + " ino").isEqualTo(m.get("ino"));
-      assertThat(UnixAttributes.ctime(a)).as(p + " ctime").isEqualTo(m.get("ctime"));
+      UnixAttributes.Stat u = UnixAttributes.of(a);
+      assertThat(u.mode()).as(p + " mode").isEqualTo(m.get("mode"));
+      assertThat(u.dev()).as(p + " dev").isEqualTo(m.get("dev"));
+      assertThat(u.ino()).as(p + " ino").isEqualTo(m.get("ino"));
+      assertThat(u.ctime()).as(p + " ctime").isEqualTo(m.get("ctime"));
       // the index's stat key, built either way
-      assertThat(DiskEndpoint.unixKey(UnixAttributes.dev(a), UnixAttributes.ino(a), UnixAttributes.ctime(a)))
+      assertThat(DiskEndpoint.unixKey(u.dev(), u.ino(), u.ctime()))
           .isEqualTo(m.get("dev") + ":" + m.get("ino") + ":" + ((FileTime) m.get("ctime")).to(TimeUnit.NANOSECONDS));
     }
     BasicFileAttributes e = Files.readAttributes(exec, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-    assertThat(UnixAttributes.mode(e) & 0100).isNotZero();
+    assertThat(UnixAttributes.of(e).ownerExecute()).isTrue();
+    assertThat(UnixAttributes.of(Files.readAttributes(plain, BasicFileAttributes.class)).ownerExecute()).isFalse();
   }
 
   @Test

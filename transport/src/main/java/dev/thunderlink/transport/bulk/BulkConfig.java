@@ -89,22 +89,6 @@ public record BulkConfig(
         receiveQueueBytes, stallTimeout, DigestChoice.AUTO, defaultDiskThreads());
   }
 
-  /** With the default number of disk threads. */
-  public BulkConfig(
-      List<Path> permittedRoots,
-      boolean plaintextOnThunderbolt,
-      int maxFrameBytes,
-      int chunkBytes,
-      long zeroCopyMinBytes,
-      boolean lz4,
-      TransferMode forceMode,
-      long receiveQueueBytes,
-      Duration stallTimeout,
-      DigestChoice digest) {
-    this(permittedRoots, plaintextOnThunderbolt, maxFrameBytes, chunkBytes, zeroCopyMinBytes, lz4, forceMode,
-        receiveQueueBytes, stallTimeout, digest, defaultDiskThreads());
-  }
-
   /** The most disk threads a connection may have ({@code bulk.disk_threads}). */
   public static final int MAX_DISK_THREADS = 16;
 
