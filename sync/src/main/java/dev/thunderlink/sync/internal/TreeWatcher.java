@@ -104,6 +104,7 @@ final class TreeWatcher implements AutoCloseable {
     DirectoryWatcher.Builder b = DirectoryWatcher.builder()
         .path(root)
         .fileHashing(false)
+        .fileTreeVisitor(new OneWalk())
         .logger(new WatchLogTap(log, () -> {
           overflow.run();
           poke();
@@ -175,6 +176,26 @@ final class TreeWatcher implements AutoCloseable {
         restartSoon();
       });
     });
+  }
+
+  /**
+   * The library walks the whole tree twice when it starts watching, stat-ing every file: first
+   * for its own state (with hashing off, only which paths are directories, which decides
+   * nothing we use: the isDirectory of its events), then to register each directory (Linux;
+   * FSEvents watches the root as one). That first walk is skipped; every later one (the
+   * registration, and a directory created later with what is already in it) runs as the
+   * library's own does. One per watcher instance, as the library calls it in that order.
+   */
+  static final class OneWalk implements io.methvin.watcher.visitor.FileTreeVisitor {
+    private final java.util.concurrent.atomic.AtomicBoolean stateWalkSkipped = new java.util.concurrent.atomic.AtomicBoolean();
+
+    @Override
+    public void recursiveVisitFiles(Path file, Callback onDirectory, Callback onFile) throws IOException {
+      if (stateWalkSkipped.compareAndSet(false, true)) {
+        return;
+      }
+      DEFAULT_FILE_TREE_VISITOR.recursiveVisitFiles(file, onDirectory, onFile);
+    }
   }
 
   private void registrationEnded(DirectoryWatcher w) {

@@ -88,4 +88,46 @@ class TreeWatcherTest {
     assertThat(TreeWatcher.isOwnTempFile(Path.of("/r/" + IgnoreRules.TEMP_PREFIX + "dir/child"))).isFalse();
     assertThat(TreeWatcher.isOwnTempFile(null)).isFalse();
   }
+
+  /** The library's first walk (its own state) is skipped; the registration's and later ones run. */
+  @Test
+  void onlyTheLibrarysFirstWalkOfATreeIsSkipped() throws Exception {
+    Files.createDirectories(root.resolve("a/b"));
+    Files.writeString(root.resolve("a/b/f.txt"), "x");
+    TreeWatcher.OneWalk v = new TreeWatcher.OneWalk();
+    List<Path> dirs = new CopyOnWriteArrayList<>();
+    List<Path> files = new CopyOnWriteArrayList<>();
+    v.recursiveVisitFiles(root, dirs::add, files::add);
+    assertThat(dirs).isEmpty();
+    assertThat(files).isEmpty();
+    v.recursiveVisitFiles(root, dirs::add, files::add);
+    assertThat(dirs).contains(root, root.resolve("a"), root.resolve("a/b"));
+    assertThat(files).containsExactly(root.resolve("a/b/f.txt"));
+  }
+
+  /**
+   * With that walk skipped, changes are still reported from a directory that was there before
+   * the watch (deep in the tree) and from one created after it, with a file written into it
+   * at once (Linux registers the new directory, then reports what is already in it).
+   */
+  @Test
+  void changesInOldAndNewSubdirectoriesAreReported() throws Exception {
+    Files.createDirectories(root.resolve("old/deep/er"));
+    List<Path> seen = new CopyOnWriteArrayList<>();
+    try (TreeWatcher w = new TreeWatcher(root, Duration.ofMillis(2), Duration.ofMillis(50), Duration.ofMillis(10),
+        seen::add, () -> { }, () -> { }, () -> { })) {
+      AtomicInteger probes = new AtomicInteger();
+      Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
+        Path probe = root.resolve("old/deep/er/probe-" + probes.incrementAndGet());
+        Files.writeString(probe, "probe");
+        return seen.stream().anyMatch(p -> p.getFileName().toString().startsWith("probe-"));
+      });
+      Files.createDirectories(root.resolve("new/sub"));
+      Files.writeString(root.resolve("new/sub/made.txt"), "at once");
+      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> seen.contains(root.resolve("new/sub/made.txt"))
+          || seen.contains(root.resolve("new/sub")) || seen.contains(root.resolve("new")));
+      Files.writeString(root.resolve("new/sub/later.txt"), "later");
+      Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> seen.contains(root.resolve("new/sub/later.txt")));
+    }
+  }
 }
