@@ -277,13 +277,7 @@ class MirrorSoakRegressionTest {
     open();
     byte[] data = "incoming".getBytes(UTF_8);
     Path dest = ra.resolve("f.txt");
-    a.beforeInstall = () -> {
-      try {
-        Files.createDirectory(dest); // the user's mkdir lands between the re-check and the rename
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    };
+    a.beforeInstall = unchecked(() -> Files.createDirectory(dest)); // the user's mkdir lands between the re-check and the rename
     List<ApplyResult> r = a.writeFiles(List.of(new Endpoint.WholeFile("f.txt", null,
         Entry.file(ContentHash.of(data), data.length, false, 0), data)), 0);
     assertThat(r.get(0).outcome()).isEqualTo(ApplyResult.Outcome.CHANGED);
@@ -303,13 +297,7 @@ class MirrorSoakRegressionTest {
     open();
     byte[] data = "incoming".getBytes(UTF_8);
     Path dest = ra.resolve("f.txt");
-    a.beforeInstall = () -> {
-      try {
-        Files.writeString(dest, "the user's own"); // lands between the re-check and the rename
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    };
+    a.beforeInstall = unchecked(() -> Files.writeString(dest, "the user's own")); // lands between the re-check and the rename
     List<ApplyResult> r = a.writeFiles(List.of(new Endpoint.WholeFile("f.txt", null,
         Entry.file(ContentHash.of(data), data.length, false, 0), data)), 0);
     assertThat(r.get(0).outcome()).isEqualTo(ApplyResult.Outcome.CHANGED);
@@ -318,5 +306,20 @@ class MirrorSoakRegressionTest {
     try (Stream<Path> s = Files.list(ra)) {
       assertThat(s.map(p -> p.getFileName().toString())).containsExactly("f.txt"); // no temporary file left
     }
+  }
+
+  /** A file-system step for a test hook. */
+  private interface IoStep {
+    void run() throws java.io.IOException;
+  }
+
+  private static Runnable unchecked(IoStep step) {
+    return () -> {
+      try {
+        step.run();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
   }
 }

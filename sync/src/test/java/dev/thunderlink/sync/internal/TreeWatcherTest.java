@@ -23,13 +23,7 @@ class TreeWatcherTest {
     List<Path> seen = new CopyOnWriteArrayList<>();
     try (TreeWatcher w = new TreeWatcher(root, Duration.ofMillis(2), Duration.ofMillis(50), Duration.ofMillis(10),
         seen::add, () -> { }, () -> { }, () -> { })) {
-      // the watch is registered once a probe file is reported
-      AtomicInteger probes = new AtomicInteger();
-      Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
-        Path probe = root.resolve("probe-" + probes.incrementAndGet());
-        Files.writeString(probe, "probe");
-        return seen.stream().anyMatch(p -> p.getFileName().toString().startsWith("probe-"));
-      });
+      awaitWatching(seen, root);
       // what an apply does: write a temporary sibling, then rename it over the real name
       Path tmp = root.resolve(IgnoreRules.TEMP_PREFIX + "0f1e2d");
       Files.writeString(tmp, "incoming");
@@ -116,12 +110,7 @@ class TreeWatcherTest {
     List<Path> seen = new CopyOnWriteArrayList<>();
     try (TreeWatcher w = new TreeWatcher(root, Duration.ofMillis(2), Duration.ofMillis(50), Duration.ofMillis(10),
         seen::add, () -> { }, () -> { }, () -> { })) {
-      AtomicInteger probes = new AtomicInteger();
-      Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
-        Path probe = root.resolve("old/deep/er/probe-" + probes.incrementAndGet());
-        Files.writeString(probe, "probe");
-        return seen.stream().anyMatch(p -> p.getFileName().toString().startsWith("probe-"));
-      });
+      awaitWatching(seen, root.resolve("old/deep/er"));
       Files.createDirectories(root.resolve("new/sub"));
       Files.writeString(root.resolve("new/sub/made.txt"), "at once");
       Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> seen.contains(root.resolve("new/sub/made.txt"))
@@ -129,5 +118,14 @@ class TreeWatcherTest {
       Files.writeString(root.resolve("new/sub/later.txt"), "later");
       Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> seen.contains(root.resolve("new/sub/later.txt")));
     }
+  }
+
+  /** Returns once the watch covers {@code dir}: a probe file written there is reported. */
+  private static void awaitWatching(List<Path> seen, Path dir) {
+    AtomicInteger probes = new AtomicInteger();
+    Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() -> {
+      Files.writeString(dir.resolve("probe-" + probes.incrementAndGet()), "probe");
+      return seen.stream().anyMatch(p -> p.getFileName().toString().startsWith("probe-"));
+    });
   }
 }
