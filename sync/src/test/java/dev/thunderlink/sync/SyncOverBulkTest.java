@@ -255,34 +255,23 @@ class SyncOverBulkTest {
   }
 
   /**
-   * A batch gathered for the plane that then fails goes by gRPC in calls no larger than a
-   * gRPC batch's ({@code SessionEngine.WHOLE_BATCH_FILES}): 600 files, at least 3 calls.
+   * When the pusher fails, files go by gRPC and the session converges; a batch gathered for
+   * the plane (600 files) goes in calls no larger than a gRPC batch's ({@code
+   * SessionEngine.WHOLE_BATCH_FILES}, 256): at least 3 calls.
    */
-  @Test
-  void aLargeBatchThePlaneFailsGoesByGrpcInCallsOfTheUsualSize() throws Exception {
-    for (int i = 0; i < 600; i++) {
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0} files")
+  @org.junit.jupiter.params.provider.CsvSource({"50, 1", "600, 3"})
+  void whenThePusherFailsFilesGoByGrpcInCallsOfTheUsualSizeAndTheSessionConverges(int files, int leastCalls)
+      throws Exception {
+    for (int i = 0; i < files; i++) {
       Files.writeString(a.resolve("f" + i + ".txt"), "v" + i);
     }
     pusher.failWith = new IOException("bulk session refused");
     try (SyncSession s = start()) {
       s.flush(Duration.ofSeconds(60));
-      assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(a)).hasSize(600);
+      assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(a)).hasSize(files);
       assertThat(calls.calls("InstallStaged")).isZero();
-      assertThat(calls.calls("WriteFiles")).as("600 files, at most 256 a call").isGreaterThanOrEqualTo(3);
-    }
-  }
-
-  @Test
-  void whenThePusherFailsFilesGoByGrpcAndTheSessionConverges() throws Exception {
-    for (int i = 0; i < 50; i++) {
-      Files.writeString(a.resolve("f" + i + ".txt"), "v" + i);
-    }
-    pusher.failWith = new IOException("bulk session refused");
-    try (SyncSession s = start()) {
-      s.flush(Duration.ofSeconds(60));
-      assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(a)).hasSize(50);
-      assertThat(calls.calls("WriteFiles")).isPositive();
-      assertThat(calls.calls("InstallStaged")).isZero();
+      assertThat(calls.calls("WriteFiles")).as(files + " files, at most 256 a call").isGreaterThanOrEqualTo(leastCalls);
     }
   }
 

@@ -656,7 +656,7 @@ public final class DiskEndpoint implements Endpoint {
   private FileStat fileStat(Path p, BasicFileAttributes a) {
     if (unixView && UnixAttributes.readable(a)) { // the caller's stat holds it all: no second one
       UnixAttributes.Stat u = UnixAttributes.of(a);
-      return new FileStat(u.ownerExecute(), unixKey(u.dev(), u.ino(), u.ctime()), u.ctime());
+      return new FileStat(u.ownerExecute(), unixKey(u.dev(), u.ino(), u.ctime().to(TimeUnit.NANOSECONDS)), u.ctime());
     }
     if (unixView) {
       try {
@@ -672,11 +672,11 @@ public final class DiskEndpoint implements Endpoint {
 
   /** {@link #statKey} from the unix view's dev, ino and ctime. */
   private static String unixKey(Map<String, Object> m) {
-    return unixKey((Long) m.get("dev"), (Long) m.get("ino"), (FileTime) m.get("ctime"));
+    return unixKey((Long) m.get("dev"), (Long) m.get("ino"), ((FileTime) m.get("ctime")).to(TimeUnit.NANOSECONDS));
   }
 
-  static String unixKey(long dev, long ino, FileTime ctime) {
-    return dev + ":" + ino + ":" + ctime.to(TimeUnit.NANOSECONDS);
+  static String unixKey(long dev, long ino, long ctimeNanos) {
+    return dev + ":" + ino + ":" + ctimeNanos;
   }
 
   /** A file's size, mtime and file key with its {@link #statKey}, as {@link #record} keeps them. */
@@ -687,18 +687,13 @@ public final class DiskEndpoint implements Endpoint {
    * unix view (two before: a basic one, then the unix one for the key).
    */
   private KeyedStat keyedStat(Path p) throws IOException {
-    if (unixView && UnixAttributes.available()) {
-      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      if (UnixAttributes.readable(a)) {
-        UnixAttributes.Stat u = UnixAttributes.of(a);
-        return new KeyedStat(a.size(), a.lastModifiedTime(), a.fileKey(), unixKey(u.dev(), u.ino(), u.ctime()));
-      }
-    }
     if (unixView) {
       try {
-        Map<String, Object> m = Files.readAttributes(p, "unix:size,lastModifiedTime,fileKey,dev,ino,ctime",
-            LinkOption.NOFOLLOW_LINKS);
-        return new KeyedStat((Long) m.get("size"), (FileTime) m.get("lastModifiedTime"), m.get("fileKey"), unixKey(m));
+        UnixStat u = UnixStat.of(p);
+        if (u == null) {
+          throw new NoSuchFileException(p.toString());
+        }
+        return new KeyedStat(u.size(), u.lastModifiedTime(), u.fileKey(), unixKey(u.dev(), u.ino(), u.ctimeNanos()));
       } catch (UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
         // fall through to the basic stat, as fileStat does
       }
@@ -1446,7 +1441,7 @@ public final class DiskEndpoint implements Endpoint {
    * its executable bit, from one stat of the unix view (a second one per file cost about a
    * third of what skipping the hash saved).
    */
-  private record UnixStat(long size, FileTime lastModifiedTime, Object fileKey, boolean isRegularFile,
+  record UnixStat(long size, FileTime lastModifiedTime, Object fileKey, boolean isRegularFile,
       boolean isDirectory, boolean isSymbolicLink, boolean ownerExecute, long dev, long ino, long ctimeNanos)
       implements BasicFileAttributes {
     /** The stat of {@code p}, or null if it is not there. */
@@ -1541,18 +1536,13 @@ public final class DiskEndpoint implements Endpoint {
     boolean renamed = false;
     try {
       ExclusiveRename.Result x = exclusive ? renameNew(tmp, dest) : ExclusiveRename.Result.UNSUPPORTED;
-      if (x == ExclusiveRename.Result.EXISTS) {
-        pendingHints.add(path);
-        String why = recheck(path, dest, null, null); // what is there, in the words of the re-check
-        return ApplyResult.changed(path + ": " + (why == null ? "now exists" : why));
-      }
-      if (x == ExclusiveRename.Result.UNSUPPORTED) {
-        if (exclusive) {
-          String why = recheck(path, dest, expected, null);
-          if (why != null) {
-            pendingHints.add(path);
-            return ApplyResult.changed(path + ": " + why);
-          }
+      if (x != ExclusiveRename.Result.RENAMED) {
+        // something is there (EXISTS: named in the re-check's words), or this file system has
+        // no exclusive rename after all: the re-check the plain rename needs
+        String why = exclusive ? recheck(path, dest, null, null) : null;
+        if (why != null || x == ExclusiveRename.Result.EXISTS) {
+          pendingHints.add(path);
+          return ApplyResult.changed(path + ": " + (why == null ? "now exists" : why));
         }
         replace(path, tmp, dest, expected);
       }
@@ -1905,19 +1895,25 @@ public final class DiskEndpoint implements Endpoint {
   /** Test hook: runs right before a new file or link is renamed into place (after the re-check). */
   volatile Runnable beforeInstall = () -> { };
 
-  /** Renames {@code tmp} over {@code dest}, removing an empty directory that stood there. */
   /**
    * False once this side's file system refused the exclusive rename (a file system without the
    * flag): new files are then re-checked with a stat and renamed as before.
    */
   private volatile boolean exclusiveRename = true;
 
+  /** The exclusive rename ({@link ExclusiveRename#rename}; tests stand in a file system without it). */
+  interface ExclusiveRenamer {
+    ExclusiveRename.Result rename(Path from, Path to) throws IOException;
+  }
+
+  volatile ExclusiveRenamer exclusiveRenamer = ExclusiveRename::rename;
+
   /** Renames a new file into place unless something is there ({@link ExclusiveRename}); removes {@code tmp} on failure. */
   private ExclusiveRename.Result renameNew(Path tmp, Path dest) throws IOException {
     ExclusiveRename.Result x;
     try {
       beforeInstall.run();
-      x = ExclusiveRename.rename(tmp, dest);
+      x = exclusiveRenamer.rename(tmp, dest);
     } catch (IOException e) {
       removeTemp(tmp);
       throw e;
@@ -1929,6 +1925,7 @@ public final class DiskEndpoint implements Endpoint {
     return x;
   }
 
+  /** Renames {@code tmp} over {@code dest}, removing an empty directory that stood there. */
   private void replace(String path, Path tmp, Path dest, Entry expected) throws IOException {
     try {
       beforeInstall.run();
@@ -2014,12 +2011,22 @@ public final class DiskEndpoint implements Endpoint {
     }
   }
 
+  /**
+   * The words of {@link #diskFull}. The free space is read after the write failed: more than was
+   * needed means other writes held it at the time (files written side by side) and gave it back.
+   */
+  static String diskFullMessage(String device, long needed, Path at, long free) {
+    String room = free < 0 ? "" : needed > 0 && free >= needed
+        ? " (" + free + " bytes free now: other writes held the space when this one failed)"
+        : " (" + free + " bytes free)";
+    return "disk full on " + device + ": " + needed + " bytes needed at " + at + room;
+  }
+
   /** A one-line "disk full" error naming this side, the place and the bytes needed. */
   private DiskFullException diskFull(Path at, long needed, IOException cause) {
     Path dir = at.getParent() == null ? at : at.getParent();
-    long free = FreeSpaceGauge.usableSpace(dir);
-    DiskFullException e = new DiskFullException("disk full on " + info.deviceName() + ": " + needed
-        + " bytes needed at " + at.toAbsolutePath() + (free >= 0 ? " (" + free + " bytes free)" : ""));
+    DiskFullException e = new DiskFullException(
+        diskFullMessage(info.deviceName(), needed, at.toAbsolutePath(), FreeSpaceGauge.usableSpace(dir)));
     if (cause != null) {
       e.initCause(cause);
     }

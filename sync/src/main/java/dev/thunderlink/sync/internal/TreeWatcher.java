@@ -3,6 +3,7 @@ package dev.thunderlink.sync.internal;
 import io.methvin.watcher.DirectoryChangeEvent;
 import io.methvin.watcher.DirectoryWatcher;
 import io.methvin.watcher.hashing.FileHasher;
+import io.methvin.watcher.visitor.FileTreeVisitor;
 import io.methvin.watchservice.MacOSXListeningWatchService;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -12,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -186,8 +188,8 @@ final class TreeWatcher implements AutoCloseable {
    * registration, and a directory created later with what is already in it) runs as the
    * library's own does. One per watcher instance, as the library calls it in that order.
    */
-  static final class OneWalk implements io.methvin.watcher.visitor.FileTreeVisitor {
-    private final java.util.concurrent.atomic.AtomicBoolean stateWalkSkipped = new java.util.concurrent.atomic.AtomicBoolean();
+  static final class OneWalk implements FileTreeVisitor {
+    private final AtomicBoolean stateWalkSkipped = new AtomicBoolean();
 
     @Override
     public void recursiveVisitFiles(Path file, Callback onDirectory, Callback onFile) throws IOException {

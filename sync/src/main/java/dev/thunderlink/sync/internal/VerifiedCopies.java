@@ -1,8 +1,6 @@
 package dev.thunderlink.sync.internal;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.LinkedHashMap;
@@ -95,34 +93,16 @@ public final class VerifiedCopies {
    */
   public void verified(Path partial, long size, long mtimeMillis, byte[] sha256) {
     Path key = key(partial);
-    if (UnixAttributes.available()) {
-      java.nio.file.attribute.BasicFileAttributes a;
-      try {
-        a = Files.readAttributes(key, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      } catch (IOException e) {
-        return;
-      }
-      if (UnixAttributes.readable(a)) {
-        if (a.size() == size && a.lastModifiedTime().toMillis() == mtimeMillis) {
-          UnixAttributes.Stat u = UnixAttributes.of(a);
-          record(key, new Copy(ContentHash.hex(sha256), size, a.lastModifiedTime(), u.dev(), u.ino(),
-              u.ctime().to(java.util.concurrent.TimeUnit.NANOSECONDS)));
-        }
-        return;
-      }
-    }
-    Map<String, Object> m;
+    DiskEndpoint.UnixStat st; // the same stat InstallStaged compares it with
     try {
-      m = Files.readAttributes(key, "unix:size,lastModifiedTime,dev,ino,ctime", LinkOption.NOFOLLOW_LINKS);
-    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      st = DiskEndpoint.UnixStat.of(key);
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
       return;
     }
-    FileTime mtime = (FileTime) m.get("lastModifiedTime");
-    if ((Long) m.get("size") != size || mtime.toMillis() != mtimeMillis || m.get("ctime") == null) {
+    if (st == null || st.size() != size || st.lastModifiedTime().toMillis() != mtimeMillis) {
       return;
     }
-    record(key, new Copy(ContentHash.hex(sha256), size, mtime, (Long) m.get("dev"), (Long) m.get("ino"),
-        ((FileTime) m.get("ctime")).to(java.util.concurrent.TimeUnit.NANOSECONDS)));
+    record(key, new Copy(ContentHash.hex(sha256), size, st.lastModifiedTime(), st.dev(), st.ino(), st.ctimeNanos()));
   }
 
   private synchronized void record(Path key, Copy c) {

@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -305,6 +306,39 @@ class MirrorSoakRegressionTest {
     assertThat(dest).hasContent("the user's own");
     try (Stream<Path> s = Files.list(ra)) {
       assertThat(s.map(p -> p.getFileName().toString())).containsExactly("f.txt"); // no temporary file left
+    }
+  }
+
+  /**
+   * On a file system without the exclusive rename, the first new file finds out: it is
+   * re-checked with a stat as before (a user's file that appeared is kept), and later new files
+   * go that way without trying the exclusive rename again.
+   */
+  @Test
+  void withoutAnExclusiveRenameNewFilesAreReCheckedAndTheAttemptIsNotRepeated() throws Exception {
+    open();
+    AtomicInteger attempts = new AtomicInteger();
+    a.exclusiveRenamer = (from, to) -> {
+      attempts.incrementAndGet();
+      return ExclusiveRename.Result.UNSUPPORTED;
+    };
+    Path dest = ra.resolve("f.txt");
+    a.beforeInstall = unchecked(() -> Files.writeString(dest, "the user's own"));
+    byte[] data = "incoming".getBytes(UTF_8);
+    List<ApplyResult> r = a.writeFiles(List.of(new Endpoint.WholeFile("f.txt", null,
+        Entry.file(ContentHash.of(data), data.length, false, 0), data)), 0);
+    assertThat(r.get(0).outcome()).isEqualTo(ApplyResult.Outcome.CHANGED);
+    assertThat(r.get(0).message()).contains("now exists");
+    assertThat(dest).hasContent("the user's own");
+
+    a.beforeInstall = () -> { };
+    r = a.writeFiles(List.of(new Endpoint.WholeFile("g.txt", null,
+        Entry.file(ContentHash.of(data), data.length, false, 0), data)), 0);
+    assertThat(r.get(0).outcome()).isEqualTo(ApplyResult.Outcome.OK);
+    assertThat(ra.resolve("g.txt")).hasContent("incoming");
+    assertThat(attempts).hasValue(1);
+    try (Stream<Path> s = Files.list(ra)) {
+      assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("f.txt", "g.txt");
     }
   }
 

@@ -41,7 +41,7 @@ class UnixAttributesTest {
       assertThat(u.ino()).as(p + " ino").isEqualTo(m.get("ino"));
       assertThat(u.ctime()).as(p + " ctime").isEqualTo(m.get("ctime"));
       // the index's stat key, built either way
-      assertThat(DiskEndpoint.unixKey(u.dev(), u.ino(), u.ctime()))
+      assertThat(DiskEndpoint.unixKey(u.dev(), u.ino(), u.ctime().to(TimeUnit.NANOSECONDS)))
           .isEqualTo(m.get("dev") + ":" + m.get("ino") + ":" + ((FileTime) m.get("ctime")).to(TimeUnit.NANOSECONDS));
     }
     BasicFileAttributes e = Files.readAttributes(exec, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);

@@ -96,4 +96,21 @@ class WholeFileDiskFullTest {
       }
     }
   }
+
+  /**
+   * The free space in a "disk full" message is read after the write failed: when it is more
+   * than the write needed, other writes held it then, and the message says so instead of
+   * leaving "5 bytes needed (126976 bytes free)" to puzzle over.
+   */
+  @Test
+  void aDiskFullMessageExplainsFreeSpaceThatCameBack() {
+    Path at = Path.of("/data/b/note.txt");
+    assertThat(DiskEndpoint.diskFullMessage("mini", 307200, at, 126976))
+        .isEqualTo("disk full on mini: 307200 bytes needed at /data/b/note.txt (126976 bytes free)");
+    assertThat(DiskEndpoint.diskFullMessage("mini", 5, at, 126976))
+        .isEqualTo("disk full on mini: 5 bytes needed at /data/b/note.txt"
+            + " (126976 bytes free now: other writes held the space when this one failed)");
+    assertThat(DiskEndpoint.diskFullMessage("mini", 0, at, 4096)).endsWith("at /data/b/note.txt (4096 bytes free)");
+    assertThat(DiskEndpoint.diskFullMessage("mini", 5, at, -1)).isEqualTo("disk full on mini: 5 bytes needed at /data/b/note.txt");
+  }
 }

@@ -50,10 +50,10 @@ import org.slf4j.LoggerFactory;
  * a tree's many small files are created, written and renamed on several threads at once.
  * When more than {@link BulkConfig#receiveQueueBytes()} wait for the disk, reading pauses
  * ({@code autoRead} off) until the disk threads have drained a quarter of it: a slow disk
- * slows the sender through TCP instead of filling memory. Senders run on their own threads and write each
- * frame as one event-loop task (so frames from several threads never interleave); they
- * block while the bytes in flight — file regions included, which Netty's water marks do
- * not count — exceed the high mark or the channel is not writable.
+ * slows the sender through TCP instead of filling memory. Senders run on their own threads
+ * and write each frame as one event-loop task (so frames from several threads never
+ * interleave); they block while the bytes in flight — file regions included, which Netty's
+ * water marks do not count — exceed the high mark or the channel is not writable.
  *
  * <p>Threads: Netty callbacks on the event loop; receiver work on the stream's disk thread;
  * {@link #writeFrame}, {@link #awaitWritable} on sender threads; {@link #onDigest} from any

@@ -139,13 +139,14 @@ public final class BulkControlService extends BulkControlGrpc.BulkControlImplBas
   /** Fills in what is at {@code p} (not following a link), from one lstat where the file system has POSIX modes. */
   private static void describe(Path p, FileEntry.Builder e) throws IOException {
     BasicFileAttributes a;
-    Boolean exec = null;
+    boolean exec;
     try {
       PosixFileAttributes px = Files.readAttributes(p, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       a = px;
-      exec = px.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
+      exec = px.isRegularFile() && px.permissions().contains(PosixFilePermission.OWNER_EXECUTE);
     } catch (UnsupportedOperationException u) {
       a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      exec = a.isRegularFile() && FileSender.isExecutable(p);
     } catch (java.nio.file.NoSuchFileException gone) {
       return; // gone since it was seen
     }
@@ -153,7 +154,7 @@ public final class BulkControlService extends BulkControlGrpc.BulkControlImplBas
         .setDirectory(a.isDirectory())
         .setSize(a.isRegularFile() ? a.size() : 0)
         .setMtimeMillis(a.lastModifiedTime().toMillis())
-        .setExecutable(a.isRegularFile() && (exec != null ? exec : FileSender.isExecutable(p)));
+        .setExecutable(exec);
   }
 
   @Override
