@@ -97,6 +97,14 @@ class TwoDaemonsTest {
     }
   }
 
+  private static String outOf(DaemonProcess p) {
+    try {
+      return "stdout:\n" + p.out();
+    } catch (Exception e) {
+      return "(no output)";
+    }
+  }
+
   /** Free on every loopback address the daemons use, and outside the range outgoing connections draw from. */
   private static int freePort() throws Exception {
     return FreePorts.pick(
@@ -277,6 +285,40 @@ class TwoDaemonsTest {
     DaemonProcess.Result bad = cli("sync-bad", "sync", "status", "nope", "--home", wsHome.toString());
     assertThat(bad.exit()).isNotZero();
     assertThat(bad.err()).contains("nope");
+  }
+
+  @Test
+  @Order(56)
+  void syncEventsStreamsEachChangeAsItHappensAndEndsWithTheSession() throws Exception {
+    Path local = Files.createDirectories(dir.resolve("ev-local"));
+    Path remote = dir.resolve("ev-remote");
+    DaemonProcess.Result c = cli("ev-create", "sync", "create", "ev", "--home", wsHome.toString(), "--local", local.toString(),
+        "--remote", remote.toString(), "--wait", "--timeout", "60");
+    assertThat(c.exit()).as(c.toString()).isZero();
+    try (DaemonProcess events = DaemonProcess.start(logs, "sync-events", NO_JVM_ARGS, "sync", "events", "ev", "--home",
+        wsHome.toString(), "--json")) {
+      // its first line is the session's status, sampled once the subscription is in place
+      Await.until(Duration.ofSeconds(30), () -> outOf(events).contains("\"kind\":\"changed\""), () -> outOf(events) + safe(events));
+      Files.writeString(local.resolve("note.md"), "from the editor\n");
+      Await.until(Duration.ofSeconds(30), () -> outOf(events).contains("\"path\":\"note.md\""), () -> outOf(events) + safe(events));
+      assertThat(remote.resolve("note.md")).hasContent("from the editor");
+      DaemonProcess.Result t = cli("ev-terminate", "sync", "terminate", "ev", "--home", wsHome.toString());
+      assertThat(t.exit()).as(t.toString()).isZero();
+      assertThat(events.process.waitFor(30, TimeUnit.SECONDS)).as("ends with its session: " + safe(events)).isTrue();
+      assertThat(events.process.exitValue()).as(safe(events)).isZero();
+      List<JsonNode> lines = new java.util.ArrayList<>();
+      for (String line : events.out().lines().toList()) {
+        lines.add(JSON.readTree(line));
+      }
+      JsonNode applied = lines.stream().filter(l -> l.get("path") != null && l.get("path").asText().equals("note.md"))
+          .findFirst().orElseThrow();
+      assertThat(applied.get("kind").asText()).isEqualTo("applied");
+      assertThat(applied.get("detail").asText()).contains("->");
+      assertThat(lines.get(lines.size() - 1).get("kind").asText()).isEqualTo("terminated");
+    }
+    DaemonProcess.Result nope = cli("ev-nope", "sync", "events", "ev", "--home", wsHome.toString());
+    assertThat(nope.exit()).isNotZero();
+    assertThat(nope.err()).contains("sync session: ev (");
   }
 
   @Test

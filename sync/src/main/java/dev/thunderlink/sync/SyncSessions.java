@@ -178,7 +178,10 @@ public final class SyncSessions implements AutoCloseable {
   private SyncSession session(String name) {
     SyncSession s = running.get(name);
     if (s == null) {
-      throw new IllegalArgumentException("sync session: " + name + " (expected: one of " + running.keySet() + ")");
+      throw new IllegalArgumentException(running.isEmpty()
+          ? "sync session: " + name + " (there are none; create one with `thunderlink sync create " + name
+              + " --local PATH --remote PATH`)"
+          : "sync session: " + name + " (expected: one of " + String.join(", ", new java.util.TreeSet<>(running.keySet())) + ")");
     }
     return s;
   }

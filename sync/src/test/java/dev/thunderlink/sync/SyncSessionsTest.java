@@ -38,6 +38,8 @@ class SyncSessionsTest {
       SyncSessions.Definition def = new SyncSessions.Definition("proj", a.toString(), b.toString(), "two-way-safe",
           List.of("*.log"), false, false, "refuse", false);
       try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
+        assertThatThrownBy(() -> reg.status("proj")).hasMessage(
+            "sync session: proj (there are none; create one with `thunderlink sync create proj --local PATH --remote PATH`)");
         assertThat(reg.create(def).name()).isEqualTo("proj");
         assertThatThrownBy(() -> reg.create(def)).hasMessage("sync session: proj (expected: a name not in use)");
         Files.write(a.resolve("x.txt"), "x".getBytes(UTF_8));
@@ -48,7 +50,7 @@ class SyncSessionsTest {
         assertThat(reg.status("proj").state()).isEqualTo("PAUSED");
         assertThatThrownBy(() -> reg.flush("proj", Duration.ofSeconds(5))).isInstanceOf(IllegalStateException.class)
             .hasMessageContaining("paused");
-        assertThatThrownBy(() -> reg.status("nope")).hasMessage("sync session: nope (expected: one of [proj])");
+        assertThatThrownBy(() -> reg.status("nope")).hasMessage("sync session: nope (expected: one of proj)");
       }
       // a restart brings the session back, still paused
       try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {

@@ -6,6 +6,8 @@ import dev.thunderlink.proto.synccontrol.SyncConflict;
 import dev.thunderlink.proto.synccontrol.SyncConflictsResponse;
 import dev.thunderlink.proto.synccontrol.SyncControlGrpc;
 import dev.thunderlink.proto.synccontrol.SyncCreateRequest;
+import dev.thunderlink.proto.synccontrol.SyncEvent;
+import dev.thunderlink.proto.synccontrol.SyncEventsRequest;
 import dev.thunderlink.proto.synccontrol.SyncFlushRequest;
 import dev.thunderlink.proto.synccontrol.SyncListRequest;
 import dev.thunderlink.proto.synccontrol.SyncNameRequest;
@@ -40,7 +42,8 @@ public final class SyncCommand implements Runnable {
    * registers them (only the one named, for {@code sync create} and the like).
    */
   static final List<Class<?>> SUBCOMMANDS =
-      List.of(Create.class, ListCmd.class, StatusCmd.class, Conflicts.class, Pause.class, Resume.class, Terminate.class, Flush.class);
+      List.of(Create.class, ListCmd.class, StatusCmd.class, Conflicts.class, Pause.class, Resume.class, Terminate.class, Flush.class,
+          Events.class);
 
   @Spec CommandSpec spec;
 
@@ -66,12 +69,14 @@ public final class SyncCommand implements Runnable {
       T call(SyncControlGrpc.SyncControlBlockingStub stub) throws Exception;
     }
 
+    /** Calls the workstation daemon; {@code deadlineSeconds <= 0}: no deadline (a stream that runs until stopped). */
     <T> T call(long deadlineSeconds, Body<T> body) throws Exception {
       try (LocalControlServer.Connection c = LocalControlServer.connect(home.resolve().dir())) {
         if (!c.role().equals("workstation")) {
           throw new IllegalStateException("sync sessions live on the workstation daemon; this home runs the " + c.role());
         }
-        return body.call(SyncControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS));
+        SyncControlGrpc.SyncControlBlockingStub stub = SyncControlGrpc.newBlockingStub(c.channel());
+        return body.call(deadlineSeconds > 0 ? stub.withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS) : stub);
       }
     }
 
@@ -343,6 +348,123 @@ public final class SyncCommand implements Runnable {
         out().flush();
       }
       return 0;
+    }
+  }
+
+  @Command(
+      name = "events",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Print the sessions' events as they happen, one line each, until stopped.",
+        "Ends on Ctrl-C, after --count events or --duration, or when session NAME",
+        "is terminated. Kinds: applied (a change reached the other side; detail: the",
+        "direction), conflict, error, paused (a full disk), halted (a safety stop),",
+        "dropped (events a too-slow reader missed), changed (the session's state or",
+        "counters moved; sampled every 0.1 s) and terminated (the session is gone).",
+        "--json prints JSON Lines: at_unix_millis, kind, path, detail and status (the",
+        "whole status on changed, only the session's name otherwise)."
+      })
+  static final class Events extends Base {
+    static final List<String> KINDS = List.of("applied", "conflict", "error", "paused", "halted", "dropped", "changed", "terminated");
+    private static final java.time.format.DateTimeFormatter CLOCK = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
+    private static final int CLOCK_WIDTH = "HH:mm:ss.SSS".length();
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "One session (default: every session).")
+    String name;
+
+    @Option(names = "--kind", paramLabel = "KIND", description = "Only events of this kind (repeatable).")
+    List<String> kinds = new ArrayList<>();
+
+    @Option(names = "--count", paramLabel = "N", description = "Stop after N events (printed ones, after --kind).")
+    Integer count;
+
+    @Option(names = "--duration", paramLabel = "SECONDS", description = "Stop after this long (exit 0).")
+    Integer durationSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+      for (String k : kinds) {
+        if (!KINDS.contains(k)) {
+          throw new IllegalArgumentException("--kind: " + k + " (expected one of: " + String.join(", ", KINDS) + ")");
+        }
+      }
+      if (count != null && count < 1) {
+        throw new IllegalArgumentException("--count: " + count + " (expected: >= 1)");
+      }
+      if (durationSeconds != null && durationSeconds < 1) {
+        throw new IllegalArgumentException("--duration: " + durationSeconds + " (expected: >= 1)");
+      }
+      JsonFormat.Printer jsonLine = JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
+      JsonFormat.Printer jsonStatusLine = jsonLine.alwaysPrintFieldsWithNoPresence();
+      long deadline = durationSeconds == null ? 0 : durationSeconds;
+      try {
+        return call(deadline, stub -> {
+          if (name != null) {
+            // an unknown name fails here, with the daemon's own message, instead of waiting forever
+            stub.withDeadlineAfter(ControlCalls.QUICK_SECONDS, TimeUnit.SECONDS).status(SyncNameRequest.newBuilder().setName(name).build());
+          }
+          java.util.Iterator<SyncEvent> it = stub.events(SyncEventsRequest.newBuilder().setName(name == null ? "" : name).build());
+          int printed = 0;
+          // for a person, a changed line that reads as the session's last one is left out (what
+          // moved is a counter the line does not show); scripts (--json) get every event
+          Map<String, String> lastSummary = new java.util.HashMap<>();
+          while (it.hasNext()) {
+            SyncEvent e = it.next();
+            boolean ended = name != null && e.getKind().equals("terminated");
+            if (kinds.isEmpty() || kinds.contains(e.getKind())) {
+              String text = json ? (e.getKind().equals("changed") ? jsonStatusLine : jsonLine).print(e) : line(e);
+              boolean repeat = !json && e.getKind().equals("changed")
+                  && text.substring(CLOCK_WIDTH).equals(lastSummary.put(e.getStatus().getName(), text.substring(CLOCK_WIDTH)));
+              if (!repeat) {
+                out().println(text);
+                out().flush();
+                printed++;
+              }
+            }
+            if (ended || (count != null && printed >= count)) {
+              return 0;
+            }
+          }
+          return 0;
+        });
+      } catch (StatusRuntimeException e) {
+        Status.Code code = e.getStatus().getCode();
+        if (code == Status.Code.DEADLINE_EXCEEDED && durationSeconds != null) {
+          return 0; // --duration is over
+        }
+        if (code == Status.Code.UNAVAILABLE || code == Status.Code.CANCELLED) {
+          throw new IllegalStateException("the workstation daemon stopped sending events (" + CliErrors.message(e)
+              + "); start it again with `thunderlink connect HOST`");
+        }
+        throw e;
+      }
+    }
+
+    /** One event for a person: time, session, kind, then the path and detail or a summary of the status. */
+    static String line(SyncEvent e) {
+      StringBuilder b = new StringBuilder()
+          .append(CLOCK.format(Instant.ofEpochMilli(e.getAtUnixMillis()).atZone(java.time.ZoneId.systemDefault())))
+          .append("  ").append(e.getStatus().getName()).append("  ").append(e.getKind());
+      if (e.getKind().equals("changed")) {
+        SyncSessionStatus s = e.getStatus();
+        b.append("  ").append(s.getState()).append(": ").append(s.getLocalEntries()).append(" local / ")
+            .append(s.getRemoteEntries()).append(" remote entries, ").append(s.getFilesTransferred()).append(" files sent (")
+            .append(s.getBytesSent()).append(" bytes), ").append(s.getConflicts()).append(" conflicts");
+        if (s.getErrorsCount() > 0) {
+          b.append(", ").append(s.getErrorsCount()).append(" problems");
+        }
+        if (!s.getHaltReason().isEmpty()) {
+          b.append("; ").append(s.getHaltReason());
+        }
+      } else {
+        if (!e.getPath().isEmpty()) {
+          b.append("  ").append(e.getPath());
+        }
+        if (!e.getDetail().isEmpty()) {
+          b.append("  ").append(e.getDetail());
+        }
+      }
+      return b.toString();
     }
   }
 }

@@ -54,7 +54,11 @@ public final class ThunderlinkCommand implements Runnable {
 
   /** Runs the command line and returns the exit code: 0 ok, 1 failed, 2 bad usage. */
   public static int run(String... args) {
-    CommandLine cl = commandLine(args);
+    return run(commandLine(args), args);
+  }
+
+  /** Runs {@code args} on {@code cl} (built by {@link #commandLine}; tests give it their own writers), errors as one line. */
+  static int run(CommandLine cl, String... args) {
     cl.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
           commandLine.getErr().println("thunderlink: " + CliErrors.message(ex));

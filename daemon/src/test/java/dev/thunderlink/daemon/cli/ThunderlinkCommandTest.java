@@ -23,7 +23,7 @@ class ThunderlinkCommandTest {
 
   @Test
   void syncHelpAndUnknownWordsGetEverySyncCommandInTheUsagesOrder() {
-    List<String> all = List.of("create", "list", "status", "conflicts", "pause", "resume", "terminate", "flush");
+    List<String> all = List.of("create", "list", "status", "conflicts", "pause", "resume", "terminate", "flush", "events");
     for (String[] args : List.of(new String[] {"sync"}, new String[] {"sync", "--help"}, new String[] {"help", "sync"},
         new String[] {"--help"}, new String[] {"sync", "nosuch"})) {
       CommandLine sync = ThunderlinkCommand.commandLine(args).getSubcommands().get("sync");
@@ -63,6 +63,42 @@ class ThunderlinkCommandTest {
     CommandLine cl = ThunderlinkCommand.commandLine("nosuch").setErr(new PrintWriter(err, true));
     assertThat(cl.execute("nosuch")).isEqualTo(2);
     assertThat(err.toString()).contains("nosuch");
+  }
+
+  @Test
+  void syncEventsRefusesBadArgumentsBeforeCallingTheDaemon() {
+    for (String[] args : List.of(
+        new String[] {"sync", "events", "--home", "/nonexistent-home", "--kind", "bogus"},
+        new String[] {"sync", "events", "--home", "/nonexistent-home", "--count", "0"},
+        new String[] {"sync", "events", "--home", "/nonexistent-home", "--duration", "0"})) {
+      StringWriter err = new StringWriter();
+      CommandLine cl = ThunderlinkCommand.commandLine(args).setErr(new PrintWriter(err, true));
+      assertThat(ThunderlinkCommand.run(cl, args)).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(err.toString()).as(String.join(" ", args)).doesNotContain("daemon");
+    }
+    String[] bogus = {"sync", "events", "--kind", "applied", "--kind", "bogus"};
+    StringWriter err = new StringWriter();
+    CommandLine cl = ThunderlinkCommand.commandLine(bogus).setErr(new PrintWriter(err, true));
+    assertThat(ThunderlinkCommand.run(cl, bogus)).isEqualTo(2);
+    assertThat(err.toString().trim())
+        .isEqualTo("thunderlink: --kind: bogus (expected one of: applied, conflict, error, paused, halted, dropped, changed, terminated)");
+  }
+
+  @Test
+  void syncEventsLinesSayWhatHappenedWhere() {
+    dev.thunderlink.proto.synccontrol.SyncEvent applied = dev.thunderlink.proto.synccontrol.SyncEvent.newBuilder()
+        .setAtUnixMillis(0).setKind("applied").setPath("src/Main.java").setDetail("book -> mini")
+        .setStatus(dev.thunderlink.proto.synccontrol.SyncSessionStatus.newBuilder().setName("proj")).build();
+    assertThat(SyncCommand.Events.line(applied)).matches("\\d\\d:\\d\\d:\\d\\d\\.\\d{3}  proj  applied  src/Main.java  book -> mini");
+    dev.thunderlink.proto.synccontrol.SyncEvent changed = dev.thunderlink.proto.synccontrol.SyncEvent.newBuilder()
+        .setAtUnixMillis(0).setKind("changed")
+        .setStatus(dev.thunderlink.proto.synccontrol.SyncSessionStatus.newBuilder().setName("proj").setState("HALTED")
+            .setLocalEntries(3).setRemoteEntries(2).setFilesTransferred(1).setBytesSent(14).setConflicts(1)
+            .putErrors("a.txt", "permission denied").setHaltReason("most of the tree deleted on book"))
+        .build();
+    assertThat(SyncCommand.Events.line(changed)).endsWith(
+        "  proj  changed  HALTED: 3 local / 2 remote entries, 1 files sent (14 bytes), 1 conflicts, 1 problems;"
+            + " most of the tree deleted on book");
   }
 
   /**
