@@ -159,6 +159,7 @@ public final class DemoCommand implements Callable<Integer> {
       out.printf("  %s status --home %s            # host view%n", self, hostHome);
       out.printf("  %s doctor --home %s%n", self, wsHome);
       out.printf("  echo hi > %s/new.txt; ls %s        # edit one side, watch the other%n", wsProject, hostProject);
+      out.printf("  %s sync events demo --home %s      # each change as it crosses (Ctrl-C to stop)%n", self, wsHome);
       out.printf("  %s sync status demo --home %s      # the mirror's counters%n", self, wsHome);
       out.printf("  curl -s localhost:%d/api/generate -d '{\"model\":\"llama3.2:3b\",\"prompt\":\"hi\"}'  # tokens over the link%n", api);
       out.printf("  OLLAMA_HOST=127.0.0.1:%d ollama list  /  ANTHROPIC_BASE_URL=http://127.0.0.1:%d claude%n", api, api);
