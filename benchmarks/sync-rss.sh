@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-100000}
 IDLE_S=${2:-30}
-T=${T:-/tmp/sync-rss}
+T=${T:-${TMPDIR:-/tmp}/sync-rss} # TMPDIR: e.g. benchmarks/fresh-ext4.sh --size 8g -- benchmarks/sync-rss.sh
 JAR=${JAR:-daemon/target/thunderlink.jar}
 [[ -f "$JAR" ]] || mvn -B -ntp -q -DskipTests -pl daemon -am package >&2
 tl() { java ${THUNDERLINK_JAVA_OPTS:-} -jar "$JAR" "$@"; }
@@ -27,10 +27,6 @@ await() { # await WHAT TIMEOUT_S COMMAND...
 listening() { ss -Hltn "sport = :$1" | grep -q .; }
 TREE=${TREE:-$T-tree-$N} # generated once, kept for reruns
 rm -rf "$T"; mkdir -p "$T/dst"
-echo "after ${IDLE_S} s idle (G1's periodic collection may have returned heap by now):"
-echo "host daemon:        $(mem $HOST)"
-echo "workstation daemon: $(mem $WS)"
-echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 [[ -f "$TREE/.complete" ]] || { rm -rf "$TREE"; python3 - "$TREE" "$N" <<'PY'
 import os, random, sys
 root, n = sys.argv[1], int(sys.argv[2])
@@ -79,6 +75,9 @@ h0=$(ticks $HOST); w0=$(ticks $WS); sleep "$IDLE_S"; h1=$(ticks $HOST); w1=$(tic
 hz=$(getconf CLK_TCK)
 awk -v d=$((h1 - h0)) -v hz="$hz" -v s="$IDLE_S" 'BEGIN{printf "host idle CPU:        %.2f s over %d s (%.2f%% of one core)\n", d/hz, s, 100*d/hz/s}'
 awk -v d=$((w1 - w0)) -v hz="$hz" -v s="$IDLE_S" 'BEGIN{printf "workstation idle CPU: %.2f s over %d s (%.2f%% of one core)\n", d/hz, s, 100*d/hz/s}'
+echo "after ${IDLE_S} s idle (G1's periodic collection may have returned heap by now):"
+echo "host daemon:        $(mem $HOST)"
+echo "workstation daemon: $(mem $WS)"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [[ -n "${LIVE:-}" ]] && command -v jcmd >/dev/null; then # what is live (this forces a full GC in each daemon)
   for p in $HOST $WS; do
