@@ -252,6 +252,10 @@ class TwoDaemonsTest {
     DaemonProcess.Result st = cli("sync-status", "sync", "status", "proj", "--home", wsHome.toString(), "--json");
     JsonNode s = JSON.readTree(st.out());
     assertThat(s.get("files_transferred").asLong()).isGreaterThanOrEqualTo(2);
+    JsonNode progress = s.get("progress");
+    assertThat(progress.get("ops_done").asLong()).isEqualTo(progress.get("ops").asLong()).isPositive();
+    assertThat(progress.get("active").asBoolean()).isFalse();
+    assertThat(progress.get("eta_seconds").asDouble()).isZero();
     // every path the mirror applied was observed, as it happened, in the workstation's /metrics
     String scraped = scrape();
     assertThat(scraped).containsPattern("(?m)^thunderlink_sync_propagation_seconds_count [1-9]");

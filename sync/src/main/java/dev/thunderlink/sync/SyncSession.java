@@ -422,7 +422,8 @@ public final class SyncSession implements AutoCloseable {
         engine.localEntries(), engine.remoteEntries(), engine.cycles(), engine.opsApplied(),
         engine.filesTransferred(), engine.bytesSent(), engine.bytesReused(), engine.renames(),
         conflictCount(), engine.errors(), engine.collisions(), lastCycleMillis, engine.planOps.get(),
-        engine.planOpsDone.get(), engine.planBytes.get(), engine.planBytesDone.get(), engine.planStartedMillis);
+        engine.planOpsDone.get(), engine.planBytes.get(), engine.planBytesDone.get(), engine.planStartedMillis,
+        engine.planFinishedMillis, engine.planActive);
   }
 
   private long conflictCount() {

@@ -16,12 +16,14 @@ import java.util.Map;
  * @param planOps, planOpsDone, planBytes, planBytesDone, planStartedMillis  progress of the plan
  *     being applied now (or the last one): a terminal shows files, bytes, rate
  *     ({@code planBytesDone / elapsed}) and ETA from these
+ * @param planFinishedMillis  when the last plan's steps were over (0: none yet)
+ * @param planActive  a plan's steps are running now
  */
 public record SyncStatus(String name, String mode, String state, String haltReason, String lastError,
     long localEntries, long remoteEntries, long cycles, long opsApplied, long filesTransferred,
     long bytesSent, long bytesReused, long renamesApplied, long conflicts, Map<String, String> errors,
     List<String> collisions, long lastCycleMillis, long planOps, long planOpsDone, long planBytes,
-    long planBytesDone, long planStartedMillis) {
+    long planBytesDone, long planStartedMillis, long planFinishedMillis, boolean planActive) {
 
   public SyncStatus {
     errors = Map.copyOf(errors);

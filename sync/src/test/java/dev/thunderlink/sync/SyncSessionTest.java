@@ -35,6 +35,8 @@ class SyncSessionTest {
       SyncStatus st = p.session.status();
       assertThat(st.planOps()).isEqualTo(st.planOpsDone()).isPositive();
       assertThat(st.planBytesDone()).isEqualTo(st.planBytes());
+      assertThat(st.planActive()).as("a flushed session applies no plan").isFalse();
+      assertThat(st.planFinishedMillis()).isGreaterThanOrEqualTo(st.planStartedMillis()).isPositive();
       assertThat(SyncPair.tree(p.b)).isEqualTo(SyncPair.tree(p.a)).containsEntry("src/main.c", "int main;")
           .containsEntry("empty/dir", "dir").containsEntry("notes.md", "hi");
 

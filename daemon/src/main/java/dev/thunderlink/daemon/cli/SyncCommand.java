@@ -97,6 +97,10 @@ public final class SyncCommand implements Runnable {
           "  entries: %d local, %d remote; %d files sent (%d bytes, %d reused), %d renames, %d conflicts%n",
           s.getLocalEntries(), s.getRemoteEntries(), s.getFilesTransferred(), s.getBytesSent(), s.getBytesReused(),
           s.getRenamesApplied(), s.getConflicts());
+      String progress = SyncProgressView.line(s.getProgress());
+      if (progress != null) {
+        o.println("  " + progress);
+      }
       if (!s.getLastError().isEmpty()) {
         o.printf("  last error: %s%n", s.getLastError());
       }
@@ -142,6 +146,9 @@ public final class SyncCommand implements Runnable {
     @Option(names = "--timeout", paramLabel = "SECONDS", description = "With --wait: give up after this long (default 600).")
     Integer timeoutSeconds;
 
+    @Option(names = "--no-progress", description = "With --wait: no progress bar, even on a terminal.")
+    boolean noProgress;
+
     @Override
     public Integer call() throws Exception {
       if (timeoutSeconds != null && !waitForSync) {
@@ -155,24 +162,42 @@ public final class SyncCommand implements Runnable {
       int wait = waitForSync ? timeout : 0;
       SyncSessionStatus s;
       try {
+        // on a terminal, --wait shows the first sync's progress (the daemon's status, polled)
+        boolean bar = wait > 0 && !json && !noProgress && System.console() != null;
         s = call(120L + wait, stub -> {
-          SyncSessionStatus created = stub.create(
-              SyncCreateRequest.newBuilder()
-                  .setName(name)
-                  .setLocalRoot(local.toAbsolutePath().normalize().toString())
-                  .setRemoteRoot(remote)
-                  .setMode(mode)
-                  .addAllIgnores(ignores)
-                  .setVcs(vcs)
-                  .setUseGitignoreFiles(useGitignore)
-                  .setOutsideSymlinks(outsideSymlinks)
-                  .setWaitSeconds(wait)
-                  .build());
-          if (wait > 0 && !created.getFirstSyncDone()) { // a daemon from before --wait answered at once
-            long left = Math.max(1, wait - TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0));
-            return stub.flush(SyncFlushRequest.newBuilder().setName(name).setTimeoutSeconds((int) left).build());
+          SyncProgressView progress = bar
+              ? new SyncProgressView(name, System.currentTimeMillis() - 1000, SyncProgressView.terminal(), System.err)
+              : null;
+          if (progress != null) {
+            SyncNameRequest named = SyncNameRequest.newBuilder().setName(name).build();
+            progress.follow(() -> stub.withDeadlineAfter(5, TimeUnit.SECONDS).status(named));
           }
-          return created;
+          try {
+            SyncSessionStatus created = stub.create(
+                SyncCreateRequest.newBuilder()
+                    .setName(name)
+                    .setLocalRoot(local.toAbsolutePath().normalize().toString())
+                    .setRemoteRoot(remote)
+                    .setMode(mode)
+                    .addAllIgnores(ignores)
+                    .setVcs(vcs)
+                    .setUseGitignoreFiles(useGitignore)
+                    .setOutsideSymlinks(outsideSymlinks)
+                    .setWaitSeconds(wait)
+                    .build());
+            if (wait > 0 && !created.getFirstSyncDone()) { // a daemon from before --wait answered at once
+              long left = Math.max(1, wait - TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0));
+              created = stub.flush(SyncFlushRequest.newBuilder().setName(name).setTimeoutSeconds((int) left).build());
+            }
+            if (progress != null) {
+              progress.finish(created);
+            }
+            return created;
+          } finally {
+            if (progress != null) {
+              progress.close();
+            }
+          }
         });
       } catch (StatusRuntimeException e) {
         if (wait > 0 && e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED) {
@@ -455,6 +480,9 @@ public final class SyncCommand implements Runnable {
         }
         if (!s.getHaltReason().isEmpty()) {
           b.append("; ").append(s.getHaltReason());
+        }
+        if (s.getProgress().getActive()) {
+          b.append("; ").append(SyncProgressView.line(s.getProgress()));
         }
       } else {
         if (!e.getPath().isEmpty()) {

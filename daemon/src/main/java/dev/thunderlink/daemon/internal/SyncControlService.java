@@ -293,7 +293,12 @@ public final class SyncControlService extends SyncControlGrpc.SyncControlImplBas
   }
 
   static SyncSessionStatus toProto(SyncStatus s) {
+    return toProto(s, System.currentTimeMillis());
+  }
+
+  static SyncSessionStatus toProto(SyncStatus s, long nowMillis) {
     return SyncSessionStatus.newBuilder()
+        .setProgress(progress(s, nowMillis))
         .setName(s.name())
         .setMode(nz(s.mode()))
         .setState(nz(s.state()))
@@ -312,6 +317,32 @@ public final class SyncControlService extends SyncControlGrpc.SyncControlImplBas
         .addAllCollisions(s.collisions())
         .setLastCycleMillis(s.lastCycleMillis())
         .build();
+  }
+
+  /**
+   * The plan's progress as numbers: its rate is over the time since it started while it runs,
+   * over its whole run once it is over (so an idle session's status stays the same, and an
+   * event stream sends no change for it).
+   */
+  static dev.thunderlink.proto.synccontrol.SyncProgress progress(SyncStatus s, long nowMillis) {
+    var p = dev.thunderlink.proto.synccontrol.SyncProgress.newBuilder()
+        .setOps(s.planOps()).setOpsDone(s.planOpsDone()).setBytes(s.planBytes()).setBytesDone(s.planBytesDone())
+        .setStartedUnixMillis(s.planStartedMillis()).setActive(s.planActive()).setEtaSeconds(-1);
+    if (s.planStartedMillis() <= 0) {
+      return p.build();
+    }
+    long end = s.planActive() ? nowMillis : Math.max(s.planFinishedMillis(), s.planStartedMillis());
+    double seconds = Math.max(1, end - s.planStartedMillis()) / 1000.0;
+    double rate = s.planBytesDone() / seconds;
+    p.setBytesPerSecond(rate);
+    if (!s.planActive()) {
+      p.setEtaSeconds(0);
+    } else if (s.planBytes() > 0 && rate > 0) {
+      p.setEtaSeconds(Math.max(0, s.planBytes() - s.planBytesDone()) / rate);
+    } else if (s.planBytes() == 0 && s.planOpsDone() > 0) {
+      p.setEtaSeconds(Math.max(0, s.planOps() - s.planOpsDone()) / (s.planOpsDone() / seconds));
+    }
+    return p.build();
   }
 
   private static String nz(String s) {

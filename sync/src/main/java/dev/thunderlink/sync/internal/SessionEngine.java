@@ -98,6 +98,10 @@ public final class SessionEngine {
   private final AtomicLong writeNanos = new AtomicLong();
   private final AtomicLong opNanos = new AtomicLong();
   public volatile long planStartedMillis;
+  /** When the plan's steps were over (carried out, failed or given up), 0 before the first. */
+  public volatile long planFinishedMillis;
+  /** True while a plan's steps run. */
+  public volatile boolean planActive;
   private final Map<String, String> errors = new ConcurrentHashMap<>();
 
   /** Receives each change as the engine makes or meets it; called on the session thread. */
@@ -682,7 +686,19 @@ public final class SessionEngine {
       planBytes.set(bytes);
       planBytesDone.set(0);
       planStartedMillis = clock.millis();
+      planActive = true;
     }
+    try {
+      return runSteps(steps, renameFrom, tally);
+    } finally {
+      if (planActive) {
+        planFinishedMillis = clock.millis();
+        planActive = false;
+      }
+    }
+  }
+
+  private CycleResult runSteps(List<Step> steps, Map<String, String> renameFrom, int[] tally) throws IOException {
     int i = 0;
     while (i < steps.size()) {
       Step s = steps.get(i);

@@ -1,0 +1,85 @@
+package dev.thunderlink.daemon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.thunderlink.proto.synccontrol.SyncProgress;
+import dev.thunderlink.proto.synccontrol.SyncSessionStatus;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** {@code sync create --wait}'s progress bar, driven by the statuses the daemon reports, and the status line. */
+class SyncProgressViewTest {
+  private final List<String> calls = new ArrayList<>();
+  private final ByteArrayOutputStream notes = new ByteArrayOutputStream();
+
+  private SyncProgressView view(long since) {
+    return new SyncProgressView("proj", since, (task, max, bytes) -> {
+      calls.add("open " + task + " max " + max + (bytes ? " bytes" : " ops"));
+      return new SyncProgressView.Bar() {
+        @Override
+        public void maxHint(long m) {
+          calls.add("max " + m);
+        }
+
+        @Override
+        public void stepTo(long n) {
+          calls.add("to " + n);
+        }
+
+        @Override
+        public void extraMessage(String m) {
+          calls.add("msg" + m);
+        }
+
+        @Override
+        public void close() {
+          calls.add("close");
+        }
+      };
+    }, new PrintStream(notes, true));
+  }
+
+  private static SyncSessionStatus at(long started, long ops, long opsDone, long bytes, long bytesDone, boolean active) {
+    return SyncSessionStatus.newBuilder().setName("proj").setProgress(SyncProgress.newBuilder().setStartedUnixMillis(started)
+        .setOps(ops).setOpsDone(opsDone).setBytes(bytes).setBytesDone(bytesDone).setActive(active)).build();
+  }
+
+  @Test
+  void theBarOpensWithTheFirstPlanAndFollowsItsBytes() {
+    SyncProgressView v = view(1_000);
+    v.update(at(0, 0, 0, 0, 0, false)); // scanning
+    v.update(at(500, 10, 10, 99, 99, false)); // a plan from before this command: not ours
+    assertThat(calls).isEmpty();
+    v.update(at(2_000, 20_420, 100, 173_000_000, 1_000_000, true));
+    v.update(at(2_000, 20_420, 9_000, 173_000_000, 80_000_000, true));
+    v.finish(at(2_000, 20_420, 20_420, 173_000_000, 173_000_000, false));
+    assertThat(calls).containsExactly("open sync proj max 173000000 bytes", "to 1000000", "msg 100/20420 ops",
+        "to 80000000", "msg 9000/20420 ops", "to 173000000", "msg 20420/20420 ops", "close");
+  }
+
+  @Test
+  void aLaterCyclesPlanGetsABarOfItsOwnAndAPlanWithoutContentCountsOperations() {
+    SyncProgressView v = view(1_000);
+    v.update(at(2_000, 10, 5, 1_000, 500, true));
+    v.update(at(3_000, 40, 10, 0, 0, true));
+    v.close();
+    assertThat(calls).containsExactly("open sync proj max 1000 bytes", "to 500", "msg 5/10 ops", "close",
+        "open sync proj max 40 ops", "to 10", "msg 10/40 ops", "close");
+  }
+
+  @Test
+  void theStatusLineSaysWhatIsBeingAppliedOrWhatTheLastPlanDid() {
+    assertThat(SyncProgressView.line(SyncProgress.getDefaultInstance())).isNull();
+    SyncProgress running = SyncProgress.newBuilder().setStartedUnixMillis(1).setOps(20_420).setOpsDone(5_000)
+        .setBytes(173_457_717).setBytesDone(52_428_800).setBytesPerSecond(26_214_400).setEtaSeconds(4.62).setActive(true)
+        .build();
+    assertThat(SyncProgressView.line(running))
+        .isEqualTo("applying: 5000 of 20420 operations, 50.0 of 165.4 MiB, 25.0 MiB/s, about 4.6 s left");
+    SyncProgress done = running.toBuilder().setOpsDone(20_420).setBytesDone(173_457_717).setActive(false).setEtaSeconds(0)
+        .build();
+    assertThat(SyncProgressView.line(done)).isEqualTo("last plan: 20420 of 20420 operations, 165.4 MiB at 25.0 MiB/s");
+  }
+}
