@@ -99,6 +99,12 @@ class ThunderlinkCommandTest {
     assertThat(SyncCommand.Events.line(changed)).endsWith(
         "  proj  changed  HALTED: 3 local / 2 remote entries, 1 files sent (14 bytes), 1 conflicts, 1 problems;"
             + " most of the tree deleted on book");
+    dev.thunderlink.proto.synccontrol.SyncEvent applying = changed.toBuilder().setStatus(changed.getStatus().toBuilder()
+        .clearErrors().setHaltReason("").setState("RUNNING").setProgress(dev.thunderlink.proto.synccontrol.SyncProgress
+            .newBuilder().setStartedUnixMillis(1).setActive(true).setOps(10).setOpsDone(4).setBytes(2 << 20)
+            .setBytesDone(1 << 20).setBytesPerSecond(1 << 20).setEtaSeconds(1))).build();
+    assertThat(SyncCommand.Events.line(applying)).endsWith("1 conflicts; applying: 4 of 10 operations, 1.0 of 2.0 MiB,"
+        + " 1.0 MiB/s, about 1.0 s left");
   }
 
   /**
