@@ -390,7 +390,10 @@ public final class SyncCommand implements Runnable {
         "whole status on changed, only the session's name otherwise)."
       })
   static final class Events extends Base {
-    static final List<String> KINDS = List.of("applied", "conflict", "error", "paused", "halted", "dropped", "changed", "terminated");
+    /** The engine's pushed kinds, then the stream's own: a reader too slow, and the sampled ones. */
+    static final List<String> KINDS = java.util.stream.Stream.concat(
+        java.util.Arrays.stream(dev.thunderlink.sync.SyncChange.Kind.values()).map(k -> k.name().toLowerCase(java.util.Locale.ROOT)),
+        java.util.stream.Stream.of("dropped", "changed", "terminated")).toList();
     private static final java.time.format.DateTimeFormatter CLOCK = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
     private static final int CLOCK_WIDTH = "HH:mm:ss.SSS".length();
 
@@ -438,8 +441,11 @@ public final class SyncCommand implements Runnable {
             boolean ended = name != null && e.getKind().equals("terminated");
             if (kinds.isEmpty() || kinds.contains(e.getKind())) {
               String text = json ? (e.getKind().equals("changed") ? jsonStatusLine : jsonLine).print(e) : line(e);
-              boolean repeat = !json && e.getKind().equals("changed")
-                  && text.substring(CLOCK_WIDTH).equals(lastSummary.put(e.getStatus().getName(), text.substring(CLOCK_WIDTH)));
+              boolean repeat = false;
+              if (!json && e.getKind().equals("changed")) {
+                String summary = text.substring(CLOCK_WIDTH);
+                repeat = summary.equals(lastSummary.put(e.getStatus().getName(), summary));
+              }
               if (!repeat) {
                 out().println(text);
                 out().flush();

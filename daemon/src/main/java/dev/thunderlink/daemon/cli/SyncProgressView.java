@@ -4,6 +4,8 @@ import dev.thunderlink.proto.synccontrol.SyncProgress;
 import dev.thunderlink.proto.synccontrol.SyncSessionStatus;
 import java.io.PrintStream;
 import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import me.tongfei.progressbar.ProgressBar;
@@ -18,8 +20,6 @@ import me.tongfei.progressbar.ProgressBarStyle;
 final class SyncProgressView implements AutoCloseable {
   /** A bar on the terminal (the progressbar library's, or a test's). */
   interface Bar extends AutoCloseable {
-    void maxHint(long max);
-
     void stepTo(long n);
 
     void extraMessage(String m);
@@ -41,9 +41,18 @@ final class SyncProgressView implements AutoCloseable {
   private boolean bytes;
   private long started;
   private boolean saidScanning;
+  private boolean closed;
   private final long openedNanos = System.nanoTime();
-  private volatile Thread poller;
+  private final ScheduledExecutorService poller = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "sync-progress");
+    t.setDaemon(true);
+    return t;
+  });
 
+  /**
+   * @param sinceMillis plans started before this (by the daemon's clock, on the same machine)
+   *     are not this command's: a caller gives its start less a second's slack
+   */
   SyncProgressView(String name, long sinceMillis, Bars bars, PrintStream notes) {
     this.name = name;
     this.sinceMillis = sinceMillis;
@@ -59,11 +68,6 @@ final class SyncProgressView implements AutoCloseable {
       b = bytes ? b.setUnit("MiB", 1024 * 1024) : b.setUnit(" ops", 1);
       ProgressBar pb = b.build();
       return new Bar() {
-        @Override
-        public void maxHint(long m) {
-          pb.maxHint(m);
-        }
-
         @Override
         public void stepTo(long n) {
           pb.stepTo(n);
@@ -82,32 +86,24 @@ final class SyncProgressView implements AutoCloseable {
     };
   }
 
-  /** Polls {@code status} every quarter second on a thread of its own until {@link #close}. */
+  /** Polls {@code status} every quarter second, on a thread of its own, until {@link #close}. */
   void follow(Supplier<SyncSessionStatus> status) {
-    Thread t = new Thread(() -> {
-      while (!Thread.currentThread().isInterrupted()) {
-        try {
-          update(status.get());
-          Thread.sleep(250);
-        } catch (InterruptedException e) {
-          return;
-        } catch (RuntimeException e) {
-          // the status call failed (the create's own call reports the daemon's trouble): try again
-          try {
-            Thread.sleep(250);
-          } catch (InterruptedException ie) {
-            return;
-          }
-        }
+    poller.scheduleWithFixedDelay(() -> {
+      SyncSessionStatus s;
+      try {
+        s = status.get();
+      } catch (RuntimeException e) {
+        return; // the status call failed: the create's own call reports the daemon's trouble; try again
       }
-    }, "sync-progress");
-    t.setDaemon(true);
-    poller = t;
-    t.start();
+      update(s);
+    }, 0, 250, TimeUnit.MILLISECONDS);
   }
 
   /** One status: opens the bar when the session's first plan appears, then moves it. */
   synchronized void update(SyncSessionStatus s) {
+    if (closed) {
+      return; // a poll that was under way when the command ended: no bar after the command's output
+    }
     SyncProgress p = s.getProgress();
     if (p.getStartedUnixMillis() < sinceMillis || p.getOps() == 0) {
       if (!saidScanning && bar == null && System.nanoTime() - openedNanos > TimeUnit.SECONDS.toNanos(1)) {
@@ -138,10 +134,8 @@ final class SyncProgressView implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    Thread t = poller;
-    if (t != null) {
-      t.interrupt();
-    }
+    closed = true;
+    poller.shutdownNow();
     if (bar != null) {
       bar.close();
       bar = null;

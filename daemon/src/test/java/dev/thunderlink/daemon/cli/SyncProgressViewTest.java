@@ -20,11 +20,6 @@ class SyncProgressViewTest {
       calls.add("open " + task + " max " + max + (bytes ? " bytes" : " ops"));
       return new SyncProgressView.Bar() {
         @Override
-        public void maxHint(long m) {
-          calls.add("max " + m);
-        }
-
-        @Override
         public void stepTo(long n) {
           calls.add("to " + n);
         }
@@ -81,5 +76,25 @@ class SyncProgressViewTest {
     SyncProgress done = running.toBuilder().setOpsDone(20_420).setBytesDone(173_457_717).setActive(false).setEtaSeconds(0)
         .build();
     assertThat(SyncProgressView.line(done)).isEqualTo("last plan: 20420 of 20420 operations, 165.4 MiB at 25.0 MiB/s");
+  }
+
+  @Test
+  void aFailedPollIsTriedAgainAndAPollThatEndsAfterCloseDrawsNothing() throws Exception {
+    SyncProgressView v = view(1_000);
+    java.util.concurrent.atomic.AtomicInteger polls = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.CountDownLatch drawn = new java.util.concurrent.CountDownLatch(1);
+    v.follow(() -> {
+      if (polls.incrementAndGet() == 1) {
+        throw io.grpc.Status.UNAVAILABLE.asRuntimeException(); // the daemon busy or restarting
+      }
+      drawn.countDown();
+      return at(2_000, 10, 5, 1_000, 500, true);
+    });
+    assertThat(drawn.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("polled again after a failure").isTrue();
+    v.close();
+    int afterClose = calls.size();
+    v.update(at(2_000, 10, 9, 1_000, 900, true)); // a poll that was under way when the command ended
+    assertThat(calls).hasSize(afterClose).endsWith("close");
+    assertThat(calls.get(0)).isEqualTo("open sync proj max 1000 bytes");
   }
 }
