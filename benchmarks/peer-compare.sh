@@ -321,18 +321,30 @@ address = 127.0.0.1
   gid = $(id -g)
 EOF
   rsync --daemon --no-detach --config="$T/rsyncd/rsyncd.conf" --port="$RSYNC_PORT" \
-    --log-file="$T/rsyncd/rsyncd.log" & PIDS+=($!)
+    --log-file="$T/rsyncd/rsyncd.log" & PIDS+=($!); RSYNCD_PID=$!
   await_port "$RSYNC_PORT" "rsync daemon"
+  # CPU, to set beside the mirror's daemons' CPU: the client's (bash's time, per run) and the
+  # daemon's receivers' (each connection's forked child, reaped by the daemon: its cutime+cstime)
+  rsync_client() { local TIMEFORMAT='%U %S'; { time rsync "$@" 2>&3; } 3>&2 2>>"$T/rsync-client.cpu"; }
+  reaped_cpu() { sed 's/^.*) //' "/proc/$1/stat" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }'; }
   f=""; t=""
   if [[ $DO_FILE == 1 ]]; then
     f=$(measure rsync-daemon.file rsync -a "$T/src/random.bin" "rsync://127.0.0.1:$RSYNC_PORT/bench/random.bin")
     verify_file "$T/dst/random.bin" rsync-daemon
   fi
   if [[ $DO_TREE == 1 ]]; then
-    t=$(measure rsync-daemon.tree rsync -a "$T/src/tree/" "rsync://127.0.0.1:$RSYNC_PORT/bench/tree/")
+    rm -f "$T/rsync-client.cpu"; rsyncd_cpu0=$(reaped_cpu "$RSYNCD_PID")
+    t=$(measure rsync-daemon.tree rsync_client -a "$T/src/tree/" "rsync://127.0.0.1:$RSYNC_PORT/bench/tree/")
     verify_tree "$T/dst/tree" rsync-daemon
+    # per run: the receivers' CPU over all runs / RUNS (the last child is reaped by now: its
+    # client has exited, and the daemon reaps at once), the client's median
+    sleep 0.2
+    rsync_cpu_note=$(awk '{ printf "%.3f\n", $1 + $2 }' "$T/rsync-client.cpu" | sort -g |
+      awk -v d0="$rsyncd_cpu0" -v d1="$(reaped_cpu "$RSYNCD_PID")" -v n="$RUNS" '{ c[NR] = $1 } END {
+        m = NR % 2 ? c[(NR + 1) / 2] : (c[NR / 2] + c[NR / 2 + 1]) / 2
+        printf ", tree CPU %.2f s per run (client %.2f s, daemon %.2f s)", m + (d1 - d0) / n, m, (d1 - d0) / n }')
   fi
-  record rsync-daemon "$f" "$t" "plain TCP, no encryption$(runs_note rsync-daemon.file rsync-daemon.tree)"
+  record rsync-daemon "$f" "$t" "plain TCP, no encryption$(runs_note rsync-daemon.file rsync-daemon.tree)${rsync_cpu_note:-}"
 fi
 
 if wanted unison && [[ $DO_FILE == 1 && $DO_TREE == 1 ]] && [[ $SSH_OK == 1 ]] && command -v unison >/dev/null; then
