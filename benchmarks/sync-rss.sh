@@ -5,6 +5,10 @@
 # pause, VmRSS/VmHWM of each daemon and the CPU each uses over IDLE_S seconds of idleness
 # (utime+stime from /proc/PID/stat: no polling means close to 0).
 # Usage: benchmarks/sync-rss.sh [FILES=100000] [IDLE_S=30]   (JVM options: THUNDERLINK_JAVA_OPTS)
+# SETTLE_S (default 5): the pause before the idle window. Right after a large first sync the
+# daemons are not idle yet: the optimizing compiler works through the methods the sync queued
+# for it (with 100,000 files, for minutes on 2 cores) and G1 returns heap; SETTLE_S=180 measures
+# the idleness that follows.
 # Needs: daemon/target/thunderlink.jar (built if missing), python3, jq, ss.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,9 +70,10 @@ tl sync flush --home "$T/ws" --timeout 1800 rss >/dev/null
 b=$(date +%s.%N)
 echo "initial sync (create + flush, JVM starts of the CLI included): $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.1f", b-a}') s"
 diff -rq "$T/src" "$T/dst/tree" >/dev/null || { echo "trees differ after flush" >&2; exit 1; }
-sleep 5 # let the last scans, index writes and GC settle
+sleep "${SETTLE_S:-5}" # let the last scans, index writes and GC settle
 mem() { awk '/VmRSS|VmHWM|RssAnon|RssFile/ {printf "%s %d MB  ", $1, $2/1024}' "/proc/$1/status"; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+echo "after ${SETTLE_S:-5} s:"
 echo "host daemon:        $(mem $HOST)"
 echo "workstation daemon: $(mem $WS)"
 h0=$(ticks $HOST); w0=$(ticks $WS); sleep "$IDLE_S"; h1=$(ticks $HOST); w1=$(ticks $WS)
