@@ -129,6 +129,17 @@ public final class HostDaemon implements AutoCloseable {
 
   private int bulkDiskThreads = dev.thunderlink.transport.bulk.BulkConfig.defaultDiskThreads();
 
+  /** The mirror's FSEvents latency on macOS ({@code sync.watcher_latency_ms}; before {@link #start()}). */
+  public HostDaemon syncWatcherLatency(java.time.Duration d) {
+    if (d.isNegative()) {
+      throw new IllegalArgumentException("sync watcher latency: " + d + " (expected: >= 0)");
+    }
+    this.syncWatcherLatency = d;
+    return this;
+  }
+
+  private java.time.Duration syncWatcherLatency = dev.thunderlink.sync.SyncSessions.Defaults.ENGINE.macosLatency();
+
   private dev.thunderlink.transport.bulk.BulkConfig bulkConfig() {
     return dev.thunderlink.transport.bulk.BulkConfig.defaults(permittedRoots)
         .withPlaintextOnThunderbolt(plaintextOnThunderbolt)
@@ -172,7 +183,7 @@ public final class HostDaemon implements AutoCloseable {
       }
       sync =
           new dev.thunderlink.sync.SyncHostService(
-              rt.home.dir().resolve("sync-host"), rt.identity.deviceName(), true, java.time.Duration.ofMillis(20),
+              rt.home.dir().resolve("sync-host"), rt.identity.deviceName(), true, syncWatcherLatency,
               permittedRoots, dev.thunderlink.transport.PeerContext::deviceId);
       // pushes the bulk plane verified are installed by the mirror without hashing them again
       bulk.onStagedVerified(dev.thunderlink.sync.SyncHostService.LARGEST_TRUSTED_COPY, sync::stagedCopyVerified);

@@ -75,6 +75,14 @@ public final class WorkstationDaemon implements AutoCloseable {
 
   private int bulkDiskThreads = dev.thunderlink.transport.bulk.BulkConfig.defaultDiskThreads();
 
+  /** What every mirror session gets from {@code [sync]} (watcher latency, rescan interval, ignores; before {@link #start()}). */
+  public WorkstationDaemon sync(dev.thunderlink.sync.SyncSessions.Defaults d) {
+    this.syncDefaults = java.util.Objects.requireNonNull(d);
+    return this;
+  }
+
+  private dev.thunderlink.sync.SyncSessions.Defaults syncDefaults = dev.thunderlink.sync.SyncSessions.Defaults.ENGINE;
+
   /** Feed path RTT and state and the sync sessions' numbers into these metrics (before {@link #start()}). */
   public WorkstationDaemon metrics(dev.thunderlink.daemon.metrics.Metrics m) {
     this.metrics = m;
@@ -139,7 +147,8 @@ public final class WorkstationDaemon implements AutoCloseable {
               .config(dev.thunderlink.transport.bulk.BulkConfig.defaults(java.util.List.of()).withDiskThreads(bulkDiskThreads))
               .build();
       syncPusher = new dev.thunderlink.daemon.internal.BulkFilePusher(bulk, link::awaitActive, java.time.Duration.ofSeconds(10));
-      sync = new dev.thunderlink.sync.SyncSessions(rt.home.dir(), rt.identity.deviceName(), link.channel(), syncPusher);
+      sync = new dev.thunderlink.sync.SyncSessions(rt.home.dir(), rt.identity.deviceName(), link.channel(), syncPusher,
+          syncDefaults);
       syncControl = new dev.thunderlink.daemon.internal.SyncControlService(sync);
       cs.add(syncControl.bindService());
       cs.add(new ControlService(rt, "workstation", link, null, null, java.util.Optional::empty, this::metricsSummary).bindService());

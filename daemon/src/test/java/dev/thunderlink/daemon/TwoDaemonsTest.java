@@ -171,6 +171,8 @@ class TwoDaemonsTest {
   @Order(40)
   void connectsOverTheBestPathAndReportsStatus() throws Exception {
     metricsPort = freePort();
+    // the workstation's [sync] settings reach every session it runs (checked in the mirror test)
+    Files.writeString(wsHome.resolve("config.toml"), "[sync]\nignores = [\"*.secret\"]\n");
     ws =
         DaemonProcess.start(
             logs, "ws", NO_JVM_ARGS, java.util.Map.of(
@@ -245,10 +247,12 @@ class TwoDaemonsTest {
         .doesNotContain("file content goes over gRPC");
     Files.writeString(remote.resolve("from-host.txt"), "written by an agent on the mini\n");
     Files.writeString(local.resolve("build.log"), "ignored\n");
+    Files.writeString(local.resolve("api.secret"), "ignored by the daemon's config, sync.ignores\n");
     DaemonProcess.Result f2 = cli("sync-flush-2", "sync", "flush", "proj", "--home", wsHome.toString(), "--timeout", "30");
     assertThat(f2.exit()).as(f2.toString()).isZero();
     assertThat(local.resolve("from-host.txt")).hasContent("written by an agent on the mini");
     assertThat(remote.resolve("build.log")).doesNotExist();
+    assertThat(remote.resolve("api.secret")).doesNotExist();
     DaemonProcess.Result st = cli("sync-status", "sync", "status", "proj", "--home", wsHome.toString(), "--json");
     JsonNode s = JSON.readTree(st.out());
     assertThat(s.get("files_transferred").asLong()).isGreaterThanOrEqualTo(2);

@@ -89,7 +89,9 @@ public final class SyncSession implements AutoCloseable {
     engine.onChange((kind, path, detail) -> publish(SyncChange.Kind.valueOf(kind.toUpperCase(java.util.Locale.ROOT)),
         path, detail));
     long every = config.rescanInterval().toMillis();
-    thread.scheduleWithFixedDelay(() -> runCycle(true), every, every, TimeUnit.MILLISECONDS);
+    if (every > 0) { // zero turns the periodic full rescan off
+      thread.scheduleWithFixedDelay(() -> runCycle(true), every, every, TimeUnit.MILLISECONDS);
+    }
     requestCycle();
   }
 

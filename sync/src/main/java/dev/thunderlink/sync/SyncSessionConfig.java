@@ -92,6 +92,15 @@ public final class SyncSessionConfig {
     return "SyncSessionConfig{" + name + ", " + localRoot + " <-> " + remoteRoot + ", " + mode.cliName() + "}";
   }
 
+  /**
+   * Checks one ignore rule as a session would ({@code .gitignore} syntax); throws
+   * IllegalArgumentException saying what is wrong (the daemon's configuration checks its
+   * {@code sync.ignores} with this, so a bad rule fails at load, not at each session's start).
+   */
+  public static void validateIgnore(String pattern) {
+    IgnoreRules.validatePattern(pattern);
+  }
+
   /** Validating builder; not thread-safe. */
   public static final class Builder {
     private final String name;
@@ -155,7 +164,7 @@ public final class SyncSessionConfig {
       if (deviceName == null || deviceName.isBlank()) {
         throw new IllegalArgumentException("device name: '" + deviceName + "' (expected: non-empty)");
       }
-      positive("rescan interval", rescanInterval);
+      nonNegative("rescan interval", rescanInterval); // zero: no periodic rescan (the watchers and flushes alone)
       nonNegative("debounce", debounce);
       nonNegative("macOS latency", macosLatency);
       if (blockSize < 4096 || blockSize > (1 << 22) || Integer.bitCount(blockSize) != 1) {

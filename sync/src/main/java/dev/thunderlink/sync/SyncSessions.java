@@ -32,7 +32,29 @@ public final class SyncSessions implements AutoCloseable {
   public record Definition(String name, String localRoot, String remoteRoot, String mode, List<String> ignores,
       boolean useGitignoreFiles, boolean ignoreVcs, String outsideSymlinks, boolean paused) {}
 
+  /**
+   * What the daemon's configuration ({@code [sync]} in config.toml) sets for every session.
+   *
+   * @param macosLatency   the FSEvents latency on macOS (events are batched this long; macOS's
+   *                       own default is 0.5 s); not used elsewhere
+   * @param rescanInterval the periodic full rescan of both sides, the backstop for lost watch
+   *                       events; zero: none
+   * @param ignores        ignore rules (.gitignore syntax) every session has before its own, so
+   *                       that a session's {@code !pattern} can take one back
+   */
+  public record Defaults(Duration macosLatency, Duration rescanInterval, List<String> ignores) {
+    /** {@link SyncSessionConfig}'s own: 10 ms, a full rescan every 5 minutes, the built-in rules alone. */
+    public static final Defaults ENGINE = new Defaults(Duration.ofMillis(10), Duration.ofMinutes(5), List.of());
+
+    public Defaults {
+      java.util.Objects.requireNonNull(macosLatency, "macosLatency");
+      java.util.Objects.requireNonNull(rescanInterval, "rescanInterval");
+      ignores = List.copyOf(ignores);
+    }
+  }
+
   private final Path dir;
+  private final Defaults defaults;
   private final String deviceName;
   private final Channel channel;
   private final FilePusher pusher;
@@ -53,6 +75,12 @@ public final class SyncSessions implements AutoCloseable {
 
   /** As above, with the sessions' small files pushed through {@code pusher} (null: by gRPC alone). */
   public SyncSessions(Path home, String deviceName, Channel channel, FilePusher pusher) {
+    this(home, deviceName, channel, pusher, Defaults.ENGINE);
+  }
+
+  /** As above, every session with {@code defaults} (the daemon's {@code [sync]} settings). */
+  public SyncSessions(Path home, String deviceName, Channel channel, FilePusher pusher, Defaults defaults) {
+    this.defaults = java.util.Objects.requireNonNull(defaults, "defaults");
     this.dir = home.resolve("sync");
     this.deviceName = deviceName;
     this.channel = channel;
@@ -161,7 +189,9 @@ public final class SyncSessions implements AutoCloseable {
     }
     return SyncSessionConfig.builder(def.name()).localRoot(Paths.get(def.localRoot())).remoteRoot(def.remoteRoot())
         .mode(def.mode() == null ? SyncMode.TWO_WAY_SAFE : SyncMode.parse(def.mode()))
-        .ignores(def.ignores() == null ? List.of() : def.ignores()).useGitignoreFiles(def.useGitignoreFiles())
+        .ignores(defaults.ignores()).ignores(def.ignores() == null ? List.of() : def.ignores())
+        .useGitignoreFiles(def.useGitignoreFiles())
+        .macosLatency(defaults.macosLatency()).rescanInterval(defaults.rescanInterval())
         .ignoreVcs(def.ignoreVcs())
         .outsideSymlinks("keep".equalsIgnoreCase(def.outsideSymlinks()) ? SyncSessionConfig.OutsideSymlinks.KEEP
             : SyncSessionConfig.OutsideSymlinks.REFUSE)

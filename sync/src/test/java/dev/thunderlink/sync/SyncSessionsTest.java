@@ -120,4 +120,60 @@ class SyncSessionsTest {
       host.close();
     }
   }
+
+  /**
+   * The daemon's {@code [sync]} settings reach every session: its ignore rules come before the
+   * session's own (so a session's {@code !rule} takes one back), and its rescan interval drives
+   * the periodic full rescan, which alone finds a change on a host side that is not watched
+   * here; zero turns the rescan off.
+   */
+  @Test
+  void theDaemonsDefaultsReachEverySession() throws Exception {
+    SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
+    Server server = InProcessServerBuilder.forName("defaults-test").directExecutor().addService(host).build().start();
+    ManagedChannel channel = InProcessChannelBuilder.forName("defaults-test").directExecutor().build();
+    try {
+      Path a = Files.createDirectories(tmp.resolve("a"));
+      Path b = tmp.resolve("b");
+      Files.createDirectories(a.resolve("build"));
+      for (String f : List.of("s.txt", "x.tmp", "keep.tmp", "build/o.bin")) {
+        Files.writeString(a.resolve(f), f);
+      }
+      SyncSessions.Defaults every200ms = new SyncSessions.Defaults(Duration.ofMillis(5), Duration.ofMillis(200),
+          List.of("*.tmp", "build/"));
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel, null, every200ms)) {
+        reg.create(new SyncSessions.Definition("proj", a.toString(), b.toString(), null, List.of("!keep.tmp"), false,
+            false, "refuse", false));
+        reg.flush("proj", Duration.ofSeconds(30));
+        try (java.util.stream.Stream<Path> w = Files.walk(b)) {
+          assertThat(w.filter(Files::isRegularFile).map(p -> b.relativize(p).toString()))
+              .containsExactlyInAnyOrder("s.txt", "keep.tmp");
+        }
+        // written on the host side, which nothing watches here: the next periodic rescan finds it
+        Files.writeString(b.resolve("h.txt"), "from the host");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+            .until(() -> Files.exists(a.resolve("h.txt")) && Files.readString(a.resolve("h.txt")).equals("from the host"));
+        reg.terminate("proj");
+      }
+      SyncSessions.Defaults noRescan = new SyncSessions.Defaults(Duration.ofMillis(5), Duration.ZERO, List.of());
+      Path c = Files.createDirectories(tmp.resolve("c"));
+      Path d = tmp.resolve("d");
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home2"), "book", channel, null, noRescan)) {
+        reg.create(new SyncSessions.Definition("proj2", c.toString(), d.toString(), null, List.of(), false, false,
+            "refuse", false));
+        reg.flush("proj2", Duration.ofSeconds(30));
+        Files.writeString(d.resolve("h.txt"), "from the host");
+        // a change here starts a cycle, which asks the host only for what it heard of (nothing)
+        Files.writeString(c.resolve("w.txt"), "from here");
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(d.resolve("w.txt")));
+        assertThat(c.resolve("h.txt")).as("no full rescan ran").doesNotExist();
+        reg.flush("proj2", Duration.ofSeconds(30)); // a flush still scans both sides in full
+        assertThat(c.resolve("h.txt")).hasContent("from the host");
+      }
+    } finally {
+      channel.shutdownNow();
+      server.shutdownNow();
+      host.close();
+    }
+  }
 }

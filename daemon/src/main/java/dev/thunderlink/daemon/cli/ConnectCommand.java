@@ -105,6 +105,7 @@ public final class ConnectCommand implements Callable<Integer> {
           new WorkstationDaemon(options)
               .metrics(svc.metrics())
               .bulkDiskThreads(cfg.bulk().diskThreadsOrDefault())
+              .sync(cfg.sync().sessionDefaults())
               .inferenceFront(
                   noInference
                       ? null

@@ -62,6 +62,7 @@ public final class ServeCommand implements Callable<Integer> {
                   !cfg.bulk().encryptOnThunderbolt())
               .bulkDigest(dev.thunderlink.transport.bulk.BulkConfig.DigestChoice.parse(cfg.bulk().digest()))
               .bulkDiskThreads(cfg.bulk().diskThreadsOrDefault())
+              .syncWatcherLatency(java.time.Duration.ofMillis(cfg.sync().watcherLatencyMillis()))
               .inference(noInference ? null : dev.thunderlink.daemon.internal.InferenceSetup.host(cfg.inference(), simulator))
               .metrics(svc.metrics())
               .start();

@@ -90,9 +90,13 @@ final class Settings {
     classes.addObject().put("name", "batch").put("priority", 10).put("aging_s", 30);
     add(m, "inference.classes", classes, listOf("tables {name, priority, aging_s}", Settings::priorityClass), false);
     add(m, "inference.warmup", NODES.booleanNode(true), Setting.BOOL, false);
-    add(m, "sync.watcher_latency_ms", NODES.numberNode(50), intRange(0, 60_000), false);
+    // the mirror, both daemons: FSEvents' latency on macOS (its own default, 0.5 s, would add
+    // half a second to every edit), the periodic full rescan (0: none), and the ignore rules
+    // every session has before its own (.DS_Store and the daemon's temporary files are always
+    // ignored; ._* are the AppleDouble files macOS writes on volumes without extended attributes)
+    add(m, "sync.watcher_latency_ms", NODES.numberNode(10), intRange(0, 60_000), false);
     add(m, "sync.rescan_interval_s", NODES.numberNode(600), intRange(0, 86_400), false);
-    add(m, "sync.ignores", strings(".DS_Store", "._*", ".thunderlink-tmp-*"), listOf("ignore rules (strings)", Settings::nonEmpty), true);
+    add(m, "sync.ignores", strings(".DS_Store", "._*"), listOf("ignore rules in .gitignore syntax", Settings::ignoreRule), true);
     add(m, "service.shutdown_grace_s", NODES.numberNode(10), intRange(0, 600), false);
     add(m, "metrics.port", NODES.numberNode(9464), intRange(0, MAX_PORT), false);
     return java.util.Collections.unmodifiableMap(m);
@@ -113,6 +117,16 @@ final class Settings {
       throw new Invalid(n, "a non-empty string");
     }
     return n.textValue();
+  }
+
+  static String ignoreRule(JsonNode n, List<String> unknown) throws Invalid {
+    String s = nonEmpty(n, unknown);
+    try {
+      dev.thunderlink.sync.SyncSessionConfig.validateIgnore(s);
+    } catch (IllegalArgumentException e) {
+      throw new Invalid(n, "an ignore rule in .gitignore syntax");
+    }
+    return s;
   }
 
   /** Checked with port 1 only for its syntax; {@link #toConfig} applies {@code host.port}. */

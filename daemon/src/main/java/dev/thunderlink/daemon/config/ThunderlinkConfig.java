@@ -176,13 +176,20 @@ public record ThunderlinkConfig(
   /**
    * {@code [sync]}: the mirror.
    *
-   * @param watcherLatencyMillis how long watch events are batched before a rescan of what changed
-   * @param rescanIntervalSeconds the periodic full rescan (the backstop when events are lost)
-   * @param ignores default ignore rules in .gitignore syntax
+   * @param watcherLatencyMillis FSEvents' latency on macOS: how long it batches events before
+   *     it reports them (both daemons; other systems' watchers report at once)
+   * @param rescanIntervalSeconds the periodic full rescan (the backstop when events are lost); 0: none
+   * @param ignores ignore rules in .gitignore syntax every session has before its own
    */
   public record Sync(int watcherLatencyMillis, int rescanIntervalSeconds, List<String> ignores) {
     public Sync {
       ignores = List.copyOf(ignores);
+    }
+
+    /** What the workstation daemon gives every mirror session. */
+    public dev.thunderlink.sync.SyncSessions.Defaults sessionDefaults() {
+      return new dev.thunderlink.sync.SyncSessions.Defaults(
+          java.time.Duration.ofMillis(watcherLatencyMillis), java.time.Duration.ofSeconds(rescanIntervalSeconds), ignores);
     }
   }
 

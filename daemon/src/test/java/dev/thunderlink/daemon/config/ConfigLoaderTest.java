@@ -145,11 +145,25 @@ class ConfigLoaderTest {
     assertThat(cfg.inference().memoryBytes()).isEqualTo(34359738368L);
     assertThat(cfg.inference().warmup()).isFalse();
     assertThat(cfg.sync()).isEqualTo(new ThunderlinkConfig.Sync(20, 300, List.of("target/", "*.o")));
+    // what the workstation daemon hands every mirror session
+    assertThat(cfg.sync().sessionDefaults())
+        .isEqualTo(new dev.thunderlink.sync.SyncSessions.Defaults(
+            java.time.Duration.ofMillis(20), java.time.Duration.ofSeconds(300), List.of("target/", "*.o")));
     assertThat(cfg.service().shutdownGraceSeconds()).isEqualTo(3);
     assertThat(cfg.metrics().enabled()).isFalse();
     assertThat(c.value("metrics.port").orElseThrow().source()).isEqualTo(ConfigSource.FILE);
     assertThat(c.value("metrics.port").orElseThrow().origin()).isEqualTo(home.resolve("config.toml").toString());
     assertThat(c.value("tuning.wifi.receive_buffer_bytes").orElseThrow().source()).isEqualTo(ConfigSource.DEFAULT);
+  }
+
+  @Test
+  void syncDefaultsAndABadIgnoreRule() throws Exception {
+    ThunderlinkConfig.Sync d = load().config().sync();
+    assertThat(d).isEqualTo(new ThunderlinkConfig.Sync(10, 600, List.of(".DS_Store", "._*")));
+    write("[sync]\nignores = [\"*.o\", \"  \"]\nrescan_interval_s = 0\n");
+    assertThatThrownBy(this::load).hasMessageContaining("sync.ignores[1]: \"  \" (expected: a non-empty string)");
+    write("[sync]\nignores = [\"*.o\", \"!keep.o\"]\nrescan_interval_s = 0\n");
+    assertThat(load().config().sync().sessionDefaults().rescanInterval()).isZero(); // 0: no periodic rescan
   }
 
   @Test
@@ -238,7 +252,7 @@ class ConfigLoaderTest {
         .anySatisfy(p -> assertThat(p).startsWith("host.port: \"seventy\" (expected: an integer 1-65535)"))
         .anySatisfy(p -> assertThat(p).startsWith("workstation.discover: \"yes\" (expected: true or false)"))
         .anySatisfy(p -> assertThat(p).startsWith("metrics.port: 1.5 (expected: an integer 0-65535)"))
-        .anySatisfy(p -> assertThat(p).startsWith("sync.ignores: \"target/\" (expected: a list of ignore rules (strings))"))
+        .anySatisfy(p -> assertThat(p).startsWith("sync.ignores: \"target/\" (expected: a list of ignore rules in .gitignore syntax)"))
         .anySatisfy(p -> assertThat(p).startsWith("inference.warmup: \"off\" (expected: true or false)"))
         .hasSize(5);
   }
