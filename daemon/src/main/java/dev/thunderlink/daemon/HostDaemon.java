@@ -129,6 +129,14 @@ public final class HostDaemon implements AutoCloseable {
 
   private int bulkDiskThreads = dev.thunderlink.transport.bulk.BulkConfig.defaultDiskThreads();
 
+  /** The listener's tuning by path kind ({@code [tuning.<kind>]}; before {@link #start()}). */
+  public HostDaemon tuning(java.util.function.Function<PathKind, TuningProfile> t) {
+    this.tuning = java.util.Objects.requireNonNull(t);
+    return this;
+  }
+
+  private java.util.function.Function<PathKind, TuningProfile> tuning = TuningProfile::defaults;
+
   /** The mirror's FSEvents latency on macOS ({@code sync.watcher_latency_ms}; before {@link #start()}). */
   public HostDaemon syncWatcherLatency(java.time.Duration d) {
     if (d.isNegative()) {
@@ -159,7 +167,7 @@ public final class HostDaemon implements AutoCloseable {
               .pairingCodes(codes)
               .transport(rt.transport, rt.boss, rt.workers)
               .listen(listen)
-              .tuning(TuningProfile.defaults(kind == PathKind.WIFI || kind == PathKind.LAN ? PathKind.THUNDERBOLT : kind))
+              .tuning(tuning.apply(kind == PathKind.WIFI || kind == PathKind.LAN ? PathKind.THUNDERBOLT : kind))
               .onHandshake(
                   r -> {
                     lastWorkstation.set(r);
@@ -194,7 +202,7 @@ public final class HostDaemon implements AutoCloseable {
         cs.add(inference.linkService().bindService()); // `thunderlink models` on the host
       }
       cs.add(new ControlService(rt, "host", null, link, codes, () -> java.util.Optional.ofNullable(lastWorkstation.get()), this::metricsSummary)
-              .bindService());
+              .tuning(tuning).bindService());
       control =
           new LocalControlServer(rt.home.dir(), options.controlPort(), "host", cs, rt.transport, rt.boss, rt.workers)
               .start();

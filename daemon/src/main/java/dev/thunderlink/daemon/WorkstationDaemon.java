@@ -75,6 +75,15 @@ public final class WorkstationDaemon implements AutoCloseable {
 
   private int bulkDiskThreads = dev.thunderlink.transport.bulk.BulkConfig.defaultDiskThreads();
 
+  /** The link's per-path-kind tuning ({@code [tuning.<kind>]}: buffers, windows, probe timing; before {@link #start()}). */
+  public WorkstationDaemon tuning(java.util.function.Function<dev.thunderlink.transport.PathKind, dev.thunderlink.transport.TuningProfile> t) {
+    this.tuning = java.util.Objects.requireNonNull(t);
+    return this;
+  }
+
+  private java.util.function.Function<dev.thunderlink.transport.PathKind, dev.thunderlink.transport.TuningProfile> tuning =
+      dev.thunderlink.transport.TuningProfile::defaults;
+
   /** What every mirror session gets from {@code [sync]} (watcher latency, rescan interval, ignores; before {@link #start()}). */
   public WorkstationDaemon sync(dev.thunderlink.sync.SyncSessions.Defaults d) {
     this.syncDefaults = java.util.Objects.requireNonNull(d);
@@ -121,6 +130,9 @@ public final class WorkstationDaemon implements AutoCloseable {
               .peers(rt.peers)
               .transport(rt.transport, rt.workers)
               .discover(options.discover());
+      for (dev.thunderlink.transport.PathKind k : dev.thunderlink.transport.PathKind.values()) {
+        pb.tuning(tuning.apply(k));
+      }
       for (LinkPath p : options.paths()) {
         pb.addPath(p);
       }
@@ -151,7 +163,8 @@ public final class WorkstationDaemon implements AutoCloseable {
           syncDefaults);
       syncControl = new dev.thunderlink.daemon.internal.SyncControlService(sync);
       cs.add(syncControl.bindService());
-      cs.add(new ControlService(rt, "workstation", link, null, null, java.util.Optional::empty, this::metricsSummary).bindService());
+      cs.add(new ControlService(rt, "workstation", link, null, null, java.util.Optional::empty, this::metricsSummary)
+          .tuning(tuning).bindService());
       cs.add(
           new dev.thunderlink.daemon.cp.CpControlService(
                   home -> dev.thunderlink.daemon.cp.CpLink.await(link, bulk, java.time.Duration.ofSeconds(10), () -> { }),

@@ -172,7 +172,9 @@ class TwoDaemonsTest {
   void connectsOverTheBestPathAndReportsStatus() throws Exception {
     metricsPort = freePort();
     // the workstation's [sync] settings reach every session it runs (checked in the mirror test)
-    Files.writeString(wsHome.resolve("config.toml"), "[sync]\nignores = [\"*.secret\"]\n");
+    // and its [tuning.<kind>] ones reach its link (status shows the profiles it uses)
+    Files.writeString(wsHome.resolve("config.toml"),
+        "[sync]\nignores = [\"*.secret\"]\n[tuning.wifi]\nsend_buffer_bytes = 3000000\n");
     ws =
         DaemonProcess.start(
             logs, "ws", NO_JVM_ARGS, java.util.Map.of(
@@ -206,6 +208,7 @@ class TwoDaemonsTest {
       assertThat(p.get("bulk_mode").asText()).startsWith(p.get("name").asText().equals("tb") ? "plaintext" : "tls");
     }
     assertThat(s.get("tuning").get("thunderbolt").get("sendBufferBytes").asInt()).isPositive();
+    assertThat(s.get("tuning").get("wifi").get("sendBufferBytes").asInt()).as("from config.toml").isEqualTo(3000000);
     Await.until(Duration.ofSeconds(10), () -> scrape().contains("thunderlink_path_rtt_seconds{path=\"tb\"}"), this::scrape);
     assertThat(scrape()).contains("thunderlink_path_state");
     DaemonProcess.Result hs = cli("status-host", "status", "--home", hostHome.toString());

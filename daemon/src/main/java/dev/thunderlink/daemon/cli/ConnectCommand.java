@@ -106,6 +106,7 @@ public final class ConnectCommand implements Callable<Integer> {
               .metrics(svc.metrics())
               .bulkDiskThreads(cfg.bulk().diskThreadsOrDefault())
               .sync(cfg.sync().sessionDefaults())
+              .tuning(cfg::tuning)
               .inferenceFront(
                   noInference
                       ? null

@@ -63,6 +63,7 @@ public final class ServeCommand implements Callable<Integer> {
               .bulkDigest(dev.thunderlink.transport.bulk.BulkConfig.DigestChoice.parse(cfg.bulk().digest()))
               .bulkDiskThreads(cfg.bulk().diskThreadsOrDefault())
               .syncWatcherLatency(java.time.Duration.ofMillis(cfg.sync().watcherLatencyMillis()))
+              .tuning(cfg::tuning)
               .inference(noInference ? null : dev.thunderlink.daemon.internal.InferenceSetup.host(cfg.inference(), simulator))
               .metrics(svc.metrics())
               .start();

@@ -160,10 +160,18 @@ public final class ControlService extends ControlGrpc.ControlImplBase {
     return "";
   }
 
-  private static String tuningJson() {
+  private java.util.function.Function<PathKind, TuningProfile> tuning = TuningProfile::defaults;
+
+  /** The profiles {@code status} shows: the daemon's, from {@code [tuning.<kind>]} (default: the built-in ones). */
+  public ControlService tuning(java.util.function.Function<PathKind, TuningProfile> t) {
+    this.tuning = java.util.Objects.requireNonNull(t);
+    return this;
+  }
+
+  private String tuningJson() {
     Map<String, TuningProfile> m = new LinkedHashMap<>();
     for (PathKind k : PathKind.values()) {
-      m.put(k.cliName(), TuningProfile.defaults(k));
+      m.put(k.cliName(), tuning.apply(k));
     }
     try {
       return JSON.writeValueAsString(m);
