@@ -155,6 +155,33 @@ class LauncherTest {
   }
 
   @Test
+  void aRunThatPrintsHelpOrTheVersionUsesTheArchiveButNeverMakesOne() throws Exception {
+    String a = jar.toString().replace(".jar", "");
+    // `sync create --help` loads picocli's usage classes and none of create's: an archive of it
+    // would serve every real `sync create`
+    assertThat(run(jdk17, jar, "sync", "create", "--help")).doesNotContain("DumpLoadedClassList").doesNotContain("SharedArchiveFile");
+    assertThat(javaRuns()).hasSize(1);
+    assertThat(Path.of(a + "-sync-create.jsa")).doesNotExist();
+    assertThat(run(jdk17, jar, "cp", "-V")).doesNotContain("DumpLoadedClassList");
+    assertThat(run(jdk17, jar, "serve", "-h")).doesNotContain("DumpLoadedClassList");
+    assertThat(run(jdk17, jar, "connect", "--version")).doesNotContain("DumpLoadedClassList");
+    try (var left = Files.list(tmp)) {
+      assertThat(left.map(Path::toString)).noneMatch(n -> n.contains(".jsa"));
+    }
+    // the real run makes it; help then runs from it (Java 19+ too, without making one)
+    assertThat(run(jdk17, jar, "sync", "create", "p", "--local", "x", "--remote", "y"))
+        .contains(" -XX:DumpLoadedClassList=" + a + "-sync-create.jsa.");
+    assertThat(Path.of(a + "-sync-create.jsa")).hasContent("dumped from classes");
+    assertThat(run(jdk17, jar, "sync", "create", "--help"))
+        .contains(" -XX:SharedArchiveFile=" + a + "-sync-create.jsa -Xshare:auto ").doesNotContain("DumpLoadedClassList");
+    Path jdk25 = jdk("25.0.3");
+    assertThat(run(jdk25, jar, "sync", "flush", "--help")).doesNotContain("SharedArchiveFile");
+    // an argument after -- is the command's, not a request for help; a group's runs all print help
+    assertThat(run(jdk17, jar, "cp", "--", "-h", "host:b")).contains(" -XX:DumpLoadedClassList=" + a + "-cp.jsa.");
+    assertThat(run(jdk17, jar, "sync", "--help")).contains(" -XX:DumpLoadedClassList=" + a + "-sync.jsa.");
+  }
+
+  @Test
   void aClassArchiveIsKeptOnlyFromARunThatSucceeded() throws Exception {
     Path archive = Path.of(jar.toString().replace(".jar", "") + "-cp.jsa");
 
