@@ -12,7 +12,7 @@
 # Usage: benchmarks/peer-compare.sh [--install] [--size 1g] [--files 20000]
 #                                   [--min 1k] [--max 16k] [--only LIST] [--out DIR] [--keep]
 #                                   [--no-file] [--no-tree] [--runs N] [--baseline-jar OLD.jar]
-#                                   [--sync-warm] [--warm-copies K]
+#                                   [--sync-warm] [--warm-syncs K] [--warm-copies K]
 #   --install   apt-get install the missing Debian packages first (nothing is installed without it)
 #   --only      comma-separated subset: iperf3,cp,scp,rsync-ssh,rsync-daemon,unison,syncthing,
 #               ssh-tunnel,thunderlink,thunderlink-sync,thunderlink-sync-pull,thunderlink-sync-pull-file
@@ -25,6 +25,9 @@
 #               user's runs for days, instead of starting it afresh for each: the row is then the
 #               median of runs 2..N (warm daemons) and its note gives run 1 (cold JVMs) apart;
 #               needs --runs 2 or more
+#   --warm-syncs K  with --sync-warm: K untimed first syncs per variant after the cold run 1, so
+#               that runs 2..N show daemons past the JIT's warm-up (it takes ~10 syncs of 20,000
+#               files on 2 cores; without them runs 2..N still fall from run to run)
 #   --warm-copies K  the cp rows start after K untimed copies of the tree per daemon variant, so
 #               that they show daemons that have been copying for a while (JIT warm: a fresh
 #               pair's first copies of 20,000 files run several times slower) rather than the
@@ -71,6 +74,7 @@ DO_TREE=1
 RUNS=1
 BASELINE_JAR=""
 SYNC_WARM=0
+WARM_SYNCS=0
 WARM_COPIES=0
 BASELINE_LAUNCHER_OPTS="${BASELINE_LAUNCHER_OPTS:-0}"
 
@@ -93,13 +97,16 @@ while [[ $# -gt 0 ]]; do
     --baseline-jar) BASELINE_JAR="${2:?--baseline-jar needs a value}"; shift 2
       [[ -f "$BASELINE_JAR" ]] || die "--baseline-jar: no such file: $BASELINE_JAR" ;;
     --sync-warm) SYNC_WARM=1; shift ;;
+    --warm-syncs) WARM_SYNCS="${2:?--warm-syncs needs a value}"; shift 2 ;;
     --warm-copies) WARM_COPIES="${2:?--warm-copies needs a value}"; shift 2
       [[ "$WARM_COPIES" =~ ^[0-9]+$ ]] || die "--warm-copies: $WARM_COPIES (expected: a whole number >= 0)" ;;
     -h|--help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"; exit 0 ;;
-    *) die "unknown option: $1 (expected: --install, --size, --files, --min, --max, --only, --out, --keep, --no-file, --no-tree, --runs, --baseline-jar, --sync-warm, --warm-copies)" ;;
+    *) die "unknown option: $1 (expected: --install, --size, --files, --min, --max, --only, --out, --keep, --no-file, --no-tree, --runs, --baseline-jar, --sync-warm, --warm-syncs, --warm-copies)" ;;
   esac
 done
 [[ $SYNC_WARM == 0 || $RUNS -ge 2 ]] || die "--sync-warm needs --runs 2 or more (run 1 is the cold one)"
+[[ "$WARM_SYNCS" =~ ^[0-9]+$ ]] || die "--warm-syncs: $WARM_SYNCS (expected: a whole number)"
+[[ $WARM_SYNCS == 0 || $SYNC_WARM == 1 ]] || die "--warm-syncs needs --sync-warm (the daemons are kept across runs)"
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 JAR="$HERE/target/benchmarks.jar"
@@ -642,9 +649,11 @@ run_thunderlink_sync() { # run_thunderlink_sync VARIANT push|pull|pull-file: one
   fi
   b=$(now)
   cpu1=$(tl_cpu "$v"); host1=$(pids_cpu "${TL_HOST_PID[$v]}")
+  if [[ ${UNTIMED:-0} == 0 ]]; then
   SYNC_WALL[$v.$dir]+="$(elapsed "$a" "$b") "
   SYNC_CPU[$v.$dir]+="$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN { printf "%.1f", b - a }') "
   SYNC_HOST_CPU[$v.$dir]+="$(awk -v a="$host0" -v b="$host1" 'BEGIN { printf "%.1f", b - a }') "
+  fi
   if [[ $dir == pull-file ]]; then
     verify_file "$local_dir/random.bin" "sync ($v, $dir)"
   else
@@ -714,6 +723,12 @@ for dir in push pull pull-file; do
       for (( i = 0; i < ${#TL_VARIANTS[@]}; i++ )); do
         run_thunderlink_sync "${TL_VARIANTS[(i + r - 1) % ${#TL_VARIANTS[@]}]}" "$dir"
       done
+      if [[ $r == 1 && $WARM_SYNCS -gt 0 ]]; then # after the cold run 1: untimed ones on the same daemons
+        log "untimed: $WARM_SYNCS more first syncs per daemon variant (--warm-syncs)"
+        for (( w = 0; w < WARM_SYNCS; w++ )); do
+          for v in "${TL_VARIANTS[@]}"; do UNTIMED=1 run_thunderlink_sync "$v" "$dir"; done
+        done
+      fi
     done
     for v in "${TL_VARIANTS[@]}"; do
       k=$v.$dir
@@ -724,7 +739,7 @@ for dir in push pull pull-file; do
         note="two-way-safe session$where, sync create until sync flush returns (two JVM starts included)"
       fi
       if [[ $SYNC_WARM == 1 ]]; then # run 1 on a fresh workstation daemon, the rest on the same one
-        note+=", warm workstation daemon: median of runs 2-$RUNS, daemons' CPU $(median "${cpus[@]:1}") s (host daemon's $(median "${hosts[@]:1}") s); cold run 1 ${walls[0]} s (CPU ${cpus[0]} s, host ${hosts[0]} s)"
+        note+=", warm workstation daemon: median of runs 2-$RUNS$( (( WARM_SYNCS > 0 )) && echo " (after $WARM_SYNCS untimed first syncs more)" || true), daemons' CPU $(median "${cpus[@]:1}") s (host daemon's $(median "${hosts[@]:1}") s); cold run 1 ${walls[0]} s (CPU ${cpus[0]} s, host ${hosts[0]} s)"
         walls=("${walls[@]:1}")
         tl_disconnect "$v" # the next direction's run 1 starts cold too
       else
