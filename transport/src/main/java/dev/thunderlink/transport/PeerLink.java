@@ -109,7 +109,12 @@ public final class PeerLink implements AutoCloseable {
   }
 
   private TuningProfile tuningOf(LinkPath p) {
-    return b.tuning.getOrDefault(p.kind(), TuningProfile.defaults(p.kind()));
+    return tuning(p.kind());
+  }
+
+  /** The profile this link uses on paths of {@code kind} (its builder's, else the built-in one). */
+  public TuningProfile tuning(PathKind kind) {
+    return b.tuning.getOrDefault(kind, TuningProfile.defaults(kind));
   }
 
   /** A channel that sends every new call over the active path (UNAVAILABLE when none is up). */

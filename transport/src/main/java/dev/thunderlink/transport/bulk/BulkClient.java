@@ -31,6 +31,8 @@ public final class BulkClient {
   final Channel control;
   final Supplier<Optional<LinkPath>> target;
   final Consumer<String> traffic;
+  /** Socket options of a bulk connection by its path's kind (a link's client: the link's profiles). */
+  final java.util.function.Function<dev.thunderlink.transport.PathKind, dev.thunderlink.transport.TuningProfile> tuning;
   final SslContext tls;
   final BulkCounters counters = new BulkCounters();
 
@@ -41,6 +43,7 @@ public final class BulkClient {
     this.control = b.control;
     this.target = b.target;
     this.traffic = b.traffic;
+    this.tuning = b.tuning;
     String host = b.hostFingerprint;
     PeerStore peers = b.peers;
     this.tls = TlsContexts.bulkClient(b.identity, fp -> host != null ? host.equalsIgnoreCase(fp) : peers.isPinned(fp));
@@ -52,7 +55,7 @@ public final class BulkClient {
 
   /** A client on a workstation's link: its channel and whichever path is active. */
   public static Builder forLink(PeerLink link) {
-    return builder().control(link.channel()).target(() -> activePath(link)).traffic(link::trafficOn);
+    return builder().control(link.channel()).target(() -> activePath(link)).traffic(link::trafficOn).tuning(link::tuning);
   }
 
   static Optional<LinkPath> activePath(PeerLink link) {
@@ -79,6 +82,11 @@ public final class BulkClient {
     return counters;
   }
 
+  /** The socket options a bulk connection on a path of {@code kind} gets. */
+  public dev.thunderlink.transport.TuningProfile tuning(dev.thunderlink.transport.PathKind kind) {
+    return tuning.apply(kind);
+  }
+
   public BulkConfig config() {
     return config;
   }
@@ -94,6 +102,15 @@ public final class BulkClient {
     private Channel control;
     private Supplier<Optional<LinkPath>> target;
     private Consumer<String> traffic = path -> {};
+    private java.util.function.Function<dev.thunderlink.transport.PathKind, dev.thunderlink.transport.TuningProfile> tuning =
+        dev.thunderlink.transport.TuningProfile::defaults;
+
+    /** The connections' socket options by path kind (default: the built-in profiles). */
+    public Builder tuning(
+        java.util.function.Function<dev.thunderlink.transport.PathKind, dev.thunderlink.transport.TuningProfile> v) {
+      tuning = Objects.requireNonNull(v);
+      return this;
+    }
 
     public Builder config(BulkConfig v) {
       config = Objects.requireNonNull(v);

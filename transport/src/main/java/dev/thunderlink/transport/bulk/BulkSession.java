@@ -20,7 +20,6 @@ import dev.thunderlink.proto.bulk.Verdict;
 import dev.thunderlink.proto.bulk.VerifyMessage;
 import dev.thunderlink.transport.BulkAcceptor;
 import dev.thunderlink.transport.LinkPath;
-import dev.thunderlink.transport.TuningProfile;
 import dev.thunderlink.transport.bulk.internal.BulkConnection;
 import dev.thunderlink.transport.bulk.internal.FileSender;
 import dev.thunderlink.transport.bulk.internal.Frame;
@@ -161,7 +160,7 @@ public final class BulkSession implements AutoCloseable {
                     holder.set(c);
                   }
                 });
-    TuningProfile.defaults(path.kind()).applyTo(b);
+    client.tuning(path.kind()).applyTo(b);
     ChannelFuture cf = b.connect(path.address());
     String where = path.address().getAddress().getHostAddress() + ":" + path.address().getPort();
     if (!cf.awaitUninterruptibly(10, TimeUnit.SECONDS) || !cf.isSuccess()) {
