@@ -286,6 +286,22 @@ final class Settings {
     if (classes.isEmpty()) {
       problems.add("inference.classes: [] (expected: at least one class)" + where.get("inference.classes"));
     }
+    // the scheduler knows two classes: interactive (the workstation's fronts and gRPC) before
+    // batch (the host's local front for agent crews), which ranks as interactive after aging_s
+    for (ThunderlinkConfig.PriorityClass c : classes) {
+      if (!c.name().equals("interactive") && !c.name().equals("batch")) {
+        problems.add("inference.classes: a class named \"" + c.name() + "\" (expected: interactive and batch, the"
+            + " classes the scheduler gives requests: interactive from the workstation, batch from the host's local"
+            + " front)" + where.get("inference.classes"));
+      }
+    }
+    ThunderlinkConfig.PriorityClass interactive = ThunderlinkConfig.Inference.classNamed(classes, "interactive");
+    ThunderlinkConfig.PriorityClass batch = ThunderlinkConfig.Inference.classNamed(classes, "batch");
+    if (interactive.priority() > batch.priority()) {
+      problems.add("inference.classes: interactive priority " + interactive.priority() + ", batch " + batch.priority()
+          + " (expected: interactive at a lower number than batch; the scheduler serves interactive first)"
+          + where.get("inference.classes"));
+    }
     if (!problems.isEmpty()) {
       return null;
     }

@@ -171,6 +171,21 @@ public record ThunderlinkConfig(
       upstreams = List.copyOf(upstreams);
       classes = List.copyOf(classes);
     }
+
+    /** How long a batch request waits before it ranks as interactive ({@code aging_s} of the batch class). */
+    public java.time.Duration batchAging() {
+      return java.time.Duration.ofSeconds(classNamed(classes, "batch").agingSeconds());
+    }
+
+    /** The class of that name, or its default (interactive 0, batch 10 after 30 s) when the list leaves it out. */
+    public static PriorityClass classNamed(List<PriorityClass> classes, String name) {
+      for (PriorityClass c : classes) {
+        if (c.name().equals(name)) {
+          return c;
+        }
+      }
+      return name.equals("interactive") ? new PriorityClass("interactive", 0, 0) : new PriorityClass(name, 10, 30);
+    }
   }
 
   /**

@@ -31,6 +31,7 @@ public final class InferenceSetup {
                 SchedulerConfig.builder()
                     .maxLoadedModels(cfg.maxLoadedModels())
                     .memoryBudgetBytes(cfg.memoryBytes())
+                    .agingAfter(cfg.batchAging())
                     .build())
             .localFront(FrontConfig.builder().port(cfg.hostApiPort()).interactive(false).build())
             .warmup(warmupRequests(cfg));

@@ -95,7 +95,7 @@ class ConfigLoaderTest {
           { name = "ollama", url = "http://127.0.0.1:11434", kind = "ollama" },
           { name = "mlx", url = "http://127.0.0.1:8080/v1", kind = "openai", models = ["qwen3-coder"], model_sizes = { "qwen3-coder" = 18000000000 } },
         ]
-        classes = [ { name = "interactive", priority = 0 }, { name = "crew", priority = 5, aging_s = 20 } ]
+        classes = [ { name = "interactive", priority = 0 }, { name = "batch", priority = 5, aging_s = 20 } ]
         warmup = false
 
         [inference.scheduler]
@@ -140,7 +140,11 @@ class ConfigLoaderTest {
                 Map.of("qwen3-coder", 18_000_000_000L)));
     assertThat(cfg.inference().classes())
         .containsExactly(
-            new ThunderlinkConfig.PriorityClass("interactive", 0, 0), new ThunderlinkConfig.PriorityClass("crew", 5, 20));
+            new ThunderlinkConfig.PriorityClass("interactive", 0, 0), new ThunderlinkConfig.PriorityClass("batch", 5, 20));
+    // the batch class's aging reaches the host's scheduler
+    assertThat(cfg.inference().batchAging()).isEqualTo(java.time.Duration.ofSeconds(20));
+    assertThat(dev.thunderlink.daemon.internal.InferenceSetup.host(cfg.inference(), true).scheduler().agingAfter())
+        .isEqualTo(java.time.Duration.ofSeconds(20));
     assertThat(cfg.inference().maxLoadedModels()).isEqualTo(1);
     assertThat(cfg.inference().memoryBytes()).isEqualTo(34359738368L);
     assertThat(cfg.inference().warmup()).isFalse();
@@ -154,6 +158,17 @@ class ConfigLoaderTest {
     assertThat(c.value("metrics.port").orElseThrow().source()).isEqualTo(ConfigSource.FILE);
     assertThat(c.value("metrics.port").orElseThrow().origin()).isEqualTo(home.resolve("config.toml").toString());
     assertThat(c.value("tuning.wifi.receive_buffer_bytes").orElseThrow().source()).isEqualTo(ConfigSource.DEFAULT);
+  }
+
+  @Test
+  void priorityClassesAreTheTwoTheSchedulerKnows() throws Exception {
+    assertThat(load().config().inference().batchAging()).isEqualTo(java.time.Duration.ofSeconds(30));
+    write("[inference]\nclasses = [ { name = \"crew\", priority = 5 } ]\n");
+    assertThatThrownBy(this::load).hasMessageContaining("inference.classes: a class named \"crew\" (expected: interactive and batch");
+    write("[inference]\nclasses = [ { name = \"interactive\", priority = 20 }, { name = \"batch\", priority = 10 } ]\n");
+    assertThatThrownBy(this::load).hasMessageContaining("inference.classes: interactive priority 20, batch 10 (expected:");
+    write("[inference]\nclasses = [ { name = \"batch\", priority = 10, aging_s = 5 } ]\n"); // interactive: its default
+    assertThat(load().config().inference().batchAging()).isEqualTo(java.time.Duration.ofSeconds(5));
   }
 
   @Test
