@@ -430,7 +430,7 @@ public final class SyncSession implements AutoCloseable {
 
   private long conflictCount() {
     try {
-      return state.conflicts().size();
+      return state.conflictCount();
     } catch (IOException e) {
       return -1;
     }

@@ -331,6 +331,26 @@ public final class StateStore implements AutoCloseable {
 
   public record ConflictRow(String path, String copyPath, String device, long atMillis, String reason) {}
 
+  /**
+   * How many conflicts were kept, counted once and then kept up to date (rows are only ever
+   * added): {@code status} asks for it, and the metrics feed asks every second, which read every
+   * row of the table each time.
+   */
+  public synchronized long conflictCount() throws IOException {
+    if (conflictCount < 0) {
+      try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT COUNT(*) FROM conflicts")) {
+        rs.next();
+        conflictCount = rs.getLong(1);
+        conn.commit();
+      } catch (SQLException e) {
+        throw fail(e);
+      }
+    }
+    return conflictCount;
+  }
+
+  private long conflictCount = -1; // not counted yet
+
   public synchronized void addConflict(ConflictRow row) throws IOException {
     try (PreparedStatement ps = conn.prepareStatement(
         "INSERT INTO conflicts(path, copy_path, device, at_ms, reason) VALUES(?,?,?,?,?)")) {
@@ -341,6 +361,9 @@ public final class StateStore implements AutoCloseable {
       ps.setString(5, row.reason());
       ps.executeUpdate();
       conn.commit();
+      if (conflictCount >= 0) {
+        conflictCount++;
+      }
     } catch (SQLException e) {
       throw rollback(e);
     }

@@ -27,6 +27,22 @@ class StateStoreTest {
   }
 
   @Test
+  void theConflictCountIsCountedOnceAndFollowsEveryRowAdded() throws Exception {
+    Path db = dir.resolve("index.db");
+    try (StateStore store = StateStore.open(db)) {
+      store.addConflict(new StateStore.ConflictRow("a.txt", "a.conflict-x-1.txt", "book", 1, "both changed"));
+      assertThat(store.conflictCount()).isEqualTo(1);
+      store.addConflict(new StateStore.ConflictRow("b.txt", "b.conflict-x-2.txt", "book", 2, "both changed"));
+      assertThat(store.conflictCount()).isEqualTo(2).isEqualTo(store.conflicts().size());
+    }
+    try (StateStore store = StateStore.open(db)) { // a restart counts the rows kept
+      assertThat(store.conflictCount()).isEqualTo(2);
+      store.addConflict(new StateStore.ConflictRow("c.txt", "c.conflict-x-3.txt", "book", 3, "both changed"));
+      assertThat(store.conflictCount()).isEqualTo(3).isEqualTo(store.conflicts().size());
+    }
+  }
+
+  @Test
   void aRowThatStopsBeingAFileDropsItsFingerprintsAndOnlyIts() throws Exception {
     try (StateStore store = StateStore.open(dir.resolve("index.db"))) {
       store.writeEntries(List.of(file("big", 1), file("other", 2)), 2, Map.of("big", blocks("big"), "other",
