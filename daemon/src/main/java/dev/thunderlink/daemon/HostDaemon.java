@@ -139,14 +139,11 @@ public final class HostDaemon implements AutoCloseable {
 
   /** The mirror's FSEvents latency on macOS ({@code sync.watcher_latency_ms}; before {@link #start()}). */
   public HostDaemon syncWatcherLatency(java.time.Duration d) {
-    if (d.isNegative()) {
-      throw new IllegalArgumentException("sync watcher latency: " + d + " (expected: >= 0)");
-    }
-    this.syncWatcherLatency = d;
+    this.syncWatcherLatency = java.util.Objects.requireNonNull(d); // checked by the sync host service
     return this;
   }
 
-  private java.time.Duration syncWatcherLatency = dev.thunderlink.sync.SyncSessions.Defaults.ENGINE.macosLatency();
+  private java.time.Duration syncWatcherLatency = dev.thunderlink.sync.SyncSessionConfig.DEFAULT_MACOS_LATENCY;
 
   private dev.thunderlink.transport.bulk.BulkConfig bulkConfig() {
     return dev.thunderlink.transport.bulk.BulkConfig.defaults(permittedRoots)

@@ -163,8 +163,7 @@ public final class WorkstationDaemon implements AutoCloseable {
           syncDefaults);
       syncControl = new dev.thunderlink.daemon.internal.SyncControlService(sync);
       cs.add(syncControl.bindService());
-      cs.add(new ControlService(rt, "workstation", link, null, null, java.util.Optional::empty, this::metricsSummary)
-          .tuning(tuning).bindService());
+      cs.add(new ControlService(rt, "workstation", link, null, null, java.util.Optional::empty, this::metricsSummary).bindService());
       cs.add(
           new dev.thunderlink.daemon.cp.CpControlService(
                   home -> dev.thunderlink.daemon.cp.CpLink.await(link, bulk, java.time.Duration.ofSeconds(10), () -> { }),

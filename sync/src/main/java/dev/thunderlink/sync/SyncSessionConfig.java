@@ -92,14 +92,10 @@ public final class SyncSessionConfig {
     return "SyncSessionConfig{" + name + ", " + localRoot + " <-> " + remoteRoot + ", " + mode.cliName() + "}";
   }
 
-  /**
-   * Checks one ignore rule as a session would ({@code .gitignore} syntax); throws
-   * IllegalArgumentException saying what is wrong (the daemon's configuration checks its
-   * {@code sync.ignores} with this, so a bad rule fails at load, not at each session's start).
-   */
-  public static void validateIgnore(String pattern) {
-    IgnoreRules.validatePattern(pattern);
-  }
+  /** FSEvents' latency on macOS unless set: its own default (0.5 s) would add half a second to every edit. */
+  public static final Duration DEFAULT_MACOS_LATENCY = Duration.ofMillis(10);
+  /** The periodic full rescan unless set. */
+  public static final Duration DEFAULT_RESCAN_INTERVAL = Duration.ofMinutes(5);
 
   /** Validating builder; not thread-safe. */
   public static final class Builder {
@@ -113,9 +109,9 @@ public final class SyncSessionConfig {
     private OutsideSymlinks outsideSymlinks = OutsideSymlinks.REFUSE;
     private Path stateDir;
     private String deviceName = "workstation";
-    private Duration rescanInterval = Duration.ofMinutes(5);
+    private Duration rescanInterval = DEFAULT_RESCAN_INTERVAL;
     private Duration debounce = Duration.ofMillis(2);
-    private Duration macosLatency = Duration.ofMillis(10);
+    private Duration macosLatency = DEFAULT_MACOS_LATENCY;
     private boolean watch = true;
     private int blockSize = 128 * 1024;
     private double safetyDeleteFraction = 0.5;

@@ -43,12 +43,18 @@ public final class SyncSessions implements AutoCloseable {
    *                       that a session's {@code !pattern} can take one back
    */
   public record Defaults(Duration macosLatency, Duration rescanInterval, List<String> ignores) {
-    /** {@link SyncSessionConfig}'s own: 10 ms, a full rescan every 5 minutes, the built-in rules alone. */
-    public static final Defaults ENGINE = new Defaults(Duration.ofMillis(10), Duration.ofMinutes(5), List.of());
+    /** {@link SyncSessionConfig}'s own: its latency and rescan interval, the built-in rules alone. */
+    public static final Defaults ENGINE =
+        new Defaults(SyncSessionConfig.DEFAULT_MACOS_LATENCY, SyncSessionConfig.DEFAULT_RESCAN_INTERVAL, List.of());
 
+    /** Refuses what every session would refuse at its start, now, once. */
     public Defaults {
-      java.util.Objects.requireNonNull(macosLatency, "macosLatency");
-      java.util.Objects.requireNonNull(rescanInterval, "rescanInterval");
+      if (macosLatency == null || macosLatency.isNegative()) {
+        throw new IllegalArgumentException("sync watcher latency: " + macosLatency + " (expected: >= 0)");
+      }
+      if (rescanInterval == null || rescanInterval.isNegative()) {
+        throw new IllegalArgumentException("sync rescan interval: " + rescanInterval + " (expected: >= 0; 0: none)");
+      }
       ignores = List.copyOf(ignores);
     }
   }

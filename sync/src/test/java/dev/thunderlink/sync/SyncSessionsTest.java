@@ -128,6 +128,16 @@ class SyncSessionsTest {
    * here; zero turns the rescan off.
    */
   @Test
+  void aNegativeWatcherLatencyOrRescanIntervalIsRefusedAtOnceOnEitherSide() {
+    assertThatThrownBy(() -> new SyncSessions.Defaults(Duration.ofMillis(-1), Duration.ZERO, List.of()))
+        .hasMessage("sync watcher latency: PT-0.001S (expected: >= 0)");
+    assertThatThrownBy(() -> new SyncSessions.Defaults(Duration.ZERO, Duration.ofSeconds(-1), List.of()))
+        .hasMessage("sync rescan interval: PT-1S (expected: >= 0; 0: none)");
+    assertThatThrownBy(() -> new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(-1)))
+        .hasMessage("sync watcher latency: PT-0.001S (expected: >= 0)");
+  }
+
+  @Test
   void theDaemonsDefaultsReachEverySession() throws Exception {
     SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
     Server server = InProcessServerBuilder.forName("defaults-test").directExecutor().addService(host).build().start();

@@ -86,8 +86,9 @@ final class Settings {
     add(m, "inference.scheduler.max_loaded_models", NODES.numberNode(2), intRange(1, 64), false);
     add(m, "inference.scheduler.memory_bytes", NODES.numberNode(48L << 30), longRange(1L << 20, Long.MAX_VALUE), false);
     ArrayNode classes = NODES.arrayNode();
-    classes.addObject().put("name", "interactive").put("priority", 0).put("aging_s", 0);
-    classes.addObject().put("name", "batch").put("priority", 10).put("aging_s", 30);
+    for (ThunderlinkConfig.PriorityClass c : List.of(ThunderlinkConfig.Inference.INTERACTIVE, ThunderlinkConfig.Inference.BATCH)) {
+      classes.addObject().put("name", c.name()).put("priority", c.priority()).put("aging_s", c.agingSeconds());
+    }
     add(m, "inference.classes", classes, listOf("tables {name, priority, aging_s}", Settings::priorityClass), false);
     add(m, "inference.warmup", NODES.booleanNode(true), Setting.BOOL, false);
     // the mirror, both daemons: FSEvents' latency on macOS (its own default, 0.5 s, would add
@@ -96,7 +97,7 @@ final class Settings {
     // ignored; ._* are the AppleDouble files macOS writes on volumes without extended attributes)
     add(m, "sync.watcher_latency_ms", NODES.numberNode(10), intRange(0, 60_000), false);
     add(m, "sync.rescan_interval_s", NODES.numberNode(600), intRange(0, 86_400), false);
-    add(m, "sync.ignores", strings(".DS_Store", "._*"), listOf("ignore rules in .gitignore syntax", Settings::ignoreRule), true);
+    add(m, "sync.ignores", strings(".DS_Store", "._*"), listOf("ignore rules in .gitignore syntax", Settings::nonEmpty), true);
     add(m, "service.shutdown_grace_s", NODES.numberNode(10), intRange(0, 600), false);
     add(m, "metrics.port", NODES.numberNode(9464), intRange(0, MAX_PORT), false);
     return java.util.Collections.unmodifiableMap(m);
@@ -117,16 +118,6 @@ final class Settings {
       throw new Invalid(n, "a non-empty string");
     }
     return n.textValue();
-  }
-
-  static String ignoreRule(JsonNode n, List<String> unknown) throws Invalid {
-    String s = nonEmpty(n, unknown);
-    try {
-      dev.thunderlink.sync.SyncSessionConfig.validateIgnore(s);
-    } catch (IllegalArgumentException e) {
-      throw new Invalid(n, "an ignore rule in .gitignore syntax");
-    }
-    return s;
   }
 
   /** Checked with port 1 only for its syntax; {@link #toConfig} applies {@code host.port}. */

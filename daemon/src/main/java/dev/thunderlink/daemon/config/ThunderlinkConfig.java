@@ -177,14 +177,18 @@ public record ThunderlinkConfig(
       return java.time.Duration.ofSeconds(classNamed(classes, "batch").agingSeconds());
     }
 
-    /** The class of that name, or its default (interactive 0, batch 10 after 30 s) when the list leaves it out. */
+    /** The scheduler's two classes as they are unless {@code [inference] classes} sets them. */
+    public static final PriorityClass INTERACTIVE = new PriorityClass("interactive", 0, 0);
+    public static final PriorityClass BATCH = new PriorityClass("batch", 10, 30);
+
+    /** The class of that name ({@code interactive} or {@code batch}), or its default when the list leaves it out. */
     public static PriorityClass classNamed(List<PriorityClass> classes, String name) {
       for (PriorityClass c : classes) {
         if (c.name().equals(name)) {
           return c;
         }
       }
-      return name.equals("interactive") ? new PriorityClass("interactive", 0, 0) : new PriorityClass(name, 10, 30);
+      return name.equals(INTERACTIVE.name()) ? INTERACTIVE : BATCH;
     }
   }
 

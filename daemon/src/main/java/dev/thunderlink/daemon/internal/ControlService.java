@@ -160,9 +160,12 @@ public final class ControlService extends ControlGrpc.ControlImplBase {
     return "";
   }
 
-  private java.util.function.Function<PathKind, TuningProfile> tuning = TuningProfile::defaults;
+  private java.util.function.Function<PathKind, TuningProfile> tuning; // null: the link's, or the built-in ones
 
-  /** The profiles {@code status} shows: the daemon's, from {@code [tuning.<kind>]} (default: the built-in ones). */
+  /**
+   * The profiles {@code status} shows on a host (its listener's, from {@code [tuning.<kind>]});
+   * a workstation's are its link's.
+   */
   public ControlService tuning(java.util.function.Function<PathKind, TuningProfile> t) {
     this.tuning = java.util.Objects.requireNonNull(t);
     return this;
@@ -171,7 +174,7 @@ public final class ControlService extends ControlGrpc.ControlImplBase {
   private String tuningJson() {
     Map<String, TuningProfile> m = new LinkedHashMap<>();
     for (PathKind k : PathKind.values()) {
-      m.put(k.cliName(), tuning.apply(k));
+      m.put(k.cliName(), tuning != null ? tuning.apply(k) : link != null ? link.tuning(k) : TuningProfile.defaults(k));
     }
     try {
       return JSON.writeValueAsString(m);

@@ -75,6 +75,9 @@ public final class HostEndpoints {
   /** @param verifiedCopies what the bulk plane in this process verified (see {@link VerifiedCopies}) */
   public HostEndpoints(Path stateDir, String deviceName, boolean watch, Duration macosLatency,
       java.util.function.Supplier<String> caller, VerifiedCopies verifiedCopies) {
+    if (macosLatency == null || macosLatency.isNegative()) {
+      throw new IllegalArgumentException("sync watcher latency: " + macosLatency + " (expected: >= 0)");
+    }
     this.verifiedCopies = verifiedCopies;
     this.stateDir = stateDir;
     this.deviceName = deviceName;
