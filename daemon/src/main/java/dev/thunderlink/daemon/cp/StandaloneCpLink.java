@@ -1,8 +1,11 @@
 package dev.thunderlink.daemon.cp;
 
 import dev.thunderlink.daemon.DaemonHome;
+import dev.thunderlink.daemon.config.ConfigLoader;
+import dev.thunderlink.daemon.config.ThunderlinkConfig;
 import dev.thunderlink.transport.DeviceIdentity;
 import dev.thunderlink.transport.LinkPath;
+import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.PairedPeer;
 import dev.thunderlink.transport.PeerLink;
 import dev.thunderlink.transport.PeerStore;
@@ -19,6 +22,8 @@ import java.util.concurrent.TimeUnit;
  * A link of {@code cp}'s own: reads the workstation's identity and paired host from the
  * home directory, probes the host's known addresses like the daemon does, and opens bulk
  * sessions over the best path: when no workstation daemon runs, or with {@code cp --standalone}.
+ * It reads config.toml as {@code connect} does: the transport, {@code workstation.paths},
+ * the {@code [tuning.<kind>]} profiles and {@code bulk.disk_threads} (for what it receives).
  *
  * <p>One command at a time; {@link Connected#close()} stops the link and its event loops.
  */
@@ -54,23 +59,45 @@ public final class StandaloneCpLink implements CpLink {
             .orElseThrow(
                 () -> new IllegalArgumentException(
                     "cp: no paired host with a known address in " + home.dir() + " (run `thunderlink pair HOST CODE` first)"));
-    TransportFactory transport = TransportFactory.auto();
+    ThunderlinkConfig cfg = ConfigLoader.load(home.dir()).config();
+    TransportFactory transport = TransportFactory.select(cfg.transport().kind());
     EventLoopGroup group = transport.newGroup(2, "thunderlink-cp");
-    PeerLink.Builder b = PeerLink.builder().identity(id).peers(peers).hostFingerprint(host.fingerprint()).transport(transport, group);
-    int i = 0;
-    if (!paths.isEmpty()) {
-      paths.forEach(b::addPath);
-    } else {
-      for (String a : host.addresses()) {
-        b.addPath(LinkPath.parse("p" + i++ + "=" + a));
-      }
+    PeerLink link;
+    try {
+      link = link(cfg, host, paths).identity(id).peers(peers).transport(transport, group).build().start();
+    } catch (RuntimeException e) {
+      group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+      throw e;
     }
-    PeerLink link = b.build().start();
     BulkClient client =
-        BulkClient.forLink(link).identity(id).hostFingerprint(host.fingerprint()).transport(transport, group).config(config).build();
+        BulkClient.forLink(link).identity(id).hostFingerprint(host.fingerprint()).transport(transport, group)
+            .config(config.withDiskThreads(cfg.bulk().diskThreadsOrDefault())).build();
     return CpLink.await(link, client, connectTimeout, () -> {
       link.close();
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     });
+  }
+
+  /**
+   * The link as {@code connect} would make it from the same home: its paths ({@code paths}
+   * given on the command line, else {@code workstation.paths} from config.toml, else the
+   * addresses recorded at pairing) and the {@code [tuning.<kind>]} profiles of config.toml.
+   */
+  static PeerLink.Builder link(ThunderlinkConfig cfg, PairedPeer host, List<LinkPath> paths) {
+    PeerLink.Builder b = PeerLink.builder().hostFingerprint(host.fingerprint());
+    for (PathKind k : PathKind.values()) {
+      b.tuning(cfg.tuning(k));
+    }
+    if (!paths.isEmpty()) {
+      paths.forEach(b::addPath);
+    } else if (!cfg.workstation().paths().isEmpty()) {
+      cfg.workstation().paths().forEach(b::addPath);
+    } else {
+      int i = 0;
+      for (String a : host.addresses()) {
+        b.addPath(LinkPath.parse("p" + i++ + "=" + a));
+      }
+    }
+    return b;
   }
 }
