@@ -150,7 +150,7 @@ public final class DemoCommand implements Callable<Integer> {
             .flush(dev.thunderlink.proto.synccontrol.SyncFlushRequest.newBuilder().setName("demo").setTimeoutSeconds(50).build());
       }
       step(out, "mirror: " + wsProject + " <-> " + hostProject + " (session \"demo\", in sync)");
-      String self = "./thunderlink";
+      String self = launcher(System.getenv("THUNDERLINK_LAUNCHER"), Path.of("").toAbsolutePath());
       out.println();
       out.println("Try, in another terminal:");
       out.printf("  %s status --home %s            # workstation view: paths, RTT, peer%n", self, wsHome);
@@ -207,5 +207,21 @@ public final class DemoCommand implements Callable<Integer> {
   /** Free on both demo paths' addresses, and outside the range outgoing connections draw from. */
   private static int freePort() throws IOException {
     return dev.thunderlink.transport.FreePorts.pick(InetAddress.getByName("127.0.0.1"), InetAddress.getByName("127.0.0.2"));
+  }
+
+  /**
+   * How the user runs this launcher from where they are: {@code ./thunderlink} in the
+   * checkout, a relative path below it, else the absolute one; {@code thunderlink} when the
+   * jar was started without the launcher (which sets {@code THUNDERLINK_LAUNCHER}).
+   */
+  static String launcher(String launcher, Path cwd) {
+    if (launcher == null || launcher.isBlank()) {
+      return "thunderlink";
+    }
+    Path l = Path.of(launcher).toAbsolutePath().normalize();
+    if (l.startsWith(cwd)) {
+      return "./" + cwd.relativize(l);
+    }
+    return l.toString();
   }
 }
