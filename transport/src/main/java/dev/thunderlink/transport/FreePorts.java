@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -43,7 +42,7 @@ public final class FreePorts {
 
   static int ephemeralStart() {
     try {
-      String[] range = Files.readString(EPHEMERAL_RANGE).trim().split("\\s+");
+      String[] range = ProcFiles.read(EPHEMERAL_RANGE).split("\\s+");
       int start = Integer.parseInt(range[0]);
       return start > 2048 ? start : DEFAULT_EPHEMERAL_START;
     } catch (IOException | RuntimeException e) {

@@ -34,4 +34,12 @@ class FreePortsTest {
       }
     }
   }
+
+  @Test
+  void theEphemeralRangeIsReadFromTheKernel() throws Exception {
+    java.nio.file.Path range = java.nio.file.Path.of("/proc/sys/net/ipv4/ip_local_port_range");
+    org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(range), "Linux only");
+    int first = Integer.parseInt(ProcFilesTest.cat(range.toString()).split("\\s+")[0]);
+    assertThat(FreePorts.ephemeralStart()).isEqualTo(first > 2048 ? first : 32768);
+  }
 }

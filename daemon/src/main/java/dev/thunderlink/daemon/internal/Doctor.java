@@ -13,7 +13,6 @@ import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -165,11 +164,7 @@ public final class Doctor {
   }
 
   private static long readLong(String file) {
-    try {
-      return Long.parseLong(Files.readString(Path.of(file)).trim());
-    } catch (IOException | NumberFormatException e) {
-      return -1;
-    }
+    return dev.thunderlink.transport.ProcFiles.readLong(Path.of(file));
   }
 
   private List<Check> daemon() {
