@@ -251,6 +251,62 @@ class LauncherTest {
     assertThat(run(jdk17, away, "serve")).startsWith("-XX:+UseG1GC ").doesNotContain("Xshare").endsWith(" -jar " + away + " serve");
   }
 
+  @Test
+  void twoCommandsStartedTogetherOnStaleSourcesBuildOnceAndBothRun() throws Exception {
+    // a checkout of the launcher whose sources are newer than its (missing) jar, and a stand-in
+    // Maven that takes a while, counts its runs and makes the jar
+    Path co = Files.createDirectories(tmp.resolve("co"));
+    Files.copy(LAUNCHER, co.resolve("thunderlink"));
+    Files.createDirectories(co.resolve("daemon/src"));
+    Files.writeString(co.resolve("daemon/src/A.java"), "class A {}");
+    Path bin = Files.createDirectories(tmp.resolve("build-tools"));
+    for (String t : List.of("readlink", "rm", "mv", "nice", "find", "mkdir", "cat", "sleep")) {
+      Path real = Path.of("/usr/bin", t);
+      Files.createSymbolicLink(bin.resolve(t), Files.exists(real) ? real : Path.of("/bin", t));
+    }
+    Path mvn = bin.resolve("mvn");
+    Files.writeString(mvn, "#!/bin/sh\necho run >>\"" + tmp.resolve("mvn.runs") + "\"\nsleep 2\n"
+        + "mkdir -p daemon/target && echo jar >daemon/target/thunderlink.jar\n");
+    Files.setPosixFilePermissions(mvn, PosixFilePermissions.fromString("rwxr-xr-x"));
+    List<Process> ps = new java.util.ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      ProcessBuilder pb = new ProcessBuilder("/bin/bash", co.resolve("thunderlink").toString(), "status").redirectErrorStream(true);
+      pb.environment().keySet().removeIf(k -> k.startsWith("THUNDERLINK_"));
+      pb.environment().put("PATH", jdk17.resolve("bin") + ":" + bin);
+      ps.add(pb.start());
+    }
+    StringBuilder out = new StringBuilder();
+    for (Process p : ps) {
+      String o = new String(p.getInputStream().readAllBytes());
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(p.exitValue()).as(o).isZero();
+      out.append(o);
+    }
+    assertThat(Files.readAllLines(tmp.resolve("mvn.runs"))).as(out.toString()).hasSize(1);
+    assertThat(out.toString()).contains("thunderlink: building").contains("waiting for another build of this checkout");
+    // both commands ran from the one jar (a class archive made after the first may add a java run)
+    assertThat(javaRuns()).filteredOn(a -> a.endsWith(" status")).hasSize(2)
+        .allSatisfy(a -> assertThat(a).endsWith(" -jar " + co.resolve("daemon/target/thunderlink.jar") + " status"));
+    assertThat(co.resolve(".thunderlink-build.lock")).doesNotExist();
+
+    // a lock left by a build that was killed (its PID gone) does not hold the next one up
+    Files.writeString(co.resolve("daemon/src/A.java"), "class A { int changed; }");
+    Files.setLastModifiedTime(co.resolve("daemon/src/A.java"), FileTime.fromMillis(System.currentTimeMillis() + 5000));
+    Path stale = Files.createDirectories(co.resolve(".thunderlink-build.lock"));
+    Process dead = new ProcessBuilder("true").start();
+    dead.waitFor();
+    Files.writeString(stale.resolve("pid"), Long.toString(dead.pid()));
+    ProcessBuilder pb = new ProcessBuilder("/bin/bash", co.resolve("thunderlink").toString(), "status").redirectErrorStream(true);
+    pb.environment().keySet().removeIf(k -> k.startsWith("THUNDERLINK_"));
+    pb.environment().put("PATH", jdk17.resolve("bin") + ":" + bin);
+    Process p = pb.start();
+    String o = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(o).isZero();
+    assertThat(Files.readAllLines(tmp.resolve("mvn.runs"))).hasSize(2);
+    assertThat(stale).doesNotExist();
+  }
+
   /** The class lists of that daemon role's runs, beside the jar. */
   private List<Path> classLists(String role) throws IOException {
     String prefix = jar.getFileName().toString().replace(".jar", "") + "-" + role + ".jsa.";
