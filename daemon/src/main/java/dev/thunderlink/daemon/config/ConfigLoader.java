@@ -173,7 +173,7 @@ public final class ConfigLoader {
    */
   private static final java.util.Set<String> OTHER_VARIABLES = java.util.Set.of(
       "THUNDERLINK_HOME", "THUNDERLINK_SERVICE", "THUNDERLINK_DEVICE_NAME", "THUNDERLINK_JAVA_OPTS",
-      "THUNDERLINK_DAEMON_JVM_OPTS", "THUNDERLINK_CLI_JVM_OPTS", "THUNDERLINK_JAR");
+      "THUNDERLINK_DAEMON_JVM_OPTS", "THUNDERLINK_CLI_JVM_OPTS", "THUNDERLINK_JAR", "THUNDERLINK_LAUNCHER");
 
   /** A typo in a THUNDERLINK_* variable would otherwise be ignored without a word. */
   private static void warnUnknownEnvironment(Map<String, String> env, List<String> warnings) {

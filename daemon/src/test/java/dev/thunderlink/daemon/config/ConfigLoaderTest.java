@@ -381,7 +381,7 @@ class ConfigLoaderTest {
     LoadedConfig c = ConfigLoader.load(
         home,
         Map.of("THUNDERLINK_JAR", "/x/thunderlink.jar", "THUNDERLINK_CLI_JVM_OPTS", "", "THUNDERLINK_DAEMON_JVM_OPTS", "",
-            "THUNDERLINK_JAVA_OPTS", "-Xmx1g"),
+            "THUNDERLINK_JAVA_OPTS", "-Xmx1g", "THUNDERLINK_LAUNCHER", "/x/thunderlink"),
         Map.of());
     assertThat(c.warnings()).isEmpty();
   }
