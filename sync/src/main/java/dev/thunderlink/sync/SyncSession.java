@@ -425,7 +425,8 @@ public final class SyncSession implements AutoCloseable {
         engine.filesTransferred(), engine.bytesSent(), engine.bytesReused(), engine.renames(),
         conflictCount(), engine.errors(), engine.collisions(), lastCycleMillis, engine.planOps.get(),
         engine.planOpsDone.get(), engine.planBytes.get(), engine.planBytesDone.get(), engine.planStartedMillis,
-        engine.planFinishedMillis, engine.planActive);
+        engine.planFinishedMillis, engine.planActive, config.localRoot().toString(), config.remoteRoot(),
+        Boolean.TRUE.equals(firstSync.getNow(false)));
   }
 
   private long conflictCount() {

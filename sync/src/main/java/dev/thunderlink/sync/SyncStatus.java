@@ -18,12 +18,16 @@ import java.util.Map;
  *     ({@code planBytesDone / elapsed}) and ETA from these
  * @param planFinishedMillis  when the last plan's steps were over (0: none yet)
  * @param planActive  a plan's steps are running now
+ * @param localRoot, remoteRoot  the session's folders: this machine's, and the path on the host
+ * @param firstSyncDone  the session's first sync since this daemon started it is done: everything
+ *     in both folders then is on both sides (what {@code sync create --wait} waits for)
  */
 public record SyncStatus(String name, String mode, String state, String haltReason, String lastError,
     long localEntries, long remoteEntries, long cycles, long opsApplied, long filesTransferred,
     long bytesSent, long bytesReused, long renamesApplied, long conflicts, Map<String, String> errors,
     List<String> collisions, long lastCycleMillis, long planOps, long planOpsDone, long planBytes,
-    long planBytesDone, long planStartedMillis, long planFinishedMillis, boolean planActive) {
+    long planBytesDone, long planStartedMillis, long planFinishedMillis, boolean planActive, String localRoot,
+    String remoteRoot, boolean firstSyncDone) {
 
   public SyncStatus {
     errors = Map.copyOf(errors);

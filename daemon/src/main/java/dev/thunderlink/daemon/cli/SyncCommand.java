@@ -100,13 +100,16 @@ public final class SyncCommand implements Runnable {
     }
 
     void printJson(MessageOrBuilder m) throws Exception {
-      out().println(JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence().print(m));
+      out().println(ProtoJson.pretty(m, JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence()));
       out().flush();
     }
 
     void printStatus(SyncSessionStatus s) {
       PrintWriter o = out();
       o.printf("%s  [%s, %s]%n", s.getName(), s.getState(), s.getMode());
+      if (!s.getLocalRoot().isEmpty()) {
+        o.printf("  %s <-> host:%s%s%n", s.getLocalRoot(), s.getRemoteRoot(), s.getFirstSyncDone() ? "" : " (first sync running)");
+      }
       if (!s.getHaltReason().isEmpty() && s.getState().equals("PAUSED")) {
         o.printf("  PAUSED: %s%n", s.getHaltReason());
       } else if (!s.getHaltReason().isEmpty()) {
@@ -463,7 +466,7 @@ public final class SyncCommand implements Runnable {
             SyncEvent e = it.next();
             boolean ended = name != null && e.getKind().equals("terminated");
             if (kinds.isEmpty() || kinds.contains(e.getKind())) {
-              String text = json ? (e.getKind().equals("changed") ? jsonStatusLine : jsonLine).print(e) : line(e);
+              String text = json ? ProtoJson.line(e, e.getKind().equals("changed") ? jsonStatusLine : jsonLine) : line(e);
               boolean repeat = false;
               if (!json && e.getKind().equals("changed")) {
                 String summary = text.substring(CLOCK_WIDTH);

@@ -316,6 +316,9 @@ public final class SyncControlService extends SyncControlGrpc.SyncControlImplBas
         .putAllErrors(s.errors())
         .addAllCollisions(s.collisions())
         .setLastCycleMillis(s.lastCycleMillis())
+        .setLocalRoot(nz(s.localRoot()))
+        .setRemoteRoot(nz(s.remoteRoot()))
+        .setFirstSyncDone(s.firstSyncDone())
         .build();
   }
 

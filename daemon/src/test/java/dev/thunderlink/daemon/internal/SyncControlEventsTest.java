@@ -100,6 +100,11 @@ class SyncControlEventsTest {
     blocking.create(SyncCreateRequest.newBuilder().setName("proj").setLocalRoot(local.toString())
         .setRemoteRoot(remote.toString()).build());
     blocking.flush(SyncFlushRequest.newBuilder().setName("proj").setTimeoutSeconds(60).build());
+    // a status names the session's folders and says its first sync is done
+    var st = blocking.status(dev.thunderlink.proto.synccontrol.SyncNameRequest.newBuilder().setName("proj").build());
+    assertThat(st.getLocalRoot()).isEqualTo(local.toString());
+    assertThat(st.getRemoteRoot()).isEqualTo(remote.toString());
+    assertThat(st.getFirstSyncDone()).isTrue();
 
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       for (int i = 0; i < 20; i++) {
