@@ -333,6 +333,30 @@ class InferencePairTest {
     HttpResponse<String> o = post("/api/generate", "{\"model\":\"coder:32b\",\"prompt\":\"" + "x".repeat(10_000) + "\"}");
     assertThat(o.statusCode()).isEqualTo(413);
     assertThat(JSON.readTree(o.body()).path("error").asText()).contains("too large");
+    // a client that first asks whether it may send (Expect: 100-continue, as curl does over
+    // 1 MiB) gets the same answer in the API's format, and its connection stays usable
+    try (Socket s = new Socket("127.0.0.1", ws.address().getPort())) {
+      s.setSoTimeout(10_000);
+      OutputStream out = s.getOutputStream();
+      out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+          + "Content-Length: 5000000\r\nExpect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+      assertThat(in.readLine()).isEqualTo("HTTP/1.1 413 Request Entity Too Large");
+      int length = -1;
+      for (String h; !(h = in.readLine()).isEmpty(); ) {
+        if (h.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+          length = Integer.parseInt(h.substring(15).trim());
+        }
+      }
+      assertThat(length).isPositive();
+      char[] body = new char[length];
+      assertThat(in.read(body)).isEqualTo(length);
+      assertThat(JSON.readTree(new String(body)).path("error").path("message").asText()).contains("too large").contains("4096");
+      out.write("GET /api/version HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      assertThat(in.readLine()).isEqualTo("HTTP/1.1 200 OK");
+    }
   }
 
   @Test

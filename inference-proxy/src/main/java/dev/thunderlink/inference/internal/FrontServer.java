@@ -173,8 +173,24 @@ public final class FrontServer implements AutoCloseable {
       this.max = max;
     }
 
+    /**
+     * A client that asks {@code Expect: 100-continue} before a body over the limit (curl does
+     * for bodies over 1 MiB) gets the same answer as one that sends it, not Netty's bare 413
+     * with an empty body, which a client shows as an error without a reason.
+     */
     @Override
-    protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+    protected Object newContinueResponse(HttpMessage start, int maxContentLength, io.netty.channel.ChannelPipeline pipeline) {
+      Object r = super.newContinueResponse(start, maxContentLength, pipeline);
+      if (r instanceof FullHttpResponse refused && refused.status().equals(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE)) {
+        refused.release();
+        FullHttpResponse resp = tooLarge(start);
+        HttpUtil.setKeepAlive(resp, HttpUtil.isKeepAlive(start)); // the client sends no body: the connection stays usable
+        return resp;
+      }
+      return r;
+    }
+
+    private FullHttpResponse tooLarge(HttpMessage oversized) {
       String path = oversized instanceof HttpRequest r ? r.uri() : "/";
       log.info("request to {} refused: body over {} bytes", path, max);
       byte[] body = OllamaJson.bytes(ApiDialect.of(path).error(413,
@@ -183,6 +199,12 @@ public final class FrontServer implements AutoCloseable {
           HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Unpooled.wrappedBuffer(body));
       resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json; charset=utf-8");
       HttpUtil.setContentLength(resp, body.length);
+      return resp;
+    }
+
+    @Override
+    protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+      FullHttpResponse resp = tooLarge(oversized);
       // Keep a keep-alive connection open: the aggregator discards the rest of the body, and
       // a client still sending it would otherwise see a reset instead of this answer.
       boolean keep = !(oversized instanceof io.netty.handler.codec.http.FullHttpMessage)
