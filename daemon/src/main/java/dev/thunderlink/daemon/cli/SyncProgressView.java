@@ -1,5 +1,7 @@
 package dev.thunderlink.daemon.cli;
 
+import dev.thunderlink.daemon.internal.Sizes;
+
 import dev.thunderlink.proto.synccontrol.SyncProgress;
 import dev.thunderlink.proto.synccontrol.SyncSessionStatus;
 import java.io.PrintStream;
@@ -149,15 +151,11 @@ final class SyncProgressView implements AutoCloseable {
     }
     if (p.getActive()) {
       String eta = p.getEtaSeconds() < 0 ? "" : ", about " + seconds(p.getEtaSeconds()) + " left";
-      return "applying: " + p.getOpsDone() + " of " + p.getOps() + " operations, " + mib(p.getBytesDone()) + " of "
-          + mib(p.getBytes()) + " MiB, " + mib((long) p.getBytesPerSecond()) + " MiB/s" + eta;
+      return "applying: " + p.getOpsDone() + " of " + p.getOps() + " operations, " + Sizes.humanOf(p.getBytesDone(), p.getBytes())
+          + ", " + Sizes.human((long) p.getBytesPerSecond()) + "/s" + eta;
     }
-    return "last plan: " + p.getOpsDone() + " of " + p.getOps() + " operations, " + mib(p.getBytesDone()) + " MiB at "
-        + mib((long) p.getBytesPerSecond()) + " MiB/s";
-  }
-
-  private static String mib(long bytes) {
-    return String.format(Locale.ROOT, "%.1f", bytes / (1024.0 * 1024));
+    return "last plan: " + p.getOpsDone() + " of " + p.getOps() + " operations, " + Sizes.human(p.getBytesDone()) + " at "
+        + Sizes.human((long) p.getBytesPerSecond()) + "/s";
   }
 
   private static String seconds(double s) {

@@ -197,17 +197,7 @@ public final class CpCommand implements Callable<Integer> {
   }
 
   static String human(long bytes) {
-    if (bytes < 1024) {
-      return bytes + " B";
-    }
-    String[] units = {"KiB", "MiB", "GiB", "TiB"};
-    double v = bytes;
-    int u = -1;
-    while (v >= 1024 && u < units.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    return dev.thunderlink.daemon.internal.Sizes.human(bytes);
   }
 
   /** Feeds a terminal progress bar (thread-safe: ProgressBar synchronizes its steps). */

@@ -75,6 +75,14 @@ class SyncProgressViewTest {
     SyncProgress done = running.toBuilder().setOpsDone(20_420).setBytesDone(173_457_717).setActive(false).setEtaSeconds(0)
         .build();
     assertThat(SyncProgressView.line(done)).isEqualTo("last plan: 20420 of 20420 operations, 165.4 MiB at 25.0 MiB/s");
+    // a one-file edit reads in bytes, not as "0.0 MiB at 0.0 MiB/s"
+    SyncProgress small = SyncProgress.newBuilder().setStartedUnixMillis(1).setOps(1).setOpsDone(1).setBytes(47).setBytesDone(47)
+        .setBytesPerSecond(1_300).build();
+    assertThat(SyncProgressView.line(small)).isEqualTo("last plan: 1 of 1 operations, 47 B at 1.3 KiB/s");
+    assertThat(SyncProgressView.line(small.toBuilder().setActive(true).setBytesDone(3).setEtaSeconds(-1).build()))
+        .isEqualTo("applying: 1 of 1 operations, 3 of 47 B, 1.3 KiB/s");
+    assertThat(SyncProgressView.line(running.toBuilder().setBytes(3L << 30).setBytesDone(1L << 29).build()))
+        .startsWith("applying: 5000 of 20420 operations, 0.5 of 3.0 GiB, 25.0 MiB/s");
   }
 
   @Test
