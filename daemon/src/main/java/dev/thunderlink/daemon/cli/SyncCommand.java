@@ -233,7 +233,7 @@ public final class SyncCommand implements Runnable {
       if (json) {
         printJson(s);
       } else {
-        out().printf("created session %s: %s <-> host:%s%n", name, local.toAbsolutePath().normalize(), remote);
+        out().printf("created session %s%n", name); // its folders are the status's second line
         printStatus(s);
         if (wait > 0) {
           out().println(name + " is in sync (" + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms)");
