@@ -270,10 +270,7 @@ class LauncherTest {
     Files.setPosixFilePermissions(mvn, PosixFilePermissions.fromString("rwxr-xr-x"));
     List<Process> ps = new java.util.ArrayList<>();
     for (int i = 0; i < 2; i++) {
-      ProcessBuilder pb = new ProcessBuilder("/bin/bash", co.resolve("thunderlink").toString(), "status").redirectErrorStream(true);
-      pb.environment().keySet().removeIf(k -> k.startsWith("THUNDERLINK_"));
-      pb.environment().put("PATH", jdk17.resolve("bin") + ":" + bin);
-      ps.add(pb.start());
+      ps.add(status(co, bin));
     }
     StringBuilder out = new StringBuilder();
     for (Process p : ps) {
@@ -296,15 +293,20 @@ class LauncherTest {
     Process dead = new ProcessBuilder("true").start();
     dead.waitFor();
     Files.writeString(stale.resolve("pid"), Long.toString(dead.pid()));
-    ProcessBuilder pb = new ProcessBuilder("/bin/bash", co.resolve("thunderlink").toString(), "status").redirectErrorStream(true);
-    pb.environment().keySet().removeIf(k -> k.startsWith("THUNDERLINK_"));
-    pb.environment().put("PATH", jdk17.resolve("bin") + ":" + bin);
-    Process p = pb.start();
+    Process p = status(co, bin);
     String o = new String(p.getInputStream().readAllBytes());
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(o).isZero();
     assertThat(Files.readAllLines(tmp.resolve("mvn.runs"))).hasSize(2);
     assertThat(stale).doesNotExist();
+  }
+
+  /** {@code thunderlink status} started from checkout {@code co}, with only {@code bin} and the stand-in Java on the PATH. */
+  private Process status(Path co, Path bin) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder("/bin/bash", co.resolve("thunderlink").toString(), "status").redirectErrorStream(true);
+    pb.environment().keySet().removeIf(k -> k.startsWith("THUNDERLINK_"));
+    pb.environment().put("PATH", jdk17.resolve("bin") + ":" + bin);
+    return pb.start();
   }
 
   /** The class lists of that daemon role's runs, beside the jar. */
