@@ -390,7 +390,7 @@ public final class DiskEndpoint implements Endpoint {
       throws IOException {
     saveIndex();
     if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
-      return new ChangeSet(Map.of(), seq, Map.copyOf(errors), List.copyOf(collisions), true, generation);
+      return new ChangeSet(Map.of(), seq, Map.copyOf(errors), List.copyOf(collisions), true, generation, watchProblem());
     }
     if (watcher != null && watcher.paused()) {
       // a burst of installs paused the watch: it covers the tree again before this scans (a
@@ -430,7 +430,7 @@ public final class DiskEndpoint implements Endpoint {
         out.put(r.path(), r.entry());
       }
     }
-    return new ChangeSet(out, seq, Map.copyOf(errors), List.copyOf(collisions), false, generation);
+    return new ChangeSet(out, seq, Map.copyOf(errors), List.copyOf(collisions), false, generation, watchProblem());
   }
 
   /** What one scan saw at one NFC path. */
@@ -2310,5 +2310,10 @@ public final class DiskEndpoint implements Endpoint {
     } finally {
       store.close();
     }
+  }
+
+  /** Why this side's tree is not watched (see {@link TreeWatcher#problem()}), or null. */
+  String watchProblem() {
+    return watcher == null ? null : watcher.problem();
   }
 }

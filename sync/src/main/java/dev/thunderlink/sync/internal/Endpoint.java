@@ -26,7 +26,12 @@ public interface Endpoint extends AutoCloseable {
    * no {@link Held} rows).
    */
   record ChangeSet(Map<String, Entry> changes, long lastSeq, Map<String, String> errors, List<String> collisions,
-      boolean rootMissing, long generation) {}
+      boolean rootMissing, long generation, String watchProblem) {
+    /** @param watchProblem why the side's tree is not watched (its changes wait for a rescan), or "" */
+    public ChangeSet {
+      watchProblem = watchProblem == null ? "" : watchProblem;
+    }
+  }
 
   /**
    * Rows of a side the coordinator holds already: the {@link ApplyResult#seq} of each apply

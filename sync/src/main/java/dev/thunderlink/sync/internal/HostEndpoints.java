@@ -231,7 +231,8 @@ public final class HostEndpoints {
           b = ChangesBatch.newBuilder();
         }
       }
-      b.setLast(true).setLastSeq(cs.lastSeq()).setRootMissing(cs.rootMissing()).addAllCollisions(cs.collisions())
+      b.setLast(true).setLastSeq(cs.lastSeq()).setRootMissing(cs.rootMissing()).setWatchProblem(cs.watchProblem())
+          .addAllCollisions(cs.collisions())
           .setGeneration(cs.generation());
       for (Map.Entry<String, String> err : cs.errors().entrySet()) {
         b.addErrors(PathError.newBuilder().setPath(err.getKey()).setMessage(err.getValue()));

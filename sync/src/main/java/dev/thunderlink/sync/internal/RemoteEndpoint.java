@@ -233,7 +233,7 @@ public final class RemoteEndpoint implements Endpoint {
     ChangeSet last = lastAnswer;
     if (!full && rescanPaths.isEmpty() && watchLive && last != null && last.lastSeq() == sinceSeq
         && !last.rootMissing() && !signalled.getAndSet(false)) {
-      return new ChangeSet(Map.of(), sinceSeq, last.errors(), last.collisions(), false, last.generation());
+      return new ChangeSet(Map.of(), sinceSeq, last.errors(), last.collisions(), false, last.generation(), last.watchProblem());
     }
     signalled.set(false); // before the call: an event arriving during it counts for the next one
     try {
@@ -264,6 +264,7 @@ public final class RemoteEndpoint implements Endpoint {
       long last = sinceSeq;
       long generation = 0;
       boolean rootMissing = false;
+      String watchProblem = "";
       while (it.hasNext()) {
         ChangesBatch b = it.next();
         for (dev.thunderlink.proto.sync.Entry e : b.getEntriesList()) {
@@ -273,13 +274,14 @@ public final class RemoteEndpoint implements Endpoint {
           last = b.getLastSeq();
           generation = b.getGeneration(); // 0 from a host that predates held rows: none are then sent
           rootMissing = b.getRootMissing();
+          watchProblem = b.getWatchProblem();
           for (PathError pe : b.getErrorsList()) {
             errors.put(pe.getPath(), pe.getMessage());
           }
           collisions.addAll(b.getCollisionsList());
         }
       }
-      return new ChangeSet(changes, last, errors, collisions, rootMissing, generation);
+      return new ChangeSet(changes, last, errors, collisions, rootMissing, generation, watchProblem);
     } catch (StatusRuntimeException e) {
       throw translate(e, "changes");
     }

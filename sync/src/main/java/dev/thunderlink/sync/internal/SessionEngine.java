@@ -102,6 +102,9 @@ public final class SessionEngine {
   public volatile long planFinishedMillis;
   /** True while a plan's steps run. */
   public volatile boolean planActive;
+  /** Keys of {@link #errors()} for a side's unwatched tree (cleared with the scan errors each cycle). */
+  static final String WATCH_LOCAL = "local:(watch)";
+  static final String WATCH_REMOTE = "remote:(watch)";
   private final Map<String, String> errors = new ConcurrentHashMap<>();
 
   /** Receives each change as the engine makes or meets it; called on the session thread. */
@@ -182,6 +185,11 @@ public final class SessionEngine {
     } catch (RuntimeException e) {
       log.warn("propagation listener failed: {}", e.toString());
     }
+  }
+
+  /** A side's tree is not watched (as of the last cycle): its changes are found by scans only. */
+  public boolean unwatched() {
+    return errors.containsKey(WATCH_LOCAL) || errors.containsKey(WATCH_REMOTE);
   }
 
   public Map<String, String> errors() {
@@ -316,6 +324,13 @@ public final class SessionEngine {
     errors.keySet().removeIf(k -> k.startsWith("local:") || k.startsWith("remote:"));
     cl.errors().forEach((p, m) -> errors.put("local:" + p, m));
     cr.errors().forEach((p, m) -> errors.put("remote:" + p, m));
+    // not a path: a side whose tree is not watched, so its edits wait for the periodic rescan
+    if (!cl.watchProblem().isEmpty()) {
+      errors.put(WATCH_LOCAL, cl.watchProblem());
+    }
+    if (!cr.watchProblem().isEmpty()) {
+      errors.put(WATCH_REMOTE, cr.watchProblem());
+    }
     List<String> coll = new ArrayList<>();
     cl.collisions().forEach(p -> coll.add(local.info().deviceName() + ":" + p));
     cr.collisions().forEach(p -> coll.add(remote.info().deviceName() + ":" + p));

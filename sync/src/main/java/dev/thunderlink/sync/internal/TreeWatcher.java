@@ -59,6 +59,8 @@ final class TreeWatcher implements AutoCloseable {
   /** Tests hold back (or break) a registration with this; it runs on the watch thread before each one. */
   static volatile Consumer<DirectoryWatcher> beforeRegistering = w -> { };
   private volatile boolean closed;
+  /** Why the tree is not watched (registration given up), or null while it is: {@link #problem()}. */
+  private volatile String problem;
   private final java.util.concurrent.atomic.AtomicBoolean restarting = new java.util.concurrent.atomic.AtomicBoolean();
   /**
    * Paused ({@link #pauseUntilQuiet}): no library watcher runs, and the resume that ends the
@@ -161,6 +163,7 @@ final class TreeWatcher implements AutoCloseable {
       w.watchAsync(loop -> {
         registered.set(true);
         failedRegistrations.set(0);
+        problem = null;
         registrationEnded(w);
         loop.run();
       }).whenComplete((ok, error) -> {
@@ -171,6 +174,8 @@ final class TreeWatcher implements AutoCloseable {
         if (!registered.get() && failedRegistrations.incrementAndGet() > MAX_FAILED_REGISTRATIONS) {
           // a tree that cannot be watched (gone, or out of inotify watches): rescans find its changes
           log.warn("cannot watch {} ({}); its changes are found by rescans only", root, why);
+          problem = "cannot watch " + root + " (" + why + "): its changes are found only by the periodic rescan"
+              + (macos ? "" : " (out of inotify watches? raise fs.inotify.max_user_watches)");
           registrationEnded(w);
           return;
         }
@@ -198,6 +203,15 @@ final class TreeWatcher implements AutoCloseable {
       }
       DEFAULT_FILE_TREE_VISITOR.recursiveVisitFiles(file, onDirectory, onFile);
     }
+  }
+
+  /**
+   * Why this tree is not watched, for a session's status: its registration failed too often
+   * (a tree that is gone, or more directories than inotify watches left), so changes wait for
+   * the next periodic rescan. Null while it is watched (or being registered).
+   */
+  String problem() {
+    return problem;
   }
 
   private void registrationEnded(DirectoryWatcher w) {
