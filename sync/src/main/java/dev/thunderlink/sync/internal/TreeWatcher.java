@@ -174,8 +174,8 @@ final class TreeWatcher implements AutoCloseable {
         if (!registered.get() && failedRegistrations.incrementAndGet() > MAX_FAILED_REGISTRATIONS) {
           // a tree that cannot be watched (gone, or out of inotify watches): rescans find its changes
           log.warn("cannot watch {} ({}); its changes are found by rescans only", root, why);
-          problem = "cannot watch " + root + " (" + why + "): its changes are found only by the periodic rescan"
-              + (macos ? "" : " (out of inotify watches? raise fs.inotify.max_user_watches)");
+          problem = "cannot watch " + root + " (" + why + "): its changes are found by periodic scans, not as they happen"
+              + (macos ? "" : " (out of inotify watches? raise fs.inotify.max_user_watches, then restart the daemon)");
           registrationEnded(w);
           return;
         }

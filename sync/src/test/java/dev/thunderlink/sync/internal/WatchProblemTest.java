@@ -58,8 +58,8 @@ class WatchProblemTest {
         return e.containsKey(SessionEngine.WATCH_LOCAL) && e.containsKey(SessionEngine.WATCH_REMOTE);
       });
       Map<String, String> errors = reg.status("proj").errors();
-      assertThat(errors.get(SessionEngine.WATCH_LOCAL)).startsWith("cannot watch " + a).contains("periodic rescan");
-      assertThat(errors.get(SessionEngine.WATCH_REMOTE)).startsWith("cannot watch " + b).contains("periodic rescan");
+      assertThat(errors.get(SessionEngine.WATCH_LOCAL)).startsWith("cannot watch " + a).contains("periodic scans");
+      assertThat(errors.get(SessionEngine.WATCH_REMOTE)).startsWith("cannot watch " + b).contains("periodic scans");
       assertThat(errors).hasSize(2); // nothing else is wrong
       // and such a side is polled: an edit there crosses within seconds, with no flush to ask for it
       Files.writeString(b.resolve("from-host.txt"), "unwatched");
