@@ -62,6 +62,14 @@ public final class SyncSession implements AutoCloseable {
    * How often a session scans both sides in full while one of its trees is not watched. A scan
    * stats every path (hashing only what changed): for 20,000 files ~0.1-0.4 CPU-s a side here.
    */
+  /**
+   * Both sides have been in sync at least once since this session started here: a cycle or a
+   * flush ran to a stable end (status: {@code first_sync_done}). Unlike {@link #firstSync},
+   * which answers {@code create --wait} and may end false (a flush overtook the first cycle, a
+   * pause, an error retried), this only ever turns true.
+   */
+  private volatile boolean settled;
+
   static final Duration UNWATCHED_POLL = Duration.ofSeconds(10);
 
   private final CompletableFuture<Boolean> firstSync = new CompletableFuture<>();
@@ -241,8 +249,13 @@ public final class SyncSession implements AutoCloseable {
       // and the cycle after it, which runs on in the background, only confirms that (it
       // rescans what the watches may have missed while they were being set up: changes made
       // during the sync, not before it)
-      engine.runUntilStable(full, force, () -> running() && flushesWaiting.get() == 0, () -> firstSync.complete(true));
-      firstSync.complete(running() && flushesWaiting.get() == 0); // false: it stopped early
+      engine.runUntilStable(full, force, () -> running() && flushesWaiting.get() == 0, () -> {
+        settled = true;
+        firstSync.complete(true);
+      });
+      boolean stable = running() && flushesWaiting.get() == 0;
+      settled |= stable;
+      firstSync.complete(stable); // false: it stopped early
       lastError = "";
       spaceReturned();
     } catch (SessionEngine.SafetyStop e) {
@@ -358,6 +371,7 @@ public final class SyncSession implements AutoCloseable {
       lastError = "";
       spaceReturned();
       if (running()) {
+        settled = true;
         done.complete(null);
       } else {
         done.completeExceptionally(new IllegalStateException("sync " + config.name() + " is "
@@ -439,8 +453,7 @@ public final class SyncSession implements AutoCloseable {
         engine.filesTransferred(), engine.bytesSent(), engine.bytesReused(), engine.renames(),
         conflictCount(), engine.errors(), engine.collisions(), lastCycleMillis, engine.planOps.get(),
         engine.planOpsDone.get(), engine.planBytes.get(), engine.planBytesDone.get(), engine.planStartedMillis,
-        engine.planFinishedMillis, engine.planActive, config.localRoot().toString(), config.remoteRoot(),
-        Boolean.TRUE.equals(firstSync.getNow(false)));
+        engine.planFinishedMillis, engine.planActive, config.localRoot().toString(), config.remoteRoot(), settled);
   }
 
   private long conflictCount() {
