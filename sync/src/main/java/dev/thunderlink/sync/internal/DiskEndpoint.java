@@ -1243,13 +1243,18 @@ public final class DiskEndpoint implements Endpoint {
       indexed = index.size();
     }
     long now = System.nanoTime();
+    long threshold = Math.max(PAUSE_WATCH_FILES, indexed / 4);
     synchronized (burstLock) {
-      if (now - burstLastNanos > BURST_QUIET.toNanos()) {
+      // a burst ends with a quiet second, or when the pause it caused ended (a changes call
+      // watches the tree again first): what comes after is counted afresh. Counting on across
+      // that resume paused the watch again for each small install less than a second apart
+      // after a large sync, and each next cycle then watched and rescanned the whole tree.
+      if (now - burstLastNanos > BURST_QUIET.toNanos() || (burstFiles >= threshold && !watcher.paused())) {
         burstFiles = 0;
       }
       burstLastNanos = now;
       burstFiles += files;
-      if (watcher.paused() || burstFiles >= Math.max(PAUSE_WATCH_FILES, indexed / 4)) {
+      if (watcher.paused() || burstFiles >= threshold) {
         watcher.pauseUntilQuiet(BURST_QUIET);
       }
     }

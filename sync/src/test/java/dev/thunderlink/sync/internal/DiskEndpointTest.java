@@ -168,6 +168,18 @@ class DiskEndpointTest {
       assertThat(next.changes().get("user.txt").hash())
           .isEqualTo(ContentHash.of("edited while the watch was paused".getBytes(UTF_8)));
 
+      // the burst is over once the watch is back: an edit installed within the burst's quiet
+      // second does not pause it again (it did, and then every small install after a large sync,
+      // less than a second apart, paused the watch and made the next cycle watch the whole tree
+      // again and rescan it: 0.3-0.6 s a cycle for 20,000 files)
+      String small = DiskEndpoint.tempName();
+      Files.writeString(root.resolve(IgnoreRules.bulkPartialName(small)), "one more");
+      List<ApplyResult> one = w.installPushed(List.of(new DiskEndpoint.StagedFile("one-more.txt", null,
+          Entry.file(ContentHash.of("one more".getBytes(UTF_8)), 8, false, past), small)), 0);
+      assertThat(one).extracting(ApplyResult::outcome).containsOnly(ApplyResult.Outcome.OK);
+      assertThat(w.watchPaused()).as("not paused by one file after the burst").isFalse();
+      assertThat(w.watchPauses()).isEqualTo(1);
+
       Files.writeString(root.resolve("later.txt"), "seen by the watch");
       org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
           .until(() -> w.hintedPaths().contains("later.txt"));
