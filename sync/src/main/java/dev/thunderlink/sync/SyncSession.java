@@ -53,16 +53,6 @@ public final class SyncSession implements AutoCloseable {
    */
   private final java.util.concurrent.atomic.AtomicInteger flushesWaiting = new java.util.concurrent.atomic.AtomicInteger();
   /**
-   * The session's first sync, the first cycle it runs (asked for when it starts; its scans of
-   * both sides are full, since neither has scanned yet): true once a cycle of it settled all it
-   * planned, false if it failed, stopped early or gave way to a flush before that. See {@link
-   * #awaitFirstSync}.
-   */
-  /**
-   * How often a session scans both sides in full while one of its trees is not watched. A scan
-   * stats every path (hashing only what changed): for 20,000 files ~0.1-0.4 CPU-s a side here.
-   */
-  /**
    * Both sides have been in sync at least once since this session started here: a cycle or a
    * flush ran to a stable end (status: {@code first_sync_done}). Unlike {@link #firstSync},
    * which answers {@code create --wait} and may end false (a flush overtook the first cycle, a
@@ -70,8 +60,18 @@ public final class SyncSession implements AutoCloseable {
    */
   private volatile boolean settled;
 
+  /**
+   * How often a session scans both sides in full while one of its trees is not watched. A scan
+   * stats every path (hashing only what changed): for 20,000 files ~0.1-0.4 CPU-s a side here.
+   */
   static final Duration UNWATCHED_POLL = Duration.ofSeconds(10);
 
+  /**
+   * The session's first sync, the first cycle it runs (asked for when it starts; its scans of
+   * both sides are full, since neither has scanned yet): true once a cycle of it settled all it
+   * planned, false if it failed, stopped early or gave way to a flush before that. See {@link
+   * #awaitFirstSync}.
+   */
   private final CompletableFuture<Boolean> firstSync = new CompletableFuture<>();
   private volatile String lifecycle = "RUNNING";
   private volatile String haltReason = "";

@@ -4,7 +4,6 @@ import dev.thunderlink.daemon.DaemonHome;
 import dev.thunderlink.daemon.DaemonOptions;
 import dev.thunderlink.daemon.WorkstationDaemon;
 import dev.thunderlink.transport.LinkPath;
-import dev.thunderlink.transport.PairedPeer;
 import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.TransportFactory;
 import java.net.InetSocketAddress;
@@ -76,20 +75,7 @@ public final class ConnectCommand implements Callable<Integer> {
     for (String spec : pathSpecs) {
       paths.add(LinkPath.parse(spec));
     }
-    if (paths.isEmpty()) {
-      paths.addAll(cfg.workstation().paths());
-    }
-    if (paths.isEmpty()) {
-      for (PairedPeer p : h.peers().peers()) {
-        if (p.role().equals("host")) {
-          int i = 0;
-          for (String addr : p.addresses()) {
-            InetSocketAddress a = LinkPath.parseHostPort(addr, LinkPath.DEFAULT_PORT, "recorded host address");
-            paths.add(new LinkPath("paired" + (i++ == 0 ? "" : "-" + i), a, PathKind.infer("", a.getAddress())));
-          }
-        }
-      }
-    }
+    paths = cfg.workstation().choose(paths, h.peers().peers());
     if (paths.isEmpty()) {
       throw new IllegalArgumentException("HOST: missing (expected: thunderlink connect HOST[:PORT] or --path NAME=ADDR:PORT)");
     }

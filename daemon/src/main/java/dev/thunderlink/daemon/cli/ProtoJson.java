@@ -46,14 +46,11 @@ final class ProtoJson {
       return;
     }
     for (FieldDescriptor f : type.getFields()) {
-      JsonNode v = o.get(f.getName());
-      if (v == null) {
-        v = o.get(f.getJsonName());
-      }
+      String key = o.has(f.getName()) ? f.getName() : f.getJsonName(); // proto names, or lowerCamel ones
+      JsonNode v = o.get(key);
       if (v == null) {
         continue;
       }
-      String key = o.has(f.getName()) ? f.getName() : f.getJsonName();
       if (f.isMapField()) {
         FieldDescriptor value = f.getMessageType().findFieldByName("value");
         if (v instanceof ObjectNode entries) {

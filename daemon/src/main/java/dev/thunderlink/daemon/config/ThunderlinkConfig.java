@@ -77,6 +77,31 @@ public record ThunderlinkConfig(
     public Workstation {
       paths = List.copyOf(paths);
     }
+
+    /**
+     * The paths a link of the workstation's takes (the daemon's and {@code cp}'s own): those
+     * {@code given} on the command line, else these, else the addresses recorded when pairing
+     * with each host among {@code peers} ({@code paired}, {@code paired-2}, ...). Empty if none.
+     */
+    public List<LinkPath> choose(List<LinkPath> given, java.util.Collection<dev.thunderlink.transport.PairedPeer> peers) {
+      if (!given.isEmpty()) {
+        return List.copyOf(given);
+      }
+      if (!paths.isEmpty()) {
+        return paths;
+      }
+      List<LinkPath> out = new java.util.ArrayList<>();
+      for (dev.thunderlink.transport.PairedPeer p : peers) {
+        if (p.role().equals("host")) {
+          int i = 0;
+          for (String addr : p.addresses()) {
+            InetSocketAddress a = LinkPath.parseHostPort(addr, LinkPath.DEFAULT_PORT, "recorded host address");
+            out.add(new LinkPath("paired" + (i++ == 0 ? "" : "-" + i), a, PathKind.infer("", a.getAddress())));
+          }
+        }
+      }
+      return out;
+    }
   }
 
   /** {@code [transport]}: {@code auto}, {@code kqueue}, {@code epoll}, {@code io-uring} or {@code nio}. */

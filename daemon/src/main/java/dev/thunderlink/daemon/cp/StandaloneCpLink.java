@@ -62,42 +62,37 @@ public final class StandaloneCpLink implements CpLink {
     ThunderlinkConfig cfg = ConfigLoader.load(home.dir()).config();
     TransportFactory transport = TransportFactory.select(cfg.transport().kind());
     EventLoopGroup group = transport.newGroup(2, "thunderlink-cp");
-    PeerLink link;
+    PeerLink link = null;
+    BulkClient client;
     try {
       link = link(cfg, host, paths).identity(id).peers(peers).transport(transport, group).build().start();
-    } catch (RuntimeException e) {
+      client = BulkClient.forLink(link).identity(id).hostFingerprint(host.fingerprint()).transport(transport, group)
+          .config(config.withDiskThreads(cfg.bulk().diskThreadsOrDefault())).build();
+    } catch (Exception e) {
+      if (link != null) {
+        link.close();
+      }
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS);
       throw e;
     }
-    BulkClient client =
-        BulkClient.forLink(link).identity(id).hostFingerprint(host.fingerprint()).transport(transport, group)
-            .config(config.withDiskThreads(cfg.bulk().diskThreadsOrDefault())).build();
-    return CpLink.await(link, client, connectTimeout, () -> {
-      link.close();
+    PeerLink started = link;
+    return CpLink.await(started, client, connectTimeout, () -> {
+      started.close();
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     });
   }
 
   /**
-   * The link as {@code connect} would make it from the same home: its paths ({@code paths}
-   * given on the command line, else {@code workstation.paths} from config.toml, else the
-   * addresses recorded at pairing) and the {@code [tuning.<kind>]} profiles of config.toml.
+   * The link as {@code connect} would make it from the same home: its paths (see
+   * {@link ThunderlinkConfig.Workstation#choose}, with this host's recorded addresses last) and
+   * the {@code [tuning.<kind>]} profiles of config.toml.
    */
   static PeerLink.Builder link(ThunderlinkConfig cfg, PairedPeer host, List<LinkPath> paths) {
     PeerLink.Builder b = PeerLink.builder().hostFingerprint(host.fingerprint());
     for (PathKind k : PathKind.values()) {
       b.tuning(cfg.tuning(k));
     }
-    if (!paths.isEmpty()) {
-      paths.forEach(b::addPath);
-    } else if (!cfg.workstation().paths().isEmpty()) {
-      cfg.workstation().paths().forEach(b::addPath);
-    } else {
-      int i = 0;
-      for (String a : host.addresses()) {
-        b.addPath(LinkPath.parse("p" + i++ + "=" + a));
-      }
-    }
+    cfg.workstation().choose(paths, List.of(host)).forEach(b::addPath);
     return b;
   }
 }

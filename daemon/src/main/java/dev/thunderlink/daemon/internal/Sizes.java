@@ -9,16 +9,8 @@ public final class Sizes {
   private Sizes() {}
 
   public static String human(long bytes) {
-    if (bytes < 1024) {
-      return bytes + " B";
-    }
-    double v = bytes;
-    int u = -1;
-    while (v >= 1024 && u < UNITS.length - 1) {
-      v /= 1024;
-      u++;
-    }
-    return String.format(Locale.ROOT, "%.1f %s", v, UNITS[u]);
+    int u = exponent(bytes);
+    return u == 0 ? bytes + " B" : String.format(Locale.ROOT, "%.1f %s", bytes / Math.pow(1024, u), UNITS[u - 1]);
   }
 
   /**
@@ -26,12 +18,17 @@ public final class Sizes {
    * two read together; {@code 3 of 47 B} under a KiB.
    */
   public static String humanOf(long done, long total) {
-    String t = human(total);
-    if (total < 1024) {
-      return done + " of " + t;
+    int u = exponent(total);
+    return u == 0 ? done + " of " + total + " B"
+        : String.format(Locale.ROOT, "%.1f of %s", done / Math.pow(1024, u), human(total));
+  }
+
+  /** The power of 1024 whose unit shows {@code bytes}: 0 (B) below a KiB, at most TiB's 4. */
+  private static int exponent(long bytes) {
+    int u = 0;
+    for (long v = bytes; v >= 1024 && u < UNITS.length; v /= 1024) {
+      u++;
     }
-    String unit = t.substring(t.indexOf(' ') + 1);
-    int u = java.util.Arrays.asList(UNITS).indexOf(unit) + 1;
-    return String.format(Locale.ROOT, "%.1f of %s", done / Math.pow(1024, u), t);
+    return u;
   }
 }

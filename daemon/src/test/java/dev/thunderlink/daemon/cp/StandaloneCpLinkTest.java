@@ -41,7 +41,7 @@ class StandaloneCpLinkTest {
       BulkServer bulk = new BulkServer(BulkConfig.defaults(List.of(root)), fx.hostPeers);
       fx.startHost(List.of(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)), b -> b.addService(bulk.controlService()).bulk(bulk));
       fx.pair();
-      // config names the host's address as a Thunderbolt path "tb"; the recorded one would be "p0", loopback
+      // config names the host's address as a Thunderbolt path "tb"; the recorded one would be "paired", loopback
       Path home = tmp.resolve("ws");
       Files.writeString(home.resolve("config.toml"), "[workstation]\npaths = [ { name = \"tb\", address = \"127.0.0.1:"
           + fx.hostAddress().getPort() + "\", kind = \"thunderbolt\" } ]\n[tuning.thunderbolt]\nsend_buffer_bytes = 3000000\n");

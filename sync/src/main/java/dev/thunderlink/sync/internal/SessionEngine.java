@@ -102,9 +102,12 @@ public final class SessionEngine {
   public volatile long planFinishedMillis;
   /** True while a plan's steps run. */
   public volatile boolean planActive;
-  /** Keys of {@link #errors()} for a side's unwatched tree (cleared with the scan errors each cycle). */
+  /** Keys of {@link #errors()} for a side's unwatched tree: not paths (status shows them beside the paths' problems). */
   static final String WATCH_LOCAL = "local:(watch)";
   static final String WATCH_REMOTE = "remote:(watch)";
+  /** Why a side's tree is not watched, as of the last cycle's scans ("" while it is). */
+  private volatile String localWatchProblem = "";
+  private volatile String remoteWatchProblem = "";
   private final Map<String, String> errors = new ConcurrentHashMap<>();
 
   /** Receives each change as the engine makes or meets it; called on the session thread. */
@@ -189,11 +192,22 @@ public final class SessionEngine {
 
   /** A side's tree is not watched (as of the last cycle): its changes are found by scans only. */
   public boolean unwatched() {
-    return errors.containsKey(WATCH_LOCAL) || errors.containsKey(WATCH_REMOTE);
+    return !localWatchProblem.isEmpty() || !remoteWatchProblem.isEmpty();
   }
 
+  /** Per-path problems, and under {@link #WATCH_LOCAL} / {@link #WATCH_REMOTE} a side's unwatched tree. */
   public Map<String, String> errors() {
-    return Map.copyOf(errors);
+    if (!unwatched()) {
+      return Map.copyOf(errors);
+    }
+    Map<String, String> out = new HashMap<>(errors);
+    if (!localWatchProblem.isEmpty()) {
+      out.put(WATCH_LOCAL, localWatchProblem);
+    }
+    if (!remoteWatchProblem.isEmpty()) {
+      out.put(WATCH_REMOTE, remoteWatchProblem);
+    }
+    return Map.copyOf(out);
   }
 
   public List<String> collisions() {
@@ -324,13 +338,8 @@ public final class SessionEngine {
     errors.keySet().removeIf(k -> k.startsWith("local:") || k.startsWith("remote:"));
     cl.errors().forEach((p, m) -> errors.put("local:" + p, m));
     cr.errors().forEach((p, m) -> errors.put("remote:" + p, m));
-    // not a path: a side whose tree is not watched, so its edits wait for the periodic rescan
-    if (!cl.watchProblem().isEmpty()) {
-      errors.put(WATCH_LOCAL, cl.watchProblem());
-    }
-    if (!cr.watchProblem().isEmpty()) {
-      errors.put(WATCH_REMOTE, cr.watchProblem());
-    }
+    localWatchProblem = cl.watchProblem();
+    remoteWatchProblem = cr.watchProblem();
     List<String> coll = new ArrayList<>();
     cl.collisions().forEach(p -> coll.add(local.info().deviceName() + ":" + p));
     cr.collisions().forEach(p -> coll.add(remote.info().deviceName() + ":" + p));
