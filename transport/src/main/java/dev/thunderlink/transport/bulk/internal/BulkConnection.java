@@ -137,6 +137,22 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private volatile DigestAlgorithm digest = DigestAlgorithm.DIGEST_ALGORITHM_SHA256;
   /** Whether this connection runs over a path faster than LZ4 compresses (see {@link #fastPath(boolean)}). */
   private volatile boolean fastPath;
+  /** Why a newer connection took a file of this one over (then it stops), or null. */
+  private volatile String superseded;
+  /** This connection as {@link PartialWriters} knows it: its age, and how it is stopped. */
+  private final PartialWriters.Connection writer = new PartialWriters.Connection() {
+    private final long serial = PartialWriters.nextSerial();
+
+    @Override
+    public long serial() {
+      return serial;
+    }
+
+    @Override
+    public void superseded(String reason) {
+      supersede(reason);
+    }
+  };
 
   private BulkConnection(Channel ch, BulkConfig config, BulkCounters counters, boolean encrypted, Role role, boolean authenticated) {
     this.ch = ch;
@@ -827,7 +843,30 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
         });
   }
 
+  /**
+   * A newer connection (the sender's, after a failover) took a file of this one over: the
+   * files still queued here are not begun, and the connection closes. Its bytes still in
+   * flight are stale; the sender no longer waits for them. Any thread.
+   */
+  private void supersede(String reason) {
+    if (superseded != null) {
+      return;
+    }
+    superseded = reason;
+    log.info("bulk connection with {} superseded: {}", ch.remoteAddress(), reason);
+    ch.eventLoop().execute(() -> {
+      if (failure == null) {
+        failure = "bulk connection superseded: " + reason;
+      }
+      ch.close();
+    });
+  }
+
   private void begin(Disk d, int s, FileHeader h, Digest early) {
+    if (superseded != null || !ch.isActive()) {
+      routes.remove(s); // no file is begun that nobody will finish: its partial would be left behind
+      return;
+    }
     FileReceiver r = null;
     try {
       PermittedRoots.Target dest = role.destination(s, h);
@@ -836,7 +875,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
             "refused " + h.getPath() + ": the sender hashed it with XXH3-128, but this session verifies with SHA-256"
                 + " (bulk.digest)", false);
       }
-      r = new FileReceiver(s, h, dest.path(), dest.exists(), counters, d.scratch, role.stagedListener());
+      r = new FileReceiver(s, h, dest.path(), dest.exists(), counters, d.scratch, role.stagedListener(), writer);
       r.open();
       d.receivers.put(s, r);
       if (early != null) {

@@ -39,7 +39,8 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * runs beside it), and the listener is told once it is verified: the host's mirror then trusts
  * that hash instead of reading the copy again to hash it.
  *
- * <p>Runs on one of its connection's disk threads only (not thread-safe).
+ * <p>Runs on one of its connection's disk threads, but for {@link #fence}, which a transfer on
+ * another connection calls when it takes the partial file over (see {@link PartialWriters}).
  */
 final class FileReceiver {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(FileReceiver.class);
@@ -75,15 +76,31 @@ final class FileReceiver {
   private boolean ended;
   private Digest digest;
   private final Scratch scratch;
+  /** The connection this transfer runs on (its age decides who writes a partial file). */
+  final PartialWriters.Connection connection;
+  /**
+   * A newer transfer of the same file took its partial file over, or this one came after it:
+   * nothing more is written, renamed or deleted. Guarded by this.
+   */
+  private boolean fenced;
 
   FileReceiver(int stream, FileHeader header, Path dest, boolean destMayExist, BulkCounters counters, Scratch scratch) {
     this(stream, header, dest, destMayExist, counters, scratch, null);
   }
 
-  /** @param staged told of the verified file if the header stages it (null: nobody) */
   FileReceiver(int stream, FileHeader header, Path dest, boolean destMayExist, BulkCounters counters, Scratch scratch,
       StagedFileListener staged) {
+    this(stream, header, dest, destMayExist, counters, scratch, staged, PartialWriters.standalone());
+  }
+
+  /**
+   * @param staged told of the verified file if the header stages it (null: nobody)
+   * @param connection the connection it runs on
+   */
+  FileReceiver(int stream, FileHeader header, Path dest, boolean destMayExist, BulkCounters counters, Scratch scratch,
+      StagedFileListener staged, PartialWriters.Connection connection) {
     this.stream = stream;
+    this.connection = connection;
     this.header = header;
     this.dest = dest;
     this.destMayExist = destMayExist;
@@ -137,7 +154,11 @@ final class FileReceiver {
     return dest.resolveSibling("." + dest.getFileName() + ".tlpart");
   }
 
-  void open() throws IOException {
+  synchronized void open() throws IOException {
+    if (!PartialWriters.ALL.claim(this)) {
+      fenced = true; // the newer transfer's file: not ours to delete either
+      throw new IOException("a transfer on a newer connection is writing it; this connection was superseded");
+    }
     if ((destMayExist || header.getSize() - header.getOffset() >= LOOK_FIRST_BYTES) && Files.isDirectory(dest)) {
       throw new IOException(isADirectory());
     }
@@ -217,8 +238,11 @@ final class FileReceiver {
   /** The temporary file was created by this transfer with its final mode (see {@link #openFresh}). */
   private boolean fresh;
 
-  /** Raw bytes or one LZ4 block; the buffer is released by the caller. */
-  void data(byte type, ByteBuf buf) throws IOException {
+  /** Raw bytes or one LZ4 block; the buffer is released by the caller. Dropped once fenced. */
+  synchronized void data(byte type, ByteBuf buf) throws IOException {
+    if (fenced) {
+      return; // the connection is being closed: its newer one writes the file
+    }
     if (position + payloadSize(type, buf) > header.getSize()) {
       throw new IOException(
           "the sender sent more than the announced " + header.getSize() + " bytes for " + dest);
@@ -301,10 +325,13 @@ final class FileReceiver {
     return digest != null;
   }
 
-  /** Verifies and installs; returns the verdict (the temp file is gone either way). */
-  Verdict finish() {
+  /** Verifies and installs; returns the verdict (the temp file is gone either way, unless fenced). */
+  synchronized Verdict finish() {
     TransferMode mode = TransferMode.of(header.getMode());
     try {
+      if (fenced) {
+        return fail("a transfer of " + dest + " on a newer connection took it over");
+      }
       if (!digest.getAbort().isEmpty()) {
         return fail(digest.getAbort());
       }
@@ -337,6 +364,7 @@ final class FileReceiver {
       counters.addPayload(mode, sent);
       counters.addWire(mode, wire);
       counters.fileDone(mode);
+      PartialWriters.ALL.release(this);
       return Verdict.newBuilder().setOk(true).setBytes(sent).setMode(header.getMode()).build();
     } catch (IOException e) {
       if (Files.isDirectory(dest, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
@@ -391,20 +419,33 @@ final class FileReceiver {
     FileTimes.set(temp, FileTime.fromMillis(header.getMtimeMillis()), now);
   }
 
-  /** Gives up: deletes the temporary file; returns the failed verdict. */
-  Verdict fail(String reason) {
+  /** Gives up: deletes the temporary file (unless fenced: not ours then); returns the failed verdict. */
+  synchronized Verdict fail(String reason) {
     closeQuietly();
-    try {
-      Files.deleteIfExists(temp);
-    } catch (IOException e) {
-      reason = reason + " (and the temporary file " + temp + " could not be removed: " + e.getMessage() + ")";
+    if (!fenced) {
+      try {
+        Files.deleteIfExists(temp);
+      } catch (IOException e) {
+        reason = reason + " (and the temporary file " + temp + " could not be removed: " + e.getMessage() + ")";
+      }
     }
+    PartialWriters.ALL.release(this);
     counters.fileFailed();
     return Verdict.newBuilder().setOk(false).setError(reason).setMode(header.getMode()).build();
   }
 
   /** The connection is gone: keep what was written for a resume. */
-  void abandon() {
+  synchronized void abandon() {
+    closeQuietly();
+    PartialWriters.ALL.release(this);
+  }
+
+  /**
+   * A transfer on a newer connection takes the partial file over: once this returns, this one
+   * writes nothing more (the block it was writing is done). Any thread.
+   */
+  synchronized void fence() {
+    fenced = true;
     closeQuietly();
   }
 

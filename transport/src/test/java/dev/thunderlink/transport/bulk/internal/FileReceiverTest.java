@@ -132,6 +132,82 @@ class FileReceiverTest {
     assertThat(receive(dest, content, exec, true).getError()).isEmpty();
   }
 
+  /**
+   * Two transfers of one file on two connections (the older cut silently, the newer resuming it):
+   * whichever begins first, only the newer writes the partial file, and the older neither writes
+   * into it nor deletes it when it fails.
+   */
+  @Test
+  void onlyTheTransferOnTheNewerConnectionWritesAPartialFile() throws Exception {
+    Path dest = dir.resolve("shared.bin");
+    Path partial = FileReceiver.partialPath(dest);
+    List<String> superseded = new java.util.concurrent.CopyOnWriteArrayList<>();
+    PartialWriters.Connection older = connection(superseded);
+    PartialWriters.Connection newer = connection(superseded);
+    FileHeader h = header(dest, 8, false);
+    // the older began first: the newer fences it and supersedes its connection
+    FileReceiver stale = new FileReceiver(1, h, dest, false, new BulkCounters(), new FileReceiver.Scratch(), null, older);
+    stale.open();
+    feed(stale, "old!");
+    FileReceiver fresh = new FileReceiver(1, h, dest, false, new BulkCounters(), new FileReceiver.Scratch(), null, newer);
+    fresh.open();
+    assertThat(superseded).containsExactly("a newer connection resumed " + dest);
+    feed(stale, "late"); // dropped
+    feed(fresh, "new!");
+    assertThat(stale.fail("lost").getOk()).isFalse();
+    assertThat(partial).as("the fenced one deletes nothing").hasContent("new!");
+    feed(fresh, "ok??");
+    fresh.end();
+    fresh.digest(digestOf("new!ok??"));
+    assertThat(fresh.finish().getOk()).isTrue();
+    assertThat(dest).hasContent("new!ok??");
+    assertThat(partial).doesNotExist();
+
+    // the older one's BEGIN comes after the newer began: refused, the newer's file untouched
+    Path other = dir.resolve("other.bin");
+    FileHeader o = header(other, 8, false);
+    FileReceiver first = new FileReceiver(2, o, other, false, new BulkCounters(), new FileReceiver.Scratch(), null, newer);
+    first.open();
+    feed(first, "mine");
+    FileReceiver late = new FileReceiver(2, o, other, false, new BulkCounters(), new FileReceiver.Scratch(), null, older);
+    assertThatThrownBy(late::open).hasMessage("a transfer on a newer connection is writing it; this connection was superseded");
+    late.fail("refused");
+    assertThat(FileReceiver.partialPath(other)).hasContent("mine");
+    first.abandon();
+    assertThat(PartialWriters.ALL.writing(partial)).as("a finished transfer let its partial file go").isFalse();
+    assertThat(PartialWriters.ALL.writing(FileReceiver.partialPath(other))).as("so did an abandoned one").isFalse();
+  }
+
+  private static PartialWriters.Connection connection(List<String> superseded) {
+    long serial = PartialWriters.nextSerial();
+    return new PartialWriters.Connection() {
+      @Override
+      public long serial() {
+        return serial;
+      }
+
+      @Override
+      public void superseded(String reason) {
+        superseded.add(reason);
+      }
+    };
+  }
+
+  private static void feed(FileReceiver r, String text) throws Exception {
+    ByteBuf b = Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.US_ASCII));
+    try {
+      r.data(Frame.DATA_RAW, b);
+    } finally {
+      b.release();
+    }
+  }
+
+  private static dev.thunderlink.proto.bulk.Digest digestOf(String text) throws Exception {
+    byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+    return dev.thunderlink.proto.bulk.Digest.newBuilder().setSize(bytes.length)
+        .setSha256(com.google.protobuf.ByteString.copyFrom(MessageDigest.getInstance("SHA-256").digest(bytes))).build();
+  }
+
   private static FileHeader header(Path dest, long size, boolean exec) {
     return FileHeader.newBuilder()
         .setPath(dest.toString())
