@@ -19,8 +19,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>So a transfer {@linkplain #claim claims} its partial file before it opens it. The claim of a
  * transfer on a newer connection fences the older one (it writes, renames and deletes nothing
- * more) and supersedes that connection (closed, its queued work dropped); a claim from an older
- * connection than the current writer's is refused. Thread-safe.
+ * more) and supersedes that connection (closed, its queued work dropped). A claim from an older
+ * connection than the current writer's, or than the last one that wrote the file within {@link
+ * #REMEMBER_NANOS} (the old backlog's BEGIN may come after the new connection finished that
+ * file), is refused and supersedes the older connection. Thread-safe.
  */
 final class PartialWriters {
   /** The one registry of this process. */
@@ -56,23 +58,39 @@ final class PartialWriters {
     };
   }
 
+  /** How long the connection that last wrote a partial file is remembered: a stale backlog is far shorter. */
+  static final long REMEMBER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+  /** At most this many are remembered (a tree's files finish by the thousand). */
+  static final int REMEMBER_MAX = 4096;
+
   private final Map<Path, FileReceiver> writers = new HashMap<>();
+  /** The connection that last wrote each partial file, and when it let it go; oldest first. Guarded by this. */
+  private final java.util.LinkedHashMap<Path, long[]> lastWriters = new java.util.LinkedHashMap<>();
 
   /**
    * Makes {@code r} the writer of its partial file, fencing the transfer that wrote it until now
    * (and superseding that one's connection, if another); false, and nothing changed, when that
-   * transfer runs on a newer connection than {@code r}'s: {@code r} is the stale one.
+   * transfer, or the last one to write the file lately, runs on a newer connection than {@code
+   * r}'s: {@code r}'s connection is the stale one, and is superseded.
    */
   boolean claim(FileReceiver r) {
     FileReceiver before;
+    boolean stale;
     synchronized (this) {
       before = writers.get(r.temp);
-      if (before != null && before.connection.serial() > r.connection.serial()) {
-        return false;
+      long[] last = lastWriter(r.temp);
+      long serial = r.connection.serial();
+      stale = (before != null && before.connection.serial() > serial) || (last != null && last[0] > serial);
+      if (!stale) {
+        writers.put(r.temp, r);
       }
-      writers.put(r.temp, r);
     }
-    if (before != null) { // outside the lock: fencing waits for the block the other is writing
+    // outside the lock: fencing waits for the block the other is writing, superseding logs
+    if (stale) {
+      r.connection.superseded("a newer connection wrote " + r.dest);
+      return false;
+    }
+    if (before != null) {
       before.fence();
       if (before.connection != r.connection) {
         before.connection.superseded("a newer connection resumed " + r.dest);
@@ -83,7 +101,25 @@ final class PartialWriters {
 
   /** {@code r} is done with its partial file (if it still is its writer). */
   synchronized void release(FileReceiver r) {
-    writers.remove(r.temp, r);
+    if (writers.remove(r.temp, r)) {
+      long now = System.nanoTime();
+      lastWriters.remove(r.temp); // re-inserted last: the map stays oldest first
+      lastWriters.put(r.temp, new long[] {r.connection.serial(), now});
+      var oldest = lastWriters.values().iterator();
+      while (oldest.hasNext()) {
+        long[] o = oldest.next();
+        if (lastWriters.size() <= REMEMBER_MAX && now - o[1] < REMEMBER_NANOS) {
+          break;
+        }
+        oldest.remove();
+      }
+    }
+  }
+
+  /** The remembered last writer of {@code temp} ({serial, when}), or null. Under this. */
+  private long[] lastWriter(Path temp) {
+    long[] last = lastWriters.get(temp);
+    return last != null && System.nanoTime() - last[1] < REMEMBER_NANOS ? last : null;
   }
 
   /** Whether a transfer writes the partial file {@code temp} now (tests). */

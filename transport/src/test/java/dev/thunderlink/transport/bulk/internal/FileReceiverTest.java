@@ -174,6 +174,15 @@ class FileReceiverTest {
     late.fail("refused");
     assertThat(FileReceiver.partialPath(other)).hasContent("mine");
     first.abandon();
+
+    // the older one's BEGIN comes after the newer one finished the file (its backlog was late)
+    superseded.clear();
+    FileReceiver again = new FileReceiver(3, h, dest, true, new BulkCounters(), new FileReceiver.Scratch(), null, older);
+    assertThatThrownBy(again::open).hasMessage("a transfer on a newer connection is writing it; this connection was superseded");
+    again.fail("refused");
+    assertThat(partial).as("no partial file begun that nobody would finish").doesNotExist();
+    assertThat(dest).hasContent("new!ok??");
+    assertThat(superseded).containsExactly("a newer connection wrote " + dest);
     assertThat(PartialWriters.ALL.writing(partial)).as("a finished transfer let its partial file go").isFalse();
     assertThat(PartialWriters.ALL.writing(FileReceiver.partialPath(other))).as("so did an abandoned one").isFalse();
   }
