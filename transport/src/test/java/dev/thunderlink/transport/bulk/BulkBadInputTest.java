@@ -551,31 +551,41 @@ class BulkBadInputTest {
   void peerVanishingMidTransferKeepsAPartialThatTheNextSessionResumes(TransportKind kind) throws Exception {
     try (BulkFixture f = fixture(kind)) {
       Path src = TestFiles.random(tmp.resolve("src/model.bin"), 4 * 1024 * 1024, 7);
-      byte[] all = Files.readAllBytes(src);
       int half = 2 * 1024 * 1024;
       Path dest = f.root.resolve("model.bin");
       try (RawBulkPeer p = new RawBulkPeer(f)) {
         assertThat(p.hello()).isEqualTo(Frame.HELLO_OK);
-        p.frame(
-            Frame.BEGIN,
-            1,
-            dev.thunderlink.proto.bulk.FileHeader.newBuilder()
-                .setPath("model.bin").setSize(all.length).setMtimeMillis(Files.getLastModifiedTime(src).toMillis())
-                .setEncoding(dev.thunderlink.proto.bulk.Encoding.ENCODING_RAW).setMode(TransferMode.HEAP.wire())
-                .build().toByteArray());
-        p.frame(Frame.DATA_RAW, 1, java.util.Arrays.copyOf(all, half));
-        TestFiles.await(() -> sizeOf(BulkConnection.partialPath(dest)) == half, Duration.ofSeconds(10), "half written");
+        sendHalf(p, src, half, dest);
       } // vanishes
       assertThat(dest).doesNotExist();
-      try (BulkSession s = f.client.open()) {
-        FileEntry e = s.stat(List.of("model.bin")).get(0);
-        assertThat(e.getPartialBytes()).isEqualTo(half);
-        List<TransferResult> r = s.push(List.of(new PushItem(src, "model.bin", e)), TransferListener.NONE);
-        assertThat(r.get(0).error()).isNull();
-        assertThat(r.get(0).sentBytes()).isEqualTo(all.length - half);
-      }
+      resumeOnANewSession(f, src, half);
       assertThat(Files.mismatch(src, dest)).isEqualTo(-1);
       assertThat(f.bulkServer.counters().snapshot().resumedBytes()).isEqualTo(half);
+    }
+  }
+
+  /** Begins {@code src} as model.bin on stream 1 and sends its first {@code half} bytes; returns once they are written. */
+  private static void sendHalf(RawBulkPeer p, Path src, int half, Path dest) throws Exception {
+    byte[] all = Files.readAllBytes(src);
+    p.frame(
+        Frame.BEGIN,
+        1,
+        dev.thunderlink.proto.bulk.FileHeader.newBuilder()
+            .setPath("model.bin").setSize(all.length).setMtimeMillis(Files.getLastModifiedTime(src).toMillis())
+            .setEncoding(dev.thunderlink.proto.bulk.Encoding.ENCODING_RAW).setMode(TransferMode.HEAP.wire())
+            .build().toByteArray());
+    p.frame(Frame.DATA_RAW, 1, java.util.Arrays.copyOf(all, half));
+    TestFiles.await(() -> sizeOf(BulkConnection.partialPath(dest)) == half, Duration.ofSeconds(10), "half written");
+  }
+
+  /** Pushes {@code src} to model.bin on a new session, resuming from the {@code half} bytes the host kept. */
+  private static void resumeOnANewSession(BulkFixture f, Path src, int half) throws Exception {
+    try (BulkSession s = f.client.open()) {
+      FileEntry e = s.stat(List.of("model.bin")).get(0);
+      assertThat(e.getPartialBytes()).isEqualTo(half);
+      List<TransferResult> r = s.push(List.of(new PushItem(src, "model.bin", e)), TransferListener.NONE);
+      assertThat(r.get(0).error()).isNull();
+      assertThat(r.get(0).sentBytes()).isEqualTo(Files.size(src) - half);
     }
   }
 
@@ -590,29 +600,14 @@ class BulkBadInputTest {
   void aStaleConnectionsLateBytesTouchNothingOnceANewConnectionResumedTheFile(TransportKind kind) throws Exception {
     try (BulkFixture f = fixture(kind)) {
       Path src = TestFiles.random(tmp.resolve("src/model.bin"), 4 * 1024 * 1024, 7);
-      byte[] all = Files.readAllBytes(src);
       int half = 2 * 1024 * 1024;
       Path dest = f.root.resolve("model.bin");
       boolean closed;
       try (RawBulkPeer old = new RawBulkPeer(f)) {
         assertThat(old.hello()).isEqualTo(Frame.HELLO_OK);
-        old.frame(
-            Frame.BEGIN,
-            1,
-            dev.thunderlink.proto.bulk.FileHeader.newBuilder()
-                .setPath("model.bin").setSize(all.length).setMtimeMillis(Files.getLastModifiedTime(src).toMillis())
-                .setEncoding(dev.thunderlink.proto.bulk.Encoding.ENCODING_RAW).setMode(TransferMode.HEAP.wire())
-                .build().toByteArray());
-        old.frame(Frame.DATA_RAW, 1, java.util.Arrays.copyOf(all, half));
-        TestFiles.await(() -> sizeOf(BulkConnection.partialPath(dest)) == half, Duration.ofSeconds(10), "half written");
+        sendHalf(old, src, half, dest);
         // the sender hears nothing more on it, fails over and resumes on a new connection
-        try (BulkSession s = f.client.open()) {
-          FileEntry e = s.stat(List.of("model.bin")).get(0);
-          assertThat(e.getPartialBytes()).isEqualTo(half);
-          List<TransferResult> r = s.push(List.of(new PushItem(src, "model.bin", e)), TransferListener.NONE);
-          assertThat(r.get(0).error()).isNull();
-          assertThat(r.get(0).sentBytes()).isEqualTo(all.length - half);
-        }
+        resumeOnANewSession(f, src, half);
         assertThat(Files.mismatch(src, dest)).isEqualTo(-1);
         // the old connection's backlog comes in late: the rest of the file (stale), then the next file
         try {
