@@ -46,10 +46,10 @@ public final class PairingClient {
       EventLoopGroup group,
       long timeoutMillis)
       throws PairingException, IOException, InterruptedException {
-    String normalized = PairingCodes.normalize(code);
-    if (!normalized.matches("[0-9A-Z]{8}")) {
-      throw new PairingException("pairing code: " + code + " (expected: 8 letters or digits, like 7KQ2-M9XD)");
+    if (!PairingCodes.wellFormed(code)) {
+      throw new PairingException(PairingCodes.malformed(code));
     }
+    String normalized = PairingCodes.normalize(code);
     AtomicReference<X509Certificate> hostCert = new AtomicReference<>();
     ManagedChannel channel =
         LinkChannels.newChannel(

@@ -77,6 +77,16 @@ public final class PairingCodes {
     code = null;
   }
 
+  /** Whether {@code code} has a pairing code's form once {@linkplain #normalize normalized}: 8 letters or digits. */
+  public static boolean wellFormed(String code) {
+    return normalize(code).matches("[0-9A-Z]{8}");
+  }
+
+  /** What a malformed code gets told. */
+  public static String malformed(String code) {
+    return "pairing code: " + code + " (expected: 8 letters or digits, like 7KQ2-M9XD)";
+  }
+
   /** Upper-case, no separators or spaces; O→0, I/L→1 as Crockford allows. */
   public static String normalize(String code) {
     StringBuilder sb = new StringBuilder();

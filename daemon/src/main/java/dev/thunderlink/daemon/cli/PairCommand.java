@@ -66,6 +66,9 @@ public final class PairCommand implements Callable<Integer> {
     if (code == null) {
       throw new IllegalArgumentException("CODE: missing (expected: thunderlink pair HOST[:PORT] CODE)");
     }
+    if (!dev.thunderlink.transport.PairingCodes.wellFormed(code)) {
+      throw new IllegalArgumentException(dev.thunderlink.transport.PairingCodes.malformed(code)); // bad usage: exit 2
+    }
     InetSocketAddress addr = LinkPath.parseHostPort(host, LinkPath.DEFAULT_PORT, "HOST");
     h.ensure();
     DeviceIdentity id = h.identity();

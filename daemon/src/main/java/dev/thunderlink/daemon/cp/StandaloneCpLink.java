@@ -57,7 +57,7 @@ public final class StandaloneCpLink implements CpLink {
             .filter(p -> "host".equals(p.role()) && !p.addresses().isEmpty())
             .findFirst()
             .orElseThrow(
-                () -> new IllegalArgumentException(
+                () -> new IllegalStateException( // not a usage error: exit 1
                     "cp: no paired host with a known address in " + home.dir() + " (run `thunderlink pair HOST CODE` first)"));
     ThunderlinkConfig cfg = ConfigLoader.load(home.dir()).config();
     TransportFactory transport = TransportFactory.select(cfg.transport().kind());

@@ -65,6 +65,25 @@ class ThunderlinkCommandTest {
     assertThat(err.toString()).contains("nosuch");
   }
 
+  /** Exit codes as the README gives them: 2 for what the user typed wrong, 1 for what failed. */
+  @Test
+  void aMalformedPairingCodeIsABadUsageAndCpWithoutAPairedHostAFailure(@org.junit.jupiter.api.io.TempDir java.nio.file.Path home)
+      throws Exception {
+    String[] pair = {"pair", "--home", home.toString(), "127.0.0.1:9", "BAD"};
+    StringWriter err = new StringWriter();
+    CommandLine cl = ThunderlinkCommand.commandLine(pair).setErr(new PrintWriter(err, true));
+    assertThat(ThunderlinkCommand.run(cl, pair)).isEqualTo(2);
+    assertThat(err.toString().trim()).isEqualTo("thunderlink: pairing code: BAD (expected: 8 letters or digits, like 7KQ2-M9XD)");
+
+    java.nio.file.Path file = java.nio.file.Files.writeString(home.resolve("f.txt"), "to copy");
+    String[] cp = {"cp", "--home", home.toString(), "--standalone", file.toString(), "host:/tmp/"};
+    err = new StringWriter();
+    cl = ThunderlinkCommand.commandLine(cp).setErr(new PrintWriter(err, true));
+    assertThat(ThunderlinkCommand.run(cl, cp)).isEqualTo(1);
+    assertThat(err.toString()).contains("cp: no paired host with a known address in " + home)
+        .contains("run `thunderlink pair HOST CODE` first");
+  }
+
   @Test
   void syncEventsRefusesBadArgumentsBeforeCallingTheDaemon() {
     for (String[] args : List.of(
