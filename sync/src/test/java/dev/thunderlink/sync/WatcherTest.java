@@ -48,4 +48,48 @@ class WatcherTest {
       assertThat(s.status().cycles() - cyclesBefore).isLessThan(n / 10);
     }
   }
+
+  /**
+   * Renaming a folder that holds most of the tree (an editor's rename, a `mv`) is a rename as the
+   * watcher reports it too, not a mass deletion that halts the session: the full-scan case is
+   * in MirrorSoakRegressionTest, this is the live one (found in the demo).
+   */
+  @Test
+  void renamingAFolderThatHoldsMostOfTheTreeIsNoMassDeletion() throws Exception {
+    Path a = Files.createDirectories(tmp.resolve("a"));
+    Path b = Files.createDirectories(tmp.resolve("b"));
+    for (int i = 0; i < 200; i++) {
+      Files.writeString(Files.createDirectories(a.resolve("big")).resolve("r" + i + ".txt"), "content " + i);
+    }
+    for (int i = 0; i < 20; i++) {
+      Files.writeString(a.resolve("f" + i + ".txt"), "top " + i);
+    }
+    SyncSessionConfig c = SyncSessionConfig.builder("w").localRoot(a).remoteRoot(b.toString())
+        .stateDir(tmp.resolve("state")).build();
+    try (SyncSession s = SyncSession.startLocal(c, b, "mini")) {
+      s.flush(Duration.ofSeconds(30));
+      assertThat(files(b)).isEqualTo(220);
+      Files.move(a.resolve("big"), a.resolve("moved"));
+      s.flush(Duration.ofSeconds(30));
+      assertThat(s.status().state()).isEqualTo("RUNNING");
+      assertThat(Files.exists(b.resolve("moved/r7.txt"))).isTrue();
+      assertThat(Files.exists(b.resolve("big"))).isFalse();
+      assertThat(s.status().renamesApplied()).isEqualTo(200);
+      // deleting it is a mass deletion still (the first few files a cycle sees go, as with any
+      // deletion in progress; the rest waits for resume --force)
+      deleteTree(a.resolve("moved"));
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.flush(Duration.ofSeconds(30)))
+          .hasMessageMatching("sync w (is )?halted: would delete \\d+ of \\d+ entries on mini at once; confirm with resume --force");
+      assertThat(s.status().state()).isEqualTo("HALTED");
+      assertThat(files(b)).isGreaterThan(150);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
 }

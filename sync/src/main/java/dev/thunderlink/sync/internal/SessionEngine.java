@@ -391,6 +391,14 @@ public final class SessionEngine {
         checkSafety(decisions);
       } catch (SafetyStop e) {
         carry.addAll(dirty);
+        if (!full) {
+          // a watcher reports a folder's rename as the old folder's deletion at once and the new
+          // folder's contents a moment later (once it watches and walks it): a cycle between the
+          // two saw only the deletion. Both sides in full first; a rename then pairs up, and a
+          // real mass deletion stops again.
+          log.info("sync {}: {}; scanning both sides in full before stopping", name, e.getMessage());
+          return cycle(true, false);
+        }
         throw e;
       }
     }
