@@ -110,7 +110,9 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
           io.grpc.Status.PERMISSION_DENIED
               .withDescription(
                   "remote root " + request.getRoot() + " is outside the host's permitted roots " + permittedRoots
-                      + " (" + outside + "); add it to bulk.permitted_roots in the host's config.toml")
+                      + " (" + outside + "); "
+                      + (!outside.equals(NOT_UNDER) ? "give an absolute path on the host"
+                          : "add it to bulk.permitted_roots in the host's config.toml"))
               .asRuntimeException());
       return;
     }
@@ -178,6 +180,9 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
     endpoints.closeAll();
   }
 
+  /** Why {@link #outsideRoots} refuses a well-formed absolute path. */
+  private static final String NOT_UNDER = "not under any of them";
+
   /** Null when {@code root} may be synced, else why not. */
   private String outsideRoots(String root) {
     if (permittedRoots.isEmpty()) {
@@ -194,7 +199,7 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
     }
     p = p.normalize();
     if (permittedRoots.stream().noneMatch(p::startsWith)) {
-      return "not under any of them";
+      return NOT_UNDER;
     }
     Path existing = p;
     while (existing != null && !java.nio.file.Files.exists(existing, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {

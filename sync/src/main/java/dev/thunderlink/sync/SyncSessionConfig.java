@@ -62,6 +62,13 @@ public final class SyncSessionConfig {
     this.safetyMinimumEntries = b.safetyMinimumEntries;
   }
 
+  /** Throws IllegalArgumentException, saying what a name may be, unless {@code name} is a valid session name. */
+  public static void checkName(String name) {
+    if (name == null || !NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException("name: " + name + " (expected: 1-64 of [A-Za-z0-9._-], starting alphanumeric)");
+    }
+  }
+
   public static Builder builder(String name) {
     return new Builder(name);
   }
@@ -140,9 +147,7 @@ public final class SyncSessionConfig {
     public Builder safetyMinimumEntries(int n) { this.safetyMinimumEntries = n; return this; }
 
     public SyncSessionConfig build() {
-      if (name == null || !NAME.matcher(name).matches()) {
-        throw new IllegalArgumentException("name: " + name + " (expected: 1-64 of [A-Za-z0-9._-], starting alphanumeric)");
-      }
+      checkName(name);
       if (localRoot == null || !localRoot.isAbsolute()) {
         throw new IllegalArgumentException("local root: " + localRoot + " (expected: an absolute path)");
       }

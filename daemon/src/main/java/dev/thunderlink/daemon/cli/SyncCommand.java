@@ -174,6 +174,10 @@ public final class SyncCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       buildDescriptorsMeanwhile();
+      dev.thunderlink.sync.SyncSessionConfig.checkName(name); // bad usage (exit 2) before the daemon is asked
+      if (!remote.startsWith("/")) {
+        throw new IllegalArgumentException("--remote: " + remote + " (expected: an absolute path on the host, like /Users/me/project)");
+      }
       if (timeoutSeconds != null && !waitForSync) {
         throw new IllegalArgumentException("--timeout: only with --wait (without it, create returns at once)");
       }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -82,6 +83,21 @@ class ThunderlinkCommandTest {
     assertThat(ThunderlinkCommand.run(cl, cp)).isEqualTo(1);
     assertThat(err.toString()).contains("cp: no paired host with a known address in " + home)
         .contains("run `thunderlink pair HOST CODE` first");
+  }
+
+  @Test
+  void syncCreateRefusesABadNameOrARelativeRemoteBeforeCallingTheDaemon() {
+    Map<String, String[]> cases = Map.of(
+        "thunderlink: name: bad name (expected: 1-64 of [A-Za-z0-9._-], starting alphanumeric)",
+        new String[] {"sync", "create", "bad name", "--home", "/nonexistent-home", "--local", "/tmp", "--remote", "/srv/x"},
+        "thunderlink: --remote: srv/x (expected: an absolute path on the host, like /Users/me/project)",
+        new String[] {"sync", "create", "ok", "--home", "/nonexistent-home", "--local", "/tmp", "--remote", "srv/x"});
+    cases.forEach((message, args) -> {
+      StringWriter err = new StringWriter();
+      CommandLine cl = ThunderlinkCommand.commandLine(args).setErr(new PrintWriter(err, true));
+      assertThat(ThunderlinkCommand.run(cl, args)).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(err.toString().trim()).isEqualTo(message);
+    });
   }
 
   @Test
