@@ -399,7 +399,8 @@ public final class Copier {
       planPullFile(src, target, e, plan, entries);
       return;
     }
-    Path base = localIsDir ? local.resolve(name) : local;
+    // a trailing slash means "into this directory" as for a single file and for a push
+    Path base = localIsDir || spec.destination().endsWith("/") ? local.resolve(name) : local;
     for (FileEntry e : listed) {
       Path target = base.resolve(e.getPath()).normalize();
       String remote = under(trimmed, e.getPath());

@@ -119,6 +119,15 @@ class CopierTest {
       assertThat(Files.isExecutable(back.resolve("bin/run.sh"))).isTrue();
       assertThat(Files.getLastModifiedTime(back.resolve("bin/run.sh")).toMillis()).isEqualTo(1_500_000_000_000L);
 
+      // a trailing slash puts the tree into the directory, made if missing, as a push does
+      CopyReport into = copier.copy(CpSpec.parse(List.of("host:" + remote, tmp.resolve("fresh") + "/")), new Copier.Listener() {});
+      assertThat(into.copied()).isEqualTo(3);
+      assertThat(Files.mismatch(src.resolve("README.md"), tmp.resolve("fresh/proj/README.md"))).isEqualTo(-1);
+      CopyReport pushedInto = copier.copy(CpSpec.parse(List.of(src.toString(), "host:" + root.resolve("fresh") + "/")),
+          new Copier.Listener() {});
+      assertThat(pushedInto.copied()).isEqualTo(3);
+      assertThat(Files.mismatch(src.resolve("README.md"), root.resolve("fresh/proj/README.md"))).isEqualTo(-1);
+
       Path one = tmp.resolve("one.md");
       CopyReport single = copier.copy(CpSpec.parse(List.of("host:" + remote.resolve("README.md"), one.toString())), new Copier.Listener() {});
       assertThat(single.copied()).isEqualTo(1);
