@@ -161,9 +161,9 @@ public final class CpCommand implements Callable<Integer> {
     }
     out.printf(
         Locale.ROOT,
-        "%s %d file(s) and link(s), %d director(ies), %s in %.2f s (%.1f MiB/s), %d skipped as identical, %d failed, %s%n",
+        "%s %d file(s) and link(s), %d director(ies), %s in %.2f s (%s/s), %d skipped as identical, %d failed, %s%n",
         r.direction().equals("push") ? "sent" : "received",
-        r.copied(), r.directories(), human(r.bytes()), r.seconds(), r.throughputMiBps(), r.skipped(), r.failed(),
+        r.copied(), r.directories(), human(r.bytes()), r.seconds(), human(rate(r)), r.skipped(), r.failed(),
         (r.encrypted() ? "encrypted (TLS)" : "plaintext on Thunderbolt") + ", " + r.digest() + " verified");
     out.flush();
   }
@@ -194,6 +194,11 @@ public final class CpCommand implements Callable<Integer> {
       b.addAllSources(cp.sources()).setDestination(abs.apply(cp.destination()));
     }
     return b.build();
+  }
+
+  /** Bytes a second over the whole copy (0 for one too short to time). */
+  static long rate(CopyReport r) {
+    return r.seconds() > 0 ? (long) (r.bytes() / r.seconds()) : 0;
   }
 
   static String human(long bytes) {

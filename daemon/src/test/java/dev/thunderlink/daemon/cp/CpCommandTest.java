@@ -55,6 +55,17 @@ class CpCommandTest {
     }
   }
 
+  /** The summary's rate takes the unit that fits: a small tree's read "0.0 MiB/s". */
+  @Test
+  void theSummaryLineGivesTheRateInAUnitThatFits() throws Exception {
+    CopyReport small = new CopyReport("pull", 889, 889, 0, 0, 1, 6144, 1.2, 6144 / 1.2 / (1 << 20), false, "XXH3-128", 1, true,
+        List.of());
+    StringWriter out = new StringWriter();
+    CpCommand.print(new PrintWriter(out), small, false);
+    assertThat(out.toString().trim()).isEqualTo("received 889 file(s) and link(s), 1 director(ies), 6.0 KiB in 1.20 s (5.0 KiB/s),"
+        + " 0 skipped as identical, 0 failed, plaintext on Thunderbolt, XXH3-128 verified");
+  }
+
   @Test
   void badOperandsFailWithOneLineBeforeAnyConnection() {
     CpLink never = home -> {
