@@ -75,21 +75,36 @@ class WatcherTest {
       assertThat(Files.exists(b.resolve("moved/r7.txt"))).isTrue();
       assertThat(Files.exists(b.resolve("big"))).isFalse();
       assertThat(s.status().renamesApplied()).isEqualTo(200);
-      // deleting it is a mass deletion still (the first few files a cycle sees go, as with any
-      // deletion in progress; the rest waits for resume --force)
-      deleteTree(a.resolve("moved"));
+      // moving it out of the tree at once is a mass deletion still: the full scan confirms it
+      Files.move(a.resolve("moved"), tmp.resolve("gone"));
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.flush(Duration.ofSeconds(30)))
-          .hasMessageMatching("sync w (is )?halted: would delete \\d+ of \\d+ entries on mini at once; confirm with resume --force");
+          .hasMessageMatching("sync w (is )?halted: would delete 201 of 221 entries on mini at once; confirm with resume --force");
       assertThat(s.status().state()).isEqualTo("HALTED");
-      assertThat(files(b)).isGreaterThan(150);
+      assertThat(files(b)).isEqualTo(220);
     }
   }
 
-  private static void deleteTree(Path dir) throws IOException {
-    try (Stream<Path> s = Files.walk(dir)) {
-      for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
+  /** A folder moved in from outside the tree arrives whole, found by the watch alone (no flush). */
+  @Test
+  void aFolderMovedInFromOutsideArrivesWithoutAFlush() throws Exception {
+    Path a = Files.createDirectories(tmp.resolve("a"));
+    Path b = Files.createDirectories(tmp.resolve("b"));
+    Path outside = Files.createDirectories(tmp.resolve("outside/pkg/sub"));
+    for (int i = 0; i < 50; i++) {
+      Files.writeString(outside.resolve("s" + i + ".txt"), "sub " + i);
+      Files.writeString(outside.getParent().resolve("p" + i + ".txt"), "pkg " + i);
+    }
+    SyncSessionConfig c = SyncSessionConfig.builder("w").localRoot(a).remoteRoot(b.toString())
+        .stateDir(tmp.resolve("state")).debounce(Duration.ofMillis(20)).build();
+    try (SyncSession s = SyncSession.startLocal(c, b, "mini")) {
+      s.flush(Duration.ofSeconds(30));
+      Files.move(outside.getParent(), a.resolve("pkg"));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (files(b) < 100) {
+        assertThat(System.nanoTime()).as("moved-in folder not mirrored: %s files, %s", files(b), s.status()).isLessThan(deadline);
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
       }
+      assertThat(b.resolve("pkg/sub/s49.txt")).hasContent("sub 49");
     }
   }
 }
