@@ -56,8 +56,19 @@ public final class DaemonHome implements AutoCloseable {
     return this;
   }
 
+  /**
+   * This home's identity, going by the name {@code device.name} in its config (or
+   * THUNDERLINK_DEVICE_NAME), else the host name. A config that does not load leaves the host
+   * name: whoever reads the config for their own work reports what is wrong with it.
+   */
   public DeviceIdentity identity() throws IOException {
-    return DeviceIdentity.loadOrCreate(dir.resolve("identity"));
+    String name = null;
+    try {
+      name = dev.thunderlink.daemon.config.ConfigLoader.load(dir).config().device().nameOrNull();
+    } catch (RuntimeException e) {
+      // see above
+    }
+    return DeviceIdentity.loadOrCreate(dir.resolve("identity"), name);
   }
 
   public PeerStore peers() {

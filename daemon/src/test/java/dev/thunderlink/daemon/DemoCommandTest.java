@@ -18,6 +18,9 @@ class DemoCommandTest {
     assertThat(r.exit()).as(r.toString()).isZero();
     assertThat(r.out()).contains("paired").contains("workstation connected").contains("SIMULATOR").contains("in sync").contains("Try, in another terminal");
     assertThat(dir.resolve("d/host-project/HELLO.md")).exists();
+    // the two daemons share this machine's host name; each demo home has a device name of its own
+    assertThat(Files.readString(dir.resolve("d/workstation/peers.json"))).contains("\"demo-host\"");
+    assertThat(Files.readString(dir.resolve("d/host/peers.json"))).contains("\"demo-workstation\"");
     assertThat(Files.exists(dir.resolve("d/workstation/control.json"))).as("control file removed on exit").isFalse();
   }
 }

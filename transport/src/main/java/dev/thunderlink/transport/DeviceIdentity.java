@@ -57,9 +57,17 @@ public final class DeviceIdentity {
 
   /** Loads the identity from {@code dir}, creating it (and the directory) if absent. */
   public static DeviceIdentity loadOrCreate(Path dir) throws IOException {
+    return loadOrCreate(dir, null);
+  }
+
+  /**
+   * As above, going by {@code deviceName} (null: {@code THUNDERLINK_DEVICE_NAME}, else the host
+   * name). The name is not part of the identity: a changed one is used from the next start.
+   */
+  public static DeviceIdentity loadOrCreate(Path dir, String deviceName) throws IOException {
     Path keyFile = dir.resolve("key.pem");
     Path certFile = dir.resolve("cert.pem");
-    String name = hostName();
+    String name = deviceName != null ? deviceName : hostName();
     if (Files.exists(keyFile) && Files.exists(certFile)) {
       try {
         return new DeviceIdentity(readKey(keyFile), readCert(certFile), name);

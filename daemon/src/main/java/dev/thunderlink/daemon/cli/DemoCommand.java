@@ -52,11 +52,26 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  /**
+   * Gives a demo home a device name of its own, unless it has a config already: both daemons
+   * run on this machine, and by its host name alone a conflict copy or an event would not say
+   * which side it came from.
+   */
+  static void nameHome(DaemonHome home, String name) throws IOException {
+    Path config = home.dir().resolve("config.toml");
+    if (!java.nio.file.Files.exists(config)) {
+      java.nio.file.Files.writeString(config, "# written by thunderlink demo: its two daemons share this machine's host name\n"
+          + "[device]\nname = \"" + name + "\"\n");
+    }
+  }
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     Path hostHome = dir.resolve("host").toAbsolutePath();
     Path wsHome = dir.resolve("workstation").toAbsolutePath();
+    nameHome(new DaemonHome(hostHome).ensure(), "demo-host");
+    nameHome(new DaemonHome(wsHome).ensure(), "demo-workstation");
     TransportFactory tf = TransportFactory.select(transport);
     int port = freePort();
     InetAddress tbAddr = InetAddress.getByName("127.0.0.1");

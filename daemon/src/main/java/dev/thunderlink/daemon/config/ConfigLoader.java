@@ -172,7 +172,7 @@ public final class ConfigLoader {
    * the ./thunderlink launcher, which passes its environment on to the daemon it starts).
    */
   private static final java.util.Set<String> OTHER_VARIABLES = java.util.Set.of(
-      "THUNDERLINK_HOME", "THUNDERLINK_SERVICE", "THUNDERLINK_DEVICE_NAME", "THUNDERLINK_JAVA_OPTS",
+      "THUNDERLINK_HOME", "THUNDERLINK_SERVICE", "THUNDERLINK_JAVA_OPTS",
       "THUNDERLINK_DAEMON_JVM_OPTS", "THUNDERLINK_CLI_JVM_OPTS", "THUNDERLINK_JAR", "THUNDERLINK_LAUNCHER");
 
   /** A typo in a THUNDERLINK_* variable would otherwise be ignored without a word. */

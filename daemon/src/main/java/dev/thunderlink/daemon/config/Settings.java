@@ -56,6 +56,10 @@ final class Settings {
 
   private static Map<String, Setting<?>> build() {
     Map<String, Setting<?>> m = new LinkedHashMap<>();
+    // the name this machine goes by in conflict copies' names, events and the peer's lists
+    // (empty: its host name); one per home, so two daemons on one machine (the demo) differ
+    add(m, "device.name", NODES.textNode(""), Setting.text("a name of 1-64 of [A-Za-z0-9._-], starting alphanumeric,"
+        + " or empty for the host name", s -> s.isEmpty() || ThunderlinkConfig.Device.NAME.matcher(s).matches()), false);
     add(m, "host.listen", strings("0.0.0.0"), listOf("addresses HOST[:PORT]", Settings::hostPort), true);
     add(m, "host.port", NODES.numberNode(LinkPath.DEFAULT_PORT), intRange(1, MAX_PORT), false);
     add(m, "workstation.paths", NODES.arrayNode(), listOf("tables {name, address, kind}", Settings::path), false);
@@ -297,6 +301,7 @@ final class Settings {
       return null;
     }
     return new ThunderlinkConfig(
+        new ThunderlinkConfig.Device((String) v.get("device.name")),
         new ThunderlinkConfig.Host(listen, port),
         new ThunderlinkConfig.Workstation(paths, (Boolean) v.get("workstation.discover")),
         new ThunderlinkConfig.Transport((String) v.get("transport.kind")),

@@ -20,6 +20,7 @@ import java.util.Objects;
  * first so that its error names the key, the value and what was expected.
  */
 public record ThunderlinkConfig(
+    Device device,
     Host host,
     Workstation workstation,
     Transport transport,
@@ -31,6 +32,7 @@ public record ThunderlinkConfig(
     Metrics metrics) {
 
   public ThunderlinkConfig {
+    Objects.requireNonNull(device, "device");
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(workstation, "workstation");
     Objects.requireNonNull(transport, "transport");
@@ -45,6 +47,21 @@ public record ThunderlinkConfig(
       t.put(k, p != null ? p : TuningProfile.defaults(k));
     }
     tuning = Map.copyOf(t);
+  }
+
+  /**
+   * {@code [device]}: this machine as its peer and its mirror see it.
+   *
+   * @param name the name in conflict copies' names, events and the peer's lists; empty: the host name
+   */
+  public record Device(String name) {
+    /** What a device name may be: it becomes part of file names (conflict copies). */
+    public static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+    /** The configured name, or null to take the host name. */
+    public String nameOrNull() {
+      return name.isEmpty() ? null : name;
+    }
   }
 
   /** The tuning profile for a path kind (the default one unless {@code [tuning.<kind>]} overrides it). */

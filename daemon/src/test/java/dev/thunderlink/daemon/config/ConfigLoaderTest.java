@@ -171,6 +171,22 @@ class ConfigLoaderTest {
     assertThat(load().config().inference().batchAging()).isEqualTo(java.time.Duration.ofSeconds(5));
   }
 
+  /** device.name: empty (the host name) by default, a file-name-safe name, from the file or THUNDERLINK_DEVICE_NAME. */
+  @Test
+  void theDeviceNameIsOptionalAndSafeForFileNames() throws Exception {
+    assertThat(load().config().device().nameOrNull()).isNull();
+    write("[device]\nname = \"mini\"\n");
+    assertThat(load().config().device().nameOrNull()).isEqualTo("mini");
+    assertThat(ConfigLoader.load(home, Map.of("THUNDERLINK_DEVICE_NAME", "studio"), Map.of()).config().device().name())
+        .isEqualTo("studio");
+    write("[device]\nname = \"my mac/book\"\n");
+    assertThatThrownBy(this::load).hasMessageContaining("device.name: \"my mac/book\" (expected: a name of 1-64 of [A-Za-z0-9._-],"
+        + " starting alphanumeric, or empty for the host name)");
+    // the name a home's daemons go by
+    write("[device]\nname = \"mini\"\n");
+    assertThat(new dev.thunderlink.daemon.DaemonHome(home).identity().deviceName()).isEqualTo("mini");
+  }
+
   @Test
   void syncDefaultsAndABadIgnoreRule() throws Exception {
     ThunderlinkConfig.Sync d = load().config().sync();
