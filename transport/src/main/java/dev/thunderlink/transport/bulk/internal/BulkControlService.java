@@ -121,12 +121,7 @@ public final class BulkControlService extends BulkControlGrpc.BulkControlImplBas
       }
       Path partial = BulkConnection.partialPath(p);
       if (Files.exists(partial) && Files.isRegularFile(partial, LinkOption.NOFOLLOW_LINKS)) {
-        long n = Files.size(partial);
-        MessageDigest md = Hashing.sha256();
-        try (FileChannel fc = FileChannel.open(partial, StandardOpenOption.READ)) {
-          Hashing.update(md, fc, n, ByteBuffer.allocateDirect(1 << 20));
-        }
-        e.setPartialBytes(n).setPartialSha256(ByteString.copyFrom(md.digest()));
+        describePartial(p, partial, Files.size(partial), e);
       }
     } catch (BulkException ex) {
       e.setError(ex.getMessage());
@@ -134,6 +129,23 @@ public final class BulkControlService extends BulkControlGrpc.BulkControlImplBas
       e.setError("cannot read " + requested + " on the host: " + ex.getMessage());
     }
     return e.build();
+  }
+
+  /**
+   * Adds the partial file's first {@code n} bytes (its size when looked at) and their SHA-256,
+   * for a resume; when it has shrunk or gone meanwhile, another transfer writes it (the
+   * workstation's other copy to the same path): the entry gets an error saying so instead.
+   */
+  static void describePartial(Path p, Path partial, long n, FileEntry.Builder e) {
+    MessageDigest md = Hashing.sha256();
+    try (FileChannel fc = FileChannel.open(partial, StandardOpenOption.READ)) {
+      Hashing.update(md, fc, n, ByteBuffer.allocateDirect(1 << 20));
+    } catch (IOException changed) {
+      e.setError("cannot resume " + p + " on the host: its partial file changed while it was read"
+          + " (is another copy to the same path running?)");
+      return;
+    }
+    e.setPartialBytes(n).setPartialSha256(ByteString.copyFrom(md.digest()));
   }
 
   /** Fills in what is at {@code p} (not following a link), from one lstat where the file system has POSIX modes. */
