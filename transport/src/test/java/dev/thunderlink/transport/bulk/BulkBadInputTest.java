@@ -608,6 +608,10 @@ class BulkBadInputTest {
         sendHalf(old, src, half, dest);
         // the sender hears nothing more on it, fails over and resumes on a new connection
         resumeOnANewSession(f, src, half);
+        // the old connection, if its peer still listens, hears why it ends
+        RawBulkPeer.Received why = old.readFrame();
+        assertThat(why.type()).isEqualTo(Frame.ERROR);
+        assertThat(why.text()).isEqualTo("bulk connection superseded: a newer connection resumed " + dest);
         assertThat(Files.mismatch(src, dest)).isEqualTo(-1);
         // the old connection's backlog comes in late: the rest of the file (stale), then the next file
         try {

@@ -854,12 +854,11 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     }
     superseded = reason;
     log.info("bulk connection with {} superseded: {}", ch.remoteAddress(), reason);
-    ch.eventLoop().execute(() -> {
-      if (failure == null) {
-        failure = "bulk connection superseded: " + reason;
-      }
+    fail("bulk connection superseded: " + reason); // the peer, if it still listens, hears why
+    // and it closes even if the ERROR frame cannot go out (a cut path's peer reads nothing)
+    ch.eventLoop().schedule(() -> {
       ch.close();
-    });
+    }, 4 * FAIL_LINGER_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   private void begin(Disk d, int s, FileHeader h, Digest early) {
