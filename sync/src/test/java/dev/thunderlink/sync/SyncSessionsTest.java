@@ -125,7 +125,10 @@ class SyncSessionsTest {
       assertThatThrownBy(() -> reg.create(new SyncSessions.Definition("p", "/abs", "/r", null, List.of(" "), false,
           false, null, false))).hasMessageStartingWith("ignore pattern: ' '");
       assertThatThrownBy(() -> reg.create(new SyncSessions.Definition("p", tmp.resolve("missing").toString(), "/r",
-          null, List.of(), false, false, null, false))).hasMessageEndingWith("missing: sync root is not a directory");
+          null, List.of(), false, false, null, false))).hasMessageEndingWith("missing: sync root does not exist (create the folder first)");
+      java.nio.file.Files.writeString(tmp.resolve("a-file"), "not a folder");
+      assertThatThrownBy(() -> reg.create(new SyncSessions.Definition("p", tmp.resolve("a-file").toString(), "/r",
+          null, List.of(), false, false, null, false))).hasMessageEndingWith("a-file: sync root is not a directory");
       assertThat(reg.list()).isEmpty();
       assertThat(tmp.resolve("home/sync/p/session.json")).doesNotExist();
     } catch (java.io.IOException e) {

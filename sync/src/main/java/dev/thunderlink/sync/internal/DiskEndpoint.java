@@ -180,7 +180,8 @@ public final class DiskEndpoint implements Endpoint {
       Files.createDirectories(root);
     }
     if (!Files.isDirectory(root)) {
-      throw new NoSuchFileException(root.toString(), null, "sync root is not a directory");
+      throw new NoSuchFileException(root.toString(), null,
+          Files.exists(root) ? "sync root is not a directory" : "sync root does not exist (create the folder first)");
     }
     StateStore store = StateStore.open(stateDb);
     try {
