@@ -62,13 +62,18 @@ public final class DaemonHome implements AutoCloseable {
    * name: whoever reads the config for their own work reports what is wrong with it.
    */
   public DeviceIdentity identity() throws IOException {
-    String name = null;
+    dev.thunderlink.daemon.config.ThunderlinkConfig cfg;
     try {
-      name = dev.thunderlink.daemon.config.ConfigLoader.load(dir).config().device().nameOrNull();
-    } catch (RuntimeException e) {
-      // see above
+      cfg = dev.thunderlink.daemon.config.ConfigLoader.load(dir).config();
+    } catch (RuntimeException e) { // see above
+      return DeviceIdentity.loadOrCreate(dir.resolve("identity"));
     }
-    return DeviceIdentity.loadOrCreate(dir.resolve("identity"), name);
+    return identity(cfg);
+  }
+
+  /** This home's identity, going by {@code cfg}'s device name (for a caller that has loaded the config already). */
+  public DeviceIdentity identity(dev.thunderlink.daemon.config.ThunderlinkConfig cfg) throws IOException {
+    return DeviceIdentity.loadOrCreate(dir.resolve("identity"), cfg.device().nameOrNull());
   }
 
   public PeerStore peers() {

@@ -50,7 +50,8 @@ public final class StandaloneCpLink implements CpLink {
   @Override
   public Connected open(Path homeOption) throws Exception {
     DaemonHome home = DaemonHome.resolve(homeOption);
-    DeviceIdentity id = home.identity();
+    ThunderlinkConfig cfg = ConfigLoader.load(home.dir()).config();
+    DeviceIdentity id = home.identity(cfg);
     PeerStore peers = home.peers();
     PairedPeer host =
         peers.peers().stream()
@@ -59,7 +60,6 @@ public final class StandaloneCpLink implements CpLink {
             .orElseThrow(
                 () -> new IllegalStateException( // not a usage error: exit 1
                     "cp: no paired host with a known address in " + home.dir() + " (run `thunderlink pair HOST CODE` first)"));
-    ThunderlinkConfig cfg = ConfigLoader.load(home.dir()).config();
     TransportFactory transport = TransportFactory.select(cfg.transport().kind());
     EventLoopGroup group = transport.newGroup(2, "thunderlink-cp");
     PeerLink link = null;

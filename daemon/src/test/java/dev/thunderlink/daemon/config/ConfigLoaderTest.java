@@ -185,6 +185,10 @@ class ConfigLoaderTest {
     // the name a home's daemons go by
     write("[device]\nname = \"mini\"\n");
     assertThat(new dev.thunderlink.daemon.DaemonHome(home).identity().deviceName()).isEqualTo("mini");
+    // a config that does not load leaves the name a home has without one (its daemon reports the config)
+    write("[device]\nname = \"my mac/book\"\n");
+    assertThat(new dev.thunderlink.daemon.DaemonHome(home).identity().deviceName())
+        .isEqualTo(dev.thunderlink.transport.DeviceIdentity.loadOrCreate(home.resolve("other-identity")).deviceName());
   }
 
   @Test

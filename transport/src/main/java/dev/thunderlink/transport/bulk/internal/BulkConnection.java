@@ -137,8 +137,6 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   private volatile DigestAlgorithm digest = DigestAlgorithm.DIGEST_ALGORITHM_SHA256;
   /** Whether this connection runs over a path faster than LZ4 compresses (see {@link #fastPath(boolean)}). */
   private volatile boolean fastPath;
-  /** Why a newer connection took a file of this one over (then it stops), or null. */
-  private volatile String superseded;
   /** This connection as {@link PartialWriters} knows it: its age, and how it is stopped. */
   private final PartialWriters.Connection writer = new PartialWriters.Connection() {
     private final long serial = PartialWriters.nextSerial();
@@ -490,6 +488,9 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
         ch.config().setAutoRead(true);
         ch.eventLoop().schedule(() -> ch.close(), FAIL_LINGER_MILLIS, TimeUnit.MILLISECONDS);
       });
+      // and closes even if the frame never goes out (the peer stopped reading, a path cut
+      // silently), as close() does
+      ch.eventLoop().schedule(() -> ch.close(), config.stallTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
     synchronized (writeLock) {
       writeLock.notifyAll();
@@ -849,21 +850,18 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
    * flight are stale; the sender no longer waits for them. Any thread.
    */
   private void supersede(String reason) {
-    if (superseded != null) {
-      return;
+    if (failure != null) {
+      return; // ending already
     }
-    superseded = reason;
     log.info("bulk connection with {} superseded: {}", ch.remoteAddress(), reason);
     fail("bulk connection superseded: " + reason); // the peer, if it still listens, hears why
-    // and it closes even if the ERROR frame cannot go out (a cut path's peer reads nothing)
-    ch.eventLoop().schedule(() -> {
-      ch.close();
-    }, 4 * FAIL_LINGER_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   private void begin(Disk d, int s, FileHeader h, Digest early) {
-    if (superseded != null || !ch.isActive()) {
-      routes.remove(s); // no file is begun that nobody will finish: its partial would be left behind
+    if (failure != null || !ch.isActive()) {
+      // the connection is ending (failed, superseded, lost): a file begun now would only leave
+      // its partial behind, and nobody would hear its verdict
+      routes.remove(s);
       return;
     }
     FileReceiver r = null;
