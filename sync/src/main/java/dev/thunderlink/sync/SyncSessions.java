@@ -66,6 +66,13 @@ public final class SyncSessions implements AutoCloseable {
   private final FilePusher pusher;
   private final Map<String, SyncSession> running = new TreeMap<>();
   private final Map<String, Definition> definitions = new TreeMap<>();
+  /**
+   * Persisted sessions that are not running, with why: not started yet (the daemon starts them
+   * once a path to the host is up), or their start failed (retried). Every command sees them, so
+   * that a session is never taken for absent while the host is out of reach.
+   */
+  private final Map<String, String> notStarted = new TreeMap<>();
+  private boolean loaded;
   private java.util.function.Consumer<Duration> onPropagated = d -> {};
   private final List<java.util.function.Consumer<SyncChange>> subscribers =
       new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -96,42 +103,96 @@ public final class SyncSessions implements AutoCloseable {
 
   /** Starts every persisted session; returns the names that failed to start, with why. */
   public synchronized Map<String, String> startAll() throws IOException {
+    loaded = true;
     Map<String, String> failed = new TreeMap<>();
-    if (!Files.isDirectory(dir)) {
-      return failed;
-    }
-    try (Stream<Path> s = Files.list(dir)) {
-      for (Path d : (Iterable<Path>) s.sorted()::iterator) {
-        Path f = d.resolve("session.json");
-        if (!Files.isRegularFile(f)) {
-          continue;
+    for (Map.Entry<String, Definition> e : readDefinitions().entrySet()) {
+      String name = e.getKey();
+      try {
+        Definition def = e.getValue();
+        if (def == null) {
+          throw new IOException(notStarted.get(name));
         }
-        try {
-          Definition def = JSON.readValue(f.toFile(), Definition.class);
-          definitions.put(def.name(), def);
-          if (running.containsKey(def.name())) {
-            continue; // started by an earlier call: startAll is retried until every session runs
-          }
-          start(def);
-        } catch (IOException | RuntimeException e) {
-          failed.put(d.getFileName().toString(), String.valueOf(e.getMessage()));
-        }
+        refuseOverlap(toConfig(def), running.values().stream().map(x -> definitions.get(x.config().name())).toList());
+        start(def);
+        notStarted.remove(name);
+      } catch (IOException | RuntimeException ex) {
+        String why = String.valueOf(ex.getMessage());
+        failed.put(name, why);
+        notStarted.put(name, why);
       }
     }
     return failed;
   }
 
+  /**
+   * Reads the definition of every persisted session that is not running, into
+   * {@link #definitions} (a null value: unreadable, and why in {@link #notStarted}); returns them.
+   * Sessions that run are left alone: startAll is retried until every session runs.
+   */
+  private Map<String, Definition> readDefinitions() throws IOException {
+    Map<String, Definition> read = new TreeMap<>();
+    if (!Files.isDirectory(dir)) {
+      return read;
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path d : (Iterable<Path>) s.sorted()::iterator) {
+        String name = d.getFileName().toString();
+        Path f = d.resolve("session.json");
+        if (!Files.isRegularFile(f) || running.containsKey(name)) {
+          continue;
+        }
+        try {
+          Definition def = JSON.readValue(f.toFile(), Definition.class);
+          if (!name.equals(def.name())) {
+            throw new IOException("it names the session " + def.name() + ", not " + name);
+          }
+          definitions.put(name, def);
+          read.put(name, def);
+        } catch (IOException | RuntimeException e) {
+          definitions.remove(name);
+          read.put(name, null);
+          notStarted.put(name, "its definition " + f + " cannot be read: " + e.getMessage()
+              + " (`thunderlink sync terminate " + name + "` removes it)");
+        }
+      }
+    }
+    return read;
+  }
+
+  /**
+   * Makes every persisted session known before the first {@link #startAll} (the daemon calls
+   * that once a path to the host is up): before, {@code list} showed none, and a {@code create}
+   * of the same name, failing for want of the host, deleted the persisted session's state.
+   */
+  private void load() {
+    if (loaded) {
+      return;
+    }
+    try {
+      readDefinitions().forEach((name, def) -> {
+        if (def != null) {
+          notStarted.putIfAbsent(name, "waiting for a path to the host");
+        }
+      });
+      loaded = true;
+    } catch (IOException e) {
+      // read again at the next command; startAll reports it
+    }
+  }
+
   /** {@code sync create}: validates, persists and starts a session. */
   public synchronized SyncStatus create(Definition def) throws IOException {
-    if (definitions.containsKey(def.name())) {
+    load();
+    if (definitions.containsKey(def.name()) || notStarted.containsKey(def.name())) {
       throw new IllegalArgumentException("sync session: " + def.name() + " (expected: a name not in use)");
     }
     SyncSessionConfig config = toConfig(def); // validates
-    for (SyncSession other : running.values()) {
-      if (other.config().localRoot().equals(config.localRoot())) {
-        throw new IllegalArgumentException("local root: " + config.localRoot() + " (expected: not already synced by "
-            + other.config().name() + ")");
-      }
+    // every other session, running or not yet: one persisted keeps its place while the host is away
+    refuseOverlap(config, definitions.values());
+    if (Files.exists(dir.resolve(def.name()))) {
+      // a folder no session owns (left by a crash, or put there): never deleted by a failed create
+      throw new IllegalArgumentException("sync session: " + def.name() + " (expected: a name not in use; "
+          + dir.resolve(def.name()) + " exists)");
     }
     Files.createDirectories(dir.resolve(def.name()));
     SyncSession s;
@@ -174,6 +235,50 @@ public final class SyncSessions implements AutoCloseable {
     }
   }
 
+  /**
+   * Refuses a session that would mirror what a running one mirrors: the same local root, or
+   * roots that overlap another session's on both sides (one inside the other, or the same). The
+   * second kind loops: with {@code P <-> R} and {@code P/sub <-> R}, a file made in {@code P/sub}
+   * reaches {@code R/sub} through the first and {@code R} through the second, which the first
+   * brings back to {@code P}, and so on: {@code P/sub/sub/sub/...} for ever. Roots that overlap
+   * on one side only are allowed (a change crosses once and stops).
+   */
+  private void refuseOverlap(SyncSessionConfig config, java.util.Collection<Definition> others) {
+    Path local = canonical(config.localRoot());
+    Path remote = Paths.get(config.remoteRoot()).normalize();
+    for (Definition o : others) {
+      if (o == null || o.name().equals(config.name()) || o.localRoot() == null || o.remoteRoot() == null) {
+        continue;
+      }
+      Path otherLocal = canonical(Paths.get(o.localRoot()));
+      if (otherLocal.equals(local)) {
+        throw new IllegalArgumentException("local root: " + config.localRoot() + " (expected: not already synced by "
+            + o.name() + ")");
+      }
+      Path otherRemote = Paths.get(o.remoteRoot()).normalize();
+      if (overlap(local, otherLocal) && overlap(remote, otherRemote)) {
+        throw new IllegalArgumentException("roots: " + config.localRoot() + " <-> host:" + config.remoteRoot()
+            + " (expected: roots that do not overlap session " + o.name() + "'s " + o.localRoot() + " <-> host:"
+            + o.remoteRoot() + " on both sides; each session would take the other's writes for changes and copy them"
+            + " round for ever)");
+      }
+    }
+  }
+
+  private static boolean overlap(Path a, Path b) {
+    return a.startsWith(b) || b.startsWith(a);
+  }
+
+  /** The folder as the file system names it (symbolic links resolved) when it can be read; else as given. */
+  private static Path canonical(Path p) {
+    Path abs = p.toAbsolutePath().normalize();
+    try {
+      return abs.toRealPath();
+    } catch (IOException e) {
+      return abs;
+    }
+  }
+
   private SyncSession start(Definition def) throws IOException {
     SyncSession s = SyncSession.start(toConfig(def), channel, pusher);
     s.onPropagated(onPropagated);
@@ -211,29 +316,47 @@ public final class SyncSessions implements AutoCloseable {
     Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /** The running session {@code name}; a clear error for one that is not running, or none. */
   private SyncSession session(String name) {
+    load();
     SyncSession s = running.get(name);
     if (s == null) {
-      throw new IllegalArgumentException(running.isEmpty()
+      if (notStarted.containsKey(name)) {
+        throw new IllegalStateException("sync session " + name + " is not running: " + notStarted.get(name)
+            + " (it starts by itself once that is mended)");
+      }
+      java.util.TreeSet<String> names = new java.util.TreeSet<>(running.keySet());
+      names.addAll(notStarted.keySet());
+      throw new IllegalArgumentException(names.isEmpty()
           ? "sync session: " + name + " (there are none; create one with `thunderlink sync create " + name
               + " --local PATH --remote PATH`)"
-          : "sync session: " + name + " (expected: one of " + String.join(", ", new java.util.TreeSet<>(running.keySet())) + ")");
+          : "sync session: " + name + " (expected: one of " + String.join(", ", names) + ")");
     }
     return s;
   }
 
-  /** {@code sync list}. */
+  /** {@code sync list}: the running sessions and those not started (yet), by name. */
   public synchronized List<SyncStatus> list() {
-    List<SyncStatus> out = new ArrayList<>();
-    for (SyncSession s : running.values()) {
-      out.add(s.status());
-    }
-    return out;
+    load();
+    Map<String, SyncStatus> out = new TreeMap<>();
+    running.forEach((name, s) -> out.put(name, s.status()));
+    notStarted.keySet().forEach(name -> out.put(name, notStartedStatus(name)));
+    return new ArrayList<>(out.values());
   }
 
   /** {@code sync status NAME}. */
   public synchronized SyncStatus status(String name) {
-    return session(name).status();
+    load();
+    return notStarted.containsKey(name) ? notStartedStatus(name) : session(name).status();
+  }
+
+  /** A persisted session that does not run: state NOT_STARTED, why in {@code lastError}. */
+  private SyncStatus notStartedStatus(String name) {
+    Definition d = definitions.get(name);
+    String mode = d == null ? "" : d.mode() == null ? SyncMode.TWO_WAY_SAFE.cliName() : d.mode();
+    return new SyncStatus(name, mode, "NOT_STARTED", "", notStarted.get(name), 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(),
+        List.of(), 0, 0, 0, 0, 0, 0, 0, false, d == null ? "" : d.localRoot(), d == null ? "" : d.remoteRoot(),
+        false);
   }
 
   /** {@code sync conflicts NAME}. */
@@ -241,22 +364,39 @@ public final class SyncSessions implements AutoCloseable {
     return session(name).conflicts();
   }
 
-  /** {@code sync pause NAME}: persists, so the session stays paused across restarts. */
+  /**
+   * {@code sync pause NAME}: persists, so the session stays paused across restarts; a session
+   * not started yet will start paused.
+   */
   public synchronized void pause(String name) throws IOException, InterruptedException {
-    session(name).pause();
-    Definition d = definitions.get(name);
-    Definition p = new Definition(d.name(), d.localRoot(), d.remoteRoot(), d.mode(), d.ignores(),
-        d.useGitignoreFiles(), d.ignoreVcs(), d.outsideSymlinks(), true);
-    write(p);
-    definitions.put(name, p);
+    if (!pausedOnStart(name, true)) {
+      session(name).pause();
+      persistPaused(name, true);
+    }
   }
 
-  /** {@code sync resume NAME [--force]}. */
+  /** {@code sync resume NAME [--force]}; a session not started yet will start running. */
   public synchronized void resume(String name, boolean force) throws IOException {
-    session(name).resume(force);
+    if (!pausedOnStart(name, false)) {
+      session(name).resume(force);
+      persistPaused(name, false);
+    }
+  }
+
+  /** For a session not started (yet) with a readable definition: persists {@code paused}; true if it was one. */
+  private boolean pausedOnStart(String name, boolean paused) throws IOException {
+    load();
+    if (running.containsKey(name) || !notStarted.containsKey(name) || definitions.get(name) == null) {
+      return false;
+    }
+    persistPaused(name, paused);
+    return true;
+  }
+
+  private void persistPaused(String name, boolean paused) throws IOException {
     Definition d = definitions.get(name);
     Definition p = new Definition(d.name(), d.localRoot(), d.remoteRoot(), d.mode(), d.ignores(),
-        d.useGitignoreFiles(), d.ignoreVcs(), d.outsideSymlinks(), false);
+        d.useGitignoreFiles(), d.ignoreVcs(), d.outsideSymlinks(), paused);
     write(p);
     definitions.put(name, p);
   }
@@ -286,8 +426,19 @@ public final class SyncSessions implements AutoCloseable {
     s.awaitFirstSync(timeout);
   }
 
-  /** {@code sync terminate NAME}: stops the session and deletes its state (not the files). */
+  /**
+   * {@code sync terminate NAME}: stops the session and deletes its state (not the files). A
+   * session that is not running goes too; the host, out of reach or not asked, keeps its index
+   * of that session's folder (a cache of what it scanned there, keyed by the session's name).
+   */
   public synchronized void terminate(String name) throws IOException {
+    load();
+    if (!running.containsKey(name) && notStarted.containsKey(name)) {
+      notStarted.remove(name);
+      definitions.remove(name);
+      StateStore.deleteDir(dir.resolve(name));
+      return;
+    }
     SyncSession s = session(name);
     running.remove(name);
     definitions.remove(name);

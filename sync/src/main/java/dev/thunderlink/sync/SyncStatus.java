@@ -7,7 +7,9 @@ import java.util.Map;
  * A snapshot of a session for {@code sync status}/{@code sync list}. Counts are cumulative
  * since the session object started.
  *
- * @param state       RUNNING, PAUSED, HALTED (a safety stop; see {@code haltReason}), CLOSED
+ * @param state       RUNNING, PAUSED, HALTED (a safety stop; see {@code haltReason}), CLOSED, or
+ *     NOT_STARTED: persisted but not running (the host out of reach, the folder missing, ...;
+ *     why in {@code lastError}; the daemon retries)
  * @param haltReason  why the session stopped by itself: a safety stop (HALTED), or a full disk
  *     (PAUSED, lifted by itself when space returns); empty otherwise
  * @param lastError   the last session-level error (e.g. the peer unreachable), or empty

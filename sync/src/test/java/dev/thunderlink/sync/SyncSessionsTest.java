@@ -112,6 +112,136 @@ class SyncSessionsTest {
     }
   }
 
+  /**
+   * Two sessions whose roots overlap on both sides take each other's writes for changes: with
+   * {@code P <-> R} and {@code P/sub <-> R}, a file made in {@code P/sub} came back as
+   * {@code P/sub/sub/f}, {@code P/sub/sub/sub/f}, ... for ever (seen in the demo). Such a
+   * session is refused, at create and when persisted from before; an overlap on one side only
+   * is allowed.
+   */
+  @Test
+  void sessionsWhoseRootsOverlapOnBothSidesAreRefused() throws Exception {
+    SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
+    Server server = InProcessServerBuilder.forName("overlap").directExecutor().addService(host).build().start();
+    ManagedChannel channel = InProcessChannelBuilder.forName("overlap").directExecutor().build();
+    Path p = Files.createDirectories(tmp.resolve("P"));
+    Path sub = Files.createDirectories(p.resolve("sub"));
+    Path q = Files.createDirectories(tmp.resolve("Q"));
+    String r = tmp.resolve("R").toString();
+    try {
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
+        reg.create(definition("outer", p, r));
+        assertThatThrownBy(() -> reg.create(definition("again", p, tmp.resolve("R2").toString())))
+            .hasMessage("local root: " + p + " (expected: not already synced by outer)");
+        // the loop of the demo, and the same nesting on both sides, and the outer one second
+        for (SyncSessions.Definition d : List.of(definition("inner", sub, r),
+            definition("nested", sub, r + "/sub"), definition("wider", tmp, tmp.toString() + "/R/../R/x"))) {
+          assertThatThrownBy(() -> reg.create(d)).isInstanceOf(IllegalArgumentException.class)
+              .hasMessage("roots: " + d.localRoot() + " <-> host:" + d.remoteRoot()
+                  + " (expected: roots that do not overlap session outer's " + p + " <-> host:" + r
+                  + " on both sides; each session would take the other's writes for changes and copy them round"
+                  + " for ever)");
+        }
+        assertThat(tmp.resolve("home/sync/inner")).doesNotExist();
+        // one side only: a change crosses once and stops
+        reg.create(definition("sub-elsewhere", sub, tmp.resolve("S").toString()));
+        reg.create(definition("into-r", q, r + "/from-q"));
+        assertThat(reg.list()).extracting(SyncStatus::name).containsExactly("into-r", "outer", "sub-elsewhere");
+        Files.writeString(sub.resolve("f"), "made once");
+        reg.flush("outer", Duration.ofSeconds(30));
+        reg.flush("sub-elsewhere", Duration.ofSeconds(30));
+        reg.flush("outer", Duration.ofSeconds(30));
+        assertThat(Files.readString(tmp.resolve("R/sub/f"))).isEqualTo("made once");
+        assertThat(Files.readString(tmp.resolve("S/f"))).isEqualTo("made once");
+        assertThat(sub.resolve("sub")).doesNotExist();
+      }
+      // a loop persisted before this check: the first session by name runs, the other is refused
+      Path persisted = Files.createDirectories(tmp.resolve("home/sync/zz-inner")).resolve("session.json");
+      Files.writeString(persisted, Files.readString(tmp.resolve("home/sync/outer/session.json"))
+          .replace("\"outer\"", "\"zz-inner\"").replace("\"" + p + "\"", "\"" + sub + "\""));
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
+        assertThat(reg.startAll()).containsOnlyKeys("zz-inner").hasValueSatisfying(
+            new org.assertj.core.api.Condition<>(m -> m.startsWith("roots: " + sub + " <-> host:" + r), "the overlap"));
+        assertThat(reg.list()).extracting(SyncStatus::name, SyncStatus::state).containsExactly(
+            org.assertj.core.api.Assertions.tuple("into-r", "RUNNING"), org.assertj.core.api.Assertions.tuple("outer", "RUNNING"),
+            org.assertj.core.api.Assertions.tuple("sub-elsewhere", "RUNNING"),
+            org.assertj.core.api.Assertions.tuple("zz-inner", "NOT_STARTED"));
+        assertThat(sub.resolve("sub")).doesNotExist();
+      }
+    } finally {
+      channel.shutdownNow();
+      server.shutdownNow();
+      host.close();
+    }
+  }
+
+  /**
+   * The daemon starts its persisted sessions once a path to the host is up. Before, and while a
+   * start fails, a session is listed as NOT_STARTED with why; it was absent from {@code list},
+   * and a {@code create} of its name, failing for want of the host, deleted its state.
+   */
+  @Test
+  void aPersistedSessionIsListedAndKeptWhileTheHostIsOutOfReach() throws Exception {
+    SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
+    Server server = InProcessServerBuilder.forName("reach").directExecutor().addService(host).build().start();
+    ManagedChannel channel = InProcessChannelBuilder.forName("reach").directExecutor().build();
+    ManagedChannel nowhere = InProcessChannelBuilder.forName("no-host-here").directExecutor().build();
+    Path a = Files.createDirectories(tmp.resolve("a"));
+    SyncSessions.Definition proj = definition("proj", a, tmp.resolve("b").toString());
+    try {
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
+        reg.create(proj);
+        Files.writeString(a.resolve("x.txt"), "x");
+        reg.flush("proj", Duration.ofSeconds(30));
+      }
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", nowhere)) {
+        // before any start: known, not running, and its name taken
+        assertThat(reg.list()).singleElement().satisfies(st -> {
+          assertThat(st.name()).isEqualTo("proj");
+          assertThat(st.state()).isEqualTo("NOT_STARTED");
+          assertThat(st.lastError()).isEqualTo("waiting for a path to the host");
+          assertThat(st.localRoot()).isEqualTo(a.toString());
+        });
+        assertThatThrownBy(() -> reg.create(proj)).hasMessage("sync session: proj (expected: a name not in use)");
+        assertThat(tmp.resolve("home/sync/proj/session.json")).exists();
+        assertThat(tmp.resolve("home/sync/proj/session.db")).exists();
+        assertThatThrownBy(() -> reg.flush("proj", Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class)
+            .hasMessage("sync session proj is not running: waiting for a path to the host (it starts by itself once that"
+                + " is mended)");
+        // a failed start says why, and a pause now holds when it does start
+        assertThat(reg.startAll()).containsOnlyKeys("proj");
+        assertThat(reg.status("proj").state()).isEqualTo("NOT_STARTED");
+        assertThat(reg.status("proj").lastError()).startsWith("remote open: UNAVAILABLE");
+        reg.pause("proj");
+      }
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
+        assertThat(reg.startAll()).isEmpty();
+        assertThat(reg.status("proj").state()).isEqualTo("PAUSED");
+        reg.resume("proj", false);
+        reg.flush("proj", Duration.ofSeconds(30));
+        assertThat(reg.status("proj").filesTransferred()).as("x.txt is not sent again").isZero();
+        assertThat(Files.readString(tmp.resolve("b/x.txt"))).isEqualTo("x");
+      }
+      // out of reach again: terminate still removes it (the files stay)
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", nowhere)) {
+        reg.terminate("proj");
+        assertThat(reg.list()).isEmpty();
+        assertThat(tmp.resolve("home/sync/proj")).doesNotExist();
+        assertThat(reg.startAll()).isEmpty();
+      }
+      assertThat(Files.readString(a.resolve("x.txt"))).isEqualTo("x");
+    } finally {
+      nowhere.shutdownNow();
+      channel.shutdownNow();
+      server.shutdownNow();
+      host.close();
+    }
+  }
+
+  private static SyncSessions.Definition definition(String name, Path local, String remote) {
+    return new SyncSessions.Definition(name, local.toString(), remote, null, List.of(), false, false, "refuse", false);
+  }
+
   @Test
   void badDefinitionsGetOneLineErrors() {
     try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book",

@@ -107,6 +107,15 @@ public final class SyncCommand implements Runnable {
     void printStatus(SyncSessionStatus s) {
       PrintWriter o = out();
       o.printf("%s  [%s, %s]%n", s.getName(), s.getState(), s.getMode());
+      if (s.getState().equals("NOT_STARTED")) {
+        // persisted, not running: the host out of reach, its folder missing, ... (retried by the daemon)
+        if (!s.getLocalRoot().isEmpty()) {
+          o.printf("  %s <-> host:%s%n", s.getLocalRoot(), s.getRemoteRoot());
+        }
+        o.printf("  NOT STARTED: %s%n", s.getLastError());
+        o.flush();
+        return;
+      }
       if (!s.getLocalRoot().isEmpty()) {
         o.printf("  %s <-> host:%s%s%n", s.getLocalRoot(), s.getRemoteRoot(), s.getFirstSyncDone() ? "" : " (first sync running)");
       }
