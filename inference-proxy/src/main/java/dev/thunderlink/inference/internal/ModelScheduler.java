@@ -366,7 +366,8 @@ public final class ModelScheduler implements AutoCloseable {
       if (c != null) {
         c.run(); // in case onCancel was registered after cancel() looked
       }
-      cancelledCount.incrementAndGet();
+      // counted by released(): the aborted call's end can be queued before this task, and it
+      // counted the request as completed while this one saw it over and counted nothing
     }
   }
 
@@ -378,7 +379,7 @@ public final class ModelScheduler implements AutoCloseable {
     Model m = models.get(job.model);
     m.inFlight--;
     m.lastActiveNanos = ticker.getAsLong();
-    completed.incrementAndGet();
+    (job.cancelRequested ? cancelledCount : completed).incrementAndGet();
     pump();
   }
 

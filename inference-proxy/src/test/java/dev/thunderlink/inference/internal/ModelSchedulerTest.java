@@ -249,7 +249,8 @@ class ModelSchedulerTest {
     aCall.cancel();
     Await.until(Duration.ofSeconds(5), "a's slot freed", () -> snapshot().loaded().get(0).inFlight() == 0);
     assertThat(sim.counters().loadsByModel()).doesNotContainKey("b:70b");
-    assertThat(snapshot().cancelled()).as("waiters that left the queue").isEqualTo(1);
+    assertThat(snapshot().cancelled()).as("b's waiter that left the queue, and a left while running").isEqualTo(2);
+    assertThat(snapshot().completed()).isZero();
     // and interactive-triggered swap abandoned when the interactive waiter leaves
     Collect a2 = new Collect();
     HostInference.Call a2Call = host.stream("/api/chat", Collect.chat("a:32b", "hello"), BATCH, a2);
@@ -282,6 +283,10 @@ class ModelSchedulerTest {
     long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
     System.out.println("cancellation reached the upstream in " + ms + " ms");
     Await.until(Duration.ofSeconds(5), "slot freed", () -> snapshot().loaded().get(0).inFlight() == 0);
+    // counted once, as cancelled (it read "completed 1, cancelled 0" in `thunderlink models`)
+    Await.until(Duration.ofSeconds(5), "counted", () -> snapshot().cancelled() + snapshot().completed() == 1);
+    assertThat(snapshot().cancelled()).isEqualTo(1);
+    assertThat(snapshot().completed()).isZero();
   }
 
   @Test
