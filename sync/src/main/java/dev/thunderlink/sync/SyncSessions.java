@@ -73,6 +73,12 @@ public final class SyncSessions implements AutoCloseable {
    */
   private final Map<String, String> notStarted = new TreeMap<>();
   private boolean loaded;
+  /**
+   * Terminated sessions whose index the host has not been told to drop yet (it was out of
+   * reach), persisted in {@code home/sync/host-forget.json} and asked again at the next start,
+   * create or terminate.
+   */
+  private final java.util.TreeSet<String> hostForget = new java.util.TreeSet<>();
   private java.util.function.Consumer<Duration> onPropagated = d -> {};
   private final List<java.util.function.Consumer<SyncChange>> subscribers =
       new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -103,7 +109,7 @@ public final class SyncSessions implements AutoCloseable {
 
   /** Starts every persisted session; returns the names that failed to start, with why. */
   public synchronized Map<String, String> startAll() throws IOException {
-    loaded = true;
+    load();
     Map<String, String> failed = new TreeMap<>();
     for (Map.Entry<String, Definition> e : readDefinitions().entrySet()) {
       String name = e.getKey();
@@ -121,6 +127,7 @@ public final class SyncSessions implements AutoCloseable {
         notStarted.put(name, why);
       }
     }
+    forgetOnHost(false);
     return failed;
   }
 
@@ -169,6 +176,14 @@ public final class SyncSessions implements AutoCloseable {
       return;
     }
     try {
+      Path f = dir.resolve(HOST_FORGET);
+      try {
+        if (Files.isRegularFile(f)) {
+          hostForget.addAll(List.of(JSON.readValue(f.toFile(), String[].class)));
+        }
+      } catch (IOException | RuntimeException e) {
+        // only the host's clean-up of old indexes is lost; the sessions load as ever
+      }
       readDefinitions().forEach((name, def) -> {
         if (def != null) {
           notStarted.putIfAbsent(name, "waiting for a path to the host");
@@ -177,6 +192,44 @@ public final class SyncSessions implements AutoCloseable {
       loaded = true;
     } catch (IOException e) {
       // read again at the next command; startAll reports it
+    }
+  }
+
+  private static final String HOST_FORGET = "host-forget.json";
+
+  /**
+   * Asks the host to drop the index of each session terminated while it was out of reach, and
+   * forgets those it dropped. A name in use again is not asked for: its new session owns that
+   * index now. Quick when there are none; a host out of reach costs one failed call.
+   */
+  private void forgetOnHost(boolean added) {
+    if (hostForget.isEmpty()) {
+      return;
+    }
+    boolean changed = added;
+    changed |= hostForget.removeIf(n -> definitions.containsKey(n) || notStarted.containsKey(n));
+    for (String name : List.copyOf(hostForget)) {
+      try {
+        dev.thunderlink.sync.internal.RemoteEndpoint.forget(channel, name);
+        hostForget.remove(name);
+        changed = true;
+      } catch (IOException e) {
+        break; // out of reach still: the next start, create or terminate asks again
+      }
+    }
+    if (changed) {
+      try {
+        Path f = dir.resolve(HOST_FORGET);
+        if (hostForget.isEmpty()) {
+          Files.deleteIfExists(f);
+        } else {
+          Path tmp = f.resolveSibling(HOST_FORGET + ".tmp");
+          JSON.writeValue(tmp.toFile(), hostForget.toArray(new String[0]));
+          Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        }
+      } catch (IOException e) {
+        // asked again next time: dropping an index twice is harmless
+      }
     }
   }
 
@@ -204,6 +257,7 @@ public final class SyncSessions implements AutoCloseable {
     }
     write(def);
     definitions.put(def.name(), def);
+    forgetOnHost(false); // a name in use again leaves the list; others are asked now the host is here
     return s.status();
   }
 
@@ -428,8 +482,8 @@ public final class SyncSessions implements AutoCloseable {
 
   /**
    * {@code sync terminate NAME}: stops the session and deletes its state (not the files). A
-   * session that is not running goes too; the host, out of reach or not asked, keeps its index
-   * of that session's folder (a cache of what it scanned there, keyed by the session's name).
+   * session that is not running goes too. The host is asked to drop its index of the session
+   * now, or, out of reach, at the next start, create or terminate ({@link #forgetOnHost}).
    */
   public synchronized void terminate(String name) throws IOException {
     load();
@@ -437,13 +491,15 @@ public final class SyncSessions implements AutoCloseable {
       notStarted.remove(name);
       definitions.remove(name);
       StateStore.deleteDir(dir.resolve(name));
-      return;
+    } else {
+      SyncSession s = session(name);
+      running.remove(name);
+      definitions.remove(name);
+      s.terminate(); // its close asks the host to forget, and does not say if the host heard
+      StateStore.deleteDir(dir.resolve(name));
     }
-    SyncSession s = session(name);
-    running.remove(name);
-    definitions.remove(name);
-    s.terminate();
-    StateStore.deleteDir(dir.resolve(name));
+    hostForget.add(name);
+    forgetOnHost(true);
   }
 
   /** Closes every session (state stays for the next start). */

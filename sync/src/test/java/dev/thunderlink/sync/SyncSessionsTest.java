@@ -222,7 +222,8 @@ class SyncSessionsTest {
         assertThat(reg.status("proj").filesTransferred()).as("x.txt is not sent again").isZero();
         assertThat(Files.readString(tmp.resolve("b/x.txt"))).isEqualTo("x");
       }
-      // out of reach again: terminate still removes it (the files stay)
+      // out of reach again: terminate still removes it (the files stay), and the host is asked
+      // to drop its index of the session once it is back
       try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", nowhere)) {
         reg.terminate("proj");
         assertThat(reg.list()).isEmpty();
@@ -230,6 +231,47 @@ class SyncSessionsTest {
         assertThat(reg.startAll()).isEmpty();
       }
       assertThat(Files.readString(a.resolve("x.txt"))).isEqualTo("x");
+      assertThat(hostIndexes()).hasSize(1);
+      assertThat(tmp.resolve("home/sync/host-forget.json")).exists();
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
+        assertThat(reg.startAll()).isEmpty();
+      }
+      assertThat(hostIndexes()).isEmpty();
+      assertThat(tmp.resolve("home/sync/host-forget.json")).doesNotExist();
+    } finally {
+      nowhere.shutdownNow();
+      channel.shutdownNow();
+      server.shutdownNow();
+      host.close();
+    }
+  }
+
+  /** A name terminated while the host was away and then used again: its new session's index stays. */
+  @Test
+  void aNameUsedAgainIsNotForgottenOnTheHost() throws Exception {
+    SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
+    Server server = InProcessServerBuilder.forName("again").directExecutor().addService(host).build().start();
+    ManagedChannel channel = InProcessChannelBuilder.forName("again").directExecutor().build();
+    ManagedChannel nowhere = InProcessChannelBuilder.forName("no-host-again").directExecutor().build();
+    Path a = Files.createDirectories(tmp.resolve("a"));
+    SyncSessions.Definition proj = definition("proj", a, tmp.resolve("b").toString());
+    try {
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
+        reg.create(proj);
+      }
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", nowhere)) {
+        reg.terminate("proj");
+      }
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
+        reg.create(proj);
+        Files.writeString(a.resolve("y.txt"), "y");
+        reg.flush("proj", Duration.ofSeconds(30));
+        assertThat(tmp.resolve("home/sync/host-forget.json")).doesNotExist();
+        assertThat(hostIndexes()).hasSize(1);
+        assertThat(reg.startAll()).isEmpty();
+        assertThat(hostIndexes()).hasSize(1);
+        assertThat(Files.readString(tmp.resolve("b/y.txt"))).isEqualTo("y");
+      }
     } finally {
       nowhere.shutdownNow();
       channel.shutdownNow();

@@ -810,6 +810,22 @@ public final class RemoteEndpoint implements Endpoint {
     }
   }
 
+  /**
+   * Tells the host to drop its index of the session {@code session} of this workstation (what
+   * a terminate's close does), for a session terminated while the host was out of reach.
+   *
+   * @throws IOException the host could not be asked (its status in the message)
+   */
+  public static void forget(Channel channel, String session) throws IOException {
+    try {
+      SyncEndpointGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
+          .close(CloseRequest.newBuilder().setEndpointId(session).setForget(true).build());
+    } catch (StatusRuntimeException e) {
+      throw new IOException("host forget " + session + ": " + e.getStatus().getCode() + " "
+          + e.getStatus().getDescription(), e);
+    }
+  }
+
   Channel channel() {
     return channel;
   }
