@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "doctor",
     mixinStandardHelpOptions = true,
-    description = "Check the Thunderbolt bridge, MTU, socket-buffer limits, transports, TLS, peer reachability and clock skew.")
+    description = "Check the Thunderbolt bridge, MTU, socket-buffer limits, transports, TLS, peer reachability, clock skew and the sync sessions.")
 public final class DoctorCommand implements Callable<Integer> {
   @Mixin HomeOption home;
 

@@ -4,6 +4,9 @@ import dev.thunderlink.proto.control.ControlGrpc;
 import dev.thunderlink.proto.control.PathStatus;
 import dev.thunderlink.proto.control.StatusRequest;
 import dev.thunderlink.proto.control.StatusResponse;
+import dev.thunderlink.proto.synccontrol.SyncControlGrpc;
+import dev.thunderlink.proto.synccontrol.SyncListRequest;
+import dev.thunderlink.proto.synccontrol.SyncSessionStatus;
 import dev.thunderlink.transport.LocalControlServer;
 import dev.thunderlink.transport.TlsContexts;
 import dev.thunderlink.transport.TransportFactory;
@@ -170,8 +173,17 @@ public final class Doctor {
   private List<Check> daemon() {
     List<Check> out = new ArrayList<>();
     StatusResponse s;
+    List<SyncSessionStatus> sessions = null;
     try (LocalControlServer.Connection c = LocalControlServer.connect(home)) {
       s = ControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(3, TimeUnit.SECONDS).status(StatusRequest.getDefaultInstance());
+      if (s.getRole().equals("workstation")) {
+        try {
+          sessions = SyncControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(3, TimeUnit.SECONDS)
+              .list(SyncListRequest.getDefaultInstance()).getSessionsList();
+        } catch (RuntimeException e) {
+          out.add(new Check("sync sessions", "warn", "cannot list them: " + e.getMessage(), "run `thunderlink sync list`"));
+        }
+      }
     } catch (IOException | RuntimeException e) {
       out.add(new Check("daemon", "skip", "no daemon answers for " + home + ": peer and clock checks skipped", "start `thunderlink serve` or `thunderlink connect HOST`"));
       return out;
@@ -195,6 +207,50 @@ public final class Doctor {
               skew < 2000 ? "ok" : "warn",
               s.getClockSkewMillis() + " ms (host minus workstation)",
               skew < 2000 ? "" : "enable automatic time (NTP) on both machines; mtimes and conflict names depend on it"));
+    }
+    if (sessions != null) {
+      out.addAll(syncChecks(sessions));
+    }
+    return out;
+  }
+
+  /**
+   * The workstation's sync sessions: one line when all is well, else one per session that needs
+   * the user (halted, paused for space, not started, paths it cannot sync). Conflicts are not
+   * among them: their record is a history (`sync conflicts`), kept after the copies are dealt with.
+   */
+  static List<Check> syncChecks(List<SyncSessionStatus> sessions) {
+    List<Check> out = new ArrayList<>();
+    for (SyncSessionStatus x : sessions) {
+      String name = "sync " + x.getName();
+      String status = "`thunderlink sync status " + x.getName() + "`";
+      switch (x.getState()) {
+        case "HALTED" -> out.add(new Check(name, "fail", "halted: " + x.getHaltReason(),
+            "look at both folders, then `thunderlink sync resume " + x.getName() + " --force` to go on"));
+        case "NOT_STARTED" -> out.add(new Check(name, "fail", "not started: " + x.getLastError(),
+            "it starts by itself once that is mended; `thunderlink sync terminate " + x.getName() + "` removes it"));
+        case "PAUSED" -> {
+          if (!x.getHaltReason().isEmpty()) {
+            out.add(new Check(name, "warn", "paused: " + x.getHaltReason(), "free space there; it resumes by itself"));
+          }
+        }
+        default -> {
+          if (!x.getLastError().isEmpty()) {
+            out.add(new Check(name, "warn", "last error: " + x.getLastError(), status));
+          }
+        }
+      }
+      if (x.getErrorsCount() > 0) {
+        java.util.Map.Entry<String, String> first = new java.util.TreeMap<>(x.getErrorsMap()).firstEntry();
+        out.add(new Check(name, "warn", x.getErrorsCount() + (x.getErrorsCount() == 1 ? " path" : " paths")
+            + " not synced (" + first.getKey() + ": " + first.getValue() + ")", status));
+      }
+    }
+    if (out.isEmpty()) {
+      long paused = sessions.stream().filter(x -> x.getState().equals("PAUSED")).count();
+      out.add(new Check("sync sessions", "ok", sessions.isEmpty() ? "none"
+          : sessions.size() + (sessions.size() == 1 ? " session" : " sessions") + ", no problems"
+              + (paused == 0 ? "" : " (" + paused + " paused by you)"), ""));
     }
     return out;
   }
