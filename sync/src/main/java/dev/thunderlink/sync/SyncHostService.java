@@ -190,8 +190,8 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
     }
     Path p;
     try {
-      p = Path.of(root);
-    } catch (java.nio.file.InvalidPathException e) {
+      p = dev.thunderlink.sync.internal.PathNames.hostRoot(root);
+    } catch (IllegalArgumentException e) { // InvalidPathException too
       return "not a path";
     }
     if (!p.isAbsolute()) {

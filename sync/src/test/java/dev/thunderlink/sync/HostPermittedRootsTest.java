@@ -27,6 +27,12 @@ class HostPermittedRootsTest {
           + "] (not under any of them); add it to bulk.permitted_roots in the host's config.toml");
       assertThat(refusal(host, "projects/app")).isEqualTo("remote root projects/app is outside the host's permitted roots ["
           + permitted + "] (not an absolute path); give an absolute path on the host");
+      // ~ is the host user's home, here outside the permitted root, so judged as that folder
+      assertThat(refusal(host, "~/app")).isEqualTo("remote root ~/app is outside the host's permitted roots ["
+          + permitted + "] (not under any of them); add it to bulk.permitted_roots in the host's config.toml");
+      assertThat(dev.thunderlink.sync.internal.PathNames.hostRoot("~/app/../web", tmp)).isEqualTo(tmp.resolve("web"));
+      assertThat(dev.thunderlink.sync.internal.PathNames.hostRoot("~", tmp)).isEqualTo(tmp);
+      assertThat(refusal(host, "~bob/app")).endsWith("(not a path); give an absolute path on the host");
     } finally {
       host.close();
     }

@@ -153,7 +153,7 @@ public final class SyncCommand implements Runnable {
     @Option(names = "--local", required = true, paramLabel = "PATH", description = "Folder on this machine.")
     Path local;
 
-    @Option(names = "--remote", required = true, paramLabel = "PATH", description = "Folder on the host.")
+    @Option(names = "--remote", required = true, paramLabel = "PATH", description = "Folder on the host: an absolute path, or ~/PATH in the host user's home.")
     String remote;
 
     @Option(names = "--mode", paramLabel = "MODE", description = "two-way-safe (default), two-way-resolved, one-way-replica.")
@@ -184,8 +184,9 @@ public final class SyncCommand implements Runnable {
     public Integer call() throws Exception {
       buildDescriptorsMeanwhile();
       dev.thunderlink.sync.SyncSessionConfig.checkName(name); // bad usage (exit 2) before the daemon is asked
-      if (!remote.startsWith("/")) {
-        throw new IllegalArgumentException("--remote: " + remote + " (expected: an absolute path on the host, like /Users/me/project)");
+      if (!remote.startsWith("/") && !remote.equals("~") && !remote.startsWith("~/")) {
+        throw new IllegalArgumentException("--remote: " + remote
+            + " (expected: an absolute path on the host, like /Users/me/project, or ~/project in its user's home)");
       }
       if (timeoutSeconds != null && !waitForSync) {
         throw new IllegalArgumentException("--timeout: only with --wait (without it, create returns at once)");

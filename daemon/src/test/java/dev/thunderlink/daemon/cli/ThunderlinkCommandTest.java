@@ -90,7 +90,7 @@ class ThunderlinkCommandTest {
     Map<String, String[]> cases = Map.of(
         "thunderlink: name: bad name (expected: 1-64 of [A-Za-z0-9._-], starting alphanumeric)",
         new String[] {"sync", "create", "bad name", "--home", "/nonexistent-home", "--local", "/tmp", "--remote", "/srv/x"},
-        "thunderlink: --remote: srv/x (expected: an absolute path on the host, like /Users/me/project)",
+        "thunderlink: --remote: srv/x (expected: an absolute path on the host, like /Users/me/project, or ~/project in its user's home)",
         new String[] {"sync", "create", "ok", "--home", "/nonexistent-home", "--local", "/tmp", "--remote", "srv/x"});
     cases.forEach((message, args) -> {
       StringWriter err = new StringWriter();

@@ -142,7 +142,7 @@ public final class HostEndpoints {
   public void open(OpenRequest req, StreamObserver<OpenResponse> out) {
     try {
       String session = checkedSession(req.getSession());
-      Path root = Paths.get(req.getRoot());
+      Path root = PathNames.hostRoot(req.getRoot());
       if (!root.isAbsolute()) {
         throw new IllegalArgumentException("remote root: " + req.getRoot() + " (expected: an absolute path)");
       }

@@ -15,6 +15,32 @@ public final class PathNames {
 
   private PathNames() {}
 
+  /**
+   * A session's root on the host as its user wrote it: {@code ~} and {@code ~/PATH} are under
+   * {@code home} (the host user's, as in scp: a shell leaves {@code ~} after text alone); other
+   * paths as they are (absolute, or refused as relative by the caller).
+   *
+   * @throws IllegalArgumentException {@code ~USER/...}, or not a path
+   */
+  public static java.nio.file.Path hostRoot(String root, java.nio.file.Path home) {
+    if (root.equals("~")) {
+      return home;
+    }
+    if (root.startsWith("~/")) {
+      return home.resolve(root.substring(2)).normalize();
+    }
+    if (root.startsWith("~")) {
+      throw new IllegalArgumentException("remote root: " + root + " (expected: ~/PATH for the host user's home;"
+          + " ~USER is not supported)");
+    }
+    return java.nio.file.Path.of(root);
+  }
+
+  /** {@link #hostRoot} with this process's user's home. */
+  public static java.nio.file.Path hostRoot(String root) {
+    return hostRoot(root, java.nio.file.Path.of(System.getProperty("user.home")));
+  }
+
   public static String nfc(String name) {
     return Normalizer.isNormalized(name, Normalizer.Form.NFC) ? name : Normalizer.normalize(name, Normalizer.Form.NFC);
   }

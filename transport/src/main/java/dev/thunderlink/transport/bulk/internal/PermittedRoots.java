@@ -15,15 +15,24 @@ import java.nio.file.attribute.BasicFileAttributes;
  * The directories a peer may read and write on this host. A path is allowed when it lies
  * under a root both as written (after normalizing {@code ..}) and after resolving the
  * symbolic links of its deepest existing ancestor, so neither {@code ../..} nor a symlink
- * planted inside a root leads out. Relative paths are taken from the first root.
+ * planted inside a root leads out. Relative paths are taken from the first root; {@code ~} and
+ * {@code ~/PATH} from the host user's home.
  *
  * <p>Thread-safe; the roots are immutable, real paths of directories are cached for a second.
  */
 public final class PermittedRoots {
   private final List<Path> roots;
+  private final Path home;
 
+  /** With the host user's home ({@code user.home}) for paths written {@code ~/...}. */
   public PermittedRoots(List<Path> roots) {
+    this(roots, Path.of(System.getProperty("user.home")));
+  }
+
+  /** As above, {@code ~} meaning {@code home}. */
+  public PermittedRoots(List<Path> roots, Path home) {
     this.roots = List.copyOf(roots);
+    this.home = home;
   }
 
   public List<Path> roots() {
@@ -71,9 +80,15 @@ public final class PermittedRoots {
       throw new BulkException(
           "path " + requested + " refused: no permitted roots are configured on the host (set bulk.permittedRoots)", false);
     }
+    if (requested.startsWith("~") && !requested.equals("~") && !requested.startsWith("~/")) {
+      throw new BulkException("path: '" + requested + "' (expected: ~/PATH for the host user's home; ~USER is not"
+          + " supported)", false);
+    }
     Path p;
     try {
-      p = Path.of(requested);
+      // ~ is the host user's home, as in scp (a shell leaves host:~/x alone)
+      p = requested.equals("~") ? home : requested.startsWith("~/") ? home.resolve(requested.substring(2))
+          : Path.of(requested);
     } catch (RuntimeException e) {
       throw new BulkException("path: '" + requested + "' (expected: a valid file path)", false);
     }
