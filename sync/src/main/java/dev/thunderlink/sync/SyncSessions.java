@@ -242,10 +242,15 @@ public final class SyncSessions implements AutoCloseable {
     SyncSessionConfig config = toConfig(def); // validates
     // every other session, running or not yet: one persisted keeps its place while the host is away
     refuseOverlap(config, definitions.values());
-    if (Files.exists(dir.resolve(def.name()))) {
-      // a folder no session owns (left by a crash, or put there): never deleted by a failed create
+    Path own = dir.resolve(def.name());
+    if (Files.isDirectory(own, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        && !Files.exists(own.resolve("session.json"), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      StateStore.deleteDir(own); // a create that crashed before its definition was written: no session's
+    }
+    if (Files.exists(own, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      // something no session owns that is not a create's leftover: never deleted by a failed create
       throw new IllegalArgumentException("sync session: " + def.name() + " (expected: a name not in use; "
-          + dir.resolve(def.name()) + " exists)");
+          + own + " exists)");
     }
     Files.createDirectories(dir.resolve(def.name()));
     SyncSession s;

@@ -204,6 +204,15 @@ class SyncSessionsTest {
         });
         assertThatThrownBy(() -> reg.create(proj)).hasMessage("sync session: proj (expected: a name not in use)");
         assertThat(tmp.resolve("home/sync/proj/session.json")).exists();
+        // a create that crashed before writing its definition left a folder: no session's, cleared
+        Files.createDirectories(tmp.resolve("home/sync/crashed")).resolve("session.db").toFile().createNewFile();
+        Files.writeString(tmp.resolve("home/sync/a-file"), "not a session's folder");
+        assertThatThrownBy(() -> reg.create(definition("a-file", Files.createDirectories(tmp.resolve("c")), "/r")))
+            .hasMessage("sync session: a-file (expected: a name not in use; " + tmp.resolve("home/sync/a-file") + " exists)");
+        assertThatThrownBy(() -> reg.create(definition("crashed", tmp.resolve("c"), tmp.resolve("d").toString())))
+            .hasMessageStartingWith("remote open: UNAVAILABLE");
+        assertThat(tmp.resolve("home/sync/crashed")).doesNotExist();
+        assertThat(reg.list()).extracting(SyncStatus::name).containsExactly("proj");
         assertThat(tmp.resolve("home/sync/proj/session.db")).exists();
         assertThatThrownBy(() -> reg.flush("proj", Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class)
             .hasMessage("sync session proj is not running: waiting for a path to the host (it starts by itself once that"
