@@ -85,6 +85,34 @@ class WatcherTest {
   }
 
   /** A folder moved in from outside the tree arrives whole, found by the watch alone (no flush). */
+  /**
+   * A root that is a symbolic link to a folder (~/proj -> /Volumes/work/proj): the walk saw one
+   * link, and the first cycle halted with "the local root is missing". Both roots links here,
+   * watched live; files go both ways and the session never halts.
+   */
+  @Test
+  void rootsThatAreLinksToFoldersAreSyncedAsThoseFolders() throws Exception {
+    Path realA = Files.createDirectories(tmp.resolve("real-a"));
+    Path realB = Files.createDirectories(tmp.resolve("real-b"));
+    Files.writeString(Files.createDirectories(realA.resolve("sub")).resolve("f.txt"), "from a");
+    Path a = Files.createSymbolicLink(tmp.resolve("a"), realA);
+    Path b = Files.createSymbolicLink(tmp.resolve("b"), realB);
+    SyncSessionConfig c = SyncSessionConfig.builder("w").localRoot(a).remoteRoot(b.toString())
+        .stateDir(tmp.resolve("state")).build();
+    try (SyncSession s = SyncSession.startLocal(c, b, "mini")) {
+      s.flush(Duration.ofSeconds(30));
+      assertThat(Files.readString(realB.resolve("sub/f.txt"))).isEqualTo("from a");
+      Files.writeString(realB.resolve("sub/g.txt"), "from b");
+      Files.writeString(a.resolve("top.txt"), "through the link");
+      s.flush(Duration.ofSeconds(30));
+      assertThat(Files.readString(realA.resolve("sub/g.txt"))).isEqualTo("from b");
+      assertThat(Files.readString(realB.resolve("top.txt"))).isEqualTo("through the link");
+      assertThat(s.status().state()).isEqualTo("RUNNING");
+      assertThat(s.status().haltReason()).isEmpty();
+      assertThat(Files.isSymbolicLink(a) && Files.isSymbolicLink(b)).as("the links stay links").isTrue();
+    }
+  }
+
   @Test
   void aFolderMovedInFromOutsideArrivesWithoutAFlush() throws Exception {
     Path a = Files.createDirectories(tmp.resolve("a"));

@@ -183,9 +183,15 @@ public final class DiskEndpoint implements Endpoint {
       throw new NoSuchFileException(root.toString(), null,
           Files.exists(root) ? "sync root is not a directory" : "sync root does not exist (create the folder first)");
     }
+    // a root that is a link to a folder (~/proj -> /Volumes/work/proj) is walked, watched and
+    // written at that folder: walked as given, it was one symbolic link, and the first cycle
+    // halted the session with "the local root is missing"
+    Path folder = Files.isSymbolicLink(root) ? root.toRealPath() : root;
     StateStore store = StateStore.open(stateDb);
     try {
-      return new DiskEndpoint(root, store, options);
+      DiskEndpoint e = new DiskEndpoint(folder, store, options);
+      e.given = root;
+      return e;
     } catch (IOException | RuntimeException e) {
       store.close();
       throw e;
@@ -206,8 +212,12 @@ public final class DiskEndpoint implements Endpoint {
     return disk(path);
   }
 
+  /** The root as the session names it (a link to {@link #root}'s folder, or that folder). */
+  private volatile Path given;
+
   public Path root() {
-    return root;
+    Path g = given;
+    return g != null ? g : root;
   }
 
   /**
