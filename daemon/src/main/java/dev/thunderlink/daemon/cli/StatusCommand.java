@@ -32,16 +32,50 @@ public final class StatusCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     StatusResponse s;
+    Map<String, Long> sync = null; // the workstation's sessions by state
     try (LocalControlServer.Connection c = LocalControlServer.connect(home.resolve().dir())) {
       s = ControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(ControlCalls.QUICK_SECONDS, TimeUnit.SECONDS).status(StatusRequest.getDefaultInstance());
+      if (s.getRole().equals("workstation")) {
+        try {
+          sync = new java.util.TreeMap<>();
+          for (var x : dev.thunderlink.proto.synccontrol.SyncControlGrpc.newBlockingStub(c.channel())
+              .withDeadlineAfter(ControlCalls.QUICK_SECONDS, TimeUnit.SECONDS)
+              .list(dev.thunderlink.proto.synccontrol.SyncListRequest.getDefaultInstance()).getSessionsList()) {
+            sync.merge(x.getState(), 1L, Long::sum);
+          }
+        } catch (RuntimeException e) {
+          sync = null; // the status above still stands; `sync list` says why
+        }
+      }
     }
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
-      JsonOut.print(out, toMap(s));
+      Map<String, Object> m = toMap(s);
+      if (sync != null) {
+        m.put("sync_sessions", sync); // state -> how many (RUNNING, PAUSED, HALTED, NOT_STARTED)
+      }
+      JsonOut.print(out, m);
     } else {
       print(out, s);
+      if (sync != null) {
+        out.println("  " + syncLine(sync));
+        out.flush();
+      }
     }
     return 0;
+  }
+
+  /** {@code sync: 3 sessions: 2 running, 1 halted (see `thunderlink sync list`)}, or none. */
+  static String syncLine(Map<String, Long> byState) {
+    long total = byState.values().stream().mapToLong(Long::longValue).sum();
+    if (total == 0) {
+      return "sync: no sessions";
+    }
+    List<String> parts = new ArrayList<>();
+    byState.forEach((state, n) -> parts.add(n + " " + state.toLowerCase(java.util.Locale.ROOT).replace('_', ' ')));
+    boolean attention = byState.keySet().stream().anyMatch(k -> !k.equals("RUNNING") && !k.equals("PAUSED"));
+    return "sync: " + total + (total == 1 ? " session: " : " sessions: ") + String.join(", ", parts)
+        + (attention ? " (see `thunderlink sync list`)" : "");
   }
 
   static Map<String, Object> toMap(StatusResponse s) throws Exception {
