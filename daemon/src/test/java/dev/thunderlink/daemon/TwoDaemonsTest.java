@@ -261,6 +261,16 @@ class TwoDaemonsTest {
     assertThat(s.get("files_transferred").asLong()).isGreaterThanOrEqualTo(2);
     JsonNode progress = s.get("progress");
     assertThat(progress.get("ops_done").asLong()).isEqualTo(progress.get("ops").asLong()).isPositive();
+    // --watch: the same, again and again; one JSON object per line for a script reading the stream
+    DaemonProcess.Result watch = cli("sync-status-watch", "sync", "status", "proj", "--home", wsHome.toString(), "--json",
+        "--watch", "--interval", "0.2", "--count", "3");
+    assertThat(watch.exit()).as(watch.toString()).isZero();
+    assertThat(watch.out().lines().toList()).hasSize(3)
+        .allSatisfy(line -> assertThat(JSON.readTree(line).get("name").asText()).isEqualTo("proj"));
+    DaemonProcess.Result countAlone = cli("sync-status-count", "sync", "status", "proj", "--home", wsHome.toString(),
+        "--count", "3");
+    assertThat(countAlone.exit()).as(countAlone.toString()).isEqualTo(2);
+    assertThat(countAlone.err()).contains("--count: only with --watch");
     assertThat(progress.get("active").asBoolean()).isFalse();
     assertThat(progress.get("eta_seconds").asDouble()).isZero();
     // every path the mirror applied was observed, as it happened, in the workstation's /metrics

@@ -283,16 +283,49 @@ public final class SyncCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
 
+    @Option(names = "--watch", description = "Show it again every --interval seconds until Ctrl-C, as `mutagen sync monitor`"
+        + " does (redrawn on a terminal; with --json, one object per line).")
+    boolean watch;
+
+    @Option(names = "--interval", paramLabel = "S", description = "With --watch: seconds between refreshes (default 1).")
+    Double interval;
+
+    @Option(names = "--count", paramLabel = "N", description = "With --watch: stop after N refreshes.")
+    Integer count;
+
     @Override
     public Integer call() throws Exception {
-      buildDescriptorsMeanwhile();
-      SyncSessionStatus s = call(ControlCalls.QUICK_SECONDS, stub -> stub.status(SyncNameRequest.newBuilder().setName(name).build()));
-      if (json) {
-        printJson(s);
-      } else {
-        printStatus(s);
+      if (!watch && (interval != null || count != null)) {
+        throw new IllegalArgumentException((interval != null ? "--interval" : "--count") + ": only with --watch");
       }
-      return 0;
+      if (interval != null && !(interval >= 0.1 && interval <= 3600)) {
+        throw new IllegalArgumentException("--interval: " + interval + " (expected: 0.1 to 3600 seconds)");
+      }
+      if (count != null && count < 1) {
+        throw new IllegalArgumentException("--count: " + count + " (expected: >= 1)");
+      }
+      buildDescriptorsMeanwhile();
+      boolean redraw = watch && !json && System.console() != null;
+      long pauseMillis = Math.round((interval == null ? 1.0 : interval) * 1000);
+      for (int shown = 0; ; ) {
+        SyncSessionStatus s = call(ControlCalls.QUICK_SECONDS, stub -> stub.status(SyncNameRequest.newBuilder().setName(name).build()));
+        if (json && watch) {
+          out().println(JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence()
+              .omittingInsignificantWhitespace().print(s)); // one object per line, for scripts reading a stream
+          out().flush();
+        } else if (json) {
+          printJson(s);
+        } else {
+          if (redraw) {
+            out().print("\033[H\033[2J"); // home and clear: a view that stays in place
+          }
+          printStatus(s);
+        }
+        if (!watch || (count != null && ++shown >= count)) {
+          return 0;
+        }
+        Thread.sleep(pauseMillis);
+      }
     }
   }
 
