@@ -29,9 +29,8 @@ class SyncSessionsTest {
 
   @Test
   void createListFlushPauseResumeTerminateAndRestart() throws Exception {
-    SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
-    Server server = InProcessServerBuilder.forName("sessions-test").directExecutor().addService(host).build().start();
-    ManagedChannel channel = InProcessChannelBuilder.forName("sessions-test").directExecutor().build();
+    InProcessHost h = InProcessHost.start(tmp.resolve("host"), "sessions-test");
+    ManagedChannel channel = h.channel();
     Path a = Files.createDirectories(tmp.resolve("a"));
     Path b = tmp.resolve("b");
     try {
@@ -75,9 +74,7 @@ class SyncSessionsTest {
         assertThat(Files.readString(a.resolve("x.txt"))).isEqualTo("x");
       }
     } finally {
-      channel.shutdownNow();
-      server.shutdownNow();
-      host.close();
+      h.close();
     }
   }
 
@@ -88,9 +85,8 @@ class SyncSessionsTest {
    */
   @Test
   void theFirstSyncIsDoneOnceBothSidesWereInSyncEvenIfAFlushOvertookIt() throws Exception {
-    SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
-    Server server = InProcessServerBuilder.forName("first-sync").directExecutor().addService(host).build().start();
-    ManagedChannel channel = InProcessChannelBuilder.forName("first-sync").directExecutor().build();
+    InProcessHost h = InProcessHost.start(tmp.resolve("host"), "first-sync");
+    ManagedChannel channel = h.channel();
     Path a = Files.createDirectories(tmp.resolve("a"));
     for (int i = 0; i < 2000; i++) {
       Files.writeString(a.resolve("f" + i + ".txt"), "file " + i);
@@ -106,9 +102,7 @@ class SyncSessionsTest {
       assertThat(reg.status("proj").firstSyncDone()).isTrue();
       assertThat(Files.readString(tmp.resolve("b").resolve("f1999.txt"))).isEqualTo("file 1999");
     } finally {
-      channel.shutdownNow();
-      server.shutdownNow();
-      host.close();
+      h.close();
     }
   }
 
@@ -121,9 +115,8 @@ class SyncSessionsTest {
    */
   @Test
   void sessionsWhoseRootsOverlapOnBothSidesAreRefused() throws Exception {
-    SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
-    Server server = InProcessServerBuilder.forName("overlap").directExecutor().addService(host).build().start();
-    ManagedChannel channel = InProcessChannelBuilder.forName("overlap").directExecutor().build();
+    InProcessHost h = InProcessHost.start(tmp.resolve("host"), "overlap");
+    ManagedChannel channel = h.channel();
     Path p = Files.createDirectories(tmp.resolve("P"));
     Path sub = Files.createDirectories(p.resolve("sub"));
     Path q = Files.createDirectories(tmp.resolve("Q"));
@@ -169,9 +162,7 @@ class SyncSessionsTest {
         assertThat(sub.resolve("sub")).doesNotExist();
       }
     } finally {
-      channel.shutdownNow();
-      server.shutdownNow();
-      host.close();
+      h.close();
     }
   }
 
@@ -182,9 +173,8 @@ class SyncSessionsTest {
    */
   @Test
   void aPersistedSessionIsListedAndKeptWhileTheHostIsOutOfReach() throws Exception {
-    SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
-    Server server = InProcessServerBuilder.forName("reach").directExecutor().addService(host).build().start();
-    ManagedChannel channel = InProcessChannelBuilder.forName("reach").directExecutor().build();
+    InProcessHost h = InProcessHost.start(tmp.resolve("host"), "reach");
+    ManagedChannel channel = h.channel();
     ManagedChannel nowhere = InProcessChannelBuilder.forName("no-host-here").directExecutor().build();
     Path a = Files.createDirectories(tmp.resolve("a"));
     SyncSessions.Definition proj = definition("proj", a, tmp.resolve("b").toString());
@@ -249,18 +239,15 @@ class SyncSessionsTest {
       assertThat(tmp.resolve("home/sync/host-forget.json")).doesNotExist();
     } finally {
       nowhere.shutdownNow();
-      channel.shutdownNow();
-      server.shutdownNow();
-      host.close();
+      h.close();
     }
   }
 
   /** A name terminated while the host was away and then used again: its new session's index stays. */
   @Test
   void aNameUsedAgainIsNotForgottenOnTheHost() throws Exception {
-    SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
-    Server server = InProcessServerBuilder.forName("again").directExecutor().addService(host).build().start();
-    ManagedChannel channel = InProcessChannelBuilder.forName("again").directExecutor().build();
+    InProcessHost h = InProcessHost.start(tmp.resolve("host"), "again");
+    ManagedChannel channel = h.channel();
     ManagedChannel nowhere = InProcessChannelBuilder.forName("no-host-again").directExecutor().build();
     Path a = Files.createDirectories(tmp.resolve("a"));
     SyncSessions.Definition proj = definition("proj", a, tmp.resolve("b").toString());
@@ -283,6 +270,20 @@ class SyncSessionsTest {
       }
     } finally {
       nowhere.shutdownNow();
+      h.close();
+    }
+  }
+
+  /** A host's sync service behind an in-process gRPC server, and a channel to it. */
+  private record InProcessHost(SyncHostService host, Server server, ManagedChannel channel) implements AutoCloseable {
+    static InProcessHost start(Path stateDir, String name) throws java.io.IOException {
+      SyncHostService host = new SyncHostService(stateDir, "mini", false, Duration.ofMillis(10));
+      Server server = InProcessServerBuilder.forName(name).directExecutor().addService(host).build().start();
+      return new InProcessHost(host, server, InProcessChannelBuilder.forName(name).directExecutor().build());
+    }
+
+    @Override
+    public void close() {
       channel.shutdownNow();
       server.shutdownNow();
       host.close();
@@ -319,9 +320,8 @@ class SyncSessionsTest {
 
   @Test
   void aCloseThatAsksTheHostToForgetANameThatIsNoSessionDeletesNothing() throws Exception {
-    SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
-    Server server = InProcessServerBuilder.forName("forget-test").directExecutor().addService(host).build().start();
-    ManagedChannel channel = InProcessChannelBuilder.forName("forget-test").directExecutor().build();
+    InProcessHost h = InProcessHost.start(tmp.resolve("host"), "forget-test");
+    ManagedChannel channel = h.channel();
     Path precious = Files.writeString(Files.createDirectories(tmp.resolve("precious")).resolve("keep.txt"), "keep");
     try {
       var stub = dev.thunderlink.proto.sync.SyncEndpointGrpc.newBlockingStub(channel);
@@ -330,9 +330,7 @@ class SyncSessionsTest {
           .hasMessage("INVALID_ARGUMENT: session: ../precious (expected: 1-64 of [A-Za-z0-9._-])");
       assertThat(precious).hasContent("keep");
     } finally {
-      channel.shutdownNow();
-      server.shutdownNow();
-      host.close();
+      h.close();
     }
   }
 
@@ -354,9 +352,8 @@ class SyncSessionsTest {
 
   @Test
   void theDaemonsDefaultsReachEverySession() throws Exception {
-    SyncHostService host = new SyncHostService(tmp.resolve("host"), "mini", false, Duration.ofMillis(10));
-    Server server = InProcessServerBuilder.forName("defaults-test").directExecutor().addService(host).build().start();
-    ManagedChannel channel = InProcessChannelBuilder.forName("defaults-test").directExecutor().build();
+    InProcessHost h = InProcessHost.start(tmp.resolve("host"), "defaults-test");
+    ManagedChannel channel = h.channel();
     try {
       Path a = Files.createDirectories(tmp.resolve("a"));
       Path b = tmp.resolve("b");
@@ -396,9 +393,7 @@ class SyncSessionsTest {
         assertThat(c.resolve("h.txt")).hasContent("from the host");
       }
     } finally {
-      channel.shutdownNow();
-      server.shutdownNow();
-      host.close();
+      h.close();
     }
   }
 }
