@@ -241,7 +241,13 @@ public final class PeerLink implements AutoCloseable {
     ManagedChannel ch;
     boolean handshake;
     synchronized (this) {
-      if (e.inFlight >= MAX_PROBES_IN_FLIGHT || (!e.handshaken && e.inFlight > 0) || e.state == PathState.REFUSED && System.currentTimeMillis() - e.lastChange < 10_000) {
+      if (e.handshaken && e.state != PathState.REFUSED && !hostStillPaired()) {
+        // `thunderlink unpair` on this side: the live connection is cut now, not at its next handshake
+        refused(e, "host " + peer.getDeviceName() + " (" + peer.getDeviceId() + ") is no longer paired with this"
+            + " workstation (`thunderlink unpair` removed it); pair again with `thunderlink pair HOST CODE`");
+        return;
+      }
+      if (e.inFlight >= MAX_PROBES_IN_FLIGHT || (!e.handshaken && e.inFlight > 0) || e.state == PathState.REFUSED && System.currentTimeMillis() - e.refusedAt < 10_000) {
         return;
       }
       e.inFlight++;
@@ -333,6 +339,11 @@ public final class PeerLink implements AutoCloseable {
 
   private synchronized void handshaken(PathEntry e, HandshakeResponse r) {
     e.handshaken = true;
+    if (e.state == PathState.REFUSED) {
+      // refused before (unpaired, or an incompatible version), accepted now: paired again, upgraded
+      log.info("path {}: the host accepts this workstation again", e.path.name());
+      e.setState(PathState.PROBING, "");
+    }
     if (peer == null || !peer.getDeviceId().equals(r.getDeviceId())) {
       log.info("connected to host {} ({}, thunderlink {}) over {}", r.getDeviceName(), r.getDeviceId(), r.getDaemonVersion(), e.path);
     }
@@ -370,8 +381,16 @@ public final class PeerLink implements AutoCloseable {
       log.error("host refused this workstation on path {}: {}", e.path.name(), why);
     }
     e.setState(PathState.REFUSED, why);
-    e.handshaken = false;
+    e.refusedAt = System.currentTimeMillis();
+    e.resetChannel(); // the next try (in 10 s) makes a new connection: a new TLS handshake judges the pairing again
     reselect("refused: " + why);
+  }
+
+  /** The host this link handshook with is still in the peer store (always, for a link pinned to one fingerprint). */
+  private boolean hostStillPaired() {
+    HandshakeResponse p = peer;
+    return b.hostFingerprint != null || p == null
+        || b.peers.peers().stream().anyMatch(x -> x.deviceId().equals(p.getDeviceId()));
   }
 
   /**
@@ -420,10 +439,11 @@ public final class PeerLink implements AutoCloseable {
       } else {
         e.misses++;
         e.successes = 0;
-        e.lastError = error == null ? "" : error;
         if (e.state == PathState.REFUSED) {
+          e.refusedAt = System.currentTimeMillis(); // still refused: the next try in 10 s, and the refusal's reason stays
           return;
         }
+        e.lastError = error == null ? "" : error;
         if ((e.state == PathState.UP || e.state == PathState.PROBING) && e.misses >= t.missedProbesToDown()) {
           boolean wasUp = e.state == PathState.UP;
           e.setState(PathState.DOWN, e.lastError);
@@ -528,6 +548,8 @@ public final class PeerLink implements AutoCloseable {
     int successes;
     int inFlight;
     boolean handshaken;
+    /** When the path was last refused (or a retry of a refused path failed): it is tried again 10 s on. */
+    long refusedAt;
     long sequence;
     /** When the host last sent anything (headers or a message of any call) on this path's channel. */
     final AtomicLong heardNanos = new AtomicLong(System.nanoTime());
