@@ -192,7 +192,7 @@ public final class SyncHostService extends SyncEndpointGrpc.SyncEndpointImplBase
     try {
       p = dev.thunderlink.sync.internal.PathNames.hostRoot(root);
     } catch (IllegalArgumentException e) { // InvalidPathException too
-      return "not a path";
+      return root.startsWith("~") ? "~USER is not supported: ~/PATH is the host user's home" : "not a path";
     }
     if (!p.isAbsolute()) {
       return "not an absolute path";

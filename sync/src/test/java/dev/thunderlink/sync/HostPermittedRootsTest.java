@@ -32,7 +32,8 @@ class HostPermittedRootsTest {
           + permitted + "] (not under any of them); add it to bulk.permitted_roots in the host's config.toml");
       assertThat(dev.thunderlink.sync.internal.PathNames.hostRoot("~/app/../web", tmp)).isEqualTo(tmp.resolve("web"));
       assertThat(dev.thunderlink.sync.internal.PathNames.hostRoot("~", tmp)).isEqualTo(tmp);
-      assertThat(refusal(host, "~bob/app")).endsWith("(not a path); give an absolute path on the host");
+      assertThat(refusal(host, "~bob/app")).endsWith(
+          "(~USER is not supported: ~/PATH is the host user's home); give an absolute path on the host");
     } finally {
       host.close();
     }

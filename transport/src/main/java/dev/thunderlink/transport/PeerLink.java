@@ -81,7 +81,9 @@ public final class PeerLink implements AutoCloseable {
           });
   private final Channel routing = new ActivePathChannel();
   private String active;
-  private HandshakeResponse peer;
+  private volatile HandshakeResponse peer; // written under the link's lock, read outside it by hostStillPaired
+  /** Failed retries of refused paths (a test hook: a retry happened). */
+  private final AtomicLong refusedRetries = new AtomicLong();
   private long clockSkewMillis;
   private volatile boolean closed;
 
@@ -238,16 +240,14 @@ public final class PeerLink implements AutoCloseable {
   }
 
   private void probe(PathEntry e) {
+    // asked outside the link's lock: the store may read peers.json again (at most twice a second)
+    if (!hostStillPaired() && refusedAsUnpaired(e)) {
+      return;
+    }
     ManagedChannel ch;
     boolean handshake;
     synchronized (this) {
-      if (e.handshaken && e.state != PathState.REFUSED && !hostStillPaired()) {
-        // `thunderlink unpair` on this side: the live connection is cut now, not at its next handshake
-        refused(e, "host " + peer.getDeviceName() + " (" + peer.getDeviceId() + ") is no longer paired with this"
-            + " workstation (`thunderlink unpair` removed it); pair again with `thunderlink pair HOST CODE`");
-        return;
-      }
-      if (e.inFlight >= MAX_PROBES_IN_FLIGHT || (!e.handshaken && e.inFlight > 0) || e.state == PathState.REFUSED && System.currentTimeMillis() - e.refusedAt < 10_000) {
+      if (e.inFlight >= MAX_PROBES_IN_FLIGHT || (!e.handshaken && e.inFlight > 0) || e.state == PathState.REFUSED && System.currentTimeMillis() - e.refusedAt < b.refusedRetryMillis) {
         return;
       }
       e.inFlight++;
@@ -283,6 +283,12 @@ public final class PeerLink implements AutoCloseable {
               String why = LinkVersion.incompatibility(r.getProtocolVersion(), r.getDaemonVersion(), "host");
               if (why != null) {
                 refused(e, why);
+                return;
+              }
+              if (!paired(r.getDeviceId())) {
+                // a resumed TLS session skips the pin check: without this, a retry after an
+                // unpair came up for a probe's time before the next probe refused it again
+                refused(e, unpairedReason(r));
                 return;
               }
               handshaken(e, r);
@@ -379,18 +385,48 @@ public final class PeerLink implements AutoCloseable {
   private synchronized void refused(PathEntry e, String why) {
     if (e.state != PathState.REFUSED) {
       log.error("host refused this workstation on path {}: {}", e.path.name(), why);
+    } else {
+      refusedRetries.incrementAndGet(); // a retry, refused again
     }
     e.setState(PathState.REFUSED, why);
     e.refusedAt = System.currentTimeMillis();
-    e.resetChannel(); // the next try (in 10 s) makes a new connection: a new TLS handshake judges the pairing again
+    e.resetChannel(); // the next try makes a new connection: a new TLS handshake judges the pairing again
     reselect("refused: " + why);
+  }
+
+  /**
+   * {@code thunderlink unpair} of the host on this side: a handshaken path is refused now and its
+   * connection cut, not at its next handshake. False (nothing done) for a path not handshaken or
+   * already refused.
+   */
+  private synchronized boolean refusedAsUnpaired(PathEntry e) {
+    HandshakeResponse p = peer;
+    if (!e.handshaken || e.state == PathState.REFUSED || p == null) {
+      return false;
+    }
+    refused(e, unpairedReason(p));
+    return true;
+  }
+
+  private static String unpairedReason(HandshakeResponse host) {
+    return "host " + host.getDeviceName() + " (" + host.getDeviceId() + ") is no longer paired with this workstation"
+        + " (`thunderlink unpair` removed it); pair again with `thunderlink pair HOST CODE`";
+  }
+
+  /** Failed retries of refused paths so far (tests). */
+  long refusedRetries() {
+    return refusedRetries.get();
   }
 
   /** The host this link handshook with is still in the peer store (always, for a link pinned to one fingerprint). */
   private boolean hostStillPaired() {
     HandshakeResponse p = peer;
-    return b.hostFingerprint != null || p == null
-        || b.peers.peers().stream().anyMatch(x -> x.deviceId().equals(p.getDeviceId()));
+    return p == null || paired(p.getDeviceId());
+  }
+
+  /** The host {@code deviceId} is in the peer store (always true for a link pinned to one fingerprint). */
+  private boolean paired(String deviceId) {
+    return b.hostFingerprint != null || b.peers.peers().stream().anyMatch(x -> x.deviceId().equals(deviceId));
   }
 
   /**
@@ -406,6 +442,13 @@ public final class PeerLink implements AutoCloseable {
     synchronized (this) {
       e.inFlight = Math.max(0, e.inFlight - 1);
       if (closed || ch != e.channel) {
+        return;
+      }
+      if (e.state == PathState.REFUSED) {
+        // a retry whose TLS handshake failed after the host's first bytes (its certificate came,
+        // and was not pinned): still refused, as in result()
+        e.refusedAt = System.currentTimeMillis();
+        refusedRetries.incrementAndGet();
         return;
       }
       log.debug("probe of path {} answered late while data kept arriving (busy, not lost)", e.path.name());
@@ -440,7 +483,8 @@ public final class PeerLink implements AutoCloseable {
         e.misses++;
         e.successes = 0;
         if (e.state == PathState.REFUSED) {
-          e.refusedAt = System.currentTimeMillis(); // still refused: the next try in 10 s, and the refusal's reason stays
+          e.refusedAt = System.currentTimeMillis(); // still refused: the next try later, and the refusal's reason stays
+          refusedRetries.incrementAndGet();
           return;
         }
         e.lastError = error == null ? "" : error;
@@ -548,7 +592,7 @@ public final class PeerLink implements AutoCloseable {
     int successes;
     int inFlight;
     boolean handshaken;
-    /** When the path was last refused (or a retry of a refused path failed): it is tried again 10 s on. */
+    /** When the path was last refused (or a retry of a refused path failed): tried again {@code refusedRetry} on. */
     long refusedAt;
     long sequence;
     /** When the host last sent anything (headers or a message of any call) on this path's channel. */
@@ -678,6 +722,16 @@ public final class PeerLink implements AutoCloseable {
     private List<String> capabilities = List.of("link/1");
     private boolean discover;
     private Consumer<PathChange> listener = c -> {};
+    private long refusedRetryMillis = 10_000;
+
+    /** How long a refused path (unpaired, an incompatible version) waits before it is tried again (default 10 s). */
+    public Builder refusedRetry(Duration v) {
+      if (v.isNegative() || v.isZero()) {
+        throw new IllegalArgumentException("refused retry: " + v + " (expected: > 0)");
+      }
+      refusedRetryMillis = v.toMillis();
+      return this;
+    }
 
     public Builder identity(DeviceIdentity v) {
       identity = v;

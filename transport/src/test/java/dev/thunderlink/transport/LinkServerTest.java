@@ -172,12 +172,16 @@ class LinkServerTest {
    * {@code thunderlink unpair} of the host on a running workstation: the link stayed up and the
    * mirror kept syncing, and after a reconnect the path said "General OpenSslEngine problem".
    * Now the path is refused at the next probe, saying why, and pairing again brings it back
-   * (a refused path stayed refused until the daemon restarted).
+   * (a refused path stayed refused until the daemon restarted). No sleeps: the retry interval is
+   * short here, and the test waits for a retry to have happened.
    */
   @org.junit.jupiter.api.Test
   void unpairingTheHostCutsTheLinkAtOnceAndPairingAgainBringsItBack() throws Exception {
     try (LinkFixture f = new LinkFixture(TransportKind.NIO, dir).startHost().pair()) {
-      PeerLink link = f.connect();
+      PeerLink link = f.track(PeerLink.builder().identity(f.wsId).peers(f.wsPeers).transport(f.transport, f.workers)
+          .addPath(new LinkPath("lo", f.hostAddress(), PathKind.LOOPBACK)).refusedRetry(Duration.ofMillis(300))
+          .build().start());
+      assertThat(link.awaitActive(Duration.ofSeconds(10))).as("%s", link.paths()).isTrue();
       PairedPeer host = f.wsPeers.peers().get(0);
       f.wsPeers.remove(host.deviceId());
       dev.thunderlink.transport.testing.Await.until(Duration.ofSeconds(5),
@@ -185,13 +189,15 @@ class LinkServerTest {
       assertThat(link.activePath()).isEmpty();
       assertThat(link.paths().get(0).lastError()).contains("is no longer paired with this workstation")
           .contains(host.deviceId()).contains("thunderlink pair HOST CODE");
-      // the retry 10 s on makes a new connection, whose TLS handshake refuses the unpinned host:
-      // the reason stays the one above, not the TLS failure
-      Thread.sleep(11_000);
+      // a retry (10 s on by default, 300 ms here) makes a new connection, whose TLS handshake
+      // refuses the unpinned host: the reason stays the one above, not the TLS failure
+      long retries = link.refusedRetries();
+      dev.thunderlink.transport.testing.Await.until(Duration.ofSeconds(10), () -> link.refusedRetries() > retries,
+          () -> "a retry of the refused path: " + link.paths());
       assertThat(link.paths().get(0).state()).isEqualTo(PathState.REFUSED);
       assertThat(link.paths().get(0).lastError()).contains("is no longer paired");
       f.wsPeers.put(host);
-      assertThat(link.awaitActive(Duration.ofSeconds(15))).as("paired again: %s", link.paths()).isTrue();
+      assertThat(link.awaitActive(Duration.ofSeconds(10))).as("paired again: %s", link.paths()).isTrue();
       assertThat(link.ping(null, 1, Duration.ZERO, 0).rttNanos()).hasSize(1);
     }
   }

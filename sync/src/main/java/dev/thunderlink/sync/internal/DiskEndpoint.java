@@ -151,8 +151,9 @@ public final class DiskEndpoint implements Endpoint {
   /** The free-space check before each write, asked of the file system only now and then. */
   final FreeSpaceGauge freeSpace = new FreeSpaceGauge();
 
-  private DiskEndpoint(Path root, StateStore store, Options options) throws IOException {
+  private DiskEndpoint(Path root, Path given, StateStore store, Options options) throws IOException {
     this.root = root;
+    this.given = given;
     this.store = store;
     this.options = options;
     this.rules = new IgnoreRules(root, options.ignorePatterns(), options.useGitignore(), options.ignoreVcs());
@@ -189,9 +190,7 @@ public final class DiskEndpoint implements Endpoint {
     Path folder = Files.isSymbolicLink(root) ? root.toRealPath() : root;
     StateStore store = StateStore.open(stateDb);
     try {
-      DiskEndpoint e = new DiskEndpoint(folder, store, options);
-      e.given = root;
-      return e;
+      return new DiskEndpoint(folder, root, store, options);
     } catch (IOException | RuntimeException e) {
       store.close();
       throw e;
@@ -213,11 +212,10 @@ public final class DiskEndpoint implements Endpoint {
   }
 
   /** The root as the session names it (a link to {@link #root}'s folder, or that folder). */
-  private volatile Path given;
+  private final Path given;
 
   public Path root() {
-    Path g = given;
-    return g != null ? g : root;
+    return given;
   }
 
   /**
