@@ -108,6 +108,20 @@ public final class TlsContexts {
         .build();
   }
 
+  /**
+   * The fingerprint of the certificate the peer presented on {@code ssl}'s finished handshake
+   * (null: none). Check it after every handshake: a resumed TLS session skips the trust
+   * manager, so a peer unpaired since its session was cached would otherwise pass.
+   */
+  public static String peerFingerprint(io.netty.handler.ssl.SslHandler ssl) {
+    try {
+      java.security.cert.Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
+      return chain.length > 0 && chain[0] instanceof X509Certificate x ? DeviceIdentity.fingerprint(x) : null;
+    } catch (javax.net.ssl.SSLPeerUnverifiedException e) {
+      return null;
+    }
+  }
+
   /** Trusts a certificate when the predicate accepts its fingerprint. */
   static final class PredicateTrustManagerFactory extends SimpleTrustManagerFactory {
     private final javax.net.ssl.X509TrustManager manager;

@@ -34,6 +34,8 @@ public final class BulkClient {
   /** Socket options of a bulk connection by its path's kind (a link's client: the link's profiles). */
   final java.util.function.Function<dev.thunderlink.transport.PathKind, dev.thunderlink.transport.TuningProfile> tuning;
   final SslContext tls;
+  /** Whether a host certificate's fingerprint is pinned, asked after every TLS handshake. */
+  final java.util.function.Predicate<String> trusts;
   final BulkCounters counters = new BulkCounters();
 
   private BulkClient(Builder b) throws SSLException {
@@ -46,7 +48,8 @@ public final class BulkClient {
     this.tuning = b.tuning;
     String host = b.hostFingerprint;
     PeerStore peers = b.peers;
-    this.tls = TlsContexts.bulkClient(b.identity, fp -> host != null ? host.equalsIgnoreCase(fp) : peers.isPinned(fp));
+    this.trusts = fp -> fp != null && (host != null ? host.equalsIgnoreCase(fp) : peers.isPinned(fp));
+    this.tls = TlsContexts.bulkClient(b.identity, trusts);
   }
 
   public static Builder builder() {

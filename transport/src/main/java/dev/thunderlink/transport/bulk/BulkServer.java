@@ -4,6 +4,7 @@ import dev.thunderlink.transport.BulkAcceptor;
 import dev.thunderlink.transport.DeviceIdentity;
 import dev.thunderlink.transport.PathKind;
 import dev.thunderlink.transport.PeerStore;
+import dev.thunderlink.transport.TlsContexts;
 import dev.thunderlink.transport.bulk.internal.BulkConnection;
 import dev.thunderlink.transport.bulk.internal.BulkControlService;
 import dev.thunderlink.transport.bulk.internal.HostRole;
@@ -16,10 +17,7 @@ import io.netty.handler.ssl.SslHandler;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -126,7 +124,7 @@ public final class BulkServer implements BulkAcceptor {
                 if (!f.isSuccess()) {
                   return; // the SslHandler closes and logs
                 }
-                String fp = peerFingerprint(ssl);
+                String fp = TlsContexts.peerFingerprint(ssl);
                 if (fp == null || !peers.isPinned(fp)) {
                   conn.fail("bulk connection refused: the client certificate is not a paired peer");
                   return;
@@ -206,15 +204,6 @@ public final class BulkServer implements BulkAcceptor {
   private void checkDrained() {
     if (refusal != null && connections.isEmpty()) {
       drained.complete(null);
-    }
-  }
-
-  private static String peerFingerprint(SslHandler ssl) {
-    try {
-      Certificate[] chain = ssl.engine().getSession().getPeerCertificates();
-      return chain.length > 0 && chain[0] instanceof X509Certificate x ? DeviceIdentity.fingerprint(x) : null;
-    } catch (SSLPeerUnverifiedException e) {
-      return null;
     }
   }
 

@@ -19,6 +19,8 @@ import dev.thunderlink.proto.bulk.StatRequest;
 import dev.thunderlink.proto.bulk.Verdict;
 import dev.thunderlink.proto.bulk.VerifyMessage;
 import dev.thunderlink.transport.BulkAcceptor;
+import dev.thunderlink.transport.DeviceIdentity;
+import dev.thunderlink.transport.TlsContexts;
 import dev.thunderlink.transport.LinkPath;
 import dev.thunderlink.transport.bulk.internal.BulkConnection;
 import dev.thunderlink.transport.bulk.internal.FileSender;
@@ -188,7 +190,13 @@ public final class BulkSession implements AutoCloseable {
               ch.pipeline().addFirst("bulk-tls", ssl);
               ssl.handshakeFuture()
                   .addListener(f -> {
-                    if (f.isSuccess()) {
+                    String fp = f.isSuccess() ? TlsContexts.peerFingerprint(ssl) : null;
+                    if (f.isSuccess() && !client.trusts.test(fp)) {
+                      ch.close();
+                      ready.completeExceptionally(new BulkException(
+                          "the host certificate " + (fp == null ? "(none)" : DeviceIdentity.deviceIdOf(fp))
+                              + " is not a paired peer; run `thunderlink pair` to pair it", false));
+                    } else if (f.isSuccess()) {
                       ready.complete(null);
                     } else {
                       ready.completeExceptionally(f.cause());

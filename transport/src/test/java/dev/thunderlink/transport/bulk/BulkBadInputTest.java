@@ -163,6 +163,27 @@ class BulkBadInputTest {
     }
   }
 
+  /**
+   * TLS resumes a session without asking the trust manager again; the host's certificate is
+   * checked against the workstation's pins after every handshake, resumed or not, so a host
+   * unpaired since the last connection is refused on the next one.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aHostUnpairedSinceTheLastTlsConnectionIsRefusedOnTheNext(TransportKind kind) throws Exception {
+    try (BulkFixture f = new BulkFixture(tmp, kind, BulkFixture.config(tmp.resolve("root")),
+        BulkConfig.defaults(List.of()), PathKind.LAN)) {
+      stillServes(f);
+      f.wsPeers.remove(f.host.deviceId());
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> f.client.open().close())
+          .isInstanceOf(BulkException.class)
+          .hasMessageContaining("is not a paired peer")
+          .satisfies(e -> assertThat(((BulkException) e).retryable()).isFalse());
+      assertThat(f.bulkServer.counters().snapshot().payloadBytes().values().stream().mapToLong(Long::longValue).sum())
+          .as("only the first file's bytes reached the host").isEqualTo(200_000);
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("transports")
   void hashMismatchInstallsNothing(TransportKind kind) throws Exception {
