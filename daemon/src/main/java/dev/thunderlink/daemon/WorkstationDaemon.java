@@ -161,6 +161,7 @@ public final class WorkstationDaemon implements AutoCloseable {
       syncPusher = new dev.thunderlink.daemon.internal.BulkFilePusher(bulk, link::awaitActive, java.time.Duration.ofSeconds(10));
       sync = new dev.thunderlink.sync.SyncSessions(rt.home.dir(), rt.identity.deviceName(), link.channel(), syncPusher,
           syncDefaults);
+      sync.hostAway(link::unreachable);
       syncControl = new dev.thunderlink.daemon.internal.SyncControlService(sync);
       cs.add(syncControl.bindService());
       cs.add(new ControlService(rt, "workstation", link, null, null, java.util.Optional::empty, this::metricsSummary).bindService());

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
@@ -186,7 +187,7 @@ public final class SyncSessions implements AutoCloseable {
       }
       readDefinitions().forEach((name, def) -> {
         if (def != null) {
-          notStarted.putIfAbsent(name, "waiting for a path to the host");
+          notStarted.putIfAbsent(name, WAITING);
         }
       });
       loaded = true;
@@ -196,6 +197,8 @@ public final class SyncSessions implements AutoCloseable {
   }
 
   private static final String HOST_FORGET = "host-forget.json";
+  private static final String WAITING = "waiting for a path to the host";
+  private volatile java.util.function.Supplier<Optional<String>> hostAway = Optional::empty;
 
   /**
    * Asks the host to drop the index of each session terminated while it was out of reach, and
@@ -395,25 +398,55 @@ public final class SyncSessions implements AutoCloseable {
   }
 
   /** {@code sync list}: the running sessions and those not started (yet), by name. */
-  public synchronized List<SyncStatus> list() {
-    load();
-    Map<String, SyncStatus> out = new TreeMap<>();
-    running.forEach((name, s) -> out.put(name, s.status()));
-    notStarted.keySet().forEach(name -> out.put(name, notStartedStatus(name)));
-    return new ArrayList<>(out.values());
+  public List<SyncStatus> list() {
+    Optional<String> away = hostAway.get(); // the link's lock, never taken under ours
+    synchronized (this) {
+      load();
+      Map<String, SyncStatus> out = new TreeMap<>();
+      running.forEach((name, s) -> out.put(name, seenFromHere(s.status(), away)));
+      notStarted.keySet().forEach(name -> out.put(name, notStartedStatus(name, away)));
+      return new ArrayList<>(out.values());
+    }
   }
 
   /** {@code sync status NAME}. */
-  public synchronized SyncStatus status(String name) {
-    load();
-    return notStarted.containsKey(name) ? notStartedStatus(name) : session(name).status();
+  public SyncStatus status(String name) {
+    Optional<String> away = hostAway.get();
+    synchronized (this) {
+      load();
+      return notStarted.containsKey(name) ? notStartedStatus(name, away) : seenFromHere(session(name).status(), away);
+    }
+  }
+
+  /**
+   * Where the daemon learns whether a path to the host is up: empty when one is, else why not
+   * (the link's own words). Until it is set, the host is taken to be in reach.
+   */
+  public void hostAway(java.util.function.Supplier<Optional<String>> v) {
+    hostAway = java.util.Objects.requireNonNull(v);
+  }
+
+  /**
+   * A running session while no path to the host is up says so: RUNNING there read as "in
+   * sync" to users while nothing could cross, and a session with no change to send had no
+   * error to show either.
+   */
+  private static SyncStatus seenFromHere(SyncStatus s, Optional<String> away) {
+    if (away.isEmpty() || !s.state().equals("RUNNING")) {
+      return s;
+    }
+    return s.withState("DISCONNECTED", away.get() + "; changes on either side cross once a path is back");
   }
 
   /** A persisted session that does not run: state NOT_STARTED, why in {@code lastError}. */
-  private SyncStatus notStartedStatus(String name) {
+  private SyncStatus notStartedStatus(String name, Optional<String> away) {
     Definition d = definitions.get(name);
     String mode = d == null ? "" : d.mode() == null ? SyncMode.TWO_WAY_SAFE.cliName() : d.mode();
-    return new SyncStatus(name, mode, "NOT_STARTED", "", notStarted.get(name), 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(),
+    String why = notStarted.get(name);
+    if (why.equals(WAITING) && away.isPresent()) {
+      why = WAITING + ": " + away.get();
+    }
+    return new SyncStatus(name, mode, "NOT_STARTED", "", why, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(),
         List.of(), 0, 0, 0, 0, 0, 0, 0, false, d == null ? "" : d.localRoot(), d == null ? "" : d.remoteRoot(),
         false);
   }

@@ -7,9 +7,10 @@ import java.util.Map;
  * A snapshot of a session for {@code sync status}/{@code sync list}. Counts are cumulative
  * since the session object started.
  *
- * @param state       RUNNING, PAUSED, HALTED (a safety stop; see {@code haltReason}), CLOSED, or
- *     NOT_STARTED: persisted but not running (the host out of reach, the folder missing, ...;
- *     why in {@code lastError}; the daemon retries)
+ * @param state       RUNNING, PAUSED, HALTED (a safety stop; see {@code haltReason}), CLOSED,
+ *     DISCONNECTED: running, but no path to the host is up (why in {@code lastError}; changes made
+ *     on either side meanwhile cross once one is), or NOT_STARTED: persisted but not running (the
+ *     host out of reach, the folder missing, ...; why in {@code lastError}; the daemon retries)
  * @param haltReason  why the session stopped by itself: a safety stop (HALTED), or a full disk
  *     (PAUSED, lifted by itself when space returns); empty otherwise
  * @param lastError   the last session-level error (e.g. the peer unreachable), or empty
@@ -34,5 +35,13 @@ public record SyncStatus(String name, String mode, String state, String haltReas
   public SyncStatus {
     errors = Map.copyOf(errors);
     collisions = List.copyOf(collisions);
+  }
+
+  /** This status with another state and last error, the rest unchanged. */
+  public SyncStatus withState(String newState, String newLastError) {
+    return new SyncStatus(name, mode, newState, haltReason, newLastError, localEntries, remoteEntries, cycles,
+        opsApplied, filesTransferred, bytesSent, bytesReused, renamesApplied, conflicts, errors, collisions,
+        lastCycleMillis, planOps, planOpsDone, planBytes, planBytesDone, planStartedMillis, planFinishedMillis,
+        planActive, localRoot, remoteRoot, firstSyncDone);
   }
 }

@@ -244,6 +244,44 @@ class SyncSessionsTest {
   }
 
   /** A name terminated while the host was away and then used again: its new session's index stays. */
+  /**
+   * While no path to the host is up, a running session says DISCONNECTED and why (RUNNING read
+   * as "in sync" while nothing could cross), and one waiting to start says what it waits for.
+   */
+  @Test
+  void aRunningSessionSaysItIsDisconnectedWhileNoPathToTheHostIsUp() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<java.util.Optional<String>> away =
+        new java.util.concurrent.atomic.AtomicReference<>(java.util.Optional.empty());
+    String why = "no path to the host is up (default: down (connection refused))";
+    Path a = Files.createDirectories(tmp.resolve("a"));
+    try (InProcessHost h = InProcessHost.start(tmp.resolve("host"), "away");
+        SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", h.channel())) {
+      reg.hostAway(away::get);
+      reg.create(definition("proj", a, tmp.resolve("b").toString()));
+      assertThat(reg.status("proj").state()).isEqualTo("RUNNING");
+      away.set(java.util.Optional.of(why));
+      assertThat(reg.list()).singleElement().satisfies(st -> {
+        assertThat(st.state()).isEqualTo("DISCONNECTED");
+        assertThat(st.lastError()).isEqualTo(why + "; changes on either side cross once a path is back");
+        assertThat(st.localRoot()).isEqualTo(a.toString());
+      });
+      reg.pause("proj");
+      assertThat(reg.status("proj").state()).as("a pause is the user's, whatever the link").isEqualTo("PAUSED");
+      reg.resume("proj", false);
+      away.set(java.util.Optional.empty());
+      assertThat(reg.status("proj").state()).isEqualTo("RUNNING");
+      assertThat(reg.status("proj").lastError()).isEmpty();
+    }
+    try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book",
+        InProcessChannelBuilder.forName("no-host-here").directExecutor().build())) {
+      reg.hostAway(away::get);
+      assertThat(reg.status("proj").lastError()).isEqualTo("waiting for a path to the host");
+      away.set(java.util.Optional.of(why));
+      assertThat(reg.status("proj").state()).isEqualTo("NOT_STARTED");
+      assertThat(reg.status("proj").lastError()).isEqualTo("waiting for a path to the host: " + why);
+    }
+  }
+
   @Test
   void aNameUsedAgainIsNotForgottenOnTheHost() throws Exception {
     InProcessHost h = InProcessHost.start(tmp.resolve("host"), "again");

@@ -139,6 +139,11 @@ public final class PeerLink implements AutoCloseable {
     }
   }
 
+  /** Empty while a path to the host is up; otherwise why none is, path by path. */
+  public synchronized Optional<String> unreachable() {
+    return active != null ? Optional.empty() : Optional.of("no path to the host is up (" + describePaths() + ")");
+  }
+
   public synchronized Optional<String> activePath() {
     return Optional.ofNullable(active);
   }

@@ -132,7 +132,9 @@ public final class SyncCommand implements Runnable {
       if (progress != null) {
         o.println("  " + progress);
       }
-      if (!s.getLastError().isEmpty()) {
+      if (s.getState().equals("DISCONNECTED")) {
+        o.printf("  DISCONNECTED: %s%n", s.getLastError()); // running; why the host is out of reach
+      } else if (!s.getLastError().isEmpty()) {
         o.printf("  last error: %s%n", s.getLastError());
       }
       for (Map.Entry<String, String> e : s.getErrorsMap().entrySet()) {

@@ -197,7 +197,7 @@ public final class Doctor {
               up ? "ok" : "fail",
               p.getAddress() + " " + p.getKind() + " " + p.getState() + (p.getRttMicros() >= 0 ? " rtt " + p.getRttMicros() + " us" : "")
                   + (p.getLastError().isEmpty() ? "" : " (" + p.getLastError() + ")"),
-              up ? "" : "check the cable/network to " + p.getAddress() + " and that `thunderlink serve` runs there"));
+              pathFix(p)));
     }
     if (s.getRole().equals("workstation") && s.hasPeer()) {
       long skew = Math.abs(s.getClockSkewMillis());
@@ -214,6 +214,26 @@ public final class Doctor {
     return out;
   }
 
+  /** A session's reason, without the link's own words when it only waits for the link (the path lines give them). */
+  private static String waitingOrWhy(String lastError) {
+    String waiting = "waiting for a path to the host";
+    return lastError.startsWith(waiting) ? waiting + " (see the path lines above)" : lastError;
+  }
+
+  /**
+   * What to do about a path that is not up. A refused one was reached and said no (unpaired, an
+   * incompatible version): its reason says what to do, and the cable is not the problem.
+   */
+  static String pathFix(PathStatus p) {
+    if (p.getState().equals("up")) {
+      return "";
+    }
+    if (p.getState().equals("refused")) {
+      return "the host answered and refused this workstation: do what the reason above says";
+    }
+    return "check the cable/network to " + p.getAddress() + " and that `thunderlink serve` runs there";
+  }
+
   /**
    * The workstation's sync sessions: one line when all is well, else one per session that needs
    * the user (halted, paused for space, not started, paths it cannot sync). Conflicts are not
@@ -227,7 +247,9 @@ public final class Doctor {
       switch (x.getState()) {
         case "HALTED" -> out.add(new Check(name, "fail", "halted: " + x.getHaltReason(),
             "look at both folders, then `thunderlink sync resume " + x.getName() + " --force` to go on"));
-        case "NOT_STARTED" -> out.add(new Check(name, "fail", "not started: " + x.getLastError(),
+        case "DISCONNECTED" -> out.add(new Check(name, "warn", "waiting for the host",
+            "changes on either side cross once a path is back (see the path lines above)"));
+        case "NOT_STARTED" -> out.add(new Check(name, "fail", "not started: " + waitingOrWhy(x.getLastError()),
             "it starts by itself once that is mended; `thunderlink sync terminate " + x.getName() + "` removes it"));
         case "PAUSED" -> {
           if (!x.getHaltReason().isEmpty()) {

@@ -56,18 +56,30 @@ class DoctorTest {
         .isEqualTo(new Doctor.Check("sync sessions", "ok", "2 sessions, no problems (1 paused by you)", ""));
     List<Doctor.Check> checks = Doctor.syncChecks(List.of(
         session("halted", "HALTED").toBuilder().setHaltReason("would delete 501 of 719 entries on mini at once").build(),
-        session("away", "NOT_STARTED").toBuilder().setLastError("waiting for a path to the host").build(),
+        session("away", "NOT_STARTED").toBuilder().setLastError("waiting for a path to the host: no path (...)").build(),
         session("full", "PAUSED").toBuilder().setHaltReason("the disk is full on mini").build(),
         session("fine", "RUNNING").toBuilder().setConflicts(3).build(),
+        session("cut", "DISCONNECTED").toBuilder().setLastError("no path to the host is up (...)").build(),
         session("bad", "RUNNING").toBuilder().putErrors("local:b.txt", "permission denied")
             .putErrors("local:a.txt", "permission denied").build()));
     assertThat(checks).extracting(Doctor.Check::name, Doctor.Check::status, Doctor.Check::detail).containsExactly(
         org.assertj.core.api.Assertions.tuple("sync halted", "fail", "halted: would delete 501 of 719 entries on mini at once"),
-        org.assertj.core.api.Assertions.tuple("sync away", "fail", "not started: waiting for a path to the host"),
+        org.assertj.core.api.Assertions.tuple("sync away", "fail", "not started: waiting for a path to the host (see the path lines above)"),
         org.assertj.core.api.Assertions.tuple("sync full", "warn", "paused: the disk is full on mini"),
+        org.assertj.core.api.Assertions.tuple("sync cut", "warn", "waiting for the host"),
         org.assertj.core.api.Assertions.tuple("sync bad", "warn", "2 paths not synced (local:a.txt: permission denied)"));
     assertThat(checks.get(0).fix()).isEqualTo("look at both folders, then `thunderlink sync resume halted --force` to go on");
     assertThat(checks.get(1).fix()).contains("`thunderlink sync terminate away` removes it");
-    assertThat(checks.get(3).fix()).isEqualTo("`thunderlink sync status bad`");
+    assertThat(checks.get(3).fix()).contains("cross once a path is back");
+    assertThat(checks.get(4).fix()).isEqualTo("`thunderlink sync status bad`");
+  }
+
+  @Test
+  void aRefusedPathIsNotBlamedOnTheCable() {
+    dev.thunderlink.proto.control.PathStatus.Builder p =
+        dev.thunderlink.proto.control.PathStatus.newBuilder().setName("tb").setAddress("169.254.1.2:7400");
+    assertThat(Doctor.pathFix(p.setState("up").build())).isEmpty();
+    assertThat(Doctor.pathFix(p.setState("down").build())).startsWith("check the cable/network to 169.254.1.2:7400");
+    assertThat(Doctor.pathFix(p.setState("refused").build())).doesNotContain("cable").contains("reason");
   }
 }
