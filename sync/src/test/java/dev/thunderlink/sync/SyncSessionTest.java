@@ -139,6 +139,55 @@ class SyncSessionTest {
     }
   }
 
+  /**
+   * A file's modification time travels with its content, and alone (a {@code touch}, which
+   * build tools on the other side go by) from whichever side changed it, with no content sent.
+   */
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void aTouchAloneCrossesEitherWayWithoutTheContent(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> { })) {
+      write(p.a.resolve("src/main.c"), "int main;");
+      Files.setLastModifiedTime(p.a.resolve("src/main.c"), java.nio.file.attribute.FileTime.fromMillis(1_600_000_000_123L));
+      p.flush();
+      assertThat(mtime(p.b.resolve("src/main.c"))).isEqualTo(1_600_000_000_123L);
+      long sent = p.session.status().filesTransferred();
+
+      Files.setLastModifiedTime(p.a.resolve("src/main.c"), java.nio.file.attribute.FileTime.fromMillis(978_307_200_000L));
+      p.flush();
+      assertThat(mtime(p.b.resolve("src/main.c"))).isEqualTo(978_307_200_000L);
+      Files.setLastModifiedTime(p.b.resolve("src/main.c"), java.nio.file.attribute.FileTime.fromMillis(1_700_000_000_000L));
+      p.flush();
+      assertThat(mtime(p.a.resolve("src/main.c"))).isEqualTo(1_700_000_000_000L);
+      p.flush();
+      assertThat(mtime(p.b.resolve("src/main.c"))).as("settled, no ping-pong").isEqualTo(1_700_000_000_000L);
+      assertThat(p.session.status().filesTransferred()).as("no content sent for a time").isEqualTo(sent);
+      assertThat(p.session.conflicts()).isEmpty();
+
+      // the same content made on both sides apart: each keeps its own time, and neither is
+      // later taken for a touch of the other
+      write(p.a.resolve("same.txt"), "y");
+      write(p.b.resolve("same.txt"), "y");
+      Files.setLastModifiedTime(p.a.resolve("same.txt"), java.nio.file.attribute.FileTime.fromMillis(1_500_000_000_000L));
+      Files.setLastModifiedTime(p.b.resolve("same.txt"), java.nio.file.attribute.FileTime.fromMillis(1_400_000_000_000L));
+      p.flush();
+      p.flush();
+      assertThat(mtime(p.a.resolve("same.txt"))).isEqualTo(1_500_000_000_000L);
+      assertThat(mtime(p.b.resolve("same.txt"))).isEqualTo(1_400_000_000_000L);
+      // once its content changes, the time goes with it again
+      write(p.b.resolve("same.txt"), "z");
+      Files.setLastModifiedTime(p.b.resolve("same.txt"), java.nio.file.attribute.FileTime.fromMillis(1_450_000_000_000L));
+      p.flush();
+      assertThat(mtime(p.a.resolve("same.txt"))).isEqualTo(1_450_000_000_000L);
+      assertThat(SyncPair.tree(p.a)).isEqualTo(SyncPair.tree(p.b));
+      assertThat(p.session.conflicts()).isEmpty();
+    }
+  }
+
+  private static long mtime(Path f) throws java.io.IOException {
+    return Files.getLastModifiedTime(f).toMillis();
+  }
+
   @ParameterizedTest
   @EnumSource(Fs.class)
   void refusesSymlinksPointingOutsideTheRoot(Fs fs) throws Exception {

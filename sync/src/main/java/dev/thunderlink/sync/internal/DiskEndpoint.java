@@ -1009,7 +1009,8 @@ public final class DiskEndpoint implements Endpoint {
   /** Records what was seen; returns the row to persist, or null if nothing changed. */
   private IndexRecord upsert(String key, Seen s) {
     IndexRecord old = index.get(key);
-    boolean same = old != null && Entry.sameContent(old.entry(), s.entry()) && old.diskPath().equals(s.diskPath());
+    boolean same = old != null && Entry.sameContent(old.entry(), s.entry()) && Entry.sameTimes(old.entry(), s.entry())
+        && old.diskPath().equals(s.diskPath());
     if (same && old.statMatches(s.size(), s.mtimeNanos(), s.key())) {
       return null;
     }
@@ -1778,10 +1779,20 @@ public final class DiskEndpoint implements Endpoint {
           return ApplyResult.ok(op.target(), record(op.path(), disk(op.path()), op.target()).seq());
         }
         case SET_EXECUTABLE: {
+          // the content is right already: its executable bit and its modification time become the target's
           BasicFileAttributes before = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
           setExecutable(p, op.target().executable());
-          Entry e = Entry.file(op.expected().hash(), op.expected().size(), op.target().executable(),
-              op.expected().mtimeMillis());
+          long mtime = op.target().mtimeMillis();
+          if (mtime != Entry.UNKNOWN_MTIME && mtime != before.lastModifiedTime().toMillis()) {
+            FileTime to = FileTime.fromMillis(mtime);
+            Files.setLastModifiedTime(p, to);
+            BasicFileAttributes after = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (after.size() == before.size() && after.lastModifiedTime().equals(to)
+                && java.util.Objects.equals(after.fileKey(), before.fileKey())) {
+              before = after; // our own change of time; anything else still shows in record's check
+            }
+          }
+          Entry e = Entry.file(op.expected().hash(), op.expected().size(), op.target().executable(), mtime);
           return ApplyResult.ok(e, record(op.path(), p, e, before).seq());
         }
         case RENAME: {

@@ -5,10 +5,19 @@ import java.util.Objects;
 /**
  * The synchronised state of one path on one side: kind, content hash (files), executable bit
  * (files) and link target (symlinks). {@code size} and {@code mtimeMillis} travel as metadata
- * but are not part of {@link #sameContent}: two sides agree when kind and content agree.
+ * but are not part of {@link #sameContent}: two sides agree when kind and content agree. A
+ * file's modification time is compared apart ({@link #sameTimes}): a change of it alone (a
+ * {@code touch}) propagates without making two equal contents a conflict.
  * Immutable; absence is {@code null}.
  */
 public record Entry(Kind kind, String hash, long size, boolean executable, String target, long mtimeMillis) {
+
+  /**
+   * An ancestor's time when the two sides agreed on a file's content but not on its time (the
+   * same file on both sides before the first sync, or the same edit made on both): no later
+   * time matches it, so neither side's time is taken for the other's.
+   */
+  public static final long UNKNOWN_MTIME = Long.MIN_VALUE;
 
   public Entry {
     Objects.requireNonNull(kind, "kind");
@@ -64,6 +73,16 @@ public record Entry(Kind kind, String hash, long size, boolean executable, Strin
       default:
         return true;
     }
+  }
+
+  /** False only for two files with different modification times (whatever their content). */
+  public static boolean sameTimes(Entry a, Entry b) {
+    return a == null || b == null || !a.isFile() || !b.isFile() || a.mtimeMillis == b.mtimeMillis;
+  }
+
+  /** This file with another modification time. */
+  public Entry withMtime(long millis) {
+    return new Entry(kind, hash, size, executable, target, millis);
   }
 
   @Override

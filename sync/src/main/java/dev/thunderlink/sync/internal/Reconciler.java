@@ -20,6 +20,11 @@ import dev.thunderlink.sync.SyncMode;
  * both, neither dir : CONFLICT_RENAME_REMOTE  TO_REMOTE (L wins)   TO_REMOTE
  * </pre>
  *
+ * <p>Two files of the same content whose modification times differ: the side whose time moved
+ * away from the ancestor's gives it to the other ({@code touch} propagates); when both moved, or
+ * the ancestor's is unknown, two-way-safe leaves each its own (a time is no edit to keep two
+ * copies of) and two-way-resolved gives the workstation's; one-way-replica always gives it.
+ *
  * Thread-safe (stateless).
  */
 public final class Reconciler {
@@ -42,7 +47,10 @@ public final class Reconciler {
 
   public static Action reconcile(SyncMode mode, Entry ancestor, Entry local, Entry remote) {
     if (Entry.sameContent(local, remote)) {
-      return Entry.sameContent(ancestor, local) ? Action.NONE : Action.AGREE;
+      if (!Entry.sameTimes(local, remote)) {
+        return touched(mode, ancestor, local, remote);
+      }
+      return Entry.sameContent(ancestor, local) && Entry.sameTimes(ancestor, local) ? Action.NONE : Action.AGREE;
     }
     if (mode == SyncMode.ONE_WAY_REPLICA) {
       return Action.TO_REMOTE;
@@ -68,5 +76,22 @@ public final class Reconciler {
       return Action.CONFLICT_RENAME_LOCAL;
     }
     return mode == SyncMode.TWO_WAY_RESOLVED ? Action.TO_REMOTE : Action.CONFLICT_RENAME_REMOTE;
+  }
+
+  /** Two files of the same content, different modification times. */
+  private static Action touched(SyncMode mode, Entry ancestor, Entry local, Entry remote) {
+    if (mode == SyncMode.ONE_WAY_REPLICA) {
+      return Action.TO_REMOTE;
+    }
+    if (!Entry.sameContent(ancestor, local)) {
+      return Action.AGREE; // the content is newly agreed; the engine records the time as unknown
+    }
+    if (ancestor.mtimeMillis() == remote.mtimeMillis()) {
+      return Action.TO_REMOTE;
+    }
+    if (ancestor.mtimeMillis() == local.mtimeMillis()) {
+      return Action.TO_LOCAL;
+    }
+    return mode == SyncMode.TWO_WAY_RESOLVED ? Action.TO_REMOTE : Action.NONE;
   }
 }

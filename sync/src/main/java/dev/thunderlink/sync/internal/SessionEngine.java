@@ -308,7 +308,7 @@ public final class SessionEngine {
     for (Map.Entry<String, Entry> c : cs.changes().entrySet()) {
       String p = c.getKey();
       Entry before = c.getValue() == null ? view.remove(p) : view.put(p, c.getValue());
-      if (!Entry.sameContent(before, c.getValue()) || !primed) {
+      if (!Entry.sameContent(before, c.getValue()) || !Entry.sameTimes(before, c.getValue()) || !primed) {
         dirty.add(p);
       }
       caseGroups.computeIfAbsent(PathNames.collisionKey(p), k -> new TreeSet<>()).add(p);
@@ -374,7 +374,7 @@ public final class SessionEngine {
       }
       Action a = Reconciler.reconcile(mode, ancestor.get(p), viewL.get(p), viewR.get(p));
       if (a == Action.AGREE) {
-        agreed.put(p, viewL.get(p));
+        agreed.put(p, agreedEntry(viewL.get(p), viewR.get(p)));
       } else if (a != Action.NONE) {
         decisions.put(p, a);
       }
@@ -427,6 +427,14 @@ public final class SessionEngine {
         remoteChangesNanos / 1_000_000, dirty.size(), (t3 - t2) / 1_000_000, decisions.size(), (t4 - t3) / 1_000_000,
         readNanos.get() / 1_000_000, writeNanos.get() / 1_000_000, opNanos.get() / 1_000_000);
     return result;
+  }
+
+  /**
+   * The ancestor of a path both sides agree on: the local entry, with its time unknown when the
+   * two times differ, so that neither is later taken for the other's {@code touch}.
+   */
+  private static Entry agreedEntry(Entry l, Entry r) {
+    return l != null && !Entry.sameTimes(l, r) ? l.withMtime(Entry.UNKNOWN_MTIME) : l;
   }
 
   /** How long this cycle's {@link Endpoint#changes} took on each side (for the timing log). */

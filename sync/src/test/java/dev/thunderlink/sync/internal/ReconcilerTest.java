@@ -130,11 +130,32 @@ class ReconcilerTest {
     assertThat(Reconciler.reconcile(SyncMode.TWO_WAY_SAFE, plain, exec, plain)).isEqualTo(TO_REMOTE);
   }
 
-  @Test
-  void mtimeAloneIsNotAChange() {
-    Entry older = Entry.file("aa", 1, false, 1);
-    Entry newer = Entry.file("aa", 1, false, 2);
-    assertThat(Reconciler.reconcile(SyncMode.TWO_WAY_SAFE, older, newer, older)).isEqualTo(NONE);
+  /** A modification time alone (a {@code touch}): the side that moved it gives it; never a conflict. */
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.EnumSource(SyncMode.class)
+  void aChangedModificationTimeAloneGoesFromTheSideThatChangedIt(SyncMode mode) {
+    Entry t1 = Entry.file("aa", 1, false, 1_000);
+    Entry t2 = t1.withMtime(2_000);
+    Entry t3 = t1.withMtime(3_000);
+    Entry unknown = t1.withMtime(Entry.UNKNOWN_MTIME);
+    boolean replica = mode == SyncMode.ONE_WAY_REPLICA;
+    boolean resolved = mode == SyncMode.TWO_WAY_RESOLVED;
+    assertThat(Reconciler.reconcile(mode, t1, t2, t1)).as("local touched").isEqualTo(TO_REMOTE);
+    assertThat(Reconciler.reconcile(mode, t1, t1, t2)).as("remote touched").isEqualTo(replica ? TO_REMOTE : TO_LOCAL);
+    assertThat(Reconciler.reconcile(mode, t1, t2, t3)).as("both touched")
+        .isEqualTo(replica || resolved ? TO_REMOTE : NONE);
+    assertThat(Reconciler.reconcile(mode, unknown, t2, t1)).as("times never agreed")
+        .isEqualTo(replica || resolved ? TO_REMOTE : NONE);
+    assertThat(Reconciler.reconcile(mode, null, t1, t2)).as("the same file on both sides before the first sync")
+        .isEqualTo(replica ? TO_REMOTE : AGREE);
+    assertThat(Reconciler.reconcile(mode, Entry.file("bb", 1, false, 1_000), t1, t2)).as("the same edit on both sides")
+        .isEqualTo(replica ? TO_REMOTE : AGREE);
+    assertThat(Reconciler.reconcile(mode, t1, t2, t2)).as("both touched alike: recorded").isEqualTo(AGREE);
+    assertThat(Reconciler.reconcile(mode, t2, t2, t2)).isEqualTo(NONE);
+    // a time is no content: an edit on one side beats a touch on the other, with no conflict copy
+    assertThat(Reconciler.reconcile(mode, t1, Entry.file("bb", 1, false, 1_000), t2)).isEqualTo(TO_REMOTE);
+    assertThat(Reconciler.reconcile(mode, t1, t2, Entry.file("bb", 1, false, 1_000)))
+        .isEqualTo(replica ? TO_REMOTE : TO_LOCAL);
   }
 
   @Test
