@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * written on either side must still exist somewhere (in place or as a conflict copy).
  *
  * <p>Replay a failure with {@code -Dsync.random.seed=N}; run a soak with
- * {@code -Dsync.random.rounds=500}. Half the rounds run with the session paused while both
+ * {@code -Dsync.random.rounds=500}. The operations include a {@code touch} (a time alone).
+ * Half the rounds run with the session paused while both
  * sides edit (a true concurrent-edit window, where the content property is checked for every
  * path a side really changed, not one it renamed away and back), the
  * others with watchers live while both sides edit (convergence checked). {@code
@@ -195,7 +196,7 @@ class RandomizedSyncTest {
 
     void step() throws IOException {
       try {
-        switch (rnd.nextInt(9)) {
+        switch (rnd.nextInt(10)) {
           case 0, 1 -> { // create or overwrite
             String f = randomFile();
             Path p = root.resolve(f);
@@ -278,6 +279,15 @@ class RandomizedSyncTest {
               lastWritten.put(rel(p), new String(Files.readAllBytes(p), UTF_8));
             }
             log.debug("{} chmod+x {} (was {})", tag, rel(p), wasExecutable);
+          }
+          case 8 -> { // touch: a new modification time alone, which is no edit of the content
+            List<Path> files = existingFiles();
+            if (files.isEmpty()) {
+              return;
+            }
+            Path p = files.get(rnd.nextInt(files.size()));
+            Files.setLastModifiedTime(p, java.nio.file.attribute.FileTime.fromMillis(1_000_000_000_000L + rnd.nextInt(1 << 30)));
+            log.debug("{} touch {}", tag, rel(p));
           }
           default -> { // symlink to a sibling name
             String d = randomDir();
