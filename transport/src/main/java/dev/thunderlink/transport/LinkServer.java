@@ -43,10 +43,13 @@ import java.util.function.Consumer;
  * caller and outlive the server.
  */
 public final class LinkServer implements AutoCloseable {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LinkServer.class);
   private final Builder b;
   private final ServerCallGate gate;
   private Server server;
   private java.util.concurrent.ExecutorService callPool;
+  /** Every open connection to the link port (gRPC and bulk), to cut a peer's when it is unpaired. */
+  private final java.util.Set<io.netty.channel.Channel> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private LinkServer(Builder b) {
     this.b = b;
@@ -67,14 +70,42 @@ public final class LinkServer implements AutoCloseable {
     return new Builder();
   }
 
+  private void accepted(io.netty.channel.Channel ch) {
+    connections.add(ch);
+    ch.closeFuture().addListener(f -> connections.remove(ch));
+  }
+
+  /**
+   * {@code thunderlink unpair} on the host ends that workstation's connections now: its calls in
+   * flight (a sync's change stream, a generation) and its TLS bulk transfers stop, rather than
+   * going on until the connection next breaks. Its next call is refused as unpaired.
+   */
+  private void cutUnpaired(java.util.Set<String> fingerprints) {
+    for (io.netty.channel.Channel ch : connections) {
+      ch.eventLoop().execute(() -> {
+        io.netty.handler.ssl.SslHandler ssl = ch.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        if (ssl == null || !ssl.handshakeFuture().isSuccess() || ch.pipeline().get("bulk-tls") != null) {
+          return; // bulk: the bulk server cuts those itself, with the reason in an ERROR frame
+        }
+        String fp = TlsContexts.peerFingerprint(ssl);
+        if (fp != null && fingerprints.contains(fp.toLowerCase(java.util.Locale.ROOT))) {
+          LOG.warn("closed connection from {}: device {} was unpaired on this host", ch.remoteAddress(),
+              DeviceIdentity.deviceIdOf(fp));
+          ch.close();
+        }
+      });
+    }
+  }
+
   /** Binds every listen address; fails with the address when one is taken. */
   public LinkServer start() throws IOException {
+    b.peers.onUnpinned(this::cutUnpaired);
     SslContext grpcTls = TlsContexts.grpcServer(b.identity);
     SslContext bulkTls = TlsContexts.bulkServer(b.identity);
     NettyServerBuilder nb =
         NettyServerBuilder.forAddress(
             b.listen.get(0),
-            InternalNettyServerCredentials.create(new UnifiedServerNegotiator(grpcTls, b.bulk, bulkTls)));
+            InternalNettyServerCredentials.create(new UnifiedServerNegotiator(grpcTls, b.bulk, bulkTls, this::accepted)));
     for (int i = 1; i < b.listen.size(); i++) {
       nb.addListenAddress(b.listen.get(i));
     }

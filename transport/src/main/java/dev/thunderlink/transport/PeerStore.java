@@ -26,6 +26,8 @@ public final class PeerStore {
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Path file;
+  private final List<java.util.function.Consumer<java.util.Set<String>>> unpinnedListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private List<PairedPeer> peers = List.of();
   private FileTime loadedMtime;
   private long checkedAtNanos;
@@ -33,6 +35,33 @@ public final class PeerStore {
 
   public PeerStore(Path file) {
     this.file = file;
+  }
+
+  /**
+   * Tells {@code listener} the fingerprints (lower case) of peers no longer pinned, each time
+   * some go: an {@code unpair} here, or the file rewritten by the CLI (seen at the next read of
+   * the store, at most half a second after, since every authorized call reads it). It runs
+   * under the store's lock and must not block: hand the work to an event loop.
+   */
+  public void onUnpinned(java.util.function.Consumer<java.util.Set<String>> listener) {
+    unpinnedListeners.add(listener);
+  }
+
+  private void replace(List<PairedPeer> next) {
+    java.util.Set<String> gone = new java.util.HashSet<>();
+    for (PairedPeer p : peers) {
+      gone.add(p.fingerprint().toLowerCase(Locale.ROOT));
+    }
+    for (PairedPeer p : next) {
+      gone.remove(p.fingerprint().toLowerCase(Locale.ROOT));
+    }
+    peers = List.copyOf(next);
+    if (!gone.isEmpty()) {
+      java.util.Set<String> removed = java.util.Set.copyOf(gone);
+      for (java.util.function.Consumer<java.util.Set<String>> l : unpinnedListeners) {
+        l.accept(removed);
+      }
+    }
   }
 
   /** All pinned peers (reloading the file if it changed). */
@@ -95,7 +124,7 @@ public final class PeerStore {
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
     }
-    peers = List.copyOf(next);
+    replace(next);
     loadedMtime = Files.getLastModifiedTime(file);
   }
 
@@ -108,7 +137,7 @@ public final class PeerStore {
     loadedOnce = true;
     try {
       if (!Files.exists(file)) {
-        peers = List.of();
+        replace(List.of());
         loadedMtime = null;
         return;
       }
@@ -116,7 +145,7 @@ public final class PeerStore {
       if (loadedMtime != null && loadedMtime.equals(mtime)) {
         return;
       }
-      peers = List.copyOf(JSON.readValue(file.toFile(), new TypeReference<List<PairedPeer>>() {}));
+      replace(JSON.readValue(file.toFile(), new TypeReference<List<PairedPeer>>() {}));
       loadedMtime = mtime;
     } catch (IOException e) {
       throw new IllegalStateException(

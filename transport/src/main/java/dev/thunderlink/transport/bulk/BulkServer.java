@@ -44,6 +44,7 @@ public final class BulkServer implements BulkAcceptor {
   private final BulkCounters counters = new BulkCounters();
   private final BulkControlService control;
   private final java.util.Map<Channel, BulkConnection> connections = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<Channel, HostRole> roles = new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.concurrent.CompletableFuture<Void> drained = new java.util.concurrent.CompletableFuture<>();
   private volatile String refusal;
   private volatile StagedFileListener stagedListener;
@@ -53,6 +54,24 @@ public final class BulkServer implements BulkAcceptor {
     this.peers = peers;
     this.roots = new PermittedRoots(config.permittedRoots());
     this.control = new BulkControlService(config, sessions, roots);
+    peers.onUnpinned(this::cutUnpaired);
+  }
+
+  /**
+   * Fails the connections of workstations just unpaired on this host, TLS or plaintext (whose
+   * client is known by the session it redeemed): their transfers stop now, not when the
+   * connection next breaks, and the workstation hears why.
+   */
+  private void cutUnpaired(java.util.Set<String> fingerprints) {
+    roles.forEach((ch, role) -> {
+      String fp = role.clientFingerprint();
+      BulkConnection conn = connections.get(ch);
+      if (fp != null && conn != null && fingerprints.contains(fp.toLowerCase(java.util.Locale.ROOT))) {
+        log.warn("bulk connection from {} closed: its workstation was unpaired on this host", ch.remoteAddress());
+        conn.fail("bulk connection closed: this workstation was unpaired on the host (`thunderlink unpair`);"
+            + " pair again with `thunderlink pair HOST CODE`");
+      }
+    });
   }
 
   /** The gRPC half, for {@code LinkServer.builder().addService}. */
@@ -112,8 +131,10 @@ public final class BulkServer implements BulkAcceptor {
     HostRole role = new HostRole(sessions, roots, encrypted, stagedListener);
     BulkConnection conn = BulkConnection.install(ch, config, counters, encrypted, role, false);
     connections.put(ch, conn);
+    roles.put(ch, role);
     ch.closeFuture().addListener(f -> {
       connections.remove(ch);
+      roles.remove(ch);
       checkDrained();
     });
     if (encrypted) {

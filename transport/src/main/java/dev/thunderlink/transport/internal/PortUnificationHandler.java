@@ -39,18 +39,22 @@ final class PortUnificationHandler extends ByteToMessageDecoder {
   private final ChannelHandler grpcNegotiation;
   private final BulkAcceptor bulk;
   private final SslContext bulkTls;
+  private final java.util.function.Consumer<io.netty.channel.Channel> accepted;
   private ProtocolNegotiationEvent pne;
   private ScheduledFuture<?> timeout;
 
-  PortUnificationHandler(ChannelHandler grpcNegotiation, BulkAcceptor bulk, SslContext bulkTls) {
+  PortUnificationHandler(ChannelHandler grpcNegotiation, BulkAcceptor bulk, SslContext bulkTls,
+      java.util.function.Consumer<io.netty.channel.Channel> accepted) {
     this.grpcNegotiation = grpcNegotiation;
     this.bulk = bulk;
     this.bulkTls = bulkTls;
+    this.accepted = accepted;
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) throws Exception {
     super.handlerAdded(ctx);
+    accepted.accept(ctx.channel());
     timeout =
         ctx.executor()
             .schedule(

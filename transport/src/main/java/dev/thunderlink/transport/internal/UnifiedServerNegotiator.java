@@ -19,11 +19,15 @@ public final class UnifiedServerNegotiator implements InternalProtocolNegotiator
   private final InternalProtocolNegotiator.ProtocolNegotiator tls;
   private final BulkAcceptor bulk;
   private final SslContext bulkTls;
+  private final java.util.function.Consumer<io.netty.channel.Channel> accepted;
 
-  public UnifiedServerNegotiator(SslContext grpcTls, BulkAcceptor bulk, SslContext bulkTls) {
+  /** {@code accepted} hears of every connection to the link port as it arrives. */
+  public UnifiedServerNegotiator(SslContext grpcTls, BulkAcceptor bulk, SslContext bulkTls,
+      java.util.function.Consumer<io.netty.channel.Channel> accepted) {
     this.tls = InternalProtocolNegotiators.serverTls(grpcTls);
     this.bulk = bulk;
     this.bulkTls = bulkTls;
+    this.accepted = accepted;
   }
 
   @Override
@@ -33,7 +37,7 @@ public final class UnifiedServerNegotiator implements InternalProtocolNegotiator
 
   @Override
   public ChannelHandler newHandler(GrpcHttp2ConnectionHandler grpcHandler) {
-    return new PortUnificationHandler(tls.newHandler(grpcHandler), bulk, bulkTls);
+    return new PortUnificationHandler(tls.newHandler(grpcHandler), bulk, bulkTls, accepted);
   }
 
   @Override

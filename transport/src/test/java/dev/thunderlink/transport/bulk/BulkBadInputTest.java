@@ -184,6 +184,47 @@ class BulkBadInputTest {
     }
   }
 
+  /**
+   * {@code unpair} of the workstation on the host cuts its transfer in flight (plaintext, known
+   * by its session; TLS, by its certificate) and its gRPC connection, with the reason; the
+   * transfer does not go on to the end.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void unpairingTheWorkstationOnTheHostCutsItsTransferAndItsLinkAtOnce(TransportKind kind) throws Exception {
+    for (PathKind path : List.of(PathKind.LOOPBACK, PathKind.LAN)) {
+      Path dir = Files.createDirectories(tmp.resolve(path.cliName()));
+      try (BulkFixture f = new BulkFixture(dir, kind, BulkFixture.config(dir.resolve("root")),
+          BulkConfig.defaults(List.of()), path)) {
+        Path src = TestFiles.random(dir.resolve("src/long.bin"), 64 * 1024 * 1024, 8);
+        stillServes(f);
+        assertThat(f.channel.getState(false)).isEqualTo(io.grpc.ConnectivityState.READY);
+        AtomicBoolean unpaired = new AtomicBoolean();
+        String error;
+        try (BulkSession s = f.client.open()) {
+          error = s.push(List.of(new PushItem(src, "long.bin", null)), new TransferListener() {
+            @Override
+            public void bytes(long n) {
+              if (unpaired.compareAndSet(false, true)) {
+                try {
+                  f.hostPeers.remove(f.ws.deviceId());
+                } catch (IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
+              }
+            }
+          }).get(0).error();
+        } catch (BulkException e) {
+          error = e.getMessage();
+        }
+        assertThat(error).as(path + " transfer").contains("this workstation was unpaired on the host");
+        assertThat(f.root.resolve("long.bin")).doesNotExist();
+        TestFiles.await(() -> f.channel.getState(false) != io.grpc.ConnectivityState.READY, Duration.ofSeconds(5),
+            "the host closed the workstation's gRPC connection");
+      }
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("transports")
   void hashMismatchInstallsNothing(TransportKind kind) throws Exception {

@@ -62,6 +62,12 @@ public final class HostRole implements BulkConnection.Role {
   }
 
   /** The TLS peer's fingerprint once its handshake succeeded. */
+  /** The paired workstation this connection serves: its TLS certificate's, else its session's (null: not yet known). */
+  public String clientFingerprint() {
+    HostSessions.Session s = session;
+    return s != null ? s.fingerprint : peerFingerprint;
+  }
+
   public void peerFingerprint(String fp) {
     peerFingerprint = fp;
   }
