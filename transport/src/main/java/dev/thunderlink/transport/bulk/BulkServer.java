@@ -68,8 +68,9 @@ public final class BulkServer implements BulkAcceptor {
       BulkConnection conn = connections.get(ch);
       if (fp != null && conn != null && fingerprints.contains(fp.toLowerCase(java.util.Locale.ROOT))) {
         log.warn("bulk connection from {} closed: its workstation was unpaired on this host", ch.remoteAddress());
-        conn.fail("bulk connection closed: this workstation was unpaired on the host (`thunderlink unpair`);"
-            + " pair again with `thunderlink pair HOST CODE`");
+        // not here: this runs under the peer store's lock, and fail() takes the connection's
+        ch.eventLoop().execute(() -> conn.fail("bulk connection closed: this workstation was unpaired on the host"
+            + " (`thunderlink unpair`); pair again with `thunderlink pair HOST CODE`"));
       }
     });
   }
@@ -128,7 +129,7 @@ public final class BulkServer implements BulkAcceptor {
         return;
       }
     }
-    HostRole role = new HostRole(sessions, roots, encrypted, stagedListener);
+    HostRole role = new HostRole(sessions, roots, encrypted, stagedListener, peers::isPinned);
     BulkConnection conn = BulkConnection.install(ch, config, counters, encrypted, role, false);
     connections.put(ch, conn);
     roles.put(ch, role);

@@ -227,6 +227,19 @@ class BulkBadInputTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("transports")
+  void aTicketIssuedBeforeAnUnpairOpensNothingAfterIt(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind); RawBulkPeer p = new RawBulkPeer(f)) {
+      f.hostPeers.remove(f.ws.deviceId());
+      p.frame(Frame.HELLO, 0, dev.thunderlink.proto.bulk.Hello.newBuilder().setSessionId(p.session.getSessionId())
+          .setTicket(p.session.getTicket()).build().toByteArray());
+      RawBulkPeer.Received r = p.readFrame();
+      assertThat(r.type()).isEqualTo(Frame.ERROR);
+      assertThat(r.text()).isEqualTo("bulk connection refused: this workstation is no longer paired with the host");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
   void hashMismatchInstallsNothing(TransportKind kind) throws Exception {
     try (BulkFixture f = fixture(kind)) {
       try (RawBulkPeer p = new RawBulkPeer(f)) {

@@ -38,17 +38,24 @@ public final class HostRole implements BulkConnection.Role {
   private ExecutorService sender;
   private final dev.thunderlink.transport.bulk.StagedFileListener staged;
 
+  private final java.util.function.Predicate<String> paired;
+
   public HostRole(HostSessions sessions, PermittedRoots roots, boolean encrypted) {
-    this(sessions, roots, encrypted, null);
+    this(sessions, roots, encrypted, null, fp -> true);
   }
 
-  /** @param staged told of each staged push verified on this connection (null: nobody) */
+  /**
+   * @param staged told of each staged push verified on this connection (null: nobody)
+   * @param paired whether a workstation's fingerprint is still paired, asked when its ticket is
+   *     redeemed: a ticket issued just before an {@code unpair} opens nothing after it
+   */
   public HostRole(HostSessions sessions, PermittedRoots roots, boolean encrypted,
-      dev.thunderlink.transport.bulk.StagedFileListener staged) {
+      dev.thunderlink.transport.bulk.StagedFileListener staged, java.util.function.Predicate<String> paired) {
     this.sessions = sessions;
     this.roots = roots;
     this.encrypted = encrypted;
     this.staged = staged;
+    this.paired = paired;
   }
 
   @Override
@@ -61,13 +68,13 @@ public final class HostRole implements BulkConnection.Role {
     return session != null;
   }
 
-  /** The TLS peer's fingerprint once its handshake succeeded. */
   /** The paired workstation this connection serves: its TLS certificate's, else its session's (null: not yet known). */
   public String clientFingerprint() {
     HostSessions.Session s = session;
     return s != null ? s.fingerprint : peerFingerprint;
   }
 
+  /** The TLS peer's fingerprint once its handshake succeeded. */
   public void peerFingerprint(String fp) {
     peerFingerprint = fp;
   }
@@ -84,7 +91,11 @@ public final class HostRole implements BulkConnection.Role {
       } catch (InvalidProtocolBufferException e) {
         throw new BulkException("unreadable HELLO: " + e.getMessage(), false);
       }
-      session = sessions.redeem(h.getSessionId(), h.getTicket().toByteArray(), encrypted, peerFingerprint, c);
+      HostSessions.Session redeemed = sessions.redeem(h.getSessionId(), h.getTicket().toByteArray(), encrypted, peerFingerprint, c);
+      if (!paired.test(redeemed.fingerprint)) {
+        throw new BulkException("bulk connection refused: this workstation is no longer paired with the host", false);
+      }
+      session = redeemed;
       c.digest(session.digest);
       c.authenticated();
       c.writeFrame(Frame.encode(c.channel().alloc(), Frame.HELLO_OK, 0, new byte[0]), true);
