@@ -21,9 +21,10 @@ import java.util.stream.Stream;
  * {@code sync}: the mirror over one path. A workstation {@link SyncSession} through the real link
  * to the host's {@code SyncHostService}: initial sync of a generated source tree (the shared
  * {@link TreeGenerator}; 400 files in the short run, 20,000 with {@code --full}), then the time
- * from writing one small file on the workstation until the host's copy has the new content, then
- * the same for 10 files changed at once. Both trees are on this machine, so the host's copy is
- * read directly; the bytes still travel the link.
+ * from writing one small file on the workstation until the host's copy has the new content, the
+ * same the other way (written in the host's folder until the workstation's copy has it), then 10
+ * files changed at once on the workstation. Both trees are on this machine, so the other side's
+ * copy is read (or written) directly; the bytes still travel the link.
  *
  * <p>Needs the host in this process ({@code --emulate}); against a real host it reports why not.
  */
@@ -43,8 +44,8 @@ final class SyncSuite implements BenchSuite {
   public String description() {
     return "A two-way mirror session from workstation to host over the link: initial sync of a generated"
         + " source tree (text files of 1-16 KiB), then one small edit on the workstation until the host's"
-        + " file has the new content (p50, p99), then 10 files changed at once until all 10 arrived"
-        + " (median of rounds). Lower is better.";
+        + " file has the new content (p50, p99), the same from the host to the workstation, then 10 files"
+        + " changed at once until all 10 arrived (median of rounds). Lower is better.";
   }
 
   @Override
@@ -52,6 +53,8 @@ final class SyncSuite implements BenchSuite {
     return List.of(
         BenchMetric.unpaired("edit-p50", "one edit reaches the host, p50", "ms", false),
         BenchMetric.unpaired("edit-p99", "one edit reaches the host, p99", "ms", false),
+        BenchMetric.unpaired("edit-back-p50", "one host edit reaches the workstation, p50", "ms", false),
+        BenchMetric.unpaired("edit-back-p99", "one host edit reaches the workstation, p99", "ms", false),
         BenchMetric.unpaired("ten-files", "10 changed files all on the host, median", "ms", false),
         BenchMetric.unpaired("initial", "initial sync of the tree", "s", false));
   }
@@ -71,7 +74,7 @@ final class SyncSuite implements BenchSuite {
   @Override
   public long plannedMillis(BenchBudget budget) {
     // measured here under load: about 2 s of warm-up and 5-10 ms per file of initial sync
-    return budget.millis(2000) + files(budget) * 8L + edits(budget) * 20L + rounds(budget) * 50L;
+    return budget.millis(2000) + files(budget) * 8L + edits(budget) * 40L + rounds(budget) * 50L;
   }
 
   @Override
@@ -158,6 +161,24 @@ final class SyncSuite implements BenchSuite {
       Arrays.sort(edit);
       recorder.value("edit-p50", percentile(edit, 50) / 1e6, edit.length);
       recorder.value("edit-p99", percentile(edit, 99) / 1e6, edit.length);
+
+      // the other way: an agent on the host writes, the editor's copy gets it (the host's watcher,
+      // its note to the workstation, the workstation's pull)
+      recorder.phase("sync: single edits on the host over " + target.label());
+      Path back = someFiles.get(1);
+      Path backOnHost = remote.resolve(local.relativize(back).toString());
+      long[] edited2 = new long[edits(budget)];
+      for (int i = 0; i < edited2.length; i++) {
+        byte[] content = ("host edit " + i + " " + System.nanoTime() + "\n").getBytes(StandardCharsets.UTF_8);
+        long start = System.nanoTime();
+        Files.write(backOnHost, content);
+        awaitContent(back, content);
+        edited2[i] = System.nanoTime() - start;
+        recorder.worked(20);
+      }
+      Arrays.sort(edited2);
+      recorder.value("edit-back-p50", percentile(edited2, 50) / 1e6, edited2.length);
+      recorder.value("edit-back-p99", percentile(edited2, 99) / 1e6, edited2.length);
 
       recorder.phase("sync: 10 files at once over " + target.label());
       long[] ten = new long[rounds(budget)];
