@@ -175,6 +175,11 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
     if (session != null && !client.target().map(session.path()::equals).orElse(false)) {
       dropSession(); // the link failed over: the session's path is not the one in use now
     }
+    if (session != null && !session.usable()) {
+      // its connection ended while it waited for this batch (both sides close one idle for a
+      // minute): before, the batch was pushed into it, failed, and was pushed again
+      dropSession();
+    }
     if (session == null) {
       session = client.open();
       log.info("mirror: file content goes over the bulk plane, path {} ({}){}", session.path().name(),

@@ -62,9 +62,16 @@ class SyncOverBulkPlaneTest {
     return withPusher(fx.connect());
   }
 
+  private BulkServer bulkServer;
+
   private void startHost(Path bulkRoot) throws Exception {
+    startHost(BulkConfig.defaults(List.of(bulkRoot)));
+  }
+
+  private void startHost(BulkConfig config) throws Exception {
     fx = new LinkFixture(TransportFactory.auto().kind(), tmp);
-    BulkServer bulk = new BulkServer(BulkConfig.defaults(List.of(bulkRoot)), fx.hostPeers);
+    BulkServer bulk = new BulkServer(config, fx.hostPeers);
+    bulkServer = bulk;
     sync = new SyncHostService(tmp.resolve("host-state"), "mini", true, Duration.ofMillis(10));
     bulk.onStagedVerified(dev.thunderlink.sync.SyncHostService.LARGEST_TRUSTED_COPY, sync::stagedCopyVerified); // as the host daemon wires them
     fx.startHost(
@@ -435,6 +442,34 @@ class SyncOverBulkPlaneTest {
     PeerLink link = fx.track(b.build().start());
     Await.until(Duration.ofSeconds(10), () -> link.activePath().orElse("").equals("tb"), () -> "tb never active: " + link.paths());
     return link;
+  }
+
+  /**
+   * The pusher keeps its bulk session between batches; a connection idle for twice the stall
+   * timeout is closed by either side. The next batch opens a new session first: before, it was
+   * pushed into the closed one, failed, waited for a path, and was pushed again.
+   */
+  @Test
+  void aBulkConnectionClosedWhileIdleIsReplacedBeforeTheNextBatchNotAfterItFails() throws Exception {
+    Path hostRoot = Files.createDirectories(tmp.resolve("host-root"));
+    startHost(BulkConfig.defaults(List.of(hostRoot)).withStallTimeout(Duration.ofMillis(250)));
+    PeerLink link = fx.connect();
+    AtomicInteger pathWaits = new AtomicInteger();
+    BulkClient client = BulkClient.forLink(link).identity(fx.wsId).peers(fx.wsPeers).transport(fx.transport, fx.workers).build();
+    try (BulkFilePusher p = new BulkFilePusher(client, t -> {
+      pathWaits.incrementAndGet();
+      return link.awaitActive(t);
+    }, Duration.ofSeconds(10))) {
+      Path a = Files.writeString(tmp.resolve("a.txt"), "first batch");
+      Path b = Files.writeString(tmp.resolve("b.txt"), "second batch");
+      assertThat(p.push(List.of(new FilePusher.Item(a, hostRoot.resolve("a.txt").toString(), Files.size(a)))))
+          .containsOnlyNulls();
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> bulkServer.openConnections() == 0);
+      assertThat(p.push(List.of(new FilePusher.Item(b, hostRoot.resolve("b.txt").toString(), Files.size(b)))))
+          .containsOnlyNulls();
+      assertThat(pathWaits).as("no batch failed and waited for a path").hasValue(0);
+      assertThat(hostRoot.resolve(".b.txt.tlpart")).hasContent("second batch");
+    }
   }
 
   @Test

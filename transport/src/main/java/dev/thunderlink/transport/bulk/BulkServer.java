@@ -243,6 +243,11 @@ public final class BulkServer implements BulkAcceptor {
     return PathKind.infer(name, local.getAddress());
   }
 
+  /** Bulk connections open now, for status and tests. */
+  public int openConnections() {
+    return connections.size();
+  }
+
   /** Open sessions, for status and tests. */
   public int openSessions() {
     return sessions.size();

@@ -250,6 +250,15 @@ public final class BulkSession implements AutoCloseable {
   }
 
   /** Whether the bulk connection is encrypted (TLS) or plaintext. */
+  /**
+   * False once the connection has ended: cut, failed, or closed by either side after a minute
+   * with no traffic (an idle session kept for the next batch). Open another then.
+   */
+  public boolean usable() {
+    BulkConnection c = conn;
+    return failure == null && c != null && c.channel().isActive();
+  }
+
   public boolean encrypted() {
     return encrypted;
   }
