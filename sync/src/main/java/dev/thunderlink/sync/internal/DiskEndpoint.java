@@ -116,6 +116,29 @@ public final class DiskEndpoint implements Endpoint {
   private final IgnoreRules rules;
   private final Info info;
   private final TreeMap<String, IndexRecord> index = new TreeMap<>(); // guarded by this
+  /**
+   * The index's rows by sequence number (then path), so that {@link #changes} walks only the
+   * rows above the caller's number. It walked the whole index: with 20,000 files that was a
+   * quarter of the host's CPU for each small edit. Kept with the index by {@link #put} alone.
+   */
+  private final java.util.TreeSet<SeqKey> bySeq = new java.util.TreeSet<>(); // guarded by this
+
+  private record SeqKey(long seq, String path) implements Comparable<SeqKey> {
+    @Override
+    public int compareTo(SeqKey o) {
+      int c = Long.compare(seq, o.seq);
+      return c != 0 ? c : path.compareTo(o.path);
+    }
+  }
+
+  /** Puts a row in the index (replacing the path's row) and in {@link #bySeq}. */
+  private void put(IndexRecord row) {
+    IndexRecord old = index.put(row.path(), row);
+    if (old != null) {
+      bySeq.remove(new SeqKey(old.seq(), old.path()));
+    }
+    bySeq.add(new SeqKey(row.seq(), row.path()));
+  }
   private final Set<String> pendingHints = ConcurrentHashMap.newKeySet();
   private volatile boolean pendingFull;
   private volatile Runnable listener;
@@ -157,7 +180,7 @@ public final class DiskEndpoint implements Endpoint {
     this.store = store;
     this.options = options;
     this.rules = new IgnoreRules(root, options.ignorePatterns(), options.useGitignore(), options.ignoreVcs());
-    this.index.putAll(store.loadEntries());
+    store.loadEntries().values().forEach(this::put);
     String last = store.meta("last_seq");
     this.seq = last == null ? 0 : Long.parseLong(last);
     for (IndexRecord r : index.values()) {
@@ -433,13 +456,38 @@ public final class DiskEndpoint implements Endpoint {
     } else if (!hints.isEmpty()) {
       scan(hints);
     }
+    return new ChangeSet(rowsAbove(sinceSeq, held), seq, Map.copyOf(errors), List.copyOf(collisions), false, generation,
+        watchProblem());
+  }
+
+  /**
+   * The entries of the rows above {@code sinceSeq} that the coordinator does not hold, by path.
+   * A few (an edit): from {@link #bySeq}'s tail. Many (a first answer, a big change): one walk
+   * of the index in path order, as cheap as sorting them would be.
+   */
+  private Map<String, Entry> rowsAbove(long sinceSeq, Held held) {
     Map<String, Entry> out = new LinkedHashMap<>();
-    for (IndexRecord r : index.values()) {
+    List<String> paths = new ArrayList<>();
+    int many = Math.max(64, index.size() / 8);
+    for (SeqKey k : bySeq.tailSet(new SeqKey(sinceSeq == Long.MAX_VALUE ? sinceSeq : sinceSeq + 1, ""), true)) {
+      if (paths.size() >= many) {
+        for (IndexRecord r : index.values()) {
+          if (r.seq() > sinceSeq && !held.holds(generation, r.seq())) {
+            out.put(r.path(), r.entry());
+          }
+        }
+        return out;
+      }
+      paths.add(k.path());
+    }
+    java.util.Collections.sort(paths);
+    for (String p : paths) {
+      IndexRecord r = index.get(p);
       if (r.seq() > sinceSeq && !held.holds(generation, r.seq())) {
-        out.put(r.path(), r.entry());
+        out.put(p, r.entry());
       }
     }
-    return new ChangeSet(out, seq, Map.copyOf(errors), List.copyOf(collisions), false, generation, watchProblem());
+    return out;
   }
 
   /** What one scan saw at one NFC path. */
@@ -999,7 +1047,7 @@ public final class DiskEndpoint implements Endpoint {
       }
       errors.remove(path);
       IndexRecord tomb = new IndexRecord(path, r.diskPath(), null, 0, 0, null, ++seq);
-      index.put(path, tomb);
+      put(tomb);
       rows.add(tomb);
     }
     unsaved.addAll(rows);
@@ -1016,7 +1064,7 @@ public final class DiskEndpoint implements Endpoint {
     }
     IndexRecord row = new IndexRecord(key, s.diskPath(), s.entry(), s.size(), s.mtimeNanos(), s.key(),
         same ? old.seq() : ++seq);
-    index.put(key, row);
+    put(row);
     return row;
   }
 
@@ -1708,7 +1756,7 @@ public final class DiskEndpoint implements Endpoint {
       Entry stored = Entry.file(entry.hash(), a.size(), entry.executable(), a.mtime().toMillis());
       row = new IndexRecord(path, rel, stored, a.size(), racy ? -1 : a.mtime().to(TimeUnit.NANOSECONDS), a.key(), ++seq);
     }
-    index.put(path, row);
+    put(row);
     unsaved.add(row);
     if (unsaved.size() >= 512) {
       saveIndex();
@@ -1736,7 +1784,7 @@ public final class DiskEndpoint implements Endpoint {
     for (IndexRecord r : new ArrayList<>(index.subMap(path + "/", path + "/\uffff").values())) {
       if (r.entry() != null) {
         IndexRecord tomb = new IndexRecord(r.path(), r.diskPath(), null, 0, 0, null, ++seq);
-        index.put(r.path(), tomb);
+        put(tomb);
         rows.add(tomb);
       }
     }
@@ -1905,8 +1953,8 @@ public final class DiskEndpoint implements Endpoint {
           : relative(disk(np));
       IndexRecord tomb = new IndexRecord(r.path(), r.diskPath(), null, 0, 0, null, ++seq);
       IndexRecord row = new IndexRecord(np, nd, r.entry(), r.statSize(), r.statMtimeNanos(), r.statKey(), ++seq);
-      index.put(tomb.path(), tomb);
-      index.put(np, row);
+      put(tomb);
+      put(row);
       unsaved.add(tomb);
       unsaved.add(row);
     }

@@ -71,6 +71,35 @@ class DiskEndpointTest {
     assertThat(side.filesHashed.get()).isEqualTo(101);
   }
 
+  /**
+   * The answer above a sequence number comes from the rows numbered above it, not from a walk
+   * of the whole index: the same rows either way, in path order, also across a restart (the
+   * numbers read back from the store) and for a row rewritten in place.
+   */
+  @Test
+  void theRowsAboveASequenceNumberAreTheChangesSinceInPathOrder() throws Exception {
+    for (int i = 0; i < 300; i++) {
+      old(Files.write(root.resolve(String.format("f%03d", i)), ("v" + i).getBytes(UTF_8)));
+    }
+    Endpoint.ChangeSet first = side.changes(0, true, List.of());
+    assertThat(first.changes()).hasSize(300);
+    old(Files.write(root.resolve("f200"), "edited".getBytes(UTF_8)));
+    Files.delete(root.resolve("f100"));
+    old(Files.write(root.resolve("f007"), "edited too".getBytes(UTF_8)));
+    Endpoint.ChangeSet some = side.changes(first.lastSeq(), true, List.of());
+    assertThat(some.changes().keySet()).containsExactly("f007", "f100", "f200");
+    assertThat(some.changes().get("f100")).isNull();
+    assertThat(side.changes(some.lastSeq(), true, List.of()).changes()).isEmpty();
+    // a time changed alone rewrites its row with a new number too
+    Files.setLastModifiedTime(root.resolve("f250"), FileTime.fromMillis(1_000_000_000_000L));
+    assertThat(side.changes(some.lastSeq(), true, List.of()).changes()).containsOnlyKeys("f250");
+    side.close();
+    side = DiskEndpoint.open(root, tmp.resolve("index.db"), DiskEndpoint.Options.defaults("book"), false);
+    Endpoint.ChangeSet reopened = side.changes(first.lastSeq(), true, List.of());
+    assertThat(reopened.changes().keySet()).containsExactly("f007", "f100", "f200", "f250");
+    assertThat(side.changes(0, false, List.of()).changes()).hasSize(300).containsKey("f000");
+  }
+
   @Test
   void filesHashedOnTheHashingThreadsLandAsIfHashedInLine() throws Exception {
     // Jimfs lists a directory in the same order on every machine: here the two names with one
