@@ -12,7 +12,8 @@
 #
 # Usage: benchmarks/sync-latency.sh [--files N=20000] [--edits N=100] [--warm N=2000] [--keep]
 # THUNDERLINK_JAR: the jar measured (default daemon/target/thunderlink.jar); TMPDIR: where the
-# workspace goes. Needs jq and python3. Prints one line per direction: p50, p90, p99, max (ms).
+# workspace goes. Needs jq and python3. Prints per direction p50, p90, p99 and max (ms), and the
+# two daemons' CPU per edit over the timed edits (the 50 ms between edits included).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 LAUNCHER="$HERE/../thunderlink"
@@ -111,6 +112,15 @@ if (( WARM > 0 )); then
   python3 "$T/lat.py" "$T/local/$a" "$T/dst/tree/$a" "$WARM" warm-ws
   python3 "$T/lat.py" "$T/dst/tree/$b" "$T/local/$b" "$WARM" warm-host
 fi
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # the daemon's CPU so far, in clock ticks
+tick_ms=$(( 1000 / $(getconf CLK_TCK) ))
+timed() { # timed SRC DST LABEL: the edits, then the two daemons' CPU per edit over them
+  local h0 w0 h1 w1
+  h0=$(ticks "${PIDS[0]}"); w0=$(ticks "${PIDS[1]}")
+  python3 "$T/lat.py" "$1" "$2" "$EDITS" "$3"
+  h1=$(ticks "${PIDS[0]}"); w1=$(ticks "${PIDS[1]}")
+  echo "$3: daemons' CPU per edit: host $(( (h1 - h0) * tick_ms * 1000 / EDITS )) us, workstation $(( (w1 - w0) * tick_ms * 1000 / EDITS )) us"
+}
 log "$EDITS edits each way"
-python3 "$T/lat.py" "$T/local/$a" "$T/dst/tree/$a" "$EDITS" "workstation -> host"
-python3 "$T/lat.py" "$T/dst/tree/$b" "$T/local/$b" "$EDITS" "host -> workstation"
+timed "$T/local/$a" "$T/dst/tree/$a" "workstation -> host"
+timed "$T/dst/tree/$b" "$T/local/$b" "host -> workstation"
