@@ -32,28 +32,13 @@ NEW_JAR="${THUNDERLINK_JAR:-$HERE/../daemon/target/thunderlink.jar}"
 command -v jq >/dev/null || die "jq not found"
 VARIANTS=(new)
 [[ -n "$BASE_JAR" ]] && VARIANTS=(base new)
-T=$(mktemp -d "${TMPDIR:-/tmp}/sync-edit-compare.XXXXXX")
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  [[ $KEEP == 1 ]] && echo "kept $T" >&2 || rm -rf "$T"
-}
-trap cleanup EXIT
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+. "$HERE/lib/workspace.sh"
+workspace sync-edit-compare
 now() { date +%s.%N; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { printf "%.2f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 jar_of() { [[ $1 == base ]] && echo "$BASE_JAR" || echo "$NEW_JAR"; }
 tl() { local v=$1; shift; THUNDERLINK_JAR="$(jar_of "$v")" "$LAUNCHER" "$@"; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-await() { # await WHAT TIMEOUT_S COMMAND...
-  local deadline=$(( $(date +%s) + $2 )) what=$1; shift 2
-  until "$@" >/dev/null 2>&1; do
-    (( $(date +%s) < deadline )) || die "timed out waiting for $what (logs in $T, kept)"
-    sleep 0.2
-  done
-}
 connected() { tl "$1" status --home "$T/$1/ws" --json | jq -e '.peer.connected == true'; }
 declare -A PORT=() DPIDS=()
 start() { # start VARIANT: its host daemon, pairing, its workstation daemon, and the session's initial sync

@@ -40,24 +40,9 @@ BENCH_JAR="$HERE/target/benchmarks.jar"
 [[ -f "$BENCH_JAR" ]] || die "missing $BENCH_JAR (build it: mvn -B -ntp -q -pl benchmarks -am package -DskipTests)"
 command -v jq >/dev/null || die "jq not found"
 command -v python3 >/dev/null || die "python3 not found"
-T=$(mktemp -d "${TMPDIR:-/tmp}/sync-latency.XXXXXX")
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  [[ $KEEP == 1 ]] && echo "kept $T" >&2 || rm -rf "$T"
-}
-trap cleanup EXIT
-log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+. "$HERE/lib/workspace.sh"
+workspace sync-latency
 tl() { THUNDERLINK_JAR="$JAR" "$LAUNCHER" "$@"; }
-await() { # await WHAT TIMEOUT_S COMMAND...
-  local deadline=$(( $(date +%s) + $2 )) what=$1; shift 2
-  until "$@" >/dev/null 2>&1; do
-    (( $(date +%s) < deadline )) || die "timed out waiting for $what (logs in $T, kept)"
-    sleep 0.2
-  done
-}
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log "generating $FILES files"
 java -cp "$BENCH_JAR" dev.thunderlink.benchmarks.workload.TreeGenerator tree "$T/local" --files "$FILES" >&2
