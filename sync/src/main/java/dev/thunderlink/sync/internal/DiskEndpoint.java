@@ -122,23 +122,6 @@ public final class DiskEndpoint implements Endpoint {
    * quarter of the host's CPU for each small edit. Kept with the index by {@link #put} alone.
    */
   private final java.util.TreeSet<SeqKey> bySeq = new java.util.TreeSet<>(); // guarded by this
-
-  private record SeqKey(long seq, String path) implements Comparable<SeqKey> {
-    @Override
-    public int compareTo(SeqKey o) {
-      int c = Long.compare(seq, o.seq);
-      return c != 0 ? c : path.compareTo(o.path);
-    }
-  }
-
-  /** Puts a row in the index (replacing the path's row) and in {@link #bySeq}. */
-  private void put(IndexRecord row) {
-    IndexRecord old = index.put(row.path(), row);
-    if (old != null) {
-      bySeq.remove(new SeqKey(old.seq(), old.path()));
-    }
-    bySeq.add(new SeqKey(row.seq(), row.path()));
-  }
   private final Set<String> pendingHints = ConcurrentHashMap.newKeySet();
   private volatile boolean pendingFull;
   private volatile Runnable listener;
@@ -1724,6 +1707,23 @@ public final class DiskEndpoint implements Endpoint {
       }
     }
     return true;
+  }
+
+  private record SeqKey(long seq, String path) implements Comparable<SeqKey> {
+    @Override
+    public int compareTo(SeqKey o) {
+      int c = Long.compare(seq, o.seq);
+      return c != 0 ? c : path.compareTo(o.path);
+    }
+  }
+
+  /** Puts a row in the index (replacing the path's row) and in {@link #bySeq}. */
+  private void put(IndexRecord row) {
+    IndexRecord old = index.put(row.path(), row);
+    if (old != null) {
+      bySeq.remove(new SeqKey(old.seq(), old.path()));
+    }
+    bySeq.add(new SeqKey(row.seq(), row.path()));
   }
 
   private IndexRecord record(String path, Path p, Entry entry) throws IOException {
