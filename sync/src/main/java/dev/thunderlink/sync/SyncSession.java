@@ -508,11 +508,12 @@ public final class SyncSession implements AutoCloseable {
 
   /**
    * Closes the session for good ({@code sync terminate}): the host drops its state for it too; the
-   * caller deletes this side's.
+   * caller deletes this side's. Returns whether the host said it did (false: out of reach).
    */
-  public void terminate() throws IOException {
+  public boolean terminate() throws IOException {
     remote.forgetOnClose();
     close();
+    return remote.forgotten();
   }
 
   /** Stops the session thread and closes both sides; the state stays for a later start. */

@@ -226,9 +226,7 @@ public final class SyncSessions implements AutoCloseable {
         if (hostForget.isEmpty()) {
           Files.deleteIfExists(f);
         } else {
-          Path tmp = f.resolveSibling(HOST_FORGET + ".tmp");
-          JSON.writeValue(tmp.toFile(), hostForget.toArray(new String[0]));
-          Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+          writeJson(f, hostForget.toArray(new String[0]));
         }
       } catch (IOException e) {
         // asked again next time: dropping an index twice is harmless
@@ -372,9 +370,13 @@ public final class SyncSessions implements AutoCloseable {
   }
 
   private void write(Definition def) throws IOException {
-    Path f = dir.resolve(def.name()).resolve("session.json");
-    Path tmp = f.resolveSibling("session.json.tmp");
-    JSON.writeValue(tmp.toFile(), def);
+    writeJson(dir.resolve(def.name()).resolve("session.json"), def);
+  }
+
+  /** Writes {@code value} as JSON to {@code f} atomically: a temporary file beside it, then a rename. */
+  private static void writeJson(Path f, Object value) throws IOException {
+    Path tmp = f.resolveSibling(f.getFileName() + ".tmp");
+    JSON.writeValue(tmp.toFile(), value);
     Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
@@ -533,8 +535,12 @@ public final class SyncSessions implements AutoCloseable {
       SyncSession s = session(name);
       running.remove(name);
       definitions.remove(name);
-      s.terminate(); // its close asks the host to forget, and does not say if the host heard
+      boolean hostForgot = s.terminate(); // its close asks the host to forget
       StateStore.deleteDir(dir.resolve(name));
+      if (hostForgot) {
+        forgetOnHost(false); // others still listed are asked now the host is here
+        return;
+      }
     }
     hostForget.add(name);
     forgetOnHost(true);

@@ -282,6 +282,35 @@ class SyncSessionsTest {
     }
   }
 
+  /**
+   * A running session terminated while the host is gone: the close's own request to drop the
+   * host's index cannot reach it, so the name waits in {@code host-forget.json} and the host
+   * drops the index once it is back. (With the host there, the close's answer is enough: the
+   * host is asked once.)
+   */
+  @Test
+  void aRunningSessionTerminatedWhileTheHostIsGoneIsForgottenThereOnceItIsBack() throws Exception {
+    Path a = Files.createDirectories(tmp.resolve("a"));
+    try (InProcessHost first = InProcessHost.start(tmp.resolve("host"), "gone");
+        SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", first.channel())) {
+      reg.create(definition("proj", a, tmp.resolve("b").toString()));
+      Files.writeString(a.resolve("x.txt"), "x");
+      reg.flush("proj", Duration.ofSeconds(30));
+      assertThat(hostIndexes()).hasSize(1);
+      first.server().shutdownNow();
+      reg.terminate("proj");
+      assertThat(reg.list()).isEmpty();
+      assertThat(tmp.resolve("home/sync/host-forget.json")).content().contains("proj");
+      assertThat(hostIndexes()).hasSize(1);
+    }
+    try (InProcessHost back = InProcessHost.start(tmp.resolve("host"), "back");
+        SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", back.channel())) {
+      assertThat(reg.startAll()).isEmpty();
+      assertThat(hostIndexes()).isEmpty();
+      assertThat(tmp.resolve("home/sync/host-forget.json")).doesNotExist();
+    }
+  }
+
   @Test
   void aNameUsedAgainIsNotForgottenOnTheHost() throws Exception {
     InProcessHost h = InProcessHost.start(tmp.resolve("host"), "again");

@@ -266,6 +266,14 @@ public interface Endpoint extends AutoCloseable {
    */
   default void forgetOnClose() {}
 
+  /**
+   * After a {@link #close} that was to forget: whether that state is gone for sure (false: the
+   * side that keeps it could not be told, e.g. a host out of reach). True where there is none.
+   */
+  default boolean forgotten() {
+    return true;
+  }
+
   /** The source file no longer has the content the coordinator planned to send. */
   final class ContentChangedException extends IOException {
     public ContentChangedException(String message) {

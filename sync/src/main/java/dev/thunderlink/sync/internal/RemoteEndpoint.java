@@ -798,6 +798,13 @@ public final class RemoteEndpoint implements Endpoint {
     forget = true;
   }
 
+  private volatile boolean forgotten;
+
+  @Override
+  public boolean forgotten() {
+    return forgotten;
+  }
+
   @Override
   public void close() throws IOException {
     closed = true;
@@ -805,8 +812,9 @@ public final class RemoteEndpoint implements Endpoint {
     try {
       blocking.withDeadlineAfter(5, TimeUnit.SECONDS)
           .close(CloseRequest.newBuilder().setEndpointId(endpointId).setForget(forget).build());
+      forgotten = forget;
     } catch (StatusRuntimeException e) {
-      // the host may be gone; its endpoint closes with it
+      // the host may be gone; its endpoint closes with it (a forget is asked again: forgotten() false)
     }
   }
 
