@@ -29,11 +29,10 @@ class SyncSessionsTest {
 
   @Test
   void createListFlushPauseResumeTerminateAndRestart() throws Exception {
-    InProcessHost h = InProcessHost.start(tmp.resolve("host"), "sessions-test");
-    ManagedChannel channel = h.channel();
-    Path a = Files.createDirectories(tmp.resolve("a"));
-    Path b = tmp.resolve("b");
-    try {
+    try (InProcessHost h = InProcessHost.start(tmp.resolve("host"), "sessions-test")) {
+      ManagedChannel channel = h.channel();
+      Path a = Files.createDirectories(tmp.resolve("a"));
+      Path b = tmp.resolve("b");
       SyncSessions.Definition def = new SyncSessions.Definition("proj", a.toString(), b.toString(), "two-way-safe",
           List.of("*.log"), false, false, "refuse", false);
       try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
@@ -73,8 +72,6 @@ class SyncSessionsTest {
         assertThat(hostIndexes()).isEmpty();
         assertThat(Files.readString(a.resolve("x.txt"))).isEqualTo("x");
       }
-    } finally {
-      h.close();
     }
   }
 
@@ -85,24 +82,23 @@ class SyncSessionsTest {
    */
   @Test
   void theFirstSyncIsDoneOnceBothSidesWereInSyncEvenIfAFlushOvertookIt() throws Exception {
-    InProcessHost h = InProcessHost.start(tmp.resolve("host"), "first-sync");
-    ManagedChannel channel = h.channel();
-    Path a = Files.createDirectories(tmp.resolve("a"));
-    for (int i = 0; i < 2000; i++) {
-      Files.writeString(a.resolve("f" + i + ".txt"), "file " + i);
-    }
-    try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
-      reg.create(new SyncSessions.Definition("proj", a.toString(), tmp.resolve("b").toString(), null, List.of(), false,
-          false, "refuse", false));
-      reg.flush("proj", Duration.ofSeconds(60));
-      assertThat(reg.status("proj").localRoot()).isEqualTo(a.toString());
-      assertThat(reg.status("proj").firstSyncDone()).isTrue();
-      reg.pause("proj");
-      reg.resume("proj", false);
-      assertThat(reg.status("proj").firstSyncDone()).isTrue();
-      assertThat(Files.readString(tmp.resolve("b").resolve("f1999.txt"))).isEqualTo("file 1999");
-    } finally {
-      h.close();
+    try (InProcessHost h = InProcessHost.start(tmp.resolve("host"), "first-sync")) {
+      ManagedChannel channel = h.channel();
+      Path a = Files.createDirectories(tmp.resolve("a"));
+      for (int i = 0; i < 2000; i++) {
+        Files.writeString(a.resolve("f" + i + ".txt"), "file " + i);
+      }
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
+        reg.create(new SyncSessions.Definition("proj", a.toString(), tmp.resolve("b").toString(), null, List.of(), false,
+            false, "refuse", false));
+        reg.flush("proj", Duration.ofSeconds(60));
+        assertThat(reg.status("proj").localRoot()).isEqualTo(a.toString());
+        assertThat(reg.status("proj").firstSyncDone()).isTrue();
+        reg.pause("proj");
+        reg.resume("proj", false);
+        assertThat(reg.status("proj").firstSyncDone()).isTrue();
+        assertThat(Files.readString(tmp.resolve("b").resolve("f1999.txt"))).isEqualTo("file 1999");
+      }
     }
   }
 
@@ -115,13 +111,12 @@ class SyncSessionsTest {
    */
   @Test
   void sessionsWhoseRootsOverlapOnBothSidesAreRefused() throws Exception {
-    InProcessHost h = InProcessHost.start(tmp.resolve("host"), "overlap");
-    ManagedChannel channel = h.channel();
-    Path p = Files.createDirectories(tmp.resolve("P"));
-    Path sub = Files.createDirectories(p.resolve("sub"));
-    Path q = Files.createDirectories(tmp.resolve("Q"));
-    String r = tmp.resolve("R").toString();
-    try {
+    try (InProcessHost h = InProcessHost.start(tmp.resolve("host"), "overlap")) {
+      ManagedChannel channel = h.channel();
+      Path p = Files.createDirectories(tmp.resolve("P"));
+      Path sub = Files.createDirectories(p.resolve("sub"));
+      Path q = Files.createDirectories(tmp.resolve("Q"));
+      String r = tmp.resolve("R").toString();
       try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
         reg.create(definition("outer", p, r));
         assertThatThrownBy(() -> reg.create(definition("again", p, tmp.resolve("R2").toString())))
@@ -161,8 +156,6 @@ class SyncSessionsTest {
             org.assertj.core.api.Assertions.tuple("zz-inner", "NOT_STARTED"));
         assertThat(sub.resolve("sub")).doesNotExist();
       }
-    } finally {
-      h.close();
     }
   }
 
@@ -173,18 +166,17 @@ class SyncSessionsTest {
    */
   @Test
   void aPersistedSessionIsListedAndKeptWhileTheHostIsOutOfReach() throws Exception {
-    InProcessHost h = InProcessHost.start(tmp.resolve("host"), "reach");
-    ManagedChannel channel = h.channel();
-    ManagedChannel nowhere = InProcessChannelBuilder.forName("no-host-here").directExecutor().build();
-    Path a = Files.createDirectories(tmp.resolve("a"));
-    SyncSessions.Definition proj = definition("proj", a, tmp.resolve("b").toString());
-    try {
+    try (InProcessHost h = InProcessHost.start(tmp.resolve("host"), "reach");
+        NoHost nowhere = NoHost.open("no-host-here")) {
+      ManagedChannel channel = h.channel();
+      Path a = Files.createDirectories(tmp.resolve("a"));
+      SyncSessions.Definition proj = definition("proj", a, tmp.resolve("b").toString());
       try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
         reg.create(proj);
         Files.writeString(a.resolve("x.txt"), "x");
         reg.flush("proj", Duration.ofSeconds(30));
       }
-      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", nowhere)) {
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", nowhere.channel())) {
         // before any start: known, not running, and its name taken
         assertThat(reg.list()).singleElement().satisfies(st -> {
           assertThat(st.name()).isEqualTo("proj");
@@ -223,7 +215,7 @@ class SyncSessionsTest {
       }
       // out of reach again: terminate still removes it (the files stay), and the host is asked
       // to drop its index of the session once it is back
-      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", nowhere)) {
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", nowhere.channel())) {
         reg.terminate("proj");
         assertThat(reg.list()).isEmpty();
         assertThat(tmp.resolve("home/sync/proj")).doesNotExist();
@@ -237,13 +229,9 @@ class SyncSessionsTest {
       }
       assertThat(hostIndexes()).isEmpty();
       assertThat(tmp.resolve("home/sync/host-forget.json")).doesNotExist();
-    } finally {
-      nowhere.shutdownNow();
-      h.close();
     }
   }
 
-  /** A name terminated while the host was away and then used again: its new session's index stays. */
   /**
    * While no path to the host is up, a running session says DISCONNECTED and why (RUNNING read
    * as "in sync" while nothing could cross), and one waiting to start says what it waits for.
@@ -272,8 +260,8 @@ class SyncSessionsTest {
       assertThat(reg.status("proj").state()).isEqualTo("RUNNING");
       assertThat(reg.status("proj").lastError()).isEmpty();
     }
-    try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book",
-        InProcessChannelBuilder.forName("no-host-here").directExecutor().build())) {
+    try (NoHost nowhere = NoHost.open("no-host-here");
+        SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", nowhere.channel())) {
       reg.hostAway(away::get);
       assertThat(reg.status("proj").lastError()).isEqualTo("waiting for a path to the host");
       away.set(java.util.Optional.of(why));
@@ -311,18 +299,18 @@ class SyncSessionsTest {
     }
   }
 
+  /** A name terminated while the host was away and then used again: its new session's index stays. */
   @Test
   void aNameUsedAgainIsNotForgottenOnTheHost() throws Exception {
-    InProcessHost h = InProcessHost.start(tmp.resolve("host"), "again");
-    ManagedChannel channel = h.channel();
-    ManagedChannel nowhere = InProcessChannelBuilder.forName("no-host-again").directExecutor().build();
-    Path a = Files.createDirectories(tmp.resolve("a"));
-    SyncSessions.Definition proj = definition("proj", a, tmp.resolve("b").toString());
-    try {
+    try (InProcessHost h = InProcessHost.start(tmp.resolve("host"), "again");
+        NoHost nowhere = NoHost.open("no-host-again")) {
+      ManagedChannel channel = h.channel();
+      Path a = Files.createDirectories(tmp.resolve("a"));
+      SyncSessions.Definition proj = definition("proj", a, tmp.resolve("b").toString());
       try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
         reg.create(proj);
       }
-      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", nowhere)) {
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", nowhere.channel())) {
         reg.terminate("proj");
       }
       try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", channel)) {
@@ -335,9 +323,6 @@ class SyncSessionsTest {
         assertThat(hostIndexes()).hasSize(1);
         assertThat(Files.readString(tmp.resolve("b/y.txt"))).isEqualTo("y");
       }
-    } finally {
-      nowhere.shutdownNow();
-      h.close();
     }
   }
 
@@ -354,6 +339,18 @@ class SyncSessionsTest {
       channel.shutdownNow();
       server.shutdownNow();
       host.close();
+    }
+  }
+
+  /** A channel to a host that is not there (no server by that name): every call fails at once. */
+  private record NoHost(ManagedChannel channel) implements AutoCloseable {
+    static NoHost open(String name) {
+      return new NoHost(InProcessChannelBuilder.forName(name).directExecutor().build());
+    }
+
+    @Override
+    public void close() {
+      channel.shutdownNow();
     }
   }
 
@@ -387,17 +384,14 @@ class SyncSessionsTest {
 
   @Test
   void aCloseThatAsksTheHostToForgetANameThatIsNoSessionDeletesNothing() throws Exception {
-    InProcessHost h = InProcessHost.start(tmp.resolve("host"), "forget-test");
-    ManagedChannel channel = h.channel();
-    Path precious = Files.writeString(Files.createDirectories(tmp.resolve("precious")).resolve("keep.txt"), "keep");
-    try {
+    try (InProcessHost h = InProcessHost.start(tmp.resolve("host"), "forget-test")) {
+      ManagedChannel channel = h.channel();
+      Path precious = Files.writeString(Files.createDirectories(tmp.resolve("precious")).resolve("keep.txt"), "keep");
       var stub = dev.thunderlink.proto.sync.SyncEndpointGrpc.newBlockingStub(channel);
       assertThatThrownBy(() -> stub.close(dev.thunderlink.proto.sync.CloseRequest.newBuilder()
               .setEndpointId("../precious").setForget(true).build()))
           .hasMessage("INVALID_ARGUMENT: session: ../precious (expected: 1-64 of [A-Za-z0-9._-])");
       assertThat(precious).hasContent("keep");
-    } finally {
-      h.close();
     }
   }
 
@@ -419,9 +413,8 @@ class SyncSessionsTest {
 
   @Test
   void theDaemonsDefaultsReachEverySession() throws Exception {
-    InProcessHost h = InProcessHost.start(tmp.resolve("host"), "defaults-test");
-    ManagedChannel channel = h.channel();
-    try {
+    try (InProcessHost h = InProcessHost.start(tmp.resolve("host"), "defaults-test")) {
+      ManagedChannel channel = h.channel();
       Path a = Files.createDirectories(tmp.resolve("a"));
       Path b = tmp.resolve("b");
       Files.createDirectories(a.resolve("build"));
@@ -459,8 +452,6 @@ class SyncSessionsTest {
         reg.flush("proj2", Duration.ofSeconds(30)); // a flush still scans both sides in full
         assertThat(c.resolve("h.txt")).hasContent("from the host");
       }
-    } finally {
-      h.close();
     }
   }
 }
