@@ -28,4 +28,21 @@ public record ApplyResult(Outcome outcome, String message, Entry result, long se
   public static ApplyResult failed(String message) {
     return new ApplyResult(Outcome.FAILED, message, null, 0);
   }
+
+  /**
+   * Failed by {@code e}, in words a user can act on. A refused permission's own message is only
+   * the file's name (the JDK's AccessDeniedException), which read in {@code sync status} as
+   * "problem: a.txt: /Users/me/p/a.txt".
+   */
+  public static ApplyResult failed(java.io.IOException e) {
+    return failed(reason(e));
+  }
+
+  static String reason(java.io.IOException e) {
+    if (e instanceof java.nio.file.AccessDeniedException a) {
+      return "permission denied on " + a.getFile() + (a.getReason() == null ? "" : " (" + a.getReason() + ")")
+          + ": give this user write access to it, or ignore the path";
+    }
+    return e.getMessage() == null ? e.toString() : e.getMessage();
+  }
 }

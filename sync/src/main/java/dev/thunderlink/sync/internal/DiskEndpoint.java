@@ -1324,7 +1324,7 @@ public final class DiskEndpoint implements Endpoint {
         // call, each reported as an error and none reconciled again
         synchronized (this) {
           r = isRace(e) ? raced(pathOf.apply(f), e)
-              : ApplyResult.failed(pathOf.apply(f) + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+              : ApplyResult.failed(pathOf.apply(f) + ": " + ApplyResult.reason(e));
         }
       }
       out.add(r);

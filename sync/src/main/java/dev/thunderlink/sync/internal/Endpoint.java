@@ -234,7 +234,7 @@ public interface Endpoint extends AutoCloseable {
       if (DiskFullException.isNoSpace(e)) {
         throw e;
       }
-      return ApplyResult.failed(e.getMessage() == null ? e.toString() : e.getMessage());
+      return ApplyResult.failed(e);
     }
   }
 

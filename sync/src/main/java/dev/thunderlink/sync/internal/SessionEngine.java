@@ -817,7 +817,7 @@ public final class SessionEngine {
         if (isConnectionLoss(e) || isDiskFull(e)) {
           throw e;
         }
-        r = ApplyResult.failed(e.getMessage() == null ? e.toString() : e.getMessage());
+        r = ApplyResult.failed(e);
       }
       if (log.isDebugEnabled()) {
         log.debug("case-only directory rename {} -> {} on {}: {} {}", old, p, to.info().deviceName(), r.outcome(),
@@ -1217,7 +1217,7 @@ public final class SessionEngine {
       carry.add(s.path());
       throw e;
     }
-    errors.put(s.path(), e.getMessage() == null ? e.toString() : e.getMessage());
+    errors.put(s.path(), ApplyResult.reason(e));
     emit("error", s.path(), errors.get(s.path()));
   }
 
