@@ -1826,7 +1826,7 @@ public final class DiskEndpoint implements Endpoint {
           replace(op.path(), tmp, p, op.expected());
           return ApplyResult.ok(op.target(), record(op.path(), disk(op.path()), op.target()).seq());
         }
-        case SET_EXECUTABLE: {
+        case SET_ATTRIBUTES: {
           // the content is right already: its executable bit and its modification time become the target's
           BasicFileAttributes before = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
           setExecutable(p, op.target().executable());

@@ -120,7 +120,7 @@ public interface Endpoint extends AutoCloseable {
     void close() throws IOException;
   }
 
-  enum OpKind { MKDIR, DELETE, SYMLINK, RENAME, SET_EXECUTABLE }
+  enum OpKind { MKDIR, DELETE, SYMLINK, RENAME, SET_ATTRIBUTES }
 
   /** A non-content operation; {@code expected} is what the path must hold right now. */
   record Op(OpKind kind, String path, Entry expected, Entry target, String toPath, Entry expectedTo) {}

@@ -395,7 +395,7 @@ public final class HostEndpoints {
     String path = PathNames.checkRelative(req.getExpected().getPath());
     Endpoint.OpKind kind = Endpoint.OpKind.valueOf(req.getOp().name());
     Entry target = ProtoCodec.fromProto(req.getTarget());
-    if ((kind == Endpoint.OpKind.SYMLINK || kind == Endpoint.OpKind.SET_EXECUTABLE) && target == null) {
+    if ((kind == Endpoint.OpKind.SYMLINK || kind == Endpoint.OpKind.SET_ATTRIBUTES) && target == null) {
       throw new IllegalArgumentException("target: absent (expected: an entry for " + kind + ")");
     }
     String to = kind == Endpoint.OpKind.RENAME ? PathNames.checkRelative(req.getToPath()) : null;

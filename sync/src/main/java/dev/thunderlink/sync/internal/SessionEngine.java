@@ -1361,7 +1361,7 @@ public final class SessionEngine {
     } else if (src.kind() == Kind.SYMLINK) {
       return new Endpoint.Op(Endpoint.OpKind.SYMLINK, p, dst, src, null, null);
     } else if (dst != null && dst.isFile() && dst.hash().equals(src.hash())) {
-      return new Endpoint.Op(Endpoint.OpKind.SET_EXECUTABLE, p, dst, src, null, null);
+      return new Endpoint.Op(Endpoint.OpKind.SET_ATTRIBUTES, p, dst, src, null, null);
     }
     return null;
   }

@@ -108,7 +108,7 @@ class RemoteEndpointTest {
     Entry gone = scanned.changes().get("gone.txt");
     ops.add(new Endpoint.Op(Endpoint.OpKind.DELETE, "gone.txt", gone, null, null, null));
     Entry run = scanned.changes().get("run.sh");
-    ops.add(new Endpoint.Op(Endpoint.OpKind.SET_EXECUTABLE, "run.sh", run,
+    ops.add(new Endpoint.Op(Endpoint.OpKind.SET_ATTRIBUTES, "run.sh", run,
         Entry.file(run.hash(), run.size(), true, run.mtimeMillis()), null, null));
     // scanned as absent, but there now: refused on its own, the others still applied
     ops.add(new Endpoint.Op(Endpoint.OpKind.MKDIR, "late", null, dir, null, null));
