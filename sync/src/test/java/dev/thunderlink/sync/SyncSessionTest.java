@@ -395,6 +395,47 @@ class SyncSessionTest {
     }
   }
 
+  /**
+   * A path ignored for a while is not synced, nor remembered as synced: a deletion made on
+   * either side while it was ignored is undone from the other side once the rules let it go
+   * again, instead of deleting the other side's copy. The rule file is written on the host
+   * (it reaches the workstation by the applier) and removed on the workstation.
+   */
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void aDeletionMadeWhileAPathWasIgnoredIsUndoneOnceItIsNoLongerIgnored(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> { })) {
+      write(p.a.resolve("build/out.o"), "obj");
+      write(p.a.resolve("build/host-deletes.o"), "h");
+      write(p.a.resolve("build/edited.o"), "v1");
+      write(p.a.resolve("src/a.c"), "c");
+      p.flush();
+      write(p.b.resolve(".thunderlinkignore"), "build/\n");
+      p.flush();
+      assertThat(SyncPair.tree(p.a)).containsEntry(".thunderlinkignore", "build/\n");
+
+      Files.delete(p.a.resolve("build/out.o"));
+      write(p.a.resolve("build/edited.o"), "v2, edited while ignored");
+      Files.delete(p.b.resolve("build/host-deletes.o"));
+      write(p.b.resolve("build/made-on-host.o"), "new");
+      p.flush();
+      assertThat(SyncPair.tree(p.b)).as("nothing crosses while ignored").containsEntry("build/out.o", "obj")
+          .containsEntry("build/edited.o", "v1").doesNotContainKey("build/host-deletes.o");
+      assertThat(SyncPair.tree(p.a)).containsEntry("build/host-deletes.o", "h").doesNotContainKey("build/made-on-host.o");
+
+      Files.delete(p.a.resolve(".thunderlinkignore"));
+      p.flush();
+      Map<String, String> ta = SyncPair.tree(p.a);
+      assertThat(ta).isEqualTo(SyncPair.tree(p.b)).doesNotContainKey(".thunderlinkignore")
+          .as("deleted while ignored: back from the other side").containsEntry("build/out.o", "obj")
+          .containsEntry("build/host-deletes.o", "h").containsEntry("build/made-on-host.o", "new")
+          .containsEntry("src/a.c", "c");
+      // edited on one side while ignored: no common version to go by, so both are kept
+      assertThat(ta).containsEntry("build/edited.o", "v2, edited while ignored").containsValue("v1");
+      assertThat(p.session.conflicts()).singleElement().satisfies(c -> assertThat(c.path()).isEqualTo("build/edited.o"));
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Fs.class)
   void restartResumesWithoutResendingAndSurvivesADeletedDatabase(Fs fs) throws Exception {

@@ -135,6 +135,8 @@ public final class DiskEndpoint implements Endpoint {
    */
   private final long generation = java.util.concurrent.ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
   private boolean scannedOnce; // guarded by this
+  /** {@link #ignoreRulesVersion}: bumped by {@link #put} when a rule file's row changes content. */
+  private volatile long rulesVersion;
   private final TreeWatcher watcher;
   private final boolean unixView;
   /** Whether the file system has POSIX permissions (a stat that also gives the executable bit). */
@@ -276,6 +278,16 @@ public final class DiskEndpoint implements Endpoint {
     } catch (IOException e) {
       return false;
     }
+  }
+
+  @Override
+  public boolean ignores(String path, boolean isDirectory) {
+    return rules.isIgnored(path, isDirectory);
+  }
+
+  @Override
+  public long ignoreRulesVersion() {
+    return rulesVersion;
   }
 
   @Override
@@ -1724,6 +1736,15 @@ public final class DiskEndpoint implements Endpoint {
       bySeq.remove(new SeqKey(old.seq(), old.path()));
     }
     bySeq.add(new SeqKey(row.seq(), row.path()));
+    if (scannedOnce && IgnoreRules.isRulesFile(row.path())
+        && !Entry.sameContent(old == null ? null : old.entry(), row.entry())) {
+      // the rules changed: what they now ignore or no longer ignore is looked at again, in
+      // full, wherever the change came from (the applier's write of the other side's rule
+      // file, or a scan that was not asked to look at rule files: a checkout under a folder)
+      rulesVersion++;
+      rules.invalidate();
+      pendingFull = true;
+    }
   }
 
   private IndexRecord record(String path, Path p, Entry entry) throws IOException {

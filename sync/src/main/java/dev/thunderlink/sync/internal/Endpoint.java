@@ -274,6 +274,25 @@ public interface Endpoint extends AutoCloseable {
     return true;
   }
 
+  /**
+   * Whether this side's ignore rules (the session's patterns, {@code .thunderlinkignore},
+   * {@code .gitignore} files) leave {@code path} out, as of its last {@link #changes}. The
+   * coordinator asks the workstation's own side only (the host's rules come from the same
+   * files, mirrored); false where a side cannot say.
+   */
+  default boolean ignores(String path, boolean isDirectory) {
+    return false;
+  }
+
+  /**
+   * A number that changes whenever a rule file of this side ({@code .thunderlinkignore}, a
+   * {@code .gitignore}) changed content since its first scan: the coordinator then looks at
+   * every path again against the new rules.
+   */
+  default long ignoreRulesVersion() {
+    return 0;
+  }
+
   /** The source file no longer has the content the coordinator planned to send. */
   final class ContentChangedException extends IOException {
     public ContentChangedException(String message) {

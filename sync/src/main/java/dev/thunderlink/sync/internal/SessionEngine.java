@@ -66,6 +66,17 @@ public final class SessionEngine {
   private final Receipts heldL = new Receipts();
   private final Receipts heldR = new Receipts();
   private boolean primed;
+  /** The local side's {@link Endpoint#ignoreRulesVersion} as of the last cycle. */
+  private long rulesSeen;
+  /**
+   * Paths left out because the workstation's rules ignored them, since this engine started:
+   * once no longer ignored, each waits until both sides' rule files are the same (the other
+   * side then looked at it again under the same rules), so that a side's view from before
+   * (a host that still ignores a file it deleted meanwhile) is not taken for agreement.
+   */
+  private final Set<String> leftIgnored = new HashSet<>();
+  /** Rule files ({@link IgnoreRules#isRulesFile}) either side has reported. */
+  private final Set<String> ruleFiles = new TreeSet<>();
   private final Set<String> rescanL = new HashSet<>();
   private final Set<String> rescanR = new HashSet<>();
   private final Set<String> reportedCollisions = new HashSet<>();
@@ -312,6 +323,9 @@ public final class SessionEngine {
         dirty.add(p);
       }
       caseGroups.computeIfAbsent(PathNames.collisionKey(p), k -> new TreeSet<>()).add(p);
+      if (IgnoreRules.isRulesFile(p)) {
+        ruleFiles.add(p);
+      }
     }
   }
 
@@ -352,11 +366,15 @@ public final class SessionEngine {
     seenR = cr.lastSeq();
     heldL.answered(cl);
     heldR.answered(cr);
-    if (!primed) {
+    long rules = local.ignoreRulesVersion();
+    if (!primed || rules != rulesSeen) {
+      // everything, on the first cycle and after the ignore rules changed: a path they now
+      // ignore leaves the ancestor, one they no longer ignore is looked at again
       dirty.addAll(ancestor.keySet());
       dirty.addAll(viewL.keySet());
       dirty.addAll(viewR.keySet());
       primed = true;
+      rulesSeen = rules;
     }
     // a side's scan errors must not read as deletions: leave those paths alone this cycle
     Set<String> frozen = new HashSet<>(cl.errors().keySet());
@@ -367,10 +385,31 @@ public final class SessionEngine {
 
     Map<String, Action> decisions = new TreeMap<>();
     Map<String, Entry> agreed = new HashMap<>();
+    Boolean ruleFilesDiffer = null;
     for (String p : dirty) {
       if (frozen.contains(p) || underFrozen(p, frozen)) {
         carry.add(p); // reconcile once the side can be read again
         continue;
+      }
+      if (ignoredHere(p)) {
+        // not synced while ignored, and not remembered as synced: once the rules let it go
+        // again, a side without it gets it back rather than the other losing it (a deletion
+        // made while ignored is not propagated), as Mutagen and Syncthing treat ignored paths
+        if (ancestor.containsKey(p)) {
+          agreed.put(p, null);
+        }
+        leftIgnored.add(p);
+        continue;
+      }
+      if (!leftIgnored.isEmpty() && leftIgnored.contains(p)) {
+        if (ruleFilesDiffer == null) {
+          ruleFilesDiffer = ruleFilesDiffer();
+        }
+        if (ruleFilesDiffer) {
+          carry.add(p);
+          continue;
+        }
+        leftIgnored.remove(p);
       }
       Action a = Reconciler.reconcile(mode, ancestor.get(p), viewL.get(p), viewR.get(p));
       if (a == Action.AGREE) {
@@ -427,6 +466,28 @@ public final class SessionEngine {
         remoteChangesNanos / 1_000_000, dirty.size(), (t3 - t2) / 1_000_000, decisions.size(), (t4 - t3) / 1_000_000,
         readNanos.get() / 1_000_000, writeNanos.get() / 1_000_000, opNanos.get() / 1_000_000);
     return result;
+  }
+
+  /** Whether a rule file is not the same on both sides as far as they have reported. */
+  private boolean ruleFilesDiffer() {
+    for (String f : ruleFiles) {
+      if (!Entry.sameContent(viewL.get(f), viewR.get(f))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the workstation's side ignores {@code p}, a directory if any side has it as one. */
+  private boolean ignoredHere(String p) {
+    Entry e = viewL.get(p);
+    if (e == null) {
+      e = viewR.get(p);
+    }
+    if (e == null) {
+      e = ancestor.get(p);
+    }
+    return local.ignores(p, e != null && e.isDirectory());
   }
 
   /**
