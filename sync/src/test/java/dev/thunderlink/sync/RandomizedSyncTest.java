@@ -31,6 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Replay a failure with {@code -Dsync.random.seed=N}; run a soak with
  * {@code -Dsync.random.rounds=500}. The operations include a {@code touch} (a time alone).
+ * Every fourth round runs with {@code d1/} ignored, then un-ignores it: what either side had
+ * there must survive (a deletion made while ignored is undone from the other side).
  * Half the rounds run with the session paused while both
  * sides edit (a true concurrent-edit window, where the content property is checked for every
  * path a side really changed, not one it renamed away and back), the
@@ -71,6 +73,13 @@ class RandomizedSyncTest {
           s.pause();
         }
         // both sides equal the ancestor here (the last round flushed); offline, nothing syncs until resume
+        // every fourth round (a live one) runs with d1/ ignored, then lets it go again
+        boolean ignoring = round % 4 == 3;
+        if (ignoring) {
+          Files.write(a.resolve(IGNORE_FILE), "d1/\n".getBytes(UTF_8));
+          s.flush(Duration.ofSeconds(60));
+          assertThat(SyncPair.tree(b)).as("seed " + seed).containsEntry(IGNORE_FILE, "d1/\n");
+        }
         Map<String, String> before = offline ? SyncPair.tree(a) : Map.of();
         Side sa = new Side(a, "A" + round, new Random(rnd.nextLong()));
         Side sb = new Side(b, "B" + round, new Random(rnd.nextLong()));
@@ -91,6 +100,31 @@ class RandomizedSyncTest {
           s.resume(false);
         }
         s.flush(Duration.ofSeconds(60));
+        if (ignoring) {
+          Map<String, String> whileA = SyncPair.tree(a);
+          Map<String, String> whileB = SyncPair.tree(b);
+          assertThat(outside(whileA, "d1")).as("round " + round + " seed " + seed + ": what is not ignored syncs")
+              .isEqualTo(outside(whileB, "d1"));
+          Files.delete(a.resolve(IGNORE_FILE));
+          s.flush(Duration.ofSeconds(60));
+          if (mode == SyncMode.TWO_WAY_SAFE) {
+            // what either side had in d1/ when the rules let it go, a deletion made there while
+            // it was ignored included, is still somewhere: nothing the other side kept is lost
+            Map<String, String> after = SyncPair.tree(a);
+            for (Map<String, String> side : List.of(whileA, whileB)) {
+              for (Map.Entry<String, String> e : side.entrySet()) {
+                String v = e.getValue();
+                if (e.getKey().startsWith("d1/") && !v.equals("dir") && !v.startsWith("link:")) {
+                  String c = v.startsWith("+x:") ? v.substring(3) : v;
+                  assertThat(after.values().stream().anyMatch(x -> x.equals(c) || x.equals("+x:" + c)))
+                      .as("round %d seed %d: %s (%s) of the ignored folder is kept; tree now %s", round, seed,
+                          e.getKey(), c, after)
+                      .isTrue();
+                }
+              }
+            }
+          }
+        }
         Map<String, String> ta2 = SyncPair.tree(a);
         assertThat(ta2).as("round " + round + " seed " + seed + " status " + s.status()).isEqualTo(SyncPair.tree(b));
         if (offline && mode == SyncMode.TWO_WAY_SAFE) {
@@ -122,6 +156,14 @@ class RandomizedSyncTest {
   }
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger("dev.thunderlink.sync.test");
+  private static final String IGNORE_FILE = dev.thunderlink.sync.internal.IgnoreRules.IGNORE_FILE;
+
+  /** The tree without {@code dir} and what is in it, nor the rule file. */
+  private static Map<String, String> outside(Map<String, String> tree, String dir) {
+    Map<String, String> out = new java.util.TreeMap<>(tree);
+    out.keySet().removeIf(k -> k.equals(dir) || k.startsWith(dir + "/") || k.equals(IGNORE_FILE));
+    return out;
+  }
 
   private static String h(String content) {
     return dev.thunderlink.sync.internal.ContentHash.of(content.getBytes(UTF_8)).substring(0, 8);
@@ -176,7 +218,8 @@ class RandomizedSyncTest {
       try {
         // the other side's sync is changing the tree under us: what vanished is simply not listed
         for (Path p : SyncPair.walk(root, true)) {
-          if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+              && !p.getFileName().toString().equals(IGNORE_FILE)) { // the rounds' own rule file
             out.add(p);
           }
         }

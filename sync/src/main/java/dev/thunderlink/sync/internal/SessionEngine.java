@@ -373,6 +373,11 @@ public final class SessionEngine {
       dirty.addAll(ancestor.keySet());
       dirty.addAll(viewL.keySet());
       dirty.addAll(viewR.keySet());
+      if (primed) {
+        // the rule file reaches the host in this cycle: the next one has it look at its tree
+        // again under it (its watch does not report the applier's own writes)
+        rescanR.addAll(ruleFiles);
+      }
       primed = true;
       rulesSeen = rules;
     }
@@ -406,7 +411,10 @@ public final class SessionEngine {
           ruleFilesDiffer = ruleFilesDiffer();
         }
         if (ruleFilesDiffer) {
+          // next cycle, once the rule file has crossed: the host looks at its tree again under
+          // it (a rule file among the hints is a full scan there), not only if its watch says so
           carry.add(p);
+          rescanR.addAll(ruleFiles);
           continue;
         }
         leftIgnored.remove(p);
