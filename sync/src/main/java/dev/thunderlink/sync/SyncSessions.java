@@ -197,7 +197,11 @@ public final class SyncSessions implements AutoCloseable {
   }
 
   private static final String HOST_FORGET = "host-forget.json";
-  private static final String WAITING = "waiting for a path to the host";
+  /**
+   * How a session that has not started because no path to the host is up begins its reason
+   * ({@code last_error}); `doctor` recognises it by this, then the link's own words follow.
+   */
+  public static final String WAITING = "waiting for a path to the host";
   private volatile java.util.function.Supplier<Optional<String>> hostAway = Optional::empty;
 
   /**

@@ -216,7 +216,7 @@ public final class Doctor {
 
   /** A session's reason, without the link's own words when it only waits for the link (the path lines give them). */
   private static String waitingOrWhy(String lastError) {
-    String waiting = "waiting for a path to the host";
+    String waiting = dev.thunderlink.sync.SyncSessions.WAITING;
     return lastError.startsWith(waiting) ? waiting + " (see the path lines above)" : lastError;
   }
 
