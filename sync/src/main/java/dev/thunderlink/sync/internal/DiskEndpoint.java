@@ -434,7 +434,7 @@ public final class DiskEndpoint implements Endpoint {
       pendingHints.remove(h);
       hints.add(h);
     }
-    if (hints.stream().anyMatch(IgnoreRules::isRulesFile)) {
+    if (hints.stream().anyMatch(rules::readsFile)) {
       rules.invalidate();
       full = true;
     }
@@ -1739,7 +1739,7 @@ public final class DiskEndpoint implements Endpoint {
       bySeq.remove(new SeqKey(old.seq(), old.path()));
     }
     bySeq.add(new SeqKey(row.seq(), row.path()));
-    if (scannedOnce && IgnoreRules.isRulesFile(row.path())
+    if (scannedOnce && rules.readsFile(row.path())
         && !Entry.sameContent(old == null ? null : old.entry(), row.entry())) {
       // the rules changed: what they now ignore or no longer ignore is looked at again, in
       // full, wherever the change came from (the applier's write of the other side's rule

@@ -99,6 +99,14 @@ public final class IgnoreRules {
     return name.equals(".gitignore") || path.equals(IGNORE_FILE);
   }
 
+  /**
+   * True if a change of the file at {@code path} changes these rules: the root's
+   * {@code .thunderlinkignore}, and any {@code .gitignore} where the session reads them.
+   */
+  public boolean readsFile(String path) {
+    return path.equals(IGNORE_FILE) || (useGitignore && PathNames.fileName(path).equals(".gitignore"));
+  }
+
   /** Whether {@code path} (relative, NFC) or any directory containing it is ignored. */
   public boolean isIgnored(String path, boolean isDirectory) {
     int from = 0;

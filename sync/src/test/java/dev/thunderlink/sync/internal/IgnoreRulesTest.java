@@ -29,6 +29,21 @@ class IgnoreRulesTest {
     assertThat(r.isIgnored("Cargo.lock", false)).as("*.lock outside .git syncs").isFalse();
   }
 
+  /** A change of these files makes a side look at its tree again under new rules. */
+  @Test
+  void theFilesTheRulesAreReadFrom() {
+    IgnoreRules withGit = new IgnoreRules(root, List.of(), true, false);
+    IgnoreRules without = new IgnoreRules(root, List.of(), false, false);
+    for (IgnoreRules r : List.of(withGit, without)) {
+      assertThat(r.readsFile(".thunderlinkignore")).isTrue();
+      assertThat(r.readsFile("sub/.thunderlinkignore")).as("only the root's").isFalse();
+      assertThat(r.readsFile("notes.txt")).isFalse();
+    }
+    assertThat(withGit.readsFile(".gitignore")).isTrue();
+    assertThat(withGit.readsFile("app/.gitignore")).isTrue();
+    assertThat(without.readsFile("app/.gitignore")).as("not read: its change changes nothing").isFalse();
+  }
+
   @Test
   void vcsIgnoreLeavesGitOut() {
     IgnoreRules r = new IgnoreRules(root, List.of(), false, true);
