@@ -285,9 +285,9 @@ public interface Endpoint extends AutoCloseable {
   }
 
   /**
-   * A number that changes whenever a rule file of this side ({@code .thunderlinkignore}, a
-   * {@code .gitignore}) changed content since its first scan: the coordinator then looks at
-   * every path again against the new rules.
+   * A number that changes whenever a rule file this side reads ({@code .thunderlinkignore}, a
+   * {@code .gitignore} where the session reads them) changed content since its first scan: the
+   * coordinator then looks at every path again against the new rules.
    */
   default long ignoreRulesVersion() {
     return 0;
