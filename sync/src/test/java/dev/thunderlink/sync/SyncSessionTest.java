@@ -436,6 +436,31 @@ class SyncSessionTest {
     }
   }
 
+  /**
+   * A rule file that reaches a side through the applier is in force there at once, with the
+   * watchers on and no flush (whose full scans would read every side's rules afresh): the host
+   * kept the rules it had until its next full scan, and sent a file made in a folder the
+   * workstation had just ignored into that folder.
+   */
+  @org.junit.jupiter.api.Test
+  void aRuleFileFromTheOtherSideIsInForceThereWithoutAFlush() throws Exception {
+    try (SyncPair p = SyncPair.open(Fs.REAL, tmp, SyncMode.TWO_WAY_SAFE, b -> b.watch(true))) {
+      write(p.a.resolve("build/out.o"), "obj");
+      write(p.a.resolve("src/a.c"), "c");
+      p.flush();
+      write(p.a.resolve(".thunderlinkignore"), "build/\n");
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+          .until(() -> Files.exists(p.b.resolve(".thunderlinkignore")));
+      write(p.b.resolve("build/made-on-host.o"), "host");
+      write(p.b.resolve("build/out.o"), "rebuilt on the host");
+      write(p.b.resolve("src/sentinel.txt"), "after the build outputs");
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+          .until(() -> Files.exists(p.a.resolve("src/sentinel.txt")));
+      assertThat(SyncPair.tree(p.a)).as("written on the host before the sentinel, in the ignored folder")
+          .doesNotContainKey("build/made-on-host.o").containsEntry("build/out.o", "obj");
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Fs.class)
   void restartResumesWithoutResendingAndSurvivesADeletedDatabase(Fs fs) throws Exception {
