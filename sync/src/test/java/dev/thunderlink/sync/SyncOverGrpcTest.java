@@ -163,6 +163,44 @@ class SyncOverGrpcTest {
     }
   }
 
+  /**
+   * A small host edit crosses with its content in the host's changes answer, with no ReadFiles
+   * call after it (a round trip less per host edit); a file above the inline size is still read
+   * by the call.
+   */
+  @Test
+  void aSmallHostEditCrossesInTheChangesAnswerWithoutAReadFilesCall() throws Exception {
+    java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> calls = new java.util.concurrent.ConcurrentHashMap<>();
+    io.grpc.Channel counted = io.grpc.ClientInterceptors.intercept(channel, new io.grpc.ClientInterceptor() {
+      @Override
+      public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
+          io.grpc.CallOptions options, io.grpc.Channel next) {
+        calls.computeIfAbsent(method.getBareMethodName(), k -> new java.util.concurrent.atomic.AtomicInteger())
+            .incrementAndGet();
+        return next.newCall(method, options);
+      }
+    });
+    Files.write(a.resolve("keep.txt"), "k".getBytes(UTF_8));
+    try (SyncSession s = SyncSession.start(config().watch(false).blockSize(1 << 20).build(), counted)) {
+      s.flush(Duration.ofSeconds(30));
+      assertThat(calls).doesNotContainKey("ReadFiles");
+      Files.createDirectories(b.resolve("src"));
+      Files.write(b.resolve("src/edit.txt"), "from the host".getBytes(UTF_8));
+      s.flush(Duration.ofSeconds(30));
+      assertThat(SyncPair.tree(a)).isEqualTo(SyncPair.tree(b)).containsEntry("src/edit.txt", "from the host");
+      assertThat(calls).as("the content came with the changes").doesNotContainKey("ReadFiles");
+
+      byte[] big = new byte[100 << 10]; // above the 64 KiB a changes answer carries of a file
+      new Random(7).nextBytes(big);
+      Files.write(b.resolve("big.bin"), big);
+      Files.write(b.resolve("src/edit.txt"), "again".getBytes(UTF_8));
+      s.flush(Duration.ofSeconds(30));
+      assertThat(Files.readAllBytes(a.resolve("big.bin"))).isEqualTo(big);
+      assertThat(SyncPair.tree(a)).containsEntry("src/edit.txt", "again");
+      assertThat(calls.get("ReadFiles").get()).as("for big.bin only").isEqualTo(1);
+    }
+  }
+
   @Test
   void watchersPropagateEditsWithoutFlush() throws Exception {
     try (SyncSession s = SyncSession.start(config().build(), channel)) {

@@ -11,6 +11,7 @@ import dev.thunderlink.proto.sync.ChangesBatch;
 import dev.thunderlink.proto.sync.ChangesRequest;
 import dev.thunderlink.proto.sync.CloseRequest;
 import dev.thunderlink.proto.sync.CloseResponse;
+import dev.thunderlink.proto.sync.InlineFile;
 import dev.thunderlink.proto.sync.FileContent;
 import dev.thunderlink.proto.sync.InstallStagedRequest;
 import dev.thunderlink.proto.sync.OpenRequest;
@@ -50,6 +51,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Threads: any gRPC executor thread; the map and the watcher sets are concurrent.
  */
 public final class HostEndpoints {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(HostEndpoints.class);
   private static final int BATCH = 1000;
 
   private final Path stateDir;
@@ -221,8 +223,8 @@ public final class HostEndpoints {
       Endpoint.Held held = req.hasHeldGeneration()
           ? new Endpoint.Held(req.getHeldGeneration(), req.getHeldSeqRangesList().stream().mapToLong(Long::longValue).toArray())
           : Endpoint.Held.NONE;
-      Endpoint.ChangeSet cs = endpoint(req.getEndpointId()).changes(req.getSinceSeq(), req.getFullRescan(),
-          req.getRescanPathsList(), held);
+      Endpoint ep = endpoint(req.getEndpointId());
+      Endpoint.ChangeSet cs = ep.changes(req.getSinceSeq(), req.getFullRescan(), req.getRescanPathsList(), held);
       ChangesBatch.Builder b = ChangesBatch.newBuilder();
       for (Map.Entry<String, Entry> c : cs.changes().entrySet()) {
         b.addEntries(ProtoCodec.toProto(c.getKey(), c.getValue()));
@@ -237,10 +239,54 @@ public final class HostEndpoints {
       for (Map.Entry<String, String> err : cs.errors().entrySet()) {
         b.addErrors(PathError.newBuilder().setPath(err.getKey()).setMessage(err.getValue()));
       }
+      addInline(b, ep, cs, req.getInlineBytes());
       out.onNext(b.build());
       out.onCompleted();
     } catch (IOException | RuntimeException e) {
       fail(out, e);
+    }
+  }
+
+  /** At most this many changes in an answer for it to carry files' content: an edit, not a first sync. */
+  static final int INLINE_MAX_CHANGES = 64;
+  /** The largest file whose content an answer carries. */
+  static final int INLINE_MAX_FILE = 64 << 10;
+  /** The most content an answer carries, whatever the workstation asks for. */
+  static final int INLINE_MAX_ANSWER = 1 << 20;
+
+  /**
+   * The content of the answer's small files ({@code ChangesRequest.inline_bytes}), read now and
+   * checked against the entries' hashes (a file changed since the scan is left out): the
+   * workstation would ask for it right after. A read that fails only leaves the content out.
+   */
+  private static void addInline(ChangesBatch.Builder b, Endpoint ep, Endpoint.ChangeSet cs, int budget) {
+    if (budget <= 0 || cs.changes().isEmpty() || cs.changes().size() > INLINE_MAX_CHANGES) {
+      return;
+    }
+    budget = Math.min(budget, INLINE_MAX_ANSWER);
+    List<String> paths = new ArrayList<>();
+    List<String> hashes = new ArrayList<>();
+    long bytes = 0;
+    for (Map.Entry<String, Entry> c : cs.changes().entrySet()) {
+      Entry e = c.getValue();
+      if (e != null && e.isFile() && e.size() <= INLINE_MAX_FILE && bytes + e.size() <= budget) {
+        paths.add(c.getKey());
+        hashes.add(e.hash());
+        bytes += e.size();
+      }
+    }
+    if (paths.isEmpty()) {
+      return;
+    }
+    try {
+      List<byte[]> data = ep.readFiles(paths, hashes);
+      for (int i = 0; i < paths.size(); i++) {
+        if (data.get(i) != null) {
+          b.addInline(InlineFile.newBuilder().setPath(paths.get(i)).setData(ByteString.copyFrom(data.get(i))));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      log.debug("changes: the files' content stays out of the answer: {}", e.toString());
     }
   }
 
