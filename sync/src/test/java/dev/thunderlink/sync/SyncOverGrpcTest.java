@@ -73,6 +73,20 @@ class SyncOverGrpcTest {
         .deviceName("book").blockSize(64 * 1024);
   }
 
+  /** {@code channel}, counting its calls by method name into {@code calls}. */
+  private static io.grpc.Channel counting(io.grpc.Channel channel,
+      java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> calls) {
+    return io.grpc.ClientInterceptors.intercept(channel, new io.grpc.ClientInterceptor() {
+      @Override
+      public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
+          io.grpc.CallOptions options, io.grpc.Channel next) {
+        calls.computeIfAbsent(method.getBareMethodName(), k -> new java.util.concurrent.atomic.AtomicInteger())
+            .incrementAndGet();
+        return next.newCall(method, options);
+      }
+    });
+  }
+
   private static void await(String what, BooleanSupplier condition) {
     // polls, not spins: on a loaded 2-core machine a spinning test thread takes the CPU the
     // watcher, session and host threads it waits for need; the deadline is generous because
@@ -131,15 +145,7 @@ class SyncOverGrpcTest {
   @Test
   void aPlansDirectoriesAndDeletionsTravelInFewBatchedCalls() throws Exception {
     java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> calls = new java.util.concurrent.ConcurrentHashMap<>();
-    io.grpc.Channel counted = io.grpc.ClientInterceptors.intercept(channel, new io.grpc.ClientInterceptor() {
-      @Override
-      public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
-          io.grpc.CallOptions options, io.grpc.Channel next) {
-        calls.computeIfAbsent(method.getBareMethodName(), k -> new java.util.concurrent.atomic.AtomicInteger())
-            .incrementAndGet();
-        return next.newCall(method, options);
-      }
-    });
+    io.grpc.Channel counted = counting(channel, calls);
     for (int i = 0; i < 40; i++) {
       Files.createDirectories(a.resolve("d" + i + "/sub"));
     }
@@ -171,15 +177,7 @@ class SyncOverGrpcTest {
   @Test
   void aSmallHostEditCrossesInTheChangesAnswerWithoutAReadFilesCall() throws Exception {
     java.util.Map<String, java.util.concurrent.atomic.AtomicInteger> calls = new java.util.concurrent.ConcurrentHashMap<>();
-    io.grpc.Channel counted = io.grpc.ClientInterceptors.intercept(channel, new io.grpc.ClientInterceptor() {
-      @Override
-      public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> method,
-          io.grpc.CallOptions options, io.grpc.Channel next) {
-        calls.computeIfAbsent(method.getBareMethodName(), k -> new java.util.concurrent.atomic.AtomicInteger())
-            .incrementAndGet();
-        return next.newCall(method, options);
-      }
-    });
+    io.grpc.Channel counted = counting(channel, calls);
     Files.write(a.resolve("keep.txt"), "k".getBytes(UTF_8));
     try (SyncSession s = SyncSession.start(config().watch(false).blockSize(1 << 20).build(), counted)) {
       s.flush(Duration.ofSeconds(30));
