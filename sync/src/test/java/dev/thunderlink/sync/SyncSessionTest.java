@@ -437,6 +437,34 @@ class SyncSessionTest {
   }
 
   /**
+   * The rule is taken back while the workstation's daemon is stopped: after the restart the
+   * host still ignores the folder (its copy of the rule file is the old one) and still lists a
+   * file it deleted while ignored. That listing is not taken for agreement: the paths left out
+   * while ignored are kept in the state database, and wait for the rule files to agree.
+   */
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void aRuleTakenBackWhileTheDaemonWasStoppedStillUndoesADeletionMadeWhileIgnored(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> { })) {
+      write(p.a.resolve("build/out.o"), "obj");
+      write(p.a.resolve("src/a.c"), "c");
+      p.flush();
+      write(p.a.resolve(".thunderlinkignore"), "build/\n");
+      p.flush();
+      Files.delete(p.b.resolve("build/out.o"));
+      p.flush();
+      assertThat(SyncPair.tree(p.a)).containsEntry("build/out.o", "obj");
+
+      p.session.close();
+      Files.delete(p.a.resolve(".thunderlinkignore"));
+      p.start();
+      p.flush();
+      assertThat(SyncPair.tree(p.a)).isEqualTo(SyncPair.tree(p.b)).doesNotContainKey(".thunderlinkignore")
+          .containsEntry("build/out.o", "obj").containsEntry("src/a.c", "c");
+    }
+  }
+
+  /**
    * A rule file that reaches a side through the applier is in force there at once, with the
    * watchers on and no flush (whose full scans would read every side's rules afresh): the host
    * kept the rules it had until its next full scan, and sent a file made in a folder the

@@ -69,10 +69,11 @@ public final class SessionEngine {
   /** The local side's {@link Endpoint#ignoreRulesVersion} as of the last cycle. */
   private long rulesSeen;
   /**
-   * Paths left out because the workstation's rules ignored them, since this engine started:
-   * once no longer ignored, each waits until both sides' rule files are the same (the other
-   * side then looked at it again under the same rules), so that a side's view from before
-   * (a host that still ignores a file it deleted meanwhile) is not taken for agreement.
+   * Paths left out because the workstation's rules ignored them (kept in the state database
+   * with the ancestor, so a restart in between does not forget them): once no longer ignored,
+   * each waits until both sides' rule files are the same (the other side then looked at it
+   * again under the same rules), so that a side's view from before (a host that still ignores
+   * a file it deleted meanwhile) is not taken for agreement.
    */
   private final Set<String> leftIgnored = new HashSet<>();
   /** Rule files ({@link IgnoreRules#isRulesFile}) either side has reported. */
@@ -167,6 +168,7 @@ public final class SessionEngine {
     this.safetyMinimum = safetyMinimum;
     this.clock = clock;
     ancestor.putAll(state.loadAncestor());
+    leftIgnored.addAll(state.loadLeftIgnored());
     this.transfers = java.util.concurrent.Executors.newFixedThreadPool(8, r -> {
       Thread t = new Thread(r, "sync-" + name + "-transfer");
       t.setDaemon(true);
@@ -367,6 +369,8 @@ public final class SessionEngine {
     heldL.answered(cl);
     heldR.answered(cr);
     long rules = local.ignoreRulesVersion();
+    Set<String> leftAdded = new HashSet<>();
+    Set<String> leftDropped = new HashSet<>();
     if (!primed || rules != rulesSeen) {
       // everything, on the first cycle and after the ignore rules changed: a path they now
       // ignore leaves the ancestor, one they no longer ignore is looked at again
@@ -378,6 +382,12 @@ public final class SessionEngine {
         // again under it (its watch does not report the applier's own writes)
         rescanR.addAll(ruleFiles);
       }
+      for (String p : leftIgnored) { // gone from both sides since: nothing left to wait for
+        if (!ancestor.containsKey(p) && !viewL.containsKey(p) && !viewR.containsKey(p)) {
+          leftDropped.add(p);
+        }
+      }
+      leftIgnored.removeAll(leftDropped);
       primed = true;
       rulesSeen = rules;
     }
@@ -403,7 +413,9 @@ public final class SessionEngine {
         if (ancestor.containsKey(p)) {
           agreed.put(p, null);
         }
-        leftIgnored.add(p);
+        if (leftIgnored.add(p)) {
+          leftAdded.add(p);
+        }
         continue;
       }
       if (!leftIgnored.isEmpty() && leftIgnored.contains(p)) {
@@ -418,6 +430,7 @@ public final class SessionEngine {
           continue;
         }
         leftIgnored.remove(p);
+        leftDropped.add(p);
       }
       Action a = Reconciler.reconcile(mode, ancestor.get(p), viewL.get(p), viewR.get(p));
       if (a == Action.AGREE) {
@@ -429,8 +442,8 @@ public final class SessionEngine {
     keepDirectoriesWithSurvivors(decisions);
     holdBackCollisions(decisions, coll);
     collisions = List.copyOf(coll);
-    if (!agreed.isEmpty()) {
-      state.writeAncestor(agreed);
+    if (!agreed.isEmpty() || !leftAdded.isEmpty() || !leftDropped.isEmpty()) {
+      state.writeAncestor(agreed, leftAdded, leftDropped);
       agreed.forEach((p, e) -> putOrRemove(ancestor, p, e));
     }
     if (!force) {

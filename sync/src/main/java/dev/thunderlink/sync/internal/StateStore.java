@@ -13,8 +13,10 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A session's persistent state on one side, in an embedded SQLite database (sqlite-jdbc) in
@@ -117,6 +119,7 @@ public final class StateStore implements AutoCloseable {
           + " size INTEGER NOT NULL, exec INTEGER NOT NULL, target TEXT, mtime_ms INTEGER NOT NULL)");
       s.execute("CREATE TABLE IF NOT EXISTS conflicts (id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL,"
           + " copy_path TEXT NOT NULL, device TEXT NOT NULL, at_ms INTEGER NOT NULL, reason TEXT NOT NULL)");
+      s.execute("CREATE TABLE IF NOT EXISTS left_ignored (path TEXT PRIMARY KEY)");
     } catch (SQLException e) {
       closeQuietly(c);
       throw e;
@@ -303,12 +306,48 @@ public final class StateStore implements AutoCloseable {
 
   /** Applies ancestor changes (a null value deletes the row) in one transaction. */
   public synchronized void writeAncestor(Map<String, Entry> changes) throws IOException {
-    if (changes.isEmpty()) {
+    writeAncestor(changes, Set.of(), Set.of());
+  }
+
+  /** Paths the coordinator left out while the rules ignored them ({@code SessionEngine}). */
+  public synchronized Set<String> loadLeftIgnored() throws IOException {
+    Set<String> out = new HashSet<>();
+    try (Statement s = conn.createStatement(); ResultSet rs = s.executeQuery("SELECT path FROM left_ignored")) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+      conn.commit();
+    } catch (SQLException e) {
+      throw fail(e);
+    }
+    return out;
+  }
+
+  /**
+   * As above, with the paths that join and leave the left-out-while-ignored set, in the same
+   * transaction: an ancestor row pruned because its path is ignored is never gone without the
+   * mark that says why.
+   */
+  public synchronized void writeAncestor(Map<String, Entry> changes, Set<String> leftAdded, Set<String> leftRemoved)
+      throws IOException {
+    if (changes.isEmpty() && leftAdded.isEmpty() && leftRemoved.isEmpty()) {
       return;
     }
     try (PreparedStatement up = conn.prepareStatement("INSERT OR REPLACE INTO ancestor(path, kind, hash, size, exec,"
         + " target, mtime_ms) VALUES(?,?,?,?,?,?,?)");
-        PreparedStatement del = conn.prepareStatement("DELETE FROM ancestor WHERE path=?")) {
+        PreparedStatement del = conn.prepareStatement("DELETE FROM ancestor WHERE path=?");
+        PreparedStatement leftUp = conn.prepareStatement("INSERT OR IGNORE INTO left_ignored(path) VALUES(?)");
+        PreparedStatement leftDel = conn.prepareStatement("DELETE FROM left_ignored WHERE path=?")) {
+      for (String p : leftAdded) {
+        leftUp.setString(1, p);
+        leftUp.addBatch();
+      }
+      for (String p : leftRemoved) {
+        leftDel.setString(1, p);
+        leftDel.addBatch();
+      }
+      leftUp.executeBatch();
+      leftDel.executeBatch();
       for (Map.Entry<String, Entry> c : changes.entrySet()) {
         if (c.getValue() == null) {
           del.setString(1, c.getKey());
