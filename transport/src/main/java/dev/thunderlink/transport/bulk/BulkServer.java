@@ -44,7 +44,6 @@ public final class BulkServer implements BulkAcceptor {
   private final BulkCounters counters = new BulkCounters();
   private final BulkControlService control;
   private final java.util.Map<Channel, BulkConnection> connections = new java.util.concurrent.ConcurrentHashMap<>();
-  private final java.util.Map<Channel, HostRole> roles = new java.util.concurrent.ConcurrentHashMap<>();
   private final java.util.concurrent.CompletableFuture<Void> drained = new java.util.concurrent.CompletableFuture<>();
   private volatile String refusal;
   private volatile StagedFileListener stagedListener;
@@ -63,10 +62,9 @@ public final class BulkServer implements BulkAcceptor {
    * connection next breaks, and the workstation hears why.
    */
   private void cutUnpaired(java.util.Set<String> fingerprints) {
-    roles.forEach((ch, role) -> {
-      String fp = role.clientFingerprint();
-      BulkConnection conn = connections.get(ch);
-      if (fp != null && conn != null && fingerprints.contains(fp.toLowerCase(java.util.Locale.ROOT))) {
+    connections.forEach((ch, conn) -> {
+      String fp = conn.role() instanceof HostRole role ? role.clientFingerprint() : null;
+      if (fp != null && fingerprints.contains(fp.toLowerCase(java.util.Locale.ROOT))) {
         log.warn("bulk connection from {} closed: its workstation was unpaired on this host", ch.remoteAddress());
         // not here: this runs under the peer store's lock, and fail() takes the connection's
         ch.eventLoop().execute(() -> conn.fail("bulk connection closed: this workstation was unpaired on the host"
@@ -132,10 +130,8 @@ public final class BulkServer implements BulkAcceptor {
     HostRole role = new HostRole(sessions, roots, encrypted, stagedListener, peers::isPinned);
     BulkConnection conn = BulkConnection.install(ch, config, counters, encrypted, role, false);
     connections.put(ch, conn);
-    roles.put(ch, role);
     ch.closeFuture().addListener(f -> {
       connections.remove(ch);
-      roles.remove(ch);
       checkDrained();
     });
     if (encrypted) {

@@ -249,7 +249,6 @@ public final class BulkSession implements AutoCloseable {
     return new BulkException(what + ": " + (d == null ? c.toString() : d), retry, e);
   }
 
-  /** Whether the bulk connection is encrypted (TLS) or plaintext. */
   /**
    * False once the connection has ended: cut, failed, or closed by either side after a minute
    * with no traffic (an idle session kept for the next batch). Open another then.
@@ -259,6 +258,7 @@ public final class BulkSession implements AutoCloseable {
     return failure == null && c != null && c.channel().isActive();
   }
 
+  /** Whether the bulk connection is encrypted (TLS) or plaintext. */
   public boolean encrypted() {
     return encrypted;
   }

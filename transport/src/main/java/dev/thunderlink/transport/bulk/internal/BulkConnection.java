@@ -152,6 +152,11 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     }
   };
 
+  /** The role-specific half this connection was installed with. */
+  public Role role() {
+    return role;
+  }
+
   private BulkConnection(Channel ch, BulkConfig config, BulkCounters counters, boolean encrypted, Role role, boolean authenticated) {
     this.ch = ch;
     this.config = config;
