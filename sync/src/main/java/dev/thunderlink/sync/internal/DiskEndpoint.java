@@ -137,6 +137,8 @@ public final class DiskEndpoint implements Endpoint {
   private boolean scannedOnce; // guarded by this
   /** {@link #ignoreRulesVersion}: bumped by {@link #put} when a rule file's row changes content. */
   private volatile long rulesVersion;
+  /** A scan of the whole tree with its rules read afresh is running (guarded by this). */
+  private boolean inFullScan;
   private final TreeWatcher watcher;
   private final boolean unixView;
   /** Whether the file system has POSIX permissions (a stat that also gives the executable bit). */
@@ -445,7 +447,12 @@ public final class DiskEndpoint implements Endpoint {
       boolean watched = watcher == null || !watcher.registering();
       pendingFull = false;
       rules.invalidate();
-      scan(List.of(""));
+      inFullScan = true; // read afresh, its rules are the new ones already: no second full scan
+      try {
+        scan(List.of(""));
+      } finally {
+        inFullScan = false;
+      }
       scannedOnce = true;
       pendingFull |= !watched;
     } else if (!hints.isEmpty()) {
@@ -1743,10 +1750,13 @@ public final class DiskEndpoint implements Endpoint {
         && !Entry.sameContent(old == null ? null : old.entry(), row.entry())) {
       // the rules changed: what they now ignore or no longer ignore is looked at again, in
       // full, wherever the change came from (the applier's write of the other side's rule
-      // file, or a scan that was not asked to look at rule files: a checkout under a folder)
+      // file, or a scan that was not asked to look at rule files: a checkout under a folder);
+      // a full scan that found it read the rules afresh at its start, and covers it already
       rulesVersion++;
-      rules.invalidate();
-      pendingFull = true;
+      if (!inFullScan) {
+        rules.invalidate();
+        pendingFull = true;
+      }
     }
   }
 

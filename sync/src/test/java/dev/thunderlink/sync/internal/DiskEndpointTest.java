@@ -540,4 +540,39 @@ class DiskEndpointTest {
     assertThat(after.changes()).hasSize(51).containsEntry("new", null).containsEntry("new/f3", null);
     assertThat(side.snapshot()).isEmpty();
   }
+
+  /**
+   * A rule file's change makes one full scan under the new rules: the one the hint asks for
+   * when the user edits it (not a second one after it), and the next one when the applier
+   * writes it (the other side's edit, which no hint reports). A file made meanwhile where no
+   * hint points shows which scans were full.
+   */
+  @Test
+  void aRuleFileChangeMakesOneFullScanWhereverItCameFrom() throws Exception {
+    Files.writeString(root.resolve("a.txt"), "a");
+    Endpoint.ChangeSet cs = side.changes(0, true, List.of());
+    long v = side.ignoreRulesVersion();
+
+    Files.writeString(root.resolve(".thunderlinkignore"), "build/\n");
+    Files.writeString(root.resolve("unhinted-1.txt"), "1");
+    cs = side.changes(cs.lastSeq(), false, List.of(".thunderlinkignore"));
+    assertThat(cs.changes()).as("the hint's full scan").containsKeys(".thunderlinkignore", "unhinted-1.txt");
+    assertThat(side.ignoreRulesVersion()).isGreaterThan(v);
+    assertThat(side.ignores("build/x.o", false)).isTrue();
+    Files.writeString(root.resolve("unhinted-2.txt"), "2");
+    cs = side.changes(cs.lastSeq(), false, List.of());
+    assertThat(cs.changes()).as("no second full scan after it").doesNotContainKey("unhinted-2.txt");
+
+    v = side.ignoreRulesVersion();
+    byte[] rule = "dist/\n".getBytes(UTF_8);
+    Entry current = side.snapshot().get(".thunderlinkignore");
+    List<ApplyResult> r = side.writeFiles(List.of(new Endpoint.WholeFile(".thunderlinkignore", current,
+        Entry.file(ContentHash.of(rule), rule.length, false, System.currentTimeMillis() - 60_000), rule)), 0);
+    assertThat(r).extracting(ApplyResult::outcome).containsOnly(ApplyResult.Outcome.OK);
+    assertThat(side.ignoreRulesVersion()).isGreaterThan(v);
+    assertThat(side.ignores("dist/y.o", false)).as("in force at once").isTrue();
+    assertThat(side.ignores("build/x.o", false)).isFalse();
+    cs = side.changes(cs.lastSeq(), false, List.of());
+    assertThat(cs.changes()).as("the applier's write: a full scan next").containsKey("unhinted-2.txt");
+  }
 }
