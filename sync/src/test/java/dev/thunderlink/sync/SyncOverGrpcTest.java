@@ -199,6 +199,54 @@ class SyncOverGrpcTest {
     }
   }
 
+  /**
+   * Content in a host's changes answer that is not the file's (a host that sent the wrong bytes,
+   * of the right size) is refused by the writer's hash check and read again by ReadFiles: the
+   * workstation's copy is never the wrong bytes, and the session settles.
+   */
+  @Test
+  void contentInTheChangesAnswerThatIsNotTheFilesIsRefusedAndReadAgain() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger tampered = new java.util.concurrent.atomic.AtomicInteger();
+    io.grpc.ServerInterceptor tamper = new io.grpc.ServerInterceptor() {
+      @Override
+      public <Q, R> io.grpc.ServerCall.Listener<Q> interceptCall(io.grpc.ServerCall<Q, R> call, io.grpc.Metadata headers,
+          io.grpc.ServerCallHandler<Q, R> next) {
+        return next.startCall(new io.grpc.ForwardingServerCall.SimpleForwardingServerCall<>(call) {
+          @Override
+          @SuppressWarnings("unchecked")
+          public void sendMessage(R message) {
+            if (message instanceof dev.thunderlink.proto.sync.ChangesBatch b && b.getInlineCount() > 0) {
+              dev.thunderlink.proto.sync.ChangesBatch.Builder x = b.toBuilder();
+              for (int i = 0; i < x.getInlineCount(); i++) {
+                byte[] wrong = x.getInline(i).getData().toByteArray();
+                Arrays.fill(wrong, (byte) 'X');
+                x.setInline(i, x.getInline(i).toBuilder().setData(com.google.protobuf.ByteString.copyFrom(wrong)));
+                tampered.incrementAndGet();
+              }
+              message = (R) x.build();
+            }
+            super.sendMessage(message);
+          }
+        }, headers);
+      }
+    };
+    Server bad = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(io.grpc.ServerInterceptors.intercept(host, tamper)).build().start();
+    ManagedChannel toBad = NettyChannelBuilder.forAddress("127.0.0.1", bad.getPort()).usePlaintext().build();
+    try (SyncSession s = SyncSession.start(config().watch(false).build(), toBad)) {
+      s.flush(Duration.ofSeconds(30));
+      Files.createDirectories(b);
+      Files.write(b.resolve("edit.txt"), "from the host".getBytes(UTF_8));
+      s.flush(Duration.ofSeconds(30));
+      assertThat(tampered.get()).as("the answer carried the content, and it was spoiled").isPositive();
+      assertThat(SyncPair.tree(a)).isEqualTo(SyncPair.tree(b)).containsEntry("edit.txt", "from the host");
+      assertThat(s.status().errors()).isEmpty();
+    } finally {
+      toBad.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      bad.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void watchersPropagateEditsWithoutFlush() throws Exception {
     try (SyncSession s = SyncSession.start(config().build(), channel)) {
