@@ -84,7 +84,7 @@ public final class LinkServer implements AutoCloseable {
     for (io.netty.channel.Channel ch : connections) {
       ch.eventLoop().execute(() -> {
         io.netty.handler.ssl.SslHandler ssl = ch.pipeline().get(io.netty.handler.ssl.SslHandler.class);
-        if (ssl == null || !ssl.handshakeFuture().isSuccess() || ch.pipeline().get("bulk-tls") != null) {
+        if (ssl == null || !ssl.handshakeFuture().isSuccess() || ch.pipeline().get(UnifiedServerNegotiator.BULK_TLS_HANDLER) != null) {
           return; // bulk: the bulk server cuts those itself, with the reason in an ERROR frame
         }
         String fp = TlsContexts.peerFingerprint(ssl);

@@ -111,7 +111,7 @@ final class PortUnificationHandler extends ByteToMessageDecoder {
       }
       detachGrpc(ctx);
       if (encrypted) {
-        ctx.pipeline().addLast("bulk-tls", bulkTls.newHandler(ctx.alloc()));
+        ctx.pipeline().addLast(UnifiedServerNegotiator.BULK_TLS_HANDLER, bulkTls.newHandler(ctx.alloc()));
       }
       bulk.accept(ctx.channel(), encrypted);
       ctx.pipeline().remove(this);

@@ -16,6 +16,9 @@ import io.netty.util.AsciiString;
  * negotiation — so it must be revisited when grpc is upgraded.
  */
 public final class UnifiedServerNegotiator implements InternalProtocolNegotiator.ProtocolNegotiator {
+  /** The name of a TLS bulk connection's SslHandler in the server's pipeline. */
+  public static final String BULK_TLS_HANDLER = "bulk-tls";
+
   private final InternalProtocolNegotiator.ProtocolNegotiator tls;
   private final BulkAcceptor bulk;
   private final SslContext bulkTls;
