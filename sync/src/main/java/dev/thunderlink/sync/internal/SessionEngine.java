@@ -748,19 +748,33 @@ public final class SessionEngine {
   }
 
   /**
-   * Runs the plan. Agreed states are persisted once at the end (also when the peer is lost
-   * half-way): a crash before that only loses ancestor rows, and a path whose two sides are
+   * Runs the plan. Agreed states are persisted as it goes ({@link #AGREED_ROWS_PER_WRITE}) and
+   * at the end (also when the peer is lost half-way): a crash before that only loses ancestor rows, and a path whose two sides are
    * equal but lack an ancestor simply agrees again on the next start, without a transfer.
    */
   private CycleResult execute(Map<String, Action> decisions) throws IOException {
     try {
       return executeSteps(decisions);
     } finally {
-      if (!agreedThisCycle.isEmpty()) {
-        Map<String, Entry> rows = new HashMap<>(agreedThisCycle);
-        agreedThisCycle.clear();
-        state.writeAncestor(rows);
-      }
+      writeAgreed();
+    }
+  }
+
+  /**
+   * Rows of {@link #agreedThisCycle} written while a plan's transfers still run, instead of all
+   * at its end: an initial sync of 20,000 files wrote them in ~0.1 s after the last transfer,
+   * with the host idle. Each transaction holds only rows whose operation is done on both sides,
+   * so a crash between two leaves an ancestor that is merely behind (a path agreed on both sides
+   * with no row is taken as agreed again).
+   */
+  static final int AGREED_ROWS_PER_WRITE = 1024;
+
+  /** Writes the rows agreed so far this cycle (session thread). */
+  private void writeAgreed() throws IOException {
+    if (!agreedThisCycle.isEmpty()) {
+      Map<String, Entry> rows = new HashMap<>(agreedThisCycle);
+      agreedThisCycle.clear();
+      state.writeAncestor(rows);
     }
   }
 
@@ -992,6 +1006,9 @@ public final class SessionEngine {
         recordPropagation(t.action() == Action.TO_REMOTE ? viewR : viewL, t.path(),
             t.action() == Action.TO_REMOTE ? viewL.get(t.path()) : viewR.get(t.path()), r);
         settle(t, r, tally);
+        if (agreedThisCycle.size() >= AGREED_ROWS_PER_WRITE) {
+          writeAgreed(); // while the transfer threads go on with the rest of the batch
+        }
       } catch (IOException e) {
         if (isConnectionLoss(e) || isDiskFull(e)) {
           lost = lost == null ? e : lost;
