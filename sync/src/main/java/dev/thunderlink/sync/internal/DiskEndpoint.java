@@ -1792,11 +1792,20 @@ public final class DiskEndpoint implements Endpoint {
     }
     put(row);
     unsaved.add(row);
-    if (unsaved.size() >= 512) {
+    if (unsaved.size() >= UNSAVED_ROWS_MAX) {
       saveIndex();
     }
     return row;
   }
+
+  /**
+   * Rows the applier records before it writes them itself rather than leave them for the next
+   * {@link #changes} call. At 512 the host wrote 40 transactions during a 20,000-file initial
+   * sync, ~0.1 s of its CPU while it was the busier side; the next changes call (the cycle that
+   * confirms the sync) writes them at once instead. A crash loses at most this many rows, each
+   * a re-hash on restart, never a transfer (see {@link #saveIndex}).
+   */
+  static final int UNSAVED_ROWS_MAX = 65_536;
 
   /**
    * Persists rows the applier and the scans recorded. They are written in batches (here, at the

@@ -355,6 +355,49 @@ class DiskEndpointTest {
         .hasMessage("path: ../outside (expected: no empty, '.' or '..' segments)");
   }
 
+  /**
+   * The rows of a burst of writes (an initial sync's 20,000 files on the host) wait for the next
+   * changes call instead of costing the writer a transaction every few hundred files; a crash
+   * before that call costs a re-hash of those files, not their content.
+   */
+  @Test
+  void theRowsOfABurstOfWritesWaitForTheNextChangesCallAndACrashCostsARehash() throws Exception {
+    side.changes(0, true, List.of());
+    List<Endpoint.WholeFile> files = new java.util.ArrayList<>();
+    for (int i = 0; i < 1500; i++) {
+      byte[] b = ("file " + i).getBytes(UTF_8);
+      files.add(new Endpoint.WholeFile("f" + i, null, Entry.file(ContentHash.of(b), b.length, false, 0), b));
+    }
+    assertThat(side.writeFiles(files, 0)).allMatch(r -> r.outcome() == ApplyResult.Outcome.OK);
+    assertThat(indexRows()).as("rows written by the writes themselves").isZero();
+
+    // what a kill -9 now leaves: the database as it is, the files on disk
+    Path crashed = Files.createDirectories(tmp.resolve("crashed"));
+    for (String f : new String[] {"index.db", "index.db-wal"}) {
+      if (Files.exists(tmp.resolve(f))) {
+        Files.copy(tmp.resolve(f), crashed.resolve(f));
+      }
+    }
+    try (DiskEndpoint after = DiskEndpoint.open(root, crashed.resolve("index.db"), DiskEndpoint.Options.defaults("book"),
+        false)) {
+      Endpoint.ChangeSet cs = after.changes(0, true, List.of());
+      assertThat(after.filesHashed.get()).isEqualTo(1500);
+      assertThat(cs.changes()).hasSize(1500);
+      assertThat(cs.changes().get("f7").hash()).isEqualTo(ContentHash.of("file 7".getBytes(UTF_8)));
+    }
+
+    side.changes(0, false, List.of());
+    assertThat(indexRows()).as("rows written at the next changes call").isEqualTo(1500);
+  }
+
+  private long indexRows() throws Exception {
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + tmp.resolve("index.db"));
+        java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM entries")) {
+      return rs.next() ? rs.getLong(1) : 0;
+    }
+  }
+
   @Test
   void writingManySmallFilesAsksForFreeSpaceOnlyNowAndThen() throws Exception {
     // asked per file, the file system's free-space query was 40% of the host's write time
