@@ -1338,9 +1338,12 @@ public final class SessionEngine {
       TreeMap<String, Entry> dst = toRemote ? viewR : viewL;
       Map<String, List<String>> deletedByHash = new HashMap<>();
       for (Map.Entry<String, Action> d : decisions.entrySet()) {
+        if (d.getValue() != dir) {
+          continue; // before any lookup: an initial sync's 20,000 decisions go one way
+        }
         String p = d.getKey();
         Entry gone = dst.get(p);
-        if (d.getValue() == dir && src.get(p) == null && gone != null && gone.isFile()) {
+        if (gone != null && gone.isFile() && src.get(p) == null) {
           deletedByHash.computeIfAbsent(gone.hash() + gone.executable(), k -> new ArrayList<>()).add(p);
         }
       }
