@@ -61,7 +61,17 @@ final class TreeWatcher implements AutoCloseable {
   private volatile boolean closed;
   /** Why the tree is not watched (registration given up), or null while it is: {@link #problem()}. */
   private volatile String problem;
-  private final java.util.concurrent.atomic.AtomicBoolean restarting = new java.util.concurrent.atomic.AtomicBoolean();
+  /**
+   * The library watcher a restart is scheduled for ({@link #restartSoon}): requests about the
+   * same one (an overflow reported twice, a failure) make one restart, and a failure of the
+   * watcher that restart starts asks for its own. A single flag for "a restart is under way"
+   * lost that second request when the new watcher failed before the restart had cleared the
+   * flag; the tree then stayed unwatched without saying so.
+   */
+  private final java.util.concurrent.atomic.AtomicReference<DirectoryWatcher> restartFor =
+      new java.util.concurrent.atomic.AtomicReference<>();
+  /** Tests widen a race with this: it runs on the timer thread right after a restart started a new watcher. */
+  static volatile Runnable afterRestartStarted = () -> { };
   /**
    * Paused ({@link #pauseUntilQuiet}): no library watcher runs, and the resume that ends the
    * pause (guarded by {@code lock}) is scheduled; {@link #registration} completes when the
@@ -180,7 +190,7 @@ final class TreeWatcher implements AutoCloseable {
           return;
         }
         log.warn("directory watcher for {} stopped ({}); restarting it", root, why);
-        restartSoon();
+        restartSoon(w);
       });
     });
   }
@@ -327,37 +337,48 @@ final class TreeWatcher implements AutoCloseable {
     return registering;
   }
 
-  /**
-   * Replaces the library's watcher with a fresh one, then asks for a full rescan, which
-   * covers whatever changed while no watcher was listening. Runs on the timer thread.
-   */
+  /** A restart of the current library watcher is scheduled (tests). */
+  boolean restartPending() {
+    DirectoryWatcher w = watcher;
+    return w != null && restartFor.get() == w;
+  }
+
+  /** {@link #restartSoon(DirectoryWatcher)} for the current watcher (an overflow it reported). */
   private void restartSoon() {
-    if (closed || !restarting.compareAndSet(false, true)) {
-      return;
+    restartSoon(watcher);
+  }
+
+  /**
+   * Replaces the library's watcher {@code w} with a fresh one, then asks for a full rescan,
+   * which covers whatever changed while no watcher was listening. Runs on the timer thread;
+   * nothing if {@code w} was replaced meanwhile (a pause or another restart did it).
+   */
+  private void restartSoon(DirectoryWatcher w) {
+    if (closed || w == null || restartFor.getAndSet(w) == w) {
+      return; // already asked for this one
     }
     try {
       timer.schedule(() -> {
+        if (closed || paused || watcher != w) {
+          return; // replaced meanwhile: a resume or a restart, which asks for its own rescan
+        }
         try {
-          DirectoryWatcher old = watcher;
-          if (closed || paused) {
-            return;
-          }
           start();
+          afterRestartStarted.run();
           try {
-            old.close();
+            w.close();
           } catch (IOException | RuntimeException ignored) {
             // it was already failing
           }
         } catch (IOException e) {
           log.warn("cannot restart the directory watcher for {}: {}", root, e.toString());
         } finally {
-          restarting.set(false);
           overflow.run();
           poke();
         }
       }, 50, TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      restarting.set(false); // closing
+      // closing
     }
   }
 

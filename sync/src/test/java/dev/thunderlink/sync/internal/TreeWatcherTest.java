@@ -58,6 +58,40 @@ class TreeWatcherTest {
     }
   }
 
+  /**
+   * The worst order of a restart: the watcher it starts fails, and that failure is handled,
+   * before the restart is over. That failure still asks for a restart of its own; it was lost,
+   * and the tree stayed unwatched without a word (seen as a flaky WatchProblemTest on a loaded
+   * machine).
+   */
+  @Test
+  void aWatcherThatFailsBeforeTheRestartThatStartedItIsOverIsRestartedAgain() throws Exception {
+    AtomicInteger attempts = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicReference<TreeWatcher> self = new java.util.concurrent.atomic.AtomicReference<>();
+    TreeWatcher.beforeRegistering = w -> {
+      attempts.incrementAndGet();
+      try {
+        w.close(); // its registration then fails, as one out of inotify watches does
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    TreeWatcher.afterRestartStarted = () -> Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
+      TreeWatcher t = self.get();
+      return t != null && (t.restartPending() || t.problem() != null);
+    });
+    try (TreeWatcher w = new TreeWatcher(root, Duration.ofMillis(2), Duration.ofMillis(50), Duration.ofMillis(10),
+        p -> { }, () -> { }, () -> { }, () -> { })) {
+      self.set(w);
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> !w.registering());
+      assertThat(w.problem()).startsWith("cannot watch " + root);
+      assertThat(attempts.get()).isEqualTo(TreeWatcher.MAX_FAILED_REGISTRATIONS + 1);
+    } finally {
+      TreeWatcher.beforeRegistering = w -> { };
+      TreeWatcher.afterRestartStarted = () -> { };
+    }
+  }
+
   /** A pause ends by itself once quiet, asks for a full rescan (what changed meanwhile) and watches again. */
   @Test
   void aPauseEndsOnceQuietWithARescanAndTheTreeIsWatchedAgain() throws Exception {
