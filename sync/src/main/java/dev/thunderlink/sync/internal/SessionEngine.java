@@ -748,9 +748,10 @@ public final class SessionEngine {
   }
 
   /**
-   * Runs the plan. Agreed states are persisted as it goes ({@link #AGREED_ROWS_PER_WRITE}) and
-   * at the end (also when the peer is lost half-way): a crash before that only loses ancestor rows, and a path whose two sides are
-   * equal but lack an ancestor simply agrees again on the next start, without a transfer.
+   * Runs the plan. Agreed states are persisted as it goes ({@link #AGREED_ROWS_PER_WRITE} at a
+   * time) and at its end (also when the peer is lost half-way): a crash before that only loses
+   * ancestor rows, and a path whose two sides are equal but lack an ancestor simply agrees again
+   * on the next start, without a transfer.
    */
   private CycleResult execute(Map<String, Action> decisions) throws IOException {
     try {
