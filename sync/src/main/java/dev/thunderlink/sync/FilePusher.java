@@ -24,10 +24,17 @@ public interface FilePusher {
    * @param size the bytes to move: the source's size as scanned, or the ranges' total
    * @param ranges null to move the whole file, or the only {@code [offset, length]} ranges of the
    *     source to move: the destination gets those bytes back to back (a delta's changed blocks)
+   * @param sha256 for a whole file pushed, the SHA-256 (hex) its content had when scanned, or
+   *     null: the pusher then need not hash what it sends, since the host checks what it wrote
+   *     against this (a file changed since fails there)
    */
-  record Item(Path local, String hostPath, long size, List<long[]> ranges) {
+  record Item(Path local, String hostPath, long size, List<long[]> ranges, String sha256) {
+    public Item(Path local, String hostPath, long size, List<long[]> ranges) {
+      this(local, hostPath, size, ranges, null);
+    }
+
     public Item(Path local, String hostPath, long size) {
-      this(local, hostPath, size, null);
+      this(local, hostPath, size, null, null);
     }
   }
 

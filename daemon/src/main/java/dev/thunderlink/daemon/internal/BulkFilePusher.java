@@ -76,7 +76,8 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
         List<PushItem> push = new ArrayList<>(todo.size());
         for (int k = 0; k < todo.size(); k++) {
           Item it = items.get(todo.get(k));
-          push.add(new PushItem(it.local(), paths.get(k), kept == null ? null : kept.get(k), null, ranges(it)));
+          push.add(new PushItem(it.local(), paths.get(k), kept == null ? null : kept.get(k), null, ranges(it),
+              it.sha256() == null ? null : java.util.HexFormat.of().parseHex(it.sha256())));
         }
         results = s.pushStaged(push, TransferListener.NONE); // the host's mirror installs each copy itself
       } catch (IOException e) {

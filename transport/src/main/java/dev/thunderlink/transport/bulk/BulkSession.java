@@ -393,7 +393,7 @@ public final class BulkSession implements AutoCloseable {
       pending.put(stream, p);
       try {
         FileSender.Outcome o = sender.send(stream, it.local(), source, it.remotePath(), offset, it.ranges(),
-            listener::bytes, () -> cancelled || p.future.isDone());
+            it.sha256(), listener::bytes, () -> cancelled || p.future.isDone());
         p.mode = o.mode();
         p.sent = o.sentBytes();
         toHost.add(VerifyMessage.newBuilder().setStreamId(stream).setDigest(o.digest()).build());

@@ -18,11 +18,23 @@ import java.util.List;
  *     they were read is refused as changed while sent, so pass them only fresh.
  * @param ranges null to send the file, or the only bytes of it to send ({@link FileRange}):
  *     then {@code remotePath} gets those bytes back to back, never skipped nor resumed
+ * @param sha256 the SHA-256 the file's content has (the mirror's scan of it), or null. Given
+ *     (and no ranges), the file is not hashed as it is sent: the host checks what it wrote against
+ *     this instead, so a file changed since fails there, and nothing lands under its name
  */
 public record PushItem(
-    Path local, String remotePath, FileEntry remote, BasicFileAttributes attributes, List<FileRange> ranges) {
+    Path local, String remotePath, FileEntry remote, BasicFileAttributes attributes, List<FileRange> ranges,
+    byte[] sha256) {
   public PushItem {
     ranges = ranges == null ? null : List.copyOf(ranges);
+    if (sha256 != null && sha256.length != 32) {
+      throw new IllegalArgumentException("sha256: " + sha256.length + " bytes (expected: 32)");
+    }
+  }
+
+  public PushItem(
+      Path local, String remotePath, FileEntry remote, BasicFileAttributes attributes, List<FileRange> ranges) {
+    this(local, remotePath, remote, attributes, ranges, null);
   }
 
   public PushItem(Path local, String remotePath, FileEntry remote, BasicFileAttributes attributes) {

@@ -233,6 +233,42 @@ class BulkTransferTest {
   }
 
   /**
+   * The mirror hands each pushed file's scanned SHA-256 in: the file is then not hashed as it is
+   * sent, and the host's own SHA-256 of what it wrote must equal it. A file whose content is no
+   * longer what was scanned (same size and time, other bytes) is refused with words that say so,
+   * and leaves nothing behind.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aPushGivenTheScannedSha256IsCheckedAgainstItOnTheHost(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind, null)) {
+      Path small = TestFiles.text(tmp.resolve("src/small.txt"), 5000);
+      Path big = TestFiles.random(tmp.resolve("src/big.bin"), 3 * 1024 * 1024 + 17, 5); // in frames, zero-copy on plaintext
+      Path edited = TestFiles.text(tmp.resolve("src/edited.txt"), 5000);
+      byte[] scannedBeforeTheEdit = sha256(TestFiles.random(tmp.resolve("src/other.bin"), 5000, 6));
+      Path dir = f.root.resolve("known");
+      try (BulkSession s = f.client.open()) {
+        List<TransferResult> r = s.pushStaged(List.of(
+            new PushItem(small, dir.resolve("a").toString(), null, null, null, sha256(small)),
+            new PushItem(big, dir.resolve("b").toString(), null, null, null, sha256(big)),
+            new PushItem(edited, dir.resolve("c").toString(), null, null, null, scannedBeforeTheEdit)),
+            TransferListener.NONE);
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(1).error()).isNull();
+        assertThat(r.get(2).error()).contains("is not what the sender scanned").contains("the source changed since");
+      }
+      assertThat(Files.mismatch(small, dir.resolve(".a.tlpart"))).isEqualTo(-1);
+      assertThat(Files.mismatch(big, dir.resolve(".b.tlpart"))).isEqualTo(-1);
+      assertThat(dir.resolve(".c.tlpart")).doesNotExist();
+      assertThat(dir.resolve("c")).doesNotExist();
+    }
+  }
+
+  private static byte[] sha256(Path file) throws Exception {
+    return java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
+  }
+
+  /**
    * A push takes the attributes its caller already read (cp's walk) instead of reading them
    * again per step: a 20,000-file tree made five stats a file. They are what the file is sent
    * as and checked against afterwards, so attributes and executable bit arrive from them, and

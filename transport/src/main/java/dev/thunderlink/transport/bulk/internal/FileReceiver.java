@@ -344,6 +344,10 @@ final class FileReceiver {
       byte[] got = md.finish();
       byte[] want = Hashing.value(digest, md.algorithm()).toByteArray();
       if (!MessageDigest.isEqual(got, want)) {
+        if (header.getDigestExpected() && want.length > 0) {
+          return fail("content of " + dest + " is not what the sender scanned (" + Hashing.shortHex(got) + "… instead of "
+              + Hashing.shortHex(want) + "…, SHA-256): the source changed since; nothing was written");
+        }
         return fail(
             "content hash mismatch for " + dest + ": received " + Hashing.shortHex(got) + "…, the sender hashed "
                 + (want.length == 0 ? "nothing" : Hashing.shortHex(want) + "…") + " (" + Hashing.name(md.algorithm())

@@ -138,6 +138,19 @@ public final class FileSender {
       int stream, Path file, Source source, String remotePath, long offset, List<FileRange> ranges,
       LongConsumer progress, BooleanSupplier cancelled)
       throws BulkException {
+    return send(stream, file, source, remotePath, offset, ranges, null, progress, cancelled);
+  }
+
+  /**
+   * As above; with {@code sha256}, the SHA-256 the whole file's content should have (the
+   * mirror scanned it), the file is not hashed as it goes: that value is sent as the digest,
+   * under SHA-256, and the receiver's hash of what it wrote must equal it (a file changed since
+   * fails there, and says so). Ignored with {@code ranges}, whose stream is not the file.
+   */
+  public Outcome send(
+      int stream, Path file, Source source, String remotePath, long offset, List<FileRange> ranges, byte[] sha256,
+      LongConsumer progress, BooleanSupplier cancelled)
+      throws BulkException {
     BasicFileAttributes before = source.attributes();
     boolean exec = source.executable();
     if (!before.isRegularFile()) {
@@ -157,10 +170,11 @@ public final class FileSender {
     }
     // the stream's size: the file's, or the ranges' total
     long size = ranges != null ? FileRange.total(ranges) : fileSize;
-    Hashing.Content md = Hashing.content(conn.digest());
+    boolean expected = sha256 != null && ranges == null;
+    Hashing.Content md = expected ? Hashing.known(sha256) : Hashing.content(conn.digest());
     boolean begun = false; // BEGIN written: the peer knows the stream, a failure from here on CANCELs it
     try (FileChannel fc = FileChannel.open(file, StandardOpenOption.READ)) {
-      if (offset > 0) {
+      if (offset > 0 && Hashing.computes(md)) {
         Hashing.update(md, fc, offset, scratch);
       }
       probeAt = -1;
@@ -177,6 +191,7 @@ public final class FileSender {
               .setOffset(offset)
               .setDigest(md.algorithm())
               .setStage(stage && ranges == null) // a delta's blocks are read at their path by who asked for them
+              .setDigestExpected(expected)
               .build();
       if (cancelled.getAsBoolean()) {
         throw new BulkException("cancelled", false);
@@ -366,14 +381,16 @@ public final class FileSender {
   private long sendRegion(int stream, Path file, FileChannel fc, long pos, long size, Hashing.Content md)
       throws IOException {
     int len = (int) Math.min(scratch.capacity(), size - pos);
-    scratch.clear().limit(len);
-    while (scratch.hasRemaining()) {
-      if (fc.read(scratch, pos + scratch.position()) < 0) {
-        throw new IOException("source " + file + " shrank to " + (pos + scratch.position()) + " bytes while being sent");
+    if (Hashing.computes(md)) { // read only to hash it: with an expected digest the kernel alone reads it
+      scratch.clear().limit(len);
+      while (scratch.hasRemaining()) {
+        if (fc.read(scratch, pos + scratch.position()) < 0) {
+          throw new IOException("source " + file + " shrank to " + (pos + scratch.position()) + " bytes while being sent");
+        }
       }
+      scratch.flip();
+      md.update(scratch);
     }
-    scratch.flip();
-    md.update(scratch);
     write(
         Frame.header(conn.channel().alloc(), Frame.DATA_RAW, stream, len),
         new DefaultFileRegion(file.toFile(), pos, len),

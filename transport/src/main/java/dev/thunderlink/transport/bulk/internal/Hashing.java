@@ -65,6 +65,48 @@ public final class Hashing {
     return isXxh3(a) ? new Xxh3() : new Sha256();
   }
 
+  /**
+   * A SHA-256 "hash" that is given, not computed: a sender that knows what the file's content
+   * should hash to (the mirror scanned it) sends that, and the receiver's own SHA-256 of what
+   * it wrote decides. Its updates only consume their bytes.
+   */
+  public static Content known(byte[] sha256) {
+    return new Known(sha256.clone());
+  }
+
+  /** False for {@link #known}: bytes read only to be hashed need not be read at all. */
+  public static boolean computes(Content c) {
+    return !(c instanceof Known);
+  }
+
+  private static final class Known extends Content {
+    private final byte[] value;
+
+    Known(byte[] value) {
+      this.value = value;
+    }
+
+    @Override
+    public void update(ByteBuffer b) {
+      b.position(b.limit());
+    }
+
+    @Override
+    public void update(byte[] b, int off, int len) {
+      // given, not computed
+    }
+
+    @Override
+    public byte[] finish() {
+      return value.clone();
+    }
+
+    @Override
+    public DigestAlgorithm algorithm() {
+      return DigestAlgorithm.DIGEST_ALGORITHM_SHA256;
+    }
+  }
+
   private static final class Sha256 extends Content {
     private final MessageDigest md = sha256();
 
