@@ -109,6 +109,12 @@ class SyncOverBulkTest {
         }
         Files.setLastModifiedTime(part, Files.getLastModifiedTime(from));
         Files.setPosixFilePermissions(part, Files.getPosixFilePermissions(from));
+        if (i.sha256() != null && i.ranges() == null
+            && !dev.thunderlink.sync.internal.ContentHash.ofFile(part).equals(i.sha256())) {
+          Files.delete(part); // as the plane's receiver: the content is not what the sender scanned
+          out.add("content of " + dest + " is not what the sender scanned: the source changed since");
+          continue;
+        }
         if (push && stages && i.ranges() == null) { // a delta's blocks land at their path, as the plane does
           afterCopy.accept(part);
         } else {
@@ -206,10 +212,44 @@ class SyncOverBulkTest {
     };
     try (SyncSession s = start()) {
       s.flush(Duration.ofSeconds(60));
-      assertThat(calls.installs(ApplyResponse.Outcome.CHANGED)).isEqualTo(1);
+      // the copy is refused where it lands (it is not the scanned content), so nothing installs it
+      assertThat(calls.installs(ApplyResponse.Outcome.CHANGED)).isZero();
       assertThat(b.resolve("edited.txt")).hasContent("AS SCANNED");
       assertThat(SyncPair.tree(b)).isEqualTo(SyncPair.tree(a));
       assertThat(ours(b)).isEmpty();
+    }
+  }
+
+  /**
+   * A push whose every file was saved again on its way fails as a whole, but the files explain
+   * it, not the plane: the plane stays up, and the next file goes over it again rather than by
+   * gRPC for the next half minute.
+   */
+  @Test
+  void aPushWhoseEveryFileChangedOnItsWayLeavesThePlaneUp() throws Exception {
+    Path x = Files.writeString(a.resolve("x.txt"), "x as scanned");
+    Path y = Files.writeString(a.resolve("y.txt"), "y as scanned");
+    java.util.Set<Path> edited = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    pusher.beforeCopy = p -> {
+      if ((p.equals(x) || p.equals(y)) && edited.add(p)) {
+        try {
+          Files.writeString(p, "saved again, longer"); // an editor's second save
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    try (SyncSession s = start()) {
+      s.flush(Duration.ofSeconds(60));
+      assertThat(b.resolve("x.txt")).hasContent("saved again, longer");
+      assertThat(b.resolve("y.txt")).hasContent("saved again, longer");
+      int viaGrpc = calls.calls("WriteFiles");
+      int pushed = pusher.pushed.get();
+      Files.writeString(a.resolve("z.txt"), "after");
+      s.flush(Duration.ofSeconds(60));
+      assertThat(b.resolve("z.txt")).hasContent("after");
+      assertThat(pusher.pushed.get()).as("z.txt over the plane").isEqualTo(pushed + 1);
+      assertThat(calls.calls("WriteFiles")).isEqualTo(viaGrpc);
     }
   }
 

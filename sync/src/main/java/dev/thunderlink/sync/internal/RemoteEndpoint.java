@@ -669,7 +669,8 @@ public final class RemoteEndpoint implements Endpoint {
         return List.of();
       }
     }
-    if (items.size() > 1 && errors.stream().allMatch(java.util.Objects::nonNull)) {
+    if (items.size() > 1 && errors.stream().allMatch(java.util.Objects::nonNull)
+        && !(push && allChangedSinceScanned(files, moving))) {
       planeFailed(errors.get(0)); // refused as a whole (e.g. the root is outside the host's bulk roots)
       return List.of();
     }
@@ -687,6 +688,30 @@ public final class RemoteEndpoint implements Endpoint {
       }
     }
     return arrived;
+  }
+
+  /**
+   * Whether every file of a push that failed as a whole is no longer what was scanned (its size
+   * or time differs, or it is gone): then the files explain the failure, not the plane. The host
+   * refuses a pushed file whose content is not the scanned one, so two files an editor saved
+   * again while they were on their way would otherwise take the plane down for
+   * {@link #PLANE_RETRY_NANOS}.
+   */
+  private static boolean allChangedSinceScanned(List<LocalFile> files, List<Staged> moving) {
+    for (Staged st : moving) {
+      LocalFile f = files.get(st.index());
+      try {
+        java.nio.file.attribute.BasicFileAttributes a = java.nio.file.Files.readAttributes(f.local(),
+            java.nio.file.attribute.BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        if (a.isRegularFile() && a.size() == f.target().size()
+            && a.lastModifiedTime().toMillis() == f.target().mtimeMillis()) {
+          return false; // as scanned, and still refused: the plane's doing
+        }
+      } catch (IOException e) {
+        // gone or unreadable since: changed
+      }
+    }
+    return true;
   }
 
   /** The host's absolute path of a path relative to the root. */
