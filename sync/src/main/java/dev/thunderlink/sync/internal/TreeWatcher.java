@@ -200,18 +200,20 @@ final class TreeWatcher implements AutoCloseable {
    * for its own state (with hashing off, only which paths are directories, which decides
    * nothing we use: the isDirectory of its events), then to register each directory (Linux;
    * FSEvents watches the root as one). That first walk is skipped; every later one (the
-   * registration, and a directory created later with what is already in it) runs as the
-   * library's own does. One per watcher instance, as the library calls it in that order.
+   * registration, and a directory created later with what is already in it) is a {@link
+   * LeafWalk}, which reports the same but stats only what it must. One per watcher instance, as
+   * the library calls it in that order.
    */
   static final class OneWalk implements FileTreeVisitor {
     private final AtomicBoolean stateWalkSkipped = new AtomicBoolean();
+    private final LeafWalk walk = new LeafWalk();
 
     @Override
     public void recursiveVisitFiles(Path file, Callback onDirectory, Callback onFile) throws IOException {
       if (stateWalkSkipped.compareAndSet(false, true)) {
         return;
       }
-      DEFAULT_FILE_TREE_VISITOR.recursiveVisitFiles(file, onDirectory, onFile);
+      walk.recursiveVisitFiles(file, onDirectory, onFile);
     }
   }
 
