@@ -89,47 +89,48 @@ final class LeafWalk implements FileTreeVisitor {
     long subdirectoriesLeft = links >= 2 ? links - 2 : -1;
     afterCount.accept(dir);
     List<Path> subdirectories = new ArrayList<>();
+    List<Path> files = new ArrayList<>();
     List<Path> unlooked = new ArrayList<>();
+    // the callbacks run once the listing is closed, so that a failure of theirs (out of inotify
+    // watches) reaches the caller, as from the library's walk, instead of ending the listing
     try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
       for (Path child : entries) {
         if (subdirectoriesLeft == 0) {
           unlooked.add(child);
-        } else if (look(child, subdirectories, onFile)) {
+        } else if (look(child, subdirectories, files)) {
           subdirectoriesLeft--;
         }
       }
     } catch (IOException | java.nio.file.DirectoryIteratorException e) {
-      return; // unreadable, or gone: as the library's walk, nothing more from it
+      // unreadable, or gone: as the library's walk, what was listed before counts, nothing more
     }
     if (!unlooked.isEmpty()) {
-      boolean same = links(dir, device) == links;
-      for (Path child : unlooked) {
-        if (same) {
-          onFile.call(child);
-        } else {
-          look(child, subdirectories, onFile); // the count moved during the listing: it proves nothing
+      if (links(dir, device) == links) {
+        files.addAll(unlooked);
+      } else {
+        for (Path child : unlooked) {
+          look(child, subdirectories, files); // the count moved during the listing: it proves nothing
         }
       }
+    }
+    for (Path f : files) {
+      onFile.call(f);
     }
     for (Path d : subdirectories) {
       directory(d, device, onDirectory, onFile);
     }
   }
 
-  /** Stats {@code child}: a directory joins {@code subdirectories} (true), anything else goes to {@code onFile}. */
-  private static boolean look(Path child, List<Path> subdirectories, Callback onFile) throws IOException {
+  /** Stats {@code child}: true for a directory (added to {@code subdirectories}); anything else joins {@code files}. */
+  private static boolean look(Path child, List<Path> subdirectories, List<Path> files) {
     BasicFileAttributes a;
     try {
       a = Files.readAttributes(child, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
     } catch (IOException e) {
       return false; // vanished
     }
-    if (a.isDirectory()) {
-      subdirectories.add(child);
-      return true;
-    }
-    onFile.call(child);
-    return false;
+    (a.isDirectory() ? subdirectories : files).add(child);
+    return a.isDirectory();
   }
 
   /** The directory's link count, or -1 when it cannot be read or the directory is on another device. */

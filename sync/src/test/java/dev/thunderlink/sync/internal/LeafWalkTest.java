@@ -57,6 +57,20 @@ class LeafWalkTest {
     assertThat(walk(new LeafWalk(), root.resolve("gone"))).isEqualTo(new Seen(Set.of(), Set.of()));
   }
 
+  /** A callback's failure (registering a directory when inotify has no watches left) reaches the caller, as from the library's walk. */
+  @Test
+  void aCallbacksFailureReachesTheCaller() throws Exception {
+    tree();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LeafWalk().recursiveVisitFiles(root, d -> {
+      if (d.endsWith("c")) {
+        throw new java.io.IOException("no inotify watches left");
+      }
+    }, f -> { })).hasMessage("no inotify watches left");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new LeafWalk().recursiveVisitFiles(root, d -> { }, f -> {
+      throw new java.io.IOException("cannot report " + f.getFileName());
+    })).hasMessageStartingWith("cannot report");
+  }
+
   /**
    * A leaf directory's count says "no subdirectories", so none of its entries would be looked
    * at; two made between the count and the listing change the count, and every entry is looked
