@@ -264,6 +264,45 @@ class BulkTransferTest {
     }
   }
 
+  /**
+   * Given the scanned hash, a zero-copy send does not read the file; one cut short while it is
+   * sent still ends its own stream with a clear reason (the kernel's sendfile would come up
+   * short, which fails the connection), and the session goes on with the next file.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aFileCutShortDuringAZeroCopySendGivenItsHashFailsAloneAndTheSessionGoesOn(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind, TransferMode.ZERO_COPY)) {
+      Path big = TestFiles.random(tmp.resolve("src/big.bin"), 8 * 1024 * 1024, 7);
+      byte[] scanned = sha256(big);
+      Path next = TestFiles.text(tmp.resolve("src/next.txt"), 5000);
+      java.util.concurrent.atomic.AtomicBoolean cut = new java.util.concurrent.atomic.AtomicBoolean();
+      TransferListener cutting = new TransferListener() {
+        @Override
+        public void bytes(long n) {
+          if (cut.compareAndSet(false, true)) {
+            try (java.nio.channels.FileChannel c = java.nio.channels.FileChannel.open(big,
+                java.nio.file.StandardOpenOption.WRITE)) {
+              c.truncate(1024 * 1024); // after the first chunk went out
+            } catch (java.io.IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          }
+        }
+      };
+      try (BulkSession s = f.client.open()) {
+        List<TransferResult> r = s.pushStaged(
+            List.of(new PushItem(big, "cut/big.bin", null, null, null, scanned)), cutting);
+        assertThat(r.get(0).error()).contains("shrank");
+        List<TransferResult> after = s.pushStaged(
+            List.of(new PushItem(next, "cut/next.txt", null, null, null, sha256(next))), TransferListener.NONE);
+        assertThat(after.get(0).error()).isNull();
+      }
+      assertThat(f.root.resolve("cut/.big.bin.tlpart")).doesNotExist();
+      assertThat(Files.mismatch(next, f.root.resolve("cut/.next.txt.tlpart"))).isEqualTo(-1);
+    }
+  }
+
   private static byte[] sha256(Path file) throws Exception {
     return java.security.MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
   }

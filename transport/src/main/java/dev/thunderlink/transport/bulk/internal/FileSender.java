@@ -390,6 +390,13 @@ public final class FileSender {
       }
       scratch.flip();
       md.update(scratch);
+    } else {
+      // what the read found above: a file cut short here ends this stream, not (in the kernel's
+      // sendfile, short of bytes) the connection
+      long now = fc.size();
+      if (now < pos + len) {
+        throw new IOException("source " + file + " shrank to " + now + " bytes while being sent");
+      }
     }
     write(
         Frame.header(conn.channel().alloc(), Frame.DATA_RAW, stream, len),
