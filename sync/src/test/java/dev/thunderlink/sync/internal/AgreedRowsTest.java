@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,23 +30,6 @@ class AgreedRowsTest {
   @TempDir
   Path tmp;
 
-  private DiskEndpoint a;
-  private DiskEndpoint b;
-  private StateStore state;
-  private SessionEngine engine;
-
-  @AfterEach
-  void close() throws Exception {
-    if (engine != null) {
-      engine.close();
-    }
-    for (AutoCloseable c : new AutoCloseable[] {a, b, state}) {
-      if (c != null) {
-        c.close();
-      }
-    }
-  }
-
   @Test
   void rowsAgreedEarlyInAPlanAreWrittenBeforeItsLastTransfer() throws Exception {
     Path ra = Files.createDirectories(tmp.resolve("a"));
@@ -57,41 +39,47 @@ class AgreedRowsTest {
       Files.write(ra.resolve(String.format("f%04d", i)), ("file " + i).getBytes(UTF_8));
     }
     String last = String.format("f%04d", files - 1);
-    a = DiskEndpoint.open(ra, tmp.resolve("a.db"), DiskEndpoint.Options.defaults("book"), false);
-    b = DiskEndpoint.open(rb, tmp.resolve("b.db"), DiskEndpoint.Options.defaults("mini"), false);
     Path db = tmp.resolve("session.db");
-    AtomicLong rowsSeenByTheLastCall = new AtomicLong(-1);
-    // the call that carries the plan's last file waits until the session thread has settled
-    // more than a write's worth of the calls before it: their rows are in the database by then
-    CountDownLatch settledMoreThanAWrite = new CountDownLatch(SessionEngine.AGREED_ROWS_PER_WRITE + 1);
-    Endpoint remote = (Endpoint) Proxy.newProxyInstance(Endpoint.class.getClassLoader(), new Class<?>[] {Endpoint.class},
-        (proxy, m, args) -> {
-          try {
-            if (m.getName().equals("writeFiles")
-                && ((List<?>) args[0]).stream().anyMatch(f -> ((Endpoint.WholeFile) f).path().equals(last))) {
-              assertThat(settledMoreThanAWrite.await(60, TimeUnit.SECONDS)).isTrue();
-              rowsSeenByTheLastCall.set(ancestorRows(db));
+    try (DiskEndpoint a = DiskEndpoint.open(ra, tmp.resolve("a.db"), DiskEndpoint.Options.defaults("book"), false);
+        DiskEndpoint b = DiskEndpoint.open(rb, tmp.resolve("b.db"), DiskEndpoint.Options.defaults("mini"), false);
+        StateStore state = StateStore.open(db)) {
+      AtomicLong rowsSeenByTheLastCall = new AtomicLong(-1);
+      // the call that carries the plan's last file waits until the session thread has settled
+      // more than a write's worth of the calls before it: their rows are in the database by then
+      CountDownLatch settledMoreThanAWrite = new CountDownLatch(SessionEngine.AGREED_ROWS_PER_WRITE + 1);
+      Endpoint remote = (Endpoint) Proxy.newProxyInstance(Endpoint.class.getClassLoader(), new Class<?>[] {Endpoint.class},
+          (proxy, m, args) -> {
+            try {
+              if (m.getName().equals("writeFiles")
+                  && ((List<?>) args[0]).stream().anyMatch(f -> ((Endpoint.WholeFile) f).path().equals(last))) {
+                assertThat(settledMoreThanAWrite.await(60, TimeUnit.SECONDS)).isTrue();
+                rowsSeenByTheLastCall.set(ancestorRows(db));
+              }
+              return m.invoke(b, args);
+            } catch (InvocationTargetException e) {
+              throw e.getCause();
             }
-            return m.invoke(b, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
-    state = StateStore.open(db);
-    engine = new SessionEngine("t", SyncMode.TWO_WAY_SAFE, a, remote, state, 4096, 0.9, 1000, Clock.systemUTC());
-    engine.onChange((kind, path, detail) -> {
-      if (kind.equals("applied")) {
-        settledMoreThanAWrite.countDown();
+          });
+      SessionEngine engine = new SessionEngine("t", SyncMode.TWO_WAY_SAFE, a, remote, state, 4096, 0.9, 1000,
+          Clock.systemUTC());
+      engine.onChange((kind, path, detail) -> {
+        if (kind.equals("applied")) {
+          settledMoreThanAWrite.countDown();
+        }
+      });
+
+      try {
+        engine.runUntilStable(true, false);
+      } finally {
+        engine.close();
       }
-    });
 
-    engine.runUntilStable(true, false);
-
-    assertThat(rowsSeenByTheLastCall.get())
-        .as("ancestor rows in the database while the plan's last call was under way")
-        .isGreaterThanOrEqualTo(SessionEngine.AGREED_ROWS_PER_WRITE);
-    assertThat(state.loadAncestor()).hasSize(files);
-    assertThat(Files.readString(rb.resolve(last))).isEqualTo("file " + (files - 1));
+      assertThat(rowsSeenByTheLastCall.get())
+          .as("ancestor rows in the database while the plan's last call was under way")
+          .isGreaterThanOrEqualTo(SessionEngine.AGREED_ROWS_PER_WRITE);
+      assertThat(state.loadAncestor()).hasSize(files);
+      assertThat(Files.readString(rb.resolve(last))).isEqualTo("file " + (files - 1));
+    }
   }
 
   private static long ancestorRows(Path db) throws Exception {

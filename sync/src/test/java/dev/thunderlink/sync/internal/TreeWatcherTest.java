@@ -33,18 +33,23 @@ class TreeWatcherTest {
     }
   }
 
-  @Test
-  void aTreeThatCannotBeRegisteredIsTriedAFewTimesThenLeftToRescans() throws Exception {
-    AtomicInteger attempts = new AtomicInteger();
-    AtomicInteger ended = new AtomicInteger();
+  /** Every registration fails from now on (until the test resets the hook), as one out of inotify watches does; counted. */
+  private static void failEveryRegistration(AtomicInteger attempts) {
     TreeWatcher.beforeRegistering = w -> {
       attempts.incrementAndGet();
       try {
-        w.close(); // its registration then fails, as one out of inotify watches does
+        w.close();
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
     };
+  }
+
+  @Test
+  void aTreeThatCannotBeRegisteredIsTriedAFewTimesThenLeftToRescans() throws Exception {
+    AtomicInteger attempts = new AtomicInteger();
+    AtomicInteger ended = new AtomicInteger();
+    failEveryRegistration(attempts);
     try (TreeWatcher w = new TreeWatcher(root, Duration.ofMillis(2), Duration.ofMillis(50), Duration.ofMillis(10),
         p -> { }, () -> { }, () -> { }, ended::incrementAndGet)) {
       Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !w.registering());
@@ -68,14 +73,7 @@ class TreeWatcherTest {
   void aWatcherThatFailsBeforeTheRestartThatStartedItIsOverIsRestartedAgain() throws Exception {
     AtomicInteger attempts = new AtomicInteger();
     java.util.concurrent.atomic.AtomicReference<TreeWatcher> self = new java.util.concurrent.atomic.AtomicReference<>();
-    TreeWatcher.beforeRegistering = w -> {
-      attempts.incrementAndGet();
-      try {
-        w.close(); // its registration then fails, as one out of inotify watches does
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    };
+    failEveryRegistration(attempts);
     TreeWatcher.afterRestartStarted = () -> Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
       TreeWatcher t = self.get();
       return t != null && (t.restartPending() || t.problem() != null);
