@@ -296,6 +296,14 @@ public final class SessionEngine {
       if (r.applied == 0 && r.unsettled == 0) {
         return total;
       }
+      if (r.held) {
+        try {
+          Thread.sleep(DELETION_QUIET_MILLIS); // the rest of the burst reaches the watcher meanwhile
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return total;
+        }
+      }
     }
     if (!proceed.getAsBoolean()) {
       return total;
@@ -315,7 +323,26 @@ public final class SessionEngine {
     }
   }
 
-  record CycleResult(int applied, int unsettled) {}
+  /** {@code held}: the plan waited for a burst of deletions to end ({@link #DELETION_BURST}). */
+  record CycleResult(int applied, int unsettled, boolean held) {
+    CycleResult(int applied, int unsettled) {
+      this(applied, unsettled, false);
+    }
+  }
+
+  /**
+   * Deletions a cycle would make on one side from which, while their number still grows from
+   * one look to the next, the plan waits ({@link #DELETION_QUIET} between looks) instead of
+   * carrying them out: an {@code rm -rf} of a whole tree reaches the watcher in pieces, a few
+   * thousand per cycle, none of them "most of the tree", so the safety stop saw each piece
+   * alone and every piece crossed (a 20,000-file tree kept 3,925 files on the other side before
+   * the root's own deletion stopped the session). Once the count holds still, the safety check
+   * sees the whole deletion.
+   */
+  static final int DELETION_BURST = 100;
+  static final long DELETION_QUIET_MILLIS = 500;
+  /** Per side (local, remote), the most deletions a look at the current burst saw; 0 between bursts. */
+  private final int[] burstSeen = new int[2];
 
   private void absorb(Endpoint.ChangeSet cs, TreeMap<String, Entry> view, Set<String> dirty) {
     for (Map.Entry<String, Entry> c : cs.changes().entrySet()) {
@@ -445,6 +472,13 @@ public final class SessionEngine {
     if (!agreed.isEmpty() || !leftAdded.isEmpty() || !leftDropped.isEmpty()) {
       state.writeAncestor(agreed, leftAdded, leftDropped);
       agreed.forEach((p, e) -> putOrRemove(ancestor, p, e));
+    }
+    if (!force && deletionBurstGrowing(decisions)) {
+      log.info("sync {}: {} deletions on {} and {} on {} planned, more than a moment ago; waiting for them to stop"
+          + " coming before the safety check", name, burstSeen[0], local.info().deviceName(), burstSeen[1],
+          remote.info().deviceName());
+      carry.addAll(dirty);
+      return new CycleResult(0, decisions.size(), true);
     }
     if (!force) {
       try {
@@ -713,6 +747,13 @@ public final class SessionEngine {
    * lost, so renaming most of the tree does not trip the stop.
    */
   private void checkSafety(Map<String, Action> decisions) throws SafetyStop {
+    int[] del = deletions(decisions);
+    check(del[0], viewL.size(), local.info().deviceName());
+    check(del[1], viewR.size(), remote.info().deviceName());
+  }
+
+  /** The deletions the plan would make on the local and the remote side (renames not counted). */
+  private int[] deletions(Map<String, Action> decisions) {
     int delL = 0;
     int delR = 0;
     Set<String> moved = new HashSet<>(pairRenames(decisions).values());
@@ -727,8 +768,26 @@ public final class SessionEngine {
         delL++;
       }
     }
-    check(delL, viewL.size(), local.info().deviceName());
-    check(delR, viewR.size(), remote.info().deviceName());
+    return new int[] {delL, delR};
+  }
+
+  /**
+   * True if the plan should wait: a side would lose at least {@link #DELETION_BURST} entries,
+   * more than any look at this burst saw before. A side's burst is over once a look finds fewer
+   * than that (its deletions were carried out, or stopped): the next one starts from zero.
+   */
+  private boolean deletionBurstGrowing(Map<String, Action> decisions) {
+    int[] del = deletions(decisions);
+    boolean growing = false;
+    for (int side = 0; side < 2; side++) {
+      if (del[side] < DELETION_BURST) {
+        burstSeen[side] = 0;
+      } else if (del[side] > burstSeen[side]) {
+        burstSeen[side] = del[side];
+        growing = true;
+      }
+    }
+    return growing;
   }
 
   private void check(int deletions, int size, String device) throws SafetyStop {
