@@ -18,8 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * An {@code rm -rf} of one side's tree reaches the engine in pieces, each "some" of the tree;
  * the plan waits while the deletions keep growing, so the safety stop sees the whole deletion
- * and nothing is lost on the other side. Real sides on disk; the "rm" deletes the next piece of
- * the host's files each time the host is asked for its changes.
+ * and nothing is lost on the other side. Real sides on disk.
  */
 class DeletionBurstTest {
   @TempDir
@@ -31,8 +30,12 @@ class DeletionBurstTest {
     }
   }
 
-  @Test
-  void aTreeDeletedInPiecesStopsTheSessionBeforeAnyPieceCrosses() throws Exception {
+  /**
+   * Two sides in sync with 1,000 files; then an "rm" on the host that deletes {@code piece} more
+   * files each of the next {@code pieces} times the host is asked for its changes (no watcher
+   * here: each look is a full scan). {@code after} runs the engine on it.
+   */
+  private void deletedInPieces(int piece, int pieces, EngineCheck after) throws Exception {
     Path ra = Files.createDirectories(tmp.resolve("a"));
     Path rb = Files.createDirectories(tmp.resolve("b"));
     for (int i = 0; i < 1000; i++) {
@@ -47,55 +50,8 @@ class DeletionBurstTest {
           (proxy, m, args) -> {
             try {
               if (m.getName().equals("changes")) {
-                if (piecesLeft.getAndDecrement() > 0) { // the rm goes on: 200 more files gone
-                  for (int k = 0; k < 200; k++) {
-                    Files.delete(rb.resolve(String.format("f%04d", next.getAndIncrement())));
-                  }
-                }
-                args[1] = true; // no watcher here: each look is a full scan
-              }
-              return m.invoke(b, args);
-            } catch (InvocationTargetException e) {
-              throw e.getCause();
-            }
-          });
-      SessionEngine engine = new SessionEngine("t", SyncMode.TWO_WAY_SAFE, a, remote, state, 4096, 0.5, 100,
-          Clock.systemUTC());
-      try {
-        engine.runUntilStable(true, false);
-        assertThat(files(rb)).isEqualTo(1000);
-
-        piecesLeft.set(4); // 800 of 1,000 files deleted on the host, 200 per look
-        assertThatThrownBy(() -> engine.runUntilStable(false, false))
-            .isInstanceOf(SessionEngine.SafetyStop.class)
-            .hasMessageContaining("would delete 800 of 1000 entries on book");
-        assertThat(files(ra)).as("files left on the workstation").isEqualTo(1000);
-        assertThat(files(rb)).isEqualTo(200);
-      } finally {
-        engine.close();
-      }
-    }
-  }
-
-  /** A burst of deletions below the stop's share still crosses, once it has stopped growing. */
-  @Test
-  void aLargeDeletionThatIsNotMostOfTheTreeCrossesOnceItStopsGrowing() throws Exception {
-    Path ra = Files.createDirectories(tmp.resolve("a"));
-    Path rb = Files.createDirectories(tmp.resolve("b"));
-    for (int i = 0; i < 1000; i++) {
-      Files.write(ra.resolve(String.format("f%04d", i)), ("file " + i).getBytes(UTF_8));
-    }
-    AtomicInteger piecesLeft = new AtomicInteger();
-    AtomicInteger next = new AtomicInteger();
-    try (DiskEndpoint a = DiskEndpoint.open(ra, tmp.resolve("a.db"), DiskEndpoint.Options.defaults("book"), false);
-        DiskEndpoint b = DiskEndpoint.open(rb, tmp.resolve("b.db"), DiskEndpoint.Options.defaults("mini"), false);
-        StateStore state = StateStore.open(tmp.resolve("session.db"))) {
-      Endpoint remote = (Endpoint) Proxy.newProxyInstance(Endpoint.class.getClassLoader(), new Class<?>[] {Endpoint.class},
-          (proxy, m, args) -> {
-            try {
-              if (m.getName().equals("changes")) {
-                if (piecesLeft.getAndDecrement() > 0) {
-                  for (int k = 0; k < 150; k++) {
+                if (piecesLeft.getAndDecrement() > 0) { // the rm goes on
+                  for (int k = 0; k < piece; k++) {
                     Files.delete(rb.resolve(String.format("f%04d", next.getAndIncrement())));
                   }
                 }
@@ -110,15 +66,37 @@ class DeletionBurstTest {
           Clock.systemUTC());
       try {
         engine.runUntilStable(true, false);
-        piecesLeft.set(2); // 300 of 1,000 deleted, 150 per look
-
-        engine.runUntilStable(false, false);
-
-        assertThat(files(ra)).isEqualTo(700);
-        assertThat(files(rb)).isEqualTo(700);
+        assertThat(files(rb)).isEqualTo(1000);
+        piecesLeft.set(pieces);
+        after.check(engine, ra, rb);
       } finally {
         engine.close();
       }
     }
+  }
+
+  interface EngineCheck {
+    void check(SessionEngine engine, Path workstation, Path host) throws Exception;
+  }
+
+  @Test
+  void aTreeDeletedInPiecesStopsTheSessionBeforeAnyPieceCrosses() throws Exception {
+    deletedInPieces(200, 4, (engine, ws, host) -> { // 800 of 1,000 files deleted on the host
+      assertThatThrownBy(() -> engine.runUntilStable(false, false))
+          .isInstanceOf(SessionEngine.SafetyStop.class)
+          .hasMessageContaining("would delete 800 of 1000 entries on book");
+      assertThat(files(ws)).as("files left on the workstation").isEqualTo(1000);
+      assertThat(files(host)).isEqualTo(200);
+    });
+  }
+
+  /** A burst of deletions below the stop's share still crosses, once it has stopped growing. */
+  @Test
+  void aLargeDeletionThatIsNotMostOfTheTreeCrossesOnceItStopsGrowing() throws Exception {
+    deletedInPieces(150, 2, (engine, ws, host) -> { // 300 of 1,000
+      engine.runUntilStable(false, false);
+      assertThat(files(ws)).isEqualTo(700);
+      assertThat(files(host)).isEqualTo(700);
+    });
   }
 }
