@@ -473,7 +473,8 @@ public final class SessionEngine {
       state.writeAncestor(agreed, leftAdded, leftDropped);
       agreed.forEach((p, e) -> putOrRemove(ancestor, p, e));
     }
-    if (!force && deletionBurstGrowing(decisions)) {
+    int[] deletions = force ? null : deletions(decisions); // per side, for the burst wait and the safety check
+    if (!force && deletionBurstGrowing(deletions)) {
       log.info("sync {}: {} deletions on {} and {} on {} planned, more than a moment ago; waiting for them to stop"
           + " coming before the safety check", name, burstSeen[0], local.info().deviceName(), burstSeen[1],
           remote.info().deviceName());
@@ -482,7 +483,7 @@ public final class SessionEngine {
     }
     if (!force) {
       try {
-        checkSafety(decisions);
+        checkSafety(deletions);
       } catch (SafetyStop e) {
         carry.addAll(dirty);
         if (!full) {
@@ -746,8 +747,8 @@ public final class SessionEngine {
    * same side (paired into a rename, as every file of {@code mv src src2} is) is moved, not
    * lost, so renaming most of the tree does not trip the stop.
    */
-  private void checkSafety(Map<String, Action> decisions) throws SafetyStop {
-    int[] del = deletions(decisions);
+  /** @param del the plan's {@link #deletions} */
+  private void checkSafety(int[] del) throws SafetyStop {
     check(del[0], viewL.size(), local.info().deviceName());
     check(del[1], viewR.size(), remote.info().deviceName());
   }
@@ -776,8 +777,7 @@ public final class SessionEngine {
    * more than any look at this burst saw before. A side's burst is over once a look finds fewer
    * than that (its deletions were carried out, or stopped): the next one starts from zero.
    */
-  private boolean deletionBurstGrowing(Map<String, Action> decisions) {
-    int[] del = deletions(decisions);
+  private boolean deletionBurstGrowing(int[] del) {
     boolean growing = false;
     for (int side = 0; side < 2; side++) {
       if (del[side] < DELETION_BURST) {
@@ -832,9 +832,8 @@ public final class SessionEngine {
   /** Writes the rows agreed so far this cycle (session thread). */
   private void writeAgreed() throws IOException {
     if (!agreedThisCycle.isEmpty()) {
-      Map<String, Entry> rows = new HashMap<>(agreedThisCycle);
-      agreedThisCycle.clear();
-      state.writeAncestor(rows);
+      state.writeAncestor(agreedThisCycle);
+      agreedThisCycle.clear(); // after the write: rows it failed to write go with the next one
     }
   }
 

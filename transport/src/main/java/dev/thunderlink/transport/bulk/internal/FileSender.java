@@ -174,7 +174,7 @@ public final class FileSender {
     Hashing.Content md = expected ? Hashing.known(sha256) : Hashing.content(conn.digest());
     boolean begun = false; // BEGIN written: the peer knows the stream, a failure from here on CANCELs it
     try (FileChannel fc = FileChannel.open(file, StandardOpenOption.READ)) {
-      if (offset > 0 && Hashing.computes(md)) {
+      if (offset > 0 && md.computes()) {
         Hashing.update(md, fc, offset, scratch);
       }
       probeAt = -1;
@@ -381,7 +381,7 @@ public final class FileSender {
   private long sendRegion(int stream, Path file, FileChannel fc, long pos, long size, Hashing.Content md)
       throws IOException {
     int len = (int) Math.min(scratch.capacity(), size - pos);
-    if (Hashing.computes(md)) { // read only to hash it: with an expected digest the kernel alone reads it
+    if (md.computes()) { // read only to hash it: with an expected digest the kernel alone reads it
       scratch.clear().limit(len);
       while (scratch.hasRemaining()) {
         if (fc.read(scratch, pos + scratch.position()) < 0) {

@@ -49,6 +49,11 @@ public final class Hashing {
 
     public abstract DigestAlgorithm algorithm();
 
+    /** False for {@link #known}: bytes read only to be hashed need not be read at all. */
+    public boolean computes() {
+      return true;
+    }
+
     /** Puts the finished digest into the field of its algorithm. */
     public Digest.Builder into(Digest.Builder d) {
       byte[] v = finish();
@@ -72,11 +77,6 @@ public final class Hashing {
    */
   public static Content known(byte[] sha256) {
     return new Known(sha256.clone());
-  }
-
-  /** False for {@link #known}: bytes read only to be hashed need not be read at all. */
-  public static boolean computes(Content c) {
-    return !(c instanceof Known);
   }
 
   private static final class Known extends Content {
@@ -104,6 +104,11 @@ public final class Hashing {
     @Override
     public DigestAlgorithm algorithm() {
       return DigestAlgorithm.DIGEST_ALGORITHM_SHA256;
+    }
+
+    @Override
+    public boolean computes() {
+      return false;
     }
   }
 
