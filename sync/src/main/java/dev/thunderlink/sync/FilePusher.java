@@ -27,8 +27,18 @@ public interface FilePusher {
    * @param sha256 for a whole file pushed, the SHA-256 (hex) its content had when scanned, or
    *     null: the pusher then need not hash what it sends, since the host checks what it wrote
    *     against this (a file changed since fails there)
+   * @param mtimeMillis with {@code sha256}, the mtime the file had when scanned, or -1: the
+   *     pusher then sends the scanned version as such ({@code size} bytes, this mtime and
+   *     {@code executable}) without looking at the file's attributes again; the content hash
+   *     still decides whether what arrived is that version
+   * @param executable with {@code sha256} and an mtime, the executable bit as scanned
    */
-  record Item(Path local, String hostPath, long size, List<long[]> ranges, String sha256) {
+  record Item(Path local, String hostPath, long size, List<long[]> ranges, String sha256, long mtimeMillis,
+      boolean executable) {
+    public Item(Path local, String hostPath, long size, List<long[]> ranges, String sha256) {
+      this(local, hostPath, size, ranges, sha256, -1, false);
+    }
+
     public Item(Path local, String hostPath, long size, List<long[]> ranges) {
       this(local, hostPath, size, ranges, null);
     }

@@ -7,10 +7,12 @@ import dev.thunderlink.transport.bulk.BulkSession;
 import dev.thunderlink.transport.bulk.FileRange;
 import dev.thunderlink.transport.bulk.PullItem;
 import dev.thunderlink.transport.bulk.PushItem;
+import dev.thunderlink.transport.bulk.ScannedAttributes;
 import dev.thunderlink.transport.bulk.TransferListener;
 import dev.thunderlink.transport.bulk.TransferResult;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -76,7 +78,7 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
         List<PushItem> push = new ArrayList<>(todo.size());
         for (int k = 0; k < todo.size(); k++) {
           Item it = items.get(todo.get(k));
-          push.add(new PushItem(it.local(), paths.get(k), kept == null ? null : kept.get(k), null, ranges(it),
+          push.add(new PushItem(it.local(), paths.get(k), kept == null ? null : kept.get(k), scanned(it), ranges(it),
               it.sha256() == null ? null : java.util.HexFormat.of().parseHex(it.sha256())));
         }
         results = s.pushStaged(push, TransferListener.NONE); // the host's mirror installs each copy itself
@@ -147,6 +149,18 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
   }
 
   /** The item's ranges as the bulk plane takes them, or null for the whole file. */
+  /**
+   * A whole file pushed with the SHA-256, mtime and executable bit of its scan: those
+   * attributes, so the push does not stat it again (the host's hash decides what arrived).
+   * Null otherwise: the push reads the file's own.
+   */
+  private static ScannedAttributes scanned(Item item) {
+    if (item.sha256() == null || item.ranges() != null || item.mtimeMillis() <= 0) {
+      return null;
+    }
+    return new ScannedAttributes(item.size(), FileTime.fromMillis(item.mtimeMillis()), item.executable());
+  }
+
   private static List<FileRange> ranges(Item item) {
     if (item.ranges() == null) {
       return null;

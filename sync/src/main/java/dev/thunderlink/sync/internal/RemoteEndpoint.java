@@ -583,7 +583,8 @@ public final class RemoteEndpoint implements Endpoint {
   private List<ApplyResult> pushFiles(List<LocalFile> files, int blockSize) throws IOException {
     ApplyResult[] out = new ApplyResult[files.size()];
     List<Staged> staged = stage(files, true, (f, rel) ->
-        new dev.thunderlink.sync.FilePusher.Item(f.local(), hostPath(rel), f.target().size(), null, f.target().hash()));
+        new dev.thunderlink.sync.FilePusher.Item(f.local(), hostPath(rel), f.target().size(), null, f.target().hash(),
+            f.target().mtimeMillis(), f.target().executable()));
     if (staged.isEmpty()) {
       return java.util.Arrays.asList(out);
     }

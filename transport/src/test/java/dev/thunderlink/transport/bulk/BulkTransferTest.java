@@ -265,6 +265,50 @@ class BulkTransferTest {
   }
 
   /**
+   * A push given the scan's attributes with its hash sends that version: the scanned mtime and
+   * executable bit, even when the file was touched since (same content), and the scanned size
+   * when it grew since (the scanned prefix is that version); a file whose scanned bytes changed
+   * is still refused on the host.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("transports")
+  void aPushGivenTheScannedAttributesSendsTheScannedVersion(TransportKind kind) throws Exception {
+    try (BulkFixture f = fixture(kind, null)) {
+      Path touched = TestFiles.text(tmp.resolve("src/touched.txt"), 5000);
+      FileTime scannedAt = FileTime.fromMillis(1_600_000_000_000L);
+      ScannedAttributes touchedScan = new ScannedAttributes(5000, scannedAt, true);
+      Files.setLastModifiedTime(touched, FileTime.fromMillis(1_700_000_000_000L)); // the touch after the scan
+      Path grown = TestFiles.random(tmp.resolve("src/grown.bin"), 3 * 1024 * 1024, 8); // in frames, zero-copy on plaintext
+      byte[] grownHash = sha256(grown);
+      Files.write(grown, new byte[4096], java.nio.file.StandardOpenOption.APPEND); // the append after the scan
+      Path edited = TestFiles.text(tmp.resolve("src/edited.txt"), 5000);
+      byte[] editedHash = sha256(edited);
+      Files.write(edited, "x".getBytes(java.nio.charset.StandardCharsets.UTF_8), java.nio.file.StandardOpenOption.WRITE);
+      Path dir = f.root.resolve("scanned");
+      try (BulkSession s = f.client.open()) {
+        List<TransferResult> r = s.pushStaged(List.of(
+            new PushItem(touched, dir.resolve("a").toString(), null, touchedScan, null, sha256(touched)),
+            new PushItem(grown, dir.resolve("b").toString(), null,
+                new ScannedAttributes(3 * 1024 * 1024, scannedAt, false), null, grownHash),
+            new PushItem(edited, dir.resolve("c").toString(), null,
+                new ScannedAttributes(5000, scannedAt, false), null, editedHash)),
+            TransferListener.NONE);
+        assertThat(r.get(0).error()).isNull();
+        assertThat(r.get(1).error()).isNull();
+        assertThat(r.get(2).error()).contains("the source changed since");
+      }
+      Path a = dir.resolve(".a.tlpart");
+      assertThat(Files.mismatch(touched, a)).isEqualTo(-1);
+      assertThat(Files.getLastModifiedTime(a)).isEqualTo(scannedAt);
+      assertThat(Files.isExecutable(a)).isTrue();
+      Path b = dir.resolve(".b.tlpart");
+      assertThat(Files.size(b)).isEqualTo(3 * 1024 * 1024);
+      assertThat(sha256(b)).isEqualTo(grownHash);
+      assertThat(dir.resolve(".c.tlpart")).doesNotExist();
+    }
+  }
+
+  /**
    * Given the scanned hash, a zero-copy send does not read the file; one cut short while it is
    * sent still ends its own stream with a clear reason (the kernel's sendfile would come up
    * short, which fails the connection), and the session goes on with the next file.

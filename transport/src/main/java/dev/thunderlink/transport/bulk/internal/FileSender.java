@@ -6,6 +6,7 @@ import dev.thunderlink.proto.bulk.FileHeader;
 import dev.thunderlink.transport.bulk.BulkConfig;
 import dev.thunderlink.transport.bulk.BulkException;
 import dev.thunderlink.transport.bulk.FileRange;
+import dev.thunderlink.transport.bulk.ScannedAttributes;
 import dev.thunderlink.transport.bulk.TransferMode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.DefaultFileRegion;
@@ -115,6 +116,9 @@ public final class FileSender {
   public record Source(BasicFileAttributes attributes, boolean executable) {
     /** From attributes already read: no stat when they are POSIX ones. */
     public static Source of(Path file, BasicFileAttributes a) throws IOException {
+      if (a instanceof ScannedAttributes s) {
+        return new Source(a, s.executable());
+      }
       if (a instanceof PosixFileAttributes p) {
         return new Source(a, p.permissions().contains(PosixFilePermission.OWNER_EXECUTE));
       }
@@ -208,7 +212,11 @@ public final class FileSender {
         flush();
       }
       Digest.Builder d = Digest.newBuilder().setSize(size);
-      BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      // with the content's SHA-256 given, the host's hash of what it wrote tells whether the file
+      // changed on its way: no stat for it here (and the scan's attributes may be older than a
+      // touch that left the content as it was, which must not fail the send)
+      BasicFileAttributes after = expected ? before
+          : Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
       if (after.size() != fileSize || !after.lastModifiedTime().equals(before.lastModifiedTime())) {
         d.setAbort(
             "source " + file + " changed while it was being sent (size " + fileSize + " -> " + after.size()
