@@ -94,7 +94,7 @@ public interface Endpoint extends AutoCloseable {
   /** Per-block fingerprints (hex, {@link ContentHash.BlockHasher}) of a file as it is on disk now. */
   record BlockSignature(long size, List<String> blockHashes) {}
 
-  /** Receives bytes read from a file. */
+  /** Receives bytes read from a file: {@code data} is the sink's to keep (a new array each call, never written again). */
   interface ChunkSink {
     void accept(long offset, byte[] data) throws IOException;
   }

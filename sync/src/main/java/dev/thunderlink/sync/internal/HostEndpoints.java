@@ -1,6 +1,7 @@
 package dev.thunderlink.sync.internal;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.thunderlink.proto.sync.ApplyAllRequest;
 import dev.thunderlink.proto.sync.ApplyAllResponse;
 import dev.thunderlink.proto.sync.ApplyRequest;
@@ -282,7 +283,7 @@ public final class HostEndpoints {
       List<byte[]> data = ep.readFiles(paths, hashes);
       for (int i = 0; i < paths.size(); i++) {
         if (data.get(i) != null) {
-          b.addInline(InlineFile.newBuilder().setPath(paths.get(i)).setData(ByteString.copyFrom(data.get(i))));
+          b.addInline(InlineFile.newBuilder().setPath(paths.get(i)).setData(UnsafeByteOperations.unsafeWrap(data.get(i))));
         }
       }
     } catch (IOException | RuntimeException e) {
@@ -324,7 +325,7 @@ public final class HostEndpoints {
       }
       endpoint(req.getEndpointId()).read(PathNames.checkRelative(req.getPath()),
           ContentHash.hex(req.getExpectedHash().toByteArray()), ranges,
-          (off, data) -> out.onNext(ReadChunk.newBuilder().setOffset(off).setData(ByteString.copyFrom(data)).build()));
+          (off, data) -> out.onNext(ReadChunk.newBuilder().setOffset(off).setData(UnsafeByteOperations.unsafeWrap(data)).build()));
       out.onCompleted();
     } catch (IOException | RuntimeException e) {
       fail(out, e);
@@ -554,7 +555,7 @@ public final class HostEndpoints {
       ReadFilesResponse.Builder b = ReadFilesResponse.newBuilder();
       for (byte[] data : endpoint(req.getEndpointId()).readFiles(paths, hashes)) {
         b.addFiles(data == null ? FileContent.newBuilder().setChanged(true)
-            : FileContent.newBuilder().setData(ByteString.copyFrom(data)));
+            : FileContent.newBuilder().setData(UnsafeByteOperations.unsafeWrap(data))); // a fresh array, never written again
       }
       out.onNext(b.build());
       out.onCompleted();
