@@ -453,7 +453,8 @@ public final class SyncSession implements AutoCloseable {
         engine.filesTransferred(), engine.bytesSent(), engine.bytesReused(), engine.renames(),
         conflictCount(), engine.errors(), engine.collisions(), lastCycleMillis, engine.planOps.get(),
         engine.planOpsDone.get(), engine.planBytes.get(), engine.planBytesDone.get(), engine.planStartedMillis,
-        engine.planFinishedMillis, engine.planActive, config.localRoot().toString(), config.remoteRoot(), settled);
+        engine.planFinishedMillis, engine.planActive, config.localRoot().toString(), config.remoteRoot(), settled,
+        engine.waiting());
   }
 
   private long conflictCount() {

@@ -454,7 +454,7 @@ public final class SyncSessions implements AutoCloseable {
     }
     return new SyncStatus(name, mode, "NOT_STARTED", "", why, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(),
         List.of(), 0, 0, 0, 0, 0, 0, 0, false, d == null ? "" : d.localRoot(), d == null ? "" : d.remoteRoot(),
-        false);
+        false, "");
   }
 
   /** {@code sync conflicts NAME}. */

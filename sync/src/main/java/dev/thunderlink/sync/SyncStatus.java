@@ -24,13 +24,15 @@ import java.util.Map;
  * @param localRoot, remoteRoot  the session's folders: this machine's, and the path on the host
  * @param firstSyncDone  the session's first sync since this daemon started it is done: everything
  *     in both folders then is on both sides (what {@code sync create --wait} waits for)
+ * @param waiting     why the running session holds its plan back now (a burst of deletions still
+ *     growing, which the safety check waits to see whole), or empty
  */
 public record SyncStatus(String name, String mode, String state, String haltReason, String lastError,
     long localEntries, long remoteEntries, long cycles, long opsApplied, long filesTransferred,
     long bytesSent, long bytesReused, long renamesApplied, long conflicts, Map<String, String> errors,
     List<String> collisions, long lastCycleMillis, long planOps, long planOpsDone, long planBytes,
     long planBytesDone, long planStartedMillis, long planFinishedMillis, boolean planActive, String localRoot,
-    String remoteRoot, boolean firstSyncDone) {
+    String remoteRoot, boolean firstSyncDone, String waiting) {
 
   public SyncStatus {
     errors = Map.copyOf(errors);
@@ -42,6 +44,6 @@ public record SyncStatus(String name, String mode, String state, String haltReas
     return new SyncStatus(name, mode, newState, haltReason, newLastError, localEntries, remoteEntries, cycles,
         opsApplied, filesTransferred, bytesSent, bytesReused, renamesApplied, conflicts, errors, collisions,
         lastCycleMillis, planOps, planOpsDone, planBytes, planBytesDone, planStartedMillis, planFinishedMillis,
-        planActive, localRoot, remoteRoot, firstSyncDone);
+        planActive, localRoot, remoteRoot, firstSyncDone, waiting);
   }
 }

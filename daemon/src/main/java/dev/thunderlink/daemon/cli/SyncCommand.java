@@ -124,6 +124,9 @@ public final class SyncCommand implements Runnable {
       } else if (!s.getHaltReason().isEmpty()) {
         o.printf("  HALTED: %s%n  (check, then `thunderlink sync resume %s --force` to go on)%n", s.getHaltReason(), s.getName());
       }
+      if (!s.getWaiting().isEmpty()) {
+        o.printf("  WAITING: %s%n", s.getWaiting());
+      }
       o.printf(
           "  entries: %d local, %d remote; %d files sent (%d bytes, %d reused), %d renames, %d conflicts%n",
           s.getLocalEntries(), s.getRemoteEntries(), s.getFilesTransferred(), s.getBytesSent(), s.getBytesReused(),

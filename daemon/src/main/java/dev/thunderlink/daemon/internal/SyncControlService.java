@@ -319,6 +319,7 @@ public final class SyncControlService extends SyncControlGrpc.SyncControlImplBas
         .setLocalRoot(nz(s.localRoot()))
         .setRemoteRoot(nz(s.remoteRoot()))
         .setFirstSyncDone(s.firstSyncDone())
+        .setWaiting(nz(s.waiting()))
         .build();
   }
 

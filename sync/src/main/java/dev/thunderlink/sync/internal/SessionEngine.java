@@ -287,28 +287,44 @@ public final class SessionEngine {
   public int runUntilStable(boolean full, boolean force, java.util.function.BooleanSupplier proceed, Runnable settled)
       throws IOException, SafetyStop {
     int total = 0;
-    for (int i = 0; i < 50 && proceed.getAsBoolean(); i++) {
-      CycleResult r = cycle(full && i == 0, force);
-      if (r.unsettled == 0 && carry.isEmpty()) {
-        settled.run();
-      }
-      total += r.applied;
-      if (r.applied == 0 && r.unsettled == 0) {
-        return total;
-      }
-      if (r.held) {
-        try {
-          Thread.sleep(DELETION_QUIET_MILLIS); // the rest of the burst reaches the watcher meanwhile
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+    try {
+      for (int i = 0; i < 50 && proceed.getAsBoolean(); i++) {
+        CycleResult r = cycle(full && i == 0, force);
+        if (!r.held) {
+          waiting = "";
+        }
+        if (r.unsettled == 0 && carry.isEmpty()) {
+          settled.run();
+        }
+        total += r.applied;
+        if (r.applied == 0 && r.unsettled == 0) {
           return total;
         }
+        if (r.held) {
+          try {
+            Thread.sleep(DELETION_QUIET_MILLIS); // the rest of the burst reaches the watcher meanwhile
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return total;
+          }
+        }
       }
+    } finally {
+      waiting = "";
     }
     if (!proceed.getAsBoolean()) {
       return total;
     }
     throw new NotSettled("changes keep coming after 50 cycles; still unsettled: " + carry);
+  }
+
+  /**
+   * Why the running cycles hold their plan back, for {@code sync status}: a burst of deletions
+   * still growing ({@link #DELETION_BURST}), with how many each side would lose so far; empty
+   * when they do not. Any thread.
+   */
+  public String waiting() {
+    return waiting;
   }
 
   /** How many cycles were asked to scan both sides in full (tests). */
@@ -343,6 +359,8 @@ public final class SessionEngine {
   static final long DELETION_QUIET_MILLIS = 500;
   /** Per side (local, remote), the most deletions a look at the current burst saw; 0 between bursts. */
   private final int[] burstSeen = new int[2];
+  /** See {@link #waiting()}; written by the session's thread. */
+  private volatile String waiting = "";
 
   private void absorb(Endpoint.ChangeSet cs, TreeMap<String, Entry> view, Set<String> dirty) {
     for (Map.Entry<String, Entry> c : cs.changes().entrySet()) {
@@ -478,6 +496,14 @@ public final class SessionEngine {
       log.info("sync {}: {} deletions on {} and {} on {} planned, more than a moment ago; waiting for them to stop"
           + " coming before the safety check", name, burstSeen[0], local.info().deviceName(), burstSeen[1],
           remote.info().deviceName());
+      StringBuilder w = new StringBuilder("a burst of deletions is still growing (");
+      for (int side = 0; side < 2; side++) {
+        if (burstSeen[side] > 0) {
+          w.append(w.charAt(w.length() - 1) == '(' ? "" : ", ").append(burstSeen[side]).append(" planned on ")
+              .append((side == 0 ? local : remote).info().deviceName());
+        }
+      }
+      waiting = w.append("); the safety check waits for it to end").toString();
       carry.addAll(dirty);
       return new CycleResult(0, decisions.size(), true);
     }

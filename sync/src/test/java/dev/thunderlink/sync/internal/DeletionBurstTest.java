@@ -43,6 +43,8 @@ class DeletionBurstTest {
     }
     AtomicInteger piecesLeft = new AtomicInteger(); // armed after the first sync
     AtomicInteger next = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicReference<SessionEngine> running = new java.util.concurrent.atomic.AtomicReference<>();
+    waitingSeen.clear();
     try (DiskEndpoint a = DiskEndpoint.open(ra, tmp.resolve("a.db"), DiskEndpoint.Options.defaults("book"), false);
         DiskEndpoint b = DiskEndpoint.open(rb, tmp.resolve("b.db"), DiskEndpoint.Options.defaults("mini"), false);
         StateStore state = StateStore.open(tmp.resolve("session.db"))) {
@@ -50,6 +52,9 @@ class DeletionBurstTest {
           (proxy, m, args) -> {
             try {
               if (m.getName().equals("changes")) {
+                if (running.get() != null) {
+                  waitingSeen.add(running.get().waiting()); // what `sync status` shows between two looks
+                }
                 if (piecesLeft.getAndDecrement() > 0) { // the rm goes on
                   for (int k = 0; k < piece; k++) {
                     Files.delete(rb.resolve(String.format("f%04d", next.getAndIncrement())));
@@ -64,9 +69,12 @@ class DeletionBurstTest {
           });
       SessionEngine engine = new SessionEngine("t", SyncMode.TWO_WAY_SAFE, a, remote, state, 4096, 0.5, 100,
           Clock.systemUTC());
+      running.set(engine);
       try {
         engine.runUntilStable(true, false);
         assertThat(files(rb)).isEqualTo(1000);
+        assertThat(waitingSeen).as("nothing held in the first sync").containsOnly("");
+        waitingSeen.clear();
         piecesLeft.set(pieces);
         after.check(engine, ra, rb);
       } finally {
@@ -74,6 +82,9 @@ class DeletionBurstTest {
       }
     }
   }
+
+  /** {@link SessionEngine#waiting()} at each look at the host's changes. */
+  private final java.util.List<String> waitingSeen = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   interface EngineCheck {
     void check(SessionEngine engine, Path workstation, Path host) throws Exception;
@@ -87,6 +98,10 @@ class DeletionBurstTest {
           .hasMessageContaining("would delete 800 of 1000 entries on book");
       assertThat(files(ws)).as("files left on the workstation").isEqualTo(1000);
       assertThat(files(host)).isEqualTo(200);
+      assertThat(waitingSeen).as("while it waited, status said why")
+          .contains("a burst of deletions is still growing (200 planned on book); the safety check waits for it to end")
+          .contains("a burst of deletions is still growing (600 planned on book); the safety check waits for it to end");
+      assertThat(engine.waiting()).as("not once it stopped").isEmpty();
     });
   }
 
