@@ -148,7 +148,6 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
     return errors;
   }
 
-  /** The item's ranges as the bulk plane takes them, or null for the whole file. */
   /**
    * A whole file pushed with the SHA-256, mtime and executable bit of its scan: those
    * attributes, so the push does not stat it again (the host's hash decides what arrived).
@@ -161,6 +160,7 @@ public final class BulkFilePusher implements FilePusher, AutoCloseable {
     return new ScannedAttributes(item.size(), FileTime.fromMillis(item.mtimeMillis()), item.executable());
   }
 
+  /** The item's ranges as the bulk plane takes them, or null for the whole file. */
   private static List<FileRange> ranges(Item item) {
     if (item.ranges() == null) {
       return null;

@@ -15,7 +15,9 @@ import java.util.List;
  * @param attributes the file's attributes as the caller just read them (not following links;
  *     {@link java.nio.file.attribute.PosixFileAttributes} to carry the executable bit without
  *     another look), or null to have them read when the file is sent. A file that changes after
- *     they were read is refused as changed while sent, so pass them only fresh.
+ *     they were read is refused as changed while sent, so pass them only fresh; or, with
+ *     {@code sha256}, the {@link ScannedAttributes} of the scan that hashed it, to send that
+ *     version without a stat
  * @param ranges null to send the file, or the only bytes of it to send ({@link FileRange}):
  *     then {@code remotePath} gets those bytes back to back, never skipped nor resumed
  * @param sha256 the SHA-256 the file's content has (the mirror's scan of it), or null. Given
@@ -29,6 +31,10 @@ public record PushItem(
     ranges = ranges == null ? null : List.copyOf(ranges);
     if (sha256 != null && sha256.length != 32) {
       throw new IllegalArgumentException("sha256: " + sha256.length + " bytes (expected: 32)");
+    }
+    if (attributes instanceof ScannedAttributes && (sha256 == null || ranges != null)) {
+      throw new IllegalArgumentException("scanned attributes of " + local
+          + " (expected: with the scan's sha256, for the whole file)");
     }
   }
 

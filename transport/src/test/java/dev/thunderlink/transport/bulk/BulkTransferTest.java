@@ -285,6 +285,9 @@ class BulkTransferTest {
       byte[] editedHash = sha256(edited);
       Files.write(edited, "x".getBytes(java.nio.charset.StandardCharsets.UTF_8), java.nio.file.StandardOpenOption.WRITE);
       Path dir = f.root.resolve("scanned");
+      org.assertj.core.api.Assertions.assertThatThrownBy(
+              () -> new PushItem(touched, dir.resolve("a").toString(), null, touchedScan, null, null))
+          .hasMessageContaining("expected: with the scan's sha256, for the whole file");
       try (BulkSession s = f.client.open()) {
         List<TransferResult> r = s.pushStaged(List.of(
             new PushItem(touched, dir.resolve("a").toString(), null, touchedScan, null, sha256(touched)),
