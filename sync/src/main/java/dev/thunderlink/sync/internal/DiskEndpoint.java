@@ -1403,7 +1403,7 @@ public final class DiskEndpoint implements Endpoint {
         setExecutable(tmp, true); // a new file never has execute bits (0666 & ~umask)
       }
       if (target.mtimeMillis() > 0) {
-        Files.setLastModifiedTime(tmp, FileTime.fromMillis(target.mtimeMillis()));
+        NativeTimes.setModified(tmp, FileTime.fromMillis(target.mtimeMillis()));
       }
       ApplyResult r = install(path, tmp, f.expected(), target, blocks, blockSize, null);
       installed = r.outcome() == ApplyResult.Outcome.OK;
@@ -1473,7 +1473,7 @@ public final class DiskEndpoint implements Endpoint {
         written = null;
       }
       if (target.mtimeMillis() > 0 && a.lastModifiedTime().toMillis() != target.mtimeMillis()) {
-        Files.setLastModifiedTime(staged, FileTime.fromMillis(target.mtimeMillis()));
+        NativeTimes.setModified(staged, FileTime.fromMillis(target.mtimeMillis()));
         written = null;
       }
       ApplyResult r = install(path, staged, f.expected(), target, h.blocks(), blockSize, written);
@@ -1877,7 +1877,7 @@ public final class DiskEndpoint implements Endpoint {
           long mtime = op.target().mtimeMillis();
           if (mtime != Entry.UNKNOWN_MTIME && mtime != before.lastModifiedTime().toMillis()) {
             FileTime to = FileTime.fromMillis(mtime);
-            Files.setLastModifiedTime(p, to);
+            NativeTimes.setModified(p, to);
             BasicFileAttributes after = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             if (after.size() == before.size() && after.lastModifiedTime().equals(to)
                 && java.util.Objects.equals(after.fileKey(), before.fileKey())) {
@@ -2368,7 +2368,7 @@ public final class DiskEndpoint implements Endpoint {
         try {
           setExecutable(tmp, target.executable());
           if (target.mtimeMillis() > 0) {
-            Files.setLastModifiedTime(tmp, FileTime.fromMillis(target.mtimeMillis()));
+            NativeTimes.setModified(tmp, FileTime.fromMillis(target.mtimeMillis()));
           }
         } catch (IOException e) {
           if (!isRace(e)) {

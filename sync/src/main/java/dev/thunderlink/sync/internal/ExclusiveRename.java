@@ -106,7 +106,7 @@ final class ExclusiveRename {
   }
 
   /** The path's bytes as the JDK passes them to the kernel (sun.jnu.encoding), NUL-ended. */
-  private static byte[] cPath(Path p) {
+  static byte[] cPath(Path p) {
     byte[] b = p.toString().getBytes(JNU);
     return Arrays.copyOf(b, b.length + 1);
   }
