@@ -129,10 +129,19 @@ final class ExclusiveRename {
     return NONE;
   }
 
-  /** JNA direct mapping of Linux's C library. */
-  private static final class Linux {
+  /** Whether Linux's C library is bound here ({@link Linux}). */
+  static boolean linux() {
+    return KIND == LINUX;
+  }
+
+  /** JNA direct mapping of Linux's C library: the calls the mirror makes through it (see {@link NativeTimes}). */
+  static final class Linux {
+    private Linux() {}
+
     static native int renameat2(int olddirfd, byte[] oldpath, int newdirfd, byte[] newpath, int flags)
         throws LastErrorException;
+
+    static native int utimensat(int dirfd, byte[] path, long[] times, int flags) throws LastErrorException;
   }
 
   /** JNA direct mapping of macOS's C library. */

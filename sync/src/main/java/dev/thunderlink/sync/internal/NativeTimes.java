@@ -1,8 +1,6 @@
 package dev.thunderlink.sync.internal;
 
 import com.sun.jna.LastErrorException;
-import com.sun.jna.Native;
-import com.sun.jna.Platform;
 import java.io.IOException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -17,7 +15,8 @@ import java.time.Instant;
  * Files#setLastModifiedTime} opens the file, reads its attributes (to keep the access time),
  * sets the times on the descriptor and closes it: four system calls, which every file the
  * mirror writes paid for (a pulled tree of 20,000 files, 80,000 calls on the workstation). Where
- * that call is not bound (not Linux, JNA not loading, another file system such as Jimfs) or
+ * that call is not bound (not Linux, JNA or the C library's calls not loading: {@link
+ * ExclusiveRename#linux}), on another file system such as Jimfs, or where it
  * fails for any reason but a missing file, through the JDK, whose exception then says why.
  *
  * <p>Thread-safe.
@@ -30,8 +29,8 @@ final class NativeTimes {
   /** The timespec nanoseconds that leave a time as it is. */
   private static final long UTIME_OMIT = (1L << 30) - 2L;
   private static final int ENOENT = 2;
-
-  private static final boolean BOUND = bind();
+  /** A timespec is two 64-bit fields only on 64-bit Linux. */
+  private static final boolean BOUND = ExclusiveRename.linux() && com.sun.jna.Platform.is64Bit();
 
   /** Sets {@code p}'s modification time to {@code mtime}. */
   static void setModified(Path p, FileTime mtime) throws IOException {
@@ -39,7 +38,7 @@ final class NativeTimes {
       Instant t = mtime.toInstant();
       long[] times = {0, UTIME_OMIT, t.getEpochSecond(), t.getNano()}; // struct timespec[2] {atime, mtime}
       try {
-        C.utimensat(AT_FDCWD, ExclusiveRename.cPath(p), times, AT_SYMLINK_NOFOLLOW);
+        ExclusiveRename.Linux.utimensat(AT_FDCWD, ExclusiveRename.cPath(p), times, AT_SYMLINK_NOFOLLOW);
         return;
       } catch (LastErrorException e) {
         if (e.getErrorCode() == ENOENT) {
@@ -49,22 +48,5 @@ final class NativeTimes {
       }
     }
     Files.setLastModifiedTime(p, mtime);
-  }
-
-  private static boolean bind() {
-    if (!Platform.isLinux() || !Platform.is64Bit()) {
-      return false;
-    }
-    try {
-      Native.register(C.class, Platform.C_LIBRARY_NAME);
-      return true;
-    } catch (LinkageError | RuntimeException e) {
-      return false;
-    }
-  }
-
-  /** JNA direct mapping of Linux's C library. */
-  private static final class C {
-    static native int utimensat(int dirfd, byte[] path, long[] times, int flags) throws LastErrorException;
   }
 }
