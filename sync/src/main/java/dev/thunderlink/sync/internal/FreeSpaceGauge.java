@@ -91,6 +91,15 @@ final class FreeSpaceGauge {
 
   /** Free space for this process where {@code dir} lives, asked now, or -1 if the file system does not say. */
   static long usableSpace(Path dir) {
+    if (dir.getFileSystem() == java.nio.file.FileSystems.getDefault()) {
+      // one statfs of the directory itself, where getFileStore reads the whole mount table first
+      // (~1 % of a side's CPU in a 20,000-file sync, 420 directories); 0 is also File's answer for
+      // a path that is not there, so that one is asked the long way, which tells the two apart
+      long free = dir.toFile().getUsableSpace();
+      if (free > 0) {
+        return free;
+      }
+    }
     try {
       return Files.getFileStore(dir).getUsableSpace();
     } catch (IOException | RuntimeException e) {

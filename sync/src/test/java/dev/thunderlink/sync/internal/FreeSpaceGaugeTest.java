@@ -52,4 +52,17 @@ class FreeSpaceGaugeTest {
     FreeSpaceGauge unknown = new FreeSpaceGauge(d -> -1, clock::get);
     assertThat(unknown.reserve(dir, Long.MAX_VALUE)).isEqualTo(-1);
   }
+
+  /** The real query: the directory's own file system; a directory that is not there is unknown, never "full". */
+  @Test
+  void theRealFigureIsTheDirectorysFileSystemsAndAMissingDirectoryIsUnknown(@org.junit.jupiter.api.io.TempDir Path tmp)
+      throws Exception {
+    long store = java.nio.file.Files.getFileStore(tmp).getUsableSpace();
+    long free = FreeSpaceGauge.usableSpace(tmp);
+    assertThat(free).isPositive().isCloseTo(store, org.assertj.core.data.Percentage.withPercentage(5));
+    assertThat(FreeSpaceGauge.usableSpace(tmp.resolve("gone"))).isEqualTo(-1);
+    try (java.nio.file.FileSystem jimfs = com.google.common.jimfs.Jimfs.newFileSystem()) {
+      assertThat(FreeSpaceGauge.usableSpace(jimfs.getPath("/"))).isPositive();
+    }
+  }
 }
