@@ -412,6 +412,21 @@ class DiskEndpointTest {
     assertThat(side.freeSpace.queries.get()).as("not once per file").isLessThan(50);
   }
 
+  /** A file larger than one write's slice arrives whole, and so does an empty one. */
+  @Test
+  void writeFilesWritesLargeAndEmptyFilesWhole() throws Exception {
+    byte[] big = new byte[1024 * 1024 + 17];
+    new java.util.Random(7).nextBytes(big);
+    byte[] empty = new byte[0];
+    List<ApplyResult> r = side.writeFiles(List.of(
+        new Endpoint.WholeFile("big.bin", null, Entry.file(ContentHash.of(big), big.length, false, 0), big),
+        new Endpoint.WholeFile("empty", null, Entry.file(ContentHash.of(empty), 0, false, 0), empty)), 0);
+    assertThat(r).extracting(ApplyResult::outcome).containsOnly(ApplyResult.Outcome.OK);
+    assertThat(Files.readAllBytes(root.resolve("big.bin"))).isEqualTo(big);
+    assertThat(Files.size(root.resolve("empty"))).isZero();
+    assertNoTempFiles();
+  }
+
   @Test
   void writeFilesChecksEachFileOnItsOwn() throws Exception {
     Path edited = old(Files.write(root.resolve("edited.txt"), "scanned".getBytes(UTF_8)));
