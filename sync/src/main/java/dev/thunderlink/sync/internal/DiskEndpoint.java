@@ -2154,6 +2154,19 @@ public final class DiskEndpoint implements Endpoint {
    * needed means other writes held it at the time (files written side by side) and gave it back.
    */
   static String diskFullMessage(String device, long needed, Path at, long free) {
+    return diskFullMessage(device, needed, at, free, -1);
+  }
+
+  /**
+   * As above; {@code freeInodes} 0 (of a known count) means the file system is out of inodes,
+   * which refuses new files with the same error as a full disk while space is free.
+   */
+  static String diskFullMessage(String device, long needed, Path at, long free, long freeInodes) {
+    if (freeInodes == 0) {
+      return "disk full on " + device + ": no free inodes left for a new file at " + at
+          + (free < 0 ? "" : " (" + free + " bytes free, but the file system can make no more files)")
+          + "; delete files on that file system";
+    }
     String room = free < 0 ? "" : needed > 0 && free >= needed
         ? " (" + free + " bytes free now: other writes held the space when this one failed)"
         : " (" + free + " bytes free)";
@@ -2164,7 +2177,8 @@ public final class DiskEndpoint implements Endpoint {
   private DiskFullException diskFull(Path at, long needed, IOException cause) {
     Path dir = at.getParent() == null ? at : at.getParent();
     DiskFullException e = new DiskFullException(
-        diskFullMessage(info.deviceName(), needed, at.toAbsolutePath(), FreeSpaceGauge.usableSpace(dir)));
+        diskFullMessage(info.deviceName(), needed, at.toAbsolutePath(), FreeSpaceGauge.usableSpace(dir),
+            FreeSpaceGauge.freeInodes(dir)));
     if (cause != null) {
       e.initCause(cause);
     }

@@ -142,6 +142,8 @@ final class ExclusiveRename {
         throws LastErrorException;
 
     static native int utimensat(int dirfd, byte[] path, long[] times, int flags) throws LastErrorException;
+
+    static native int statvfs(byte[] path, long[] buf) throws LastErrorException;
   }
 
   /** JNA direct mapping of macOS's C library. */

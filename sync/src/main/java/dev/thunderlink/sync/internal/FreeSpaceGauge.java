@@ -106,4 +106,26 @@ final class FreeSpaceGauge {
       return -1;
     }
   }
+
+  /**
+   * Files that can still be made in {@code dir}'s file system (its free inodes, statvfs's
+   * {@code f_favail}), or -1 if unknown (not 64-bit Linux, JNA not loading, another file system
+   * such as Jimfs, or the call failing). A disk out of inodes refuses every new file with the
+   * same "no space" error as a full one, with gigabytes free: the message must say which.
+   */
+  static long freeInodes(Path dir) {
+    if (!ExclusiveRename.linux() || !com.sun.jna.Platform.is64Bit()
+        || dir.getFileSystem() != java.nio.file.FileSystems.getDefault()) {
+      return -1;
+    }
+    long[] st = new long[16]; // struct statvfs: 11 longs and 6 ints on 64-bit Linux (112 bytes), room to spare
+    try {
+      ExclusiveRename.Linux.statvfs(ExclusiveRename.cPath(dir), st);
+    } catch (com.sun.jna.LastErrorException e) {
+      return -1;
+    }
+    long files = st[5];
+    long favail = st[7];
+    return files > 0 && favail >= 0 && favail <= files ? favail : -1; // a file system without inode counts says 0 of 0
+  }
 }

@@ -63,6 +63,15 @@ class FreeSpaceGaugeTest {
     assertThat(FreeSpaceGauge.usableSpace(tmp.resolve("gone"))).isEqualTo(-1);
     try (java.nio.file.FileSystem jimfs = com.google.common.jimfs.Jimfs.newFileSystem()) {
       assertThat(FreeSpaceGauge.usableSpace(jimfs.getPath("/"))).isPositive();
+      assertThat(FreeSpaceGauge.freeInodes(jimfs.getPath("/"))).as("unknown there").isEqualTo(-1);
+    }
+    assertThat(FreeSpaceGauge.freeInodes(tmp.resolve("gone"))).isEqualTo(-1);
+    if (ExclusiveRename.linux() && com.sun.jna.Platform.is64Bit()) { // this machine's file systems count inodes
+      long before = FreeSpaceGauge.freeInodes(tmp);
+      assertThat(before).isPositive();
+      java.nio.file.Files.createDirectories(tmp.resolve("one/two/three"));
+      assertThat(FreeSpaceGauge.freeInodes(tmp)).as("three inodes taken, give or take others' files")
+          .isBetween(before - 1000, before - 1);
     }
   }
 }

@@ -84,7 +84,9 @@ class WholeFileDiskFullTest {
       }
       assertThatThrownBy(() -> side.writeFiles(files, 4096))
           .isInstanceOf(Endpoint.DiskFullException.class)
-          .hasMessageStartingWith("disk full on mini: 1000 bytes needed at " + root.resolve("f"))
+          // a tmpfs of 4 inodes: out of files, not of space, and the message says which
+          .hasMessageStartingWith("disk full on mini: no free inodes left for a new file at " + root.resolve("f"))
+          .hasMessageContaining("bytes free, but the file system can make no more files")
           .satisfies(e -> assertThat(e.getCause()).as("the kernel's error, not the free-space check")
               .hasMessageContaining("No space left on device"));
       assertNoTempFiles(root);
@@ -112,5 +114,10 @@ class WholeFileDiskFullTest {
             + " (126976 bytes free now: other writes held the space when this one failed)");
     assertThat(DiskEndpoint.diskFullMessage("mini", 0, at, 4096)).endsWith("at /data/b/note.txt (4096 bytes free)");
     assertThat(DiskEndpoint.diskFullMessage("mini", 5, at, -1)).isEqualTo("disk full on mini: 5 bytes needed at /data/b/note.txt");
+    // out of inodes: gigabytes free, and no new file can be made
+    assertThat(DiskEndpoint.diskFullMessage("mini", 12416, at, 1098715136, 0)).isEqualTo("disk full on mini: no free"
+        + " inodes left for a new file at /data/b/note.txt (1098715136 bytes free, but the file system can make no more"
+        + " files); delete files on that file system");
+    assertThat(DiskEndpoint.diskFullMessage("mini", 5, at, 126976, 40000)).isEqualTo(DiskEndpoint.diskFullMessage("mini", 5, at, 126976));
   }
 }
