@@ -129,9 +129,13 @@ final class ExclusiveRename {
     return NONE;
   }
 
-  /** Whether Linux's C library is bound here ({@link Linux}). */
-  static boolean linux() {
-    return KIND == LINUX;
+  /**
+   * Whether {@link Linux}'s calls that take structs of longs ({@code utimensat}, {@code statvfs})
+   * can be made for {@code p}: Linux's C library bound, 64-bit (where those structs are longs
+   * only), and {@code p} on the default file system (not Jimfs).
+   */
+  static boolean linux64(Path p) {
+    return KIND == LINUX && Platform.is64Bit() && p.getFileSystem() == FileSystems.getDefault();
   }
 
   /** JNA direct mapping of Linux's C library: the calls the mirror makes through it (see {@link NativeTimes}). */

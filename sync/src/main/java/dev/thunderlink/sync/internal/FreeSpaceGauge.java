@@ -114,8 +114,7 @@ final class FreeSpaceGauge {
    * same "no space" error as a full one, with gigabytes free: the message must say which.
    */
   static long freeInodes(Path dir) {
-    if (!ExclusiveRename.linux() || !com.sun.jna.Platform.is64Bit()
-        || dir.getFileSystem() != java.nio.file.FileSystems.getDefault()) {
+    if (!ExclusiveRename.linux64(dir)) {
       return -1;
     }
     long[] st = new long[16]; // struct statvfs: 11 longs and 6 ints on 64-bit Linux (112 bytes), room to spare

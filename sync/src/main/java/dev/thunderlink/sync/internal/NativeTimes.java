@@ -2,7 +2,6 @@ package dev.thunderlink.sync.internal;
 
 import com.sun.jna.LastErrorException;
 import java.io.IOException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -16,7 +15,7 @@ import java.time.Instant;
  * sets the times on the descriptor and closes it: four system calls, which every file the
  * mirror writes paid for (a pulled tree of 20,000 files, 80,000 calls on the workstation). Where
  * that call is not bound (not Linux, JNA or the C library's calls not loading: {@link
- * ExclusiveRename#linux}), on another file system such as Jimfs, or where it
+ * ExclusiveRename#linux64}), on another file system such as Jimfs, or where it
  * fails for any reason but a missing file, through the JDK, whose exception then says why.
  *
  * <p>Thread-safe.
@@ -29,12 +28,10 @@ final class NativeTimes {
   /** The timespec nanoseconds that leave a time as it is. */
   private static final long UTIME_OMIT = (1L << 30) - 2L;
   private static final int ENOENT = 2;
-  /** A timespec is two 64-bit fields only on 64-bit Linux. */
-  private static final boolean BOUND = ExclusiveRename.linux() && com.sun.jna.Platform.is64Bit();
 
   /** Sets {@code p}'s modification time to {@code mtime}. */
   static void setModified(Path p, FileTime mtime) throws IOException {
-    if (BOUND && p.getFileSystem() == FileSystems.getDefault()) {
+    if (ExclusiveRename.linux64(p)) {
       Instant t = mtime.toInstant();
       long[] times = {0, UTIME_OMIT, t.getEpochSecond(), t.getNano()}; // struct timespec[2] {atime, mtime}
       try {

@@ -493,17 +493,15 @@ public final class SessionEngine {
     }
     int[] deletions = force ? null : deletions(decisions); // per side, for the burst wait and the safety check
     if (!force && deletionBurstGrowing(deletions)) {
-      log.info("sync {}: {} deletions on {} and {} on {} planned, more than a moment ago; waiting for them to stop"
-          + " coming before the safety check", name, burstSeen[0], local.info().deviceName(), burstSeen[1],
-          remote.info().deviceName());
-      StringBuilder w = new StringBuilder("a burst of deletions is still growing (");
+      List<String> planned = new ArrayList<>(2);
       for (int side = 0; side < 2; side++) {
         if (burstSeen[side] > 0) {
-          w.append(w.charAt(w.length() - 1) == '(' ? "" : ", ").append(burstSeen[side]).append(" planned on ")
-              .append((side == 0 ? local : remote).info().deviceName());
+          planned.add(burstSeen[side] + " planned on " + (side == 0 ? local : remote).info().deviceName());
         }
       }
-      waiting = w.append("); the safety check waits for it to end").toString();
+      waiting = "a burst of deletions is still growing (" + String.join(", ", planned)
+          + "); the safety check waits for it to end";
+      log.info("sync {}: {}", name, waiting);
       carry.addAll(dirty);
       return new CycleResult(0, decisions.size(), true);
     }

@@ -66,7 +66,7 @@ class FreeSpaceGaugeTest {
       assertThat(FreeSpaceGauge.freeInodes(jimfs.getPath("/"))).as("unknown there").isEqualTo(-1);
     }
     assertThat(FreeSpaceGauge.freeInodes(tmp.resolve("gone"))).isEqualTo(-1);
-    if (ExclusiveRename.linux() && com.sun.jna.Platform.is64Bit()) { // this machine's file systems count inodes
+    if (ExclusiveRename.linux64(tmp)) { // this machine's file systems count inodes
       long before = FreeSpaceGauge.freeInodes(tmp);
       assertThat(before).isPositive();
       java.nio.file.Files.createDirectories(tmp.resolve("one/two/three"));

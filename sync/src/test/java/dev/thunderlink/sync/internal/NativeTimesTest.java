@@ -58,4 +58,13 @@ class NativeTimesTest {
       assertThat(Files.getLastModifiedTime(f)).isEqualTo(mtime);
     }
   }
+
+  /** Any other failure of the one call goes the JDK's way, whose exception says what is wrong. */
+  @Test
+  void anotherFailureIsTheJdksInItsWords() throws Exception {
+    Path file = Files.writeString(tmp.resolve("file"), "x");
+    assertThatThrownBy(() -> NativeTimes.setModified(file.resolve("below"), FileTime.fromMillis(1000)))
+        .isInstanceOf(java.nio.file.FileSystemException.class).hasMessageContaining("Not a directory")
+        .hasMessageContaining("file/below");
+  }
 }

@@ -215,12 +215,9 @@ public final class FileSender {
       // with the content's SHA-256 given, the host's hash of what it wrote tells whether the file
       // changed on its way: no stat for it here (and the scan's attributes may be older than a
       // touch that left the content as it was, which must not fail the send)
-      BasicFileAttributes after = expected ? before
-          : Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      if (after.size() != fileSize || !after.lastModifiedTime().equals(before.lastModifiedTime())) {
-        d.setAbort(
-            "source " + file + " changed while it was being sent (size " + fileSize + " -> " + after.size()
-                + "); nothing was written, copy it again");
+      String changed = expected ? null : changedSince(file, before);
+      if (changed != null) {
+        d.setAbort(changed);
       } else {
         md.into(d);
       }
@@ -237,6 +234,16 @@ public final class FileSender {
       }
       throw new BulkException("cannot read " + file + ": " + e.getMessage(), false, e);
     }
+  }
+
+  /** Why {@code file} is not as {@code before} describes it any more (size or mtime), or null if it is. */
+  private static String changedSince(Path file, BasicFileAttributes before) throws IOException {
+    BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+    if (after.size() == before.size() && after.lastModifiedTime().equals(before.lastModifiedTime())) {
+      return null;
+    }
+    return "source " + file + " changed while it was being sent (size " + before.size() + " -> " + after.size()
+        + "); nothing was written, copy it again";
   }
 
   /** BEGIN, the data frames (one per chunk or LZ4 block, none across two segments) and END. */
@@ -399,8 +406,8 @@ public final class FileSender {
       scratch.flip();
       md.update(scratch);
     } else {
-      // what the read found above: a file cut short here ends this stream, not (in the kernel's
-      // sendfile, short of bytes) the connection
+      // the check the read above makes as it goes: a file cut short ends this stream here, not the
+      // connection (the kernel's sendfile would come up short of bytes, which Netty fails it for)
       long now = fc.size();
       if (now < pos + len) {
         throw new IOException("source " + file + " shrank to " + now + " bytes while being sent");
