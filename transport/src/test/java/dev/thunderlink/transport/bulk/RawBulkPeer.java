@@ -131,7 +131,19 @@ final class RawBulkPeer implements AutoCloseable {
     return new Received(type, stream, new String(b, StandardCharsets.UTF_8));
   }
 
-  /** True when the host closed the connection (EOF or reset) within the socket timeout. */
+  /**
+   * Hangs up as a client does once it has read an ERROR (a half-close: it sends nothing more),
+   * then true when the host closes its side too within the socket timeout.
+   */
+  boolean hangUpAndSeeTheHostClose() throws IOException {
+    socket.shutdownOutput();
+    return closedByHost();
+  }
+
+  /**
+   * True when the host closed the connection (EOF or reset) within the socket timeout. The host
+   * waits a few seconds for a peer that does not hang up after an ERROR.
+   */
   boolean closedByHost() {
     try {
       while (true) {

@@ -484,11 +484,11 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
     if (failure == null) {
       failure = reason;
     }
-    if (ch.isActive()) {
+    if (ch.isActive() && !failing) {
       failing = true;
-      // Close a moment after the ERROR frame, reading (and dropping) meanwhile: closing at once,
-      // with the peer's data still unread here, sends a reset that can make the peer's kernel drop
-      // the ERROR before its reader sees it; the peer closes as soon as it reads the ERROR.
+      // Linger after the ERROR frame, reading (and dropping) until the peer, having read it, hangs
+      // up: closing while it still sends makes its next write fail (or our unread data sends a
+      // reset), and a peer that sees its write fail first reports a lost connection, not why.
       ch.writeAndFlush(Frame.encode(ch.alloc(), Frame.ERROR, 0, oneLine(reason))).addListener(f -> {
         ch.config().setAutoRead(true);
         ch.eventLoop().schedule(() -> ch.close(), FAIL_LINGER_MILLIS, TimeUnit.MILLISECONDS);
@@ -515,8 +515,14 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
             });
   }
 
-  /** How long {@link #fail} keeps the connection open after its ERROR frame went out. */
-  private static final long FAIL_LINGER_MILLIS = 500;
+  /**
+   * How long, at most, {@link #fail} keeps the connection open after its ERROR frame went out,
+   * for a peer that neither reads it nor hangs up; one that does closes it at once. Not less than
+   * a few seconds: a peer pushing a file reads nothing while its event loop works through the
+   * queued writes (Netty runs tasks for up to a second before it looks at the socket again), and
+   * 500 ms was too short on a loaded machine for a TLS push (its write failed with EPIPE first).
+   */
+  private static final long FAIL_LINGER_MILLIS = 5000;
 
   /**
    * Closes now, dropping unsent frames (the path died). Any thread.
@@ -713,6 +719,9 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   }
 
   private void protocolError(String message) {
+    if (failing) {
+      return; // the rest of what a broken peer sends while fail() lingers: it was told once
+    }
     log.warn("bulk connection with {}: {}", ch.remoteAddress(), message);
     fail(message);
   }
