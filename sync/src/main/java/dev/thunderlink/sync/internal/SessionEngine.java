@@ -528,6 +528,14 @@ public final class SessionEngine {
     CycleResult result;
     try {
       result = execute(decisions);
+      if (deletions == null) {
+        recentDeletions[0].clear(); // confirmed: what came before it no longer counts against the next plan
+        recentDeletions[1].clear();
+      } else {
+        long now = clock.millis();
+        recentDeletions[0].add(now, deletions[0]);
+        recentDeletions[1].add(now, deletions[1]);
+      }
     } catch (IOException | RuntimeException e) {
       // a plan cut short (peer lost, disk full) is reconciled again in full next time: the
       // steps not yet run are not in any later change set
@@ -773,8 +781,46 @@ public final class SessionEngine {
    */
   /** @param del the plan's {@link #deletions} */
   private void checkSafety(int[] del) throws SafetyStop {
-    check(del[0], viewL.size(), local.info().deviceName());
-    check(del[1], viewR.size(), remote.info().deviceName());
+    long now = clock.millis();
+    check(del[0], viewL.size(), recentDeletions[0].within(now), local.info().deviceName());
+    check(del[1], viewR.size(), recentDeletions[1].within(now), remote.info().deviceName());
+  }
+
+  /**
+   * How long the deletions a side got from earlier plans count against the next one. A deletion
+   * that reaches the engine in pieces more than {@link #DELETION_QUIET_MILLIS} apart (a slow
+   * disk, an {@code rm} of a large tree that stalls) is not one burst: each piece was checked
+   * alone, against a side already smaller by the pieces before it, so the stop let pieces of
+   * 30% of a tree cross until less than half was left.
+   */
+  static final long DELETION_WINDOW_MILLIS = 60_000;
+
+  /** Per side (local, remote), the deletions carried out in the last {@link #DELETION_WINDOW_MILLIS}. */
+  private final RecentDeletions[] recentDeletions = {new RecentDeletions(), new RecentDeletions()};
+
+  /** The deletions one side got from recent plans, oldest first. Session thread. */
+  private static final class RecentDeletions {
+    private final java.util.ArrayDeque<long[]> plans = new java.util.ArrayDeque<>(); // {millis, count}
+    private long sum;
+
+    void add(long now, int count) {
+      if (count > 0) {
+        plans.addLast(new long[] {now, count});
+        sum += count;
+      }
+    }
+
+    long within(long now) {
+      while (!plans.isEmpty() && plans.peekFirst()[0] <= now - DELETION_WINDOW_MILLIS) {
+        sum -= plans.removeFirst()[1];
+      }
+      return sum;
+    }
+
+    void clear() {
+      plans.clear();
+      sum = 0;
+    }
   }
 
   /** The deletions the plan would make on the local and the remote side (renames not counted). */
@@ -814,10 +860,23 @@ public final class SessionEngine {
     return growing;
   }
 
-  private void check(int deletions, int size, String device) throws SafetyStop {
+  /**
+   * Stops a plan that would delete {@code deletions} of a side's {@code size} entries, alone or
+   * counted with the {@code recent} ones earlier plans deleted there (the side had
+   * {@code size + recent} before them). A plan that trips the stop alone also trips it counted
+   * with them, and says "at once".
+   */
+  private void check(int deletions, int size, long recent, String device) throws SafetyStop {
     if (deletions > safetyMinimum && deletions >= safetyFraction * size) {
       throw new SafetyStop("would delete " + deletions + " of " + size + " entries on " + device
           + " at once; confirm with resume --force");
+    }
+    long total = deletions + recent;
+    long before = size + recent;
+    if (deletions > 0 && total > safetyMinimum && total >= safetyFraction * before) {
+      throw new SafetyStop("would delete " + deletions + " of " + size + " entries on " + device + ", after " + recent
+          + " deleted there in the last " + DELETION_WINDOW_MILLIS / 1000 + " s (" + total + " of " + before
+          + "); confirm with resume --force");
     }
   }
 

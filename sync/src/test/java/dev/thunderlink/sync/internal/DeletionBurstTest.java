@@ -67,8 +67,7 @@ class DeletionBurstTest {
               throw e.getCause();
             }
           });
-      SessionEngine engine = new SessionEngine("t", SyncMode.TWO_WAY_SAFE, a, remote, state, 4096, 0.5, 100,
-          Clock.systemUTC());
+      SessionEngine engine = new SessionEngine("t", SyncMode.TWO_WAY_SAFE, a, remote, state, 4096, 0.5, 100, clock);
       running.set(engine);
       try {
         engine.runUntilStable(true, false);
@@ -80,6 +79,43 @@ class DeletionBurstTest {
       } finally {
         engine.close();
       }
+    }
+  }
+
+  /** The engine's clock: what counts as "recent" for the deletions of earlier plans. */
+  private final SteppedClock clock = new SteppedClock();
+
+  private static final class SteppedClock extends Clock {
+    private final java.util.concurrent.atomic.AtomicLong millis = new java.util.concurrent.atomic.AtomicLong(1_800_000_000_000L);
+
+    void advance(long ms) {
+      millis.addAndGet(ms);
+    }
+
+    @Override
+    public java.time.ZoneId getZone() {
+      return java.time.ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public long millis() {
+      return millis.get();
+    }
+
+    @Override
+    public java.time.Instant instant() {
+      return java.time.Instant.ofEpochMilli(millis.get());
+    }
+  }
+
+  private static void deleteFiles(Path root, int from, int count) throws Exception {
+    for (int i = from; i < from + count; i++) {
+      Files.delete(root.resolve(String.format("f%04d", i)));
     }
   }
 
@@ -102,6 +138,47 @@ class DeletionBurstTest {
           .contains("a burst of deletions is still growing (200 planned on book); the safety check waits for it to end")
           .contains("a burst of deletions is still growing (600 planned on book); the safety check waits for it to end");
       assertThat(engine.waiting()).as("not once it stopped").isEmpty();
+    });
+  }
+
+  /**
+   * An {@code rm} that stalls for longer than the burst wait reaches the engine as separate
+   * deletions: each below the stop's half of what the side has left, pieces of 30% crossed
+   * until the side was down to 40%. The deletions of the last minute count together; a forced
+   * resume starts the count again.
+   */
+  @Test
+  void piecesOfADeletionFurtherApartThanTheWaitCountTogetherForAMinute() throws Exception {
+    deletedInPieces(0, 0, (engine, ws, host) -> {
+      deleteFiles(host, 0, 300);
+      engine.runUntilStable(false, false);
+      assertThat(files(ws)).as("300 of 1,000: less than half").isEqualTo(700);
+      clock.advance(30_000);
+      deleteFiles(host, 300, 300);
+      assertThatThrownBy(() -> engine.runUntilStable(false, false))
+          .isInstanceOf(SessionEngine.SafetyStop.class)
+          .hasMessage("would delete 300 of 700 entries on book, after 300 deleted there in the last 60 s (600 of 1000);"
+              + " confirm with resume --force");
+      assertThat(files(ws)).as("the second piece is held").isEqualTo(700);
+
+      engine.runUntilStable(false, true); // resume --force
+      assertThat(files(ws)).isEqualTo(400);
+      deleteFiles(host, 600, 150);
+      engine.runUntilStable(false, false);
+      assertThat(files(ws)).as("150 of 400, counted alone after the confirmation").isEqualTo(250);
+    });
+  }
+
+  /** Deletions further apart than the window are each checked on their own. */
+  @Test
+  void aDeletionMoreThanAMinuteAfterTheLastIsCheckedOnItsOwn() throws Exception {
+    deletedInPieces(0, 0, (engine, ws, host) -> {
+      deleteFiles(host, 0, 300);
+      engine.runUntilStable(false, false);
+      clock.advance(SessionEngine.DELETION_WINDOW_MILLIS + 1);
+      deleteFiles(host, 300, 300);
+      engine.runUntilStable(false, false);
+      assertThat(files(ws)).as("300 of 700, a minute after the first 300").isEqualTo(400);
     });
   }
 
