@@ -529,12 +529,8 @@ public final class SessionEngine {
     try {
       result = execute(decisions);
       if (deletions == null) {
-        recentDeletions[0].clear(); // confirmed: what came before it no longer counts against the next plan
-        recentDeletions[1].clear();
-      } else {
-        long now = clock.millis();
-        recentDeletions[0].add(now, deletions[0]);
-        recentDeletions[1].add(now, deletions[1]);
+        recentSizes[0].clear(); // confirmed: the sizes before it no longer count against the next plan
+        recentSizes[1].clear();
       }
     } catch (IOException | RuntimeException e) {
       // a plan cut short (peer lost, disk full) is reconciled again in full next time: the
@@ -782,44 +778,64 @@ public final class SessionEngine {
   /** @param del the plan's {@link #deletions} */
   private void checkSafety(int[] del) throws SafetyStop {
     long now = clock.millis();
-    check(del[0], viewL.size(), recentDeletions[0].within(now), local.info().deviceName());
-    check(del[1], viewR.size(), recentDeletions[1].within(now), remote.info().deviceName());
+    check(del[0], viewL.size(), recentSizes[0].peak(now, viewL.size()), local.info().deviceName());
+    check(del[1], viewR.size(), recentSizes[1].peak(now, viewR.size()), remote.info().deviceName());
   }
 
   /**
-   * How long the deletions a side got from earlier plans count against the next one. A deletion
-   * that reaches the engine in pieces more than {@link #DELETION_QUIET_MILLIS} apart (a slow
-   * disk, an {@code rm} of a large tree that stalls) is not one burst: each piece was checked
-   * alone, against a side already smaller by the pieces before it, so the stop let pieces of
-   * 30% of a tree cross until less than half was left.
+   * How long the size a side had before earlier plans counts for the next one. A deletion that
+   * reaches the engine in pieces more than {@link #DELETION_QUIET_MILLIS} apart (a slow disk, an
+   * {@code rm} of a large tree that stalls) is not one burst: each piece was checked alone,
+   * against a side already smaller by the pieces before it, so pieces of 30% of a tree crossed
+   * until less than half was left. A plan is now also checked against the most entries the side
+   * had in this window; a side that lost files and got them back (a {@code git checkout} of
+   * another branch and back) has lost nothing against it.
    */
   static final long DELETION_WINDOW_MILLIS = 60_000;
 
-  /** Per side (local, remote), the deletions carried out in the last {@link #DELETION_WINDOW_MILLIS}. */
-  private final RecentDeletions[] recentDeletions = {new RecentDeletions(), new RecentDeletions()};
+  /** Per side (local, remote), the sizes it had before the plans of the last {@link #DELETION_WINDOW_MILLIS}. */
+  private final RecentSizes[] recentSizes = {new RecentSizes(), new RecentSizes()};
 
-  /** The deletions one side got from recent plans, oldest first. Session thread. */
-  private static final class RecentDeletions {
-    private final java.util.ArrayDeque<long[]> plans = new java.util.ArrayDeque<>(); // {millis, count}
-    private long sum;
+  /**
+   * The sizes one side had before recent plans, kept as a sliding-window maximum: oldest first,
+   * each smaller than the one before it (a later, larger size makes the earlier ones moot).
+   * Session thread.
+   */
+  private static final class RecentSizes {
+    private final java.util.ArrayDeque<long[]> sizes = new java.util.ArrayDeque<>(); // {millis, size}
 
-    void add(long now, int count) {
-      if (count > 0) {
-        plans.addLast(new long[] {now, count});
-        sum += count;
+    /** Records {@code size} as of {@code now}; returns the most entries the side had in the window. */
+    long peak(long now, long size) {
+      while (!sizes.isEmpty() && sizes.peekLast()[1] <= size) {
+        sizes.removeLast();
       }
-    }
-
-    long within(long now) {
-      while (!plans.isEmpty() && plans.peekFirst()[0] <= now - DELETION_WINDOW_MILLIS) {
-        sum -= plans.removeFirst()[1];
+      sizes.addLast(new long[] {now, size});
+      while (sizes.peekFirst()[0] <= now - DELETION_WINDOW_MILLIS) {
+        sizes.removeFirst();
       }
-      return sum;
+      return sizes.peekFirst()[1];
     }
 
     void clear() {
-      plans.clear();
-      sum = 0;
+      sizes.clear();
+    }
+  }
+
+  /**
+   * Stops a plan that would delete {@code deletions} of a side's {@code size} entries at once, or
+   * would leave it less than the safety share of the {@code peak} it had in the last minute. A
+   * plan that trips the stop alone trips the second check too, and says "at once".
+   */
+  private void check(int deletions, int size, long peak, String device) throws SafetyStop {
+    if (deletions > safetyMinimum && deletions >= safetyFraction * size) {
+      throw new SafetyStop("would delete " + deletions + " of " + size + " entries on " + device
+          + " at once; confirm with resume --force");
+    }
+    long fewer = peak - (size - deletions);
+    if (deletions > 0 && fewer > safetyMinimum && fewer >= safetyFraction * peak) {
+      throw new SafetyStop("would delete " + deletions + " of " + size + " entries on " + device + ": " + fewer
+          + " fewer than the " + peak + " it had in the last " + DELETION_WINDOW_MILLIS / 1000
+          + " s; confirm with resume --force");
     }
   }
 
@@ -858,26 +874,6 @@ public final class SessionEngine {
       }
     }
     return growing;
-  }
-
-  /**
-   * Stops a plan that would delete {@code deletions} of a side's {@code size} entries, alone or
-   * counted with the {@code recent} ones earlier plans deleted there (the side had
-   * {@code size + recent} before them). A plan that trips the stop alone also trips it counted
-   * with them, and says "at once".
-   */
-  private void check(int deletions, int size, long recent, String device) throws SafetyStop {
-    if (deletions > safetyMinimum && deletions >= safetyFraction * size) {
-      throw new SafetyStop("would delete " + deletions + " of " + size + " entries on " + device
-          + " at once; confirm with resume --force");
-    }
-    long total = deletions + recent;
-    long before = size + recent;
-    if (deletions > 0 && total > safetyMinimum && total >= safetyFraction * before) {
-      throw new SafetyStop("would delete " + deletions + " of " + size + " entries on " + device + ", after " + recent
-          + " deleted there in the last " + DELETION_WINDOW_MILLIS / 1000 + " s (" + total + " of " + before
-          + "); confirm with resume --force");
-    }
   }
 
   // ------------------------------------------------------------------ execution

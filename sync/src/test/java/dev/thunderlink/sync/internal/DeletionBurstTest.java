@@ -144,8 +144,8 @@ class DeletionBurstTest {
   /**
    * An {@code rm} that stalls for longer than the burst wait reaches the engine as separate
    * deletions: each below the stop's half of what the side has left, pieces of 30% crossed
-   * until the side was down to 40%. The deletions of the last minute count together; a forced
-   * resume starts the count again.
+   * until the side was down to 40%. A plan is also checked against the most the side had in the
+   * last minute; a forced resume starts from the size it leaves.
    */
   @Test
   void piecesOfADeletionFurtherApartThanTheWaitCountTogetherForAMinute() throws Exception {
@@ -157,7 +157,7 @@ class DeletionBurstTest {
       deleteFiles(host, 300, 300);
       assertThatThrownBy(() -> engine.runUntilStable(false, false))
           .isInstanceOf(SessionEngine.SafetyStop.class)
-          .hasMessage("would delete 300 of 700 entries on book, after 300 deleted there in the last 60 s (600 of 1000);"
+          .hasMessage("would delete 300 of 700 entries on book: 600 fewer than the 1000 it had in the last 60 s;"
               + " confirm with resume --force");
       assertThat(files(ws)).as("the second piece is held").isEqualTo(700);
 
@@ -166,6 +166,28 @@ class DeletionBurstTest {
       deleteFiles(host, 600, 150);
       engine.runUntilStable(false, false);
       assertThat(files(ws)).as("150 of 400, counted alone after the confirmation").isEqualTo(250);
+    });
+  }
+
+  /**
+   * Files deleted and made again within the minute (a {@code git checkout} of another branch,
+   * back, and there again) leave the side as large as it was: not a deletion in pieces.
+   */
+  @Test
+  void filesDeletedAndMadeAgainWithinAMinuteAreNoMassDeletion() throws Exception {
+    deletedInPieces(0, 0, (engine, ws, host) -> {
+      for (int round = 0; round < 3; round++) {
+        deleteFiles(host, 0, 400);
+        engine.runUntilStable(false, false);
+        assertThat(files(ws)).isEqualTo(600);
+        clock.advance(5_000);
+        for (int i = 0; i < 400; i++) {
+          Files.write(host.resolve(String.format("f%04d", i)), ("file " + i).getBytes(UTF_8));
+        }
+        engine.runUntilStable(false, false);
+        assertThat(files(ws)).isEqualTo(1000);
+        clock.advance(5_000);
+      }
     });
   }
 
