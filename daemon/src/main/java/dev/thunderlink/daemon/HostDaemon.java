@@ -272,7 +272,9 @@ public final class HostDaemon implements AutoCloseable {
       if (control != null) {
         control.close(1, TimeUnit.SECONDS);
       }
-      if (bulk != null && !bulk.awaitClosed(java.time.Duration.ofMillis(750))) {
+      // at most 2 s: a client pushing a file reads the ERROR only once its event loop has run its
+      // queued writes (Netty's task quantum is 1 s), and one that misses it says "connection lost"
+      if (bulk != null && !bulk.awaitClosed(java.time.Duration.ofSeconds(2))) {
         log.info("shutdown: a bulk connection had not hung up after its ERROR frame; closing it");
       }
       if (link != null) {

@@ -90,7 +90,7 @@ class BulkHostShutdownTest {
                     f.server.gate().stopAccepting(REASON);
                     f.bulkServer.abortAll(REASON);
                     f.server.gate().cut(REASON);
-                    boolean closed = f.bulkServer.awaitClosed(java.time.Duration.ofMillis(750));
+                    boolean closed = f.bulkServer.awaitClosed(java.time.Duration.ofSeconds(2)); // as HostDaemon.close
                     f.server.close(1, TimeUnit.SECONDS);
                     shutdown.complete(closed);
                   } catch (Throwable e) {
@@ -110,7 +110,7 @@ class BulkHostShutdownTest {
       boolean hungUp = shutdown.get(30, TimeUnit.SECONDS);
       assertThat(r).hasSize(1);
       assertThat(r.get(0).error()).isNotNull();
-      return r.get(0).error() + (hungUp ? "" : " [the client had not hung up after 750 ms]");
+      return r.get(0).error() + (hungUp ? "" : " [the client had not hung up after 2 s]");
     }
   }
 
