@@ -33,10 +33,17 @@ class LinkEmulatorTest {
 
   /*
    * Timing claims on a shared CI machine: CPU contention only ever adds delay and takes away
-   * throughput. So each claim is measured up to three times and must hold in one attempt, while
+   * throughput. So each claim is measured up to {@link #ATTEMPTS} times and must hold in one attempt, while
    * the bound contention cannot explain (faster than the profile, shorter than the delay) must
    * hold in every attempt.
    */
+
+  /**
+   * Attempts per timing claim. Three were not enough with two busy loops beside the build on
+   * this 2-core machine: the Wi-Fi profile's median delay came out 3.11 ms against 2.5 ± 0.5 in
+   * the best of three. An attempt that holds ends the loop, so an idle machine still runs one.
+   */
+  private static final int ATTEMPTS = 5;
 
   @Test
   void rateLimitWithinTenPercentUpstream() throws Exception {
@@ -59,7 +66,7 @@ class LinkEmulatorTest {
           LinkProfile.THUNDERBOLT}) {
         double expected = profile.oneWayDelay().toNanos() / 1e6;
         double best = Double.MAX_VALUE;
-        for (int attempt = 0; attempt < 3 && Math.abs(best - expected) > 0.5; attempt++) {
+        for (int attempt = 0; attempt < ATTEMPTS && Math.abs(best - expected) > 0.5; attempt++) {
           double baseline = medianRttMillis(echo.address());
           try (LinkEmulator link = LinkEmulator.start(profile, ANY_LOOPBACK, echo.address())) {
             double oneWay = (medianRttMillis(link.localAddress()) - baseline) / 2;
@@ -69,7 +76,7 @@ class LinkEmulatorTest {
           }
         }
         assertThat(best)
-            .as("median one-way delay added by %s, ms, best of 3", profile)
+            .as("median one-way delay added by %s, ms, best of %d", profile, ATTEMPTS)
             .isCloseTo(expected, within(0.5));
       }
     }
@@ -82,12 +89,12 @@ class LinkEmulatorTest {
   private static void assertRateWithinTenPercent(long rate, RateMeasurement measurement)
       throws Exception {
     double best = 0;
-    for (int attempt = 0; attempt < 3 && best < rate * 0.9; attempt++) {
+    for (int attempt = 0; attempt < ATTEMPTS && best < rate * 0.9; attempt++) {
       double measured = measurement.bitsPerSecond();
       assertThat(measured).as("never faster than the profile").isLessThan(rate * 1.1);
       best = Math.max(best, measured);
     }
-    assertThat(best).as("bit/s, best of 3").isCloseTo(rate, within(rate * 0.10));
+    assertThat(best).as("bit/s, best of %d", ATTEMPTS).isCloseTo(rate, within(rate * 0.10));
   }
 
   /** Sends {@code total} bytes through a fresh emulator; rate between first and last byte. */
