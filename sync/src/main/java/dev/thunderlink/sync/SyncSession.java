@@ -73,6 +73,7 @@ public final class SyncSession implements AutoCloseable {
    * #awaitFirstSync}.
    */
   private final CompletableFuture<Boolean> firstSync = new CompletableFuture<>();
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SyncSession.class);
   private volatile String lifecycle = "RUNNING";
   private volatile String haltReason = "";
   private volatile String lastError = "";
@@ -98,6 +99,12 @@ public final class SyncSession implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    String kept = state.meta(HALT_KEY);
+    if (kept != null && !kept.isEmpty()) { // halted before the daemon stopped: still, until confirmed
+      haltKept = true;
+      lifecycle = "HALTED";
+      haltReason = kept;
+    }
     local.onChange(this::changeNoticed);
     remote.onChange(this::changeNoticed);
     engine.onChange((kind, path, detail) -> publish(SyncChange.Kind.valueOf(kind.toUpperCase(java.util.Locale.ROOT)),
@@ -259,9 +266,7 @@ public final class SyncSession implements AutoCloseable {
       lastError = "";
       spaceReturned();
     } catch (SessionEngine.SafetyStop e) {
-      lifecycle = "HALTED";
-      haltReason = e.getMessage();
-      publish(SyncChange.Kind.HALTED, "", haltReason);
+      halt(e);
     } catch (IOException e) {
       if (Endpoint.DiskFullException.isNoSpace(e)) {
         pauseForSpace(e);
@@ -378,9 +383,7 @@ public final class SyncSession implements AutoCloseable {
             + lifecycle.toLowerCase()));
       }
     } catch (SessionEngine.SafetyStop e) {
-      lifecycle = "HALTED";
-      haltReason = e.getMessage();
-      publish(SyncChange.Kind.HALTED, "", haltReason);
+      halt(e);
       done.completeExceptionally(new IllegalStateException("sync " + config.name() + " halted: " + e.getMessage()));
     } catch (IOException e) {
       if (Endpoint.DiskFullException.isNoSpace(e)) {
@@ -504,7 +507,39 @@ public final class SyncSession implements AutoCloseable {
     haltReason = "";
     pausedForSpace = false;
     lifecycle = "RUNNING";
+    if (haltKept) {
+      keepHalt("");
+    }
     thread.execute(() -> runCycle(true));
+  }
+
+  /** The state database's key for a kept halt's reason ({@link SessionEngine.SafetyStop#kept}). */
+  static final String HALT_KEY = "halted";
+  /** Whether the state database holds a halt (read at the start, then written by this session only). */
+  private volatile boolean haltKept;
+
+  /** Session thread. */
+  private void halt(SessionEngine.SafetyStop e) {
+    lifecycle = "HALTED";
+    haltReason = e.getMessage();
+    if (e.kept()) {
+      keepHalt(haltReason);
+    }
+    publish(SyncChange.Kind.HALTED, "", haltReason);
+  }
+
+  /**
+   * Writes (or, with "", clears) the halt that a restart of the daemon must keep: the plan that
+   * tripped it was held back, and the engine that starts again might not see it as one deletion.
+   */
+  private void keepHalt(String reason) {
+    try {
+      state.setMeta(HALT_KEY, reason);
+      haltKept = !reason.isEmpty();
+    } catch (IOException e) {
+      log.warn("sync {}: could not {} the halt in the state database: {}", config.name(),
+          reason.isEmpty() ? "clear" : "keep", e.getMessage());
+    }
   }
 
   /**

@@ -376,6 +376,47 @@ class SyncSessionTest {
     }
   }
 
+  /**
+   * A halt outlives a restart of the daemon until it is confirmed. The second piece of a deletion
+   * (12 of 40 files, then 12 more of the 28 left) is stopped only because the engine remembers
+   * the side's size of the last minute; a restarted engine checked it alone, found 12 of 28
+   * below half, and deleted it on the other side.
+   */
+  @ParameterizedTest
+  @EnumSource(Fs.class)
+  void aHaltIsKeptAcrossARestartUntilConfirmed(Fs fs) throws Exception {
+    try (SyncPair p = SyncPair.open(fs, tmp, SyncMode.TWO_WAY_SAFE, b -> b.safetyMinimumEntries(10))) {
+      for (int i = 0; i < 40; i++) {
+        write(p.a.resolve("f" + i), "v" + i);
+      }
+      p.flush();
+      for (int i = 0; i < 12; i++) {
+        Files.delete(p.a.resolve("f" + i));
+      }
+      p.flush();
+      assertThat(SyncPair.tree(p.b)).hasSize(28);
+      for (int i = 12; i < 24; i++) {
+        Files.delete(p.a.resolve("f" + i));
+      }
+      assertThatThrownBy(p::flush).hasMessageContaining("would delete 12 of 28 entries on mini: 24 fewer than the 40");
+      String why = p.session.status().haltReason();
+
+      p.restart();
+      assertThat(p.session.status().state()).isEqualTo("HALTED");
+      assertThat(p.session.status().haltReason()).isEqualTo(why);
+      assertThatThrownBy(p::flush).hasMessageContaining("halted");
+      assertThatThrownBy(() -> p.session.resume(false)).hasMessageContaining("use --force");
+      assertThat(SyncPair.tree(p.b)).as("the held deletion did not cross").hasSize(28);
+
+      p.session.resume(true);
+      p.flush();
+      assertThat(SyncPair.tree(p.b)).hasSize(16);
+      p.restart();
+      p.flush();
+      assertThat(p.session.status().state()).as("a confirmed halt is gone for good").isEqualTo("RUNNING");
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Fs.class)
   void ignoreRulesAndBuiltIns(Fs fs) throws Exception {

@@ -151,8 +151,24 @@ public final class SessionEngine {
 
   /** Thrown when a plan trips a safety stop; the session halts until resumed with force. */
   public static final class SafetyStop extends Exception {
+    private final boolean kept;
+
     public SafetyStop(String message) {
+      this(message, false);
+    }
+
+    /**
+     * @param kept whether the stop must outlive a restart of the daemon: a plan's deletions, which
+     *     a restarted engine may not see as one again (the sizes of the last minute are kept in
+     *     memory); a missing root is seen again, and is gone once the folder is back
+     */
+    public SafetyStop(String message, boolean kept) {
       super(message);
+      this.kept = kept;
+    }
+
+    public boolean kept() {
+      return kept;
     }
   }
 
@@ -829,13 +845,13 @@ public final class SessionEngine {
   private void check(int deletions, int size, long peak, String device) throws SafetyStop {
     if (deletions > safetyMinimum && deletions >= safetyFraction * size) {
       throw new SafetyStop("would delete " + deletions + " of " + size + " entries on " + device
-          + " at once; confirm with resume --force");
+          + " at once; confirm with resume --force", true);
     }
     long fewer = peak - (size - deletions);
     if (deletions > 0 && fewer > safetyMinimum && fewer >= safetyFraction * peak) {
       throw new SafetyStop("would delete " + deletions + " of " + size + " entries on " + device + ": " + fewer
           + " fewer than the " + peak + " it had in the last " + DELETION_WINDOW_MILLIS / 1000
-          + " s; confirm with resume --force");
+          + " s; confirm with resume --force", true);
     }
   }
 
