@@ -117,7 +117,10 @@ public final class SyncCommand implements Runnable {
         return;
       }
       if (!s.getLocalRoot().isEmpty()) {
-        o.printf("  %s <-> host:%s%s%n", s.getLocalRoot(), s.getRemoteRoot(), s.getFirstSyncDone() ? "" : " (first sync running)");
+        // a halted or paused session runs no sync: "first sync running" was shown for one halted
+        // since before the daemon's restart, for as long as it stayed halted
+        boolean firstSyncRunning = !s.getFirstSyncDone() && s.getState().equals("RUNNING");
+        o.printf("  %s <-> host:%s%s%n", s.getLocalRoot(), s.getRemoteRoot(), firstSyncRunning ? " (first sync running)" : "");
       }
       if (!s.getHaltReason().isEmpty() && s.getState().equals("PAUSED")) {
         o.printf("  PAUSED: %s%n", s.getHaltReason());

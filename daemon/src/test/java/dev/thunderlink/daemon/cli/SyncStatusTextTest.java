@@ -28,4 +28,15 @@ class SyncStatusTextTest {
         .contains("\n  WAITING: " + waiting + "\n")
         .startsWith("proj  [RUNNING, two-way-safe]\n  /w <-> host:/h\n");
   }
+
+  /** A session halted since before the daemon restarted has no first sync running, though none finished. */
+  @Test
+  void onlyARunningSessionSaysItsFirstSyncIsRunning() {
+    SyncSessionStatus.Builder b = SyncSessionStatus.newBuilder().setName("proj").setState("RUNNING")
+        .setMode("two-way-safe").setLocalRoot("/w").setRemoteRoot("/h").setFirstSyncDone(false);
+    assertThat(text(b.build())).contains("  /w <-> host:/h (first sync running)\n");
+    String why = "would delete 22 of 62 entries on vm: 60 fewer than the 100 it had in the last 60 s; confirm with resume --force";
+    assertThat(text(b.setState("HALTED").setHaltReason(why).build()))
+        .contains("  /w <-> host:/h\n  HALTED: " + why + "\n");
+  }
 }
