@@ -37,6 +37,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * safe to call from any thread.
  */
 public final class SyncSession implements AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SyncSession.class);
+
   private final SyncSessionConfig config;
   private final Endpoint local;
   private final Endpoint remote;
@@ -73,7 +75,6 @@ public final class SyncSession implements AutoCloseable {
    * #awaitFirstSync}.
    */
   private final CompletableFuture<Boolean> firstSync = new CompletableFuture<>();
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SyncSession.class);
   private volatile String lifecycle = "RUNNING";
   private volatile String haltReason = "";
   private volatile String lastError = "";
