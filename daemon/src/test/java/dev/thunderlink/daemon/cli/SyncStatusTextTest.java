@@ -18,10 +18,15 @@ class SyncStatusTextTest {
     return sw.toString();
   }
 
+  /** A running session "proj" between /w and /h. */
+  private static SyncSessionStatus.Builder running() {
+    return SyncSessionStatus.newBuilder().setName("proj").setState("RUNNING").setMode("two-way-safe")
+        .setLocalRoot("/w").setRemoteRoot("/h");
+  }
+
   @Test
   void aSessionWaitingForABurstOfDeletionsSaysSoAndOneThatIsNotDoesNot() {
-    SyncSessionStatus.Builder b = SyncSessionStatus.newBuilder().setName("proj").setState("RUNNING")
-        .setMode("two-way-safe").setLocalRoot("/w").setRemoteRoot("/h").setFirstSyncDone(true);
+    SyncSessionStatus.Builder b = running().setFirstSyncDone(true);
     assertThat(text(b.build())).doesNotContain("WAITING");
     String waiting = "a burst of deletions is still growing (16366 planned on book); the safety check waits for it to end";
     assertThat(text(b.setWaiting(waiting).build()))
@@ -32,8 +37,7 @@ class SyncStatusTextTest {
   /** A session halted since before the daemon restarted has no first sync running, though none finished. */
   @Test
   void onlyARunningSessionSaysItsFirstSyncIsRunning() {
-    SyncSessionStatus.Builder b = SyncSessionStatus.newBuilder().setName("proj").setState("RUNNING")
-        .setMode("two-way-safe").setLocalRoot("/w").setRemoteRoot("/h").setFirstSyncDone(false);
+    SyncSessionStatus.Builder b = running().setFirstSyncDone(false);
     assertThat(text(b.build())).contains("  /w <-> host:/h (first sync running)\n");
     String why = "would delete 22 of 62 entries on vm: 60 fewer than the 100 it had in the last 60 s; confirm with resume --force";
     assertThat(text(b.setState("HALTED").setHaltReason(why).build()))
