@@ -51,7 +51,7 @@ public final class BenchMain implements Callable<Integer> {
   @Option(names = "--path", paramLabel = "NAME=ADDR[:PORT]", description = "A path to the real host, e.g. tb=169.254.3.7:7420 or wifi=192.168.1.20 (repeat; order = report order).")
   List<String> paths = new ArrayList<>();
 
-  @Option(names = "--host-dir", paramLabel = "DIR", description = "With --path: a directory on the host, inside its bulk roots, where the bulk suites may write (thunderlink-bench-<path>/ below it, left there). Without it they write nothing and say so.")
+  @Option(names = "--host-dir", paramLabel = "DIR", description = "With --path: a directory on the host, inside its bulk roots, where the bulk suites may write (thunderlink-bench-<path>/ below it, left there); as an absolute path or ~/PATH the mirror suite too (its tree is deleted at the end, its empty folders stay). Without it they write nothing and say so.")
   String hostDir;
 
   @Option(names = "--full", description = "Measure five times longer per phase (the short run takes 1-2 minutes).")

@@ -4,6 +4,7 @@ import dev.thunderlink.benchmarks.internal.TreeFiles;
 import dev.thunderlink.benchmarks.workload.TreeGenerator;
 import dev.thunderlink.benchmarks.workload.TreeSpec;
 import dev.thunderlink.benchmarks.workload.TreeSummary;
+import dev.thunderlink.sync.SyncChange;
 import dev.thunderlink.sync.SyncSession;
 import dev.thunderlink.sync.SyncSessionConfig;
 import java.io.IOException;
@@ -26,7 +27,11 @@ import java.util.stream.Stream;
  * files changed at once on the workstation. Both trees are on this machine, so the other side's
  * copy is read (or written) directly; the bytes still travel the link.
  *
- * <p>Needs the host in this process ({@code --emulate}); against a real host it reports why not.
+ * <p>Against a real host ({@code --path} with {@code --host-dir} as an absolute path or
+ * {@code ~/PATH}), the tree goes to {@code DIR/thunderlink-bench-PATH/sync-MILLIS/} and is deleted
+ * through the session at the end (the empty folders stay). The host's copy cannot be read there:
+ * an edit has arrived when the session reports the host applied it, edits are saved by a rename,
+ * and the host-to-workstation edits are not measured.
  */
 final class SyncSuite implements BenchSuite {
 
@@ -79,64 +84,233 @@ final class SyncSuite implements BenchSuite {
 
   @Override
   public void run(BenchTarget target, BenchBudget budget, BenchRecorder recorder) throws Exception {
-    if (target.hostScratch() == null) {
-      String why = "skipped on a real host: timing an edit needs to read the host's copy of the tree;"
-          + " measured with --emulate";
+    if (target.hostScratch() != null) {
+      // the workstation's side lives in the environment's scratch too, so a cut-short run leaves nothing
+      Path ws = Files.createDirectories(target.hostScratch().resolve("workstation"));
+      try {
+        run(target, budget, recorder, ws, new ScratchCopy(target.hostScratch().resolve("host")));
+      } finally {
+        deleteTree(ws);
+      }
+      return;
+    }
+    String base = target.bulk() == null ? null : target.bulk().remoteDir();
+    if (base == null || !(base.startsWith("/") || base.startsWith("~/"))) {
+      String why = base == null
+          ? "needs a host directory for the mirror's tree: --host-dir DIR (absolute or ~/PATH), or --emulate"
+          : "needs --host-dir as an absolute path or ~/PATH (a sync session's root on the host is never"
+              + " relative), or --emulate";
       for (BenchMetric m : metrics()) {
         recorder.unavailable(m.id(), why);
       }
       recorder.worked(plannedMillis(budget));
       return;
     }
-    // the workstation's side lives in the environment's scratch too, so a cut-short run leaves nothing
-    Path ws = Files.createDirectories(target.hostScratch().resolve("workstation"));
+    Path ws = Files.createTempDirectory("thunderlink-bench-sync-");
     try {
-      run(target, budget, recorder, ws);
+      run(target, budget, recorder, ws, new RemoteCopy(base + "/sync-" + System.currentTimeMillis(), ws));
     } finally {
-      try (Stream<Path> files = Files.walk(ws)) {
-        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
+      deleteTree(ws);
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
       }
     }
   }
 
-  private void run(BenchTarget target, BenchBudget budget, BenchRecorder recorder, Path ws) throws Exception {
+  /**
+   * The host's copy of a tree, as the bench can see it: in this process ({@code --emulate}), its
+   * files are read and written directly; on a real host only the session says what arrived.
+   */
+  private interface HostCopy {
+    /** The remote root of the session called {@code name}. */
+    String root(String name);
+
+    /** Settings of the bench's sessions on this host. */
+    SyncSessionConfig.Builder tune(SyncSessionConfig.Builder b);
+
+    /** Before the writes whose arrival is awaited next: what arrived until now no longer counts. */
+    default void begin() {}
+
+    /** Writes {@code content} to a workstation file, as an editor would save it. */
+    void write(Path file, byte[] content) throws IOException;
+
+    /** Returns once each of {@code files} (under {@code localRoot}) has its content on the host. */
+    void awaitArrival(Path localRoot, List<Path> files, List<byte[]> contents) throws Exception;
+
+    /** The host's copy of {@code file}, to write there; null when the host's files are out of reach. */
+    Path onHost(Path localRoot, Path file);
+
+    /** After the session's runs: leaves the host as the bench found it, as far as it can. */
+    void cleanUp(SyncSession session, Path localRoot) throws Exception;
+
+    /** What the session tells: the workstation's writes the host confirmed. */
+    default void watch(SyncSession session) {}
+  }
+
+  /** The host in this process: its copy is read directly for the new content. */
+  private record ScratchCopy(Path dir) implements HostCopy {
+    @Override
+    public String root(String name) {
+      return dir.resolve(name).toString();
+    }
+
+    @Override
+    public SyncSessionConfig.Builder tune(SyncSessionConfig.Builder b) {
+      return b;
+    }
+
+    @Override
+    public void write(Path file, byte[] content) throws IOException {
+      Files.write(file, content);
+    }
+
+    @Override
+    public void awaitArrival(Path localRoot, List<Path> files, List<byte[]> contents) throws TimeoutException {
+      for (int i = 0; i < files.size(); i++) {
+        awaitContent(onHost(localRoot, files.get(i)), contents.get(i));
+      }
+    }
+
+    @Override
+    public Path onHost(Path localRoot, Path file) {
+      return Path.of(root(localRoot.getFileName().toString())).resolve(localRoot.relativize(file).toString());
+    }
+
+    @Override
+    public void cleanUp(SyncSession session, Path localRoot) {
+      // the environment deletes its scratch
+    }
+  }
+
+  /**
+   * A real host: its copy cannot be read, so a file has arrived when the session reports it
+   * applied there ({@link SyncChange.Kind#APPLIED}, which it sends once the host has confirmed the
+   * write). Files are saved by a rename, as most editors save: a plain write can reach the watch
+   * as an empty file first, applied on its own. The host keeps an empty folder per run.
+   */
+  private static final class RemoteCopy implements HostCopy {
+    private final String base;
+    private final Path saves;
+    private final java.util.concurrent.BlockingQueue<SyncChange> applied = new java.util.concurrent.LinkedBlockingQueue<>();
+
+    /** {@code saves}: where an edit is written before its rename (beside the trees, on their disk). */
+    RemoteCopy(String base, Path saves) {
+      this.base = base;
+      this.saves = saves;
+    }
+
+    @Override
+    public String root(String name) {
+      return base + "/" + name;
+    }
+
+    @Override
+    public SyncSessionConfig.Builder tune(SyncSessionConfig.Builder b) {
+      return b.safetyMinimumEntries(Integer.MAX_VALUE); // the clean-up deletes the whole tree
+    }
+
+    @Override
+    public void watch(SyncSession session) {
+      session.subscribe(c -> {
+        if (c.kind() == SyncChange.Kind.APPLIED && c.detail().startsWith(DEVICE + " ->")) {
+          applied.add(c);
+        }
+      });
+    }
+
+    @Override
+    public void begin() {
+      applied.clear(); // the initial sync's, and earlier rounds' (a path applied twice)
+    }
+
+    @Override
+    public void write(Path file, byte[] content) throws IOException {
+      Path tmp = saves.resolve("bench-save.tmp");
+      Files.write(tmp, content);
+      Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    @Override
+    public void awaitArrival(Path localRoot, List<Path> files, List<byte[]> contents) throws Exception {
+      java.util.Set<String> waiting = new java.util.HashSet<>();
+      for (Path f : files) {
+        waiting.add(localRoot.relativize(f).toString().replace(java.io.File.separatorChar, '/'));
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (!waiting.isEmpty()) {
+        SyncChange c = applied.poll(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+        if (c == null) {
+          throw new TimeoutException("the host did not confirm " + waiting + " within 30 s");
+        }
+        waiting.remove(c.path());
+      }
+    }
+
+    @Override
+    public Path onHost(Path localRoot, Path file) {
+      return null;
+    }
+
+    @Override
+    public void cleanUp(SyncSession session, Path localRoot) throws Exception {
+      try (Stream<Path> s = Files.list(localRoot)) {
+        for (Path p : s.toList()) {
+          deleteTree(p);
+        }
+      }
+      session.flush(Duration.ofMinutes(5));
+    }
+  }
+
+  /** The workstation's device name in the bench's sessions. */
+  private static final String DEVICE = "bench-workstation";
+
+  private void run(BenchTarget target, BenchBudget budget, BenchRecorder recorder, Path ws, HostCopy host)
+      throws Exception {
     // Warm-up, not measured: a small session first, so the path measured first does not pay for
     // class loading, JIT and SQLite's first open.
     recorder.phase("sync: warm-up over " + target.label());
     Path warmLocal = ws.resolve("warm");
     TreeGenerator.generate(new TreeSpec(Math.max(30, (int) (100 * Math.min(1, budget.factor()))), 1024, 16 * 1024, 50,
         TreeSpec.DEFAULT_SEED + 1), warmLocal);
-    SyncSessionConfig warm = SyncSessionConfig.builder("bench-warm-" + target.name())
+    SyncSessionConfig warm = host.tune(SyncSessionConfig.builder("bench-warm-" + target.name())
         .localRoot(warmLocal)
-        .remoteRoot(target.hostScratch().resolve("host").resolve("warm").toString())
+        .remoteRoot(host.root("warm"))
         .stateDir(ws.resolve("warm-state"))
-        .deviceName("bench-workstation")
+        .deviceName(DEVICE))
         .build();
     try (SyncSession session = SyncSession.start(warm, target.channel())) {
+      host.watch(session);
       session.flush(Duration.ofMinutes(2));
       Path f = pick(warmLocal, 1).get(0);
       for (int i = 0; i < 5; i++) {
         byte[] content = ("warm " + i + "\n").getBytes(StandardCharsets.UTF_8);
-        Files.write(f, content);
-        awaitContent(target.hostScratch().resolve("host").resolve("warm").resolve(warmLocal.relativize(f).toString()), content);
+        host.begin();
+        host.write(f, content);
+        host.awaitArrival(warmLocal, List.of(f), List.of(content));
       }
+      host.cleanUp(session, warmLocal);
+      session.terminate();
     }
 
     recorder.phase("sync: generating " + files(budget) + " files");
     Path local = ws.resolve("tree");
     TreeSummary tree = TreeGenerator.generate(TreeSpec.sourceTree(files(budget)), local);
-    Path remote = target.hostScratch().resolve("host").resolve("tree");
-    SyncSessionConfig config = SyncSessionConfig.builder("bench-" + target.name())
+    SyncSessionConfig config = host.tune(SyncSessionConfig.builder("bench-" + target.name())
         .localRoot(local)
-        .remoteRoot(remote.toString())
+        .remoteRoot(host.root("tree"))
         .stateDir(ws.resolve("state"))
-        .deviceName("bench-workstation")
+        .deviceName(DEVICE))
         .build();
     recorder.phase("sync: initial sync of " + tree.files() + " files over " + target.label());
     long t0 = System.nanoTime();
     try (SyncSession session = SyncSession.start(config, target.channel())) {
+      host.watch(session);
       session.flush(Duration.ofMinutes(budget.full() ? 30 : 5));
       long initial = System.nanoTime() - t0;
       recorder.value("initial", initial / 1e9, tree.files());
@@ -152,9 +326,10 @@ final class SyncSuite implements BenchSuite {
       long[] edit = new long[edits(budget)];
       for (int i = 0; i < edit.length; i++) {
         byte[] content = ("edit " + i + " " + System.nanoTime() + "\n").getBytes(StandardCharsets.UTF_8);
+        host.begin();
         long start = System.nanoTime();
-        Files.write(edited, content);
-        awaitContent(remote.resolve(local.relativize(edited).toString()), content);
+        host.write(edited, content);
+        host.awaitArrival(local, List.of(edited), List.of(content));
         edit[i] = System.nanoTime() - start;
         recorder.worked(20);
       }
@@ -164,39 +339,47 @@ final class SyncSuite implements BenchSuite {
 
       // the other way: an agent on the host writes, the editor's copy gets it (the host's watcher,
       // its note to the workstation, the workstation's pull)
-      recorder.phase("sync: single edits on the host over " + target.label());
       Path back = someFiles.get(1);
-      Path backOnHost = remote.resolve(local.relativize(back).toString());
-      long[] edited2 = new long[edits(budget)];
-      for (int i = 0; i < edited2.length; i++) {
-        byte[] content = ("host edit " + i + " " + System.nanoTime() + "\n").getBytes(StandardCharsets.UTF_8);
-        long start = System.nanoTime();
-        Files.write(backOnHost, content);
-        awaitContent(back, content);
-        edited2[i] = System.nanoTime() - start;
-        recorder.worked(20);
+      Path backOnHost = host.onHost(local, back);
+      if (backOnHost == null) {
+        String why = "needs to write in the host's copy of the tree: measured with --emulate";
+        recorder.unavailable("edit-back-p50", why);
+        recorder.unavailable("edit-back-p99", why);
+      } else {
+        recorder.phase("sync: single edits on the host over " + target.label());
+        long[] edited2 = new long[edits(budget)];
+        for (int i = 0; i < edited2.length; i++) {
+          byte[] content = ("host edit " + i + " " + System.nanoTime() + "\n").getBytes(StandardCharsets.UTF_8);
+          long start = System.nanoTime();
+          Files.write(backOnHost, content);
+          awaitContent(back, content);
+          edited2[i] = System.nanoTime() - start;
+          recorder.worked(20);
+        }
+        Arrays.sort(edited2);
+        recorder.value("edit-back-p50", percentile(edited2, 50) / 1e6, edited2.length);
+        recorder.value("edit-back-p99", percentile(edited2, 99) / 1e6, edited2.length);
       }
-      Arrays.sort(edited2);
-      recorder.value("edit-back-p50", percentile(edited2, 50) / 1e6, edited2.length);
-      recorder.value("edit-back-p99", percentile(edited2, 99) / 1e6, edited2.length);
 
       recorder.phase("sync: 10 files at once over " + target.label());
       long[] ten = new long[rounds(budget)];
       for (int round = 0; round < ten.length; round++) {
-        byte[][] contents = new byte[someFiles.size()][];
+        List<byte[]> contents = new java.util.ArrayList<>();
+        host.begin();
         long start = System.nanoTime();
         for (int i = 0; i < someFiles.size(); i++) {
-          contents[i] = ("round " + round + " file " + i + " " + System.nanoTime() + "\n").getBytes(StandardCharsets.UTF_8);
-          Files.write(someFiles.get(i), contents[i]);
+          contents.add(("round " + round + " file " + i + " " + System.nanoTime() + "\n").getBytes(StandardCharsets.UTF_8));
+          host.write(someFiles.get(i), contents.get(i));
         }
-        for (int i = 0; i < someFiles.size(); i++) {
-          awaitContent(remote.resolve(local.relativize(someFiles.get(i)).toString()), contents[i]);
-        }
+        host.awaitArrival(local, someFiles, contents);
         ten[round] = System.nanoTime() - start;
         recorder.worked(50);
       }
       Arrays.sort(ten);
       recorder.value("ten-files", percentile(ten, 50) / 1e6, ten.length);
+      recorder.phase("sync: cleaning up over " + target.label());
+      host.cleanUp(session, local);
+      session.terminate();
     }
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.thunderlink.benchmarks.internal.ByteSinkService;
 import dev.thunderlink.benchmarks.internal.LinkPair;
 import dev.thunderlink.inference.InferenceHost;
+import dev.thunderlink.sync.SyncHostService;
 import dev.thunderlink.transport.bulk.BulkConfig;
 import dev.thunderlink.transport.bulk.BulkServer;
 import dev.thunderlink.transport.LinkPath;
@@ -30,14 +31,18 @@ class HomeEnvironmentTest {
   @Test
   void pairedHomeMeasuresWhatARealHostAllowsAndExplainsTheRest(@TempDir Path roots) throws Exception {
     BulkConfig hostBulk = BulkConfig.defaults(List.of(roots));
+    Path hostState = roots.resolve("host-sync-state");
     try (InferenceHost inference = TokenStreamSuite.startHost();
+        SyncHostService hostSync = new SyncHostService(hostState, "mini", true, java.time.Duration.ofMillis(10), List.of(roots));
         LinkPair host = LinkPair.start((b, peers) -> {
           BulkServer bulk = new BulkServer(hostBulk, peers);
           b.addService(bulk.controlService()).bulk(bulk);
-        }, ByteSinkService.definition(), inference.linkService().bindService())) {
+        }, ByteSinkService.definition(), inference.linkService().bindService(), hostSync.bindService())) {
       LinkPath path = LinkPath.parse("tb=127.0.0.1:" + host.hostAddress().getPort());
       BenchResults results;
-      try (HomeEnvironment env = HomeEnvironment.start(host.workstationHome(), List.of(path), "scratch");
+      // absolute, as a sync session's root on the host must be; the bulk suites take it too
+      String hostDir = roots.resolve("scratch").toString();
+      try (HomeEnvironment env = HomeEnvironment.start(host.workstationHome(), List.of(path), hostDir);
           BenchProgress progress = new BenchProgress.Lines(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), 1)) {
         assertThat(env.targets()).hasSize(1);
         assertThat(env.targets().get(0).label()).isEqualTo("Thunderbolt");
@@ -62,7 +67,15 @@ class HomeEnvironmentTest {
         assertThat(rtt.cell("echo-p50", "tb").unavailable()).contains("PeerServer");
         assertThat(tput.cell("raw-tcp", "tb").unavailable()).contains("PeerServer");
       }
-      assertThat(sync.cell("initial", "tb").unavailable()).contains("skipped on a real host").contains("--emulate");
+      // the mirror into the host directory, timed by what the session says the host applied
+      for (String metric : List.of("initial", "edit-p50", "edit-p99", "ten-files")) {
+        assertThat(sync.cell(metric, "tb").value()).as(metric + ": " + sync.cell(metric, "tb").unavailable()).isPositive();
+      }
+      assertThat(sync.cell("edit-back-p50", "tb").unavailable()).contains("--emulate");
+      try (java.util.stream.Stream<Path> left = java.nio.file.Files.walk(roots.resolve("scratch/thunderlink-bench-tb"))) {
+        assertThat(left.filter(p -> p.toString().contains("/sync-")).filter(java.nio.file.Files::isRegularFile))
+            .as("the mirror's tree, deleted through the session at the end").isEmpty();
+      }
       // first token through a front of our own over the path, with the host's own (smallest) model
       assertThat(tokens.cell("ttft", "tb").value()).isPositive();
       assertThat(tokens.cell("ttft-direct", "tb").unavailable()).contains("not reachable");
@@ -70,7 +83,7 @@ class HomeEnvironmentTest {
       // host side: once, in its own column
       assertThat(scheduler.cell("loads", BenchResults.HOST).value()).isPositive();
       assertThat(scheduler.cells.get("loads")).containsOnlyKeys(BenchResults.HOST);
-      assertThat(BenchMain.summary(results, sync)).contains("not measured: skipped on a real host");
+      assertThat(BenchMain.summary(results, sync)).contains("not measured: needs to write in the host's copy");
     }
   }
 
@@ -81,10 +94,11 @@ class HomeEnvironmentTest {
       BenchResults results;
       try (HomeEnvironment env = HomeEnvironment.start(host.workstationHome(), List.of(path));
           BenchProgress progress = new BenchProgress.Lines(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), 1)) {
-        results = new BenchRun(env, List.of(new BulkModesSuite(), new TokenStreamSuite()), new BenchBudget(0.02),
-            progress, Clock.systemUTC()).run();
+        results = new BenchRun(env, List.of(new BulkModesSuite(), new TokenStreamSuite(), new SyncSuite()),
+            new BenchBudget(0.02), progress, Clock.systemUTC()).run();
       }
       assertThat(results.suites.get(0).cell("tree-lz4", "tb").unavailable()).contains("--host-dir");
+      assertThat(results.suites.get(2).cell("initial", "tb").unavailable()).contains("--host-dir DIR (absolute or ~/PATH)");
       // a host without the inference service: the row says so
       assertThat(results.suites.get(1).cell("ttft", "tb").unavailable()).contains("the host lists no models");
     }
