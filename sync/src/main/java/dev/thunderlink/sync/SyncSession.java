@@ -102,7 +102,6 @@ public final class SyncSession implements AutoCloseable {
     });
     String kept = state.meta(HALT_KEY);
     if (kept != null && !kept.isEmpty()) { // halted before the daemon stopped: still, until confirmed
-      haltKept = true;
       lifecycle = "HALTED";
       haltReason = kept;
     }
@@ -501,23 +500,22 @@ public final class SyncSession implements AutoCloseable {
     if (lifecycle.equals("CLOSED")) {
       throw new IllegalStateException("sync " + config.name() + " is closed");
     }
-    if (lifecycle.equals("HALTED") && !force) {
+    boolean halted = lifecycle.equals("HALTED");
+    if (halted && !force) {
       throw new IllegalStateException("sync " + config.name() + " halted: " + haltReason + " (use --force to confirm)");
     }
     forceOnce = force;
     haltReason = "";
     pausedForSpace = false;
     lifecycle = "RUNNING";
-    if (haltKept) {
-      keepHalt("");
+    if (halted) {
+      keepHalt(""); // a kept halt is one; a pause leaves HALTED as it is
     }
     thread.execute(() -> runCycle(true));
   }
 
   /** The state database's key for a kept halt's reason ({@link SessionEngine.SafetyStop#kept}). */
   static final String HALT_KEY = "halted";
-  /** Whether the state database holds a halt (read at the start, then written by this session only). */
-  private volatile boolean haltKept;
 
   /** Session thread. */
   private void halt(SessionEngine.SafetyStop e) {
@@ -536,7 +534,6 @@ public final class SyncSession implements AutoCloseable {
   private void keepHalt(String reason) {
     try {
       state.setMeta(HALT_KEY, reason);
-      haltKept = !reason.isEmpty();
     } catch (IOException e) {
       log.warn("sync {}: could not {} the halt in the state database: {}", config.name(),
           reason.isEmpty() ? "clear" : "keep", e.getMessage());

@@ -142,7 +142,10 @@ final class SyncSuite implements BenchSuite {
     /** Returns once each of {@code files} (under {@code localRoot}) has its content on the host. */
     void awaitArrival(Path localRoot, List<Path> files, List<byte[]> contents) throws Exception;
 
-    /** The host's copy of {@code file}, to write there; null when the host's files are out of reach. */
+    /**
+     * The host's copy of {@code file}, to write there; null when the host's files are out of reach.
+     * {@code localRoot}'s own name is the session's ({@link #root}): the bench names them alike.
+     */
     Path onHost(Path localRoot, Path file);
 
     /** After the session's runs: leaves the host as the bench found it, as far as it can. */
