@@ -309,39 +309,6 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
   // ---- sending ---------------------------------------------------------------------------
 
   /**
-   * Writes one frame (header, then payload: a ByteBuf or a FileRegion) as one event-loop
-   * task, counting {@code bytes} in flight until written. Any thread.
-   */
-  public void writeFrame(ByteBuf header, Object payload, long bytes, boolean flush) {
-    inflight.addAndGet(bytes);
-    Runnable task =
-        () -> {
-          boolean backlog = backlog();
-          ch.write(header, ch.voidPromise());
-          ChannelFuture f = payload == null ? null : ch.write(payload);
-          if (flush) {
-            ch.flush();
-          }
-          if (f == null) {
-            written(bytes);
-          } else {
-            whenWritten(f, bytes, backlog && flush);
-          }
-        };
-    if (ch.eventLoop().inEventLoop()) {
-      task.run();
-    } else {
-      try {
-        ch.eventLoop().execute(task);
-      } catch (RejectedExecutionException e) {
-        ReferenceCountUtil.release(header);
-        ReferenceCountUtil.release(payload);
-        written(bytes);
-      }
-    }
-  }
-
-  /**
    * Writes several frames in order as one event-loop task (one wakeup for many small files).
    * Each element is {header or null, payload or null, Long bytes}; a payload is what the
    * connection watches go out (see {@link #whenWritten}), so frames whose end shows the peer
@@ -392,7 +359,7 @@ public final class BulkConnection extends ChannelInboundHandlerAdapter {
 
   /** A whole small frame. Any thread. */
   public void writeFrame(ByteBuf frame, boolean flush) {
-    writeFrame(frame, null, frame.readableBytes(), flush);
+    writeFrames(java.util.List.<Object[]>of(new Object[] {frame, null, (long) frame.readableBytes()}), flush);
   }
 
   public void flush() {

@@ -180,24 +180,17 @@ public final class Hashing {
 
   /** Feeds bytes [0, length) of the file into {@code md}. */
   public static void update(MessageDigest md, FileChannel fc, long length, ByteBuffer scratch) throws IOException {
-    long pos = 0;
-    while (pos < length) {
-      scratch.clear();
-      if (length - pos < scratch.capacity()) {
-        scratch.limit((int) (length - pos));
-      }
-      int n = fc.read(scratch, pos);
-      if (n < 0) {
-        throw new IOException("file ended at " + pos + " of " + length + " bytes");
-      }
-      scratch.flip();
-      md.update(scratch);
-      pos += n;
-    }
+    read(fc, length, scratch, md::update);
   }
 
   /** Feeds bytes [0, length) of the file into {@code c}. */
   public static void update(Content c, FileChannel fc, long length, ByteBuffer scratch) throws IOException {
+    read(fc, length, scratch, c::update);
+  }
+
+  /** Hands bytes [0, length) of the file to {@code sink}, a scratch-full at a time. */
+  private static void read(FileChannel fc, long length, ByteBuffer scratch, java.util.function.Consumer<ByteBuffer> sink)
+      throws IOException {
     long pos = 0;
     while (pos < length) {
       scratch.clear();
@@ -209,7 +202,7 @@ public final class Hashing {
         throw new IOException("file ended at " + pos + " of " + length + " bytes");
       }
       scratch.flip();
-      c.update(scratch);
+      sink.accept(scratch);
       pos += n;
     }
   }
