@@ -292,6 +292,11 @@ public final class DiskEndpoint implements Endpoint {
     return rulesVersion;
   }
 
+  /** The rules this side reads (for tests: their hook). */
+  IgnoreRules rules() {
+    return rules;
+  }
+
   @Override
   public Info info() {
     return info;
@@ -1773,9 +1778,14 @@ public final class DiskEndpoint implements Endpoint {
       // the rules changed: what they now ignore or no longer ignore is looked at again, in
       // full, wherever the change came from (the applier's write of the other side's rule
       // file, or a scan that was not asked to look at rule files: a checkout under a folder);
-      // a full scan that found it read the rules afresh at its start, and covers it already
+      // a full scan that found it read the rules afresh at its start, and covers it already,
+      // unless it read them as other bytes than it recorded: a rule file still being written
+      // when the scan's rules were read was recorded whole, and rules read from the empty file
+      // would stay in force (the coordinator looks at the tree again under the rules once per
+      // version, so it would never ignore what the file says)
       rulesVersion++;
-      if (!inFullScan) {
+      Entry e = row.entry();
+      if (!inFullScan || !rules.readAs(row.path(), e != null && e.isFile() ? e.hash() : null)) {
         rules.invalidate();
         pendingFull = true;
       }

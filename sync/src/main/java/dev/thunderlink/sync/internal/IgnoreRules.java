@@ -1,7 +1,7 @@
 package dev.thunderlink.sync.internal;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jgit.ignore.FastIgnoreRule;
 import org.eclipse.jgit.ignore.IgnoreNode;
 
@@ -23,7 +25,11 @@ import org.eclipse.jgit.ignore.IgnoreNode;
  * up (when enabled); then the session's patterns together with the root's
  * {@code .thunderlinkignore}. A path inside an ignored directory is ignored, as in git.
  *
- * <p>Thread-safe: the per-directory cache is a concurrent map; {@link #invalidate()} drops it.
+ * <p>Thread-safe: the per-directory cache is a concurrent map; {@link #invalidate()} drops it,
+ * and what a read that was under way when it ran stores is never used (each read belongs to a
+ * generation of the cache). Each file read remembers the hash of the bytes it parsed, so that
+ * the index can tell whether the rules in force are the ones of the rule file it recorded
+ * ({@link #readAs}).
  */
 public final class IgnoreRules {
   /** Prefix of the applier's temporary files; always ignored and swept on start. */
@@ -37,12 +43,20 @@ public final class IgnoreRules {
 
   private static final IgnoreNode EMPTY = new IgnoreNode();
 
+  /**
+   * One ignore file as read: its rules, the SHA-256 of the bytes parsed (null when there was no
+   * regular file), and the cache generation it was read in.
+   */
+  private record Parsed(IgnoreNode node, String sha256, long generation) {}
+
   private final Path root;
   private final IgnoreNode builtIn;
   private final List<String> sessionPatterns;
   private final boolean useGitignore;
-  private volatile IgnoreNode rootNode;
-  private final Map<String, IgnoreNode> gitignores = new ConcurrentHashMap<>();
+  private final AtomicLong generation = new AtomicLong();
+  /** The session's patterns and the root's rule file (whose hash it keeps), or null. */
+  private volatile Parsed rootNode;
+  private final Map<String, Parsed> gitignores = new ConcurrentHashMap<>();
 
   public IgnoreRules(Path root, List<String> sessionPatterns, boolean useGitignore, boolean ignoreVcs) {
     this.root = root;
@@ -89,8 +103,22 @@ public final class IgnoreRules {
 
   /** Forgets cached ignore files; the next query re-reads them. */
   public void invalidate() {
+    generation.incrementAndGet(); // first: a read under way stores what no query takes any more
     rootNode = null;
     gitignores.clear();
+  }
+
+  /**
+   * Whether the rules in force read the rule file at {@code path} (the root's
+   * {@code .thunderlinkignore} or a {@code .gitignore}) as the content with this SHA-256 (null:
+   * no regular file there), or have not read it yet (the next query reads it as it is then).
+   * False when the file was read as other bytes: while it was being written, say, before the
+   * scan that recorded its new content hashed it.
+   */
+  public boolean readAs(String path, String sha256) {
+    long g = generation.get();
+    Parsed p = path.equals(IGNORE_FILE) ? rootNode : gitignores.get(PathNames.parent(path));
+    return p == null || p.generation() != g || Objects.equals(p.sha256(), sha256);
   }
 
   /** True if a path changing here changes the rules themselves. */
@@ -148,22 +176,25 @@ public final class IgnoreRules {
   }
 
   private IgnoreNode rootNode() {
-    IgnoreNode node = rootNode;
-    if (node == null) {
-      List<FastIgnoreRule> rules = new ArrayList<>();
-      for (String p : sessionPatterns) {
-        rules.add(new FastIgnoreRule(p));
-      }
-      node = new IgnoreNode(rules);
-      try {
-        IgnoreNode fromFile = parse(root.resolve(IGNORE_FILE));
-        node = new IgnoreNode(concat(rules, fromFile.getRules()));
-      } catch (IOException e) {
-        // unreadable ignore file: keep the session patterns; the scanner reports the path
-      }
-      rootNode = node;
+    long g = generation.get();
+    Parsed cached = rootNode;
+    if (cached != null && cached.generation() == g) {
+      return cached.node();
     }
-    return node;
+    List<FastIgnoreRule> rules = new ArrayList<>();
+    for (String p : sessionPatterns) {
+      rules.add(new FastIgnoreRule(p));
+    }
+    Parsed read;
+    try {
+      Parsed fromFile = parse(root.resolve(IGNORE_FILE), g);
+      read = new Parsed(new IgnoreNode(concat(rules, fromFile.node().getRules())), fromFile.sha256(), g);
+    } catch (IOException e) {
+      // unreadable ignore file: keep the session patterns; the scanner reports the path
+      read = new Parsed(new IgnoreNode(rules), null, g);
+    }
+    rootNode = read;
+    return read.node();
   }
 
   private static List<FastIgnoreRule> concat(List<FastIgnoreRule> a, List<FastIgnoreRule> b) {
@@ -173,25 +204,38 @@ public final class IgnoreRules {
   }
 
   private IgnoreNode gitignoreFor(String dir) {
-    return gitignores.computeIfAbsent(dir, d -> {
-      try {
-        return parse(d.isEmpty() ? root.resolve(".gitignore") : root.resolve(d).resolve(".gitignore"));
-      } catch (IOException e) {
-        return EMPTY;
-      }
-    });
+    long g = generation.get();
+    Parsed cached = gitignores.get(dir);
+    if (cached != null && cached.generation() == g) {
+      return cached.node();
+    }
+    Parsed read;
+    try {
+      read = parse(dir.isEmpty() ? root.resolve(".gitignore") : root.resolve(dir).resolve(".gitignore"), g);
+    } catch (IOException e) {
+      read = new Parsed(EMPTY, null, g);
+    }
+    gitignores.put(dir, read);
+    return read.node();
   }
 
-  private static IgnoreNode parse(Path file) throws IOException {
+  /** Test hook: runs right after an ignore file's bytes were read, before they are parsed. */
+  volatile java.util.function.Consumer<Path> afterRead = file -> { };
+
+  /** The file's rules, parsed from the same bytes whose hash it keeps. */
+  private Parsed parse(Path file, long generation) throws IOException {
     if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-      return EMPTY;
+      return new Parsed(EMPTY, null, generation);
     }
-    IgnoreNode node = new IgnoreNode();
-    try (InputStream in = Files.newInputStream(file)) {
-      node.parse(in);
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
-      return EMPTY;
+      return new Parsed(EMPTY, null, generation);
     }
-    return node;
+    afterRead.accept(file);
+    IgnoreNode node = new IgnoreNode();
+    node.parse(new ByteArrayInputStream(bytes));
+    return new Parsed(node, ContentHash.of(bytes), generation);
   }
 }

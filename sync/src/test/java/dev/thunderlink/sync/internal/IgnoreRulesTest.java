@@ -29,6 +29,32 @@ class IgnoreRulesTest {
     assertThat(r.isIgnored("Cargo.lock", false)).as("*.lock outside .git syncs").isFalse();
   }
 
+  /**
+   * A read of the rule file that was under way when the rules were invalidated (the index
+   * recorded a new content meanwhile) answers its own query but is not kept: the next query
+   * reads the file again. Before, it stored its old rules over the invalidation.
+   */
+  @Test
+  void aReadUnderWayWhenTheRulesAreInvalidatedIsNotKept() throws Exception {
+    IgnoreRules r = new IgnoreRules(root, List.of(), false, false);
+    Path file = Files.writeString(root.resolve(IgnoreRules.IGNORE_FILE), "a/\n");
+    r.afterRead = f -> {
+      r.afterRead = g -> { };
+      try {
+        Files.writeString(f, "b/\n");
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      r.invalidate();
+    };
+    assertThat(r.isIgnored("a/x", false)).as("the read under way answers with what it read").isTrue();
+    assertThat(r.isIgnored("b/x", false)).as("the next query reads the file again").isTrue();
+    assertThat(r.isIgnored("a/x", false)).isFalse();
+    assertThat(r.readAs(IgnoreRules.IGNORE_FILE, ContentHash.of(Files.readAllBytes(file)))).isTrue();
+    assertThat(r.readAs(IgnoreRules.IGNORE_FILE, ContentHash.of("a/\n".getBytes(java.nio.charset.StandardCharsets.UTF_8))))
+        .as("read as other bytes").isFalse();
+  }
+
   /** A change of these files makes a side look at its tree again under new rules. */
   @Test
   void theFilesTheRulesAreReadFrom() {
