@@ -39,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * others with watchers live while both sides edit (convergence checked). {@code
  * -Dsync.random.mode=TWO_WAY_RESOLVED} (or {@code ONE_WAY_REPLICA}) runs the same rounds in
  * another mode; there one side's edits may rightly be overwritten, so only convergence is
- * checked.
+ * checked. {@code -Dsync.random.ignore=gitignore} puts the rule in the root's {@code .gitignore}
+ * instead of its {@code .thunderlinkignore}.
  */
 class RandomizedSyncTest {
   @TempDir
@@ -52,7 +53,7 @@ class RandomizedSyncTest {
     SyncMode mode = SyncMode.valueOf(System.getProperty("sync.random.mode", "TWO_WAY_SAFE")
         .toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
     System.out.println("RandomizedSyncTest seed=" + seed + " mode=" + mode + " rounds=" + rounds
-        + " fs=" + System.getProperty("sync.random.fs", "real")
+        + " fs=" + System.getProperty("sync.random.fs", "real") + " rules=" + IGNORE_FILE
         + " (replay with -Dsync.random.seed=" + seed + ")");
     Random rnd = new Random(seed);
     // -Dsync.random.fs=macos-jimfs: the local side on a case-insensitive, NFD-normalising Jimfs
@@ -64,7 +65,8 @@ class RandomizedSyncTest {
     Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(host).build().start();
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
     SyncSessionConfig config = SyncSessionConfig.builder("rnd").localRoot(a).remoteRoot(b.toString())
-        .mode(mode).stateDir(tmp.resolve("ws-state")).deviceName("book").blockSize(4096).safetyMinimumEntries(1_000_000).build();
+        .mode(mode).stateDir(tmp.resolve("ws-state")).deviceName("book").blockSize(4096).safetyMinimumEntries(1_000_000)
+        .useGitignoreFiles(IGNORE_FILE.equals(".gitignore")).build();
     try (SyncSession s = SyncSession.start(config, channel)) {
       for (int round = 0; round < rounds; round++) {
         boolean offline = round % 2 == 0;
@@ -156,7 +158,13 @@ class RandomizedSyncTest {
   }
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger("dev.thunderlink.sync.test");
-  private static final String IGNORE_FILE = dev.thunderlink.sync.internal.IgnoreRules.IGNORE_FILE;
+  /**
+   * The rounds' rule file: the root's {@code .thunderlinkignore}, or with {@code
+   * -Dsync.random.ignore=gitignore} the root's {@code .gitignore} (read as the session reads the
+   * tree's .gitignore files).
+   */
+  private static final String IGNORE_FILE = "gitignore".equals(System.getProperty("sync.random.ignore"))
+      ? ".gitignore" : dev.thunderlink.sync.internal.IgnoreRules.IGNORE_FILE;
 
   /** The tree without {@code dir} and what is in it, nor the rule file. */
   private static Map<String, String> outside(Map<String, String> tree, String dir) {
