@@ -33,6 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code -Dsync.random.rounds=500}. The operations include a {@code touch} (a time alone).
  * Every fourth round runs with {@code d1/} ignored, then un-ignores it: what either side had
  * there must survive (a deletion made while ignored is undone from the other side).
+ * Every sixth round the workstation's session is closed while both sides edit and started
+ * again from its state database before they sync (every twelfth the host's service too).
  * Half the rounds run with the session paused while both
  * sides edit (a true concurrent-edit window, where the content property is checked for every
  * path a side really changed, not one it renamed away and back), the
@@ -61,13 +63,12 @@ class RandomizedSyncTest {
         ? SyncPair.macJimfs() : null;
     Path a = Files.createDirectories(jimfs == null ? tmp.resolve("a") : jimfs.getPath("/a"));
     Path b = Files.createDirectories(tmp.resolve("b"));
-    SyncHostService host = new SyncHostService(tmp.resolve("host-state"), "mini", true, Duration.ofMillis(10));
-    Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(host).build().start();
-    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    Host host = new Host(tmp.resolve("host-state"));
     SyncSessionConfig config = SyncSessionConfig.builder("rnd").localRoot(a).remoteRoot(b.toString())
         .mode(mode).stateDir(tmp.resolve("ws-state")).deviceName("book").blockSize(4096).safetyMinimumEntries(1_000_000)
         .useGitignoreFiles(IGNORE_FILE.equals(".gitignore")).build();
-    try (SyncSession s = SyncSession.start(config, channel)) {
+    SyncSession s = SyncSession.start(config, host.channel);
+    try {
       for (int round = 0; round < rounds; round++) {
         boolean offline = round % 2 == 0;
         log.debug("=== round {} {}", round, offline ? "offline" : "live");
@@ -99,6 +100,17 @@ class RandomizedSyncTest {
         if (offline) {
           edited.put(sa.tag, SyncPair.tree(a));
           edited.put(sb.tag, SyncPair.tree(b));
+          if (round % 6 == 4) {
+            // both sides edited while the workstation's daemon was down (and every other time
+            // the host's too): the sessions start again from their state databases
+            log.debug("=== restart{}", round % 12 == 4 ? " with the host" : "");
+            s.close();
+            if (round % 12 == 4) {
+              host.close();
+              host = new Host(tmp.resolve("host-state"));
+            }
+            s = SyncSession.start(config, host.channel);
+          }
           s.resume(false);
         }
         s.flush(Duration.ofSeconds(60));
@@ -146,10 +158,7 @@ class RandomizedSyncTest {
         assertThat(s.status().errors()).as("seed " + seed).isEmpty();
       }
     } finally {
-      channel.shutdownNow();
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-      server.shutdownNow();
-      server.awaitTermination(5, TimeUnit.SECONDS);
+      s.close();
       host.close();
       if (jimfs != null) {
         jimfs.close();
@@ -175,6 +184,27 @@ class RandomizedSyncTest {
 
   private static String h(String content) {
     return dev.thunderlink.sync.internal.ContentHash.of(content.getBytes(UTF_8)).substring(0, 8);
+  }
+
+  /** The host's side: its sync service behind a real gRPC server, and a channel to it. */
+  private static final class Host {
+    final SyncHostService service;
+    final Server server;
+    final ManagedChannel channel;
+
+    Host(Path state) throws IOException {
+      service = new SyncHostService(state, "mini", true, Duration.ofMillis(10));
+      server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(service).build().start();
+      channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+    }
+
+    void close() throws InterruptedException {
+      channel.shutdownNow();
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+      server.shutdownNow();
+      server.awaitTermination(5, TimeUnit.SECONDS);
+      service.close();
+    }
   }
 
   /** One side's random editor; runs on its own thread. */
