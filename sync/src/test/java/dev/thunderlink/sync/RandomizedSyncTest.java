@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Every fourth round runs with {@code d1/} ignored, then un-ignores it: what either side had
  * there must survive (a deletion made while ignored is undone from the other side).
  * Every sixth round the workstation's session is closed while both sides edit and started
- * again from its state database before they sync (every twelfth the host's service too).
+ * again from its state database before they sync (every twelfth the host's service too); in
+ * another of every six, a live one, it is closed and started again while it applies their edits.
  * Half the rounds run with the session paused while both
  * sides edit (a true concurrent-edit window, where the content property is checked for every
  * path a side really changed, not one it renamed away and back), the
@@ -90,8 +91,24 @@ class RandomizedSyncTest {
         int opsB = 1 + rnd.nextInt(15);
         Thread ta = new Thread(() -> sa.run(opsA));
         Thread tb = new Thread(() -> sb.run(opsB));
+        java.util.concurrent.CountDownLatch applying = new java.util.concurrent.CountDownLatch(1);
+        boolean restartMidSync = !offline && round % 6 == 1;
+        AutoCloseable watch = restartMidSync ? s.subscribe(c -> {
+          if (c.kind() == SyncChange.Kind.APPLIED) {
+            applying.countDown();
+          }
+        }) : () -> { };
         ta.start();
         tb.start();
+        if (restartMidSync) {
+          // the workstation's daemon restarts while the session applies the round's first edits
+          // (or after 5 s, if they made no change) and both sides may still be editing
+          applying.await(5, TimeUnit.SECONDS);
+          watch.close();
+          log.debug("=== restart while syncing");
+          s.close();
+          s = SyncSession.start(config, host.channel);
+        }
         ta.join();
         tb.join();
         assertThat(sa.failure).as("ops on a, seed " + seed).isNull();
