@@ -488,6 +488,13 @@ class TwoDaemonsTest {
     Path a = Files.createDirectories(dir.resolve("rnd-local"));
     Path b = dir.resolve("rnd-remote");
     Files.writeString(a.resolve("f0.txt"), "start");
+    // files the edits never touch: deleting what they made never takes the tree below half of what
+    // it had within the minute, which is the safety stop's mass deletion (it halted a soak's
+    // round 42, rightly, on a tree of 32 entries), so the rounds need no `resume --force`
+    Files.createDirectories(a.resolve("ballast"));
+    for (int i = 0; i < 50; i++) {
+      Files.writeString(a.resolve("ballast/b" + i + ".txt"), "ballast " + i);
+    }
     DaemonProcess.Result c = cli("rnd-create", "sync", "create", "rnd", "--home", wsHome.toString(), "--local", a.toString(),
         "--remote", b.toString(), "--wait", "--timeout", "60");
     assertThat(c.exit()).as(c.toString()).isZero();
