@@ -103,6 +103,13 @@ public final class SyncSessionConfig {
   public static final Duration DEFAULT_MACOS_LATENCY = Duration.ofMillis(10);
   /** The periodic full rescan unless set. */
   public static final Duration DEFAULT_RESCAN_INTERVAL = Duration.ofMinutes(5);
+  /**
+   * The safety stop unless set: a plan that would delete at least this share of a side's entries
+   * (or leave it that much below the most it had within a minute) halts the session...
+   */
+  public static final double DEFAULT_SAFETY_DELETE_FRACTION = 0.5;
+  /** ...when that is more than this many entries. */
+  public static final int DEFAULT_SAFETY_MINIMUM_ENTRIES = 20;
 
   /** Validating builder; not thread-safe. */
   public static final class Builder {
@@ -121,8 +128,8 @@ public final class SyncSessionConfig {
     private Duration macosLatency = DEFAULT_MACOS_LATENCY;
     private boolean watch = true;
     private int blockSize = 128 * 1024;
-    private double safetyDeleteFraction = 0.5;
-    private int safetyMinimumEntries = 20;
+    private double safetyDeleteFraction = DEFAULT_SAFETY_DELETE_FRACTION;
+    private int safetyMinimumEntries = DEFAULT_SAFETY_MINIMUM_ENTRIES;
 
     private Builder(String name) {
       this.name = name;

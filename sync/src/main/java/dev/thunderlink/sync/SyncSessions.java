@@ -43,8 +43,9 @@ public final class SyncSessions implements AutoCloseable {
    * @param ignores        ignore rules (.gitignore syntax) every session has before its own, so
    *                       that a session's {@code !pattern} can take one back
    */
-  public record Defaults(Duration macosLatency, Duration rescanInterval, List<String> ignores) {
-    /** {@link SyncSessionConfig}'s own: its latency and rescan interval, the built-in rules alone. */
+  public record Defaults(Duration macosLatency, Duration rescanInterval, List<String> ignores, double safetyDeleteFraction,
+      int safetyMinimumEntries) {
+    /** {@link SyncSessionConfig}'s own: its latency, rescan interval and safety stop, the built-in rules alone. */
     public static final Defaults ENGINE =
         new Defaults(SyncSessionConfig.DEFAULT_MACOS_LATENCY, SyncSessionConfig.DEFAULT_RESCAN_INTERVAL, List.of());
 
@@ -56,7 +57,19 @@ public final class SyncSessions implements AutoCloseable {
       if (rescanInterval == null || rescanInterval.isNegative()) {
         throw new IllegalArgumentException("sync rescan interval: " + rescanInterval + " (expected: >= 0; 0: none)");
       }
+      if (!(safetyDeleteFraction > 0 && safetyDeleteFraction <= 1)) {
+        throw new IllegalArgumentException("sync mass deletion share: " + safetyDeleteFraction + " (expected: more than 0, at most 1)");
+      }
+      if (safetyMinimumEntries < 0) {
+        throw new IllegalArgumentException("sync mass deletion minimum: " + safetyMinimumEntries + " (expected: >= 0)");
+      }
       ignores = List.copyOf(ignores);
+    }
+
+    /** With {@link SyncSessionConfig}'s safety stop: half of a side, more than 20 entries. */
+    public Defaults(Duration macosLatency, Duration rescanInterval, List<String> ignores) {
+      this(macosLatency, rescanInterval, ignores, SyncSessionConfig.DEFAULT_SAFETY_DELETE_FRACTION,
+          SyncSessionConfig.DEFAULT_SAFETY_MINIMUM_ENTRIES);
     }
   }
 
@@ -367,6 +380,7 @@ public final class SyncSessions implements AutoCloseable {
         .ignores(defaults.ignores()).ignores(def.ignores() == null ? List.of() : def.ignores())
         .useGitignoreFiles(def.useGitignoreFiles())
         .macosLatency(defaults.macosLatency()).rescanInterval(defaults.rescanInterval())
+        .safetyDeleteFraction(defaults.safetyDeleteFraction()).safetyMinimumEntries(defaults.safetyMinimumEntries())
         .ignoreVcs(def.ignoreVcs())
         .outsideSymlinks("keep".equalsIgnoreCase(def.outsideSymlinks()) ? SyncSessionConfig.OutsideSymlinks.KEEP
             : SyncSessionConfig.OutsideSymlinks.REFUSE)

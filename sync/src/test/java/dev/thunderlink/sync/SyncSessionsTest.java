@@ -454,4 +454,44 @@ class SyncSessionsTest {
       }
     }
   }
+  /**
+   * {@code [sync] mass_deletion_percent} and {@code mass_deletion_min_entries} reach every
+   * session: at 90%, deleting 25 files of 40 crosses (the default, half and more than 20 entries,
+   * halts it), and deleting 14 of the 15 left halts.
+   */
+  @Test
+  void theSafetyStopSettingsReachEverySession() throws Exception {
+    try (InProcessHost h = InProcessHost.start(tmp.resolve("host"), "safety-test")) {
+      Path a = Files.createDirectories(tmp.resolve("a"));
+      Path b = tmp.resolve("b");
+      for (int i = 0; i < 40; i++) {
+        Files.writeString(a.resolve("f" + i + ".txt"), "file " + i);
+      }
+      SyncSessions.Defaults ninety = new SyncSessions.Defaults(Duration.ofMillis(5), Duration.ZERO, List.of(), 0.9, 5);
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", h.channel(), null, ninety)) {
+        reg.create(new SyncSessions.Definition("proj", a.toString(), b.toString(), null, List.of(), false, false,
+            "refuse", false));
+        reg.flush("proj", Duration.ofSeconds(30));
+        for (int i = 0; i < 25; i++) {
+          Files.delete(a.resolve("f" + i + ".txt"));
+        }
+        reg.flush("proj", Duration.ofSeconds(30));
+        try (java.util.stream.Stream<Path> w = Files.list(b)) {
+          assertThat(w.count()).as("25 of 40 deleted: under 90%").isEqualTo(15);
+        }
+        for (int i = 25; i < 39; i++) {
+          Files.delete(a.resolve("f" + i + ".txt"));
+        }
+        assertThatThrownBy(() -> reg.flush("proj", Duration.ofSeconds(30))).hasMessageContaining("halted");
+        assertThat(reg.status("proj").state()).isEqualTo("HALTED");
+        try (java.util.stream.Stream<Path> w = Files.list(b)) {
+          assertThat(w.count()).as("nothing of the halted plan crossed").isEqualTo(15);
+        }
+      }
+    }
+    assertThatThrownBy(() -> new SyncSessions.Defaults(Duration.ZERO, Duration.ZERO, List.of(), 0, 20))
+        .hasMessage("sync mass deletion share: 0.0 (expected: more than 0, at most 1)");
+    assertThatThrownBy(() -> new SyncSessions.Defaults(Duration.ZERO, Duration.ZERO, List.of(), 0.5, -1))
+        .hasMessage("sync mass deletion minimum: -1 (expected: >= 0)");
+  }
 }

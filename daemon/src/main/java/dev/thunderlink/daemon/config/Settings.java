@@ -102,6 +102,12 @@ final class Settings {
     add(m, "sync.watcher_latency_ms", NODES.numberNode(10), intRange(0, 60_000), false);
     add(m, "sync.rescan_interval_s", NODES.numberNode(600), intRange(0, 86_400), false);
     add(m, "sync.ignores", strings(".DS_Store", "._*"), listOf("ignore rules in .gitignore syntax", Settings::nonEmpty), true);
+    // the safety stop for mass deletions: a plan that would delete at least this percentage of
+    // a side's entries, or leave it that much below the most it had within a minute, halts the
+    // session until `sync resume --force`, when that is more than the minimum (100: only the
+    // deletion of everything halts; the deletion of a root halts whatever these say)
+    add(m, "sync.mass_deletion_percent", NODES.numberNode(50), intRange(1, 100), false);
+    add(m, "sync.mass_deletion_min_entries", NODES.numberNode(20), intRange(0, Integer.MAX_VALUE), false);
     add(m, "service.shutdown_grace_s", NODES.numberNode(10), intRange(0, 600), false);
     add(m, "metrics.port", NODES.numberNode(9464), intRange(0, MAX_PORT), false);
     return java.util.Collections.unmodifiableMap(m);
@@ -318,7 +324,8 @@ final class Settings {
             classes,
             (Boolean) v.get("inference.warmup")),
         new ThunderlinkConfig.Sync(
-            (Integer) v.get("sync.watcher_latency_ms"), (Integer) v.get("sync.rescan_interval_s"), (List<String>) v.get("sync.ignores")),
+            (Integer) v.get("sync.watcher_latency_ms"), (Integer) v.get("sync.rescan_interval_s"), (List<String>) v.get("sync.ignores"),
+            (Integer) v.get("sync.mass_deletion_percent"), (Integer) v.get("sync.mass_deletion_min_entries")),
         new ThunderlinkConfig.Service((Integer) v.get("service.shutdown_grace_s")),
         new ThunderlinkConfig.Metrics((Integer) v.get("metrics.port")));
   }

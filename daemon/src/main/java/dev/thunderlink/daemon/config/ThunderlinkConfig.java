@@ -241,8 +241,12 @@ public record ThunderlinkConfig(
    *     it reports them (both daemons; other systems' watchers report at once)
    * @param rescanIntervalSeconds the periodic full rescan (the backstop when events are lost); 0: none
    * @param ignores ignore rules in .gitignore syntax every session has before its own
+   * @param massDeletionPercent the safety stop: a plan deleting at least this percentage of a
+   *     side's entries (or leaving it that much below its most within a minute) halts the session
+   * @param massDeletionMinEntries ... when that is more than this many entries
    */
-  public record Sync(int watcherLatencyMillis, int rescanIntervalSeconds, List<String> ignores) {
+  public record Sync(int watcherLatencyMillis, int rescanIntervalSeconds, List<String> ignores, int massDeletionPercent,
+      int massDeletionMinEntries) {
     public Sync {
       ignores = List.copyOf(ignores);
     }
@@ -250,7 +254,8 @@ public record ThunderlinkConfig(
     /** What the workstation daemon gives every mirror session. */
     public dev.thunderlink.sync.SyncSessions.Defaults sessionDefaults() {
       return new dev.thunderlink.sync.SyncSessions.Defaults(
-          java.time.Duration.ofMillis(watcherLatencyMillis), java.time.Duration.ofSeconds(rescanIntervalSeconds), ignores);
+          java.time.Duration.ofMillis(watcherLatencyMillis), java.time.Duration.ofSeconds(rescanIntervalSeconds), ignores,
+          massDeletionPercent / 100.0, massDeletionMinEntries);
     }
   }
 

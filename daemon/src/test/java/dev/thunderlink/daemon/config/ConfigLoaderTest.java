@@ -106,6 +106,8 @@ class ConfigLoaderTest {
         watcher_latency_ms = 20
         rescan_interval_s = 300
         ignores = ["target/", "*.o"]
+        mass_deletion_percent = 90
+        mass_deletion_min_entries = 200
 
         [service]
         shutdown_grace_s = 3
@@ -148,11 +150,11 @@ class ConfigLoaderTest {
     assertThat(cfg.inference().maxLoadedModels()).isEqualTo(1);
     assertThat(cfg.inference().memoryBytes()).isEqualTo(34359738368L);
     assertThat(cfg.inference().warmup()).isFalse();
-    assertThat(cfg.sync()).isEqualTo(new ThunderlinkConfig.Sync(20, 300, List.of("target/", "*.o")));
+    assertThat(cfg.sync()).isEqualTo(new ThunderlinkConfig.Sync(20, 300, List.of("target/", "*.o"), 90, 200));
     // what the workstation daemon hands every mirror session
     assertThat(cfg.sync().sessionDefaults())
         .isEqualTo(new dev.thunderlink.sync.SyncSessions.Defaults(
-            java.time.Duration.ofMillis(20), java.time.Duration.ofSeconds(300), List.of("target/", "*.o")));
+            java.time.Duration.ofMillis(20), java.time.Duration.ofSeconds(300), List.of("target/", "*.o"), 0.9, 200));
     assertThat(cfg.service().shutdownGraceSeconds()).isEqualTo(3);
     assertThat(cfg.metrics().enabled()).isFalse();
     assertThat(c.value("metrics.port").orElseThrow().source()).isEqualTo(ConfigSource.FILE);
@@ -194,7 +196,18 @@ class ConfigLoaderTest {
   @Test
   void syncDefaultsAndABadIgnoreRule() throws Exception {
     ThunderlinkConfig.Sync d = load().config().sync();
-    assertThat(d).isEqualTo(new ThunderlinkConfig.Sync(10, 600, List.of(".DS_Store", "._*")));
+    assertThat(d).isEqualTo(new ThunderlinkConfig.Sync(10, 600, List.of(".DS_Store", "._*"), 50, 20));
+    // the safety stop's defaults are the engine's own
+    assertThat(d.sessionDefaults().safetyDeleteFraction())
+        .isEqualTo(dev.thunderlink.sync.SyncSessionConfig.DEFAULT_SAFETY_DELETE_FRACTION);
+    assertThat(d.sessionDefaults().safetyMinimumEntries())
+        .isEqualTo(dev.thunderlink.sync.SyncSessionConfig.DEFAULT_SAFETY_MINIMUM_ENTRIES);
+    write("[sync]\nmass_deletion_percent = 0\n");
+    assertThatThrownBy(this::load).hasMessageContaining("sync.mass_deletion_percent: 0 (expected:");
+    write("[sync]\nmass_deletion_percent = 101\n");
+    assertThatThrownBy(this::load).hasMessageContaining("sync.mass_deletion_percent: 101 (expected:");
+    write("[sync]\nmass_deletion_min_entries = -1\n");
+    assertThatThrownBy(this::load).hasMessageContaining("sync.mass_deletion_min_entries: -1 (expected:");
     write("[sync]\nignores = [\"*.o\", \"  \"]\nrescan_interval_s = 0\n");
     assertThatThrownBy(this::load).hasMessageContaining("sync.ignores[1]: \"  \" (expected: a non-empty string)");
     write("[sync]\nignores = [\"*.o\", \"!keep.o\"]\nrescan_interval_s = 0\n");
