@@ -42,6 +42,10 @@ public final class SyncSessions implements AutoCloseable {
    *                       events; zero: none
    * @param ignores        ignore rules (.gitignore syntax) every session has before its own, so
    *                       that a session's {@code !pattern} can take one back
+   * @param safetyDeleteFraction the safety stop: a plan that would delete at least this share of
+   *                       a side's entries (or leave it that much below its most within a minute)
+   *                       halts the session; 1: only a deletion of everything
+   * @param safetyMinimumEntries ... when that is more than this many entries
    */
   public record Defaults(Duration macosLatency, Duration rescanInterval, List<String> ignores, double safetyDeleteFraction,
       int safetyMinimumEntries) {
