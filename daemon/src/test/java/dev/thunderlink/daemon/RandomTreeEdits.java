@@ -1,9 +1,7 @@
 package dev.thunderlink.daemon;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
+import dev.thunderlink.sync.testing.Trees;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -12,13 +10,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.stream.Stream;
 
 /**
  * A seeded random editor of one side's tree, for the two-daemon randomized test: writes, appends,
@@ -108,38 +103,14 @@ final class RandomTreeEdits {
   }
 
   private static void deleteTree(Path d) throws IOException {
-    List<Path> all = new ArrayList<>();
-    try (Stream<Path> s = Files.walk(d)) {
-      s.forEach(all::add);
-    } catch (UncheckedIOException e) {
-      throw e.getCause();
-    }
+    List<Path> all = Trees.walk(d, true); // parents first; what the daemon moves meanwhile is skipped
     for (int i = all.size() - 1; i >= 0; i--) {
       Files.deleteIfExists(all.get(i));
     }
   }
 
-  /** The tree as the test compares it, without the daemon's temporary files. */
+  /** The tree as the test compares it ({@link Trees#snapshot}: without the daemon's temporary files). */
   static Map<String, String> tree(Path root) throws IOException {
-    Map<String, String> out = new TreeMap<>();
-    try (Stream<Path> s = Files.walk(root)) {
-      for (Path p : (Iterable<Path>) s::iterator) {
-        if (p.equals(root) || p.getFileName().toString().startsWith(".thunderlink-tmp-")) {
-          continue;
-        }
-        String rel = root.relativize(p).toString();
-        if (Files.isSymbolicLink(p)) {
-          out.put(rel, "link:" + Files.readSymbolicLink(p));
-        } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-          out.put(rel, "dir");
-        } else {
-          String c = new String(Files.readAllBytes(p), UTF_8);
-          out.put(rel, (Files.isExecutable(p) ? "+x:" : "") + c);
-        }
-      }
-    } catch (UncheckedIOException e) {
-      throw e.getCause();
-    }
-    return out;
+    return Trees.snapshot(root);
   }
 }

@@ -544,7 +544,7 @@ public final class SessionEngine {
     CycleResult result;
     try {
       result = execute(decisions);
-      if (deletions == null) {
+      if (force) {
         recentSizes[0].clear(); // confirmed: the sizes before it no longer count against the next plan
         recentSizes[1].clear();
       }
@@ -794,8 +794,8 @@ public final class SessionEngine {
   /** @param del the plan's {@link #deletions} */
   private void checkSafety(int[] del) throws SafetyStop {
     long now = clock.millis();
-    check(del[0], viewL.size(), recentSizes[0].peak(now, viewL.size()), local.info().deviceName());
-    check(del[1], viewR.size(), recentSizes[1].peak(now, viewR.size()), remote.info().deviceName());
+    check(del[0], viewL.size(), recentSizes[0].recordAndPeak(now, viewL.size()), local.info().deviceName());
+    check(del[1], viewR.size(), recentSizes[1].recordAndPeak(now, viewR.size()), remote.info().deviceName());
   }
 
   /**
@@ -818,18 +818,20 @@ public final class SessionEngine {
    * Session thread.
    */
   private static final class RecentSizes {
-    private final java.util.ArrayDeque<long[]> sizes = new java.util.ArrayDeque<>(); // {millis, size}
+    private record Size(long millis, long entries) {}
+
+    private final java.util.ArrayDeque<Size> sizes = new java.util.ArrayDeque<>();
 
     /** Records {@code size} as of {@code now}; returns the most entries the side had in the window. */
-    long peak(long now, long size) {
-      while (!sizes.isEmpty() && sizes.peekLast()[1] <= size) {
+    long recordAndPeak(long now, long size) {
+      while (!sizes.isEmpty() && sizes.peekLast().entries() <= size) {
         sizes.removeLast();
       }
-      sizes.addLast(new long[] {now, size});
-      while (sizes.peekFirst()[0] <= now - DELETION_WINDOW_MILLIS) {
+      sizes.addLast(new Size(now, size));
+      while (sizes.peekFirst().millis() <= now - DELETION_WINDOW_MILLIS) {
         sizes.removeFirst();
       }
-      return sizes.peekFirst()[1];
+      return sizes.peekFirst().entries();
     }
 
     void clear() {
