@@ -98,6 +98,13 @@ final class DaemonProcess implements AutoCloseable {
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
   }
 
+  /** SIGKILL (kill -9), as a crash or a power cut would stop it, then wait for it to be gone. */
+  void kill() throws InterruptedException {
+    if (!process.destroyForcibly().waitFor(15, TimeUnit.SECONDS)) {
+      throw new AssertionError("still running 15 s after SIGKILL: " + process.pid());
+    }
+  }
+
   @Override
   public void close() throws InterruptedException {
     if (process.isAlive()) {

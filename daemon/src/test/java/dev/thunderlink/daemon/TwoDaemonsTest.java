@@ -63,17 +63,52 @@ class TwoDaemonsTest {
     wsHome = dir.resolve("ws");
     logs = dir.resolve("logs");
     port = freePort();
-    host =
-        DaemonProcess.start(
-            logs, "host", NO_JVM_ARGS, java.util.Map.of(
-                "THUNDERLINK_BULK_PERMITTED_ROOTS", dir.toString(),
-                // short, so that the SIGTERM test's copy and token stream are still running at the deadline
-                "THUNDERLINK_SERVICE_SHUTDOWN_GRACE_S", "1",
-                "THUNDERLINK_INFERENCE_HOST_API_PORT", String.valueOf(hostApiPort = freePort())),
-            "serve", "--home", hostHome.toString(), "--listen", "127.0.0.2:" + port, "--listen", "127.0.0.3:" + port);
+    hostApiPort = freePort();
+    host = startHostProcess("host");
     Await.until(Duration.ofSeconds(30), () -> Files.exists(hostHome.resolve("control.json")), () -> "host control.json; " + safe(host));
     tb = LinkEmulator.start(LinkProfile.THUNDERBOLT, new InetSocketAddress("127.0.0.4", 0), new InetSocketAddress("127.0.0.2", port));
     wifi = LinkEmulator.start(LinkProfile.WIFI, new InetSocketAddress("127.0.0.5", 0), new InetSocketAddress("127.0.0.3", port));
+  }
+
+  /** The host daemon, as first started and as started again after a kill (same home, ports and settings). */
+  private DaemonProcess startHostProcess(String logName) throws java.io.IOException {
+    return DaemonProcess.start(
+        logs, logName, NO_JVM_ARGS, java.util.Map.of(
+            "THUNDERLINK_BULK_PERMITTED_ROOTS", dir.toString(),
+            // short, so that the SIGTERM test's copy and token stream are still running at the deadline
+            "THUNDERLINK_SERVICE_SHUTDOWN_GRACE_S", "1",
+            "THUNDERLINK_INFERENCE_HOST_API_PORT", String.valueOf(hostApiPort)),
+        "serve", "--home", hostHome.toString(), "--listen", "127.0.0.2:" + port, "--listen", "127.0.0.3:" + port);
+  }
+
+  /** The workstation daemon, as first started and as started again after a kill. */
+  private DaemonProcess startWorkstationProcess(String logName) throws java.io.IOException {
+    return DaemonProcess.start(
+        logs, logName, NO_JVM_ARGS, java.util.Map.of(
+            "THUNDERLINK_METRICS_PORT", String.valueOf(metricsPort),
+            "THUNDERLINK_INFERENCE_API_PORT", String.valueOf(apiPort)),
+        "connect", "--home", wsHome.toString(),
+        "--path", "tb=" + tb.localAddress().getAddress().getHostAddress() + ":" + tb.localAddress().getPort(),
+        "--path", "wifi=" + wifi.localAddress().getAddress().getHostAddress() + ":" + wifi.localAddress().getPort());
+  }
+
+  /** The workstation's link is up over the emulated cable, as a fresh control connection sees it. */
+  private boolean connectedOverTb() {
+    try {
+      StatusResponse s = wsStatus();
+      return s.getActivePath().equals("tb") && s.getPathsList().stream().allMatch(p -> p.getState().equals("up"));
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  private boolean hostSeesItsPeer() {
+    try (LocalControlServer.Connection c = LocalControlServer.connect(hostHome)) {
+      return ControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(5, TimeUnit.SECONDS)
+          .status(StatusRequest.getDefaultInstance()).getPeer().getConnected();
+    } catch (Exception e) {
+      return false;
+    }
   }
 
   @AfterAll
@@ -178,26 +213,10 @@ class TwoDaemonsTest {
     // and its [tuning.<kind>] ones reach its link (status shows the profiles it uses)
     Files.writeString(wsHome.resolve("config.toml"),
         "[sync]\nignores = [\"*.secret\"]\n[tuning.wifi]\nsend_buffer_bytes = 3000000\n");
-    ws =
-        DaemonProcess.start(
-            logs, "ws", NO_JVM_ARGS, java.util.Map.of(
-                "THUNDERLINK_METRICS_PORT", String.valueOf(metricsPort),
-                "THUNDERLINK_INFERENCE_API_PORT", String.valueOf(apiPort = freePort())),
-            "connect", "--home", wsHome.toString(),
-            "--path", "tb=" + tb.localAddress().getAddress().getHostAddress() + ":" + tb.localAddress().getPort(),
-            "--path", "wifi=" + wifi.localAddress().getAddress().getHostAddress() + ":" + wifi.localAddress().getPort());
+    apiPort = freePort();
+    ws = startWorkstationProcess("ws");
     Await.until(Duration.ofSeconds(30), () -> Files.exists(wsHome.resolve("control.json")), () -> safe(ws));
-    Await.until(
-        Duration.ofSeconds(20),
-        () -> {
-          try {
-            StatusResponse s = wsStatus();
-            return s.getActivePath().equals("tb") && s.getPathsList().stream().allMatch(p -> p.getState().equals("up"));
-          } catch (Exception e) {
-            return false;
-          }
-        },
-        () -> safe(ws));
+    Await.until(Duration.ofSeconds(20), this::connectedOverTb, () -> safe(ws));
     DaemonProcess.Result st = cli("status-ws", "status", "--home", wsHome.toString(), "--json");
     assertThat(st.exit()).as(st.toString()).isZero();
     JsonNode s = JSON.readTree(st.out());
@@ -498,54 +517,85 @@ class TwoDaemonsTest {
     DaemonProcess.Result c = cli("rnd-create", "sync", "create", "rnd", "--home", wsHome.toString(), "--local", a.toString(),
         "--remote", b.toString(), "--wait", "--timeout", "60");
     assertThat(c.exit()).as(c.toString()).isZero();
-    try (LocalControlServer.Connection control = LocalControlServer.connect(wsHome)) {
-      var sync = SyncControlGrpc.newBlockingStub(control.channel());
-      SyncNameRequest name = SyncNameRequest.newBuilder().setName("rnd").build();
-      for (int round = 0; round < rounds; round++) {
-        String at = "round " + round + " seed " + seed;
-        boolean paused = round % 2 == 0;
-        java.util.Map<String, String> before = RandomTreeEdits.tree(a);
-        if (paused) {
-          sync.withDeadlineAfter(30, TimeUnit.SECONDS).pause(name);
+    SyncNameRequest name = SyncNameRequest.newBuilder().setName("rnd").build();
+    for (int round = 0; round < rounds; round++) {
+      String at = "round " + round + " seed " + seed;
+      boolean paused = round % 2 == 0;
+      // in a live round of every two, a daemon is killed (-9) in the middle of the edits and the
+      // sync they set off, then started again: the workstation in one, the host in the next
+      String killed = round % 4 == 1 ? "workstation" : round % 4 == 3 ? "host" : null;
+      java.util.Map<String, String> before = RandomTreeEdits.tree(a);
+      if (paused) {
+        onSync(s -> s.pause(name));
+      }
+      RandomTreeEdits ea = new RandomTreeEdits(a, "A" + round, rnd.nextLong());
+      RandomTreeEdits eb = new RandomTreeEdits(b, "B" + round, rnd.nextLong());
+      int na = 1 + rnd.nextInt(12);
+      int nb = 1 + rnd.nextInt(12);
+      var onB = java.util.concurrent.CompletableFuture.runAsync(() -> {
+        try {
+          eb.run(nb);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
         }
-        RandomTreeEdits ea = new RandomTreeEdits(a, "A" + round, rnd.nextLong());
-        RandomTreeEdits eb = new RandomTreeEdits(b, "B" + round, rnd.nextLong());
-        int na = 1 + rnd.nextInt(12);
-        int nb = 1 + rnd.nextInt(12);
-        var onB = java.util.concurrent.CompletableFuture.runAsync(() -> {
-          try {
-            eb.run(nb);
-          } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+      });
+      int first = killed == null ? na : na / 2;
+      ea.run(first);
+      if (killed != null) {
+        (killed.equals("host") ? host : ws).kill();
+      }
+      ea.run(na - first);
+      onB.get(60, TimeUnit.SECONDS);
+      if (killed != null) {
+        long t0 = System.nanoTime();
+        if (killed.equals("host")) {
+          host = startHostProcess("host-r" + round);
+        } else {
+          ws = startWorkstationProcess("ws-r" + round);
+        }
+        // the host's own status, over its new control endpoint: the workstation's may not have seen the link drop yet
+        Await.until(Duration.ofSeconds(60), () -> connectedOverTb() && hostSeesItsPeer(), () -> at
+            + ": not connected again after the " + killed + "'s restart; " + safe(host) + safe(ws));
+        System.out.println(at + ": " + killed + " killed (-9) mid-sync, connected again "
+            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms after its restart");
+      }
+      List<java.util.Map<String, String>> edited = List.of();
+      if (paused) {
+        edited = List.of(RandomTreeEdits.tree(a), RandomTreeEdits.tree(b));
+        onSync(s -> s.resume(SyncResumeRequest.newBuilder().setName("rnd").build()));
+      }
+      DaemonProcess.Result f = cli("rnd-flush-" + round, "sync", "flush", "rnd", "--home", wsHome.toString(), "--timeout", "60");
+      assertThat(f.exit()).as(at + ": " + f).isZero();
+      java.util.Map<String, String> ta = RandomTreeEdits.tree(a);
+      assertThat(ta).as(at).isEqualTo(RandomTreeEdits.tree(b));
+      for (java.util.Map<String, String> side : edited) {
+        for (java.util.Map.Entry<String, String> e : side.entrySet()) {
+          String v = e.getValue();
+          if (v.equals("dir") || v.startsWith("link:") || v.equals(before.get(e.getKey()))) {
+            continue; // only file contents this side changed must survive
           }
-        });
-        ea.run(na);
-        onB.get(60, TimeUnit.SECONDS);
-        List<java.util.Map<String, String>> edited = List.of();
-        if (paused) {
-          edited = List.of(RandomTreeEdits.tree(a), RandomTreeEdits.tree(b));
-          sync.withDeadlineAfter(30, TimeUnit.SECONDS).resume(SyncResumeRequest.newBuilder().setName("rnd").build());
+          String content = v.startsWith("+x:") ? v.substring(3) : v;
+          assertThat(ta.values()).as("%s: %s written to %s is kept; tree now %s", at, content, e.getKey(), ta)
+              .containsAnyOf(content, "+x:" + content);
         }
-        DaemonProcess.Result f = cli("rnd-flush-" + round, "sync", "flush", "rnd", "--home", wsHome.toString(), "--timeout", "60");
-        assertThat(f.exit()).as(at + ": " + f).isZero();
-        java.util.Map<String, String> ta = RandomTreeEdits.tree(a);
-        assertThat(ta).as(at).isEqualTo(RandomTreeEdits.tree(b));
-        for (java.util.Map<String, String> side : edited) {
-          for (java.util.Map.Entry<String, String> e : side.entrySet()) {
-            String v = e.getValue();
-            if (v.equals("dir") || v.startsWith("link:") || v.equals(before.get(e.getKey()))) {
-              continue; // only file contents this side changed must survive
-            }
-            String content = v.startsWith("+x:") ? v.substring(3) : v;
-            assertThat(ta.values()).as("%s: %s written to %s is kept; tree now %s", at, content, e.getKey(), ta)
-                .containsAnyOf(content, "+x:" + content);
-          }
+      }
+      assertThat(onSync(s -> s.status(name)).getErrorsMap()).as(at).isEmpty();
+      // a daemon killed while it wrote leaves no temporary file behind once the sides agree
+      for (Path root : List.of(a, b)) {
+        try (var all = Files.walk(root)) {
+          assertThat(all.filter(dev.thunderlink.sync.testing.Trees::isTemp).map(Path::toString)).as(at).isEmpty();
         }
-        assertThat(sync.withDeadlineAfter(10, TimeUnit.SECONDS).status(name).getErrorsMap()).as(at).isEmpty();
       }
     }
     DaemonProcess.Result t = cli("rnd-terminate", "sync", "terminate", "rnd", "--home", wsHome.toString());
     assertThat(t.exit()).as(t.toString()).isZero();
+  }
+
+  /** One call on the workstation's sync control, over a control connection of its own (the daemon may have restarted). */
+  private <T> T onSync(java.util.function.Function<SyncControlGrpc.SyncControlBlockingStub, T> call) throws Exception {
+    try (LocalControlServer.Connection c = LocalControlServer.connect(wsHome)) {
+      return call.apply(SyncControlGrpc.newBlockingStub(c.channel()).withDeadlineAfter(30, TimeUnit.SECONDS));
+    }
   }
 
   @Test
