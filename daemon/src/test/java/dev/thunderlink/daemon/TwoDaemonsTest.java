@@ -281,6 +281,8 @@ class TwoDaemonsTest {
     DaemonProcess.Result st = cli("sync-status", "sync", "status", "proj", "--home", wsHome.toString(), "--json");
     JsonNode s = JSON.readTree(st.out());
     assertThat(s.get("files_transferred").asLong()).isGreaterThanOrEqualTo(2);
+    assertThat(s.get("mass_deletion_percent").asInt()).as("the daemon's [sync] default").isEqualTo(50);
+    assertThat(s.get("mass_deletion_min_entries").asInt()).isEqualTo(20);
     JsonNode progress = s.get("progress");
     assertThat(progress.get("ops_done").asLong()).isEqualTo(progress.get("ops").asLong()).isPositive();
     // --watch: the same, again and again; one JSON object per line for a script reading the stream
@@ -515,9 +517,12 @@ class TwoDaemonsTest {
       Files.writeString(a.resolve("ballast/b" + i + ".txt"), "ballast " + i);
     }
     DaemonProcess.Result c = cli("rnd-create", "sync", "create", "rnd", "--home", wsHome.toString(), "--local", a.toString(),
-        "--remote", b.toString(), "--wait", "--timeout", "60");
+        "--remote", b.toString(), "--wait", "--timeout", "60", "--mass-deletion-percent", "60", "--mass-deletion-min-entries", "25");
     assertThat(c.exit()).as(c.toString()).isZero();
     SyncNameRequest name = SyncNameRequest.newBuilder().setName("rnd").build();
+    var own = onSync(s -> s.status(name));
+    assertThat(List.of(own.getMassDeletionPercent(), own.getMassDeletionMinEntries())).as("the session's own safety stop")
+        .containsExactly(60, 25);
     for (int round = 0; round < rounds; round++) {
       String at = "round " + round + " seed " + seed;
       boolean paused = round % 2 == 0;

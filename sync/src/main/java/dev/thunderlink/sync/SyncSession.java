@@ -457,7 +457,7 @@ public final class SyncSession implements AutoCloseable {
         conflictCount(), engine.errors(), engine.collisions(), lastCycleMillis, engine.planOps.get(),
         engine.planOpsDone.get(), engine.planBytes.get(), engine.planBytesDone.get(), engine.planStartedMillis,
         engine.planFinishedMillis, engine.planActive, config.localRoot().toString(), config.remoteRoot(), settled,
-        engine.waiting());
+        engine.waiting(), (int) Math.round(config.safetyDeleteFraction() * 100), config.safetyMinimumEntries());
   }
 
   private long conflictCount() {

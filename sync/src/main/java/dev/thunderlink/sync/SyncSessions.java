@@ -29,9 +29,27 @@ import java.util.stream.Stream;
 public final class SyncSessions implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
-  /** The persisted form of a session definition. */
+  /**
+   * The persisted form of a session definition. {@code massDeletionPercent} (1 to 100) and
+   * {@code massDeletionMinEntries} (at least 0) are the session's own safety stop ({@code sync
+   * create --mass-deletion-percent/--mass-deletion-min-entries}); null: the daemon's {@link
+   * Defaults}, as every session made before they existed has.
+   */
   public record Definition(String name, String localRoot, String remoteRoot, String mode, List<String> ignores,
-      boolean useGitignoreFiles, boolean ignoreVcs, String outsideSymlinks, boolean paused) {}
+      boolean useGitignoreFiles, boolean ignoreVcs, String outsideSymlinks, boolean paused, Integer massDeletionPercent,
+      Integer massDeletionMinEntries) {
+    /** With the daemon's safety stop. */
+    public Definition(String name, String localRoot, String remoteRoot, String mode, List<String> ignores,
+        boolean useGitignoreFiles, boolean ignoreVcs, String outsideSymlinks, boolean paused) {
+      this(name, localRoot, remoteRoot, mode, ignores, useGitignoreFiles, ignoreVcs, outsideSymlinks, paused, null, null);
+    }
+
+    /** This definition, paused or not. */
+    Definition withPaused(boolean p) {
+      return new Definition(name, localRoot, remoteRoot, mode, ignores, useGitignoreFiles, ignoreVcs, outsideSymlinks, p,
+          massDeletionPercent, massDeletionMinEntries);
+    }
+  }
 
   /**
    * What the daemon's configuration ({@code [sync]} in config.toml) sets for every session.
@@ -384,11 +402,29 @@ public final class SyncSessions implements AutoCloseable {
         .ignores(defaults.ignores()).ignores(def.ignores() == null ? List.of() : def.ignores())
         .useGitignoreFiles(def.useGitignoreFiles())
         .macosLatency(defaults.macosLatency()).rescanInterval(defaults.rescanInterval())
-        .safetyDeleteFraction(defaults.safetyDeleteFraction()).safetyMinimumEntries(defaults.safetyMinimumEntries())
+        .safetyDeleteFraction(def.massDeletionPercent() == null ? defaults.safetyDeleteFraction()
+            : massDeletionFraction(def.massDeletionPercent()))
+        .safetyMinimumEntries(def.massDeletionMinEntries() == null ? defaults.safetyMinimumEntries()
+            : massDeletionMinEntries(def.massDeletionMinEntries()))
         .ignoreVcs(def.ignoreVcs())
         .outsideSymlinks("keep".equalsIgnoreCase(def.outsideSymlinks()) ? SyncSessionConfig.OutsideSymlinks.KEEP
             : SyncSessionConfig.OutsideSymlinks.REFUSE)
         .stateDir(dir.resolve(def.name())).deviceName(deviceName).build();
+  }
+
+  private static double massDeletionFraction(int percent) {
+    if (percent < 1 || percent > 100) {
+      throw new IllegalArgumentException("--mass-deletion-percent: " + percent
+          + " (expected: 1 to 100; 100 halts only a deletion of everything)");
+    }
+    return percent / 100.0;
+  }
+
+  private static int massDeletionMinEntries(int n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("--mass-deletion-min-entries: " + n + " (expected: 0 or more)");
+    }
+    return n;
   }
 
   private void write(Definition def) throws IOException {
@@ -472,7 +508,7 @@ public final class SyncSessions implements AutoCloseable {
     }
     return new SyncStatus(name, mode, "NOT_STARTED", "", why, 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(),
         List.of(), 0, 0, 0, 0, 0, 0, 0, false, d == null ? "" : d.localRoot(), d == null ? "" : d.remoteRoot(),
-        false, "");
+        false, "", 0, 0);
   }
 
   /** {@code sync conflicts NAME}. */
@@ -510,9 +546,7 @@ public final class SyncSessions implements AutoCloseable {
   }
 
   private void persistPaused(String name, boolean paused) throws IOException {
-    Definition d = definitions.get(name);
-    Definition p = new Definition(d.name(), d.localRoot(), d.remoteRoot(), d.mode(), d.ignores(),
-        d.useGitignoreFiles(), d.ignoreVcs(), d.outsideSymlinks(), paused);
+    Definition p = definitions.get(name).withPaused(paused);
     write(p);
     definitions.put(name, p);
   }

@@ -26,13 +26,15 @@ import java.util.Map;
  *     in both folders then is on both sides (what {@code sync create --wait} waits for)
  * @param waiting     why the running session holds its plan back now (a burst of deletions still
  *     growing, which the safety check waits to see whole), or empty
+ * @param massDeletionPercent, massDeletionMinEntries  the safety stop in force: a plan deleting at
+ *     least this percentage of a side, more than this many entries, halts (0, 0: not running)
  */
 public record SyncStatus(String name, String mode, String state, String haltReason, String lastError,
     long localEntries, long remoteEntries, long cycles, long opsApplied, long filesTransferred,
     long bytesSent, long bytesReused, long renamesApplied, long conflicts, Map<String, String> errors,
     List<String> collisions, long lastCycleMillis, long planOps, long planOpsDone, long planBytes,
     long planBytesDone, long planStartedMillis, long planFinishedMillis, boolean planActive, String localRoot,
-    String remoteRoot, boolean firstSyncDone, String waiting) {
+    String remoteRoot, boolean firstSyncDone, String waiting, int massDeletionPercent, int massDeletionMinEntries) {
 
   public SyncStatus {
     errors = Map.copyOf(errors);
@@ -44,6 +46,6 @@ public record SyncStatus(String name, String mode, String state, String haltReas
     return new SyncStatus(name, mode, newState, haltReason, newLastError, localEntries, remoteEntries, cycles,
         opsApplied, filesTransferred, bytesSent, bytesReused, renamesApplied, conflicts, errors, collisions,
         lastCycleMillis, planOps, planOpsDone, planBytes, planBytesDone, planStartedMillis, planFinishedMillis,
-        planActive, localRoot, remoteRoot, firstSyncDone, waiting);
+        planActive, localRoot, remoteRoot, firstSyncDone, waiting, massDeletionPercent, massDeletionMinEntries);
   }
 }

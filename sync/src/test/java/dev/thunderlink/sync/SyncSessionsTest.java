@@ -494,4 +494,55 @@ class SyncSessionsTest {
     assertThatThrownBy(() -> new SyncSessions.Defaults(Duration.ZERO, Duration.ZERO, List.of(), 0.5, -1))
         .hasMessage("sync mass deletion minimum: -1 (expected: >= 0)");
   }
+  /**
+   * A session's own safety stop ({@code sync create --mass-deletion-percent 90}) beats the
+   * daemon's (half), outlives a restart of the daemon (it is in session.json), and shows in its
+   * status; a session without one has the daemon's. Out-of-range values are refused by name.
+   */
+  @Test
+  void aSessionsOwnSafetyStopBeatsTheDaemonsAndOutlivesARestart() throws Exception {
+    try (InProcessHost h = InProcessHost.start(tmp.resolve("host"), "own-safety-test")) {
+      Path a = Files.createDirectories(tmp.resolve("a"));
+      Path b = tmp.resolve("b");
+      Path c = Files.createDirectories(tmp.resolve("c"));
+      for (int i = 0; i < 40; i++) {
+        Files.writeString(a.resolve("f" + i + ".txt"), "file " + i);
+      }
+      SyncSessions.Defaults half = new SyncSessions.Defaults(Duration.ofMillis(5), Duration.ZERO, List.of(), 0.5, 5);
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", h.channel(), null, half)) {
+        reg.create(new SyncSessions.Definition("proj", a.toString(), b.toString(), null, List.of(), false, false,
+            "refuse", false, 90, 5));
+        reg.create(definition("other", c, tmp.resolve("d").toString()));
+        reg.flush("proj", Duration.ofSeconds(30));
+        assertThat(reg.status("other").massDeletionPercent()).isEqualTo(50);
+      }
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", h.channel(), null, half)) {
+        assertThat(reg.startAll()).isEmpty();
+        SyncStatus st = reg.status("proj");
+        assertThat(List.of(st.massDeletionPercent(), st.massDeletionMinEntries())).as("after a restart").containsExactly(90, 5);
+        for (int i = 0; i < 25; i++) {
+          Files.delete(a.resolve("f" + i + ".txt"));
+        }
+        reg.flush("proj", Duration.ofSeconds(30));
+        try (java.util.stream.Stream<Path> w = Files.list(b)) {
+          assertThat(w.count()).as("25 of 40 deleted: under the session's 90%, over the daemon's half").isEqualTo(15);
+        }
+        reg.pause("proj");
+        reg.resume("proj", false);
+        assertThat(reg.status("proj").massDeletionPercent()).as("a pause and resume rewrite session.json").isEqualTo(90);
+      }
+      try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", h.channel(), null, half)) {
+        assertThat(reg.startAll()).isEmpty();
+        assertThat(reg.status("proj").massDeletionPercent()).isEqualTo(90);
+        String e = tmp.resolve("e").toString();
+        assertThatThrownBy(() -> reg.create(new SyncSessions.Definition("p", e, "/r", null, List.of(), false, false, null,
+            false, 0, null))).hasMessage("--mass-deletion-percent: 0 (expected: 1 to 100; 100 halts only a"
+                + " deletion of everything)");
+        assertThatThrownBy(() -> reg.create(new SyncSessions.Definition("p", e, "/r", null, List.of(), false, false, null,
+            false, 101, null))).hasMessageStartingWith("--mass-deletion-percent: 101 (expected: 1 to 100");
+        assertThatThrownBy(() -> reg.create(new SyncSessions.Definition("p", e, "/r", null, List.of(), false, false, null,
+            false, null, -1))).hasMessage("--mass-deletion-min-entries: -1 (expected: 0 or more)");
+      }
+    }
+  }
 }

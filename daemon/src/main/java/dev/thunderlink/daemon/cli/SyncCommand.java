@@ -126,6 +126,11 @@ public final class SyncCommand implements Runnable {
         o.printf("  PAUSED: %s%n", s.getHaltReason());
       } else if (!s.getHaltReason().isEmpty()) {
         o.printf("  HALTED: %s%n  (check, then `thunderlink sync resume %s --force` to go on)%n", s.getHaltReason(), s.getName());
+        if (s.getMassDeletionPercent() > 0) {
+          o.printf("  safety stop: %d%% of a side, more than %d entries ([sync] mass_deletion_percent and"
+              + " mass_deletion_min_entries, or sync create's --mass-deletion-percent)%n", s.getMassDeletionPercent(),
+              s.getMassDeletionMinEntries());
+        }
       }
       if (!s.getWaiting().isEmpty()) {
         o.printf("  WAITING: %s%n", s.getWaiting());
@@ -179,6 +184,14 @@ public final class SyncCommand implements Runnable {
     @Option(names = "--outside-symlinks", paramLabel = "refuse|keep", description = "Symlinks pointing outside the root: refuse (default) or keep as-is.")
     String outsideSymlinks = "refuse";
 
+    @Option(names = "--mass-deletion-percent", paramLabel = "P", description = "Safety stop: halt rather than delete at"
+        + " least P%% (1-100) of a side's entries at once (default: [sync] mass_deletion_percent, 50).")
+    Integer massDeletionPercent;
+
+    @Option(names = "--mass-deletion-min-entries", paramLabel = "N", description = "Safety stop: only when that deletion is"
+        + " more than N entries (default: [sync] mass_deletion_min_entries, 20).")
+    Integer massDeletionMinEntries;
+
     @Option(names = "--wait", description = "Return once the first sync is done (exit 1 on timeout; the session stays).")
     boolean waitForSync;
 
@@ -199,6 +212,13 @@ public final class SyncCommand implements Runnable {
       if (timeoutSeconds != null && !waitForSync) {
         throw new IllegalArgumentException("--timeout: only with --wait (without it, create returns at once)");
       }
+      if (massDeletionPercent != null && (massDeletionPercent < 1 || massDeletionPercent > 100)) {
+        throw new IllegalArgumentException("--mass-deletion-percent: " + massDeletionPercent
+            + " (expected: 1 to 100; 100 halts only a deletion of everything)");
+      }
+      if (massDeletionMinEntries != null && massDeletionMinEntries < 0) {
+        throw new IllegalArgumentException("--mass-deletion-min-entries: " + massDeletionMinEntries + " (expected: 0 or more)");
+      }
       int timeout = timeoutSeconds == null ? 600 : timeoutSeconds;
       if (timeout < 1) {
         throw new IllegalArgumentException("--timeout: " + timeout + " (expected: >= 1)");
@@ -218,7 +238,7 @@ public final class SyncCommand implements Runnable {
             progress.follow(() -> stub.withDeadlineAfter(5, TimeUnit.SECONDS).status(named));
           }
           try {
-            SyncSessionStatus created = stub.create(
+            SyncCreateRequest.Builder req =
                 SyncCreateRequest.newBuilder()
                     .setName(name)
                     .setLocalRoot(local.toAbsolutePath().normalize().toString())
@@ -228,8 +248,14 @@ public final class SyncCommand implements Runnable {
                     .setVcs(vcs)
                     .setUseGitignoreFiles(useGitignore)
                     .setOutsideSymlinks(outsideSymlinks)
-                    .setWaitSeconds(wait)
-                    .build());
+                    .setWaitSeconds(wait);
+            if (massDeletionPercent != null) {
+              req.setMassDeletionPercent(massDeletionPercent);
+            }
+            if (massDeletionMinEntries != null) {
+              req.setMassDeletionMinEntries(massDeletionMinEntries);
+            }
+            SyncSessionStatus created = stub.create(req.build());
             if (wait > 0 && !created.getFirstSyncDone()) { // a daemon from before --wait answered at once
               long left = Math.max(1, wait - TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0));
               created = stub.flush(SyncFlushRequest.newBuilder().setName(name).setTimeoutSeconds((int) left).build());

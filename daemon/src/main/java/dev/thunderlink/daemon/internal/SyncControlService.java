@@ -107,7 +107,10 @@ public final class SyncControlService extends SyncControlGrpc.SyncControlImplBas
                   r.getUseGitignoreFiles(),
                   vcs.equals("ignore"),
                   r.getOutsideSymlinks().isEmpty() ? "refuse" : r.getOutsideSymlinks(),
-                  false));
+                  false,
+                  // unsigned on the wire: a value past int's range reads as negative, and is refused
+                  r.hasMassDeletionPercent() ? r.getMassDeletionPercent() : null,
+                  r.hasMassDeletionMinEntries() ? r.getMassDeletionMinEntries() : null));
       if (r.getWaitSeconds() > 0) {
         sessions.awaitFirstSync(r.getName(), Duration.ofSeconds(r.getWaitSeconds()));
         return toProto(sessions.status(r.getName())).toBuilder().setFirstSyncDone(true).build();
@@ -320,6 +323,8 @@ public final class SyncControlService extends SyncControlGrpc.SyncControlImplBas
         .setRemoteRoot(nz(s.remoteRoot()))
         .setFirstSyncDone(s.firstSyncDone())
         .setWaiting(nz(s.waiting()))
+        .setMassDeletionPercent(s.massDeletionPercent())
+        .setMassDeletionMinEntries(s.massDeletionMinEntries())
         .build();
   }
 

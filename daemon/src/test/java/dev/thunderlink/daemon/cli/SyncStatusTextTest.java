@@ -43,4 +43,14 @@ class SyncStatusTextTest {
     assertThat(text(b.setState("HALTED").setHaltReason(why).build()))
         .contains("  /w <-> host:/h\n  HALTED: " + why + "\n");
   }
+
+  /** A halted session names the safety stop it is under, and where that is set. */
+  @Test
+  void aHaltedSessionNamesItsSafetyStop() {
+    SyncSessionStatus.Builder b = running().setFirstSyncDone(true).setMassDeletionPercent(90).setMassDeletionMinEntries(5);
+    assertThat(text(b.build())).doesNotContain("safety stop");
+    assertThat(text(b.setState("HALTED").setHaltReason("would delete 39 of 40 entries on mini at once").build()))
+        .contains("\n  safety stop: 90% of a side, more than 5 entries ([sync] mass_deletion_percent and"
+            + " mass_deletion_min_entries, or sync create's --mass-deletion-percent)\n");
+  }
 }

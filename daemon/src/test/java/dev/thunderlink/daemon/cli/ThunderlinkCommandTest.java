@@ -86,8 +86,14 @@ class ThunderlinkCommandTest {
   }
 
   @Test
-  void syncCreateRefusesABadNameOrARelativeRemoteBeforeCallingTheDaemon() {
+  void syncCreateRefusesABadNameOrARelativeRemoteOrABadSafetyStopBeforeCallingTheDaemon() {
     Map<String, String[]> cases = Map.of(
+        "thunderlink: --mass-deletion-percent: 0 (expected: 1 to 100; 100 halts only a deletion of everything)",
+        new String[] {"sync", "create", "ok", "--home", "/nonexistent-home", "--local", "/tmp", "--remote", "/srv/x",
+            "--mass-deletion-percent", "0"},
+        "thunderlink: --mass-deletion-min-entries: -3 (expected: 0 or more)",
+        new String[] {"sync", "create", "ok", "--home", "/nonexistent-home", "--local", "/tmp", "--remote", "/srv/x",
+            "--mass-deletion-min-entries", "-3"},
         "thunderlink: name: bad name (expected: 1-64 of [A-Za-z0-9._-], starting alphanumeric)",
         new String[] {"sync", "create", "bad name", "--home", "/nonexistent-home", "--local", "/tmp", "--remote", "/srv/x"},
         "thunderlink: --remote: srv/x (expected: an absolute path on the host, like /Users/me/project, or ~/project in its user's home)",

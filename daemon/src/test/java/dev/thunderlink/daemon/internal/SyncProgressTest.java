@@ -14,7 +14,7 @@ class SyncProgressTest {
   private static SyncStatus status(long ops, long opsDone, long bytes, long bytesDone, long started, long finished,
       boolean active) {
     return new SyncStatus("proj", "two-way-safe", "RUNNING", "", "", 0, 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), List.of(), 0,
-        ops, opsDone, bytes, bytesDone, started, finished, active, "/w", "/h", false, "");
+        ops, opsDone, bytes, bytesDone, started, finished, active, "/w", "/h", false, "", 50, 20);
   }
 
   @Test

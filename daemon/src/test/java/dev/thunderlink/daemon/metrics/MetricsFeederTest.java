@@ -162,6 +162,6 @@ class MetricsFeederTest {
   private static SyncStatus session(
       String name, String state, String lastError, long conflicts, Map<String, String> errors, long planOps, long planOpsDone) {
     return new SyncStatus(name, "two-way", state, "", lastError, 0, 0, 0, 0, 0, 0, 0, 0, conflicts, errors, List.of(), 0,
-        planOps, planOpsDone, 0, 0, 0, 0, planOps > planOpsDone, "/w", "/h", false, "");
+        planOps, planOpsDone, 0, 0, 0, 0, planOps > planOpsDone, "/w", "/h", false, "", 50, 20);
   }
 }
