@@ -43,6 +43,9 @@ import org.junit.jupiter.api.io.TempDir;
 class TwoDaemonsTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> NO_JVM_ARGS = List.of();
+  /** {@code -Dsync.e2e.log.level=DEBUG}: the two daemons log at that level (a soak's failure is then readable). */
+  private static final List<String> DAEMON_JVM_ARGS = System.getProperty("sync.e2e.log.level") == null ? List.of()
+      : List.of("-Dthunderlink.log.level=" + System.getProperty("sync.e2e.log.level"));
 
   @TempDir static Path dir;
   Path hostHome;
@@ -73,7 +76,7 @@ class TwoDaemonsTest {
   /** The host daemon, as first started and as started again after a kill (same home, ports and settings). */
   private DaemonProcess startHostProcess(String logName) throws java.io.IOException {
     return DaemonProcess.start(
-        logs, logName, NO_JVM_ARGS, java.util.Map.of(
+        logs, logName, DAEMON_JVM_ARGS, java.util.Map.of(
             "THUNDERLINK_BULK_PERMITTED_ROOTS", dir.toString(),
             // short, so that the SIGTERM test's copy and token stream are still running at the deadline
             "THUNDERLINK_SERVICE_SHUTDOWN_GRACE_S", "1",
@@ -84,7 +87,7 @@ class TwoDaemonsTest {
   /** The workstation daemon, as first started and as started again after a kill. */
   private DaemonProcess startWorkstationProcess(String logName) throws java.io.IOException {
     return DaemonProcess.start(
-        logs, logName, NO_JVM_ARGS, java.util.Map.of(
+        logs, logName, DAEMON_JVM_ARGS, java.util.Map.of(
             "THUNDERLINK_METRICS_PORT", String.valueOf(metricsPort),
             "THUNDERLINK_INFERENCE_API_PORT", String.valueOf(apiPort)),
         "connect", "--home", wsHome.toString(),
@@ -524,76 +527,102 @@ class TwoDaemonsTest {
     assertThat(List.of(own.getMassDeletionPercent(), own.getMassDeletionMinEntries())).as("the session's own safety stop")
         .containsExactly(60, 25);
     for (int round = 0; round < rounds; round++) {
-      String at = "round " + round + " seed " + seed;
-      boolean paused = round % 2 == 0;
-      // in a live round of every two, a daemon is killed (-9) in the middle of the edits and the
-      // sync they set off, then started again: the workstation in one, the host in the next
-      String killed = round % 4 == 1 ? "workstation" : round % 4 == 3 ? "host" : null;
-      java.util.Map<String, String> before = RandomTreeEdits.tree(a);
-      if (paused) {
-        onSync(s -> s.pause(name));
-      }
-      RandomTreeEdits ea = new RandomTreeEdits(a, "A" + round, rnd.nextLong());
-      RandomTreeEdits eb = new RandomTreeEdits(b, "B" + round, rnd.nextLong());
-      int na = 1 + rnd.nextInt(12);
-      int nb = 1 + rnd.nextInt(12);
-      var onB = java.util.concurrent.CompletableFuture.runAsync(() -> {
-        try {
-          eb.run(nb);
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-      });
-      int first = killed == null ? na : na / 2;
-      ea.run(first);
-      if (killed != null) {
-        (killed.equals("host") ? host : ws).kill();
-      }
-      ea.run(na - first);
-      onB.get(60, TimeUnit.SECONDS);
-      if (killed != null) {
-        long t0 = System.nanoTime();
-        if (killed.equals("host")) {
-          host = startHostProcess("host-r" + round);
-        } else {
-          ws = startWorkstationProcess("ws-r" + round);
-        }
-        // the host's own status, over its new control endpoint: the workstation's may not have seen the link drop yet
-        Await.until(Duration.ofSeconds(60), () -> connectedOverTb() && hostSeesItsPeer(), () -> at
-            + ": not connected again after the " + killed + "'s restart; " + safe(host) + safe(ws));
-        System.out.println(at + ": " + killed + " killed (-9) mid-sync, connected again "
-            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms after its restart");
-      }
-      List<java.util.Map<String, String>> edited = List.of();
-      if (paused) {
-        edited = List.of(RandomTreeEdits.tree(a), RandomTreeEdits.tree(b));
-        onSync(s -> s.resume(SyncResumeRequest.newBuilder().setName("rnd").build()));
-      }
-      DaemonProcess.Result f = cli("rnd-flush-" + round, "sync", "flush", "rnd", "--home", wsHome.toString(), "--timeout", "60");
-      assertThat(f.exit()).as(at + ": " + f).isZero();
-      java.util.Map<String, String> ta = RandomTreeEdits.tree(a);
-      assertThat(ta).as(at).isEqualTo(RandomTreeEdits.tree(b));
-      for (java.util.Map<String, String> side : edited) {
-        for (java.util.Map.Entry<String, String> e : side.entrySet()) {
-          String v = e.getValue();
-          if (v.equals("dir") || v.startsWith("link:") || v.equals(before.get(e.getKey()))) {
-            continue; // only file contents this side changed must survive
-          }
-          String content = v.startsWith("+x:") ? v.substring(3) : v;
-          assertThat(ta.values()).as("%s: %s written to %s is kept; tree now %s", at, content, e.getKey(), ta)
-              .containsAnyOf(content, "+x:" + content);
-        }
-      }
-      assertThat(onSync(s -> s.status(name)).getErrorsMap()).as(at).isEmpty();
-      // a daemon killed while it wrote leaves no temporary file behind once the sides agree
-      for (Path root : List.of(a, b)) {
-        try (var all = Files.walk(root)) {
-          assertThat(all.filter(dev.thunderlink.sync.testing.Trees::isTemp).map(Path::toString)).as(at).isEmpty();
-        }
+      try {
+        randomRound(round, seed, rnd, a, b, name);
+      } catch (AssertionError | Exception e) {
+        // the daemons' logs go with the test's temporary folder: keep them where the soak can read them
+        Path kept = Path.of("target", "two-daemons-failure-" + seed);
+        copyTree(logs, kept.resolve("logs"));
+        System.out.println("round " + round + " seed " + seed + " failed; the daemons' logs are in " + kept.toAbsolutePath());
+        throw e;
       }
     }
     DaemonProcess.Result t = cli("rnd-terminate", "sync", "terminate", "rnd", "--home", wsHome.toString());
     assertThat(t.exit()).as(t.toString()).isZero();
+  }
+
+  private static void copyTree(Path from, Path to) throws java.io.IOException {
+    try (var all = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) all::iterator) {
+        Path q = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(q);
+        } else {
+          Files.copy(p, q, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+  }
+
+  /** One round of {@link #randomEditsOnBothSidesConvergeAndLoseNothing}: edits (a daemon killed in some), flush, checks. */
+  private void randomRound(int round, long seed, java.util.Random rnd, Path a, Path b, SyncNameRequest name) throws Exception {
+    String at = "round " + round + " seed " + seed;
+    boolean paused = round % 2 == 0;
+    // in a live round of every two, a daemon is killed (-9) in the middle of the edits and the
+    // sync they set off, then started again: the workstation in one, the host in the next
+    String killed = round % 4 == 1 ? "workstation" : round % 4 == 3 ? "host" : null;
+    java.util.Map<String, String> before = RandomTreeEdits.tree(a);
+    if (paused) {
+      onSync(s -> s.pause(name));
+    }
+    RandomTreeEdits ea = new RandomTreeEdits(a, "A" + round, rnd.nextLong());
+    RandomTreeEdits eb = new RandomTreeEdits(b, "B" + round, rnd.nextLong());
+    int na = 1 + rnd.nextInt(12);
+    int nb = 1 + rnd.nextInt(12);
+    var onB = java.util.concurrent.CompletableFuture.runAsync(() -> {
+      try {
+        eb.run(nb);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+    int first = killed == null ? na : na / 2;
+    ea.run(first);
+    if (killed != null) {
+      (killed.equals("host") ? host : ws).kill();
+    }
+    ea.run(na - first);
+    onB.get(60, TimeUnit.SECONDS);
+    if (killed != null) {
+      long t0 = System.nanoTime();
+      if (killed.equals("host")) {
+        host = startHostProcess("host-r" + round);
+      } else {
+        ws = startWorkstationProcess("ws-r" + round);
+      }
+      // the host's own status, over its new control endpoint: the workstation's may not have seen the link drop yet
+      Await.until(Duration.ofSeconds(60), () -> connectedOverTb() && hostSeesItsPeer(), () -> at
+          + ": not connected again after the " + killed + "'s restart; " + safe(host) + safe(ws));
+      System.out.println(at + ": " + killed + " killed (-9) mid-sync, connected again "
+          + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms after its restart");
+    }
+    List<java.util.Map<String, String>> edited = List.of();
+    if (paused) {
+      edited = List.of(RandomTreeEdits.tree(a), RandomTreeEdits.tree(b));
+      onSync(s -> s.resume(SyncResumeRequest.newBuilder().setName("rnd").build()));
+    }
+    DaemonProcess.Result f = cli("rnd-flush-" + round, "sync", "flush", "rnd", "--home", wsHome.toString(), "--timeout", "60");
+    assertThat(f.exit()).as(at + ": " + f).isZero();
+    java.util.Map<String, String> ta = RandomTreeEdits.tree(a);
+    assertThat(ta).as(at).isEqualTo(RandomTreeEdits.tree(b));
+    for (java.util.Map<String, String> side : edited) {
+      for (java.util.Map.Entry<String, String> e : side.entrySet()) {
+        String v = e.getValue();
+        if (v.equals("dir") || v.startsWith("link:") || v.equals(before.get(e.getKey()))) {
+          continue; // only file contents this side changed must survive
+        }
+        String content = v.startsWith("+x:") ? v.substring(3) : v;
+        assertThat(ta.values()).as("%s: %s written to %s is kept; tree now %s", at, content, e.getKey(), ta)
+            .containsAnyOf(content, "+x:" + content);
+      }
+    }
+    assertThat(onSync(s -> s.status(name)).getErrorsMap()).as(at).isEmpty();
+    // a daemon killed while it wrote leaves no temporary file behind once the sides agree
+    for (Path root : List.of(a, b)) {
+      try (var all = Files.walk(root)) {
+        assertThat(all.filter(dev.thunderlink.sync.testing.Trees::isTemp).map(Path::toString)).as(at).isEmpty();
+      }
+    }
   }
 
   /** One call on the workstation's sync control, over a control connection of its own (the daemon may have restarted). */
