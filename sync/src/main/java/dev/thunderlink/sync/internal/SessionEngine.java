@@ -401,8 +401,8 @@ public final class SessionEngine {
     long noticed = noticedNanos.getAndSet(0);
     cycleFromNanos = noticed != 0 ? noticed : t0;
     Endpoint.ChangeSet[] sides = changesOfBoth(full);
-    Endpoint.ChangeSet cl = sides[0];
-    Endpoint.ChangeSet cr = sides[1];
+    Endpoint.ChangeSet cl = relistIfReopened(local, sides[0], heldL, seenL, viewL);
+    Endpoint.ChangeSet cr = relistIfReopened(remote, sides[1], heldR, seenR, viewR);
     long t2 = System.nanoTime();
     rescanL.clear();
     rescanR.clear();
@@ -641,6 +641,36 @@ public final class SessionEngine {
     }
     return new Endpoint.ChangeSet[] {cl, await(fr)};
   }
+
+  /**
+   * A side whose index was opened again since its last answer (another generation: its daemon
+   * restarted) may have started from an older save of it, after a kill -9: the rows it had
+   * answered for since that save are gone, and their sequence numbers are given again to other
+   * rows. Its changes above the number this side saw would then leave out what the side's user
+   * changed meanwhile (a file made after the restart took a number already seen; one deleted
+   * while the daemon was down had no row to become a deletion), and the two trees stayed apart
+   * for good. So its whole index is asked for, once, and a path of {@code view} that it does not
+   * list is gone from that side. Session thread.
+   */
+  private Endpoint.ChangeSet relistIfReopened(Endpoint side, Endpoint.ChangeSet cs, Receipts held, long seen,
+      TreeMap<String, Entry> view) throws IOException {
+    if (held.generation == 0 || cs.generation() == 0 || cs.generation() == held.generation || seen == 0) {
+      return cs; // the first answer (above 0: everything already), the same index, or a side without generations
+    }
+    Endpoint.ChangeSet all = side.changes(0, false, List.of(), Endpoint.Held.NONE);
+    Map<String, Entry> changes = new HashMap<>(all.changes());
+    for (String p : view.keySet()) {
+      changes.putIfAbsent(p, null);
+    }
+    relists.incrementAndGet();
+    log.info("{}: {} opened its index again (a restart): its whole index was asked for, {} entries", name,
+        side.info().deviceName(), all.changes().size());
+    return new Endpoint.ChangeSet(changes, all.lastSeq(), all.errors(), all.collisions(), all.rootMissing(),
+        all.generation(), all.watchProblem());
+  }
+
+  /** How many times a side's whole index was asked for again after it reopened it ({@link #relistIfReopened}; tests). */
+  final java.util.concurrent.atomic.AtomicLong relists = new java.util.concurrent.atomic.AtomicLong();
 
   private static boolean underFrozen(String p, Set<String> frozen) {
     if (frozen.isEmpty()) {
