@@ -531,9 +531,14 @@ class SyncSessionsTest {
         reg.resume("proj", false);
         assertThat(reg.status("proj").massDeletionPercent()).as("a pause and resume rewrite session.json").isEqualTo(90);
       }
+      // "other" as a daemon from before these settings wrote it: without the two keys
+      Path old = tmp.resolve("home/sync/other/session.json");
+      Files.writeString(old, Files.readString(old).replaceAll(",\\s*\"massDeletion(Percent|MinEntries)\"\\s*:\\s*null", ""));
+      assertThat(Files.readString(old)).doesNotContain("massDeletion").contains("\"paused\"");
       try (SyncSessions reg = new SyncSessions(tmp.resolve("home"), "book", h.channel(), null, half)) {
         assertThat(reg.startAll()).isEmpty();
         assertThat(reg.status("proj").massDeletionPercent()).isEqualTo(90);
+        assertThat(reg.status("other").massDeletionPercent()).as("a session.json without them").isEqualTo(50);
         String e = tmp.resolve("e").toString();
         assertThatThrownBy(() -> reg.create(new SyncSessions.Definition("p", e, "/r", null, List.of(), false, false, null,
             false, 0, null))).hasMessage("--mass-deletion-percent: 0 (expected: 1 to 100; 100 halts only a"
