@@ -172,6 +172,14 @@ public final class RemoteEndpoint implements Endpoint {
       case CANCELLED:
       case ABORTED:
         return new PeerUnavailableException(msg, e);
+      case UNKNOWN:
+        if (e.getStatus().getCause() instanceof java.nio.channels.ClosedChannelException) {
+          // grpc-netty's word for a connection closed under the call (the host killed mid-apply):
+          // a lost peer, retried with the whole cycle, not this path's error (a status from the
+          // host never carries a cause)
+          return new PeerUnavailableException(msg, e);
+        }
+        return new IOException(msg, e);
       case NOT_FOUND:
         try {
           reopen(); // the host restarted and forgot the endpoint

@@ -136,6 +136,93 @@ class RemoteEndpointTest {
     assertThat(results.get(0).result()).isEqualTo(Entry.directory());
   }
 
+  /**
+   * A connection closed under a call is a lost peer, which the session retries with the whole
+   * cycle once the link is back; an error the host answers is the path's own. grpc-netty reports
+   * the first as UNKNOWN "channel closed" with a ClosedChannelException cause (its
+   * Utils.statusFromThrowable), not UNAVAILABLE: a soak that killed the host mid-apply left
+   * {@code remote apply SET_ATTRIBUTES d1/f1.txt: UNKNOWN channel closed} in a session's
+   * per-path problems after the sides agreed again. A client interceptor fails the call as
+   * grpc-netty does when the socket closes under it (the timing of a real close decides between
+   * that and UNAVAILABLE); the host's UNKNOWN comes from the real server.
+   */
+  @Test
+  void aConnectionClosedUnderACallIsALostPeerAndAnUnknownErrorFromTheHostIsThePaths() throws Exception {
+    Path root = hostTree(tmp.resolve("closed-root"));
+    java.util.concurrent.atomic.AtomicBoolean closeUnderApply = new java.util.concurrent.atomic.AtomicBoolean();
+    io.grpc.ClientInterceptor closing = new io.grpc.ClientInterceptor() {
+      @Override
+      public <Q, R> io.grpc.ClientCall<Q, R> interceptCall(io.grpc.MethodDescriptor<Q, R> m, io.grpc.CallOptions o,
+          io.grpc.Channel next) {
+        if (!closeUnderApply.get() || !m.getBareMethodName().equals("Apply")) {
+          return next.newCall(m, o);
+        }
+        return new io.grpc.ClientCall<Q, R>() {
+          private Listener<R> listener;
+
+          @Override
+          public void start(Listener<R> l, Metadata headers) {
+            listener = l;
+          }
+
+          @Override
+          public void request(int n) {}
+
+          @Override
+          public void cancel(String message, Throwable cause) {}
+
+          @Override
+          public void sendMessage(Q message) {}
+
+          @Override
+          public void halfClose() {
+            listener.onClose(io.grpc.Status.UNKNOWN.withDescription("channel closed")
+                .withCause(new java.nio.channels.ClosedChannelException()), new Metadata());
+          }
+        };
+      }
+    };
+    io.grpc.Channel intercepted = io.grpc.ClientInterceptors.intercept(channel, closing);
+    try (RemoteEndpoint remote = RemoteEndpoint.open(intercepted, "s", root.toString(), List.of(), false, false, false)) {
+      Endpoint.ChangeSet scanned = remote.changes(0, true, List.of());
+      Entry run = scanned.changes().get("run.sh");
+      Endpoint.Op exec = new Endpoint.Op(Endpoint.OpKind.SET_ATTRIBUTES, "run.sh", run,
+          Entry.file(run.hash(), run.size(), true, run.mtimeMillis()), null, null);
+      closeUnderApply.set(true);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> remote.apply(exec))
+          .isInstanceOf(Endpoint.PeerUnavailableException.class)
+          .hasMessage("remote apply SET_ATTRIBUTES run.sh: UNKNOWN channel closed");
+      closeUnderApply.set(false);
+      assertThat(remote.apply(exec).outcome()).isEqualTo(ApplyResult.Outcome.OK);
+    }
+    // the host's own UNKNOWN (an exception in its handler) carries no cause over the wire
+    ServerInterceptor failing = new ServerInterceptor() {
+      @Override
+      public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+          ServerCallHandler<Q, R> next) {
+        if (call.getMethodDescriptor().getBareMethodName().equals("Apply")) {
+          call.close(io.grpc.Status.UNKNOWN.withDescription("the host's handler failed"), new Metadata());
+          return new ServerCall.Listener<>() {};
+        }
+        return next.startCall(call, headers);
+      }
+    };
+    Server failingServer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+        .addService(ServerInterceptors.intercept(host, failing)).build().start();
+    ManagedChannel failingChannel = NettyChannelBuilder.forAddress("127.0.0.1", failingServer.getPort()).usePlaintext().build();
+    try (RemoteEndpoint remote = RemoteEndpoint.open(failingChannel, "s2", root.toString(), List.of(), false, false, false)) {
+      Endpoint.ChangeSet scanned = remote.changes(0, true, List.of());
+      Entry run = scanned.changes().get("run.sh");
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> remote.apply(new Endpoint.Op(Endpoint.OpKind.SET_ATTRIBUTES,
+              "run.sh", run, Entry.file(run.hash(), run.size(), false, run.mtimeMillis()), null, null)))
+          .isNotInstanceOf(Endpoint.PeerUnavailableException.class)
+          .hasMessage("remote apply SET_ATTRIBUTES run.sh: UNKNOWN the host's handler failed");
+    } finally {
+      failingChannel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+      failingServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void applyAllCarriesManyOperationsInOneCallEachAnsweredOnItsOwn() throws Exception {
     Path root = hostTree(tmp.resolve("batch-root"));
