@@ -494,6 +494,11 @@ public final class SessionEngine {
         leftDropped.add(p);
       }
       Action a = Reconciler.reconcile(mode, ancestor.get(p), viewL.get(p), viewR.get(p));
+      if ((a == Action.AGREE || a == Action.NONE) && Entry.sameTimes(viewL.get(p), viewR.get(p))) {
+        // both sides hold the same now: an apply that failed on the path is no longer a problem
+        // (a soak's status kept one from a host killed mid-apply after the sides agreed again)
+        errors.remove(p);
+      }
       if (a == Action.AGREE) {
         agreed.put(p, agreedEntry(viewL.get(p), viewR.get(p)));
       } else if (a != Action.NONE) {
