@@ -4,8 +4,6 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.thunderlink.sync.SyncMode;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -47,19 +45,14 @@ class AgreedRowsTest {
       // the call that carries the plan's last file waits until the session thread has settled
       // more than a write's worth of the calls before it: their rows are in the database by then
       CountDownLatch settledMoreThanAWrite = new CountDownLatch(SessionEngine.AGREED_ROWS_PER_WRITE + 1);
-      Endpoint remote = (Endpoint) Proxy.newProxyInstance(Endpoint.class.getClassLoader(), new Class<?>[] {Endpoint.class},
-          (proxy, m, args) -> {
-            try {
-              if (m.getName().equals("writeFiles")
-                  && ((List<?>) args[0]).stream().anyMatch(f -> ((Endpoint.WholeFile) f).path().equals(last))) {
-                assertThat(settledMoreThanAWrite.await(60, TimeUnit.SECONDS)).isTrue();
-                rowsSeenByTheLastCall.set(ancestorRows(db));
-              }
-              return m.invoke(b, args);
-            } catch (InvocationTargetException e) {
-              throw e.getCause();
-            }
-          });
+      Endpoint remote = EndpointHook.around(() -> b, (method, args, call) -> {
+        if (method.equals("writeFiles")
+            && ((List<?>) args[0]).stream().anyMatch(f -> ((Endpoint.WholeFile) f).path().equals(last))) {
+          assertThat(settledMoreThanAWrite.await(60, TimeUnit.SECONDS)).isTrue();
+          rowsSeenByTheLastCall.set(ancestorRows(db));
+        }
+        return call.proceed();
+      });
       SessionEngine engine = new SessionEngine("t", SyncMode.TWO_WAY_SAFE, a, remote, state, 4096, 0.9, 1000,
           Clock.systemUTC());
       engine.onChange((kind, path, detail) -> {

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.thunderlink.sync.SyncMode;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -48,25 +46,20 @@ class DeletionBurstTest {
     try (DiskEndpoint a = DiskEndpoint.open(ra, tmp.resolve("a.db"), DiskEndpoint.Options.defaults("book"), false);
         DiskEndpoint b = DiskEndpoint.open(rb, tmp.resolve("b.db"), DiskEndpoint.Options.defaults("mini"), false);
         StateStore state = StateStore.open(tmp.resolve("session.db"))) {
-      Endpoint remote = (Endpoint) Proxy.newProxyInstance(Endpoint.class.getClassLoader(), new Class<?>[] {Endpoint.class},
-          (proxy, m, args) -> {
-            try {
-              if (m.getName().equals("changes")) {
-                if (running.get() != null) {
-                  waitingSeen.add(running.get().waiting()); // what `sync status` shows between two looks
-                }
-                if (piecesLeft.getAndDecrement() > 0) { // the rm goes on
-                  for (int k = 0; k < piece; k++) {
-                    Files.delete(rb.resolve(String.format("f%04d", next.getAndIncrement())));
-                  }
-                }
-                args[1] = true;
-              }
-              return m.invoke(b, args);
-            } catch (InvocationTargetException e) {
-              throw e.getCause();
+      Endpoint remote = EndpointHook.around(() -> b, (method, args, call) -> {
+        if (method.equals("changes")) {
+          if (running.get() != null) {
+            waitingSeen.add(running.get().waiting()); // what `sync status` shows between two looks
+          }
+          if (piecesLeft.getAndDecrement() > 0) { // the rm goes on
+            for (int k = 0; k < piece; k++) {
+              Files.delete(rb.resolve(String.format("f%04d", next.getAndIncrement())));
             }
-          });
+          }
+          args[1] = true;
+        }
+        return call.proceed();
+      });
       SessionEngine engine = new SessionEngine("t", SyncMode.TWO_WAY_SAFE, a, remote, state, 4096, 0.5, 100, clock);
       running.set(engine);
       try {

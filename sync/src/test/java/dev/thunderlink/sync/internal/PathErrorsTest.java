@@ -3,8 +3,6 @@ package dev.thunderlink.sync.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.thunderlink.sync.SyncMode;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -37,22 +35,16 @@ class PathErrorsTest {
         DiskEndpoint b = DiskEndpoint.open(rb, tmp.resolve("b.db"), DiskEndpoint.Options.defaults("mini"), false);
         StateStore state = StateStore.open(tmp.resolve("session.db"))) {
       // the host side, refusing run.sh's attributes while asked to (a real refusal's words)
-      Endpoint remote = (Endpoint) Proxy.newProxyInstance(Endpoint.class.getClassLoader(), new Class<?>[] {Endpoint.class},
-          (proxy, m, args) -> {
-            try {
-              if (refuse.get() && m.getName().equals("applyAll")) {
-                List<ApplyResult> out = new ArrayList<>();
-                for (Endpoint.Op op : (List<Endpoint.Op>) args[0]) {
-                  out.add(op.path().equals("run.sh") ? ApplyResult.failed("run.sh: Operation not permitted")
-                      : b.apply(op));
-                }
-                return out;
-              }
-              return m.invoke(b, args);
-            } catch (InvocationTargetException e) {
-              throw e.getCause();
-            }
-          });
+      Endpoint remote = EndpointHook.around(() -> b, (method, args, call) -> {
+        if (!refuse.get() || !method.equals("applyAll")) {
+          return call.proceed();
+        }
+        List<ApplyResult> out = new ArrayList<>();
+        for (Endpoint.Op op : (List<Endpoint.Op>) args[0]) {
+          out.add(op.path().equals("run.sh") ? ApplyResult.failed("run.sh: Operation not permitted") : b.apply(op));
+        }
+        return out;
+      });
       SessionEngine engine = new SessionEngine("t", SyncMode.TWO_WAY_SAFE, a, remote, state, 4096, 0.9, 1000,
           Clock.systemUTC());
       try {

@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.thunderlink.sync.SyncMode;
 import java.io.IOException;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -46,17 +44,8 @@ class SideBySideChangesTest {
 
   /** {@code real} with {@code changes} replaced by {@code hook} (which may call through). */
   private static Endpoint around(DiskEndpoint real, ChangesHook hook) {
-    return (Endpoint) Proxy.newProxyInstance(Endpoint.class.getClassLoader(), new Class<?>[] {Endpoint.class},
-        (proxy, m, args) -> {
-          try {
-            if (m.getName().equals("changes")) {
-              return hook.changes(real, args);
-            }
-            return m.invoke(real, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    return EndpointHook.around(() -> real, (method, args, call) -> method.equals("changes") ? hook.changes(real, args)
+        : call.proceed());
   }
 
   interface ChangesHook {

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.thunderlink.sync.SyncMode;
 import dev.thunderlink.sync.testing.Trees;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -38,23 +36,18 @@ class SideCrashTest {
         DiskEndpoint.open(rb, tmp.resolve("b.db"), DiskEndpoint.Options.defaults("mini"), false));
     AtomicReference<Boolean> snapshotNext = new AtomicReference<>(false);
     // the workstation's view of the host: the endpoint the host has now (a restart swaps it)
-    Endpoint remote = (Endpoint) Proxy.newProxyInstance(Endpoint.class.getClassLoader(), new Class<?>[] {Endpoint.class},
-        (proxy, m, args) -> {
-          try {
-            Object r = m.invoke(host.get(), args);
-            if (snapshotNext.get() && (m.getName().equals("writeFiles") || m.getName().equals("apply"))) {
-              snapshotNext.set(false);
-              for (String f : new String[] {"b.db", "b.db-wal"}) { // what a kill -9 now would leave
-                if (Files.exists(tmp.resolve(f))) {
-                  Files.copy(tmp.resolve(f), crashed.resolve(f));
-                }
-              }
-            }
-            return r;
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
+    Endpoint remote = EndpointHook.around(host::get, (method, args, call) -> {
+      Object r = call.proceed();
+      if (snapshotNext.get() && (method.equals("writeFiles") || method.equals("apply"))) {
+        snapshotNext.set(false);
+        for (String f : new String[] {"b.db", "b.db-wal"}) { // what a kill -9 now would leave
+          if (Files.exists(tmp.resolve(f))) {
+            Files.copy(tmp.resolve(f), crashed.resolve(f));
           }
-        });
+        }
+      }
+      return r;
+    });
     try (DiskEndpoint a = DiskEndpoint.open(ra, tmp.resolve("a.db"), DiskEndpoint.Options.defaults("book"), false);
         StateStore state = StateStore.open(tmp.resolve("session.db"))) {
       SessionEngine engine = new SessionEngine("t", SyncMode.TWO_WAY_SAFE, a, remote, state, 4096, 0.9, 1000,
