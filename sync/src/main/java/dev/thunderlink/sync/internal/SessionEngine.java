@@ -654,15 +654,17 @@ public final class SessionEngine {
    * rows. Its changes above the number this side saw would then leave out what the side's user
    * changed meanwhile (a file made after the restart took a number already seen; one deleted
    * while the daemon was down had no row to become a deletion), and the two trees stayed apart
-   * for good. So its whole index is asked for, once, and a path of {@code view} that it does not
-   * list is gone from that side. Session thread.
+   * for good. So its whole index is asked for, once (the answer is that already when this side
+   * had seen none of its numbers, as when the host was killed right after the initial sync's
+   * writes), and a path of {@code view} that it does not list is gone from that side. Session
+   * thread.
    */
   private Endpoint.ChangeSet relistIfReopened(Endpoint side, Endpoint.ChangeSet cs, Receipts held, long seen,
       TreeMap<String, Entry> view) throws IOException {
-    if (held.generation == 0 || cs.generation() == 0 || cs.generation() == held.generation || seen == 0) {
-      return cs; // the first answer (above 0: everything already), the same index, or a side without generations
+    if (held.generation == 0 || cs.generation() == 0 || cs.generation() == held.generation) {
+      return cs; // the first answer (the view is empty), the same index, or a side without generations
     }
-    Endpoint.ChangeSet all = side.changes(0, false, List.of(), Endpoint.Held.NONE);
+    Endpoint.ChangeSet all = seen == 0 ? cs : side.changes(0, false, List.of(), Endpoint.Held.NONE);
     Map<String, Entry> changes = new HashMap<>(all.changes());
     for (String p : view.keySet()) {
       changes.putIfAbsent(p, null);

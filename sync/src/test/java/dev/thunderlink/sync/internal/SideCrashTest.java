@@ -9,7 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,8 +25,14 @@ class SideCrashTest {
   @TempDir
   Path tmp;
 
-  @Test
-  void changesMadeOnAHostThatRestartedFromAnOlderIndexReachTheOtherSide() throws Exception {
+  /**
+   * {@code inTheInitialSync}: the host is killed right after the initial sync's writes, before it
+   * saved any of their rows (the workstation had seen none of its numbers: it asked from 0, and a
+   * deletion still had no row to come from); otherwise after a later apply.
+   */
+  @ParameterizedTest(name = "killed in the initial sync: {0}")
+  @ValueSource(booleans = {false, true})
+  void changesMadeOnAHostThatRestartedFromAnOlderIndexReachTheOtherSide(boolean inTheInitialSync) throws Exception {
     Path ra = Files.createDirectories(tmp.resolve("a"));
     Path rb = Files.createDirectories(tmp.resolve("b"));
     for (int i = 0; i < 5; i++) {
@@ -53,30 +60,37 @@ class SideCrashTest {
       SessionEngine engine = new SessionEngine("t", SyncMode.TWO_WAY_SAFE, a, remote, state, 4096, 0.9, 1000,
           Clock.systemUTC());
       try {
-        engine.runUntilStable(true, false);
+        String deleted;
+        if (inTheInitialSync) {
+          // the initial sync is one cycle: the kill comes before the next one saves its rows
+          snapshotNext.set(true);
+          engine.cycle(true, false);
+          deleted = "f3.txt";
+        } else {
+          engine.runUntilStable(true, false);
+          // a new file crosses to the host, which answers for it; its row is not saved yet
+          snapshotNext.set(true);
+          Files.writeString(ra.resolve("x.txt"), "made on the workstation");
+          engine.runUntilStable(true, false);
+          deleted = "x.txt";
+        }
         assertThat(Trees.snapshot(rb)).isEqualTo(Trees.snapshot(ra));
-
-        // a new file crosses to the host, which answers for it; its row is not saved yet
-        snapshotNext.set(true);
-        Files.writeString(ra.resolve("x.txt"), "made on the workstation");
-        engine.runUntilStable(true, false);
-        assertThat(rb.resolve("x.txt")).hasContent("made on the workstation");
         assertThat(snapshotNext.get()).as("the index was copied after the apply").isFalse();
 
         // kill -9: the host's index is what it saved before that apply; while it is down, its
-        // user deletes the file that crossed and makes another
+        // user deletes a file that crossed and makes another
         host.get().close();
-        Files.delete(rb.resolve("x.txt"));
+        Files.delete(rb.resolve(deleted));
         Files.writeString(rb.resolve("y.txt"), "made on the host while its daemon was down");
         host.set(DiskEndpoint.open(rb, crashed.resolve("b.db"), DiskEndpoint.Options.defaults("mini"), false));
 
         long sent = engine.filesTransferred();
         engine.runUntilStable(true, false);
-        assertThat(engine.relists.get()).as("the host's whole index asked for once").isEqualTo(1);
+        assertThat(engine.relists.get()).as("the host's whole index listed once").isEqualTo(1);
         assertThat(engine.filesTransferred() - sent).as("only y.txt crossed: no second initial sync").isEqualTo(1);
         assertThat(ra.resolve("y.txt")).as("made on the host after its restart").hasContent(
             "made on the host while its daemon was down");
-        assertThat(ra.resolve("x.txt")).as("deleted on the host while it was down").doesNotExist();
+        assertThat(ra.resolve(deleted)).as("deleted on the host while it was down").doesNotExist();
         assertThat(Trees.snapshot(ra)).isEqualTo(Trees.snapshot(rb));
       } finally {
         engine.close();
