@@ -216,17 +216,29 @@ public final class RemoteEndpoint implements Endpoint {
 
       @Override
       public void onError(Throwable t) {
-        retry();
+        retry(Status.fromThrowable(t).getCode() == Status.Code.NOT_FOUND);
       }
 
       @Override
       public void onCompleted() {
-        retry();
+        retry(false);
       }
 
-      private void retry() {
+      private void retry(boolean forgotten) {
+        boolean wasLive = watchLive;
         watchLive = false;
         signalled.set(true);
+        if (wasLive || forgotten) {
+          // the host went away, or restarted and forgot this endpoint: a cycle finds out which
+          // (the session retries a failed one until the host answers, and the answer NOT_FOUND
+          // opens the endpoint again). Without it an idle session slept through the host's
+          // restart, and what the host's user changed meanwhile waited for a local change or
+          // the periodic rescan, with the link up and `status` saying RUNNING.
+          Runnable l = listener;
+          if (l != null) {
+            l.run();
+          }
+        }
         if (!closed) {
           try {
             resubscriber.schedule(RemoteEndpoint.this::subscribe, 500, TimeUnit.MILLISECONDS);

@@ -223,6 +223,37 @@ class RemoteEndpointTest {
     }
   }
 
+  /**
+   * An idle session hears of the host's restart: the watch stream's end wakes it, its cycle then
+   * meets the host that forgot the endpoint (NOT_FOUND), which opens it again. It slept through a
+   * host killed a second after a 20,000-file first sync, with the link back up and nothing
+   * changing on the workstation: the host's changes waited for the periodic rescan.
+   */
+  @Test
+  void theEndOfTheWatchStreamWakesAnIdleSessionAndTheRestartedHostIsOpenedAgain() throws Exception {
+    Path root = hostTree(tmp.resolve("restart-root"));
+    AtomicInteger woken = new AtomicInteger();
+    try (RemoteEndpoint remote = RemoteEndpoint.open(channel, "s", root.toString(), List.of(), false, false, false)) {
+      remote.onChange(woken::incrementAndGet);
+      remote.changes(0, true, List.of());
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> woken.get() >= 1); // the stream is live
+      int before = woken.get();
+      int port = server.getPort();
+      server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS); // the host goes away
+      host.close();
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> woken.get() > before);
+
+      // the host again, on the same address, without the endpoint
+      host = new SyncHostService(tmp.resolve("host-state"), "mini", true, Duration.ofMillis(10));
+      server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+          .addService(ServerInterceptors.intercept(host, counter)).build().start();
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> remote.changes(0, true, List.of()))
+          .isInstanceOf(Endpoint.PeerUnavailableException.class).hasMessageContaining("NOT_FOUND");
+      Files.writeString(root.resolve("made-after.txt"), "made after the restart");
+      assertThat(remote.changes(0, true, List.of()).changes()).containsKey("made-after.txt");
+    }
+  }
+
   @Test
   void applyAllCarriesManyOperationsInOneCallEachAnsweredOnItsOwn() throws Exception {
     Path root = hostTree(tmp.resolve("batch-root"));
