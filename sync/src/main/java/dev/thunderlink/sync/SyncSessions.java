@@ -397,34 +397,37 @@ public final class SyncSessions implements AutoCloseable {
     if (def.localRoot() == null) {
       throw new IllegalArgumentException("local root: null (expected: an absolute path)");
     }
+    checkMassDeletion(def.massDeletionPercent() == null ? null : def.massDeletionPercent().longValue(),
+        def.massDeletionMinEntries() == null ? null : def.massDeletionMinEntries().longValue());
     return SyncSessionConfig.builder(def.name()).localRoot(Paths.get(def.localRoot())).remoteRoot(def.remoteRoot())
         .mode(def.mode() == null ? SyncMode.TWO_WAY_SAFE : SyncMode.parse(def.mode()))
         .ignores(defaults.ignores()).ignores(def.ignores() == null ? List.of() : def.ignores())
         .useGitignoreFiles(def.useGitignoreFiles())
         .macosLatency(defaults.macosLatency()).rescanInterval(defaults.rescanInterval())
         .safetyDeleteFraction(def.massDeletionPercent() == null ? defaults.safetyDeleteFraction()
-            : massDeletionFraction(def.massDeletionPercent()))
+            : def.massDeletionPercent() / 100.0)
         .safetyMinimumEntries(def.massDeletionMinEntries() == null ? defaults.safetyMinimumEntries()
-            : massDeletionMinEntries(def.massDeletionMinEntries()))
+            : def.massDeletionMinEntries())
         .ignoreVcs(def.ignoreVcs())
         .outsideSymlinks("keep".equalsIgnoreCase(def.outsideSymlinks()) ? SyncSessionConfig.OutsideSymlinks.KEEP
             : SyncSessionConfig.OutsideSymlinks.REFUSE)
         .stateDir(dir.resolve(def.name())).deviceName(deviceName).build();
   }
 
-  private static double massDeletionFraction(int percent) {
-    if (percent < 1 || percent > 100) {
+  /**
+   * Refuses a session's own safety stop out of range, naming {@code sync create}'s flag (the
+   * CLI, the control endpoint and the registry ask the same); null: not set. Long, so that the
+   * control endpoint's unsigned values are shown as they were sent.
+   */
+  public static void checkMassDeletion(Long percent, Long minEntries) {
+    if (percent != null && (percent < 1 || percent > 100)) {
       throw new IllegalArgumentException("--mass-deletion-percent: " + percent
           + " (expected: 1 to 100; 100 halts only a deletion of everything)");
     }
-    return percent / 100.0;
-  }
-
-  private static int massDeletionMinEntries(int n) {
-    if (n < 0) {
-      throw new IllegalArgumentException("--mass-deletion-min-entries: " + n + " (expected: 0 or more)");
+    if (minEntries != null && (minEntries < 0 || minEntries > Integer.MAX_VALUE)) {
+      throw new IllegalArgumentException("--mass-deletion-min-entries: " + minEntries + " (expected: "
+          + (minEntries < 0 ? "0 or more" : "at most " + Integer.MAX_VALUE) + ")");
     }
-    return n;
   }
 
   private void write(Definition def) throws IOException {

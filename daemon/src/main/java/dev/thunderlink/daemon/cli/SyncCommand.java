@@ -212,13 +212,9 @@ public final class SyncCommand implements Runnable {
       if (timeoutSeconds != null && !waitForSync) {
         throw new IllegalArgumentException("--timeout: only with --wait (without it, create returns at once)");
       }
-      if (massDeletionPercent != null && (massDeletionPercent < 1 || massDeletionPercent > 100)) {
-        throw new IllegalArgumentException("--mass-deletion-percent: " + massDeletionPercent
-            + " (expected: 1 to 100; 100 halts only a deletion of everything)");
-      }
-      if (massDeletionMinEntries != null && massDeletionMinEntries < 0) {
-        throw new IllegalArgumentException("--mass-deletion-min-entries: " + massDeletionMinEntries + " (expected: 0 or more)");
-      }
+      // bad usage (exit 2) before the daemon is asked
+      dev.thunderlink.sync.SyncSessions.checkMassDeletion(massDeletionPercent == null ? null : (long) massDeletionPercent,
+          massDeletionMinEntries == null ? null : (long) massDeletionMinEntries);
       int timeout = timeoutSeconds == null ? 600 : timeoutSeconds;
       if (timeout < 1) {
         throw new IllegalArgumentException("--timeout: " + timeout + " (expected: >= 1)");

@@ -92,6 +92,10 @@ public final class SyncControlService extends SyncControlGrpc.SyncControlImplBas
       if (r.getRemoteRoot().isBlank()) {
         throw new IllegalArgumentException("--remote: empty (expected: a path on the host)");
       }
+      // unsigned on the wire: checked as sent (4294967295, not the -1 an int reads it as)
+      SyncSessions.checkMassDeletion(
+          r.hasMassDeletionPercent() ? Integer.toUnsignedLong(r.getMassDeletionPercent()) : null,
+          r.hasMassDeletionMinEntries() ? Integer.toUnsignedLong(r.getMassDeletionMinEntries()) : null);
       String vcs = r.getVcs().isEmpty() ? "sync" : r.getVcs();
       if (!vcs.equals("sync") && !vcs.equals("ignore")) {
         throw new IllegalArgumentException("--vcs: " + vcs + " (expected: sync or ignore)");
@@ -108,7 +112,6 @@ public final class SyncControlService extends SyncControlGrpc.SyncControlImplBas
                   vcs.equals("ignore"),
                   r.getOutsideSymlinks().isEmpty() ? "refuse" : r.getOutsideSymlinks(),
                   false,
-                  // unsigned on the wire: a value past int's range reads as negative, and is refused
                   r.hasMassDeletionPercent() ? r.getMassDeletionPercent() : null,
                   r.hasMassDeletionMinEntries() ? r.getMassDeletionMinEntries() : null));
       if (r.getWaitSeconds() > 0) {

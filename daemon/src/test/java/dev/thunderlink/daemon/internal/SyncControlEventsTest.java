@@ -71,6 +71,25 @@ class SyncControlEventsTest {
     return events.stream().anyMatch(e -> e.getKind().equals(kind) && e.getPath().equals(path));
   }
 
+  /**
+   * A session's own safety stop over the control endpoint: kept and shown in its status; an
+   * out-of-range one refused, with the unsigned value as it was sent (not the -1 an int reads).
+   */
+  @Test
+  void createTakesASessionsOwnSafetyStopAndRefusesOneOutOfRangeAsSent() throws Exception {
+    var stub = dev.thunderlink.proto.synccontrol.SyncControlGrpc.newBlockingStub(toControl)
+        .withDeadlineAfter(30, TimeUnit.SECONDS);
+    java.nio.file.Path local = java.nio.file.Files.createDirectories(tmp.resolve("own-local"));
+    var req = dev.thunderlink.proto.synccontrol.SyncCreateRequest.newBuilder().setName("own")
+        .setLocalRoot(local.toString()).setRemoteRoot(tmp.resolve("own-remote").toString());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> stub.create(req.clone().setMassDeletionPercent(-1).build()))
+        .isInstanceOf(io.grpc.StatusRuntimeException.class)
+        .hasMessageContaining("--mass-deletion-percent: 4294967295 (expected: 1 to 100");
+    var created = stub.create(req.setMassDeletionPercent(80).setMassDeletionMinEntries(3).build());
+    assertThat(created.getMassDeletionPercent()).isEqualTo(80);
+    assertThat(created.getMassDeletionMinEntries()).isEqualTo(3);
+  }
+
   @Test
   void eachAppliedChangeAndConflictIsPushedWithItsPath() throws Exception {
     Path local = Files.createDirectories(tmp.resolve("local"));
